@@ -1,0 +1,92 @@
+"""Section audio: PCM assembled with pydub, MP3 encoded by imageio-ffmpeg's ffmpeg, tagged by mutagen."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import OutputError, SynthesisError
+from .model import Metadata
+from .toc import TocEntry
+
+log = logging.getLogger(__name__)
+
+MP3_RATE = 44100  # MPEG-1 Layer III: what every player and podcast directory accepts
+MP3_BITRATE = "64k"  # mono speech
+
+
+@lru_cache(maxsize=1)
+def _pydub():
+    """pydub, pointed at the ffmpeg shipped by imageio-ffmpeg (no system ffmpeg needed)."""
+    import imageio_ffmpeg
+    from pydub import AudioSegment
+
+    AudioSegment.converter = imageio_ffmpeg.get_ffmpeg_exe()
+    return AudioSegment
+
+
+def silence(ms: int, sample_rate: int) -> bytes:
+    """``ms`` milliseconds of 16-bit mono silence."""
+    return b"\0\0" * (sample_rate * ms // 1000)
+
+
+def encode_mp3(pcm: bytes, sample_rate: int, out: Path) -> float:
+    """Encode 16-bit mono PCM as MP3 at ``out``; returns the duration in seconds."""
+    segment = _pydub()(data=pcm, sample_width=2, frame_rate=sample_rate, channels=1)
+    try:
+        segment.export(str(out), format="mp3", bitrate=MP3_BITRATE,
+                       parameters=["-ac", "1", "-ar", str(MP3_RATE), "-id3v2_version", "0",
+                                   "-write_id3v1", "0"]).close()
+    except OSError as exc:
+        raise OutputError(str(out), exc.strerror or str(exc)) from exc
+    except Exception as exc:  # pydub.exceptions.CouldntEncodeError carries ffmpeg's output
+        raise OutputError(str(out), f"MP3 encoding failed ({str(exc).splitlines()[0]})") from exc
+    return len(pcm) / 2 / sample_rate
+
+
+def decode_mp3(data: bytes, sample_rate: int) -> bytes:
+    """16-bit mono PCM at ``sample_rate`` from MP3 bytes."""
+    import io
+
+    try:
+        segment = _pydub().from_file(io.BytesIO(data), format="mp3", codec="mp3")
+    except Exception as exc:
+        raise SynthesisError("mp3", f"cannot decode audio ({str(exc).splitlines()[0] if str(exc) else exc})") from exc
+    return segment.set_channels(1).set_frame_rate(sample_rate).set_sample_width(2).raw_data
+
+
+def iso639_2(language: str) -> str:
+    """ISO 639-2 code for a BCP 47 tag ('en-US' -> 'eng'), 'und' when unknown."""
+    import pycountry
+
+    primary = language.split("-")[0].lower()
+    found = pycountry.languages.get(alpha_2=primary) if len(primary) == 2 else None
+    if found is None and len(primary) == 3:
+        found = pycountry.languages.get(alpha_3=primary)
+    if found is None:
+        return "und"
+    return getattr(found, "bibliographic", None) or found.alpha_3
+
+
+def tag_mp3(path: Path, entry: TocEntry, meta: Metadata, voice: str) -> None:
+    """Write the ID3v2.4 tags of a section MP3: TIT2 is exactly the TOC label."""
+    from mutagen.id3 import COMM, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TPUB, TRCK
+
+    tags = ID3()
+    tags.add(TIT2(encoding=3, text=entry.title))
+    tags.add(TRCK(encoding=3, text=entry.track))
+    tags.add(TALB(encoding=3, text=meta.title))
+    if meta.author:
+        tags.add(TPE1(encoding=3, text=meta.author))
+    tags.add(TLAN(encoding=3, text=iso639_2(meta.language)))
+    tags.add(TCON(encoding=3, text="Speech"))
+    if meta.date:
+        tags.add(TDRC(encoding=3, text=meta.date))
+    if meta.publisher:
+        tags.add(TPUB(encoding=3, text=meta.publisher))
+    tags.add(COMM(encoding=3, lang="eng", desc="", text=f"Narrated by a synthetic voice: {voice}"))
+    try:
+        tags.save(str(path), v2_version=4)
+    except OSError as exc:
+        raise OutputError(str(path), exc.strerror or str(exc)) from exc

@@ -1,0 +1,157 @@
+"""The command line: parse, call the library, print progress and errors. Nothing else prints."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .convert import Options, Progress, convert
+from .engines import CHOICES
+from .errors import TalkingbookError, UsageError
+from .toc import TocEntry
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="talkingbook",
+        description="Turn an article (HTML) into an accessible EPUB 3 and one narrated MP3 per section.")
+    parser.add_argument("--version", action="version", version=f"talkingbook {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    conv = commands.add_parser("convert", help="convert article pages into books",
+                               description="Convert article pages into DIR/<slug>/: an EPUB 3, one MP3 per "
+                                           "section, an M3U8 playlist and manifest.json.")
+    conv.add_argument("sources", nargs="+", metavar="SOURCE",
+                      help="an HTML file, or - for standard input; several make several books")
+    conv.add_argument("-o", "--output", metavar="DIR", default="dist",
+                      help="parent folder of the books (default: dist); each book goes to DIR/<slug>/")
+    conv.add_argument("--engine", choices=CHOICES, default="auto",
+                      help="speech engine: auto (default: the offline Piper voice for English, espeak-ng "
+                           "for other languages it speaks), piper, espeak, or gtts (online, Google)")
+    conv.add_argument("--voice", metavar="VOICE",
+                      help="a Piper voice file (PATH.onnx with PATH.onnx.json beside it), an espeak-ng "
+                           "voice name (e.g. fr, en-gb), or for gtts a Google domain (e.g. co.uk)")
+    conv.add_argument("--no-audio", dest="audio", action="store_false",
+                      help="write only the EPUB and manifest.json: no MP3s, no playlist")
+    conv.add_argument("--split-level", type=int, choices=range(1, 7), metavar="N",
+                      help="every heading of rank <= N (2 = <h2>) starts a section and an MP3 "
+                           "(default: the highest rank below the title)")
+    group = conv.add_argument_group("metadata overrides (instead of what the page says)")
+    for name in ("title", "author", "language", "date", "publisher"):
+        group.add_argument(f"--{name}", metavar=name.upper(),
+                           help={"language": "BCP 47 language tag, e.g. en, fr-CA",
+                                 "date": "publication date, YYYY-MM-DD"}.get(name, f"the article's {name}"))
+    conv.add_argument("--progress", choices=("auto", "bar", "plain", "none"), default="auto",
+                      help="progress on stderr: a bar on a terminal, plain lines otherwise (auto); plain "
+                           "suits screen readers")
+    conv.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    conv.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for debug)")
+
+    commands.add_parser("voices", help="list the speech engines and voices available here, by language")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        if args.command == "voices":
+            return _voices()
+        return _convert(args)
+    except TalkingbookError as exc:
+        message = " ".join(f"{exc.what}: {exc.why}".split())
+        print(f"error: {message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def _convert(args) -> int:
+    logging.basicConfig(level=logging.WARNING - 10 * args.verbose if not args.quiet else logging.ERROR,
+                        format="%(levelname)s: %(message)s", stream=sys.stderr)
+    if args.date is not None and not _is_date(args.date):
+        raise UsageError(f"--date {args.date}", "expected YYYY-MM-DD")
+    options = Options(
+        engine=args.engine, voice=args.voice, audio=args.audio, split_level=args.split_level,
+        overrides={k: getattr(args, k) for k in ("title", "author", "language", "date", "publisher")})
+    if args.language is not None:
+        from .html_reader import normalize_language
+        if not normalize_language(args.language):
+            raise UsageError(f"--language {args.language}", "not a BCP 47 language tag (e.g. en, fr-CA)")
+    mode = "none" if args.quiet else args.progress
+    if mode == "auto":
+        mode = "bar" if sys.stderr.isatty() else "plain"
+    progress = {"bar": BarProgress, "plain": PlainProgress, "none": Progress}[mode]()
+    taken: set[str] = set()
+    for source in args.sources:
+        folder = convert(source, Path(args.output), options, progress, taken)
+        if not args.quiet:
+            print(f"wrote {folder}", file=sys.stderr)
+    return 0
+
+
+def _is_date(value: str) -> bool:
+    from .html_reader import normalize_date
+    return len(value) == 10 and normalize_date(value) == value
+
+
+def _voices() -> int:
+    from .engines import espeak, piper
+
+    print("English (en):")
+    try:
+        model, _ = piper.bundled_voice()
+        print(f"  piper   {piper.BUNDLED_NAME} (offline, default for English) {model}")
+    except TalkingbookError as exc:
+        print(f"  piper   not available: {exc.why}")
+    table = espeak.voices()
+    if table:
+        print(f"espeak-ng (offline), {len(table)} languages (--engine espeak --voice NAME):")
+        for code, ident in sorted(table.items()):
+            note = "  (not used: reads this language badly)" if code.split("-")[0] in espeak.UNFIT else ""
+            print(f"  {code:<10} {ident}{note}")
+    else:
+        print("espeak-ng: not available (pip install espeakng-loader)")
+    print("gtts (online, needs network): --engine gtts; languages as Google Translate speaks them")
+    return 0
+
+
+class PlainProgress(Progress):
+    """One line per section: what a screen reader can follow."""
+
+    def book_started(self, title, sections, utterances):
+        self._started = time.monotonic()
+        print(f"narrating '{title}': {sections} sections, {utterances} sentences", file=sys.stderr)
+
+    def section_finished(self, entry: TocEntry, seconds):
+        elapsed = time.monotonic() - self._started
+        print(f"[{entry.number}/{entry.total}] {entry.title} ({seconds:.0f} s of audio, "
+              f"{elapsed:.0f} s elapsed)", file=sys.stderr, flush=True)
+
+
+class BarProgress(Progress):
+    """A redrawn bar on a terminal: sentences done, time left."""
+
+    def book_started(self, title, sections, utterances):
+        self._total, self._done, self._started = max(utterances, 1), 0, time.monotonic()
+
+    def utterance_done(self, entry):
+        self._done += 1
+        elapsed = time.monotonic() - self._started
+        left = elapsed / self._done * (self._total - self._done)
+        filled = int(30 * self._done / self._total)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self._done}/{self._total} sentences, "
+                         f"section {entry.number}/{entry.total}, {left:.0f} s left ")
+        sys.stderr.flush()
+
+    def section_finished(self, entry, seconds):
+        if entry.number == entry.total:
+            sys.stderr.write("\n")

@@ -1,0 +1,196 @@
+"""The conversion pipeline: read the article, build the TOC once, write every output.
+
+Outputs are built in a temporary folder beside the target and moved into place
+only when everything succeeded, so a failed run leaves the output folder as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .audio import encode_mp3, silence, tag_mp3
+from .engines import Engine, open_engine
+from .epub_writer import write_epub
+from .errors import InputError, OutputError
+from .html_reader import read_html
+from .manifest import write_manifest
+from .model import Book
+from .narration import LEAD_IN, LEAD_OUT, section_script
+from .playlist import write_playlist
+from .toc import TocEntry, build_toc, slugify, unique
+
+log = logging.getLogger(__name__)
+MAX_INPUT_BYTES = 50 * 1024 * 1024
+
+
+@dataclass
+class Options:
+    engine: str = "auto"
+    voice: str | None = None
+    audio: bool = True
+    split_level: int | None = None
+    overrides: dict = field(default_factory=dict)
+
+
+class Progress:
+    """Receives progress events; the CLI shows them, the library only calls these."""
+
+    def book_started(self, title: str, sections: int, utterances: int) -> None: ...
+    def section_started(self, entry: TocEntry) -> None: ...
+    def utterance_done(self, entry: TocEntry) -> None: ...
+    def section_finished(self, entry: TocEntry, seconds: float | None) -> None: ...
+
+
+def load_source(source: str) -> tuple[bytes, str]:
+    """The bytes of a local article file (or '-' for standard input) and its display name."""
+    if source == "-":
+        import sys
+        return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1), "stdin"
+    if source.startswith(("http://", "https://")):
+        raise InputError(source, "reading from a URL is not supported yet; save the page and give its file")
+    path = Path(source)
+    try:
+        if path.is_dir():
+            raise InputError(source, "is a folder, not an HTML file")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_INPUT_BYTES + 1)
+    except FileNotFoundError as exc:
+        raise InputError(source, "no such file") from exc
+    except OSError as exc:
+        raise InputError(source, exc.strerror or str(exc)) from exc
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(source, f"larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB; not an article page")
+    if not data.strip():
+        raise InputError(source, "the file is empty")
+    return data, source
+
+
+def book_slug(source_name: str, title: str, taken: set[str]) -> str:
+    """The output folder's name: from the file name (or the title for stdin), unique in this run."""
+    stem = Path(source_name).name.rsplit(".", 1)[0] if source_name != "stdin" else ""
+    return unique(slugify(stem, fallback="") or slugify(title, fallback="article"), taken)
+
+
+def modified_time(source: str) -> datetime:
+    """dcterms:modified: SOURCE_DATE_EPOCH when set, else the input file's mtime (reproducible)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    try:
+        return datetime.fromtimestamp(int(Path(source).stat().st_mtime), tz=timezone.utc)
+    except OSError:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def convert(source: str, out_parent: Path, options: Options, progress: Progress | None = None,
+            taken: set[str] | None = None) -> Path:
+    """Convert one article into ``out_parent/<slug>/``; returns that folder."""
+    progress = progress or Progress()
+    data, name = load_source(source)
+    book = read_html(data, source_name=name, overrides=options.overrides, split_level=options.split_level)
+    toc = build_toc(book)
+    engine = open_engine(options.engine, book.metadata.language, options.voice) if options.audio else None
+    slug = book_slug(name, book.metadata.title, taken if taken is not None else set())
+    target = out_parent / slug
+
+    def build(folder: Path) -> None:
+        durations = _write_audio(book, toc, engine, folder, progress) if engine else None
+        write_epub(book, toc, folder / f"{slug}.epub", modified=modified_time(source))
+        playlist = None
+        if durations is not None:
+            playlist = write_playlist(toc, durations, folder / f"{slug}.m3u8").name
+        used = {
+            "engine": engine.name if engine else None,
+            "voice": engine.voice if engine else None,
+            "audio": options.audio,
+            "split_level": options.split_level,
+            "overrides": {k: v for k, v in options.overrides.items() if v is not None},
+            "playlist": playlist,
+        }
+        write_manifest(book, toc, durations, used, f"{slug}.epub", folder / "manifest.json")
+
+    publish(target, build)
+    return target
+
+
+def _write_audio(book: Book, toc: tuple[TocEntry, ...], engine: Engine, folder: Path,
+                 progress: Progress) -> dict[int, float]:
+    scripts = {e.number: section_script(e.section, book.metadata, engine.voice) for e in toc}
+    progress.book_started(book.metadata.title, len(toc), sum(len(s) for s in scripts.values()))
+    (folder / "audio").mkdir()
+    rate = engine.sample_rate
+    durations: dict[int, float] = {}
+    for entry in toc:
+        progress.section_started(entry)
+        pieces = [silence(LEAD_IN, rate)]
+        script = scripts[entry.number]
+        for i, utterance in enumerate(script):
+            pieces.append(engine.synthesize(utterance.text))
+            pieces.append(silence(LEAD_OUT if i == len(script) - 1 else utterance.pause_after, rate))
+            progress.utterance_done(entry)
+        path = folder / entry.mp3
+        durations[entry.number] = encode_mp3(b"".join(pieces), rate, path)
+        tag_mp3(path, entry, book.metadata, engine.voice)
+        progress.section_finished(entry, durations[entry.number])
+    return durations
+
+
+def publish(target: Path, build) -> None:
+    """Run ``build(tmp)`` in a temporary folder beside ``target``, then swap it into place.
+
+    On any failure (Ctrl-C included) the temporary folder is removed, as is any parent
+    folder this call created, so the parent is left exactly as it was.
+    """
+    parent = target.parent
+    created = _missing_ancestor(parent)
+    if target.exists() and not target.is_dir():
+        raise OutputError(str(target), "exists and is not a folder")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=parent))
+    except OSError as exc:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        raise OutputError(str(parent), exc.strerror or str(exc)) from exc
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)
+        build(tmp)
+        _swap(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        raise
+
+
+def _missing_ancestor(folder: Path) -> Path | None:
+    """The top-most ancestor of ``folder`` (itself included) that does not exist yet."""
+    missing = None
+    for candidate in [folder, *folder.parents]:
+        if candidate.exists():
+            break
+        missing = candidate
+    return missing
+
+
+def _swap(tmp: Path, target: Path) -> None:
+    old = None
+    try:
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            target.rename(old)
+        tmp.rename(target)
+    except OSError as exc:
+        if old is not None and not target.exists():
+            old.rename(target)
+        raise OutputError(str(target), exc.strerror or str(exc)) from exc
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,71 @@
+"""Speech engines: a tiny protocol, a registry, and the one place that picks an engine.
+
+An engine is any object with ``name``, ``voice`` (a human name for the voice),
+``sample_rate`` and ``synthesize(text) -> bytes`` returning 16-bit mono PCM for one
+utterance. ``open_engine`` applies the language rules and raises
+:class:`~talkingbook.errors.EngineUnavailableError` with an install hint.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..errors import EngineUnavailableError, UsageError
+
+
+class Engine(Protocol):
+    name: str
+    voice: str
+    sample_rate: int
+
+    def synthesize(self, text: str) -> bytes:
+        """16-bit little-endian mono PCM at ``sample_rate`` for ``text``."""
+
+
+def _piper(language, voice):
+    from .piper import PiperEngine
+    return PiperEngine.open(language, voice)
+
+
+def _espeak(language, voice):
+    from .espeak import EspeakEngine
+    return EspeakEngine.open(language, voice)
+
+
+def _gtts(language, voice):
+    from .gtts import GttsEngine
+    return GttsEngine.open(language, voice)
+
+
+def _fake(language, voice):
+    from .fake import FakeEngine
+    return FakeEngine(language)
+
+
+# name -> opener(language, voice) ; 'auto' is resolved by open_engine.
+ENGINES = {"piper": _piper, "espeak": _espeak, "gtts": _gtts, "fake": _fake}
+CHOICES = ("auto", "piper", "espeak", "gtts")
+
+
+def open_engine(name: str, language: str, voice: str | None = None) -> Engine:
+    """The engine ``name`` ready to speak ``language`` (BCP 47); 'auto' picks an offline one."""
+    if name == "auto":
+        return _auto(language, voice)
+    try:
+        opener = ENGINES[name]
+    except KeyError:
+        raise UsageError(f"--engine {name}", f"unknown engine; select one of: {', '.join(CHOICES)}") from None
+    return opener(language, voice)
+
+
+def _auto(language: str, voice: str | None) -> Engine:
+    from . import espeak, piper
+
+    if piper.speaks(language) or (voice and voice.endswith(".onnx")):
+        return _piper(language, voice)
+    if espeak.speaks(language):
+        return _espeak(language, voice)
+    raise EngineUnavailableError(
+        f"language '{language}'",
+        "no offline voice here speaks it; use --engine gtts (online) or --no-audio",
+    )

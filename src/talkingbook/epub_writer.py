@@ -1,0 +1,213 @@
+"""Write a Book as EPUB 3, hiding ebooklib's sharp edges in this one module.
+
+ebooklib builds the package, nav and NCX; this module adds what it lacks:
+exceptions raised instead of swallowed (``raise_exceptions``), ``xml:lang`` on
+``<package>``, a fixed ``dcterms:modified`` and fixed zip timestamps (same input,
+same bytes), and XHTML bodies written here rather than whole documents.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import datetime, timezone
+from html import escape
+from pathlib import Path
+
+from ebooklib import epub
+
+from .errors import OutputError
+from .model import Block, Book, Heading, Image, Inlines, ListBlock, Paragraph, Quote
+from .toc import TocEntry
+
+STYLESHEET = """\
+/* Readable defaults that leave font choice and size to the reader. */
+body { line-height: 1.5; margin: 0 5%; text-align: start; hyphens: none; }
+h1, h2, h3, h4, h5, h6 { line-height: 1.25; margin: 1.2em 0 0.6em; page-break-after: avoid; }
+p { margin: 0 0 0.9em; }
+ul, ol { margin: 0 0 0.9em; padding-inline-start: 1.5em; }
+li { margin-bottom: 0.4em; }
+blockquote { margin: 0 0 0.9em 1.2em; padding-inline-start: 0.8em; border-inline-start: 0.2em solid #767676; }
+figure { margin: 1em 0; }
+figcaption { font-size: 0.9em; }
+img { max-width: 100%; height: auto; }
+code { font-family: monospace; }
+.byline, .dateline, .publisher { margin: 0 0 0.3em; }
+a { color: inherit; text-decoration: underline; }
+"""
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def write_epub(book: Book, toc: tuple[TocEntry, ...], out: Path, *, modified: datetime) -> Path:
+    """Write ``book`` to ``out`` as an EPUB 3 with nav and NCX; returns ``out``."""
+    meta = book.metadata
+    eb = epub.EpubBook()
+    eb.set_identifier(meta.identifier)
+    eb.set_title(meta.title)
+    eb.set_language(meta.language)
+    if meta.author:
+        eb.add_author(meta.author)
+    if meta.publisher:
+        eb.add_metadata("DC", "publisher", meta.publisher)
+    if meta.date:
+        eb.add_metadata("DC", "date", meta.date)
+    if meta.description:
+        eb.add_metadata("DC", "description", meta.description)
+    if meta.source_url:
+        eb.add_metadata("DC", "source", meta.source_url)
+
+    css = epub.EpubItem(uid="style", file_name="style/book.css", media_type="text/css",
+                        content=STYLESHEET.encode())
+    eb.add_item(css)
+
+    documents = []
+    for entry in toc:
+        doc = epub.EpubHtml(title=entry.title, file_name=entry.xhtml, lang=meta.language,
+                            uid=f"s{entry.number:03d}")
+        doc.content = _body(entry, book)
+        doc.add_link(href="../style/book.css", rel="stylesheet", type="text/css")
+        eb.add_item(doc)
+        documents.append(doc)
+
+    eb.toc = _nested_toc(toc)
+    eb.add_item(epub.EpubNcx())
+    nav = epub.EpubNav(title="Contents")
+    nav.add_item(css)
+    eb.add_item(nav)
+    eb.spine = ["nav", *documents]
+
+    writer = _Writer(str(out), eb, {"raise_exceptions": True, "mtime": modified,
+                                    "epub3_pages": False, "landmark_title": "Landmarks"})
+    writer.process()
+    try:
+        writer.write()
+    except OSError as exc:
+        raise OutputError(str(out), exc.strerror or str(exc)) from exc
+    return out
+
+
+class _Writer(epub.EpubWriter):
+    """ebooklib's writer with ``<package xml:lang>`` and reproducible zip entries."""
+
+    def _write_opf_file(self, root):
+        root.set(XML_LANG, self.book.language)
+        super()._write_opf_file(root)
+
+    def write(self):
+        stamp = self.options["mtime"].astimezone(timezone.utc).timetuple()[:6]
+        self.out = _FixedTimeZip(self.file_name, "w", zipfile.ZIP_DEFLATED, date_time=max(stamp, (1980, 1, 1)))
+        try:
+            self.out.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+            self._write_container()
+            self._write_opf()
+            self._write_items()
+        finally:
+            self.out.close()
+
+
+class _FixedTimeZip(zipfile.ZipFile):
+    """A ZipFile whose entries all carry one timestamp."""
+
+    def __init__(self, *args, date_time, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._date_time = date_time
+
+    def writestr(self, name, data, compress_type=None, compresslevel=None):
+        info = zipfile.ZipInfo(name, date_time=self._date_time)
+        info.compress_type = zipfile.ZIP_DEFLATED if compress_type is None else compress_type
+        info.external_attr = 0o644 << 16
+        super().writestr(info, data)
+
+
+def _nested_toc(toc: tuple[TocEntry, ...]) -> list:
+    """ebooklib's nested toc (tuples of Section and children) from the entries' levels."""
+    root: list = []
+    stack: list[tuple[int, list]] = [(0, root)]
+    for entry in toc:
+        nodes = [(entry.level, entry.title, entry.xhtml, f"toc-{entry.number}")]
+        base = entry.level
+        for k, sub in enumerate(entry.subentries, start=1):
+            nodes.append((base + sub.depth, sub.title, f"{entry.xhtml}#{sub.anchor}", f"toc-{entry.number}-{k}"))
+        for level, title, href, uid in nodes:
+            while len(stack) > 1 and stack[-1][0] >= level:
+                stack.pop()
+            children: list = []
+            stack[-1][1].append([epub.Section(title, href), children, uid])
+            stack.append((level, children))
+    return [_as_ebooklib(node) for node in root]
+
+
+def _as_ebooklib(node):
+    section, children, uid = node
+    if not children:
+        return epub.Link(section.href, section.title, uid)
+    return (section, [_as_ebooklib(child) for child in children])
+
+
+# --- XHTML bodies ---------------------------------------------------------
+
+def _body(entry: TocEntry, book: Book) -> str:
+    meta = book.metadata
+    level = min(entry.level, 6)
+    parts = [f'<section id="sec-{entry.slug}" aria-labelledby="title-{entry.slug}">',
+             f'<h{level} id="title-{entry.slug}">{escape(entry.title)}</h{level}>']
+    if entry.section.is_opening:
+        if meta.author:
+            parts.append(f'<p class="byline">By {escape(meta.author)}</p>')
+        if meta.publisher or meta.date:
+            bits = [escape(meta.publisher)] if meta.publisher else []
+            if meta.date:
+                bits.append(f'<time datetime="{meta.date}">{escape(spoken_date(meta.date))}</time>')
+            parts.append(f'<p class="dateline">{", ".join(bits)}</p>')
+    ranks = {sub.anchor: min(6, level + sub.depth) for sub in entry.subentries}
+    parts.extend(_block_html(block, ranks) for block in entry.section.blocks)
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _block_html(block: Block, ranks: dict[str, int]) -> str:
+    if isinstance(block, Paragraph):
+        return f"<p>{_inline_html(block.spans)}</p>"
+    if isinstance(block, Heading):
+        rank = ranks.get(block.anchor, 6)
+        return f'<h{rank} id="{block.anchor}">{_inline_html(block.spans)}</h{rank}>'
+    if isinstance(block, ListBlock):
+        tag = "ol" if block.ordered else "ul"
+        items = "".join(f"<li>{_item_html(item, ranks)}</li>" for item in block.items)
+        return f"<{tag}>{items}</{tag}>"
+    if isinstance(block, Quote):
+        return "<blockquote>" + "".join(_block_html(b, ranks) for b in block.blocks) + "</blockquote>"
+    if isinstance(block, Image):
+        alt = escape(block.alt or "")
+        text = f'<p class="image-alt">{alt}</p>' if alt else ""
+        caption = f"<figcaption>{_inline_html(block.caption)}</figcaption>" if block.caption else ""
+        return f"<figure>{text}{caption}</figure>" if (text or caption) else ""
+    raise TypeError(f"unknown block {block!r}")
+
+
+def _item_html(blocks: tuple[Block, ...], ranks: dict[str, int]) -> str:
+    if len(blocks) == 1 and isinstance(blocks[0], Paragraph):
+        return _inline_html(blocks[0].spans)
+    return "".join(_block_html(b, ranks) for b in blocks)
+
+
+def _inline_html(spans: Inlines) -> str:
+    out = []
+    for span in spans:
+        text = escape(span.text, quote=False)
+        if span.kind == "link" and span.href:
+            out.append(f'<a href="{escape(span.href)}">{text}</a>')
+        elif span.kind in ("em", "strong", "code"):
+            out.append(f"<{span.kind}>{text}</{span.kind}>")
+        else:
+            out.append(text)
+    return "".join(out)
+
+
+def spoken_date(iso: str) -> str:
+    """'2026-11-27' as 'November 27, 2026'."""
+    try:
+        day = datetime.strptime(iso, "%Y-%m-%d")
+    except ValueError:
+        return iso
+    return f"{day:%B} {day.day}, {day.year}"

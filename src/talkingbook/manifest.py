@@ -1,0 +1,42 @@
+"""Write manifest.json: the sections and the options used, for scripts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from . import __version__
+from .model import Book, section_words
+from .toc import TocEntry
+
+
+def write_manifest(book: Book, toc: tuple[TocEntry, ...], durations: dict[int, float] | None,
+                   options: dict, epub_name: str, out: Path) -> Path:
+    """One JSON document describing the book, its sections and the options used."""
+    meta = book.metadata
+    data = {
+        "generator": f"talkingbook {__version__}",
+        "source": book.source_name,
+        "epub": epub_name,
+        "playlist": options.get("playlist"),
+        "metadata": {
+            "title": meta.title, "author": meta.author, "publisher": meta.publisher,
+            "language": meta.language, "date": meta.date, "source_url": meta.source_url,
+            "identifier": meta.identifier,
+        },
+        "sections": [
+            {
+                "number": entry.number,
+                "title": entry.title,
+                "level": entry.level,
+                "xhtml": entry.xhtml,
+                "mp3": entry.mp3 if durations is not None else None,
+                "duration": round(durations[entry.number], 3) if durations is not None else None,
+                "words": section_words(entry.section),
+            }
+            for entry in toc
+        ],
+        "options": {k: v for k, v in options.items() if k != "playlist"},
+    }
+    out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return out

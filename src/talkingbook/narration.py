@@ -1,0 +1,126 @@
+"""What each section's MP3 says: a script of utterances with the pauses between them.
+
+A section is read as its heading, then its blocks: paragraphs sentence by sentence,
+list items one by one, quotes announced, images as their text alternative. The
+opening section first announces the article (title, byline, publisher, date) and
+says that the voice is synthetic, naming it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .epub_writer import spoken_date
+from .model import Block, Heading, Image, ListBlock, Metadata, Paragraph, Quote, Section, plain_text
+
+# Pauses in milliseconds: clearly longer between larger units.
+PAUSE_SENTENCE = 350
+PAUSE_ITEM = 500
+PAUSE_PARAGRAPH = 750
+PAUSE_HEADING = 900
+LEAD_IN = 300
+LEAD_OUT = 1500  # silence closing each section's MP3, before the next track starts
+
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[A-Z0-9À-ÖØ-Þ])|[。！？]+")
+_ABBREVIATIONS = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Sr|Jr|vs|etc|e\.g|i\.e|No|Fig|U\.S|U\.K)\.$")
+
+
+@dataclass(frozen=True)
+class Utterance:
+    text: str
+    pause_after: int  # milliseconds of silence after it
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of ``text``; a break after a common abbreviation is undone."""
+    cuts = [m.end() for m in _SENTENCE_END.finditer(text)]
+    pieces = [text[a:b].strip() for a, b in zip([0, *cuts], [*cuts, len(text)])]
+    pieces = [p for p in pieces if p]
+    sentences: list[str] = []
+    for piece in pieces:
+        if sentences and _ABBREVIATIONS.search(sentences[-1]):
+            sentences[-1] = f"{sentences[-1]} {piece}"
+        else:
+            sentences.append(piece)
+    return sentences
+
+
+def speakable(text: str) -> str:
+    """Text as an engine should receive it: typographic quotes made plain, spaces collapsed."""
+    text = text.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "}))
+    return " ".join(text.split())
+
+
+def spoken_voice_name(voice: str) -> str:
+    """'Piper en_US-joe-medium' as 'Piper joe medium': no language codes read aloud."""
+    name = re.sub(r"\b[a-z]{2,3}[_-][A-Z]{2}\b[-_]?", "", voice)
+    return " ".join(re.sub(r"[-_]+", " ", name).split())
+
+
+def announcement(meta: Metadata, voice: str) -> list[str]:
+    """The opening lines: title, byline, publisher and date, and the synthetic-voice notice."""
+    lines = [meta.title]
+    if meta.author:
+        lines.append(f"By {meta.author}.")
+    published = spoken_date(meta.date) if meta.date else ""
+    if meta.publisher and published:
+        lines.append(f"Published by {meta.publisher} on {published}.")
+    elif meta.publisher:
+        lines.append(f"Published by {meta.publisher}.")
+    elif published:
+        lines.append(f"Published on {published}.")
+    lines.append(f"This narration is read by a synthetic voice: {spoken_voice_name(voice)}.")
+    return lines
+
+
+def section_script(section: Section, meta: Metadata, voice: str) -> list[Utterance]:
+    """The utterances of one section's MP3, in reading order."""
+    script: list[Utterance] = []
+    if section.is_opening:
+        lines = announcement(meta, voice)
+        script.append(Utterance(lines[0], PAUSE_HEADING))
+        script.extend(Utterance(line, PAUSE_PARAGRAPH if i == len(lines) - 2 else PAUSE_SENTENCE)
+                      for i, line in enumerate(lines[1:]))
+    else:
+        script.append(Utterance(section.title, PAUSE_HEADING))
+    for block in section.blocks:
+        script.extend(_block_script(block))
+    return [Utterance(speakable(u.text), u.pause_after) for u in script if speakable(u.text)]
+
+
+def _block_script(block: Block) -> list[Utterance]:
+    if isinstance(block, Heading):
+        return [Utterance(block.text, PAUSE_HEADING)]
+    if isinstance(block, Paragraph):
+        return _sentences(block.text, PAUSE_PARAGRAPH)
+    if isinstance(block, ListBlock):
+        out: list[Utterance] = []
+        for item in block.items:
+            for inner in item:
+                out.extend(_block_script(inner))
+            if out:
+                out[-1] = Utterance(out[-1].text, PAUSE_ITEM)
+        if out:
+            out[-1] = Utterance(out[-1].text, PAUSE_PARAGRAPH)
+        return out
+    if isinstance(block, Quote):
+        inner = [u for b in block.blocks for u in _block_script(b)]
+        return [Utterance("Quote.", PAUSE_SENTENCE), *inner, Utterance("End of quote.", PAUSE_PARAGRAPH)]
+    if isinstance(block, Image):
+        out = []
+        if block.alt:
+            out.append(Utterance(f"Image: {block.alt}", PAUSE_SENTENCE))
+        caption = plain_text(block.caption)
+        if caption:
+            out.extend(_sentences(caption, PAUSE_SENTENCE))
+        if out:
+            out[-1] = Utterance(out[-1].text, PAUSE_PARAGRAPH)
+        return out
+    return []
+
+
+def _sentences(text: str, last_pause: int) -> list[Utterance]:
+    sentences = split_sentences(text)
+    return [Utterance(s, last_pause if i == len(sentences) - 1 else PAUSE_SENTENCE)
+            for i, s in enumerate(sentences)]
