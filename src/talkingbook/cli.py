@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="parent folder of the books (default: dist); each book goes to DIR/<slug>/")
     conv.add_argument("--engine", choices=CHOICES, default="auto",
                       help="speech engine: auto (default: the offline Piper voice for English, espeak-ng "
-                           "for other languages it speaks), piper, espeak, or gtts (online, Google)")
+                           "for other languages it speaks), piper, espeak, gtts (online, Google), or fake (a test "
+                           "tone instead of speech, to try the pipeline quickly)")
     conv.add_argument("--voice", metavar="VOICE",
                       help="a Piper voice file (PATH.onnx with PATH.onnx.json beside it), an espeak-ng "
                            "voice name (e.g. fr, en-gb), or for gtts a Google domain (e.g. co.uk)")

@@ -44,7 +44,7 @@ def _fake(language, voice):
 
 # name -> opener(language, voice) ; 'auto' is resolved by open_engine.
 ENGINES = {"piper": _piper, "espeak": _espeak, "gtts": _gtts, "fake": _fake}
-CHOICES = ("auto", "piper", "espeak", "gtts")
+CHOICES = ("auto", *ENGINES)
 
 
 def open_engine(name: str, language: str, voice: str | None = None) -> Engine:

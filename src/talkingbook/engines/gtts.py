@@ -49,7 +49,7 @@ class GttsEngine:
 
         buffer = io.BytesIO()
         try:
-            gTTS(text, lang=self._lang, tld=self._tld).write_to_fp(buffer)
+            gTTS(text, lang=self._lang, tld=self._tld, lang_check=False).write_to_fp(buffer)
         except gTTSError as exc:
             raise SynthesisError("gtts", f"{exc} (gTTS is an online engine; the default offline "
                                  "voice needs no network)") from exc

@@ -1,0 +1,103 @@
+"""The EPUB on its own (--no-audio): valid for EPUBCheck 5 and 4.2, nav and NCX nested, reproducible."""
+
+import hashlib
+
+import pytest
+
+from conftest import DATA, NS, SAMPLE, epubcheck5, epubcheck42
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory):
+    from talkingbook.cli import main
+
+    out = tmp_path_factory.mktemp("epub")
+    assert main(["convert", str(SAMPLE), str(DATA / "nested.html"), "-o", str(out), "--no-audio",
+                 "--progress", "none"]) == 0
+    return {"sample": out / SAMPLE.stem / f"{SAMPLE.stem}.epub", "nested": out / "nested" / "nested.epub",
+            "out": out}
+
+
+def test_no_audio_writes_only_the_epub_and_manifest(books):
+    folder = books["sample"].parent
+    assert sorted(p.name for p in folder.iterdir()) == [f"{SAMPLE.stem}.epub", "manifest.json"]
+
+
+@pytest.mark.parametrize("name", ["sample", "nested"])
+def test_epubcheck5_reports_nothing(books, name):
+    assert epubcheck5(books[name]) == []
+
+
+@pytest.mark.parametrize("name", ["sample", "nested"])
+def test_epubcheck42_reports_no_errors_or_warnings(books, name):
+    output = epubcheck42(books[name])
+    assert "No errors or warnings detected" in output, output
+
+
+def test_package_metadata(books, epub_parts):
+    book = epub_parts(books["sample"])
+    opf = book.opf
+    assert opf.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    assert opf.get("version") == "3.0"
+
+    def dc(name):
+        return opf.xpath(f"//dc:{name}/text()", namespaces=NS)
+
+    assert dc("title") == ["Japan and South Korea’s Leaders Drum to K-pop in a Rare Show of Harmony"]
+    assert dc("creator") == ["The Meridian Ledger Newsroom"]
+    assert dc("publisher") == ["The Meridian Ledger"]
+    assert dc("language") == ["en"]
+    assert dc("date") == ["2026-11-27"]
+    assert dc("source")[0].startswith("https://www.meridianledger.example/")
+    assert dc("identifier")[0].startswith("urn:uuid:")
+    css = opf.xpath("//opf:item[@media-type='text/css']/@href", namespaces=NS)
+    assert css and "line-height" in book.zip.read(book.base + css[0]).decode()
+
+
+def test_one_document_per_section_in_toc_order(books, epub_parts):
+    book = epub_parts(books["sample"])
+    docs = [d for d in book.spine_documents() if not d.endswith("nav.xhtml")]
+    assert len(docs) == 5
+    assert book.nav_top_labels() == book.ncx_top_labels()
+    assert len(book.nav_top_labels()) == 5
+    for doc, label in zip(docs, book.nav_top_labels()):
+        assert book.document_text(doc).startswith(label)
+    # every document is read as English and links the stylesheet
+    for doc in docs:
+        text = book.zip.read(doc).decode()
+        assert 'xml:lang="en"' in text and "book.css" in text
+
+
+def test_nested_toc_in_nav_and_ncx(books, epub_parts):
+    book = epub_parts(books["nested"])
+    nav_tree = [
+        (" ".join("".join(li.xpath("./x:a", namespaces=NS)[0].itertext()).split()),
+         [" ".join("".join(a.itertext()).split()) for a in li.xpath("./x:ol/x:li/x:a", namespaces=NS)])
+        for li in book.nav.xpath("//x:nav[@epub:type='toc']/x:ol/x:li", namespaces=NS)
+    ]
+    assert nav_tree == [("A Nested Article", []), ("First part", ["Background", "Method"]),
+                        ("Second part", ["Second part details"])]
+    deep = book.nav.xpath("//x:nav[@epub:type='toc']//x:ol/x:li/x:ol/x:li/x:ol/x:li/x:a/@href", namespaces=NS)
+    assert [h.split("#")[1] for h in deep] == ["h-details"]
+    ncx_children = book.ncx.xpath("//ncx:navPoint[ncx:navLabel/ncx:text='First part']/ncx:navPoint/"
+                                  "ncx:navLabel/ncx:text/text()", namespaces=NS)
+    assert ncx_children == ["Background", "Method"]
+
+
+def test_same_input_gives_the_same_bytes(tmp_path, monkeypatch):
+    from talkingbook.cli import main
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764201600")
+    digests = []
+    for n in range(2):
+        out = tmp_path / str(n)
+        assert main(["convert", str(SAMPLE), "-o", str(out), "--no-audio", "-q"]) == 0
+        digests.append(hashlib.sha256((out / SAMPLE.stem / f"{SAMPLE.stem}.epub").read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+
+
+def test_mimetype_is_first_and_stored(books):
+    import zipfile
+
+    info = zipfile.ZipFile(books["sample"]).infolist()[0]
+    assert info.filename == "mimetype" and info.compress_type == zipfile.ZIP_STORED

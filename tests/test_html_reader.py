@@ -1,0 +1,168 @@
+import pytest
+
+from talkingbook.errors import InputError
+from talkingbook.html_reader import normalize_date, normalize_language, read_html
+from talkingbook.model import Heading, Image, ListBlock, Paragraph, Quote, iter_text_blocks
+
+from conftest import DATA, ROOT, SAMPLE
+
+SEED = ROOT.parent / "shared" / "seed-article.txt"
+SEED_HEADINGS = [
+    "Leaders of Japan and South Korea Showcase Cultural Diplomacy Through K-pop Drum Performance",
+    "Analyzing the Symbolism Behind the Joint Musical Gesture Amid Diplomatic Tensions",
+    "Experts Recommend Leveraging Cultural Exchanges to Strengthen Bilateral Relations and Foster Regional Stability",
+    "To Conclude",
+]
+
+
+def dump(book) -> str:
+    """A readable dump of the model, compared with a golden file (as pandoc's .native tests)."""
+    lines = [f"title: {book.metadata.title}", f"language: {book.metadata.language}"]
+
+    def block_lines(blocks, indent):
+        for block in blocks:
+            pad = "  " * indent
+            if isinstance(block, Paragraph):
+                lines.append(f"{pad}P {block.text}")
+            elif isinstance(block, Heading):
+                lines.append(f"{pad}H{block.rank} #{block.anchor} {block.text}")
+            elif isinstance(block, ListBlock):
+                lines.append(f"{pad}{'OL' if block.ordered else 'UL'}")
+                for item in block.items:
+                    lines.append(f"{pad}  -")
+                    block_lines(item, indent + 2)
+            elif isinstance(block, Quote):
+                lines.append(f"{pad}QUOTE")
+                block_lines(block.blocks, indent + 1)
+            elif isinstance(block, Image):
+                lines.append(f"{pad}IMG {block.src} alt={block.alt!r}")
+
+    for section in book.sections:
+        lines.append(f"SECTION level={section.level} opening={section.is_opening} {section.title}")
+        block_lines(section.blocks, 1)
+    return "\n".join(lines) + "\n"
+
+
+def sample_book(**kwargs):
+    return read_html(SAMPLE.read_bytes(), source_name=SAMPLE.name, **kwargs)
+
+
+def test_sample_has_the_opening_and_four_headed_sections():
+    book = sample_book()
+    titles = [s.title for s in book.sections]
+    assert titles == [book.metadata.title, *SEED_HEADINGS]
+    assert [s.level for s in book.sections] == [1] * 5
+    assert [s.is_opening for s in book.sections] == [True, False, False, False, False]
+
+
+def test_sample_metadata_comes_from_the_page():
+    meta = sample_book().metadata
+    assert meta.title == "Japan and South Korea’s Leaders Drum to K-pop in a Rare Show of Harmony"
+    assert meta.author == "The Meridian Ledger Newsroom"
+    assert meta.publisher == "The Meridian Ledger"
+    assert meta.date == "2026-11-27"
+    assert meta.language == "en"
+    assert meta.source_url.startswith("https://www.meridianledger.example/")
+    assert meta.identifier.startswith("urn:uuid:")
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="../shared/seed-article.txt is absent")
+def test_sample_keeps_every_word_of_the_seed_and_nothing_from_the_site_chrome():
+    seed_lines = [line for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    book = sample_book()
+    text = " ".join(
+        [s.title for s in book.sections[1:]]
+        + [b.text for s in book.sections for b in iter_text_blocks(s.blocks) if isinstance(b, Paragraph)])
+    for line in seed_lines:
+        assert line.removeprefix("- ") in text, line
+    for chrome in ("Related stories", "Skip to content", "All rights reserved", "Share:", "Search"):
+        assert chrome not in text
+
+
+def test_sample_lists_and_their_introductions():
+    section = sample_book().sections[1]
+    kinds = [type(b).__name__ for b in section.blocks]
+    assert kinds == ["Paragraph", "Paragraph", "ListBlock", "Paragraph"]
+    assert section.blocks[1].text.endswith(":")
+    items = section.blocks[2].items
+    assert len(items) == 3 and items[0][0].text.startswith("Joint public engagement:")
+    assert items[0][0].spans[0].kind == "strong"
+
+
+def test_sample_model_matches_golden_dump():
+    golden = DATA / "sample.model.txt"
+    assert dump(sample_book()) == golden.read_text(encoding="utf-8")
+
+
+def test_nested_headings_default_split_is_the_highest_rank_below_the_title():
+    book = read_html((DATA / "nested.html").read_bytes(), source_name="nested.html")
+    assert [(s.title, s.level) for s in book.sections] == [
+        ("A Nested Article", 1), ("First part", 1), ("Second part", 1)]
+    assert book.metadata.title == "A Nested Article"  # the <title>'s site suffix is not the title
+    assert book.metadata.language == "en-GB"
+    assert dump(book) == (DATA / "nested.model.txt").read_text(encoding="utf-8")
+
+
+def test_split_level_3_makes_h3_sections_nested_under_h2():
+    book = read_html((DATA / "nested.html").read_bytes(), source_name="nested.html", split_level=3)
+    assert [(s.title, s.level) for s in book.sections] == [
+        ("A Nested Article", 1), ("First part", 1), ("Background", 2), ("Method", 2),
+        ("Second part", 1), ("Second part details", 2)]
+    # A parent's text before its first child is the parent's own section.
+    assert [b.text for b in book.sections[1].blocks] == ["Text of the first part."]
+    # Deeper headings stay inside their section.
+    assert any(isinstance(b, Heading) and b.text == "Details" for b in book.sections[2].blocks)
+
+
+def test_split_level_1_keeps_everything_in_the_opening():
+    book = read_html((DATA / "nested.html").read_bytes(), source_name="nested.html", split_level=1)
+    assert len(book.sections) == 1
+
+
+def test_overrides_replace_page_metadata():
+    book = sample_book(overrides={"title": "Drums", "author": "A. Person", "language": "en_GB",
+                                  "date": "2025-01-02", "publisher": None})
+    assert (book.metadata.title, book.metadata.author, book.metadata.language, book.metadata.date) == (
+        "Drums", "A. Person", "en-GB", "2025-01-02")
+    assert book.metadata.publisher == "The Meridian Ledger"
+    assert book.sections[0].title == "Drums"
+
+
+def test_image_alt_text_is_kept_and_missing_alt_is_not_invented():
+    html = b"""<html lang="en"><body><article><h1>T</h1><p>Text.</p>
+    <img src="a.png" alt="A cat"><img src="b.png"><img src="c.png" alt=""></article></body></html>"""
+    images = [b for b in read_html(html, source_name="t.html").sections[0].blocks if isinstance(b, Image)]
+    assert [(i.src, i.alt) for i in images] == [("a.png", "A cat"), ("b.png", None), ("c.png", "")]
+
+
+def test_identifier_is_stable_when_the_text_changes():
+    original = SAMPLE.read_bytes()
+    edited = original.replace(b"camaraderie", b"friendship")
+    assert edited != original
+    first = read_html(original, source_name=SAMPLE.name).metadata.identifier
+    assert read_html(edited, source_name=SAMPLE.name).metadata.identifier == first
+
+
+def test_identifier_without_canonical_url_comes_from_the_file_name():
+    html = b"<html><body><p>Hello there.</p></body></html>"
+    a = read_html(html, source_name="dir/one.html").metadata.identifier
+    assert read_html(html + b"<p>More.</p>", source_name="other/one.html").metadata.identifier == a
+    assert read_html(html, source_name="two.html").metadata.identifier != a
+
+
+@pytest.mark.parametrize("data, why", [
+    (b"\x00\x01\x02PNG binary", "binary"),
+    (b"just some words without any markup", "no markup"),
+    (b"<html><body><nav>Menu</nav><script>x()</script></body></html>", "no article text"),
+])
+def test_bad_input_raises_input_error(data, why):
+    with pytest.raises(InputError, match=why):
+        read_html(data, source_name="bad.html")
+
+
+def test_normalisers():
+    assert normalize_language("EN_us") == "en-US"
+    assert normalize_language("zh-hant-tw") == "zh-Hant-TW"
+    assert normalize_language("C") == ""
+    assert normalize_date("2026-11-27T09:00:00+00:00") == "2026-11-27"
+    assert normalize_date("2026-02-30") == ""
