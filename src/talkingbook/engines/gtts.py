@@ -53,8 +53,8 @@ class GttsEngine:
         except gTTSError as exc:
             raise SynthesisError("gtts", f"{exc} (gTTS is an online engine; the default offline "
                                  "voice needs no network)") from exc
-        except Exception as exc:  # requests' exceptions, when gTTS lets them through
-            raise SynthesisError("gtts", f"cannot reach Google's servers ({exc.__class__.__name__})") from exc
+        except Exception as exc:  # gTTS lets some of requests' and its own parsing errors through
+            raise SynthesisError("gtts", f"the request failed ({exc.__class__.__name__}: {exc})") from exc
         if not buffer.getvalue():
             raise SynthesisError("gtts", "the server returned no audio")
         return decode_mp3(buffer.getvalue(), SAMPLE_RATE)

@@ -1,0 +1,146 @@
+"""Engines: espeak-ng and Piper offline, gTTS with a faked HTTP layer (never the network)."""
+
+import base64
+import json
+import shutil
+
+import numpy as np
+import pytest
+import requests
+
+from talkingbook.engines import open_engine
+from talkingbook.errors import EngineUnavailableError, UsageError
+
+from conftest import SAMPLE
+
+
+def pcm_rms(pcm: bytes) -> float:
+    samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
+    return float(np.sqrt(np.mean(samples ** 2))) if len(samples) else 0.0
+
+
+def test_unknown_engine_lists_the_choices():
+    with pytest.raises(UsageError, match="select one of: auto, piper, espeak, gtts"):
+        open_engine("festival", "en")
+
+
+def test_espeak_speaks_french():
+    engine = open_engine("espeak", "fr-FR")
+    pcm = engine.synthesize("Bonjour à tous. Le concert commence à huit heures.")
+    assert engine.sample_rate == 22050 and "fr" in engine.voice
+    assert 2.0 < len(pcm) / 2 / engine.sample_rate < 8.0
+    assert pcm_rms(pcm) > 300
+
+
+def test_auto_uses_espeak_for_languages_piper_does_not_speak():
+    assert open_engine("auto", "de").name == "espeak"
+
+
+def test_espeak_is_never_used_for_japanese():
+    with pytest.raises(EngineUnavailableError, match="gtts"):
+        open_engine("espeak", "ja")
+    with pytest.raises(EngineUnavailableError, match="--no-audio"):
+        open_engine("auto", "ja")
+
+
+def test_bundled_piper_voice_loads_and_speaks():
+    engine = open_engine("auto", "en-US")
+    assert engine.name == "piper" and "en_US-joe-medium" in engine.voice
+    pcm = engine.synthesize("The leaders played the drums together.")
+    assert 1.0 < len(pcm) / 2 / engine.sample_rate < 5.0
+    assert pcm_rms(pcm) > 300
+
+
+def test_damaged_piper_voice_fails_clearly(tmp_path, monkeypatch):
+    from talkingbook.engines import piper
+
+    model, config = piper.bundled_voice()
+    damaged = tmp_path / model.name
+    damaged.write_bytes(model.read_bytes()[: 1 << 20])
+    shutil.copy(config, tmp_path / config.name)
+    monkeypatch.setattr(piper, "bundled_voice", lambda: (damaged, tmp_path / config.name))
+    with pytest.raises(EngineUnavailableError, match="damaged"):
+        open_engine("piper", "en")
+
+
+def test_piper_voice_by_path_needs_its_config(tmp_path):
+    with pytest.raises(EngineUnavailableError, match="no such Piper voice"):
+        open_engine("piper", "en", str(tmp_path / "missing.onnx"))
+    (tmp_path / "v.onnx").write_bytes(b"x")
+    with pytest.raises(EngineUnavailableError, match="config"):
+        open_engine("piper", "en", str(tmp_path / "v.onnx"))
+
+
+# --- gTTS through a fake HTTP layer -----------------------------------------
+
+@pytest.fixture(scope="module")
+def tone_mp3(tmp_path_factory):
+    """A short real MP3 (a tone), as Google's endpoint would return."""
+    from talkingbook.audio import encode_mp3
+    from talkingbook.engines.fake import FakeEngine
+
+    path = tmp_path_factory.mktemp("tone") / "tone.mp3"
+    encode_mp3(FakeEngine().synthesize("one two three four"), 16000, path)
+    return path.read_bytes()
+
+
+def fake_google(monkeypatch, responses):
+    """Replace requests' transport: each call pops the next status (or exception) from ``responses``."""
+    calls = []
+
+    def send(self, request, **kwargs):
+        calls.append(request.url)
+        item = responses.pop(0) if len(responses) > 1 else responses[0]
+        if isinstance(item, Exception):
+            raise item
+        status, payload = item
+        response = requests.Response()
+        response.status_code = status
+        response.request = request
+        response.url = request.url
+        if status == 200:
+            compact = {"separators": (",", ":")}
+            inner = json.dumps([base64.b64encode(payload).decode()], **compact)
+            body = json.dumps([["wrb.fr", "jQ1olc", inner]], **compact)
+            response._content = (")]}'\n\n" + body).encode()
+        else:
+            response._content = b""
+        response._content_consumed = True
+        return response
+
+    monkeypatch.setattr(requests.Session, "send", send)
+    return calls
+
+
+def test_gtts_with_a_working_server_writes_real_mp3s(tmp_path, run, monkeypatch, tone_mp3):
+    from mutagen.mp3 import MP3
+
+    calls = fake_google(monkeypatch, [(200, tone_mp3)])
+    code, _, err = run("convert", SAMPLE, "-o", tmp_path, "--engine", "gtts", "-q")
+    assert code == 0, err
+    assert calls and all("translate.google" in url for url in calls)
+    mp3s = sorted((tmp_path / SAMPLE.stem / "audio").iterdir())
+    assert len(mp3s) == 5 and all(MP3(p).info.length > 1 for p in mp3s)
+
+
+def test_gtts_offline_fails_in_one_line_and_writes_nothing(tmp_path, run, monkeypatch):
+    fake_google(monkeypatch, [requests.exceptions.ConnectionError("no network")])
+    code, _, err = run("convert", SAMPLE, "-o", tmp_path / "dist", "--engine", "gtts", "--progress", "none")
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: gtts:")
+    assert "Failed to connect" in err
+    assert not (tmp_path / "dist").exists()
+    assert not list(tmp_path.rglob("*.mp3"))
+
+
+def test_gtts_server_error_is_reported(tmp_path, run, monkeypatch):
+    fake_google(monkeypatch, [(429, b"")])
+    code, _, err = run("convert", SAMPLE, "-o", tmp_path, "--engine", "gtts", "--progress", "none")
+    assert code == 1 and "429" in err and len(err.strip().splitlines()) == 1
+
+
+def test_voices_lists_engines_by_language(run):
+    code, out, _ = run("voices")
+    assert code == 0
+    assert "en_US-joe-medium" in out and "espeak-ng" in out and "gtts" in out
+    assert "\n  fr " in out
