@@ -153,3 +153,13 @@ def test_rerun_replaces_the_book(tmp_path, run):
     manifest = json.loads((tmp_path / SAMPLE.stem / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["metadata"]["title"] == "Second"
     assert sorted(p.name for p in tmp_path.iterdir()) == [SAMPLE.stem]
+
+
+def test_standard_input_book_is_named_after_its_title(tmp_path, run, monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(SAMPLE.read_bytes())))
+    code, _, err = run("convert", "-", "-o", tmp_path, "--no-audio", "-q")
+    assert code == 0, err
+    assert [p.name for p in tmp_path.iterdir()] == ["japan-and-south-koreas-leaders-drum-to-k-pop-in-a-rare-show"]

@@ -50,6 +50,9 @@ def test_package_metadata(books, epub_parts):
     assert dc("date") == ["2026-11-27"]
     assert dc("source")[0].startswith("https://www.meridianledger.example/")
     assert dc("identifier")[0].startswith("urn:uuid:")
+    props = opf.xpath("//opf:meta[starts-with(@property,'schema:')]/@property", namespaces=NS)
+    assert {"schema:accessMode", "schema:accessModeSufficient", "schema:accessibilityFeature",
+            "schema:accessibilityHazard", "schema:accessibilitySummary"} <= set(props)
     css = opf.xpath("//opf:item[@media-type='text/css']/@href", namespaces=NS)
     assert css and "line-height" in book.zip.read(book.base + css[0]).decode()
 

@@ -56,6 +56,8 @@ def write_epub(book: Book, toc: tuple[TocEntry, ...], out: Path, *, modified: da
     if meta.source_url:
         eb.add_metadata("DC", "source", meta.source_url)
 
+    _add_accessibility(eb, book)
+
     css = epub.EpubItem(uid="style", file_name="style/book.css", media_type="text/css",
                         content=STYLESHEET.encode())
     eb.add_item(css)
@@ -84,6 +86,25 @@ def write_epub(book: Book, toc: tuple[TocEntry, ...], out: Path, *, modified: da
     except OSError as exc:
         raise OutputError(str(out), exc.strerror or str(exc)) from exc
     return out
+
+
+def _add_accessibility(eb: epub.EpubBook, book: Book) -> None:
+    """schema.org accessibility metadata, claiming only what this text-only book has.
+
+    Images are not embedded yet (their text alternative is written as text), so the
+    book is textual only; conformance is not claimed before it is checked (issue 5).
+    """
+    def meta(prop: str, value: str) -> None:
+        eb.add_metadata(None, "meta", value, {"property": prop})
+
+    meta("schema:accessMode", "textual")
+    meta("schema:accessModeSufficient", "textual")
+    for feature in ("structuralNavigation", "tableOfContents", "readingOrder"):
+        meta("schema:accessibilityFeature", feature)
+    meta("schema:accessibilityHazard", "none")
+    meta("schema:accessibilitySummary",
+         "A text-only edition of the article, with a table of contents that follows its headings "
+         "and a reading order that follows the page.")
 
 
 class _Writer(epub.EpubWriter):
