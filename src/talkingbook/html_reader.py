@@ -15,6 +15,7 @@ from datetime import date
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 from .errors import InputError
+from .extract import find_article
 from .model import (
     Block,
     Book,
@@ -30,11 +31,6 @@ from .model import (
 from .toc import slugify, unique
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-# Page furniture that is never part of the article.
-CHROME = (
-    "script", "style", "noscript", "template", "nav", "aside", "footer", "form",
-    "iframe", "button", "svg", "canvas", "object", "embed", "dialog", "select", "input",
-)
 INLINE_KINDS = {"em": "em", "i": "em", "cite": "em", "strong": "strong", "b": "strong", "code": "code",
                 "kbd": "code", "samp": "code", "a": "link"}
 INLINE = set(INLINE_KINDS) | {"span", "abbr", "small", "sub", "sup", "mark", "time", "q", "u", "s",
@@ -58,7 +54,7 @@ def read_html(data: bytes | str, *, source_name: str, overrides: dict | None = N
         raise InputError(source_name, "not an HTML page")
 
     meta = _read_metadata(soup, source_name)
-    container = _find_container(soup)
+    container = find_article(soup)
     title_heading = _title_heading(container, meta.title)
     if not meta.title:
         meta = replace(meta, title=_text(title_heading) if title_heading else "")
@@ -208,27 +204,6 @@ def _fallback_title(source_name: str) -> str:
 
 
 # --- the article inside the page ------------------------------------------
-
-def _find_container(soup: BeautifulSoup) -> Tag:
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
-    for tag in soup.find_all(CHROME):
-        tag.decompose()
-    for tag in soup.find_all(attrs={"hidden": True}) + soup.find_all(attrs={"aria-hidden": "true"}):
-        if not tag.decomposed:
-            tag.decompose()
-    articles = soup.find_all("article")
-    if articles:
-        return max(articles, key=lambda a: len(a.get_text(" ", strip=True)))
-    main = soup.find("main") or soup.find(attrs={"role": "main"})
-    if main is not None:
-        return main
-    body = soup.body or soup
-    for tag in body.find_all("header"):
-        if not tag.find("h1"):
-            tag.decompose()
-    return body
-
 
 def _title_heading(container: Tag, title: str) -> Tag | None:
     """The heading that carries the article's title: it is the book's title, not a section."""
