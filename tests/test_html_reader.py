@@ -1,7 +1,8 @@
 import pytest
 
 from talkingbook.errors import InputError
-from talkingbook.html_reader import normalize_date, normalize_language, read_html
+from talkingbook.html_reader import read_html
+from talkingbook.metadata import normalize_date, normalize_language
 from talkingbook.model import Heading, Image, ListBlock, Paragraph, Quote, iter_text_blocks
 
 from conftest import DATA, ROOT, SAMPLE
@@ -30,7 +31,7 @@ def dump(book) -> str:
                 lines.append(f"{pad}{'OL' if block.ordered else 'UL'}")
                 for item in block.items:
                     lines.append(f"{pad}  -")
-                    block_lines(item, indent + 2)
+                    block_lines(item.blocks, indent + 2)
             elif isinstance(block, Quote):
                 lines.append(f"{pad}QUOTE")
                 block_lines(block.blocks, indent + 1)
@@ -85,8 +86,8 @@ def test_sample_lists_and_their_introductions():
     assert kinds == ["Paragraph", "Paragraph", "ListBlock", "Paragraph"]
     assert section.blocks[1].text.endswith(":")
     items = section.blocks[2].items
-    assert len(items) == 3 and items[0][0].text.startswith("Joint public engagement:")
-    assert items[0][0].spans[0].kind == "strong"
+    assert len(items) == 3 and items[0].blocks[0].text.startswith("Joint public engagement:")
+    assert items[0].blocks[0].spans[0].kind == "strong"
 
 
 def test_sample_model_matches_golden_dump():
@@ -128,11 +129,12 @@ def test_overrides_replace_page_metadata():
     assert book.sections[0].title == "Drums"
 
 
-def test_image_alt_text_is_kept_and_missing_alt_is_not_invented():
+def test_unavailable_images_keep_their_text_and_missing_alt_is_not_invented():
     html = b"""<html lang="en"><body><article><h1>T</h1><p>Text.</p>
     <img src="a.png" alt="A cat"><img src="b.png"><img src="c.png" alt=""></article></body></html>"""
     images = [b for b in read_html(html, source_name="t.html").sections[0].blocks if isinstance(b, Image)]
-    assert [(i.src, i.alt) for i in images] == [("a.png", "A cat"), ("b.png", None), ("c.png", "")]
+    # Without its file, an image keeps only its text; one with nothing to say is left out.
+    assert [(i.src, i.alt, i.data) for i in images] == [("a.png", "A cat", None)]
 
 
 def test_identifier_is_stable_when_the_text_changes():

@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Convert article pages into DIR/<slug>/: an EPUB 3, one MP3 per "
                                            "section, an M3U8 playlist and manifest.json.")
     conv.add_argument("sources", nargs="+", metavar="SOURCE",
-                      help="an HTML file, or - for standard input; several make several books")
+                      help="an HTML file, an http(s) URL, or - for standard input; several make several books")
     conv.add_argument("-o", "--output", metavar="DIR", default="dist",
                       help="parent folder of the books (default: dist); each book goes to DIR/<slug>/")
     conv.add_argument("--engine", choices=CHOICES, default="auto",
@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "voice name (e.g. fr, en-gb), or for gtts a Google domain (e.g. co.uk)")
     conv.add_argument("--no-audio", dest="audio", action="store_false",
                       help="write only the EPUB and manifest.json: no MP3s, no playlist")
+    conv.add_argument("--fetch-images", action="store_true",
+                      help="also download the page's remote images (local images beside the page and data: "
+                           "URIs are always embedded)")
     conv.add_argument("--split-level", type=int, choices=range(1, 7), metavar="N",
                       help="every heading of rank <= N (2 = <h2>) starts a section and an MP3 "
                            "(default: the highest rank below the title)")
@@ -85,9 +88,10 @@ def _convert(args) -> int:
         raise UsageError(f"--date {args.date}", "expected YYYY-MM-DD")
     options = Options(
         engine=args.engine, voice=args.voice, audio=args.audio, split_level=args.split_level,
+        fetch_images=args.fetch_images,
         overrides={k: getattr(args, k) for k in ("title", "author", "language", "date", "publisher")})
     if args.language is not None:
-        from .html_reader import normalize_language
+        from .metadata import normalize_language
         if not normalize_language(args.language):
             raise UsageError(f"--language {args.language}", "not a BCP 47 language tag (e.g. en, fr-CA)")
     mode = "none" if args.quiet else args.progress
@@ -103,7 +107,7 @@ def _convert(args) -> int:
 
 
 def _is_date(value: str) -> bool:
-    from .html_reader import normalize_date
+    from .metadata import normalize_date
     return len(value) == 10 and normalize_date(value) == value
 
 

@@ -17,16 +17,17 @@ from pathlib import Path
 from .audio import encode_mp3, silence, tag_mp3
 from .engines import Engine, open_engine
 from .epub_writer import write_epub
-from .errors import InputError, OutputError
+from .errors import OutputError
 from .html_reader import read_html
+from .images import ImageResolver
 from .manifest import write_manifest
 from .model import Book
 from .narration import LEAD_IN, LEAD_OUT, section_script
 from .playlist import write_playlist
+from .sources import Source, load, url_slug
 from .toc import TocEntry, build_toc, slugify, unique
 
 log = logging.getLogger(__name__)
-MAX_INPUT_BYTES = 50 * 1024 * 1024
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Options:
     voice: str | None = None
     audio: bool = True
     split_level: int | None = None
+    fetch_images: bool = False
     overrides: dict = field(default_factory=dict)
 
 
@@ -47,33 +49,14 @@ class Progress:
     def section_finished(self, entry: TocEntry, seconds: float | None) -> None: ...
 
 
-def load_source(source: str) -> tuple[bytes, str]:
-    """The bytes of a local article file (or '-' for standard input) and its display name."""
-    if source == "-":
-        import sys
-        return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1), "stdin"
-    if source.startswith(("http://", "https://")):
-        raise InputError(source, "reading from a URL is not supported yet; save the page and give its file")
-    path = Path(source)
-    try:
-        if path.is_dir():
-            raise InputError(source, "is a folder, not an HTML file")
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_INPUT_BYTES + 1)
-    except FileNotFoundError as exc:
-        raise InputError(source, "no such file") from exc
-    except OSError as exc:
-        raise InputError(source, exc.strerror or str(exc)) from exc
-    if len(data) > MAX_INPUT_BYTES:
-        raise InputError(source, f"larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB; not an article page")
-    if not data.strip():
-        raise InputError(source, "the file is empty")
-    return data, source
-
-
-def book_slug(source_name: str, title: str, taken: set[str]) -> str:
-    """The output folder's name: from the file name (or the title for stdin), unique in this run."""
-    stem = Path(source_name).name.rsplit(".", 1)[0] if source_name != "stdin" else ""
+def book_slug(source: Source, title: str, taken: set[str]) -> str:
+    """The output folder's name: from the file name, a URL's last path segment, or the title."""
+    if source.url:
+        stem = url_slug(source.url)
+    elif source.name != "stdin":
+        stem = Path(source.name).name.rsplit(".", 1)[0]
+    else:
+        stem = ""
     return unique(slugify(stem, fallback="") or slugify(title, fallback="article"), taken)
 
 
@@ -92,11 +75,14 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
             taken: set[str] | None = None) -> Path:
     """Convert one article into ``out_parent/<slug>/``; returns that folder."""
     progress = progress or Progress()
-    data, name = load_source(source)
-    book = read_html(data, source_name=name, overrides=options.overrides, split_level=options.split_level)
+    loaded = load(source)
+    images = ImageResolver(loaded.folder, loaded.url, fetch_remote=options.fetch_images)
+    book = read_html(loaded.data, source_name=loaded.name, base_url=loaded.url, charset=loaded.charset,
+                     http_language=loaded.language, overrides=options.overrides,
+                     split_level=options.split_level, images=images)
     toc = build_toc(book)
     engine = open_engine(options.engine, book.metadata.language, options.voice) if options.audio else None
-    slug = book_slug(name, book.metadata.title, taken if taken is not None else set())
+    slug = book_slug(loaded, book.metadata.title, taken if taken is not None else set())
     target = out_parent / slug
 
     def build(folder: Path) -> None:
@@ -110,6 +96,7 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
             "voice": engine.voice if engine else None,
             "audio": options.audio,
             "split_level": options.split_level,
+            "fetch_images": options.fetch_images,
             "overrides": {k: v for k, v in options.overrides.items() if v is not None},
             "playlist": playlist,
         }

@@ -16,7 +16,9 @@ from pathlib import Path
 from ebooklib import epub
 
 from .errors import OutputError
-from .model import Block, Book, Heading, Image, Inlines, ListBlock, Paragraph, Quote
+from .model import (
+    Block, Book, CodeBlock, Heading, Image, Inlines, ListBlock, Paragraph, Quote, Table, iter_text_blocks,
+)
 from .toc import TocEntry
 
 STYLESHEET = """\
@@ -29,6 +31,11 @@ li { margin-bottom: 0.4em; }
 blockquote { margin: 0 0 0.9em 1.2em; padding-inline-start: 0.8em; border-inline-start: 0.2em solid #767676; }
 figure { margin: 1em 0; }
 figcaption { font-size: 0.9em; }
+table { border-collapse: collapse; margin: 0 0 0.9em; }
+th, td { border: 1px solid #767676; padding: 0.2em 0.4em; vertical-align: top; text-align: start; }
+caption { font-weight: bold; text-align: start; }
+pre { white-space: pre-wrap; overflow-wrap: break-word; font-size: 0.9em; }
+rt { font-size: 0.6em; }
 img { max-width: 100%; height: auto; }
 code { font-family: monospace; }
 .byline, .dateline, .publisher { margin: 0 0 0.3em; }
@@ -62,18 +69,24 @@ def write_epub(book: Book, toc: tuple[TocEntry, ...], out: Path, *, modified: da
                         content=STYLESHEET.encode())
     eb.add_item(css)
 
+    direction = meta.direction
+    if direction == "rtl":
+        eb.set_direction("rtl")
+    renderer = _Renderer(book, toc)
     documents = []
     for entry in toc:
         doc = epub.EpubHtml(title=entry.title, file_name=entry.xhtml, lang=meta.language,
-                            uid=f"s{entry.number:03d}")
-        doc.content = _body(entry, book)
+                            uid=f"s{entry.number:03d}", direction=direction if direction == "rtl" else None)
+        doc.content = renderer.body(entry, book)
         doc.add_link(href="../style/book.css", rel="stylesheet", type="text/css")
         eb.add_item(doc)
         documents.append(doc)
+    for number, (data, (name, media_type)) in enumerate(renderer.images.items(), start=1):
+        eb.add_item(epub.EpubItem(uid=f"img{number:03d}", file_name=name, media_type=media_type, content=data))
 
     eb.toc = _nested_toc(toc)
     eb.add_item(epub.EpubNcx())
-    nav = epub.EpubNav(title="Contents")
+    nav = epub.EpubNav(title="Contents", direction=direction if direction == "rtl" else None)
     nav.add_item(css)
     eb.add_item(nav)
     eb.spine = ["nav", *documents]
@@ -167,62 +180,139 @@ def _as_ebooklib(node):
 
 # --- XHTML bodies ---------------------------------------------------------
 
-def _body(entry: TocEntry, book: Book) -> str:
-    meta = book.metadata
-    level = min(entry.level, 6)
-    parts = [f'<section id="sec-{entry.slug}" aria-labelledby="title-{entry.slug}">',
-             f'<h{level} id="title-{entry.slug}">{escape(entry.title)}</h{level}>']
-    if entry.section.is_opening:
-        if meta.author:
-            parts.append(f'<p class="byline">By {escape(meta.author)}</p>')
-        if meta.publisher or meta.date:
-            bits = [escape(meta.publisher)] if meta.publisher else []
-            if meta.date:
-                bits.append(f'<time datetime="{meta.date}">{escape(spoken_date(meta.date))}</time>')
-            parts.append(f'<p class="dateline">{", ".join(bits)}</p>')
-    ranks = {sub.anchor: min(6, level + sub.depth) for sub in entry.subentries}
-    parts.extend(_block_html(block, ranks) for block in entry.section.blocks)
-    parts.append("</section>")
-    return "\n".join(parts)
+class _Renderer:
+    """Model blocks as XHTML body markup for one book: images named once, in-book links resolved."""
 
+    def __init__(self, book: Book, toc: tuple[TocEntry, ...]) -> None:
+        self.images: dict[bytes, tuple[str, str]] = {}  # image bytes -> (file name, media type)
+        self.anchor_docs: dict[str, str] = {}  # anchor -> XHTML file name (relative to the text folder)
+        for entry in toc:
+            for anchor in _anchors(entry.section.blocks):
+                self.anchor_docs.setdefault(anchor, entry.xhtml.split("/", 1)[1])
+        self.current = ""
 
-def _block_html(block: Block, ranks: dict[str, int]) -> str:
-    if isinstance(block, Paragraph):
-        return f"<p>{_inline_html(block.spans)}</p>"
-    if isinstance(block, Heading):
-        rank = ranks.get(block.anchor, 6)
-        return f'<h{rank} id="{block.anchor}">{_inline_html(block.spans)}</h{rank}>'
-    if isinstance(block, ListBlock):
-        tag = "ol" if block.ordered else "ul"
-        items = "".join(f"<li>{_item_html(item, ranks)}</li>" for item in block.items)
-        return f"<{tag}>{items}</{tag}>"
-    if isinstance(block, Quote):
-        return "<blockquote>" + "".join(_block_html(b, ranks) for b in block.blocks) + "</blockquote>"
-    if isinstance(block, Image):
-        alt = escape(block.alt or "")
-        text = f'<p class="image-alt">{alt}</p>' if alt else ""
-        caption = f"<figcaption>{_inline_html(block.caption)}</figcaption>" if block.caption else ""
-        return f"<figure>{text}{caption}</figure>" if (text or caption) else ""
-    raise TypeError(f"unknown block {block!r}")
+    def body(self, entry: TocEntry, book: Book) -> str:
+        meta = book.metadata
+        self.current = entry.xhtml.split("/", 1)[1]
+        level = min(entry.level, 6)
+        lang = f' lang="{escape(entry.section.lang)}"' if entry.section.lang else ""
+        parts = [f'<section id="sec-{entry.slug}" aria-labelledby="title-{entry.slug}">',
+                 f'<h{level} id="title-{entry.slug}"{lang}>{escape(entry.title)}</h{level}>']
+        if entry.section.is_opening:
+            if meta.author:
+                parts.append(f'<p class="byline">By {escape(meta.author)}</p>')
+            if meta.publisher or meta.date:
+                bits = [escape(meta.publisher)] if meta.publisher else []
+                if meta.date:
+                    bits.append(f'<time datetime="{meta.date}">{escape(spoken_date(meta.date))}</time>')
+                parts.append(f'<p class="dateline">{", ".join(bits)}</p>')
+        ranks = {sub.anchor: min(6, level + sub.depth) for sub in entry.subentries}
+        parts.extend(self.block(block, ranks) for block in entry.section.blocks)
+        parts.append("</section>")
+        return "\n".join(parts)
 
+    def block(self, block: Block, ranks: dict[str, int]) -> str:
+        if isinstance(block, Paragraph):
+            return f"<p{_attrs(block.anchor, block.lang, block.dir)}>{self.inline(block.spans)}</p>"
+        if isinstance(block, Heading):
+            rank = ranks.get(block.anchor, 6)
+            return f"<h{rank}{_attrs(block.anchor, block.lang, block.dir)}>{self.inline(block.spans)}</h{rank}>"
+        if isinstance(block, ListBlock):
+            tag = "ol" if block.ordered else "ul"
+            start = f' start="{block.start}"' if block.ordered and block.start != 1 else ""
+            items = "".join(f"<li{_attrs(item.anchor)}>{self.item(item.blocks, ranks)}</li>" for item in block.items)
+            return f"<{tag}{start}{_attrs('', block.lang, block.dir)}>{items}</{tag}>"
+        if isinstance(block, Quote):
+            inner = "".join(self.block(b, ranks) for b in block.blocks)
+            return f"<blockquote{_attrs('', block.lang, block.dir)}>{inner}</blockquote>"
+        if isinstance(block, Image):
+            return self.image(block)
+        if isinstance(block, Table):
+            return self.table(block, ranks)
+        if isinstance(block, CodeBlock):
+            return f"<pre{_attrs(block.anchor)}><code>{escape(block.text, quote=False)}</code></pre>"
+        raise TypeError(f"unknown block {block!r}")
 
-def _item_html(blocks: tuple[Block, ...], ranks: dict[str, int]) -> str:
-    if len(blocks) == 1 and isinstance(blocks[0], Paragraph):
-        return _inline_html(blocks[0].spans)
-    return "".join(_block_html(b, ranks) for b in blocks)
+    def item(self, blocks: tuple[Block, ...], ranks: dict[str, int]) -> str:
+        if len(blocks) == 1 and isinstance(blocks[0], Paragraph) and not blocks[0].anchor:
+            only = blocks[0]
+            inner = self.inline(only.spans)
+            return f"<span{_attrs('', only.lang, only.dir)}>{inner}</span>" if (only.lang or only.dir) else inner
+        return "".join(self.block(b, ranks) for b in blocks)
 
+    def image(self, image: Image) -> str:
+        caption = f"<figcaption>{self.inline(image.caption)}</figcaption>" if image.caption else ""
+        if image.data is None:
+            # Not embeddable: keep what the image says, as text.
+            text = f'<p class="image-alt">{escape(image.alt)}</p>' if image.alt else ""
+            return f"<figure{_attrs(image.anchor)}>{text}{caption}</figure>" if (text or caption) else ""
+        if image.data not in self.images:
+            ext = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}[image.media_type]
+            self.images[image.data] = (f"images/img-{len(self.images) + 1:03d}.{ext}", image.media_type)
+        name = self.images[image.data][0]
+        alt = f' alt="{escape(image.alt)}"' if image.alt is not None else ""
+        img = f'<img src="../{name}"{alt}/>'
+        return f"<figure{_attrs(image.anchor)}>{img}{caption}</figure>" if caption or image.anchor else f"<p>{img}</p>"
 
-def _inline_html(spans: Inlines) -> str:
-    out = []
-    for span in spans:
-        text = escape(span.text, quote=False)
-        if span.kind == "link" and span.href:
-            out.append(f'<a href="{escape(span.href)}">{text}</a>')
-        elif span.kind in ("em", "strong", "code"):
-            out.append(f"<{span.kind}>{text}</{span.kind}>")
-        else:
+    def table(self, table: Table, ranks: dict[str, int]) -> str:
+        out = [f"<table{_attrs(table.anchor, table.lang, table.dir)}>"]
+        if table.caption:
+            out.append(f"<caption>{self.inline(table.caption)}</caption>")
+        for row in table.rows:
+            cells = []
+            for cell in row:
+                tag = "th" if cell.header else "td"
+                extra = f' scope="{cell.scope}"' if cell.header and cell.scope else ""
+                extra += f' colspan="{cell.colspan}"' if cell.colspan > 1 else ""
+                extra += f' rowspan="{cell.rowspan}"' if cell.rowspan > 1 else ""
+                cells.append(f"<{tag}{extra}>{self.item(cell.blocks, ranks)}</{tag}>")
+            out.append(f"<tr>{''.join(cells)}</tr>")
+        out.append("</table>")
+        return "".join(out)
+
+    def inline(self, spans: Inlines) -> str:
+        out = []
+        for span in spans:
+            text = escape(span.text, quote=False)
+            if span.ruby:
+                text = f"<ruby>{text}<rp>(</rp><rt>{escape(span.ruby, quote=False)}</rt><rp>)</rp></ruby>"
+            if span.kind in ("em", "strong", "code", "sup", "sub"):
+                text = f"<{span.kind}>{text}</{span.kind}>"
+            href = self.href(span.href) if span.kind == "link" else None
+            if href:
+                text = f'<a href="{escape(href)}">{text}</a>'
+            if span.lang or span.dir or span.anchor:
+                text = f"<span{_attrs(span.anchor, span.lang, span.dir)}>{text}</span>"
             out.append(text)
-    return "".join(out)
+        return "".join(out)
+
+    def href(self, href: str | None) -> str | None:
+        if not href:
+            return None
+        if href.startswith("#"):
+            doc = self.anchor_docs.get(href[1:])
+            if doc is None:
+                return None  # the target was not kept: plain text, never a broken link
+            return href if doc == self.current else f"{doc}{href}"
+        return href
+
+
+def _attrs(anchor: str = "", lang: str = "", direction: str = "") -> str:
+    out = f' id="{escape(anchor)}"' if anchor else ""
+    out += f' lang="{escape(lang)}"' if lang else ""
+    out += f' dir="{direction}"' if direction in ("rtl", "ltr") else ""
+    return out
+
+
+def _anchors(blocks: tuple[Block, ...]):
+    for block in iter_text_blocks(blocks):
+        if getattr(block, "anchor", ""):
+            yield block.anchor
+        if isinstance(block, ListBlock):
+            yield from (item.anchor for item in block.items if item.anchor)
+        for span in getattr(block, "spans", ()) + getattr(block, "caption", ()):
+            if span.anchor:
+                yield span.anchor
 
 
 def spoken_date(iso: str) -> str:

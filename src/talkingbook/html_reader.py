@@ -1,195 +1,117 @@
 """Read an article page (HTML) into a :class:`~talkingbook.model.Book`.
 
-beautifulsoup4 with the lxml parser does the parsing; this module finds the
-article inside the page, its metadata and its blocks, and splits it into sections.
+beautifulsoup4 with the lxml parser does the parsing; :mod:`.extract` finds the article
+inside the page; this module reads its metadata and blocks and splits it into sections.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import uuid
-from dataclasses import replace
-from datetime import date
+import urllib.parse
+from dataclasses import dataclass, field, replace
+from typing import Callable
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, NavigableString, Tag
 
 from .errors import InputError
 from .extract import find_article
+from .metadata import read_metadata
 from .model import (
-    Block,
-    Book,
-    Heading,
-    Image,
-    ListBlock,
-    Metadata,
-    Paragraph,
-    Quote,
-    Section,
-    Span,
+    Block, Book, Cell, CodeBlock, Heading, Image, ListBlock, ListItem, Paragraph, Quote, Section, Span,
+    Table, plain_text,
 )
+from .sources import decode
 from .toc import slugify, unique
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-INLINE_KINDS = {"em": "em", "i": "em", "cite": "em", "strong": "strong", "b": "strong", "code": "code",
-                "kbd": "code", "samp": "code", "a": "link"}
-INLINE = set(INLINE_KINDS) | {"span", "abbr", "small", "sub", "sup", "mark", "time", "q", "u", "s",
-                              "del", "ins", "var", "dfn", "bdi", "bdo", "data", "font", "wbr", "br",
-                              "label", "ruby", "rt", "rp"}
-ARTICLE_TYPES = {"NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle", "AnalysisNewsArticle",
-                 "OpinionNewsArticle", "ScholarlyArticle", "TechArticle", "WebPage"}
+INLINE_KINDS = {"em": "em", "i": "em", "cite": "em", "dfn": "em", "strong": "strong", "b": "strong",
+                "code": "code", "kbd": "code", "samp": "code", "tt": "code", "sup": "sup", "sub": "sub"}
+INLINE = set(INLINE_KINDS) | {"a", "span", "abbr", "small", "mark", "time", "q", "u", "s", "del", "ins", "var",
+                              "bdi", "bdo", "data", "font", "wbr", "br", "label", "ruby", "rt", "rp", "rb",
+                              "big", "strike", "acronym", "nobr", "output", "meter", "progress"}
+BLOCK_CHILDREN = ["img", "p", "div", "ul", "ol", "table", "blockquote", "pre", "figure", "section", *HEADINGS]
+SKIP = {"hr", "picture", "source", "video", "audio", "map", "area", "head", "title", "meta", "link", "header",
+        "track", "param", "script", "style", "noscript", "template"}
+NCNAME = re.compile(r"^[A-Za-z_][\w.-]*$")
+Resolver = Callable[[str], "tuple[bytes, str] | None"]
 
 
-def read_html(data: bytes | str, *, source_name: str, overrides: dict | None = None,
-              split_level: int | None = None) -> Book:
+def read_html(html: bytes | str, *, source_name: str, base_url: str = "", charset: str = "",
+              http_language: str = "", overrides: dict | None = None, split_level: int | None = None,
+              images: Resolver | None = None) -> Book:
     """Parse an article page into a Book; ``overrides`` replace metadata fields."""
-    if isinstance(data, bytes):
-        if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise InputError(source_name, "not an HTML page (binary data)")
-    text_head = data[:4096] if isinstance(data, str) else data[:4096].decode("latin-1")
-    if not re.search(r"<\s*[a-zA-Z!]", text_head):
-        raise InputError(source_name, "not an HTML page (no markup found)")
-    soup = BeautifulSoup(data, "lxml")
+    text = _decode_checked(html, source_name, charset)
+    soup = BeautifulSoup(text, "lxml")
     if soup.html is None:
         raise InputError(source_name, "not an HTML page")
 
-    meta = _read_metadata(soup, source_name)
+    meta = read_metadata(soup, source_name=source_name, base_url=base_url, http_language=http_language)
     container = find_article(soup)
     title_heading = _title_heading(container, meta.title)
-    if not meta.title:
-        meta = replace(meta, title=_text(title_heading) if title_heading else "")
+    if not meta.title and title_heading is not None:
+        meta = replace(meta, title=_text(title_heading))
     if title_heading is not None:
         title_heading.decompose()
     for header in container.find_all("header"):
-        header.decompose()
-
-    blocks = _blocks(container)
-    if not any(_has_text(b) for b in blocks):
-        raise InputError(source_name, "no article text found")
+        if not header.decomposed:
+            header.decompose()
     if not meta.title:
         meta = replace(meta, title=_fallback_title(source_name))
     meta = _apply_overrides(meta, overrides or {})
-    sections = _split(blocks, meta.title, split_level)
+    if not meta.language or meta.language == "und":
+        from .metadata import detect_language
+        meta = replace(meta, language=detect_language(container.get_text(" ")) or "en")
+
+    link_base = base_url or meta.source_url
+    ctx = _Context(book_lang=meta.language, base_url=link_base, images=images or (lambda src: None),
+                   title=meta.title)
+    ctx.assign_ids(container)
+    blocks = ctx.blocks(container, lang=_lang(container, meta.language))
+    if not any(_has_text(b) for b in blocks):
+        raise InputError(source_name, "no article text found")
+    sections = _split(blocks, meta.title, split_level, ctx.taken)
     return Book(metadata=meta, sections=sections, source_name=source_name)
 
 
-# --- metadata -------------------------------------------------------------
-
-def _read_metadata(soup: BeautifulSoup, source_name: str) -> Metadata:
-    ld = _json_ld_article(soup)
-    og = {m.get("property", "").lower(): m.get("content", "").strip()
-          for m in soup.find_all("meta", attrs={"property": True, "content": True})}
-    named = {m.get("name", "").lower(): m.get("content", "").strip()
-             for m in soup.find_all("meta", attrs={"name": True, "content": True})}
-    canonical = soup.find("link", rel="canonical", href=True)
-
-    title = _first(ld.get("headline"), og.get("og:title"), named.get("dc.title"))
-    author = _first(_ld_names(ld.get("author")), named.get("author"), named.get("dc.creator"),
-                    og.get("article:author") if not (og.get("article:author") or "").startswith("http") else "")
-    publisher = _first(_ld_names(ld.get("publisher")), og.get("og:site_name"), named.get("dc.publisher"))
-    time_tag = soup.find("time", attrs={"datetime": True})
-    published = _first(ld.get("datePublished"), og.get("article:published_time"), named.get("dc.date"),
-                       named.get("date"), time_tag.get("datetime") if time_tag else "")
-    url = _first(canonical.get("href") if canonical else "", og.get("og:url"), ld.get("url"))
-    if not url.startswith(("http://", "https://")):
-        url = ""
-    html_tag = soup.html
-    language = _first(html_tag.get("lang") if html_tag else "", html_tag.get("xml:lang") if html_tag else "",
-                      ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str) else "",
-                      named.get("language"), named.get("dc.language"))
-    description = _first(ld.get("description"), og.get("og:description"), named.get("description"))
-    if not title and soup.title:
-        title = _strip_site_suffix(_text(soup.title), publisher)
-    identity = url or source_name.rsplit("/", 1)[-1]
-    return Metadata(
-        title=_clean(title),
-        language=normalize_language(language) or "en",
-        author=_clean(author),
-        publisher=_clean(publisher),
-        date=normalize_date(published),
-        description=_clean(description),
-        source_url=url,
-        identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, identity)}",
-    )
+def _decode_checked(html: bytes | str, source_name: str, charset: str) -> str:
+    if isinstance(html, bytes):
+        head = html[:4096]
+        if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise InputError(source_name, "not an HTML page (binary data)")
+        html, _ = decode(html, charset)
+    if not re.search(r"<\s*[a-zA-Z!]", html[:8192]):
+        raise InputError(source_name, "not an HTML page (no markup found)")
+    return html
 
 
-def _json_ld_article(soup: BeautifulSoup) -> dict:
-    for script in soup.find_all("script", attrs={"type": re.compile(r"ld\+json", re.I)}):
-        try:
-            data = json.loads(script.string or "")
-        except (ValueError, TypeError):
-            continue
-        stack = [data]
-        while stack:
-            item = stack.pop(0)
-            if isinstance(item, list):
-                stack.extend(item)
-            elif isinstance(item, dict):
-                types = item.get("@type", [])
-                types = [types] if isinstance(types, str) else types
-                if any(t in ARTICLE_TYPES for t in types if isinstance(t, str)) and item.get("headline"):
-                    return item
-                stack.extend(v for k, v in item.items() if k in ("@graph", "mainEntity"))
-    return {}
+def _title_heading(container: Tag, title: str) -> Tag | None:
+    """The heading that carries the article's title: it is the book's title, not a section."""
+    h1s = container.find_all("h1")
+    wanted = _comparable(title)
+    for heading in container.find_all(HEADINGS):
+        if wanted and _comparable(_text(heading)) == wanted:
+            return heading
+    return h1s[0] if len(h1s) == 1 and not title else None
 
 
-def _ld_names(value) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return value.get("name", "") if isinstance(value.get("name"), str) else ""
-    if isinstance(value, list):
-        return ", ".join(n for n in (_ld_names(v) for v in value) if n)
-    return ""
+def _comparable(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
 
 
-def _first(*values) -> str:
-    for value in values:
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return ""
+def _text(tag: Tag) -> str:
+    for rt in tag.find_all(["rt", "rp"]):
+        rt.extract()
+    return " ".join(tag.get_text(" ").split())
 
 
-def _clean(text: str) -> str:
-    return " ".join(text.split())
+def _fallback_title(source_name: str) -> str:
+    stem = re.sub(r"\.[A-Za-z0-9]+$", "", source_name.rstrip("/").rsplit("/", 1)[-1])
+    return " ".join(re.split(r"[-_\s]+", stem)).strip().capitalize() or "Untitled article"
 
 
-def _strip_site_suffix(title: str, site: str) -> str:
-    for sep in (" | ", " - ", " – ", " — ", " :: "):
-        if sep in title:
-            head, tail = title.rsplit(sep, 1)
-            if not site or tail.strip().lower() == site.lower() or len(tail) < len(head):
-                return head.strip()
-    return title
+def _apply_overrides(meta, overrides: dict):
+    from .metadata import normalize_date, normalize_language
 
-
-def normalize_language(tag: str) -> str:
-    """A BCP 47 tag ('en', 'pt-BR') from what pages write ('en_US', 'EN-us'), or ''."""
-    tag = tag.strip().replace("_", "-")
-    match = re.fullmatch(r"([A-Za-z]{2,3})(?:-([A-Za-z]{4}))?(?:-([A-Za-z]{2}|\d{3}))?(?:-.*)?", tag)
-    if not match:
-        return ""
-    lang, script, region = match.groups()
-    parts = [lang.lower()]
-    if script:
-        parts.append(script.title())
-    if region:
-        parts.append(region.upper())
-    return "-".join(parts)
-
-
-def normalize_date(value: str) -> str:
-    """YYYY-MM-DD from an ISO 8601 date or date-time, or ''."""
-    match = re.match(r"\s*(\d{4})-(\d{2})-(\d{2})", value or "")
-    if not match:
-        return ""
-    try:
-        return date(*map(int, match.groups())).isoformat()
-    except ValueError:
-        return ""
-
-
-def _apply_overrides(meta: Metadata, overrides: dict) -> Metadata:
     fields = {k: v for k, v in overrides.items() if v is not None}
     if "language" in fields:
         fields["language"] = normalize_language(fields["language"])
@@ -198,179 +120,375 @@ def _apply_overrides(meta: Metadata, overrides: dict) -> Metadata:
     return replace(meta, **fields)
 
 
-def _fallback_title(source_name: str) -> str:
-    stem = re.sub(r"\.[A-Za-z0-9]+$", "", source_name.rstrip("/").rsplit("/", 1)[-1])
-    return " ".join(re.split(r"[-_\s]+", stem)).strip().capitalize() or "Untitled article"
+def _lang(tag: Tag, inherited: str) -> str:
+    from .metadata import normalize_language
+
+    value = tag.get("lang") or tag.get("xml:lang")
+    if isinstance(value, str):
+        return normalize_language(value) or inherited
+    return inherited
 
 
-# --- the article inside the page ------------------------------------------
-
-def _title_heading(container: Tag, title: str) -> Tag | None:
-    """The heading that carries the article's title: it is the book's title, not a section."""
-    h1s = container.find_all("h1")
-    wanted = _clean(title).lower()
-    for h1 in h1s:
-        if wanted and _text(h1).lower() == wanted:
-            return h1
-    return h1s[0] if len(h1s) == 1 else None
-
-
-def _text(tag: Tag) -> str:
-    return _clean(tag.get_text(" "))
+def _dir(tag: Tag, inherited: str) -> str:
+    value = tag.get("dir")
+    return value.lower() if isinstance(value, str) and value.lower() in ("rtl", "ltr") else inherited
 
 
 def _has_text(block: Block) -> bool:
     if isinstance(block, (Paragraph, Heading)):
         return bool(block.text)
+    if isinstance(block, CodeBlock):
+        return bool(block.text.strip())
+    if isinstance(block, Image):
+        return bool(block.alt) or bool(block.caption)
     if isinstance(block, ListBlock):
-        return any(_has_text(b) for item in block.items for b in item)
+        return any(_has_text(b) for item in block.items for b in item.blocks)
     if isinstance(block, Quote):
         return any(_has_text(b) for b in block.blocks)
-    return isinstance(block, Image) and bool(block.alt)
+    if isinstance(block, Table):
+        return any(_has_text(b) for row in block.rows for cell in row for b in cell.blocks)
+    return False
 
 
-def _blocks(element: Tag) -> list[Block]:
-    """The blocks of ``element`` in reading order; divs and sections are flattened."""
-    out: list[Block] = []
-    pending: list[Span] = []
+# --- the walk over the article's elements ------------------------------------
 
-    def flush() -> None:
-        spans = _tidy(pending)
-        if spans:
-            out.append(Paragraph(spans))
-        pending.clear()
+@dataclass(frozen=True)
+class _Style:
+    """What an inline element passes to its text: emphasis, link, language, direction."""
 
-    for child in element.children:
-        if isinstance(child, NavigableString):
-            if type(child) is NavigableString:
-                pending.append(Span(str(child)))
-            continue
-        if not isinstance(child, Tag):
-            continue
-        name = child.name.lower()
-        if name in INLINE and not child.find(["img", "p", "div", "ul", "ol", *HEADINGS]):
-            pending.extend(_child_spans(child))
-            continue
+    kind: str = ""
+    href: str | None = None
+    lang: str = ""
+    dir: str = ""
+
+
+@dataclass
+class _Context:
+    book_lang: str
+    base_url: str
+    images: Resolver
+    title: str
+    ids: dict[str, str] = field(default_factory=dict)  # source id -> unique output id
+    taken: set[str] = field(default_factory=set)  # every id given out in the book
+    nested: int = 0  # >0 inside lists, quotes and table cells: headings there are not TOC entries
+
+    def assign_ids(self, container: Tag) -> None:
+        """Keep ids that in-article links point at, made unique and valid."""
+        targets = {a["href"][1:] for a in container.find_all("a", href=True)
+                   if isinstance(a["href"], str) and a["href"].startswith("#") and len(a["href"]) > 1}
+        taken = self.taken
+        for tag in container.find_all(id=True):
+            source_id = tag.get("id")
+            if isinstance(source_id, str) and source_id in targets and source_id not in self.ids:
+                wanted = source_id if NCNAME.match(source_id) else "id-" + slugify(source_id, "anchor")
+                self.ids[source_id] = unique(wanted, taken)
+
+    def anchor(self, tag: Tag) -> str:
+        source_id = tag.get("id")
+        return self.ids.get(source_id, "") if isinstance(source_id, str) else ""
+
+    def blocks(self, element: Tag, lang: str, direction: str = "") -> list[Block]:
+        """The blocks of ``element`` in reading order; divs and sections are flattened."""
+        out: list[Block] = []
+        pending: list[Span] = []
+
+        def flush() -> None:
+            spans = _tidy(pending)
+            if spans:
+                out.append(Paragraph(_relative(spans, lang), *self._lang_dir(lang, direction)))
+            pending.clear()
+
+        style = _Style(lang=lang, dir=direction)
+        for child in element.children:
+            if isinstance(child, NavigableString):
+                if type(child) is NavigableString:
+                    pending.append(Span(str(child), lang=lang, dir=direction))
+                continue
+            if not isinstance(child, Tag):
+                continue
+            name = child.name.lower()
+            if name in INLINE and not child.find(BLOCK_CHILDREN):
+                pending.extend(self.spans_of(child, style))
+                continue
+            flush()
+            out.extend(self.block(child, name, _lang(child, lang), _dir(child, direction)))
         flush()
-        out.extend(_block(child, name))
-    flush()
-    return out
+        return out
 
+    def _lang_dir(self, lang: str, direction: str) -> tuple[str, str]:
+        return (lang if lang != self.book_lang else "", direction)
 
-def _block(tag: Tag, name: str) -> list[Block]:
-    if name in HEADINGS:
-        spans = _tidy(_spans(tag))
-        return [Heading(int(name[1]), spans)] if spans else []
-    if name == "p":
-        if tag.find(["img", "figure"]):
-            return _blocks(tag)
-        spans = _tidy(_spans(tag))
-        return [Paragraph(spans)] if spans else []
-    if name in ("ul", "ol"):
-        items = tuple(tuple(_blocks(li)) for li in tag.find_all("li", recursive=False))
-        items = tuple(item for item in items if item)
-        return [ListBlock(items, ordered=name == "ol")] if items else []
-    if name == "blockquote":
-        inner = tuple(_blocks(tag))
-        return [Quote(inner)] if inner else []
-    if name == "img":
-        return [_image(tag, ())]
-    if name == "figure":
+    def block(self, tag: Tag, name: str, lang: str, direction: str) -> list[Block]:
+        own_lang, own_dir = self._lang_dir(lang, direction)
+        if name in HEADINGS:
+            spans = _tidy(self.spans_of(tag, _Style(lang=lang, dir=direction), own=False))
+            if not spans or _comparable(plain_text(spans)) == _comparable(self.title):
+                return []
+            if self.nested:
+                return [Paragraph((Span(plain_text(spans), "strong"),), own_lang, own_dir, self.anchor(tag))]
+            return [Heading(int(name[1]), _relative(spans, lang), self.anchor(tag), own_lang, own_dir)]
+        if name == "p":
+            if tag.find(["img", "figure", "table", "ul", "ol"]):
+                return self.blocks(tag, lang, direction)
+            spans = _tidy(self.spans_of(tag, _Style(lang=lang, dir=direction), own=False))
+            return [Paragraph(_relative(spans, lang), own_lang, own_dir, self.anchor(tag))] if spans else []
+        if name in ("ul", "ol", "menu"):
+            return self._list(tag, name, lang, direction)
+        if name == "blockquote":
+            inner = tuple(self._nested(tag, lang, direction))
+            return [Quote(inner, own_lang, own_dir)] if inner else []
+        if name == "img":
+            image = self._image(tag, ())
+            return [image] if image else []
+        if name == "figure":
+            return self._figure(tag, lang, direction)
+        if name == "pre":
+            text = tag.get_text().strip("\n")
+            return [CodeBlock(text, self.anchor(tag))] if text.strip() else []
+        if name == "table":
+            return self._table(tag, lang, direction)
+        if name == "dl":
+            return self._definitions(tag, lang, direction)
+        if name in SKIP:
+            return []
+        return self.blocks(tag, lang, direction)
+
+    def _nested(self, tag: Tag, lang: str, direction: str) -> list[Block]:
+        self.nested += 1
+        try:
+            return self.blocks(tag, lang, direction)
+        finally:
+            self.nested -= 1
+
+    def _list(self, tag: Tag, name: str, lang: str, direction: str) -> list[Block]:
+        items = []
+        for li in tag.find_all("li", recursive=False):
+            blocks = tuple(self._nested(li, _lang(li, lang), _dir(li, direction)))
+            if blocks:
+                items.append(ListItem(blocks, self.anchor(li)))
+        if not items:
+            return []
+        start = tag.get("start")
+        start = int(start) if isinstance(start, str) and start.strip().lstrip("-").isdigit() else 1
+        return [ListBlock(tuple(items), ordered=name == "ol", start=start, lang=self._lang_dir(lang, direction)[0],
+                          dir=direction)]
+
+    def _definitions(self, tag: Tag, lang: str, direction: str) -> list[Block]:
+        out: list[Block] = []
+        for item in tag.find_all(["dt", "dd"]):
+            spans = _tidy(self.spans_of(item, _Style(lang=lang, dir=direction), own=False))
+            if spans:
+                if item.name == "dt":
+                    spans = tuple(replace(s, kind=s.kind or "strong") for s in spans)
+                out.append(Paragraph(_relative(spans, lang), *self._lang_dir(lang, direction)))
+        return out
+
+    def _figure(self, tag: Tag, lang: str, direction: str) -> list[Block]:
         caption_tag = tag.find("figcaption")
-        caption = _tidy(_spans(caption_tag)) if caption_tag else ()
+        caption = _tidy(self.spans_of(caption_tag, _Style(lang=lang))) if caption_tag else ()
         if caption_tag:
-            caption_tag.decompose()
-        images = tag.find_all("img")
+            caption_tag.extract()
+        images = [self._image(img, ()) for img in tag.find_all("img")]
+        images = [i for i in images if i is not None]
         if images:
-            return [_image(images[0], caption)]
-        return _blocks(tag) + ([Paragraph(caption)] if caption else [])
-    if name == "pre":
-        spans = _tidy([Span(tag.get_text(), "code")])
-        return [Paragraph(spans)] if spans else []
-    if name in ("table", "dl"):
-        return [Paragraph(s) for s in (_tidy(_spans(row)) for row in tag.find_all(["tr", "dt", "dd"])) if s]
-    if name in ("hr", "br", "picture", "source", "video", "audio", "map", "area", "head", "title", "meta",
-                "link", "header"):
-        return []
-    return _blocks(tag)
+            images[-1] = replace(images[-1], caption=caption, anchor=images[-1].anchor or self.anchor(tag))
+            return images
+        return self.blocks(tag, lang, direction) + ([Paragraph(caption)] if caption else [])
+
+    def _image(self, tag: Tag, caption) -> Image | None:
+        src = tag.get("src") or ""
+        for lazy in ("data-src", "data-original", "data-lazy-src"):
+            if tag.get(lazy) and (not src or src.startswith("data:image/gif") or "placeholder" in src):
+                src = tag.get(lazy)
+        if not isinstance(src, str) or _tracking_pixel(tag):
+            return None
+        alt = tag.get("alt")
+        if tag.get("role") in ("presentation", "none"):
+            alt = ""
+        alt = " ".join(alt.split()) if isinstance(alt, str) else None
+        found = self.images(src) if src else None
+        data, media_type = found if found else (None, "")
+        if data is None and not alt and not caption:
+            return None  # nothing to show and nothing to say
+        return Image(src=src, alt=alt, caption=caption, data=data, media_type=media_type, anchor=self.anchor(tag))
+
+    def _table(self, tag: Tag, lang: str, direction: str) -> list[Block]:
+        if not _is_data_table(tag):
+            return self.blocks(tag, lang, direction)  # a layout table: its cells are plain blocks
+        caption_tag = tag.find("caption")
+        caption = _tidy(self.spans_of(caption_tag, _Style(lang=lang))) if caption_tag else ()
+        rows = []
+        for tr in _rows(tag):
+            cells = []
+            in_head = tr.find_parent("thead") is not None
+            for position, cell in enumerate(tr.find_all(["td", "th"], recursive=False)):
+                blocks = tuple(self._nested(cell, _lang(cell, lang), _dir(cell, direction)))
+                header = cell.name == "th"
+                scope = cell.get("scope") if cell.get("scope") in ("col", "row", "colgroup", "rowgroup") else ""
+                if header and not scope:
+                    scope = "col" if in_head or not rows else ("row" if position == 0 else "col")
+                cells.append(Cell(blocks, header, scope, _span(cell.get("colspan")), _span(cell.get("rowspan"))))
+            if cells:
+                rows.append(tuple(cells))
+        if not rows:
+            return []
+        return [Table(tuple(rows), caption, self.anchor(tag), *self._lang_dir(lang, direction))]
+
+    # --- inline --------------------------------------------------------------
+
+    def spans_of(self, tag: Tag, style: _Style, own: bool = True) -> list[Span]:
+        """The inline spans of ``tag`` (with its own emphasis, link and language when ``own``)."""
+        if own:
+            return self._child_spans(tag, style)
+        spans: list[Span] = []
+        for child in tag.children:
+            spans.extend(self._child_spans(child, style))
+        return spans
+
+    def _child_spans(self, child, style: _Style) -> list[Span]:
+        if isinstance(child, NavigableString):
+            if type(child) is not NavigableString:
+                return []
+            return [Span(str(child), style.kind, style.href, style.lang, style.dir)]
+        if not isinstance(child, Tag):
+            return []
+        name = child.name.lower()
+        if name == "br":
+            return [Span(" ", style.kind, style.href, style.lang, style.dir)]
+        if name in ("rt", "rp", "img", "script", "style", "svg", "button", "input", "select", "textarea"):
+            return []
+        if name == "ruby":
+            return self._ruby(child, style)
+        kind = INLINE_KINDS.get(name) or style.kind
+        href = style.href
+        if name == "a":
+            href = self._href(child.get("href"))
+            kind = "link" if href else style.kind
+        inner = _Style(kind, href, _lang(child, style.lang), _dir(child, style.dir))
+        spans: list[Span] = []
+        for grandchild in child.children:
+            spans.extend(self._child_spans(grandchild, inner))
+        anchor = self.anchor(child)
+        if anchor:
+            spans = [Span("", anchor=anchor)] + spans
+        return spans
+
+    def _ruby(self, ruby: Tag, style: _Style) -> list[Span]:
+        spans, base = [], []
+        for node in ruby.children:
+            if isinstance(node, Tag) and node.name == "rt":
+                text = "".join(base)
+                if text.strip():
+                    spans.append(Span(text, style.kind, style.href, style.lang, style.dir,
+                                      ruby=" ".join(node.get_text().split())))
+                base = []
+            elif isinstance(node, Tag) and node.name == "rp":
+                continue
+            elif isinstance(node, Tag):
+                base.append(node.get_text())
+            elif type(node) is NavigableString:
+                base.append(str(node))
+        if "".join(base).strip():
+            spans.append(Span("".join(base), style.kind, style.href, style.lang, style.dir))
+        return spans
+
+    def _href(self, href) -> str | None:
+        """An absolute http(s)/mailto URL, '#anchor' inside the article, or None (plain text)."""
+        if not isinstance(href, str) or not href.strip():
+            return None
+        href = href.strip()
+        if href.startswith("#"):
+            target = self.ids.get(href[1:])
+            return f"#{target}" if target else None
+        absolute = urllib.parse.urljoin(self.base_url, href) if self.base_url else href
+        scheme = urllib.parse.urlsplit(absolute).scheme.lower()
+        if scheme in ("http", "https", "mailto") and " " not in absolute:
+            return absolute
+        return None
 
 
-def _image(tag: Tag, caption) -> Image:
-    alt = tag.get("alt")
-    if tag.get("role") in ("presentation", "none"):
-        alt = ""
-    return Image(src=tag.get("src", ""), alt=_clean(alt) if alt is not None else None, caption=caption)
+def _tracking_pixel(tag: Tag) -> bool:
+    sizes = [tag.get("width"), tag.get("height")]
+    return any(isinstance(s, str) and s.strip().rstrip("px").isdigit() and int(s.strip().rstrip("px")) <= 2
+               for s in sizes)
 
 
-def _spans(tag: Tag, kind: str = "", href: str | None = None) -> list[Span]:
-    """The inline spans of ``tag``'s children."""
-    spans: list[Span] = []
-    for child in tag.children:
-        spans.extend(_child_spans(child, kind, href))
-    return spans
+def _span(value) -> int:
+    return max(1, min(int(value), 100)) if isinstance(value, str) and value.strip().isdigit() else 1
 
 
-def _child_spans(child, kind: str = "", href: str | None = None) -> list[Span]:
-    """The inline spans of one node, taking its own emphasis or link into account."""
-    if isinstance(child, NavigableString):
-        return [Span(str(child), kind, href)] if type(child) is NavigableString else []
-    if not isinstance(child, Tag):
-        return []
-    name = child.name.lower()
-    if name == "br":
-        return [Span(" ", kind, href)]
-    if name in ("rt", "rp", "img"):
-        return []
-    child_kind, child_href = INLINE_KINDS.get(name, "") or kind, href
-    if name == "a":
-        link = child.get("href", "")
-        child_href = link if link.startswith(("http://", "https://", "mailto:")) else href
-        child_kind = "link" if child_href else kind
-    return _spans(child, child_kind, child_href)
+def _rows(table: Tag) -> list[Tag]:
+    """The table's own rows, not those of tables nested inside it."""
+    return [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
+
+
+def _is_data_table(table: Tag) -> bool:
+    """Readability's test for a data table (rather than one used for layout)."""
+    if table.get("role") in ("presentation", "none") or table.get("datatable") == "0":
+        return False
+    if table.find("table"):
+        return False
+    if table.get("summary") or table.find("caption") or table.find(["th", "thead", "tfoot", "colgroup", "col"]):
+        return True
+    rows = _rows(table)
+    columns = max((len(tr.find_all(["td", "th"], recursive=False)) for tr in rows), default=0)
+    if len(rows) == 1 or columns <= 1:
+        return False
+    return len(rows) * columns > 10
+
+
+def _relative(spans: tuple[Span, ...], lang: str) -> tuple[Span, ...]:
+    """Spans with ``lang`` cleared where it equals the block's own language."""
+    return tuple(replace(s, lang="") if s.lang == lang else s for s in spans)
 
 
 def _tidy(spans: list[Span]) -> tuple[Span, ...]:
-    """Collapse whitespace across spans, merge neighbours of one kind, trim the ends."""
+    """Collapse whitespace across spans, merge neighbours of one style, trim the ends."""
     merged: list[Span] = []
+    pending_anchor = ""
     for span in spans:
         text = re.sub(r"\s+", " ", span.text)
+        if span.anchor and not text:
+            pending_anchor = span.anchor
+            continue
         if merged and merged[-1].text.endswith(" ") and text.startswith(" "):
             text = text[1:]
         if not text:
             continue
-        if merged and (merged[-1].kind, merged[-1].href) == (span.kind, span.href):
-            merged[-1] = Span(merged[-1].text + text, span.kind, span.href)
+        span = replace(span, text=text, anchor=span.anchor or pending_anchor)
+        pending_anchor = ""
+        last = merged[-1] if merged else None
+        if (last is not None and not span.anchor and not span.ruby and not last.ruby
+                and (last.kind, last.href, last.lang, last.dir) == (span.kind, span.href, span.lang, span.dir)):
+            merged[-1] = replace(last, text=last.text + text)
         else:
-            merged.append(Span(text, span.kind, span.href))
+            merged.append(span)
     if merged:
-        merged[0] = replace(merged[0], text=merged[0].text.lstrip())
-        merged[-1] = replace(merged[-1], text=merged[-1].text.rstrip())
-    return tuple(s for s in merged if s.text)
+        merged[0] = replace(merged[0], text=merged[0].text.lstrip() or merged[0].text)
+        merged[-1] = replace(merged[-1], text=merged[-1].text.rstrip() or merged[-1].text)
+    return tuple(s for s in merged if s.text.strip() or s.ruby)
 
 
 # --- sections ------------------------------------------------------------
 
-def _split(blocks: list[Block], title: str, split_level: int | None) -> tuple[Section, ...]:
+def _split(blocks: list[Block], title: str, split_level: int | None, taken: set[str]) -> tuple[Section, ...]:
     """Cut the flat block list at section headings (see the README, 'Sections')."""
     ranks = sorted({b.rank for b in blocks if isinstance(b, Heading)})
-    if split_level is None:
-        split_ranks = ranks[:1]
-    else:
-        split_ranks = [r for r in ranks if r <= split_level]
-    taken: set[str] = set()
+    split_ranks = ranks[:1] if split_level is None else [r for r in ranks if r <= split_level]
     sections: list[Section] = []
-    current_title, current_level, current, opening = title, 1, [], True
+    current = Section(title, 1, (), is_opening=True)
+    body: list[Block] = []
     for block in blocks:
         if isinstance(block, Heading) and block.rank in split_ranks:
-            sections.append(Section(current_title, current_level, tuple(current), is_opening=opening))
-            current_title, current, opening = block.text, [], False
-            current_level = split_ranks.index(block.rank) + 1
+            sections.append(replace(current, blocks=tuple(body)))
+            current = Section(block.text, split_ranks.index(block.rank) + 1, (), lang=block.lang)
+            body = []
         elif isinstance(block, Heading):
-            current.append(replace(block, anchor=unique("h-" + slugify(block.text, "heading"), taken)))
+            body.append(replace(block, anchor=block.anchor or unique("h-" + slugify(block.text, "heading"), taken)))
         else:
-            current.append(block)
-    sections.append(Section(current_title, current_level, tuple(current), is_opening=opening))
-    return tuple(_fix_levels(sections))
+            body.append(block)
+    sections.append(replace(current, blocks=tuple(body)))
+    return tuple(_distinct_titles(_fix_levels(sections)))
 
 
 def _fix_levels(sections: list[Section]) -> list[Section]:
@@ -381,3 +499,14 @@ def _fix_levels(sections: list[Section]) -> list[Section]:
         fixed.append(replace(section, level=level))
         previous = level
     return fixed
+
+
+def _distinct_titles(sections: list[Section]) -> list[Section]:
+    """Two sections never share a label: players would show two identical tracks."""
+    seen: dict[str, int] = {}
+    out = []
+    for section in sections:
+        count = seen.get(section.title, 0) + 1
+        seen[section.title] = count
+        out.append(replace(section, title=f"{section.title} ({count})") if count > 1 else section)
+    return out

@@ -3,6 +3,7 @@
 Nothing here knows about HTML, EPUB or MP3: small frozen dataclasses only.
 A :class:`Book` is its :class:`Metadata` plus a flat tuple of :class:`Section`;
 each section holds its blocks. Inline text is a tuple of :class:`Span`.
+``lang`` is set on a block or span only where it differs from what surrounds it.
 """
 
 from __future__ import annotations
@@ -10,27 +11,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
+RTL_LANGUAGES = {"ar", "he", "fa", "ur", "yi", "ps", "dv", "ug", "ckb", "sd", "syr"}
+
 
 @dataclass(frozen=True)
 class Span:
-    """A run of inline text; ``kind`` is '' (plain), 'em', 'strong', 'code' or 'link'."""
+    """A run of inline text.
+
+    ``kind`` is '' (plain), 'em', 'strong', 'code', 'sup', 'sub' or 'link' (with ``href``:
+    an absolute URL, or '#anchor' inside the book). ``ruby`` is a reading annotation
+    (furigana) of the text; ``anchor`` an id that links may point at.
+    """
 
     text: str
     kind: str = ""
     href: str | None = None
+    lang: str = ""
+    dir: str = ""
+    ruby: str = ""
+    anchor: str = ""
 
 
 Inlines = tuple[Span, ...]
 
 
 def plain_text(spans: Inlines) -> str:
-    """The spans' text joined, whitespace collapsed."""
+    """The spans' text joined (without ruby annotations), whitespace collapsed."""
     return " ".join("".join(s.text for s in spans).split())
 
 
 @dataclass(frozen=True)
 class Paragraph:
     spans: Inlines
+    lang: str = ""
+    dir: str = ""
+    anchor: str = ""
 
     @property
     def text(self) -> str:
@@ -43,7 +58,9 @@ class Heading:
 
     rank: int  # the HTML heading rank, 1-6
     spans: Inlines
-    anchor: str = ""  # unique id within the book, set by the TOC builder
+    anchor: str = ""  # unique id within the book
+    lang: str = ""
+    dir: str = ""
 
     @property
     def text(self) -> str:
@@ -51,26 +68,68 @@ class Heading:
 
 
 @dataclass(frozen=True)
+class ListItem:
+    blocks: tuple["Block", ...]
+    anchor: str = ""
+
+
+@dataclass(frozen=True)
 class ListBlock:
-    items: tuple[tuple["Block", ...], ...]  # each item is a run of blocks
+    items: tuple[ListItem, ...]
     ordered: bool = False
+    start: int = 1
+    lang: str = ""
+    dir: str = ""
 
 
 @dataclass(frozen=True)
 class Quote:
     blocks: tuple["Block", ...]
+    lang: str = ""
+    dir: str = ""
 
 
 @dataclass(frozen=True)
 class Image:
-    """An image; ``alt`` None means the source gave no text alternative."""
+    """An image. ``alt`` None: the source gave no text alternative; '' marks it decorative.
+
+    ``data`` and ``media_type`` hold the image when it could be embedded; otherwise only
+    its text alternative is kept.
+    """
 
     src: str
     alt: str | None
     caption: Inlines = ()
+    data: bytes | None = None
+    media_type: str = ""
+    anchor: str = ""
 
 
-Block = Union[Paragraph, Heading, ListBlock, Quote, Image]
+@dataclass(frozen=True)
+class Cell:
+    blocks: tuple["Block", ...]
+    header: bool = False
+    scope: str = ""  # 'col' or 'row' for header cells
+    colspan: int = 1
+    rowspan: int = 1
+
+
+@dataclass(frozen=True)
+class Table:
+    rows: tuple[tuple[Cell, ...], ...]
+    caption: Inlines = ()
+    anchor: str = ""
+    lang: str = ""
+    dir: str = ""
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    text: str
+    anchor: str = ""
+
+
+Block = Union[Paragraph, Heading, ListBlock, Quote, Image, Table, CodeBlock]
 
 
 @dataclass(frozen=True)
@@ -83,6 +142,10 @@ class Metadata:
     description: str = ""
     source_url: str = ""  # canonical URL of the article, '' when unknown
     identifier: str = ""  # urn:uuid:..., stable across edits of the text
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self.language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
 
 
 @dataclass(frozen=True)
@@ -97,6 +160,7 @@ class Section:
     level: int
     blocks: tuple[Block, ...]
     is_opening: bool = False
+    lang: str = ""  # the heading's own language, when it differs from the book's
 
 
 @dataclass(frozen=True)
@@ -106,15 +170,22 @@ class Book:
     source_name: str = ""  # file name or URL the book was read from
 
 
+def child_blocks(block: Block) -> tuple[Block, ...]:
+    """The blocks directly inside ``block`` (list items, quote, table cells)."""
+    if isinstance(block, ListBlock):
+        return tuple(b for item in block.items for b in item.blocks)
+    if isinstance(block, Quote):
+        return block.blocks
+    if isinstance(block, Table):
+        return tuple(b for row in block.rows for cell in row for b in cell.blocks)
+    return ()
+
+
 def iter_text_blocks(blocks: tuple[Block, ...]):
-    """Yield every block, depth first, descending into lists and quotes."""
+    """Yield every block, depth first, descending into lists, quotes and tables."""
     for block in blocks:
         yield block
-        if isinstance(block, ListBlock):
-            for item in block.items:
-                yield from iter_text_blocks(item)
-        elif isinstance(block, Quote):
-            yield from iter_text_blocks(block.blocks)
+        yield from iter_text_blocks(child_blocks(block))
 
 
 def section_words(section: Section) -> int:
@@ -125,4 +196,6 @@ def section_words(section: Section) -> int:
             words += len(block.text.split())
         elif isinstance(block, Image):
             words += len((block.alt or "").split()) + len(plain_text(block.caption).split())
+        elif isinstance(block, Table):
+            words += len(plain_text(block.caption).split())
     return words

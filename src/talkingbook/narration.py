@@ -12,7 +12,10 @@ import re
 from dataclasses import dataclass
 
 from .epub_writer import spoken_date
-from .model import Block, Heading, Image, ListBlock, Metadata, Paragraph, Quote, Section, plain_text
+from .model import (
+    Block, CodeBlock, Heading, Image, ListBlock, Metadata, Paragraph, Quote, Section, Table, iter_text_blocks,
+    plain_text,
+)
 
 # Pauses in milliseconds: clearly longer between larger units.
 PAUSE_SENTENCE = 350
@@ -97,7 +100,7 @@ def _block_script(block: Block) -> list[Utterance]:
     if isinstance(block, ListBlock):
         out: list[Utterance] = []
         for item in block.items:
-            for inner in item:
+            for inner in item.blocks:
                 out.extend(_block_script(inner))
             if out:
                 out[-1] = Utterance(out[-1].text, PAUSE_ITEM)
@@ -107,6 +110,10 @@ def _block_script(block: Block) -> list[Utterance]:
     if isinstance(block, Quote):
         inner = [u for b in block.blocks for u in _block_script(b)]
         return [Utterance("Quote.", PAUSE_SENTENCE), *inner, Utterance("End of quote.", PAUSE_PARAGRAPH)]
+    if isinstance(block, Table):
+        return _table_script(block)
+    if isinstance(block, CodeBlock):
+        return [Utterance("A code example is skipped.", PAUSE_PARAGRAPH)]
     if isinstance(block, Image):
         out = []
         if block.alt:
@@ -118,6 +125,31 @@ def _block_script(block: Block) -> list[Utterance]:
             out[-1] = Utterance(out[-1].text, PAUSE_PARAGRAPH)
         return out
     return []
+
+
+def _cell_text(cell) -> str:
+    return " ".join(b.text for b in iter_text_blocks(cell.blocks) if isinstance(b, (Paragraph, Heading)))
+
+
+def _table_script(table: Table) -> list[Utterance]:
+    """A table row by row, each cell preceded by its column's header."""
+    caption = plain_text(table.caption)
+    out = [Utterance(f"Table: {caption}" if caption else "Table.", PAUSE_SENTENCE)]
+    headers: list[str] = []
+    for row in table.rows:
+        if all(cell.header for cell in row):
+            headers = [_cell_text(cell) for cell in row]
+            continue
+        parts = []
+        for i, cell in enumerate(row):
+            text = _cell_text(cell)
+            if text:
+                name = headers[i] if i < len(headers) and headers[i] and not cell.header else ""
+                parts.append(f"{name}: {text}" if name else text)
+        if parts:
+            out.append(Utterance("; ".join(parts) + ".", PAUSE_ITEM))
+    out.append(Utterance("End of table.", PAUSE_PARAGRAPH))
+    return out
 
 
 def _sentences(text: str, last_pause: int) -> list[Utterance]:
