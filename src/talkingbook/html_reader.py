@@ -285,7 +285,7 @@ class _Context:
 
     def _figure(self, tag: Tag, lang: str, direction: str) -> list[Block]:
         caption_tag = tag.find("figcaption")
-        caption = _tidy(self.spans_of(caption_tag, _Style(lang=lang))) if caption_tag else ()
+        caption = _relative(_tidy(self.spans_of(caption_tag, _Style(lang=lang))), lang) if caption_tag else ()
         if caption_tag:
             caption_tag.extract()
         images = [self._image(img, ()) for img in tag.find_all("img")]
@@ -316,7 +316,7 @@ class _Context:
         if not _is_data_table(tag):
             return self.blocks(tag, lang, direction)  # a layout table: its cells are plain blocks
         caption_tag = tag.find("caption")
-        caption = _tidy(self.spans_of(caption_tag, _Style(lang=lang))) if caption_tag else ()
+        caption = _relative(_tidy(self.spans_of(caption_tag, _Style(lang=lang))), lang) if caption_tag else ()
         rows = []
         for tr in _rows(tag):
             cells = []

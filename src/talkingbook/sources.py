@@ -81,8 +81,9 @@ class _LimitedRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def fetch(url: str, *, max_bytes: int = MAX_BYTES, types: tuple[str, ...] = HTML_TYPES) -> Source:
+def fetch(url: str, *, max_bytes: int | None = None, types: tuple[str, ...] = HTML_TYPES) -> Source:
     """GET ``url`` with a timeout, a size cap, at most five redirects and a content-type check."""
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     opener = urllib.request.build_opener(_LimitedRedirects)
     request = urllib.request.Request(url, headers={
         "User-Agent": f"talkingbook/{__version__} (accessible publishing)",
@@ -142,8 +143,6 @@ def decode(data: bytes, http_charset: str = "") -> tuple[str, str]:
     # GB2312 whose bytes are UTF-8 exists): legacy text is almost never valid UTF-8 by chance.
     try:
         text = data.decode("utf-8")
-        if declared and declared[0] != "utf-8" and max(data, default=0) < 0x80:
-            pass  # pure ASCII: any ASCII-compatible declaration reads it the same
         return text, "utf-8"
     except UnicodeDecodeError:
         pass
@@ -165,14 +164,6 @@ def _detect(data: bytes) -> str | None:
 
     best = from_bytes(data).best()
     return _codec(best.encoding) if best is not None else None
-
-
-def site_folder(source: Source) -> Path | None:
-    return source.folder
-
-
-def base_url(source: Source) -> str:
-    return source.url or ""
 
 
 def url_slug(url: str) -> str:
