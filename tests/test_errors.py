@@ -135,3 +135,10 @@ def test_usage_errors_exit_2(tmp_path, run, args, fragment):
 def test_no_command_prints_help_and_exits_2(run):
     code, out, err = run()
     assert code == 2 and "convert" in err
+
+
+def test_one_bad_input_among_several_does_not_stop_the_others(tmp_path, run):
+    code, _, err = run("convert", tmp_path / "missing.html", SAMPLE, "-o", tmp_path / "out", "--no-audio", "-q")
+    assert code == 1
+    assert err.strip().splitlines() == [f"error: {tmp_path / 'missing.html'}: no such file"]
+    assert (tmp_path / "out" / SAMPLE.stem / f"{SAMPLE.stem}.epub").is_file()

@@ -73,8 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             return _voices()
         return _convert(args)
     except TalkingbookError as exc:
-        message = " ".join(f"{exc.what}: {exc.why}".split())
-        print(f"error: {message}", file=sys.stderr)
+        _report(exc)
         return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted; nothing was written", file=sys.stderr)
@@ -99,11 +98,24 @@ def _convert(args) -> int:
         mode = "bar" if sys.stderr.isatty() else "plain"
     progress = {"bar": BarProgress, "plain": PlainProgress, "none": Progress}[mode]()
     taken: set[str] = set()
+    status = 0
     for source in args.sources:
-        folder = convert(source, Path(args.output), options, progress, taken)
+        try:
+            folder = convert(source, Path(args.output), options, progress, taken)
+        except TalkingbookError as exc:
+            if len(args.sources) == 1:
+                raise
+            _report(exc)  # one bad input does not stop the others
+            status = max(status, exc.exit_code)
+            continue
         if not args.quiet:
             print(f"wrote {folder}", file=sys.stderr)
-    return 0
+    return status
+
+
+def _report(exc: TalkingbookError) -> None:
+    message = " ".join(f"{exc.what}: {exc.why}".split())
+    print(f"error: {message}", file=sys.stderr)
 
 
 def _is_date(value: str) -> bool:
