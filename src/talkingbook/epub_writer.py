@@ -37,6 +37,7 @@ caption { font-weight: bold; text-align: start; }
 pre { white-space: pre-wrap; overflow-wrap: break-word; font-size: 0.9em; }
 rt { font-size: 0.6em; }
 img { max-width: 100%; height: auto; }
+.image-missing::before { content: "[Image: " attr(aria-label) "]"; font-style: italic; }
 code { font-family: monospace; }
 .byline, .dateline, .publisher { margin: 0 0 0.3em; }
 a { color: inherit; text-decoration: underline; }
@@ -243,8 +244,10 @@ class _Renderer:
     def image(self, image: Image) -> str:
         caption = f"<figcaption>{self.inline(image.caption)}</figcaption>" if image.caption else ""
         if image.data is None:
-            # Not embeddable: keep what the image says, as text.
-            text = f'<p class="image-alt">{escape(image.alt)}</p>' if image.alt else ""
+            # Not embeddable: keep what the image says as its accessible name, as the page's
+            # <img alt> did; the stylesheet shows it to sighted readers too.
+            text = f'<span class="image-missing" role="img" aria-label="{escape(image.alt)}"></span>' \
+                if image.alt else ""
             return f"<figure{_attrs(image.anchor)}>{text}{caption}</figure>" if (text or caption) else ""
         if image.data not in self.images:
             ext = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}[image.media_type]
