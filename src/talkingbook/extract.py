@@ -1,35 +1,1127 @@
 """Find the article inside a page: the element whose descendants are its content.
 
-Site chrome (navigation, headers, footers, share bars, related links, comments,
-banners, ads) is removed from the soup in place.
+This is a port to bs4 of the core of Mozilla's Readability.js (Apache-2.0,
+https://github.com/mozilla/readability): ``_grabArticle`` and ``_prepArticle``.
+
+1. Prepare the page: drop scripts, styles and comments, unwrap ``<noscript>``
+   images, turn ``<br><br>`` runs into paragraphs and ``<font>`` into ``<span>``.
+2. Walk the page once, removing hidden nodes, bylines, "unlikely candidates"
+   (class/id such as ``sidebar``, ``comment``, ``footer``; ARIA roles such as
+   ``navigation``) and empty containers, and turning divs that hold no block
+   children into paragraphs.
+3. Score every paragraph-like element (1 + commas + length) and add the score to
+   its ancestors; weigh each ancestor by tag, class/id and link density; pick
+   the best, possibly promoting it to a parent that gathers several good
+   candidates.
+4. Merge in siblings of the winner that look like content, then clean the
+   result (``_prepArticle``): share widgets, forms, iframes, buttons, asides,
+   footers, navigation, and tables/lists/divs/sections that look like link
+   lists, ad slots or layout rather than prose.  Data tables are kept.
+5. If fewer than 500 characters survive, start again from the prepared page
+   with the filters relaxed one at a time, and keep the best result.
+
+A few rules are not in Readability, each marked "Not in Readability" where it
+lives: wiki "[edit]" links, bare datelines, print buttons, short "Read also:
+<link>" paragraphs and legal-notice blocks go; a neighbour is not merged on
+its class name alone; a Chinese/Japanese character counts three towards the
+500; the strictest attempt that found nearly as much text beats the longest.
+The byline Readability takes out is kept in the article's ``data-byline``.
+
+The soup is cleaned in place: on return, ``<body>`` holds the article element.
+The original elements are moved into it (never re-serialised), so attributes
+such as ``lang``, ``dir``, ``id``, ``href``, ``src``, ``alt`` and ruby markup
+survive.  Unlike Readability, ``<h1>`` is left alone (the caller takes the
+title from it), and appended siblings keep semantic tag names (headings,
+lists, tables, figures...) because the caller renders by tag.
 """
 
 from __future__ import annotations
 
-from bs4 import BeautifulSoup, Comment, Tag
+import copy
+import json
+import math
+import re
 
-# Page furniture that is never part of the article.
-CHROME = (
-    "script", "style", "noscript", "template", "nav", "aside", "footer", "form",
-    "iframe", "button", "svg", "canvas", "object", "embed", "dialog", "select", "input",
-)
+from bs4 import BeautifulSoup, CData, Comment, NavigableString, Tag
+
+# --- settings and patterns (as in Readability.js) ----------------------------
+
+FLAG_STRIP_UNLIKELYS = 0x1
+FLAG_WEIGHT_CLASSES = 0x2
+FLAG_CLEAN_CONDITIONALLY = 0x4
+ALL_FLAGS = FLAG_STRIP_UNLIKELYS | FLAG_WEIGHT_CLASSES | FLAG_CLEAN_CONDITIONALLY
+
+N_TOP_CANDIDATES = 5
+CHAR_THRESHOLD = 500
+# Not in Readability (see where they are used):
+LINK_PARAGRAPH_LENGTH = 200   # shorter paragraphs that are mostly link text are cross-links
+DATELINE_LABEL_LENGTH = 30    # text beside a <time> that still makes a bare dateline
+RELAXED_GAIN = 0.9            # a relaxed attempt must find over 1/0.9 times the text to win
+TAGS_TO_SCORE = {"section", "h2", "h3", "h4", "h5", "h6", "p", "td", "pre"}
+
+UNLIKELY_CANDIDATES = re.compile(
+    r"-ad-|ai2html|banner|breadcrumbs|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr"
+    r"|header|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor"
+    r"|supplemental|ad-break|agegate|pagination|pager|popup|yom-remote", re.I)
+MAYBE_CANDIDATE = re.compile(r"and|article|body|column|content|main|shadow", re.I)
+POSITIVE = re.compile(
+    r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story", re.I)
+NEGATIVE = re.compile(
+    r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|foot|footer|footnote"
+    r"|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper"
+    r"|sponsor|shopping|tags|widget", re.I)
+BYLINE = re.compile(r"byline|author|dateline|writtenby|p-author", re.I)
+VIDEOS = re.compile(
+    r"//(www\.)?((dailymotion|youtube|youtube-nocookie|player\.vimeo|v\.qq)\.com"
+    r"|(archive|upload\.wikimedia)\.org|player\.twitch\.tv)", re.I)
+SHARE_ELEMENTS = re.compile(r"(\b|_)(share|sharedaddy)(\b|_)", re.I)
+# Not in Readability: "Print recipe" / "Print article" links are share-bar kin.  They
+# go after the conditional cleaning, whose link-density test they help.
+PRINT_ELEMENTS = re.compile(r"(\b|_)print(\b|_)", re.I)
+# Not in Readability: "[edit]" links beside wiki headings are page furniture.
+EDIT_LINKS = re.compile(r"(^|\s)(mw-)?editsection(\s|$)", re.I)
+# Not in Readability: the last path segment of a link to a site's legal pages.
+POLICY_PAGE = re.compile(
+    r"^(privacy|terms|cookie|legal|disclaimer|imprint|impressum|datenschutz|agb|nutzungsbedingungen"
+    r"|mentions-legales|aviso-legal|(community[-_])?guidelines)", re.I)
+COMMAS = re.compile("[\u002C\u060C\uFE50\uFE10\uFE11\u2E41\u2E34\u2E32\uFF0C]")
+AD_WORDS = re.compile(r"^(ad(vertising|vertisement)?|pub(licité)?|werb(ung)?|广告|Реклама|Anuncio)$", re.I)
+LOADING_WORDS = re.compile(r"^((loading|正在加载|Загрузка|chargement|cargando)(…|\.\.\.)?)$", re.I)
+B64_DATA_URL = re.compile(r"^data:\s*([^\s;,]+)\s*;\s*base64\s*,", re.I)
+IMAGE_URL = re.compile(r"\.(jpg|jpeg|png|webp)", re.I)
+
+UNLIKELY_ROLES = {"menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog"}
+DIV_TO_P_ELEMS = {"blockquote", "dl", "div", "img", "ol", "p", "pre", "table", "ul"}
+ALTER_TO_DIV_EXCEPTIONS = {"div", "article", "section", "p"}
+# Appended siblings with these names keep them (Readability turns them into divs):
+# the caller renders headings, lists, tables, quotes and figures by tag name.
+KEEP_NAME_ON_MERGE = {"h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "blockquote",
+                      "figure", "pre", "img", "picture"}
+PHRASING_ELEMS = {
+    "abbr", "audio", "b", "bdo", "br", "button", "cite", "code", "data", "datalist", "dfn", "em",
+    "embed", "i", "img", "input", "kbd", "label", "mark", "math", "meter", "noscript", "object",
+    "output", "progress", "q", "ruby", "samp", "script", "select", "small", "span", "strong",
+    "sub", "sup", "textarea", "time", "var", "wbr"}
+# Removed before anything else: code, styling and drawing surfaces have no article text.
+NEVER_CONTENT = ("script", "noscript", "style", "template", "svg", "canvas")
+TEXT_TYPES = (NavigableString, CData)
+
+
 def find_article(soup: BeautifulSoup) -> Tag:
     """The element holding the article's content; the soup is cleaned in place."""
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
-    for tag in soup.find_all(CHROME):
-        tag.decompose()
-    for tag in soup.find_all(attrs={"hidden": True}) + soup.find_all(attrs={"aria-hidden": "true"}):
-        if not tag.decomposed:
-            tag.decompose()
-    articles = soup.find_all("article")
-    if articles:
-        return max(articles, key=lambda a: len(a.get_text(" ", strip=True)))
-    main = soup.find("main") or soup.find(attrs={"role": "main"})
-    if main is not None:
-        return main
-    body = soup.body or soup
-    for tag in body.find_all("header"):
-        if not tag.find("h1"):
-            tag.decompose()
-    return body
+    return _Readability(soup).run()
+
+
+# --- small DOM helpers: Readability walks element nodes, bs4 mixes in strings -
+
+def _is_text(node) -> bool:
+    """A text node (comments, doctypes and the like are not)."""
+    return type(node) in TEXT_TYPES
+
+
+def _children(tag: Tag) -> list[Tag]:
+    """The element children (DOM ``children``)."""
+    return [child for child in tag.contents if isinstance(child, Tag)]
+
+
+def _first_child(tag: Tag) -> Tag | None:
+    for child in tag.contents:
+        if isinstance(child, Tag):
+            return child
+    return None
+
+
+def _next_sibling(node) -> Tag | None:
+    node = node.next_sibling
+    while node is not None and not isinstance(node, Tag):
+        node = node.next_sibling
+    return node
+
+
+def _previous_sibling(node) -> Tag | None:
+    node = node.previous_sibling
+    while node is not None and not isinstance(node, Tag):
+        node = node.previous_sibling
+    return node
+
+
+def _next_node(node: Tag, skip_children: bool = False) -> Tag | None:
+    """The next element in a depth-first walk; ``skip_children`` steps over the subtree."""
+    if not skip_children:
+        child = _first_child(node)
+        if child is not None:
+            return child
+    while node is not None:
+        sibling = _next_sibling(node)
+        if sibling is not None:
+            return sibling
+        node = node.parent
+    return None
+
+
+def _remove_and_get_next(node: Tag) -> Tag | None:
+    following = _next_node(node, skip_children=True)
+    node.extract()
+    return following
+
+
+def _next_non_blank(node):
+    """``node`` or the first following sibling that is an element or non-blank text."""
+    while node is not None and not isinstance(node, Tag) and not str(node).strip():
+        node = node.next_sibling
+    return node
+
+
+def _is_element(node, name: str) -> bool:
+    return isinstance(node, Tag) and node.name == name
+
+
+def _is_page_root(node) -> bool:
+    """The document itself, which has no tag name in the DOM."""
+    return node is None or isinstance(node, BeautifulSoup)
+
+
+def _ancestors(node: Tag, max_depth: int = 0) -> list[Tag]:
+    found = []
+    while node.parent is not None:
+        found.append(node.parent)
+        if max_depth and len(found) == max_depth:
+            break
+        node = node.parent
+    return found
+
+
+def _has_ancestor_tag(node: Tag, name: str, max_depth: int = 3, accept=None) -> bool:
+    """Whether an ancestor within ``max_depth`` levels (any, if negative) is a ``name``."""
+    depth = 0
+    while node.parent is not None:
+        if max_depth > 0 and depth > max_depth:
+            return False
+        if node.parent.name == name and (accept is None or accept(node.parent)):
+            return True
+        node = node.parent
+        depth += 1
+    return False
+
+
+def _attr(node: Tag, name: str) -> str:
+    """An attribute as one string (bs4 splits ``class`` and ``rel`` into lists)."""
+    value = node.get(name)
+    if value is None:
+        return ""
+    return " ".join(value) if isinstance(value, list) else str(value)
+
+
+def _link_target(link: Tag) -> str:
+    """The path of a link's href, without query, fragment or trailing slash."""
+    return re.split(r"[?#]", _attr(link, "href"), maxsplit=1)[0].rstrip("/")
+
+
+def _match_string(node: Tag) -> str:
+    return _attr(node, "class") + " " + _attr(node, "id")
+
+
+def _js_ratio(a: float, b: float) -> float:
+    """``a / b`` with JavaScript's answers for a zero divisor (the ratios rely on them)."""
+    if b:
+        return a / b
+    if a == 0:
+        return math.nan
+    return math.inf if a > 0 else -math.inf
+
+
+# --- text measures ------------------------------------------------------------
+
+SPACES = re.compile(r"\s{2,}")
+IDEOGRAPHIC = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+HASH_URL = re.compile(r"^#.+")
+
+
+def _inner_text(node: Tag, normalize: bool = True) -> str:
+    """textContent, trimmed, with runs of whitespace collapsed."""
+    text = node.get_text().strip()
+    return SPACES.sub(" ", text) if normalize else text
+
+
+def _reading_length(text: str) -> int:
+    """Length for the 500-character test, a Chinese or Japanese character counting three.
+
+    Not in Readability: one such character carries about as much as a short word, so a
+    complete short article in Japanese would otherwise fail the test on every attempt.
+    """
+    return len(text) + 2 * len(IDEOGRAPHIC.findall(text))
+
+
+def _has_text(node: Tag) -> bool:
+    """Whether any non-blank text lies inside (stops at the first, unlike get_text)."""
+    return any(s.strip() for s in node.strings)
+
+
+def _link_density(node: Tag) -> float:
+    """Share of the text that sits inside links; in-page (#) links count for 0.3."""
+    length = len(_inner_text(node))
+    if not length:
+        return 0.0
+    linked = 0.0
+    for link in node.find_all("a"):
+        weight = 0.3 if HASH_URL.match(_attr(link, "href")) else 1.0
+        linked += len(_inner_text(link)) * weight
+    return linked / length
+
+
+def _text_density(node: Tag, names) -> float:
+    """Text inside descendants named ``names`` (nested ones count again) over all text."""
+    length = len(_inner_text(node))
+    if not length:
+        return 0.0
+    return sum(len(_inner_text(child)) for child in node.find_all(names)) / length
+
+
+def _text_similarity(text_a: str, text_b: str) -> float:
+    """1 when the words of ``text_b`` all occur in ``text_a``, 0 when none do."""
+    tokens_a = [t for t in re.split(r"\W+", text_a.lower()) if t]
+    tokens_b = [t for t in re.split(r"\W+", text_b.lower()) if t]
+    if not tokens_a or not tokens_b:
+        return 0.0
+    unique_b = [t for t in tokens_b if t not in tokens_a]
+    return 1 - len(" ".join(unique_b)) / len(" ".join(tokens_b))
+
+
+# --- element classification ---------------------------------------------------
+
+DISPLAY_NONE = re.compile(r"(^|;)\s*display\s*:\s*none\s*(!\s*important\s*)?(;|$)", re.I)
+VISIBILITY_HIDDEN = re.compile(r"(^|;)\s*visibility\s*:\s*hidden\s*(!\s*important\s*)?(;|$)", re.I)
+
+
+def _is_probably_visible(node: Tag) -> bool:
+    """False for elements hidden by inline style, ``hidden`` or ``aria-hidden``."""
+    style = _attr(node, "style")
+    if style and (DISPLAY_NONE.search(style) or VISIBILITY_HIDDEN.search(style)):
+        return False
+    if node.has_attr("hidden"):
+        return False
+    # Wikipedia's maths images are aria-hidden fallbacks that carry the formula.
+    return node.get("aria-hidden") != "true" or "fallback-image" in _attr(node, "class")
+
+
+def _is_phrasing(node) -> bool:
+    """Phrasing content: text, inline elements, and links/edits holding only those."""
+    if _is_text(node):
+        return True
+    if not isinstance(node, Tag):
+        return False
+    if node.name in PHRASING_ELEMS:
+        return True
+    return node.name in ("a", "del", "ins") and all(_is_phrasing(c) for c in node.contents)
+
+
+def _is_whitespace(node) -> bool:
+    return (_is_text(node) and not str(node).strip()) or _is_element(node, "br")
+
+
+def _has_single_tag_inside(node: Tag, name: str) -> bool:
+    """Exactly one element child, named ``name``, and no text beside it."""
+    children = _children(node)
+    if len(children) != 1 or children[0].name != name:
+        return False
+    return not any(_is_text(c) and str(c).strip() for c in node.contents)
+
+
+def _is_element_without_content(node: Tag) -> bool:
+    """No text, and no children other than line breaks and rules."""
+    if _has_text(node):
+        return False
+    children = _children(node)
+    return not children or len(children) == len(node.find_all(["br", "hr"]))
+
+
+def _has_child_block_element(node: Tag) -> bool:
+    return node.find(DIV_TO_P_ELEMS) is not None
+
+
+def _is_single_image(node: Tag | None) -> bool:
+    """An <img>, or an element wrapping exactly one <img> and no text."""
+    while node is not None:
+        if node.name == "img":
+            return True
+        children = _children(node)
+        if len(children) != 1 or node.get_text().strip():
+            return False
+        node = children[0]
+    return False
+
+
+def _is_dateline(node: Tag) -> bool:
+    """Not in Readability: a block holding a <time> and at most a short label ("Published: <time>").
+
+    Blocks only: a <time> inside a sentence is part of the sentence.
+    """
+    if node.name not in ("div", "p", "li", "dd", "section", "header", "footer"):
+        return False
+    times = node.find_all("time")
+    if not times:
+        return False
+    label = len(_inner_text(node)) - sum(len(_inner_text(t)) for t in times)
+    return label <= DATELINE_LABEL_LENGTH
+
+
+def _is_valid_byline(text: str) -> bool:
+    text = text.strip()
+    return 0 < len(text) < 100
+
+
+# --- what the page says about itself: only what the extraction needs ----------
+# Readability removes a heading that repeats the title, and an in-page byline
+# unless the metadata already names the author.
+
+JSON_LD_ARTICLE = re.compile(
+    r"^Article|AdvertiserContentArticle|NewsArticle|AnalysisNewsArticle|AskPublicNewsArticle"
+    r"|BackgroundNewsArticle|OpinionNewsArticle|ReportageNewsArticle|ReviewNewsArticle|Report"
+    r"|SatiricalArticle|ScholarlyArticle|MedicalScholarlyArticle|SocialMediaPosting|BlogPosting"
+    r"|LiveBlogPosting|DiscussionForumPosting|TechArticle|APIReference$")
+META_PROPERTY = re.compile(
+    r"\s*(article|dc|dcterm|og|twitter)\s*:\s*(author|creator|description|published_time|title"
+    r"|site_name)\s*", re.I)
+META_NAME = re.compile(
+    r"^\s*(?:(dc|dcterm|og|twitter|parsely|weibo:(article|webpage))\s*[-.:]\s*)?(author|creator"
+    r"|pub-date|description|title|site_name)\s*$", re.I)
+TITLE_KEYS = ("dc:title", "dcterm:title", "og:title", "weibo:article:title", "weibo:webpage:title",
+              "title", "twitter:title", "parsely-title")
+BYLINE_KEYS = ("dc:creator", "dcterm:creator", "author", "parsely-author")
+
+
+def _json_ld(soup: BeautifulSoup) -> dict:
+    """Title and byline from the first schema.org Article in JSON-LD."""
+    for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
+        try:
+            parsed = json.loads(re.sub(r"^\s*<!\[CDATA\[|\]\]>\s*$", "", script.get_text()))
+        except ValueError:
+            continue
+        if isinstance(parsed, dict) and not parsed.get("@type") and isinstance(parsed.get("@graph"), list):
+            parsed = parsed["@graph"]
+        if isinstance(parsed, list):
+            parsed = next((it for it in parsed if isinstance(it, dict)
+                           and JSON_LD_ARTICLE.search(str(it.get("@type", "")))), None)
+        if not isinstance(parsed, dict) or not JSON_LD_ARTICLE.search(str(parsed.get("@type", ""))):
+            continue
+        title = parsed.get("name") or parsed.get("headline")
+        author = parsed.get("author")
+        authors = author if isinstance(author, list) else [author]
+        byline = ", ".join(a["name"].strip() for a in authors
+                           if isinstance(a, dict) and isinstance(a.get("name"), str))
+        return {"title": title.strip() if isinstance(title, str) else "", "byline": byline}
+    return {}
+
+
+def _meta_values(soup: BeautifulSoup) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for meta in soup.find_all("meta"):
+        content = _attr(meta, "content").strip()
+        if not content:
+            continue
+        match = META_PROPERTY.search(_attr(meta, "property"))
+        if match:
+            values[re.sub(r"\s", "", match.group(0).lower())] = content
+        elif META_NAME.search(_attr(meta, "name")):
+            values[re.sub(r"\s", "", _attr(meta, "name").lower()).replace(".", ":")] = content
+    return values
+
+
+def _document_title(soup: BeautifulSoup) -> str:
+    """The <title>, without a site name before or after a separator (_getArticleTitle)."""
+    original = " ".join(soup.title.get_text().split()) if soup.title else ""
+    title = original
+
+    def words(text: str) -> int:
+        return len(text.split())
+
+    hierarchical = False
+    if re.search(r" [|\-\\/>»] ", title):
+        hierarchical = bool(re.search(r" [\\/>»] ", title))
+        title = re.sub(r"(.*)[|\-\\/>»] .*", r"\1", original)
+        if words(title) < 3:
+            title = re.sub(r"[^|\-\\/>»]*[|\-\\/>»](.*)", r"\1", original)
+    elif ": " in title:
+        headings = {h.get_text().strip() for h in soup.find_all(["h1", "h2"])}
+        if title.strip() not in headings:
+            title = original[original.rfind(":") + 1:]
+            if words(title) < 3:
+                title = original[original.find(":") + 1:]
+            elif words(original[:original.find(":")]) > 5:
+                title = original
+    elif len(title) > 150 or len(title) < 15:
+        h1s = soup.find_all("h1")
+        if len(h1s) == 1:
+            title = _inner_text(h1s[0])
+    title = " ".join(title.split())
+    if words(title) <= 4 and (not hierarchical or
+                              words(title) != words(re.sub(r"[|\-\\/>»]+", "", original)) - 1):
+        title = original
+    return title
+
+
+def _page_title_and_byline(soup: BeautifulSoup) -> tuple[str, str]:
+    ld, values = _json_ld(soup), _meta_values(soup)
+    title = ld.get("title") or next((values[k] for k in TITLE_KEYS if values.get(k)), "")
+    byline = ld.get("byline") or next((values[k] for k in BYLINE_KEYS if values.get(k)), "")
+    return title or _document_title(soup), byline
+
+
+# --- the extraction -----------------------------------------------------------
+
+class _Readability:
+    """One extraction run over one soup (Readability.js's ``parse``)."""
+
+    def __init__(self, soup: BeautifulSoup) -> None:
+        self.soup = soup
+        self.flags = ALL_FLAGS
+        # Scores and data-table marks live beside the tree, keyed by id(); the
+        # entry keeps the tag alive, so an id cannot be reused by a new tag.
+        self.scores: dict[int, list] = {}
+        self.data_tables: dict[int, tuple[Tag, bool]] = {}
+        self.title = ""
+        self.metadata_byline = ""
+        self.byline = ""
+        self._original_ancestors: list[Tag] = []
+        self._time_holders: set[int] = set()
+
+    # ..... driver ..............................................................
+
+    def run(self) -> Tag:
+        self.title, self.metadata_byline = _page_title_and_byline(self.soup)
+        self._prepare_document()
+        body = self.soup.body
+        if body is None:
+            return self.soup.html or self.soup
+        pristine = copy.copy(body)
+        attempts: list[tuple[int, Tag]] = []
+        while True:
+            article = self._grab_article(body)
+            length = _reading_length(_inner_text(article))
+            if length >= CHAR_THRESHOLD:
+                return self._finish(body, article)
+            attempts.append((length, article))
+            if not self._relax_flags():
+                break
+            # Start again from the page as it was before this attempt cut it up.
+            fresh = copy.copy(pristine)
+            body.replace_with(fresh)
+            body = fresh
+        # Readability takes the longest attempt.  Relaxing the filters on a short page
+        # mostly lets junk back in (a cookie banner...), so take the strictest attempt
+        # that found nearly as much text.
+        longest = max(length for length, _ in attempts)
+        if not longest:
+            return body
+        article = next(article for length, article in attempts if length >= RELAXED_GAIN * longest)
+        return self._finish(body, article)
+
+    def _relax_flags(self) -> bool:
+        """Drop the next filter (unlikely candidates, class weights, cleaning); False if none is left."""
+        for flag in (FLAG_STRIP_UNLIKELYS, FLAG_WEIGHT_CLASSES, FLAG_CLEAN_CONDITIONALLY):
+            if self.flags & flag:
+                self.flags &= ~flag
+                return True
+        return False
+
+    def _finish(self, body: Tag, article: Tag) -> Tag:
+        """Make the article the body's only content; note the byline Readability took out."""
+        if self.byline:
+            article["data-byline"] = self.byline
+        body.clear()
+        body.append(article)
+        return article
+
+    # ..... preparing the document ..............................................
+
+    def _prepare_document(self) -> None:
+        """Scripts, styles and comments out; noscript images in; <br><br> and <font> fixed."""
+        for comment in self.soup.find_all(string=lambda s: isinstance(s, Comment)):
+            comment.extract()
+        self._unwrap_noscript_images()
+        for tag in self.soup.find_all(NEVER_CONTENT):
+            tag.extract()
+        if self.soup.body is not None:
+            self._replace_brs(self.soup.body)
+        for font in self.soup.find_all("font"):
+            font.name = "span"
+
+    def _unwrap_noscript_images(self) -> None:
+        """Replace lazy-loading placeholders by the real <img> kept in a following <noscript>."""
+        for img in self.soup.find_all("img"):
+            if not any(name in ("src", "srcset", "data-src", "data-srcset")
+                       or IMAGE_URL.search(_attr(img, name)) for name in img.attrs):
+                img.extract()
+        for noscript in self.soup.find_all("noscript"):
+            if not _is_single_image(noscript):
+                continue
+            previous = _previous_sibling(noscript)
+            if previous is None or not _is_single_image(previous):
+                continue
+            old_img = previous if previous.name == "img" else previous.find("img")
+            new_img = noscript.find("img")
+            for name, value in list(old_img.attrs.items()):
+                value = " ".join(value) if isinstance(value, list) else value
+                if not value or not (name in ("src", "srcset") or IMAGE_URL.search(value)):
+                    continue
+                if new_img.get(name) == value:
+                    continue
+                new_img["data-old-" + name if new_img.has_attr(name) else name] = value
+            previous.replace_with(_first_child(noscript))
+
+    def _replace_brs(self, root: Tag) -> None:
+        """Turn runs of two or more <br> into paragraph breaks: ``a<br><br>b`` -> ``a<p>b</p>``."""
+        for br in root.find_all("br"):
+            following, replaced = br.next_sibling, False
+            while _is_element(following := _next_non_blank(following), "br"):
+                replaced = True
+                after = following.next_sibling
+                following.extract()
+                following = after
+            if not replaced:
+                continue
+            p = self.soup.new_tag("p")
+            br.replace_with(p)
+            following = p.next_sibling
+            while following is not None:
+                if _is_element(following, "br") and _is_element(_next_non_blank(following.next_sibling), "br"):
+                    break
+                if not _is_phrasing(following):
+                    break
+                after = following.next_sibling
+                p.append(following)
+                following = after
+            while p.contents and _is_whitespace(p.contents[-1]):
+                p.contents[-1].extract()
+            if p.parent is not None and p.parent.name == "p":
+                p.parent.name = "div"
+
+    # ..... one attempt: walk, score, choose, merge, clean .....................
+
+    def _grab_article(self, page: Tag) -> Tag:
+        self.scores.clear()
+        self.data_tables.clear()
+        to_score = self._walk_and_prune()
+        candidates = self._score_paragraphs(to_score)
+        top_candidates = self._best_candidates(candidates)
+        top = self._choose_top_candidate(page, top_candidates)
+        article = self._merge_siblings(top)
+        self._prep_article(article)
+        self._copy_direction(top, article)
+        return article
+
+    def _walk_and_prune(self) -> list[Tag]:
+        """Remove junk nodes, turn text-only divs into paragraphs; the elements worth scoring."""
+        to_score: list[Tag] = []
+        remove_title_header = True
+        # Only a <time> and its near ancestors can be a dateline: find them once.
+        self._time_holders = {id(a) for t in self.soup.find_all("time") for a in [t, *_ancestors(t, 2)]}
+        node = _first_child(self.soup)
+        while node is not None:
+            if node.name in ("html", "body"):
+                # Never removed (Readability spares only <body>, but a page with
+                # <html class="sidebar-visible"> or a hidden-until-loaded body would lose all).
+                node = _next_node(node)
+                continue
+            match = _match_string(node)
+            if self._is_junk(node, match):
+                node = _remove_and_get_next(node)
+                continue
+            if remove_title_header and self._header_duplicates_title(node):
+                # The first heading repeating the title goes; an <h1> stays
+                # because the caller takes the title (and removes it) itself.
+                remove_title_header = False
+                if node.name != "h1":
+                    node = _remove_and_get_next(node)
+                    continue
+            if self.flags & FLAG_STRIP_UNLIKELYS and self._is_unlikely(node, match):
+                node = _remove_and_get_next(node)
+                continue
+            if node.name in ("div", "section", "header", "h1", "h2", "h3", "h4", "h5", "h6") \
+                    and _is_element_without_content(node):
+                node = _remove_and_get_next(node)
+                continue
+            if node.name in TAGS_TO_SCORE:
+                to_score.append(node)
+            if node.name == "div":
+                node = self._div_to_paragraphs(node, to_score)
+            node = _next_node(node)
+        return to_score
+
+    def _is_junk(self, node: Tag, match: str) -> bool:
+        """Hidden nodes, modal dialogs, the byline, and wiki "[edit]" links."""
+        if not _is_probably_visible(node):
+            return True
+        if node.get("aria-modal") == "true" and node.get("role") == "dialog":
+            return True
+        if EDIT_LINKS.search(_attr(node, "class")):
+            return True
+        if id(node) in self._time_holders and _is_dateline(node):
+            return True
+        return self._check_byline(node, match)
+
+    def _check_byline(self, node: Tag, match: str) -> bool:
+        """The first short element marked as the author, unless the metadata names one."""
+        if self.byline or self.metadata_byline:
+            return False
+        if (_attr(node, "rel") == "author" or "author" in _attr(node, "itemprop")
+                or BYLINE.search(match)) and _is_valid_byline(node.get_text()):
+            self.byline = " ".join(node.get_text().split())
+            return True
+        return False
+
+    def _header_duplicates_title(self, node: Tag) -> bool:
+        if node.name not in ("h1", "h2") or not self.title:
+            return False
+        return _text_similarity(self.title, _inner_text(node, normalize=False)) > 0.75
+
+    def _is_unlikely(self, node: Tag, match: str) -> bool:
+        """Class/id such as sidebar or comment (outside tables and code), or a chrome ARIA role."""
+        if (UNLIKELY_CANDIDATES.search(match) and not MAYBE_CANDIDATE.search(match)
+                and node.name not in ("body", "a")
+                and not _has_ancestor_tag(node, "table") and not _has_ancestor_tag(node, "code")):
+            return True
+        return node.get("role") in UNLIKELY_ROLES
+
+    def _div_to_paragraphs(self, div: Tag, to_score: list[Tag]) -> Tag:
+        """Wrap loose inline content of a div in <p>; a div that is really a paragraph becomes one."""
+        p = None
+        for child in list(div.contents):
+            if _is_phrasing(child):
+                if p is not None:
+                    p.append(child)
+                elif not _is_whitespace(child):
+                    p = self.soup.new_tag("p")
+                    child.replace_with(p)
+                    p.append(child)
+            elif p is not None:
+                while p.contents and _is_whitespace(p.contents[-1]):
+                    p.contents[-1].extract()
+                p = None
+        if _has_single_tag_inside(div, "p") and _link_density(div) < 0.25:
+            paragraph = _first_child(div)
+            for name in ("id", "lang", "dir"):  # keep anchors and language marks
+                if div.has_attr(name) and not paragraph.has_attr(name):
+                    paragraph[name] = div[name]
+            div.replace_with(paragraph)
+            to_score.append(paragraph)
+            return paragraph
+        if not _has_child_block_element(div):
+            div.name = "p"
+            to_score.append(div)
+        return div
+
+    # ..... scoring ...............................................................
+
+    def _score(self, node: Tag) -> float | None:
+        entry = self.scores.get(id(node))
+        return entry[1] if entry is not None else None
+
+    def _add_score(self, node: Tag, amount: float) -> None:
+        self.scores[id(node)][1] += amount
+
+    def _initialize_node(self, node: Tag) -> None:
+        """A starting score from the tag (divs good, lists and headings poor) and class/id."""
+        score = {"div": 5, "pre": 3, "td": 3, "blockquote": 3,
+                 "address": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "form": -3,
+                 "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}.get(node.name, 0)
+        self.scores[id(node)] = [node, score + self._class_weight(node)]
+
+    def _class_weight(self, node: Tag) -> int:
+        """+25 for each of class and id that looks like content, -25 for each that looks like chrome."""
+        if not self.flags & FLAG_WEIGHT_CLASSES:
+            return 0
+        weight = 0
+        for value in (_attr(node, "class"), _attr(node, "id")):
+            if value:
+                weight -= 25 if NEGATIVE.search(value) else 0
+                weight += 25 if POSITIVE.search(value) else 0
+        return weight
+
+    def _score_paragraphs(self, to_score: list[Tag]) -> list[Tag]:
+        """Give each paragraph 1 + commas + length/100 (at most 3) and pass it to five ancestors."""
+        candidates: list[Tag] = []
+        for element in to_score:
+            if _is_page_root(element.parent):
+                continue
+            text = _inner_text(element)
+            if len(text) < 25:
+                continue
+            ancestors = _ancestors(element, 5)
+            # "split(commas).length" in Readability: the commas plus one.
+            score = 1 + len(COMMAS.split(text)) + min(len(text) // 100, 3)
+            for level, ancestor in enumerate(ancestors):
+                if _is_page_root(ancestor) or _is_page_root(ancestor.parent):
+                    continue  # the document and <html> are never candidates
+                if self._score(ancestor) is None:
+                    self._initialize_node(ancestor)
+                    candidates.append(ancestor)
+                divider = 1 if level == 0 else 2 if level == 1 else level * 3
+                self._add_score(ancestor, score / divider)
+        return candidates
+
+    def _best_candidates(self, candidates: list[Tag]) -> list[Tag]:
+        """Scale scores by (1 - link density); the best N_TOP_CANDIDATES, best first."""
+        top: list[Tag] = []
+        for candidate in candidates:
+            score = self._score(candidate) * (1 - _link_density(candidate))
+            self.scores[id(candidate)][1] = score
+            for rank in range(N_TOP_CANDIDATES):
+                if rank >= len(top) or score > self._score(top[rank]):
+                    top.insert(rank, candidate)
+                    del top[N_TOP_CANDIDATES:]
+                    break
+        return top
+
+    # ..... choosing the top candidate ...........................................
+
+    def _choose_top_candidate(self, page: Tag, top_candidates: list[Tag]) -> Tag:
+        """The best candidate, promoted to an ancestor where the evidence says so."""
+        top = top_candidates[0] if top_candidates else None
+        if top is None or top.name == "body":
+            # Nothing stood out: the whole page, moved into a div we can take away.
+            top = self.soup.new_tag("div")
+            top.extend(list(page.contents))
+            page.append(top)
+            self._initialize_node(top)
+            return top
+        top = self._common_ancestor_of_alternatives(top, top_candidates)
+        if self._score(top) is None:
+            self._initialize_node(top)
+        top = self._climb_while_score_rises(top)
+        # An only child: take the parent, so that sibling merging sees the neighbours.
+        parent = top.parent
+        while not _is_page_root(parent) and parent.name != "body" and len(_children(parent)) == 1:
+            top, parent = parent, parent.parent
+        if self._score(top) is None:
+            self._initialize_node(top)
+        return top
+
+    def _common_ancestor_of_alternatives(self, top: Tag, top_candidates: list[Tag]) -> Tag:
+        """If three runners-up score within 75% of the winner, use an ancestor shared by three of them."""
+        best = self._score(top)
+        alternatives = [{id(a) for a in _ancestors(c)} for c in top_candidates[1:]
+                        if _js_ratio(self._score(c), best) >= 0.75]
+        if len(alternatives) < 3:
+            return top
+        parent = top.parent
+        while not _is_page_root(parent) and parent.name != "body":
+            if sum(id(parent) in ancestors for ancestors in alternatives) >= 3:
+                return parent
+            parent = parent.parent
+        return top
+
+    def _climb_while_score_rises(self, top: Tag) -> Tag:
+        """Parents collect half a child's score; if one scores higher, content is spread out: take it."""
+        last = self._score(top)
+        threshold = last / 3
+        parent = top.parent
+        while not _is_page_root(parent) and parent.name != "body":
+            score = self._score(parent)
+            if score is None:
+                parent = parent.parent
+                continue
+            if score < threshold:
+                break
+            if score > last:
+                return parent
+            last = score
+            parent = parent.parent
+        return top
+
+    def _merge_siblings(self, top: Tag) -> Tag:
+        """A new <div> holding the top candidate and those of its siblings that look like content."""
+        article = self.soup.new_tag("div")
+        self._original_ancestors = [a for a in _ancestors(top) if not _is_page_root(a)]
+        top_score = self._score(top)
+        threshold = max(10, top_score * 0.2)
+        top_class = _attr(top, "class")
+        parent = top.parent
+        for sibling in _children(parent) if parent is not None else [top]:
+            if sibling is top or self._is_related_sibling(sibling, top_class, top_score, threshold):
+                if sibling.name not in ALTER_TO_DIV_EXCEPTIONS | KEEP_NAME_ON_MERGE:
+                    # e.g. a <td> or <form>: a div is not filtered out later by accident.
+                    sibling.name = "div"
+                article.append(sibling)
+        return article
+
+    def _is_related_sibling(self, sibling: Tag, top_class: str, top_score: float, threshold: float) -> bool:
+        bonus = top_score * 0.2 if top_class and _attr(sibling, "class") == top_class else 0
+        score = self._score(sibling)
+        if score is not None:
+            # Not in Readability: a positive class name ("article-author-box") earns a
+            # candidate 25 points but does not by itself make a neighbour part of the article.
+            score -= max(0, self._class_weight(sibling))
+        if score is not None and score + bonus >= threshold:
+            return True
+        if sibling.name != "p":
+            return False
+        density, text = _link_density(sibling), _inner_text(sibling)
+        if len(text) > 80:
+            return density < 0.25
+        return 0 < len(text) < 80 and density == 0 and re.search(r"\.( |\Z)", text) is not None
+
+    def _copy_direction(self, top: Tag, article: Tag) -> None:
+        """The nearest dir (and lang, below <html>) of the top candidate, onto the article."""
+        chain = [top] + self._original_ancestors
+        for name in ("dir", "lang"):
+            for element in chain:
+                if element.name == "html" and name == "lang":
+                    break
+                if element.get(name):
+                    if not article.has_attr(name):
+                        article[name] = element[name]
+                    break
+
+    # ..... cleaning the article (_prepArticle) ..................................
+
+    def _prep_article(self, article: Tag) -> None:
+        """Strip what is not prose from the chosen content, most certain removals first."""
+        self._mark_data_tables(article)
+        self._fix_lazy_images(article)
+        self._clean_conditionally(article, "form")
+        self._clean_conditionally(article, "fieldset")
+        for name in ("object", "embed", "footer", "link", "aside", "nav"):  # nav: not in Readability
+            self._clean(article, name)
+        for child in _children(article):
+            # Share bars inside the content, but never a merged block itself.
+            self._clean_matched_nodes(child, lambda node, match: bool(SHARE_ELEMENTS.search(match))
+                                      and len(node.get_text()) < CHAR_THRESHOLD)
+        for name in ("iframe", "input", "textarea", "select", "button"):
+            self._clean(article, name)
+        self._clean_headers(article)
+        self._remove_policy_notices(article)
+        # Last, as the removals above change the counts these look at.
+        for name in ("table", "ul", "div", "section"):  # section: not in Readability
+            self._clean_conditionally(article, name)
+        for child in _children(article):
+            self._clean_matched_nodes(child, lambda node, match: bool(PRINT_ELEMENTS.search(match))
+                                      and len(node.get_text()) < CHAR_THRESHOLD)
+        self._remove_link_paragraphs(article)
+        self._remove_empty_paragraphs(article)
+        for br in article.find_all("br"):
+            if _is_element(_next_non_blank(br.next_sibling), "p"):
+                br.extract()
+        self._unwrap_single_cell_tables(article)
+
+    def _clean(self, root: Tag, name: str) -> None:
+        """Remove every ``name`` element, except embedded videos from known hosts."""
+        embed = name in ("object", "embed", "iframe")
+        for node in root.find_all(name):
+            if embed and self._is_video(node):
+                continue
+            node.extract()
+
+    @staticmethod
+    def _is_video(node: Tag) -> bool:
+        if any(VIDEOS.search(_attr(node, name)) for name in node.attrs):
+            return True
+        return node.name == "object" and VIDEOS.search(node.decode_contents()) is not None
+
+    def _clean_matched_nodes(self, root: Tag, remove) -> None:
+        """Remove descendants of ``root`` for which ``remove(node, class + id)`` holds."""
+        end = _next_node(root, skip_children=True)
+        node = _next_node(root)
+        while node is not None and node is not end:
+            if remove(node, _match_string(node)):
+                node = _remove_and_get_next(node)
+            else:
+                node = _next_node(node)
+
+    def _clean_headers(self, root: Tag) -> None:
+        for heading in root.find_all(["h1", "h2"]):
+            if self._class_weight(heading) < 0:
+                heading.extract()
+
+    def _remove_policy_notices(self, root: Tag) -> None:
+        """Not in Readability: short blocks linking to two or more of the site's legal pages.
+
+        Comment rules, newsletter sign-ups and cookie notices ("see our terms and privacy
+        policy") are site chrome; an article's own links to such pages sit in long prose.
+        """
+        if not self.flags & FLAG_CLEAN_CONDITIONALLY:
+            return
+        for node in _children(root):  # outermost first: the notice goes with its wrapper
+            if node.name in ("p", "div", "section", "ul", "form", "fieldset") \
+                    and len(_inner_text(node)) < CHAR_THRESHOLD \
+                    and len({href for href in map(_link_target, node.find_all("a"))
+                             if POLICY_PAGE.match(href.rsplit("/", 1)[-1])}) >= 2:
+                node.extract()
+            else:
+                self._remove_policy_notices(node)
+
+    @staticmethod
+    def _remove_link_paragraphs(root: Tag) -> None:
+        """Not in Readability: short paragraphs that are mostly a link ("Read also: ...").
+
+        Only links that lead somewhere count: in-page anchors and script links
+        (NHK's glossary pop-ups) wrap words of the text itself.
+        """
+        for p in root.find_all("p"):
+            length = len(_inner_text(p))
+            if not length or length >= LINK_PARAGRAPH_LENGTH:
+                continue
+            linked = sum(len(_inner_text(a)) for a in p.find_all("a")
+                         if not re.match(r"\s*(#|javascript:)", _attr(a, "href"), re.I))
+            if linked / length > 0.5:
+                p.extract()
+
+    def _remove_empty_paragraphs(self, root: Tag) -> None:
+        for p in root.find_all("p"):
+            if not p.find(["img", "embed", "object", "iframe"]) and not _has_text(p):
+                p.extract()
+
+    def _unwrap_single_cell_tables(self, root: Tag) -> None:
+        """A table of one cell is layout: put the cell (as <p> or <div>) in its place."""
+        for table in root.find_all("table"):
+            if table.parent is None:
+                continue
+            body = _first_child(table) if _has_single_tag_inside(table, "tbody") else table
+            if not _has_single_tag_inside(body, "tr"):
+                continue
+            row = _first_child(body)
+            if not _has_single_tag_inside(row, "td"):
+                continue
+            cell = _first_child(row)
+            cell.name = "p" if all(_is_phrasing(c) for c in cell.contents) else "div"
+            table.replace_with(cell)
+
+    # ..... conditional cleaning ..................................................
+
+    def _clean_conditionally(self, root: Tag, name: str) -> None:
+        """Remove ``name`` elements that look like chrome rather than content (see _looks_fishy).
+
+        Deepest first, as Readability does: inner removals change the counts of outer ones.
+        """
+        if not self.flags & FLAG_CLEAN_CONDITIONALLY:
+            return
+        for node in reversed(root.find_all(name)):
+            if node.parent is not None and self._looks_fishy(node, name):
+                node.extract()
+
+    def _is_data_table(self, table: Tag) -> bool:
+        entry = self.data_tables.get(id(table))
+        return entry is not None and entry[1]
+
+    def _is_protected(self, node: Tag, name: str) -> bool:
+        """Data tables, anything inside one or inside code, and anything holding one."""
+        if name == "table" and self._is_data_table(node):
+            return True
+        if _has_ancestor_tag(node, "table", -1, self._is_data_table) or _has_ancestor_tag(node, "code"):
+            return True
+        return any(self._is_data_table(t) for t in node.find_all("table"))
+
+    def _looks_fishy(self, node: Tag, name: str) -> bool:
+        is_list = name in ("ul", "ol")
+        if not is_list:
+            list_length = sum(len(_inner_text(lst)) for lst in node.find_all(["ul", "ol"]))
+            is_list = _js_ratio(list_length, len(_inner_text(node))) > 0.9
+        if self._is_protected(node, name):
+            return False
+        weight = self._class_weight(node)
+        if weight < 0:
+            return True
+        if _inner_text(node).count(",") >= 10:
+            return False  # many commas: prose
+        embeds = node.find_all(["object", "embed", "iframe"])
+        if any(self._is_video(embed) for embed in embeds):
+            return False
+        text = _inner_text(node)
+        if AD_WORDS.fullmatch(text) or LOADING_WORDS.fullmatch(text):
+            return True
+        remove = self._fails_shape_checks(node, is_list, weight, len(embeds), text)
+        if is_list and remove:
+            # A plain list of images may stay: every item one child, every item an image.
+            if any(len(_children(child)) > 1 for child in _children(node)):
+                return True
+            return len(node.find_all("img")) != len(node.find_all("li"))
+        return remove
+
+    def _fails_shape_checks(self, node: Tag, is_list: bool, weight: int, embeds: int, text: str) -> bool:
+        """Readability's heuristics: too many images, items, inputs or links for the text."""
+        p = len(node.find_all("p"))
+        img = len(node.find_all("img"))
+        li = len(node.find_all("li")) - 100
+        inputs = len(node.find_all("input"))
+        heading_density = _text_density(node, ["h1", "h2", "h3", "h4", "h5", "h6"])
+        length = len(text)
+        link_density = _link_density(node)
+        text_density = _text_density(node, ["span", "li", "td", *DIV_TO_P_ELEMS])
+        in_figure = _has_ancestor_tag(node, "figure")
+        return ((not in_figure and img > 1 and p / img < 0.5)
+                or (not is_list and li > p)
+                or inputs > p // 3
+                or (not is_list and not in_figure and heading_density < 0.9 and length < 25
+                    and (img == 0 or img > 2) and link_density > 0)
+                or (not is_list and weight < 25 and link_density > 0.2)
+                or (weight >= 25 and link_density > 0.5)
+                or (embeds == 1 and length < 75) or embeds > 1
+                or (img == 0 and text_density == 0))
+
+    # ..... tables and images ......................................................
+
+    def _mark_data_tables(self, root: Tag) -> None:
+        """Tell data tables (kept whole) from layout tables, as Firefox's accessibility code does."""
+        for table in root.find_all("table"):
+            self.data_tables[id(table)] = (table, self._judge_data_table(table))
+
+    @staticmethod
+    def _judge_data_table(table: Tag) -> bool:
+        if table.get("role") == "presentation" or table.get("datatable") == "0":
+            return False
+        if table.get("summary"):
+            return True
+        caption = table.find("caption")
+        if caption is not None and caption.contents:
+            return True
+        if table.find(["col", "colgroup", "tfoot", "thead", "th"]) is not None:
+            return True
+        if table.find("table") is not None:
+            return False  # nested tables mean layout
+        rows = columns = 0
+        for tr in table.find_all("tr"):
+            rows += _int_attr(tr, "rowspan") or 1
+            columns = max(columns, sum(_int_attr(td, "colspan") or 1 for td in tr.find_all("td")))
+        if columns == 1 or rows == 1:
+            return False
+        if rows >= 10 or columns > 4:
+            return True
+        return rows * columns > 10
+
+    def _fix_lazy_images(self, root: Tag) -> None:
+        """Give lazy-loaded images a real src/srcset from their data-* attributes."""
+        for element in root.find_all(["img", "picture", "figure"]):
+            src = _attr(element, "src") if element.name == "img" else ""
+            srcset = _attr(element, "srcset") if element.name == "img" else ""
+            data_url = B64_DATA_URL.match(src)
+            if data_url:
+                if data_url.group(1) == "image/svg+xml":
+                    continue
+                # A tiny base64 image beside a real image URL is a placeholder.
+                if any(name != "src" and IMAGE_URL.search(_attr(element, name)) for name in element.attrs):
+                    if len(src) - (re.search(r"base64\s*", src, re.I).start() + 7) < 133:
+                        del element["src"]
+                        src = ""
+            if (src or (srcset and srcset != "null")) and "lazy" not in _attr(element, "class").lower():
+                continue
+            for name in list(element.attrs):
+                if name in ("src", "srcset", "alt"):
+                    continue
+                value = _attr(element, name)
+                if re.search(r"\.(jpg|jpeg|png|webp)\s+\d", value):
+                    target = "srcset"
+                elif re.fullmatch(r"\s*\S+\.(jpg|jpeg|png|webp)\S*\s*", value):
+                    target = "src"
+                else:
+                    continue
+                if element.name in ("img", "picture"):
+                    element[target] = value
+                elif element.find(["img", "picture"]) is None:
+                    img = self.soup.new_tag("img")
+                    img[target] = value
+                    element.append(img)
+
+
+def _int_attr(node: Tag, name: str) -> int:
+    match = re.match(r"\s*(\d+)", _attr(node, name))
+    return int(match.group(1)) if match else 0

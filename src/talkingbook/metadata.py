@@ -124,8 +124,13 @@ def _first_h1(soup: BeautifulSoup) -> str:
 def _byline(soup: BeautifulSoup) -> str:
     tag = soup.find(attrs={"rel": "author"}) or soup.find(attrs={"itemprop": "author"}) or \
         soup.find(class_=re.compile(r"\b(byline|author)\b", re.I))
-    text = " ".join(tag.get_text(" ").split()) if tag else ""
-    text = re.sub(r"^(by|par|von|por|di)\s+", "", text, flags=re.I)
+    return clean_byline(tag.get_text(" ")) if tag else ""
+
+
+def clean_byline(text: str) -> str:
+    """An author name from a byline: 'By Jane Doe' -> 'Jane Doe'; '' when it is not a short name line."""
+    text = " ".join(text.split())
+    text = re.sub(r"^(by|par|von|por|di|door|av)\s+", "", text, flags=re.I)
     return text if 0 < len(text) <= 100 else ""
 
 
