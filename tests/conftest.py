@@ -28,6 +28,13 @@ def need(condition: bool, reason: str) -> None:
         pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    """Every test gets its own empty speech cache (never the user's)."""
+    monkeypatch.setenv("TALKINGBOOK_CACHE", str(tmp_path / "speech-cache"))
+    return tmp_path / "speech-cache"
+
+
 @pytest.fixture
 def run(capsys):
     """Run the CLI in-process; returns (exit code, stdout, stderr)."""

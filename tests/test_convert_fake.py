@@ -99,7 +99,7 @@ def test_opening_announces_the_article_and_the_synthetic_voice():
     script = [u.text for u in section_script(book.sections[0], book.metadata, "Piper en_US-joe-medium")]
     assert script[0] == "Japan and South Korea's Leaders Drum to K-pop in a Rare Show of Harmony"
     assert script[1] == "By The Meridian Ledger Newsroom."
-    assert script[2] == "Published by The Meridian Ledger on November 27, 2026."
+    assert script[2] == "Published by The Meridian Ledger on November twenty-seventh, twenty twenty-six."
     assert script[3] == "This narration is read by a synthetic voice: Piper joe medium."
     assert script[4].startswith("In a surprising and spirited display")
 

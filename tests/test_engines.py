@@ -59,8 +59,9 @@ def test_damaged_piper_voice_fails_clearly(tmp_path, monkeypatch):
     damaged.write_bytes(model.read_bytes()[: 1 << 20])
     shutil.copy(config, tmp_path / config.name)
     monkeypatch.setattr(piper, "bundled_voice", lambda: (damaged, tmp_path / config.name))
+    engine = open_engine("piper", "en")  # opening is cheap; the model is verified before first use
     with pytest.raises(EngineUnavailableError, match="damaged"):
-        open_engine("piper", "en")
+        engine.synthesize("Hello.")
 
 
 def test_piper_voice_by_path_needs_its_config(tmp_path):
@@ -86,7 +87,10 @@ def tone_mp3(tmp_path_factory):
 
 def fake_google(monkeypatch, responses):
     """Replace requests' transport: each call pops the next status (or exception) from ``responses``."""
+    from talkingbook.engines import gtts as gtts_engine
+
     calls = []
+    monkeypatch.setattr(gtts_engine, "_sleep", lambda seconds: calls.append(f"sleep {seconds:.1f}"))
 
     def send(self, request, **kwargs):
         calls.append(request.url)
@@ -118,7 +122,7 @@ def test_gtts_with_a_working_server_writes_real_mp3s(tmp_path, run, monkeypatch,
     calls = fake_google(monkeypatch, [(200, tone_mp3)])
     code, _, err = run("convert", SAMPLE, "-o", tmp_path, "--engine", "gtts", "-q")
     assert code == 0, err
-    assert calls and all("translate.google" in url for url in calls)
+    assert calls and all("translate.google" in url for url in calls)  # no retries needed
     mp3s = sorted((tmp_path / SAMPLE.stem / "audio").iterdir())
     assert len(mp3s) == 5 and all(MP3(p).info.length > 1 for p in mp3s)
 
@@ -133,10 +137,30 @@ def test_gtts_offline_fails_in_one_line_and_writes_nothing(tmp_path, run, monkey
     assert not list(tmp_path.rglob("*.mp3"))
 
 
-def test_gtts_server_error_is_reported(tmp_path, run, monkeypatch):
-    fake_google(monkeypatch, [(429, b"")])
-    code, _, err = run("convert", SAMPLE, "-o", tmp_path, "--engine", "gtts", "--progress", "none")
-    assert code == 1 and "429" in err and len(err.strip().splitlines()) == 1
+def test_gtts_rate_limit_forever_is_reported_after_retries(tmp_path, run, monkeypatch):
+    calls = fake_google(monkeypatch, [(429, b"")])
+    code, _, err = run("convert", SAMPLE, "-o", tmp_path / "out", "--engine", "gtts", "--progress", "none")
+    assert code == 1 and "429" in err and "after 5 tries" in err
+    assert len(err.strip().splitlines()) == 1
+    sleeps = [float(c.split()[1]) for c in calls if c.startswith("sleep")]
+    assert len(sleeps) == 4 and all(b > a for a, b in zip(sleeps, sleeps[1:]))  # exponential backoff
+    assert not (tmp_path / "out").exists()
+
+
+def test_gtts_429_then_success_retries_and_finishes(tmp_path, run, monkeypatch, tone_mp3):
+    calls = fake_google(monkeypatch, [(429, b""), (503, b""), (200, tone_mp3)])
+    code, _, err = run("convert", SAMPLE, "-o", tmp_path, "--engine", "gtts", "-q")
+    assert code == 0, err
+    assert sum(c.startswith("sleep") for c in calls) == 2
+    assert len(list((tmp_path / SAMPLE.stem / "audio").iterdir())) == 5
+
+
+def test_gtts_finished_sentences_are_not_requested_again(tmp_path, run, monkeypatch, tone_mp3):
+    calls = fake_google(monkeypatch, [(200, tone_mp3)])
+    assert run("convert", SAMPLE, "-o", tmp_path / "a", "--engine", "gtts", "-q")[0] == 0
+    first = len(calls)
+    assert run("convert", SAMPLE, "-o", tmp_path / "b", "--engine", "gtts", "-q")[0] == 0
+    assert len(calls) == first  # everything came from the cache
 
 
 def test_voices_lists_engines_by_language(run):

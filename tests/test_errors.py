@@ -100,7 +100,8 @@ def test_failure_midway_keeps_the_earlier_book_and_leaves_no_temporary_folder(ru
         return real(self, text)
 
     monkeypatch.setattr(FakeEngine, "synthesize", flaky)
-    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none")
+    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none",
+                       "--no-cache")
     assert_one_line_error(code, err, "the engine broke")
     assert snapshot(earlier_book) == before
 
@@ -114,7 +115,8 @@ def test_ctrl_c_midway_keeps_the_earlier_book(run, earlier_book, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(FakeEngine, "synthesize", interrupt)
-    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none")
+    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none",
+                       "--no-cache")
     assert code == 130 and "interrupted" in err
     assert snapshot(earlier_book) == before
 

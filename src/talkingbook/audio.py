@@ -26,6 +26,16 @@ def _pydub():
     return AudioSegment
 
 
+# Changes whenever the encoding of a section changes, so cached sections are not reused.
+ENCODER_ID = "mp3-64k-44100-mono;compress-24-3;lufs-16;tp-1.5;v1"
+
+
+def resample(pcm: bytes, source_rate: int, target_rate: int) -> bytes:
+    """16-bit mono PCM converted from one sample rate to another (pydub)."""
+    segment = _pydub()(data=pcm, sample_width=2, frame_rate=source_rate, channels=1)
+    return segment.set_frame_rate(target_rate).raw_data
+
+
 def silence(ms: int, sample_rate: int) -> bytes:
     """``ms`` milliseconds of 16-bit mono silence."""
     return b"\0\0" * (sample_rate * ms // 1000)

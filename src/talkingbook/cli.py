@@ -36,6 +36,16 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--voice", metavar="VOICE",
                       help="a Piper voice file (PATH.onnx with PATH.onnx.json beside it), an espeak-ng "
                            "voice name (e.g. fr, en-gb), or for gtts a Google domain (e.g. co.uk)")
+    conv.add_argument("--rate", type=_rate, default=1.0, metavar="R",
+                      help="speaking speed, 0.5 to 2.0 (default 1.0)")
+    conv.add_argument("--lexicon", metavar="FILE",
+                      help='pronunciations: a TOML file with a [words] table ("word" = "spoken form") or a '
+                           "W3C PLS lexicon (aliases), applied to every engine")
+    conv.add_argument("--read-code", action="store_true",
+                      help="read code blocks aloud (by default they are skipped with a short notice)")
+    conv.add_argument("--no-cache", dest="cache", action="store_false",
+                      help="do not reuse or store synthesized speech (cache: $TALKINGBOOK_CACHE, else the "
+                           "user cache folder)")
     conv.add_argument("--no-audio", dest="audio", action="store_false",
                       help="write only the EPUB and manifest.json: no MP3s, no playlist")
     conv.add_argument("--fetch-images", action="store_true",
@@ -56,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for debug)")
 
     commands.add_parser("voices", help="list the speech engines and voices available here, by language")
+    cache = commands.add_parser("cache", help="show or clear the cache of synthesized speech")
+    cache.add_argument("action", choices=("info", "clear"), help="info: where it is and its size; clear: empty it")
     return parser
 
 
@@ -71,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "voices":
             return _voices()
+        if args.command == "cache":
+            return _cache(args.action)
         return _convert(args)
     except TalkingbookError as exc:
         _report(exc)
@@ -87,7 +101,8 @@ def _convert(args) -> int:
         raise UsageError(f"--date {args.date}", "expected YYYY-MM-DD")
     options = Options(
         engine=args.engine, voice=args.voice, audio=args.audio, split_level=args.split_level,
-        fetch_images=args.fetch_images,
+        fetch_images=args.fetch_images, rate=args.rate, read_code=args.read_code, lexicon=args.lexicon,
+        cache=args.cache,
         overrides={k: getattr(args, k) for k in ("title", "author", "language", "date", "publisher")})
     if args.language is not None:
         from .metadata import normalize_language
@@ -116,6 +131,29 @@ def _convert(args) -> int:
 def _report(exc: TalkingbookError) -> None:
     message = " ".join(f"{exc.what}: {exc.why}".split())
     print(f"error: {message}", file=sys.stderr)
+
+
+def _rate(value: str) -> float:
+    try:
+        rate = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value}") from None
+    if not 0.5 <= rate <= 2.0:
+        raise argparse.ArgumentTypeError("the rate must be between 0.5 and 2.0")
+    return rate
+
+
+def _cache(action: str) -> int:
+    from .cache import SpeechCache
+
+    cache = SpeechCache()
+    if action == "clear":
+        freed = cache.clear()
+        print(f"cleared {cache.root} ({freed / 1e6:.1f} MB)")
+    else:
+        files = [p for p in cache.root.rglob("*") if p.is_file()] if cache.root.exists() else []
+        print(f"{cache.root}: {len(files)} files, {sum(p.stat().st_size for p in files) / 1e6:.1f} MB")
+    return 0
 
 
 def _is_date(value: str) -> bool:

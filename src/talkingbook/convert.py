@@ -14,18 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .audio import encode_mp3, silence, tag_mp3
-from .engines import Engine, open_engine
+from .cache import SpeechCache
+from .engines import open_engine
 from .epub_writer import write_epub
 from .errors import OutputError
 from .html_reader import read_html
 from .images import ImageResolver
 from .manifest import write_manifest
-from .model import Book
-from .narration import LEAD_IN, LEAD_OUT, section_script
+from .lexicon import load_lexicon
+from .narrator import Voices, render_audio
 from .playlist import write_playlist
 from .sources import Source, load, url_slug
-from .toc import TocEntry, build_toc, slugify, unique
+from .toc import TocEntry, build_toc, slugify, unique  # noqa: F401 (TocEntry: Progress API)
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,10 @@ class Options:
     audio: bool = True
     split_level: int | None = None
     fetch_images: bool = False
+    rate: float = 1.0
+    read_code: bool = False
+    lexicon: str | None = None
+    cache: bool = True
     overrides: dict = field(default_factory=dict)
 
 
@@ -81,12 +85,18 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
                      http_language=loaded.language, overrides=options.overrides,
                      split_level=options.split_level, images=images)
     toc = build_toc(book)
-    engine = open_engine(options.engine, book.metadata.language, options.voice) if options.audio else None
+    engine = open_engine(options.engine, book.metadata.language, options.voice, options.rate) \
+        if options.audio else None
+    lexicon = load_lexicon(options.lexicon)
     slug = book_slug(loaded, book.metadata.title, taken if taken is not None else set())
     target = out_parent / slug
 
     def build(folder: Path) -> None:
-        durations = _write_audio(book, toc, engine, folder, progress) if engine else None
+        durations = None
+        if engine is not None:
+            voices = Voices(engine, book.metadata.language, options.engine, options.rate)
+            durations = render_audio(book, toc, voices, folder, progress, SpeechCache(enabled=options.cache),
+                                     lexicon, options.read_code)
         write_epub(book, toc, folder / f"{slug}.epub", modified=modified_time(source))
         playlist = None
         if durations is not None:
@@ -97,6 +107,9 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
             "audio": options.audio,
             "split_level": options.split_level,
             "fetch_images": options.fetch_images,
+            "rate": options.rate,
+            "read_code": options.read_code,
+            "lexicon": options.lexicon,
             "overrides": {k: v for k, v in options.overrides.items() if v is not None},
             "playlist": playlist,
         }
@@ -104,28 +117,6 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
 
     publish(target, build)
     return target
-
-
-def _write_audio(book: Book, toc: tuple[TocEntry, ...], engine: Engine, folder: Path,
-                 progress: Progress) -> dict[int, float]:
-    scripts = {e.number: section_script(e.section, book.metadata, engine.voice) for e in toc}
-    progress.book_started(book.metadata.title, len(toc), sum(len(s) for s in scripts.values()))
-    (folder / "audio").mkdir()
-    rate = engine.sample_rate
-    durations: dict[int, float] = {}
-    for entry in toc:
-        progress.section_started(entry)
-        pieces = [silence(LEAD_IN, rate)]
-        script = scripts[entry.number]
-        for i, utterance in enumerate(script):
-            pieces.append(engine.synthesize(utterance.text))
-            pieces.append(silence(LEAD_OUT if i == len(script) - 1 else utterance.pause_after, rate))
-            progress.utterance_done(entry)
-        path = folder / entry.mp3
-        durations[entry.number] = encode_mp3(b"".join(pieces), rate, path)
-        tag_mp3(path, entry, book.metadata, engine.voice)
-        progress.section_finished(entry, durations[entry.number])
-    return durations
 
 
 def publish(target: Path, build) -> None:

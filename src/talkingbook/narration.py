@@ -9,9 +9,10 @@ says that the voice is synthetic, naming it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .epub_writer import spoken_date
+from .speech_text import normalize
 from .model import (
     Block, CodeBlock, Heading, Image, ListBlock, Metadata, Paragraph, Quote, Section, Table, iter_text_blocks,
     plain_text,
@@ -33,6 +34,7 @@ _ABBREVIATIONS = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Sr|Jr|vs|etc|e\.g|i\.e|N
 class Utterance:
     text: str
     pause_after: int  # milliseconds of silence after it
+    lang: str = ""  # the language to speak it in; '' is the book's
 
 
 def split_sentences(text: str) -> list[str]:
@@ -77,8 +79,8 @@ def announcement(meta: Metadata, voice: str) -> list[str]:
     return lines
 
 
-def section_script(section: Section, meta: Metadata, voice: str) -> list[Utterance]:
-    """The utterances of one section's MP3, in reading order."""
+def section_script(section: Section, meta: Metadata, voice: str, *, read_code: bool = False) -> list[Utterance]:
+    """The utterances of one section's MP3, in reading order, as the engine should receive them."""
     script: list[Utterance] = []
     if section.is_opening:
         lines = announcement(meta, voice)
@@ -86,33 +88,51 @@ def section_script(section: Section, meta: Metadata, voice: str) -> list[Utteran
         script.extend(Utterance(line, PAUSE_PARAGRAPH if i == len(lines) - 2 else PAUSE_SENTENCE)
                       for i, line in enumerate(lines[1:]))
     else:
-        script.append(Utterance(section.title, PAUSE_HEADING))
+        script.append(Utterance(section.title, PAUSE_HEADING, section.lang))
     for block in section.blocks:
-        script.extend(_block_script(block))
-    return [Utterance(speakable(u.text), u.pause_after) for u in script if speakable(u.text)]
+        script.extend(_block_script(block, "", read_code))
+    out = []
+    for u in script:
+        lang = u.lang or meta.language
+        text = normalize(speakable(u.text), lang)
+        if re.search(r"\w", text):
+            out.append(Utterance(text, u.pause_after, u.lang if u.lang != meta.language else ""))
+    return out
 
 
-def _block_script(block: Block) -> list[Utterance]:
+def _with_pause(utterances: list[Utterance], pause: int) -> list[Utterance]:
+    """The same utterances, the last one followed by ``pause``."""
+    if utterances:
+        utterances[-1] = replace(utterances[-1], pause_after=pause)
+    return utterances
+
+
+def _block_script(block: Block, lang: str, read_code: bool = False) -> list[Utterance]:
+    lang = getattr(block, "lang", "") or lang
     if isinstance(block, Heading):
-        return [Utterance(block.text, PAUSE_HEADING)]
+        return [Utterance(block.text, PAUSE_HEADING, lang)]
     if isinstance(block, Paragraph):
-        return _sentences(block.text, PAUSE_PARAGRAPH)
+        return _sentences(spoken_text(block.spans), PAUSE_PARAGRAPH, lang)
     if isinstance(block, ListBlock):
         out: list[Utterance] = []
         for item in block.items:
+            start = len(out)
             for inner in item.blocks:
-                out.extend(_block_script(inner))
-            if out:
-                out[-1] = Utterance(out[-1].text, PAUSE_ITEM)
-        if out:
-            out[-1] = Utterance(out[-1].text, PAUSE_PARAGRAPH)
-        return out
+                out.extend(_block_script(inner, lang, read_code))
+            # inside an item, nothing pauses longer than the step to the next item
+            out[start:] = [replace(u, pause_after=min(u.pause_after, PAUSE_ITEM)) for u in out[start:]]
+            _with_pause(out, PAUSE_ITEM)
+        return _with_pause(out, PAUSE_PARAGRAPH)
     if isinstance(block, Quote):
-        inner = [u for b in block.blocks for u in _block_script(b)]
+        inner = [u for b in block.blocks for u in _block_script(b, lang, read_code)]
         return [Utterance("Quote.", PAUSE_SENTENCE), *inner, Utterance("End of quote.", PAUSE_PARAGRAPH)]
     if isinstance(block, Table):
         return _table_script(block)
     if isinstance(block, CodeBlock):
+        if read_code:
+            lines = [line.strip() for line in block.text.splitlines() if line.strip()]
+            return _with_pause([Utterance("Code example.", PAUSE_SENTENCE)]
+                               + [Utterance(line, PAUSE_SENTENCE) for line in lines], PAUSE_PARAGRAPH)
         return [Utterance("A code example is skipped.", PAUSE_PARAGRAPH)]
     if isinstance(block, Image):
         out = []
@@ -152,7 +172,18 @@ def _table_script(table: Table) -> list[Utterance]:
     return out
 
 
-def _sentences(text: str, last_pause: int) -> list[Utterance]:
+def _sentences(text: str, last_pause: int, lang: str = "") -> list[Utterance]:
     sentences = split_sentences(text)
-    return [Utterance(s, last_pause if i == len(sentences) - 1 else PAUSE_SENTENCE)
+    return [Utterance(s, last_pause if i == len(sentences) - 1 else PAUSE_SENTENCE, lang)
             for i, s in enumerate(sentences)]
+
+
+_MARKER = re.compile(r"^\W*(\d{1,3}|[a-z]|[ivx]{1,4}|note \d+|citation needed)\W*$", re.I)
+
+
+def spoken_text(spans) -> str:
+    """A paragraph's text as it is read: footnote and citation markers left out."""
+    kept = [s.text for s in spans
+            if not (s.kind in ("sup", "link") and (s.href or "").startswith("#") and _MARKER.match(s.text))
+            and not (s.kind == "sup" and _MARKER.match(s.text))]
+    return " ".join("".join(kept).split())

@@ -18,28 +18,30 @@ class Engine(Protocol):
     voice: str
     sample_rate: int
 
+    rate: float
+
     def synthesize(self, text: str) -> bytes:
         """16-bit little-endian mono PCM at ``sample_rate`` for ``text``."""
 
 
-def _piper(language, voice):
+def _piper(language, voice, rate):
     from .piper import PiperEngine
-    return PiperEngine.open(language, voice)
+    return PiperEngine.open(language, voice, rate)
 
 
-def _espeak(language, voice):
+def _espeak(language, voice, rate):
     from .espeak import EspeakEngine
-    return EspeakEngine.open(language, voice)
+    return EspeakEngine.open(language, voice, rate)
 
 
-def _gtts(language, voice):
+def _gtts(language, voice, rate):
     from .gtts import GttsEngine
-    return GttsEngine.open(language, voice)
+    return GttsEngine.open(language, voice, rate)
 
 
-def _fake(language, voice):
+def _fake(language, voice, rate):
     from .fake import FakeEngine
-    return FakeEngine(language)
+    return FakeEngine(language, rate)
 
 
 # name -> opener(language, voice) ; 'auto' is resolved by open_engine.
@@ -47,24 +49,24 @@ ENGINES = {"piper": _piper, "espeak": _espeak, "gtts": _gtts, "fake": _fake}
 CHOICES = ("auto", *ENGINES)
 
 
-def open_engine(name: str, language: str, voice: str | None = None) -> Engine:
+def open_engine(name: str, language: str, voice: str | None = None, rate: float = 1.0) -> Engine:
     """The engine ``name`` ready to speak ``language`` (BCP 47); 'auto' picks an offline one."""
     if name == "auto":
-        return _auto(language, voice)
+        return _auto(language, voice, rate)
     try:
         opener = ENGINES[name]
     except KeyError:
         raise UsageError(f"--engine {name}", f"unknown engine; select one of: {', '.join(CHOICES)}") from None
-    return opener(language, voice)
+    return opener(language, voice, rate)
 
 
-def _auto(language: str, voice: str | None) -> Engine:
+def _auto(language: str, voice: str | None, rate: float) -> Engine:
     from . import espeak, piper
 
     if piper.speaks(language) or (voice and voice.endswith(".onnx")):
-        return _piper(language, voice)
+        return _piper(language, voice, rate)
     if espeak.speaks(language):
-        return _espeak(language, voice)
+        return _espeak(language, voice, rate)
     raise EngineUnavailableError(
         f"language '{language}'",
         "no offline voice here speaks it; use --engine gtts (online) or --no-audio",

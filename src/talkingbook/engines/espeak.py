@@ -70,19 +70,20 @@ class EspeakEngine:
     _lib = None
     _rate = 0
 
-    def __init__(self, language: str, ident: str) -> None:
+    def __init__(self, language: str, ident: str, rate: float = 1.0) -> None:
         self.voice = f"espeak-ng {ident.rsplit('/', 1)[-1]}"
         self._ident = ident
         self.sample_rate = self._rate
+        self.rate = rate
 
     @classmethod
-    def open(cls, language: str, voice: str | None = None) -> "EspeakEngine":
+    def open(cls, language: str, voice: str | None = None, rate: float = 1.0) -> "EspeakEngine":
         ident = voice or voice_for(language)
         if ident is None:
             raise EngineUnavailableError(
                 f"language '{language}'", "espeak-ng cannot read it well; use --engine gtts (online) or --no-audio")
         cls._initialise()
-        engine = cls(language, ident)
+        engine = cls(language, ident, rate)
         with _lock:
             if cls._lib.espeak_SetVoiceByName(ident.encode()) != 0:
                 raise EngineUnavailableError(f"--voice {ident}", "espeak-ng has no such voice")
@@ -116,6 +117,7 @@ class EspeakEngine:
         with _lock:
             lib = self._lib
             lib.espeak_SetVoiceByName(self._ident.encode())
+            lib.espeak_SetParameter(ESPEAK_RATE, int(175 * self.rate), 0)
             lib.espeak_SetSynthCallback(callback)
             status = lib.espeak_Synth(data, ctypes.c_size_t(len(data)), 0, 1, 0, ESPEAK_CHARS_UTF8, None, None)
             lib.espeak_Synchronize()

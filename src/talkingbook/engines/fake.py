@@ -18,11 +18,12 @@ class FakeEngine:
     name = "fake"
     sample_rate = _RATE
 
-    def __init__(self, language: str = "en") -> None:
+    def __init__(self, language: str = "en", rate: float = 1.0) -> None:
         self.voice = f"fake tone voice ({language})"
+        self.rate = rate
         self.calls: list[str] = []
 
     def synthesize(self, text: str) -> bytes:
         self.calls.append(text)
-        periods = int(_RATE * 0.25 * max(1, len(text.split()))) // 40
+        periods = int(_RATE * 0.25 / self.rate * max(1, len(text.split()))) // 40
         return _PERIOD * periods

