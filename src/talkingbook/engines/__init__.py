@@ -44,7 +44,14 @@ def _fake(language, voice, rate):
     return FakeEngine(language, rate)
 
 
-# name -> opener(language, voice) ; 'auto' is resolved by open_engine.
+# Which engine speaks which languages well enough (the README shows the same table).
+LANGUAGES = {
+    "piper": "English with the bundled en_US-joe-medium voice; other languages with --voice PATH.onnx",
+    "espeak": "every language of its bundled voices except Japanese (kanji are read as 'Chinese letter')",
+    "gtts": "the languages of Google Translate, Japanese included (online)",
+}
+
+# name -> opener(language, voice, rate) ; 'auto' is resolved by open_engine.
 ENGINES = {"piper": _piper, "espeak": _espeak, "gtts": _gtts, "fake": _fake}
 CHOICES = ("auto", *ENGINES)
 

@@ -1,0 +1,76 @@
+"""Benchmark the narration: engine alone vs the whole pipeline, warm re-runs, peak memory.
+
+    python bench/bench_narration.py [ARTICLE.html ...]
+
+For each article (default: the sample and the longest English corpus page, mr-wikipedia)
+it prints: Piper alone on the same sentences, the whole Piper pipeline and their ratio
+(goal <= 1.10); the espeak-ng pipeline's overhead over espeak-ng alone (goal <= 2 s for
+the sample); a warm re-run into a new folder as a share of the cold run (goal <= 5%);
+and the peak resident memory of each run (goal < 1 GB, flat with length). Figures only.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULTS = [ROOT / "source" / "japan-south-korea-k-pop-drums.html",
+            ROOT.parent / "shared" / "corpus" / "mr-wikipedia" / "source.html"]
+
+CHILD = r"""
+import resource, sys, time
+from talkingbook.html_reader import read_html
+from talkingbook.narration import section_script
+from talkingbook.engines import open_engine
+from talkingbook.toc import build_toc
+path, engine_name = sys.argv[1], sys.argv[2]
+book = read_html(open(path, "rb").read(), source_name=path)
+engine = open_engine(engine_name, book.metadata.language)
+texts = [u.text for e in build_toc(book) for u in section_script(e.section, book.metadata, engine.voice)]
+engine.synthesize("Warm up.")
+start = time.perf_counter()
+for text in texts:
+    engine.synthesize(text)
+print(time.perf_counter() - start, len(texts), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def engine_alone(article: Path, engine: str) -> tuple[float, int, int]:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(article), engine], capture_output=True, text=True,
+                         check=True).stdout.split()
+    return float(out[0]), int(out[1]), int(out[2])
+
+
+def pipeline(article: Path, engine: str, out: Path, cache: Path) -> tuple[float, int]:
+    env = dict(os.environ, TALKINGBOOK_CACHE=str(cache))
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "talkingbook", "convert", str(article), "-o", str(out), "--engine",
+                    engine, "-q"], check=True, env=env)
+    elapsed = time.perf_counter() - start
+    return elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+
+
+def main() -> None:
+    articles = [Path(a) for a in sys.argv[1:]] or [p for p in DEFAULTS if p.exists()]
+    for article in articles:
+        print(f"== {article}")
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            for engine in ("espeak", "piper"):
+                alone, sentences, alone_rss = engine_alone(article, engine)
+                cold, rss = pipeline(article, engine, tmp / f"{engine}-cold", tmp / f"cache-{engine}")
+                warm, _ = pipeline(article, engine, tmp / f"{engine}-warm", tmp / f"cache-{engine}")
+                print(f"{engine:7} {sentences} sentences: engine alone {alone:.2f} s, pipeline {cold:.2f} s "
+                      f"(ratio {cold / alone:.2f}, overhead {cold - alone:.2f} s), warm re-run {warm:.2f} s "
+                      f"({100 * warm / cold:.1f}% of cold), peak memory {rss / 1024:.0f} MB "
+                      f"(engine alone {alone_rss / 1024:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()
