@@ -190,6 +190,33 @@ def test_attributes_ruby_and_figures_survive():
     assert article.get("lang") == "ja" or article.find(attrs={"lang": "ja"}) is not None
 
 
+def test_short_japanese_page_in_a_layout_table_is_kept_whole():
+    """Under 500 characters on the strict attempt: relax, as Readability does, and keep the lot.
+
+    Regression: counting each Chinese/Japanese character as three let the strict attempt
+    (the story cell alone, its breadcrumb and language links cleaned away) pass the 500.
+    """
+    story = "".join(f"<p>むかしむかし、ある村に{n}ひきのイヌがいて、毎日川のそばで遊んでいました。</p>"
+                    for n in range(1, 11))
+    today = "".join(f'<p><a href="/day/{n}">きょうの記念日{n}</a> ・ <a href="/flower/{n}">きょうの誕生花{n}</a></p>'
+                    for n in range(1, 9))
+    html = page(f"""
+      <table><tr>
+        <td width="160" valign="top"><a href="/">トップ</a></td>
+        <td width="600" valign="top">
+          <p><a href="/">福娘童話集</a> &gt; <a href="/aesop/">イソップ童話</a> &gt; 欲張りなイヌ</p>
+          {story}
+          <p><a href="/01_j.html">ひらがな</a> ←→ <a href="/01_E.html">English</a></p>
+          {today}
+        </td>
+      </tr></table>""", title="欲張りなイヌ")
+    text = flat_text(extract(html))
+    assert "ある村に10ひきのイヌ" in text
+    assert "福娘童話集 > イソップ童話 > 欲張りなイヌ" in text
+    assert "ひらがな ←→ English" in text
+    assert "きょうの記念日8 ・ きょうの誕生花8" in text
+
+
 def test_the_article_replaces_the_body():
     soup = BeautifulSoup(page(f'<div class="menu"><a href="/">Home</a></div><div><p>{sentences("x")}</p></div>'),
                          "lxml")

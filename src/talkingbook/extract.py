@@ -23,8 +23,9 @@ https://github.com/mozilla/readability): ``_grabArticle`` and ``_prepArticle``.
 A few rules are not in Readability, each marked "Not in Readability" where it
 lives: wiki "[edit]" links, bare datelines, print buttons, short "Read also:
 <link>" paragraphs and legal-notice blocks go; a neighbour is not merged on
-its class name alone; a Chinese/Japanese character counts three towards the
-500; the strictest attempt that found nearly as much text beats the longest.
+its class name alone; the strictest attempt that found nearly as much text
+beats the longest.  Short-link-paragraph removal, like Readability's conditional
+cleaning, is dropped on the last attempt.
 The byline Readability takes out is kept in the article's ``data-byline``.
 
 The soup is cleaned in place: on return, ``<body>`` holds the article element.
@@ -233,7 +234,6 @@ def _js_ratio(a: float, b: float) -> float:
 # --- text measures ------------------------------------------------------------
 
 SPACES = re.compile(r"\s{2,}")
-IDEOGRAPHIC = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 HASH_URL = re.compile(r"^#.+")
 
 
@@ -241,15 +241,6 @@ def _inner_text(node: Tag, normalize: bool = True) -> str:
     """textContent, trimmed, with runs of whitespace collapsed."""
     text = node.get_text().strip()
     return SPACES.sub(" ", text) if normalize else text
-
-
-def _reading_length(text: str) -> int:
-    """Length for the 500-character test, a Chinese or Japanese character counting three.
-
-    Not in Readability: one such character carries about as much as a short word, so a
-    complete short article in Japanese would otherwise fail the test on every attempt.
-    """
-    return len(text) + 2 * len(IDEOGRAPHIC.findall(text))
 
 
 def _has_text(node: Tag) -> bool:
@@ -497,7 +488,10 @@ class _Readability:
         attempts: list[tuple[int, Tag]] = []
         while True:
             article = self._grab_article(body)
-            length = _reading_length(_inner_text(article))
+            # Characters, in every script, as Readability counts them.  (Counting a
+            # Chinese/Japanese character as three let a strict attempt that kept only
+            # the story cell of a table layout pass, where Readability relaxes.)
+            length = len(_inner_text(article))
             if length >= CHAR_THRESHOLD:
                 return self._finish(body, article)
             attempts.append((length, article))
@@ -950,13 +944,16 @@ class _Readability:
             else:
                 self._remove_policy_notices(node)
 
-    @staticmethod
-    def _remove_link_paragraphs(root: Tag) -> None:
+    def _remove_link_paragraphs(self, root: Tag) -> None:
         """Not in Readability: short paragraphs that are mostly a link ("Read also: ...").
 
         Only links that lead somewhere count: in-page anchors and script links
-        (NHK's glossary pop-ups) wrap words of the text itself.
+        (NHK's glossary pop-ups) wrap words of the text itself.  A kind of conditional
+        cleaning, so it is relaxed with it: a page on which every stricter attempt found
+        too little (an old table layout of short cells) keeps its linked lines.
         """
+        if not self.flags & FLAG_CLEAN_CONDITIONALLY:
+            return
         for p in root.find_all("p"):
             length = len(_inner_text(p))
             if not length or length >= LINK_PARAGRAPH_LENGTH:
