@@ -50,30 +50,25 @@ TARGET_LRA = 11.0
 COMPRESSOR = "acompressor=threshold=-24dB:ratio=3:attack=5:release=80:knee=4"
 
 
-def measure_loudness(pcm: bytes, sample_rate: int) -> dict | None:
-    """ffmpeg's loudnorm first pass over 16-bit mono PCM: its measured values, or None."""
-    import json
+def measure_loudness(pcm: bytes, sample_rate: int) -> float | None:
+    """Integrated loudness (LUFS) of 16-bit mono PCM after the compressor, by ffmpeg's ebur128; None for silence."""
+    import re
     import subprocess
 
     import imageio_ffmpeg
 
-    filt = f"{COMPRESSOR},loudnorm=I={TARGET_LUFS}:TP={TARGET_TP}:LRA={TARGET_LRA}:print_format=json"
     proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-f", "s16le",
-                           "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0", "-af", filt, "-f", "null", "-"],
+                           "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0", "-af",
+                           f"{COMPRESSOR},ebur128=framelog=quiet", "-f", "null", "-"],
                           input=pcm, capture_output=True)
-    text = proc.stderr.decode("utf-8", "replace")
-    start, end = text.rfind("{"), text.rfind("}")
-    if proc.returncode != 0 or start < 0:
+    summary = proc.stderr.decode("utf-8", "replace").rpartition("Summary:")[2]
+    match = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
+    if proc.returncode != 0 or match is None or match.group(1) == "-inf" or float(match.group(1)) < -70:
         return None
-    try:
-        measured = json.loads(text[start:end + 1])
-        float(measured["input_i"])
-    except (ValueError, KeyError):
-        return None  # silence measures as -inf: nothing to normalise
-    return measured
+    return float(match.group(1))
 
 
-def _loudnorm_filter(measured: dict | None) -> list[str]:
+def _loudnorm_filter(measured: float | None) -> list[str]:
     """Compressor, one gain for the whole section, then a limiter for the rare peaks.
 
     loudnorm's own second pass falls short of the target on synthetic speech (its peaks
@@ -82,10 +77,10 @@ def _loudnorm_filter(measured: dict | None) -> list[str]:
     """
     if measured is None:
         return []
-    gain = TARGET_LUFS - float(measured["input_i"])
-    ceiling = 10 ** ((TARGET_TP - 0.5) / 20)
-    return ["-af", f"{COMPRESSOR},volume={gain:.2f}dB,aresample=176400,alimiter=limit={ceiling:.4f}:attack=1:release=60"
-                   f":level=false,aresample={MP3_RATE}"]
+    gain = TARGET_LUFS - measured
+    ceiling = 10 ** ((TARGET_TP - 1.0) / 20)  # margin for peaks between samples
+    return ["-af", f"{COMPRESSOR},volume={gain:.2f}dB,aresample={MP3_RATE},alimiter=limit={ceiling:.4f}:attack=1:release=60"
+                   f":level=false"]
 
 
 def encode_mp3(pcm: bytes, sample_rate: int, out: Path) -> float:

@@ -6,7 +6,9 @@ an unchanged section is copied rather than assembled and encoded again.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from .audio import ENCODER_ID, encode_mp3, resample, silence, tag_mp3
@@ -56,27 +58,53 @@ def render_audio(book: Book, toc: tuple[TocEntry, ...], voices: Voices, folder: 
     progress.book_started(book.metadata.title, len(toc), sum(len(s) for s in scripts.values()))
     (folder / "audio").mkdir()
     durations: dict[int, float] = {}
-    for entry in toc:
-        progress.section_started(entry)
-        script = scripts[entry.number]
-        engines = [voices.for_language(u.lang) for u in script]
-        keys = [speech_key(engine, u.text) for engine, u in zip(engines, script)]
-        section_key = digest("section", keys, [u.pause_after for u in script], LEAD_IN, LEAD_OUT,
-                             main.sample_rate, ENCODER_ID)
-        path = folder / entry.mp3
-        cached = cache.get_section(section_key)
+    # Encoding (ffmpeg, a separate process) of one section overlaps the synthesis of the next.
+    with ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1))) as pool:
+        pending: list[tuple[TocEntry, Future]] = []
+        for entry in toc:
+            progress.section_started(entry)
+            job = _section_job(entry, scripts[entry.number], voices, folder, cache, progress, book)
+            pending.append((entry, pool.submit(job)))
+            while pending and pending[0][1].done():
+                _finish(*pending.pop(0), durations, progress)
+        for entry, future in pending:
+            _finish(entry, future, durations, progress)
+    return durations
+
+
+def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folder: Path, cache: SpeechCache,
+                 progress, book: Book):
+    """Speak a section now; return the rest (encode or copy, then tag) as a function for the pool."""
+    main = voices.main
+    engines = [voices.for_language(u.lang) for u in script]
+    keys = [speech_key(engine, u.text) for engine, u in zip(engines, script)]
+    section_key = digest("section", keys, [u.pause_after for u in script], LEAD_IN, LEAD_OUT,
+                         main.sample_rate, ENCODER_ID)
+    path = folder / entry.mp3
+    cached = cache.get_section(section_key)
+    pcm = None
+    if cached:
+        for _ in script:
+            progress.utterance_done(entry)
+    else:
+        pcm = _speak(script, engines, keys, main.sample_rate, cache, entry, progress)
+
+    def finish() -> float:
         if cached:
             shutil.copyfile(cached[0], path)
-            durations[entry.number] = cached[1]
-            for _ in script:
-                progress.utterance_done(entry)
+            duration = cached[1]
         else:
-            pcm = _speak(script, engines, keys, main.sample_rate, cache, entry, progress)
-            durations[entry.number] = encode_mp3(pcm, main.sample_rate, path)
-            cache.put_section(section_key, path, durations[entry.number])
+            duration = encode_mp3(pcm, main.sample_rate, path)
+            cache.put_section(section_key, path, duration)
         tag_mp3(path, entry, book.metadata, main.voice)
-        progress.section_finished(entry, durations[entry.number])
-    return durations
+        return duration
+
+    return finish
+
+
+def _finish(entry: TocEntry, job: Future, durations: dict, progress) -> None:
+    durations[entry.number] = job.result()
+    progress.section_finished(entry, durations[entry.number])
 
 
 def _speak(script, engines, keys, rate: int, cache: SpeechCache, entry, progress) -> bytes:
