@@ -35,8 +35,9 @@ def whisper():
 
 
 def words(text: str) -> list[str]:
-    text = text.lower().replace("’", "'").replace("k-pop", "kpop")
-    return re.findall(r"[a-z0-9']+", re.sub(r"[-–—]", " ", text))
+    """Lower-cased words with punctuation stripped (hyphens and dashes split words; apostrophes go)."""
+    text = re.sub(r"['’‘]", "", text.lower())
+    return re.findall(r"[a-z0-9]+", re.sub(r"[-–—]", " ", text))
 
 
 def lcs_recall(reference: list[str], heard: list[str]) -> float:

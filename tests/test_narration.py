@@ -180,3 +180,13 @@ def test_every_mp3_is_at_podcast_loudness(tmp_path, run):
         integrated, peak = loudness(mp3)
         assert -17.0 <= integrated <= -15.0, (mp3.name, integrated)
         assert peak <= -1.0, (mp3.name, peak)
+
+
+def test_pauses_scale(tmp_path, run):
+    totals = []
+    for scale in ("1", "2"):
+        assert run("convert", SAMPLE, "-o", tmp_path / scale, "--engine", "fake", "--pauses", scale, "-q")[0] == 0
+        manifest = json.loads((tmp_path / scale / SAMPLE.stem / "manifest.json").read_text(encoding="utf-8"))
+        totals.append(sum(s["duration"] for s in manifest["sections"]))
+    # the sample has about forty pauses of 0.35 to 0.9 s: doubling them adds well over ten seconds
+    assert totals[1] - totals[0] > 10

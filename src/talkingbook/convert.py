@@ -39,6 +39,7 @@ class Options:
     fetch_images: bool = False
     rate: float = 1.0
     read_code: bool = False
+    pause_scale: float = 1.0
     lexicon: str | None = None
     cache: bool = True
     overrides: dict = field(default_factory=dict)
@@ -96,7 +97,7 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
         if engine is not None:
             voices = Voices(engine, book.metadata.language, options.engine, options.rate)
             durations = render_audio(book, toc, voices, folder, progress, SpeechCache(enabled=options.cache),
-                                     lexicon, options.read_code)
+                                     lexicon, options.read_code, options.pause_scale)
         write_epub(book, toc, folder / f"{slug}.epub", modified=modified_time(source))
         playlist = None
         if durations is not None:
@@ -109,6 +110,7 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
             "fetch_images": options.fetch_images,
             "rate": options.rate,
             "read_code": options.read_code,
+            "pause_scale": options.pause_scale,
             "lexicon": options.lexicon,
             "overrides": {k: v for k, v in options.overrides.items() if v is not None},
             "playlist": playlist,

@@ -49,10 +49,11 @@ def speech_key(engine: Engine, text: str) -> str:
 
 
 def render_audio(book: Book, toc: tuple[TocEntry, ...], voices: Voices, folder: Path, progress,
-                 cache: SpeechCache, lexicon: Lexicon = Lexicon(), read_code: bool = False) -> dict[int, float]:
+                 cache: SpeechCache, lexicon: Lexicon = Lexicon(), read_code: bool = False,
+                 pause_scale: float = 1.0) -> dict[int, float]:
     """Write one tagged MP3 per TOC entry into ``folder/audio``; returns durations by number."""
     main = voices.main
-    scripts = {e.number: [Utterance(lexicon.apply(u.text), u.pause_after, u.lang) for u in
+    scripts = {e.number: [Utterance(lexicon.apply(u.text), round(u.pause_after * pause_scale), u.lang) for u in
                           section_script(e.section, book.metadata, main.voice, read_code=read_code)]
                for e in toc}
     progress.book_started(book.metadata.title, len(toc), sum(len(s) for s in scripts.values()))
