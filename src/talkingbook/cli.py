@@ -36,9 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--voice", metavar="VOICE",
                       help="a Piper voice file (PATH.onnx with PATH.onnx.json beside it), an espeak-ng "
                            "voice name (e.g. fr, en-gb), or for gtts a Google domain (e.g. co.uk)")
-    conv.add_argument("--rate", type=_rate, default=1.0, metavar="R",
+    conv.add_argument("--rate", type=_number_between(0.5, 2.0), default=1.0, metavar="R",
                       help="speaking speed, 0.5 to 2.0 (default 1.0)")
-    conv.add_argument("--pauses", dest="pause_scale", type=_pause_scale, default=1.0, metavar="SCALE",
+    conv.add_argument("--pauses", dest="pause_scale", type=_number_between(0, 4), default=1.0, metavar="SCALE",
                       help="lengthen or shorten every pause (sentence 0.35 s, item 0.5 s, paragraph 0.75 s, "
                            "heading 0.9 s) by this factor, 0 to 4 (default 1)")
     conv.add_argument("--lexicon", metavar="FILE",
@@ -136,24 +136,17 @@ def _report(exc: TalkingbookError) -> None:
     print(f"error: {message}", file=sys.stderr)
 
 
-def _rate(value: str) -> float:
-    try:
-        rate = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value}") from None
-    if not 0.5 <= rate <= 2.0:
-        raise argparse.ArgumentTypeError("the rate must be between 0.5 and 2.0")
-    return rate
-
-
-def _pause_scale(value: str) -> float:
-    try:
-        scale = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value}") from None
-    if not 0 <= scale <= 4:
-        raise argparse.ArgumentTypeError("the pause scale must be between 0 and 4")
-    return scale
+def _number_between(low: float, high: float):
+    """An argparse type: a number from ``low`` to ``high``."""
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {value}") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}")
+        return number
+    return parse
 
 
 def _cache(action: str) -> int:
