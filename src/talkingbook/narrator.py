@@ -45,7 +45,8 @@ class Voices:
 
 
 def speech_key(engine: Engine, text: str) -> str:
-    return digest("speech", engine.name, engine.voice, engine.rate, engine.sample_rate, text)
+    return digest("speech", engine.name, engine.voice, getattr(engine, "variant", ""), engine.rate,
+                  engine.sample_rate, text)
 
 
 def render_audio(book: Book, toc: tuple[TocEntry, ...], voices: Voices, folder: Path, progress,
