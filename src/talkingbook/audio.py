@@ -27,7 +27,7 @@ def _pydub():
 
 
 # Changes whenever the encoding of a section changes, so cached sections are not reused.
-ENCODER_ID = "mp3-64k-44100-mono;compress-24-3;lufs-16;tp-1.5;v1"
+ENCODER_ID = "mp3-64k-44100-mono;compress-24-3;lufs-16;tp-1.5;limit-2.5;v2"
 
 
 def resample(pcm: bytes, source_rate: int, target_rate: int) -> bytes:
