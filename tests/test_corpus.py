@@ -7,7 +7,6 @@ import importlib.util
 import json
 import re
 import sys
-from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html

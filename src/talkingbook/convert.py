@@ -25,7 +25,7 @@ from .lexicon import load_lexicon
 from .narrator import Voices, render_audio
 from .playlist import write_playlist
 from .sources import Source, load, url_slug
-from .toc import TocEntry, build_toc, slugify, unique  # noqa: F401 (TocEntry: Progress API)
+from .toc import TocEntry, build_toc, slugify, unique
 
 log = logging.getLogger(__name__)
 
