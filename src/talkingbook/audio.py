@@ -44,7 +44,6 @@ def silence(ms: int, sample_rate: int) -> bytes:
 # The podcast loudness norm: -16 LUFS integrated, true peak at most -1 dBTP (with a margin).
 TARGET_LUFS = -16.0
 TARGET_TP = -1.5
-TARGET_LRA = 11.0
 # Synthetic voices peak near full scale on every sentence; a gentle compressor lowers the
 # crest so that -16 LUFS fits under the true-peak ceiling without audible limiting.
 COMPRESSOR = "acompressor=threshold=-24dB:ratio=3:attack=5:release=80:knee=4"
@@ -68,7 +67,7 @@ def measure_loudness(pcm: bytes, sample_rate: int) -> float | None:
     return float(match.group(1))
 
 
-def _loudnorm_filter(measured: float | None) -> list[str]:
+def _level_filter(measured: float | None) -> list[str]:
     """Compressor, one gain for the whole section, then a limiter for the rare peaks.
 
     loudnorm's own second pass falls short of the target on synthetic speech (its peaks
@@ -86,10 +85,10 @@ def _loudnorm_filter(measured: float | None) -> list[str]:
 def encode_mp3(pcm: bytes, sample_rate: int, out: Path) -> float:
     """Encode 16-bit mono PCM as a loudness-normalised MP3 at ``out``; returns the duration in seconds."""
     segment = _pydub()(data=pcm, sample_width=2, frame_rate=sample_rate, channels=1)
-    loudnorm = _loudnorm_filter(measure_loudness(pcm, sample_rate))
+    level = _level_filter(measure_loudness(pcm, sample_rate))
     try:
         segment.export(str(out), format="mp3", bitrate=MP3_BITRATE,
-                       parameters=[*loudnorm, "-ac", "1", "-ar", str(MP3_RATE), "-id3v2_version", "0",
+                       parameters=[*level, "-ac", "1", "-ar", str(MP3_RATE), "-id3v2_version", "0",
                                    "-write_id3v1", "0"]).close()
     except OSError as exc:
         raise OutputError(str(out), exc.strerror or str(exc)) from exc

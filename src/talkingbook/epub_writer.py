@@ -18,6 +18,7 @@ from ebooklib import epub
 from .errors import OutputError
 from .model import (
     Block, Book, CodeBlock, Heading, Image, Inlines, ListBlock, Paragraph, Quote, Table, iter_text_blocks,
+    spoken_date,
 )
 from .toc import TocEntry
 
@@ -316,12 +317,3 @@ def _anchors(blocks: tuple[Block, ...]):
         for span in getattr(block, "spans", ()) + getattr(block, "caption", ()):
             if span.anchor:
                 yield span.anchor
-
-
-def spoken_date(iso: str) -> str:
-    """'2026-11-27' as 'November 27, 2026'."""
-    try:
-        day = datetime.strptime(iso, "%Y-%m-%d")
-    except ValueError:
-        return iso
-    return f"{day:%B} {day.day}, {day.year}"

@@ -11,11 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .epub_writer import spoken_date
 from .speech_text import normalize
 from .model import (
     Block, CodeBlock, Heading, Image, ListBlock, Metadata, Paragraph, Quote, Section, Table, iter_text_blocks,
-    plain_text,
+    plain_text, spoken_date,
 )
 
 # Pauses in milliseconds: clearly longer between larger units.
