@@ -1,12 +1,14 @@
 """Real-world pages: structure, kept elements, sanitising, encodings, images and URLs."""
 
 import http.server
+import re
 import shutil
 import threading
 import zipfile
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from lxml import etree
 
 from talkingbook.errors import InputError
@@ -30,6 +32,11 @@ def convert(run, source, out, *extra):
 def documents(epub: Path) -> dict[str, str]:
     with zipfile.ZipFile(epub) as z:
         return {n: z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xhtml")}
+
+
+def document_text(xhtml: str) -> str:
+    """What a reader sees of a document: its text, whitespace collapsed."""
+    return " ".join(BeautifulSoup(xhtml, "html.parser").get_text().split())
 
 
 # --- structure ---------------------------------------------------------------
@@ -89,7 +96,7 @@ def test_sink_keeps_structure_languages_and_working_footnotes(sink_epub):
     text = "\n".join(docs.values())
     assert "<caption>Results by year</caption>" in text
     assert '<th scope="col">Year</th>' in text and '<th scope="row">2025</th>' in text
-    assert "<pre><code>def hello():\n    return" in text
+    assert re.search(r"<pre[^>]*><code>def hello\(\):\n    return", text)
     assert "<ruby>漢字<rp>(</rp><rt>かんじ</rt><rp>)</rp></ruby>" in text
     assert 'lang="fr"' in text and 'dir="rtl"' in text and 'lang="ar"' in text
     # every in-book link points at an id that exists in its target document
@@ -182,7 +189,8 @@ def test_image_epub_embeds_local_images_and_keeps_missing_alt_missing(image_page
         text = "\n".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xhtml"))
     assert len(names) == 2  # the chart (also the data: URI) and the photo, once each
     assert 'alt="A blue bar chart"' in text and 'alt=""' in text
-    assert "<img src=\"../images/img-002.png\"/>" in text  # no alt invented
+    photo = re.search(r"<img [^>]*img-002.png[^>]*>", text).group(0)
+    assert "alt=" not in photo  # no alt invented
     assert 'role="img" aria-label="An attempt to escape the folder"' in text and "/etc/passwd" not in text
     assert epubcheck5(epub) == []
 
@@ -228,7 +236,7 @@ def server():
 def test_url_is_fetched_decoded_and_named_after_its_last_segment(server, tmp_path, run):
     epub = convert(run, f"{server}/moved", tmp_path / "out")
     assert epub.parent.name == "served-article"
-    text = "\n".join(documents(epub).values())
+    text = "\n".join(document_text(doc) for doc in documents(epub).values())
     assert POLISH in text
     with zipfile.ZipFile(epub) as z:
         assert "<dc:language>pl</dc:language>" in z.read("EPUB/content.opf").decode()

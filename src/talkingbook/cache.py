@@ -55,21 +55,23 @@ class SpeechCache:
         if self.enabled:
             self._write(self._path("speech", key, ".pcm"), pcm)
 
-    def get_section(self, key: str) -> tuple[Path, float] | None:
-        """A cached section MP3 and its duration in seconds."""
+    def get_section(self, key: str) -> tuple[Path, dict] | None:
+        """A cached section MP3 and what was stored with it (duration, clips)."""
         if not self.enabled:
             return None
         mp3 = self._path("sections", key, ".mp3")
         try:
             info = json.loads(self._path("sections", key, ".json").read_text(encoding="utf-8"))
-            return (mp3, float(info["duration"])) if mp3.is_file() else None
-        except (OSError, ValueError, KeyError):
+            return (mp3, info) if mp3.is_file() and isinstance(info, dict) else None
+        except (OSError, ValueError):
             return None
 
-    def put_section(self, key: str, mp3: Path, duration: float) -> None:
+    def put_section(self, key: str, mp3: Path, info: dict) -> None:
+        """Store a finished section MP3 with its JSON-serialisable ``info``; the MP3 first, so
+        an entry whose description exists is complete."""
         if self.enabled:
             self._write(self._path("sections", key, ".mp3"), mp3.read_bytes())
-            self._write(self._path("sections", key, ".json"), json.dumps({"duration": duration}).encode())
+            self._write(self._path("sections", key, ".json"), json.dumps(info).encode())
 
     def _write(self, path: Path, data: bytes) -> None:
         try:

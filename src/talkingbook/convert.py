@@ -93,12 +93,14 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
     target = out_parent / slug
 
     def build(folder: Path) -> None:
-        durations = None
+        audio = durations = None
         if engine is not None:
             voices = Voices(engine, book.metadata.language, options.engine, options.rate)
-            durations = render_audio(book, toc, voices, folder, progress, SpeechCache(enabled=options.cache),
-                                     lexicon, options.read_code, options.pause_scale)
-        write_epub(book, toc, folder / f"{slug}.epub", modified=modified_time(source))
+            audio = render_audio(book, toc, voices, folder, progress, SpeechCache(enabled=options.cache),
+                                 lexicon, options.read_code, options.pause_scale)
+            durations = {number: section.duration for number, section in audio.items()}
+        write_epub(book, toc, folder / f"{slug}.epub", modified=modified_time(source),
+                   narrator=engine.voice if engine else "")
         playlist = None
         if durations is not None:
             playlist = write_playlist(toc, durations, folder / f"{slug}.m3u8").name
@@ -115,7 +117,7 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
             "overrides": {k: v for k, v in options.overrides.items() if v is not None},
             "playlist": playlist,
         }
-        write_manifest(book, toc, durations, used, f"{slug}.epub", folder / "manifest.json")
+        write_manifest(book, toc, audio, used, f"{slug}.epub", folder / "manifest.json")
 
     publish(target, build)
     return target

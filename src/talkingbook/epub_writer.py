@@ -20,6 +20,7 @@ from .model import (
     Block, Book, CodeBlock, Heading, Image, Inlines, ListBlock, Paragraph, Quote, Table, iter_text_blocks,
     spoken_date,
 )
+from .narration import BYLINE_ID, DATELINE_ID, NARRATOR_ID, TITLE_ID, narrator_notice
 from .toc import TocEntry
 
 STYLESHEET = """\
@@ -40,15 +41,20 @@ rt { font-size: 0.6em; }
 img { max-width: 100%; height: auto; }
 .image-missing::before { content: "[Image: " attr(aria-label) "]"; font-style: italic; }
 code { font-family: monospace; }
-.byline, .dateline, .publisher { margin: 0 0 0.3em; }
+.byline, .dateline, .publisher, .narrator { margin: 0 0 0.3em; }
+.narrator { font-style: italic; }
 a { color: inherit; text-decoration: underline; }
 """
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
-def write_epub(book: Book, toc: tuple[TocEntry, ...], out: Path, *, modified: datetime) -> Path:
-    """Write ``book`` to ``out`` as an EPUB 3 with nav and NCX; returns ``out``."""
+def write_epub(book: Book, toc: tuple[TocEntry, ...], out: Path, *, modified: datetime, narrator: str = "") -> Path:
+    """Write ``book`` to ``out`` as an EPUB 3 with nav and NCX; returns ``out``.
+
+    ``narrator`` names the synthetic voice when the book is narrated: the opening then
+    shows the notice the narration speaks.
+    """
     meta = book.metadata
     eb = epub.EpubBook()
     eb.set_identifier(meta.identifier)
@@ -74,7 +80,7 @@ def write_epub(book: Book, toc: tuple[TocEntry, ...], out: Path, *, modified: da
     direction = meta.direction
     if direction == "rtl":
         eb.set_direction("rtl")
-    renderer = _Renderer(book, toc)
+    renderer = _Renderer(book, toc, narrator)
     documents = []
     for entry in toc:
         doc = epub.EpubHtml(title=entry.title, file_name=entry.xhtml, lang=meta.language,
@@ -185,7 +191,8 @@ def _as_ebooklib(node):
 class _Renderer:
     """Model blocks as XHTML body markup for one book: images named once, in-book links resolved."""
 
-    def __init__(self, book: Book, toc: tuple[TocEntry, ...]) -> None:
+    def __init__(self, book: Book, toc: tuple[TocEntry, ...], narrator: str = "") -> None:
+        self.narrator = narrator
         self.images: dict[bytes, tuple[str, str]] = {}  # image bytes -> (file name, media type)
         self.anchor_docs: dict[str, str] = {}  # anchor -> XHTML file name (relative to the text folder)
         for entry in toc:
@@ -198,16 +205,18 @@ class _Renderer:
         self.current = entry.xhtml.split("/", 1)[1]
         level = min(entry.level, 6)
         lang = f' lang="{escape(entry.section.lang)}"' if entry.section.lang else ""
-        parts = [f'<section id="sec-{entry.slug}" aria-labelledby="title-{entry.slug}">',
-                 f'<h{level} id="title-{entry.slug}"{lang}>{escape(entry.title)}</h{level}>']
+        parts = [f'<section id="sec-{entry.slug}" aria-labelledby="{TITLE_ID}">',
+                 f'<h{level} id="{TITLE_ID}"{lang}>{escape(entry.title)}</h{level}>']
         if entry.section.is_opening:
             if meta.author:
-                parts.append(f'<p class="byline">By {escape(meta.author)}</p>')
+                parts.append(f'<p class="byline" id="{BYLINE_ID}">By {escape(meta.author)}</p>')
             if meta.publisher or meta.date:
                 bits = [escape(meta.publisher)] if meta.publisher else []
                 if meta.date:
                     bits.append(f'<time datetime="{meta.date}">{escape(spoken_date(meta.date))}</time>')
-                parts.append(f'<p class="dateline">{", ".join(bits)}</p>')
+                parts.append(f'<p class="dateline" id="{DATELINE_ID}">{", ".join(bits)}</p>')
+            if self.narrator:
+                parts.append(f'<p class="narrator" id="{NARRATOR_ID}">{escape(narrator_notice(self.narrator))}</p>')
         ranks = {sub.anchor: min(6, level + sub.depth) for sub in entry.subentries}
         parts.extend(self.block(block, ranks) for block in entry.section.blocks)
         parts.append("</section>")
@@ -215,7 +224,7 @@ class _Renderer:
 
     def block(self, block: Block, ranks: dict[str, int]) -> str:
         if isinstance(block, Paragraph):
-            return f"<p{_attrs(block.anchor, block.lang, block.dir)}>{self.inline(block.spans)}</p>"
+            return f"<p{_attrs(block.anchor, block.lang, block.dir)}>{self.sentences(block)}</p>"
         if isinstance(block, Heading):
             rank = ranks.get(block.anchor, 6)
             return f"<h{rank}{_attrs(block.anchor, block.lang, block.dir)}>{self.inline(block.spans)}</h{rank}>"
@@ -226,7 +235,7 @@ class _Renderer:
             return f"<{tag}{start}{_attrs('', block.lang, block.dir)}>{items}</{tag}>"
         if isinstance(block, Quote):
             inner = "".join(self.block(b, ranks) for b in block.blocks)
-            return f"<blockquote{_attrs('', block.lang, block.dir)}>{inner}</blockquote>"
+            return f"<blockquote{_attrs(block.anchor, block.lang, block.dir)}>{inner}</blockquote>"
         if isinstance(block, Image):
             return self.image(block)
         if isinstance(block, Table):
@@ -238,12 +247,19 @@ class _Renderer:
     def item(self, blocks: tuple[Block, ...], ranks: dict[str, int]) -> str:
         if len(blocks) == 1 and isinstance(blocks[0], Paragraph) and not blocks[0].anchor:
             only = blocks[0]
-            inner = self.inline(only.spans)
+            inner = self.sentences(only)
             return f"<span{_attrs('', only.lang, only.dir)}>{inner}</span>" if (only.lang or only.dir) else inner
         return "".join(self.block(b, ranks) for b in blocks)
 
+    def sentences(self, paragraph: Paragraph) -> str:
+        """A paragraph's text, each sentence in a span with its id (the unit read-along highlights)."""
+        if not paragraph.sentences:
+            return self.inline(paragraph.spans)
+        return " ".join(f'<span id="{s.id}">{self.inline(s.spans)}</span>' for s in paragraph.sentences)
+
     def image(self, image: Image) -> str:
-        caption = f"<figcaption>{self.inline(image.caption)}</figcaption>" if image.caption else ""
+        caption = f"<figcaption{_attrs(image.caption_id)}>{self.inline(image.caption)}</figcaption>" \
+            if image.caption else ""
         if image.data is None:
             # Not embeddable: keep what the image says as its accessible name, as the page's
             # <img alt> did; the stylesheet shows it to sighted readers too.
@@ -255,14 +271,15 @@ class _Renderer:
             self.images[image.data] = (f"images/img-{len(self.images) + 1:03d}.{ext}", image.media_type)
         name = self.images[image.data][0]
         alt = f' alt="{escape(image.alt)}"' if image.alt is not None else ""
-        img = f'<img src="../{name}"{alt}/>'
-        return f"<figure{_attrs(image.anchor)}>{img}{caption}</figure>" if caption or image.anchor else f"<p>{img}</p>"
+        if not caption:  # the id (what the narration's 'Image: ...' belongs to) goes on the image itself
+            return f'<p><img{_attrs(image.anchor)} src="../{name}"{alt}/></p>'
+        return f'<figure{_attrs(image.anchor)}><img src="../{name}"{alt}/>{caption}</figure>'
 
     def table(self, table: Table, ranks: dict[str, int]) -> str:
         out = [f"<table{_attrs(table.anchor, table.lang, table.dir)}>"]
         if table.caption:
             out.append(f"<caption>{self.inline(table.caption)}</caption>")
-        for row in table.rows:
+        for row, row_id in zip(table.rows, table.row_ids or ("",) * len(table.rows)):
             cells = []
             for cell in row:
                 tag = "th" if cell.header else "td"
@@ -270,7 +287,7 @@ class _Renderer:
                 extra += f' colspan="{cell.colspan}"' if cell.colspan > 1 else ""
                 extra += f' rowspan="{cell.rowspan}"' if cell.rowspan > 1 else ""
                 cells.append(f"<{tag}{extra}>{self.item(cell.blocks, ranks)}</{tag}>")
-            out.append(f"<tr>{''.join(cells)}</tr>")
+            out.append(f"<tr{_attrs(row_id)}>{''.join(cells)}</tr>")
         out.append("</table>")
         return "".join(out)
 

@@ -21,6 +21,7 @@ from .model import (
     Block, Book, Cell, CodeBlock, Heading, Image, ListBlock, ListItem, Paragraph, Quote, Section, Span,
     Table, plain_text,
 )
+from .segment import ID_PREFIX, segment
 from .sources import decode
 from .toc import slugify, unique
 
@@ -77,7 +78,7 @@ def read_html(html: bytes | str, *, source_name: str, base_url: str = "", charse
     if not any(_has_text(b) for b in blocks):
         raise InputError(source_name, "no article text found")
     sections = _split(blocks, meta.title, split_level, ctx.taken)
-    return Book(metadata=meta, sections=sections, source_name=source_name)
+    return segment(Book(metadata=meta, sections=sections, source_name=source_name))
 
 
 def _decode_checked(html: bytes | str, source_name: str, charset: str) -> str:
@@ -188,6 +189,8 @@ class _Context:
             source_id = tag.get("id")
             if isinstance(source_id, str) and source_id in targets and source_id not in self.ids:
                 wanted = source_id if NCNAME.match(source_id) else "id-" + slugify(source_id, "anchor")
+                if wanted.startswith(ID_PREFIX):  # reserved for the ids segment() gives out
+                    wanted = "id-" + wanted
                 self.ids[source_id] = unique(wanted, taken)
 
     def anchor(self, tag: Tag) -> str:
@@ -243,7 +246,7 @@ class _Context:
             return self._list(tag, name, lang, direction)
         if name == "blockquote":
             inner = tuple(self._nested(tag, lang, direction))
-            return [Quote(inner, own_lang, own_dir)] if inner else []
+            return [Quote(inner, own_lang, own_dir, self.anchor(tag))] if inner else []
         if name == "img":
             image = self._image(tag, ())
             return [image] if image else []

@@ -10,9 +10,10 @@ from .model import Book, section_words
 from .toc import TocEntry
 
 
-def write_manifest(book: Book, toc: tuple[TocEntry, ...], durations: dict[int, float] | None,
+def write_manifest(book: Book, toc: tuple[TocEntry, ...], audio: dict | None,
                    options: dict, epub_name: str, out: Path) -> Path:
-    """One JSON document describing the book, its sections and the options used."""
+    """One JSON document describing the book, its sections (with each MP3's clips: which
+    element of the text each stretch of audio belongs to) and the options used."""
     meta = book.metadata
     data = {
         "generator": f"talkingbook {__version__}",
@@ -30,9 +31,11 @@ def write_manifest(book: Book, toc: tuple[TocEntry, ...], durations: dict[int, f
                 "title": entry.title,
                 "level": entry.level,
                 "xhtml": entry.xhtml,
-                "mp3": entry.mp3 if durations is not None else None,
-                "duration": round(durations[entry.number], 3) if durations is not None else None,
+                "mp3": entry.mp3 if audio is not None else None,
+                "duration": round(audio[entry.number].duration, 3) if audio is not None else None,
                 "words": section_words(entry.section),
+                "clips": [{"id": c.unit, "begin": c.begin, "end": c.end} for c in audio[entry.number].clips]
+                if audio is not None else None,
             }
             for entry in toc
         ],

@@ -42,11 +42,20 @@ def plain_text(spans: Inlines) -> str:
 
 
 @dataclass(frozen=True)
+class Sentence:
+    """One sentence of a paragraph: the unit the narration speaks and read-along highlights."""
+
+    id: str  # element id in the section's XHTML
+    spans: Inlines
+
+
+@dataclass(frozen=True)
 class Paragraph:
     spans: Inlines
     lang: str = ""
     dir: str = ""
     anchor: str = ""
+    sentences: tuple[Sentence, ...] = ()  # set by segment.segment(); their spans are ``spans`` cut up
 
     @property
     def text(self) -> str:
@@ -88,6 +97,7 @@ class Quote:
     blocks: tuple["Block", ...]
     lang: str = ""
     dir: str = ""
+    anchor: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,7 @@ class Image:
     data: bytes | None = None
     media_type: str = ""
     anchor: str = ""
+    caption_id: str = ""  # id of the figure caption (set by segment.segment())
 
 
 @dataclass(frozen=True)
@@ -122,6 +133,7 @@ class Table:
     anchor: str = ""
     lang: str = ""
     dir: str = ""
+    row_ids: tuple[str, ...] = ()  # one id per row (set by segment.segment())
 
 
 @dataclass(frozen=True)

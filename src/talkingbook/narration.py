@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .speech_text import normalize
 from .model import (
-    Block, CodeBlock, Heading, Image, ListBlock, Metadata, Paragraph, Quote, Section, Table, iter_text_blocks,
-    plain_text, spoken_date,
+    Block, CodeBlock, Heading, Image, ListBlock, Metadata, Paragraph, Quote, Section, Sentence, Table,
+    iter_text_blocks, plain_text, spoken_date,
 )
+from .segment import cut_sentences, spoken_text
+from .speech_text import normalize
 
 # Pauses in milliseconds: clearly longer between larger units.
 PAUSE_SENTENCE = 350
@@ -25,8 +26,8 @@ PAUSE_HEADING = 900
 LEAD_IN = 300
 LEAD_OUT = 1500  # silence closing each section's MP3, before the next track starts
 
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[A-Z0-9À-ÖØ-Þ])|[。！？]+")
-_ABBREVIATIONS = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Sr|Jr|vs|etc|e\.g|i\.e|No|Fig|U\.S|U\.K)\.$")
+# Ids of the spoken elements the EPUB writes around the section's own text.
+TITLE_ID, BYLINE_ID, DATELINE_ID, NARRATOR_ID = "tb-title", "tb-byline", "tb-dateline", "tb-narrator"
 
 
 @dataclass(frozen=True)
@@ -34,20 +35,7 @@ class Utterance:
     text: str
     pause_after: int  # milliseconds of silence after it
     lang: str = ""  # the language to speak it in; '' is the book's
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of ``text``; a break after a common abbreviation is undone."""
-    cuts = [m.end() for m in _SENTENCE_END.finditer(text)]
-    pieces = [text[a:b].strip() for a, b in zip([0, *cuts], [*cuts, len(text)])]
-    pieces = [p for p in pieces if p]
-    sentences: list[str] = []
-    for piece in pieces:
-        if sentences and _ABBREVIATIONS.search(sentences[-1]):
-            sentences[-1] = f"{sentences[-1]} {piece}"
-        else:
-            sentences.append(piece)
-    return sentences
+    unit: str = ""  # id of the element of the text it belongs to (its clip in read-along)
 
 
 def speakable(text: str) -> str:
@@ -62,19 +50,23 @@ def spoken_voice_name(voice: str) -> str:
     return " ".join(re.sub(r"[-_]+", " ", name).split())
 
 
-def announcement(meta: Metadata, voice: str) -> list[str]:
-    """The opening lines: title, byline, publisher and date, and the synthetic-voice notice."""
-    lines = [meta.title]
+def narrator_notice(voice: str) -> str:
+    return f"This narration is read by a synthetic voice: {spoken_voice_name(voice)}."
+
+
+def announcement(meta: Metadata, voice: str) -> list[tuple[str, str]]:
+    """The opening lines with the ids of their elements: title, byline, publisher and date, notice."""
+    lines = [(meta.title, TITLE_ID)]
     if meta.author:
-        lines.append(f"By {meta.author}.")
+        lines.append((f"By {meta.author}.", BYLINE_ID))
     published = spoken_date(meta.date) if meta.date else ""
     if meta.publisher and published:
-        lines.append(f"Published by {meta.publisher} on {published}.")
+        lines.append((f"Published by {meta.publisher} on {published}.", DATELINE_ID))
     elif meta.publisher:
-        lines.append(f"Published by {meta.publisher}.")
+        lines.append((f"Published by {meta.publisher}.", DATELINE_ID))
     elif published:
-        lines.append(f"Published on {published}.")
-    lines.append(f"This narration is read by a synthetic voice: {spoken_voice_name(voice)}.")
+        lines.append((f"Published on {published}.", DATELINE_ID))
+    lines.append((narrator_notice(voice), NARRATOR_ID))
     return lines
 
 
@@ -83,19 +75,21 @@ def section_script(section: Section, meta: Metadata, voice: str, *, read_code: b
     script: list[Utterance] = []
     if section.is_opening:
         lines = announcement(meta, voice)
-        script.append(Utterance(lines[0], PAUSE_HEADING))
-        script.extend(Utterance(line, PAUSE_PARAGRAPH if i == len(lines) - 2 else PAUSE_SENTENCE)
-                      for i, line in enumerate(lines[1:]))
+        script.append(Utterance(lines[0][0], PAUSE_HEADING, "", lines[0][1]))
+        script.extend(Utterance(line, PAUSE_PARAGRAPH if i == len(lines) - 2 else PAUSE_SENTENCE, "", unit)
+                      for i, (line, unit) in enumerate(lines[1:]))
     else:
-        script.append(Utterance(section.title, PAUSE_HEADING, section.lang))
+        script.append(Utterance(section.title, PAUSE_HEADING, section.lang, TITLE_ID))
     for block in section.blocks:
         script.extend(_block_script(block, "", read_code))
-    out = []
+    out: list[Utterance] = []
     for u in script:
         lang = u.lang or meta.language
         text = normalize(speakable(u.text), lang)
         if re.search(r"\w", text):
-            out.append(Utterance(text, u.pause_after, u.lang if u.lang != meta.language else ""))
+            out.append(Utterance(text, u.pause_after, u.lang if u.lang != meta.language else "", u.unit))
+        elif out and out[-1].unit == u.unit:  # a silent piece of a sentence keeps its pause
+            out[-1] = replace(out[-1], pause_after=max(out[-1].pause_after, u.pause_after))
     return out
 
 
@@ -109,9 +103,9 @@ def _with_pause(utterances: list[Utterance], pause: int) -> list[Utterance]:
 def _block_script(block: Block, lang: str, read_code: bool = False) -> list[Utterance]:
     lang = getattr(block, "lang", "") or lang
     if isinstance(block, Heading):
-        return [Utterance(block.text, PAUSE_HEADING, lang)]
+        return [Utterance(block.text, PAUSE_HEADING, lang, block.anchor)]
     if isinstance(block, Paragraph):
-        return _sentences(spoken_text(block.spans), PAUSE_PARAGRAPH, lang)
+        return _paragraph(block, lang, PAUSE_PARAGRAPH)
     if isinstance(block, ListBlock):
         out: list[Utterance] = []
         for item in block.items:
@@ -124,25 +118,24 @@ def _block_script(block: Block, lang: str, read_code: bool = False) -> list[Utte
         return _with_pause(out, PAUSE_PARAGRAPH)
     if isinstance(block, Quote):
         inner = [u for b in block.blocks for u in _block_script(b, lang, read_code)]
-        return [Utterance("Quote.", PAUSE_SENTENCE), *inner, Utterance("End of quote.", PAUSE_PARAGRAPH)]
+        return [Utterance("Quote.", PAUSE_SENTENCE, "", block.anchor), *inner,
+                Utterance("End of quote.", PAUSE_PARAGRAPH, "", block.anchor)]
     if isinstance(block, Table):
         return _table_script(block)
     if isinstance(block, CodeBlock):
         if read_code:
             lines = [line.strip() for line in block.text.splitlines() if line.strip()]
-            return _with_pause([Utterance("Code example.", PAUSE_SENTENCE)]
-                               + [Utterance(line, PAUSE_SENTENCE) for line in lines], PAUSE_PARAGRAPH)
-        return [Utterance("A code example is skipped.", PAUSE_PARAGRAPH)]
+            return _with_pause([Utterance("Code example.", PAUSE_SENTENCE, "", block.anchor)]
+                               + [Utterance(line, PAUSE_SENTENCE, "", block.anchor) for line in lines],
+                               PAUSE_PARAGRAPH)
+        return [Utterance("A code example is skipped.", PAUSE_PARAGRAPH, "", block.anchor)]
     if isinstance(block, Image):
         out = []
         if block.alt:
-            out.append(Utterance(f"Image: {block.alt}", PAUSE_SENTENCE))
-        caption = plain_text(block.caption)
-        if caption:
-            out.extend(_sentences(caption, PAUSE_SENTENCE))
-        if out:
-            out[-1] = Utterance(out[-1].text, PAUSE_PARAGRAPH)
-        return out
+            out.append(Utterance(f"Image: {block.alt}", PAUSE_SENTENCE, "", block.anchor))
+        if block.caption:
+            out.extend(_paragraph(Paragraph(block.caption), lang, PAUSE_SENTENCE, unit=block.caption_id))
+        return _with_pause(out, PAUSE_PARAGRAPH)
     return []
 
 
@@ -153,9 +146,10 @@ def _cell_text(cell) -> str:
 def _table_script(table: Table) -> list[Utterance]:
     """A table row by row, each cell preceded by its column's header."""
     caption = plain_text(table.caption)
-    out = [Utterance(f"Table: {caption}" if caption else "Table.", PAUSE_SENTENCE)]
+    out = [Utterance(f"Table: {caption}" if caption else "Table.", PAUSE_SENTENCE, "", table.anchor)]
     headers: list[str] = []
-    for row in table.rows:
+    row_ids = table.row_ids or ("",) * len(table.rows)
+    for row, row_id in zip(table.rows, row_ids):
         if all(cell.header for cell in row):
             headers = [_cell_text(cell) for cell in row]
             continue
@@ -166,23 +160,31 @@ def _table_script(table: Table) -> list[Utterance]:
                 name = headers[i] if i < len(headers) and headers[i] and not cell.header else ""
                 parts.append(f"{name}: {text}" if name else text)
         if parts:
-            out.append(Utterance("; ".join(parts) + ".", PAUSE_ITEM))
-    out.append(Utterance("End of table.", PAUSE_PARAGRAPH))
+            out.append(Utterance("; ".join(parts) + ".", PAUSE_ITEM, "", row_id))
+    out.append(Utterance("End of table.", PAUSE_PARAGRAPH, "", table.anchor))
     return out
 
 
-def _sentences(text: str, last_pause: int, lang: str = "") -> list[Utterance]:
-    sentences = split_sentences(text)
-    return [Utterance(s, last_pause if i == len(sentences) - 1 else PAUSE_SENTENCE, lang)
-            for i, s in enumerate(sentences)]
+def _paragraph(block: Paragraph, lang: str, last_pause: int, unit: str = "") -> list[Utterance]:
+    """A paragraph sentence by sentence; a sentence with words in another language is read in
+    pieces, each by the voice of its language, with no pause between them."""
+    sentences = block.sentences or tuple(Sentence(unit, group) for group in cut_sentences(block.spans))
+    out: list[Utterance] = []
+    for k, sentence in enumerate(sentences):
+        runs = _language_runs(sentence.spans, lang)
+        for i, (run_lang, spans) in enumerate(runs):
+            pause = 0 if i < len(runs) - 1 else (last_pause if k == len(sentences) - 1 else PAUSE_SENTENCE)
+            out.append(Utterance(spoken_text(spans), pause, run_lang, unit or sentence.id))
+    return out
 
 
-_MARKER = re.compile(r"^\W*(\d{1,3}|[a-z]|[ivx]{1,4}|note \d+|citation needed)\W*$", re.I)
-
-
-def spoken_text(spans) -> str:
-    """A paragraph's text as it is read: footnote and citation markers left out."""
-    kept = [s.text for s in spans
-            if not (s.kind in ("sup", "link") and (s.href or "").startswith("#") and _MARKER.match(s.text))
-            and not (s.kind == "sup" and _MARKER.match(s.text))]
-    return " ".join("".join(kept).split())
+def _language_runs(spans, lang: str) -> list[tuple[str, list]]:
+    """Consecutive spans grouped by the language they are in."""
+    runs: list[tuple[str, list]] = []
+    for span in spans:
+        span_lang = span.lang or lang
+        if runs and (runs[-1][0] == span_lang or not span.text.strip()):
+            runs[-1][1].append(span)
+        else:
+            runs.append((span_lang, [span]))
+    return runs

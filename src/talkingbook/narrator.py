@@ -9,6 +9,7 @@ import logging
 import os
 import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .audio import ENCODER_ID, encode_mp3, resample, silence, tag_mp3
@@ -49,29 +50,47 @@ def speech_key(engine: Engine, text: str) -> str:
                   engine.sample_rate, text)
 
 
+@dataclass(frozen=True)
+class Clip:
+    """The stretch of a section's MP3 that belongs to one element of the text (seconds)."""
+
+    unit: str  # the element's id in the section's XHTML
+    begin: float
+    end: float
+
+
+@dataclass(frozen=True)
+class SectionAudio:
+    duration: float  # seconds
+    clips: tuple[Clip, ...]  # contiguous, in reading order, from 0 to ``duration``
+
+
 def render_audio(book: Book, toc: tuple[TocEntry, ...], voices: Voices, folder: Path, progress,
                  cache: SpeechCache, lexicon: Lexicon = Lexicon(), read_code: bool = False,
-                 pause_scale: float = 1.0) -> dict[int, float]:
-    """Write one tagged MP3 per TOC entry into ``folder/audio``; returns durations by number."""
+                 pause_scale: float = 1.0) -> dict[int, SectionAudio]:
+    """Write one tagged MP3 per TOC entry into ``folder/audio``; returns each one's audio by number."""
     main = voices.main
-    scripts = {e.number: [Utterance(lexicon.apply(u.text), round(u.pause_after * pause_scale), u.lang) for u in
-                          section_script(e.section, book.metadata, main.voice, read_code=read_code)]
+    scripts = {e.number: [replace(u, text=lexicon.apply(u.text), pause_after=round(u.pause_after * pause_scale))
+                          for u in section_script(e.section, book.metadata, main.voice, read_code=read_code)]
                for e in toc}
     progress.book_started(book.metadata.title, len(toc), sum(len(s) for s in scripts.values()))
     (folder / "audio").mkdir()
-    durations: dict[int, float] = {}
-    # Encoding (ffmpeg, a separate process) of one section overlaps the synthesis of the next.
-    with ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1))) as pool:
+    done: dict[int, SectionAudio] = {}
+    # Synthesis runs here, one section after another; encoding (ffmpeg, a separate process)
+    # runs in the pool, one section per core, overlapping the synthesis of the next. At most
+    # ``workers`` sections wait as PCM, so memory stays flat however long the article is.
+    workers = max(1, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: list[tuple[TocEntry, Future]] = []
         for entry in toc:
+            while pending and (len(pending) >= workers or pending[0][1].done()):
+                _finish(*pending.pop(0), done, progress)
             progress.section_started(entry)
             job = _section_job(entry, scripts[entry.number], voices, folder, cache, progress, book)
             pending.append((entry, pool.submit(job)))
-            while pending and pending[0][1].done():
-                _finish(*pending.pop(0), durations, progress)
         for entry, future in pending:
-            _finish(entry, future, durations, progress)
-    return durations
+            _finish(entry, future, done, progress)
+    return done
 
 
 def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folder: Path, cache: SpeechCache,
@@ -80,37 +99,54 @@ def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folde
     main = voices.main
     engines = [voices.for_language(u.lang) for u in script]
     keys = [speech_key(engine, u.text) for engine, u in zip(engines, script)]
-    section_key = digest("section", keys, [u.pause_after for u in script], LEAD_IN, LEAD_OUT,
-                         main.sample_rate, ENCODER_ID)
+    section_key = digest("section", keys, [u.pause_after for u in script], [u.unit for u in script],
+                         LEAD_IN, LEAD_OUT, main.sample_rate, ENCODER_ID)
     path = folder / entry.mp3
     cached = cache.get_section(section_key)
+    if cached:
+        try:
+            cached = (cached[0], _from_json(cached[1]))
+        except (KeyError, ValueError, TypeError):
+            cached = None  # an entry from an older version: made again
     pcm = None
     if cached:
         for _ in script:
             progress.utterance_done(entry)
     else:
-        pcm = _speak(script, engines, keys, main.sample_rate, cache, entry, progress)
+        pcm, clips = _speak(script, engines, keys, main.sample_rate, cache, entry, progress)
 
-    def finish() -> float:
+    def finish() -> SectionAudio:
         if cached:
             shutil.copyfile(cached[0], path)
-            duration = cached[1]
+            audio = cached[1]
         else:
-            duration = encode_mp3(pcm, main.sample_rate, path)
-            cache.put_section(section_key, path, duration)
+            audio = SectionAudio(encode_mp3(pcm, main.sample_rate, path), clips)
+            cache.put_section(section_key, path, _to_json(audio))
         tag_mp3(path, entry, book.metadata, main.voice)
-        return duration
+        return audio
 
     return finish
 
 
-def _finish(entry: TocEntry, job: Future, durations: dict, progress) -> None:
-    durations[entry.number] = job.result()
-    progress.section_finished(entry, durations[entry.number])
+def _to_json(audio: SectionAudio) -> dict:
+    return {"duration": audio.duration, "clips": [[c.unit, c.begin, c.end] for c in audio.clips]}
 
 
-def _speak(script, engines, keys, rate: int, cache: SpeechCache, entry, progress) -> bytes:
+def _from_json(info: dict) -> SectionAudio:
+    return SectionAudio(float(info["duration"]), tuple(Clip(u, float(b), float(e)) for u, b, e in info["clips"]))
+
+
+def _finish(entry: TocEntry, job: Future, done: dict, progress) -> None:
+    done[entry.number] = job.result()
+    progress.section_finished(entry, done[entry.number].duration)
+
+
+def _speak(script, engines, keys, rate: int, cache: SpeechCache, entry, progress) -> tuple[bytes, tuple[Clip, ...]]:
+    """The section's PCM, and its clips: each utterance with the pause after it belongs to the
+    utterance's element; the lead-in belongs to the first, the lead-out to the last."""
     pieces = [silence(LEAD_IN, rate)]
+    samples = len(pieces[0]) // 2
+    clips: list[list] = []
     for i, (utterance, engine, key) in enumerate(zip(script, engines, keys)):
         pcm = cache.get_pcm(key)
         if pcm is None:
@@ -118,7 +154,13 @@ def _speak(script, engines, keys, rate: int, cache: SpeechCache, entry, progress
             cache.put_pcm(key, pcm)  # kept at once: a crash later loses no finished sentence
         if engine.sample_rate != rate:
             pcm = resample(pcm, engine.sample_rate, rate)
-        pieces.append(pcm)
-        pieces.append(silence(LEAD_OUT if i == len(script) - 1 else utterance.pause_after, rate))
+        pause = silence(LEAD_OUT if i == len(script) - 1 else utterance.pause_after, rate)
+        begin = 0 if i == 0 else samples
+        samples += (len(pcm) + len(pause)) // 2
+        if clips and clips[-1][0] == utterance.unit:
+            clips[-1][2] = samples
+        else:
+            clips.append([utterance.unit, begin, samples])
+        pieces += [pcm, pause]
         progress.utterance_done(entry)
-    return b"".join(pieces)
+    return b"".join(pieces), tuple(Clip(unit, round(b / rate, 3), round(e / rate, 3)) for unit, b, e in clips)

@@ -1,0 +1,146 @@
+"""Spoken units: every element the narration speaks gets an id, every paragraph its sentences.
+
+``segment(book)`` is a pass over the model (as a pandoc filter is): each paragraph is
+cut into :class:`~talkingbook.model.Sentence` objects, and headings, quotes, images,
+captions, tables, table rows and code blocks that lack an id get one. The narration
+says which id each utterance belongs to, and the EPUB writes the same ids, so audio
+and text meet element by element (read-along needs exactly that).
+
+Generated ids start with ``tb-``; the HTML reader never gives out such ids.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from .model import (
+    Block, Book, CodeBlock, Heading, Image, Inlines, ListBlock, ListItem, Paragraph, Quote, Section, Sentence,
+    Span, Table,
+)
+
+ID_PREFIX = "tb-"
+
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[A-Z0-9À-ÖØ-Þ])|[。！？]+")
+_ABBREVIATIONS = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Sr|Jr|vs|etc|e\.g|i\.e|No|Fig|U\.S|U\.K)\.$")
+_MARKER = re.compile(r"^\W*(\d{1,3}|[a-z]|[ivx]{1,4}|note \d+|citation needed)\W*$", re.I)
+
+
+def sentence_bounds(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of ``text``, whitespace excluded; no break after 'Dr.' and the like."""
+    cuts = [m.end() for m in _SENTENCE_END.finditer(text)]
+    bounds: list[tuple[int, int]] = []
+    for a, b in zip([0, *cuts], [*cuts, len(text)]):
+        piece = text[a:b]
+        if not piece.strip():
+            continue
+        start = a + len(piece) - len(piece.lstrip())
+        end = a + len(piece.rstrip())
+        if bounds and _ABBREVIATIONS.search(text[bounds[-1][0]:bounds[-1][1]]):
+            bounds[-1] = (bounds[-1][0], end)
+        else:
+            bounds.append((start, end))
+    return bounds
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of plain ``text``."""
+    return [text[a:b] for a, b in sentence_bounds(text)]
+
+
+def is_marker(span: Span) -> bool:
+    """A footnote or citation marker ([1], a superscript letter): shown, never read."""
+    if span.kind == "sup" and _MARKER.match(span.text):
+        return True
+    return span.kind == "link" and (span.href or "").startswith("#") and bool(_MARKER.match(span.text))
+
+
+def spoken_text(spans: Inlines) -> str:
+    """Inline text as it is read: footnote and citation markers left out, spaces collapsed."""
+    return " ".join("".join(s.text for s in spans if not is_marker(s)).split())
+
+
+def cut_sentences(spans: Inlines) -> list[Inlines]:
+    """The spans grouped by sentence; a span crossing a sentence break is cut in two.
+
+    Breaks are found in the spoken text (markers left out), so '...end.[1] Next' breaks
+    after the marker, which stays with its sentence. Ruby is never cut.
+    """
+    spoken = "".join("" if is_marker(s) else s.text for s in spans)
+    bounds = sentence_bounds(spoken)
+    if len(bounds) <= 1:
+        return [_trim(spans)] if spoken.strip() else []
+    starts = [a for a, _ in bounds[1:]]  # where each later sentence begins
+    groups: list[list[Span]] = [[]]
+    pos = 0
+    for span in spans:
+        if is_marker(span) or not span.text:
+            groups[-1].append(span)
+            continue
+        end = pos + len(span.text)
+        while starts and starts[0] < end and not span.ruby:
+            cut = starts.pop(0) - pos
+            if cut > 0:
+                groups[-1].append(replace(span, text=span.text[:cut]))
+                span = replace(span, text=span.text[cut:], anchor="")  # an id stays on the first piece
+                pos += cut
+            groups.append([])
+        while starts and starts[0] <= end and span.ruby:
+            starts.pop(0)
+        groups[-1].append(span)
+        pos = end
+        if starts and starts[0] == end:
+            starts.pop(0)
+            groups.append([])
+    return [_trim(tuple(g)) for g in groups if "".join(s.text for s in g if not is_marker(s)).strip()]
+
+
+def _trim(spans: Inlines) -> Inlines:
+    """Leading and trailing whitespace removed from a sentence's spans."""
+    spans = list(spans)
+    texts = [i for i, s in enumerate(spans) if s.text]
+    if texts:
+        first, last = texts[0], texts[-1]
+        spans[first] = replace(spans[first], text=spans[first].text.lstrip())
+        spans[last] = replace(spans[last], text=spans[last].text.rstrip())
+    return tuple(s for s in spans if s.text or s.anchor)
+
+
+class _Ids:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, existing: str = "") -> str:
+        if existing:
+            return existing
+        self.count += 1
+        return f"{ID_PREFIX}{self.count}"
+
+
+def segment(book: Book) -> Book:
+    """The book with sentences and ids on every spoken element (ids unique within each section)."""
+    return replace(book, sections=tuple(_section(s) for s in book.sections))
+
+
+def _section(section: Section) -> Section:
+    ids = _Ids()
+    return replace(section, blocks=tuple(_block(b, ids) for b in section.blocks))
+
+
+def _block(block: Block, ids: _Ids) -> Block:
+    if isinstance(block, Paragraph):
+        return replace(block, sentences=tuple(Sentence(ids(), group) for group in cut_sentences(block.spans)))
+    if isinstance(block, Heading):
+        return replace(block, anchor=ids(block.anchor))
+    if isinstance(block, ListBlock):
+        return replace(block, items=tuple(ListItem(tuple(_block(b, ids) for b in item.blocks), item.anchor)
+                                          for item in block.items))
+    if isinstance(block, Quote):
+        return replace(block, anchor=ids(block.anchor), blocks=tuple(_block(b, ids) for b in block.blocks))
+    if isinstance(block, Image):
+        return replace(block, anchor=ids(block.anchor), caption_id=ids() if block.caption else "")
+    if isinstance(block, Table):  # read row by row: rows are the units, cells are not cut up
+        return replace(block, anchor=ids(block.anchor), row_ids=tuple(ids() for _ in block.rows))
+    if isinstance(block, CodeBlock):
+        return replace(block, anchor=ids(block.anchor))
+    return block
