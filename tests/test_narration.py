@@ -189,3 +189,22 @@ def test_pauses_scale(tmp_path, run):
     normal = total_duration(run, tmp_path / "1", "--pauses", "1")
     # the sample has about forty pauses of 0.35 to 0.9 s: doubling them adds well over ten seconds
     assert total_duration(run, tmp_path / "2", "--pauses", "2") - normal > 10
+
+
+def test_announcements_are_in_the_books_language_or_english_marked_as_such():
+    from talkingbook.html_reader import read_html
+    from talkingbook.narration import section_script
+
+    def script(lang):
+        page = (f"<html lang='{lang}'><head><meta name='author' content='A. Auteur'>"
+                "<meta property='article:published_time' content='2026-11-27'></head><body><article><h1>Titre</h1>"
+                "<p>Une phrase assez longue pour être un article.</p><blockquote><p>Dit-il.</p></blockquote>"
+                "</article></body></html>").encode()
+        book = read_html(page, source_name="p.html")
+        return [(u.text, u.lang) for u in section_script(book.sections[0], book.metadata, "espeak-ng fr")]
+
+    french = script("fr")
+    assert ("Par A. Auteur.", "") in french and ("Citation.", "") in french and ("Fin de citation.", "") in french
+    assert any(text.startswith("Publié le vingt-sept novembre deux mille vingt-six") for text, _ in french)
+    swahili = script("sw")  # no phrases for Swahili here: English words, read by an English voice
+    assert ("By A. Auteur.", "en") in swahili and ("Quote.", "en") in swahili

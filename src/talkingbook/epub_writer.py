@@ -18,9 +18,9 @@ from ebooklib import epub
 from .errors import OutputError
 from .model import (
     Block, Book, CodeBlock, Heading, Image, Inlines, ListBlock, Paragraph, Quote, Table, iter_text_blocks,
-    spoken_date,
 )
 from .narration import BYLINE_ID, DATELINE_ID, NARRATOR_ID, TITLE_ID, narrator_notice
+from .phrases import long_date, phrase, phrase_language
 from .toc import TocEntry
 
 STYLESHEET = """\
@@ -208,15 +208,19 @@ class _Renderer:
         parts = [f'<section id="sec-{entry.slug}" aria-labelledby="{TITLE_ID}">',
                  f'<h{level} id="{TITLE_ID}"{lang}>{escape(entry.title)}</h{level}>']
         if entry.section.is_opening:
+            # announcements in a language without its own phrases are English, and marked so
+            phrases_lang = "" if phrase_language(meta.language) == meta.language.split("-")[0].lower() \
+                else ' lang="en"'
             if meta.author:
-                parts.append(f'<p class="byline" id="{BYLINE_ID}">By {escape(meta.author)}</p>')
+                byline = escape(phrase(meta.language, "by", author=meta.author))
+                parts.append(f'<p class="byline" id="{BYLINE_ID}"{phrases_lang}>{byline}</p>')
             if meta.publisher or meta.date:
                 bits = [escape(meta.publisher)] if meta.publisher else []
                 if meta.date:
-                    bits.append(f'<time datetime="{meta.date}">{escape(spoken_date(meta.date))}</time>')
+                    bits.append(f'<time datetime="{meta.date}">{escape(long_date(meta.date, meta.language))}</time>')
                 parts.append(f'<p class="dateline" id="{DATELINE_ID}">{", ".join(bits)}</p>')
             if self.narrator:
-                parts.append(f'<p class="narrator" id="{NARRATOR_ID}">{escape(narrator_notice(self.narrator))}</p>')
+                parts.append(f'<p class="narrator" id="{NARRATOR_ID}"{phrases_lang}>{escape(narrator_notice(self.narrator, meta.language))}</p>')
         ranks = {sub.anchor: min(6, level + sub.depth) for sub in entry.subentries}
         parts.extend(self.block(block, ranks) for block in entry.section.blocks)
         parts.append("</section>")

@@ -9,7 +9,6 @@ each section holds its blocks. Inline text is a tuple of :class:`Span`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Union
 
 RTL_LANGUAGES = {"ar", "he", "fa", "ur", "yi", "ps", "dv", "ug", "ckb", "sd", "syr"}
@@ -212,12 +211,3 @@ def section_words(section: Section) -> int:
         elif isinstance(block, Table):
             words += len(plain_text(block.caption).split())
     return words
-
-
-def spoken_date(iso: str) -> str:
-    """'2026-11-27' as 'November 27, 2026'."""
-    try:
-        day = datetime.strptime(iso, "%Y-%m-%d")
-    except ValueError:
-        return iso
-    return f"{day:%B} {day.day}, {day.year}"

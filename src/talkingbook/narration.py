@@ -13,8 +13,9 @@ from dataclasses import dataclass, replace
 
 from .model import (
     Block, CodeBlock, Heading, Image, ListBlock, Metadata, Paragraph, Quote, Section, Sentence, Table,
-    iter_text_blocks, plain_text, spoken_date,
+    iter_text_blocks, plain_text,
 )
+from .phrases import long_date, phrase, phrase_language
 from .segment import cut_sentences, spoken_text
 from .speech_text import normalize
 
@@ -50,38 +51,45 @@ def spoken_voice_name(voice: str) -> str:
     return " ".join(re.sub(r"[-_]+", " ", name).split())
 
 
-def narrator_notice(voice: str) -> str:
-    return f"This narration is read by a synthetic voice: {spoken_voice_name(voice)}."
+def narrator_notice(voice: str, language: str = "en") -> str:
+    return phrase(language, "narrator", voice=spoken_voice_name(voice))
 
 
 def announcement(meta: Metadata, voice: str) -> list[tuple[str, str]]:
     """The opening lines with the ids of their elements: title, byline, publisher and date, notice."""
+    lang = meta.language
     lines = [(meta.title, TITLE_ID)]
     if meta.author:
-        lines.append((f"By {meta.author}.", BYLINE_ID))
-    published = spoken_date(meta.date) if meta.date else ""
+        lines.append((phrase(lang, "by", author=meta.author), BYLINE_ID))
+    published = long_date(meta.date, phrase_language(lang)) if meta.date else ""
     if meta.publisher and published:
-        lines.append((f"Published by {meta.publisher} on {published}.", DATELINE_ID))
+        lines.append((phrase(lang, "published_by_on", publisher=meta.publisher, date=published), DATELINE_ID))
     elif meta.publisher:
-        lines.append((f"Published by {meta.publisher}.", DATELINE_ID))
+        lines.append((phrase(lang, "published_by", publisher=meta.publisher), DATELINE_ID))
     elif published:
-        lines.append((f"Published on {published}.", DATELINE_ID))
-    lines.append((narrator_notice(voice), NARRATOR_ID))
+        lines.append((phrase(lang, "published_on", date=published), DATELINE_ID))
+    lines.append((narrator_notice(voice, lang), NARRATOR_ID))
     return lines
+
+
+def _phrases_lang(meta: Metadata) -> str:
+    """'' when the announcements are in the book's language, else 'en' (read by an English voice)."""
+    return "" if phrase_language(meta.language) == meta.language.split("-")[0].lower() else "en"
 
 
 def section_script(section: Section, meta: Metadata, voice: str, *, read_code: bool = False) -> list[Utterance]:
     """The utterances of one section's MP3, in reading order, as the engine should receive them."""
     script: list[Utterance] = []
+    say = _Say(meta.language, _phrases_lang(meta))
     if section.is_opening:
         lines = announcement(meta, voice)
         script.append(Utterance(lines[0][0], PAUSE_HEADING, "", lines[0][1]))
-        script.extend(Utterance(line, PAUSE_PARAGRAPH if i == len(lines) - 2 else PAUSE_SENTENCE, "", unit)
+        script.extend(Utterance(line, PAUSE_PARAGRAPH if i == len(lines) - 2 else PAUSE_SENTENCE, say.lang, unit)
                       for i, (line, unit) in enumerate(lines[1:]))
     else:
         script.append(Utterance(section.title, PAUSE_HEADING, section.lang, TITLE_ID))
     for block in section.blocks:
-        script.extend(_block_script(block, "", read_code))
+        script.extend(_block_script(block, "", say, read_code))
     out: list[Utterance] = []
     for u in script:
         lang = u.lang or meta.language
@@ -100,7 +108,18 @@ def _with_pause(utterances: list[Utterance], pause: int) -> list[Utterance]:
     return utterances
 
 
-def _block_script(block: Block, lang: str, read_code: bool = False) -> list[Utterance]:
+@dataclass(frozen=True)
+class _Say:
+    """Announcements ('Quote.', 'Table: ...') in the book's language, or in English marked as such."""
+
+    book_lang: str
+    lang: str  # '' or 'en'
+
+    def __call__(self, key: str, pause: int, unit: str, **values: str) -> Utterance:
+        return Utterance(phrase(self.book_lang, key, **values), pause, self.lang, unit)
+
+
+def _block_script(block: Block, lang: str, say: _Say, read_code: bool = False) -> list[Utterance]:
     lang = getattr(block, "lang", "") or lang
     if isinstance(block, Heading):
         return [Utterance(block.text, PAUSE_HEADING, lang, block.anchor)]
@@ -111,28 +130,27 @@ def _block_script(block: Block, lang: str, read_code: bool = False) -> list[Utte
         for item in block.items:
             start = len(out)
             for inner in item.blocks:
-                out.extend(_block_script(inner, lang, read_code))
+                out.extend(_block_script(inner, lang, say, read_code))
             # inside an item, nothing pauses longer than the step to the next item
             out[start:] = [replace(u, pause_after=min(u.pause_after, PAUSE_ITEM)) for u in out[start:]]
             _with_pause(out, PAUSE_ITEM)
         return _with_pause(out, PAUSE_PARAGRAPH)
     if isinstance(block, Quote):
-        inner = [u for b in block.blocks for u in _block_script(b, lang, read_code)]
-        return [Utterance("Quote.", PAUSE_SENTENCE, "", block.anchor), *inner,
-                Utterance("End of quote.", PAUSE_PARAGRAPH, "", block.anchor)]
+        inner = [u for b in block.blocks for u in _block_script(b, lang, say, read_code)]
+        return [say("quote", PAUSE_SENTENCE, block.anchor), *inner, say("end_quote", PAUSE_PARAGRAPH, block.anchor)]
     if isinstance(block, Table):
-        return _table_script(block)
+        return _table_script(block, say)
     if isinstance(block, CodeBlock):
         if read_code:
             lines = [line.strip() for line in block.text.splitlines() if line.strip()]
-            return _with_pause([Utterance("Code example.", PAUSE_SENTENCE, "", block.anchor)]
+            return _with_pause([say("code", PAUSE_SENTENCE, block.anchor)]
                                + [Utterance(line, PAUSE_SENTENCE, "", block.anchor) for line in lines],
                                PAUSE_PARAGRAPH)
-        return [Utterance("A code example is skipped.", PAUSE_PARAGRAPH, "", block.anchor)]
+        return [say("code_skipped", PAUSE_PARAGRAPH, block.anchor)]
     if isinstance(block, Image):
         out = []
         if block.alt:
-            out.append(Utterance(f"Image: {block.alt}", PAUSE_SENTENCE, "", block.anchor))
+            out.append(say("image", PAUSE_SENTENCE, block.anchor, alt=block.alt))
         if block.caption:
             out.extend(_paragraph(Paragraph(block.caption), lang, PAUSE_SENTENCE, unit=block.caption_id))
         return _with_pause(out, PAUSE_PARAGRAPH)
@@ -143,10 +161,11 @@ def _cell_text(cell) -> str:
     return " ".join(b.text for b in iter_text_blocks(cell.blocks) if isinstance(b, (Paragraph, Heading)))
 
 
-def _table_script(table: Table) -> list[Utterance]:
+def _table_script(table: Table, say: _Say) -> list[Utterance]:
     """A table row by row, each cell preceded by its column's header."""
     caption = plain_text(table.caption)
-    out = [Utterance(f"Table: {caption}" if caption else "Table.", PAUSE_SENTENCE, "", table.anchor)]
+    out = [say("table_caption", PAUSE_SENTENCE, table.anchor, caption=caption) if caption
+           else say("table", PAUSE_SENTENCE, table.anchor)]
     headers: list[str] = []
     row_ids = table.row_ids or ("",) * len(table.rows)
     for row, row_id in zip(table.rows, row_ids):
@@ -161,7 +180,7 @@ def _table_script(table: Table) -> list[Utterance]:
                 parts.append(f"{name}: {text}" if name else text)
         if parts:
             out.append(Utterance("; ".join(parts) + ".", PAUSE_ITEM, "", row_id))
-    out.append(Utterance("End of table.", PAUSE_PARAGRAPH, "", table.anchor))
+    out.append(say("end_table", PAUSE_PARAGRAPH, table.anchor))
     return out
 
 
