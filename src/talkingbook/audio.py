@@ -30,7 +30,7 @@ def _pydub():
 
 
 # Changes whenever the encoding of a section changes, so cached sections are not reused.
-ENCODER_ID = "mp3-64k-44100-mono-q7;compress-24-3;lufs-16;tp-1.5;limit-2.5-latency;v3"
+ENCODER_ID = "mp3-64k-44100-mono-q7;compress-24-3;lufs-16;tp-1.5;limit-2.5-latency;v4"
 
 
 def resample(pcm: bytes, source_rate: int, target_rate: int) -> bytes:
@@ -52,8 +52,9 @@ TARGET_TP = -1.5
 COMPRESSOR = "acompressor=threshold=-24dB:ratio=3:attack=5:release=80:knee=4"
 
 
-def measure_loudness(pcm: bytes, sample_rate: int) -> float | None:
-    """Integrated loudness (LUFS) of 16-bit mono PCM after the compressor, by ffmpeg's ebur128; None for silence."""
+def compress(pcm: bytes, sample_rate: int) -> tuple[bytes, float | None]:
+    """The compressor applied to 16-bit mono PCM, and the integrated loudness (LUFS) of the
+    result measured by ffmpeg's ebur128 in the same pass; None for silence."""
     import re
     import subprocess
 
@@ -61,39 +62,39 @@ def measure_loudness(pcm: bytes, sample_rate: int) -> float | None:
 
     proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-f", "s16le",
                            "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0", "-af",
-                           f"{COMPRESSOR},ebur128=framelog=quiet", "-f", "null", "-"],
+                           f"{COMPRESSOR},ebur128=framelog=quiet", "-f", "s16le", "-ac", "1", "pipe:1"],
                           input=pcm, capture_output=True)
     summary = proc.stderr.decode("utf-8", "replace").rpartition("Summary:")[2]
     match = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
     if proc.returncode != 0 or match is None or match.group(1) == "-inf" or float(match.group(1)) < -70:
-        return None
-    return float(match.group(1))
+        return pcm, None
+    return proc.stdout, float(match.group(1))
 
 
 def _level_filter(measured: float | None) -> list[str]:
-    """Compressor, one gain for the whole section, then a limiter for the rare peaks.
+    """One gain for the whole (compressed) section, then a limiter for the rare peaks.
 
     loudnorm's own second pass falls short of the target on synthetic speech (its peaks
-    sit near full scale): compression, a linear gain and a 4x-oversampled limiter reach
-    -16 LUFS and keep the true peak under -1 dBTP.
+    sit near full scale): compression, a linear gain and a limiter at the MP3's rate
+    reach -16 LUFS and keep the true peak under -1 dBTP.
     """
     if measured is None:
         return []
     gain = TARGET_LUFS - measured
     ceiling = 10 ** ((TARGET_TP - 1.0) / 20)  # margin for peaks between samples
-    return ["-af", f"{COMPRESSOR},volume={gain:.2f}dB,aresample={MP3_RATE},alimiter=limit={ceiling:.4f}:attack=1:release=60"
+    return ["-af", f"volume={gain:.2f}dB,aresample={MP3_RATE},alimiter=limit={ceiling:.4f}:attack=1:release=60"
                    f":level=false:latency=true"]
 
 
 def encode_mp3(pcm: bytes, sample_rate: int, out: Path) -> float:
     """Encode 16-bit mono PCM as a loudness-normalised MP3 at ``out``; returns the duration in seconds."""
-    segment = _pydub()(data=pcm, sample_width=2, frame_rate=sample_rate, channels=1)
-    level = _level_filter(measure_loudness(pcm, sample_rate))
+    compressed, measured = compress(pcm, sample_rate)
+    segment = _pydub()(data=compressed, sample_width=2, frame_rate=sample_rate, channels=1)
     try:
         segment.export(str(out), format="mp3", bitrate=MP3_BITRATE,
-                       parameters=[*level, "-ac", "1", "-ar", str(MP3_RATE), "-compression_level", MP3_QUALITY,
-                                   "-id3v2_version", "0",
-                                   "-write_id3v1", "0"]).close()
+                       parameters=[*_level_filter(measured), "-ac", "1", "-ar", str(MP3_RATE),
+                                   "-compression_level", MP3_QUALITY, "-id3v2_version", "0", "-write_id3v1", "0"]
+                       ).close()
     except OSError as exc:
         raise OutputError(str(out), exc.strerror or str(exc)) from exc
     except Exception as exc:  # pydub.exceptions.CouldntEncodeError carries ffmpeg's output

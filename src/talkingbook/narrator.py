@@ -78,12 +78,12 @@ def render_audio(book: Book, toc: tuple[TocEntry, ...], voices: Voices, folder: 
     done: dict[int, SectionAudio] = {}
     # Synthesis runs here, one section after another; encoding (ffmpeg, a separate process)
     # runs in the pool, one section per core, overlapping the synthesis of the next. At most
-    # ``workers`` sections wait as PCM, so memory stays flat however long the article is.
+    # two sections per core wait as PCM, so memory stays flat however long the article is.
     workers = max(1, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: list[tuple[TocEntry, Future]] = []
         for entry in toc:
-            while pending and (len(pending) >= workers or pending[0][1].done()):
+            while pending and (len(pending) >= 2 * workers or pending[0][1].done()):
                 _finish(*pending.pop(0), done, progress)
             progress.section_started(entry)
             job = _section_job(entry, scripts[entry.number], voices, folder, cache, progress, book)

@@ -70,7 +70,7 @@ def open_engine(name: str, language: str, voice: str | None = None, rate: float 
 def _auto(language: str, voice: str | None, rate: float) -> Engine:
     from . import espeak, piper
 
-    if piper.speaks(language) or (voice and voice.endswith(".onnx")):
+    if piper.speaks(language) or (voice and (voice.endswith(".onnx") or piper._voice_package(voice))):
         return _piper(language, voice, rate)
     if espeak.speaks(language):
         return _espeak(language, voice, rate)

