@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "user cache folder)")
     conv.add_argument("--no-audio", dest="audio", action="store_false",
                       help="write only the EPUB and manifest.json: no MP3s, no playlist")
+    conv.add_argument("--no-read-along", dest="read_along", action="store_false",
+                      help="a text-only EPUB (smaller) even when audio is made; by default the EPUB carries "
+                           "the narration and highlights each sentence as it is read")
     conv.add_argument("--fetch-images", action="store_true",
                       help="also download the page's remote images (local images beside the page and data: "
                            "URIs are always embedded)")
@@ -105,7 +108,7 @@ def _convert(args) -> int:
     options = Options(
         engine=args.engine, voice=args.voice, audio=args.audio, split_level=args.split_level,
         fetch_images=args.fetch_images, rate=args.rate, read_code=args.read_code, lexicon=args.lexicon,
-        cache=args.cache, pause_scale=args.pause_scale,
+        cache=args.cache, pause_scale=args.pause_scale, read_along=args.read_along,
         overrides={k: getattr(args, k) for k in ("title", "author", "language", "date", "publisher")})
     if args.language is not None:
         from .metadata import normalize_language

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .cache import SpeechCache
 from .engines import open_engine
-from .epub_writer import write_epub
+from .epub_writer import ReadAlong, write_epub
 from .errors import OutputError
 from .html_reader import read_html
 from .images import ImageResolver
@@ -42,6 +42,7 @@ class Options:
     pause_scale: float = 1.0
     lexicon: str | None = None
     cache: bool = True
+    read_along: bool = True  # the EPUB carries the MP3s and media overlays when audio is made
     overrides: dict = field(default_factory=dict)
 
 
@@ -99,8 +100,9 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
             audio = render_audio(book, toc, voices, folder, progress, SpeechCache(enabled=options.cache),
                                  lexicon, options.read_code, options.pause_scale)
             durations = {number: section.duration for number, section in audio.items()}
+        read_along = ReadAlong(audio, folder) if audio is not None and options.read_along else None
         write_epub(book, toc, folder / f"{slug}.epub", modified=modified_time(source),
-                   narrator=engine.voice if engine else "")
+                   narrator=engine.voice if engine else "", read_along=read_along)
         playlist = None
         if durations is not None:
             playlist = write_playlist(toc, durations, folder / f"{slug}.m3u8").name
@@ -112,6 +114,7 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
             "fetch_images": options.fetch_images,
             "rate": options.rate,
             "read_code": options.read_code,
+            "read_along": read_along is not None,
             "pause_scale": options.pause_scale,
             "lexicon": options.lexicon,
             "overrides": {k: v for k, v in options.overrides.items() if v is not None},

@@ -211,3 +211,20 @@ def section_words(section: Section) -> int:
         elif isinstance(block, Table):
             words += len(plain_text(block.caption).split())
     return words
+
+
+@dataclass(frozen=True)
+class Clip:
+    """The stretch of a section's MP3 that belongs to one element of the text (seconds)."""
+
+    unit: str  # the element's id in the section's XHTML
+    begin: float
+    end: float
+
+
+@dataclass(frozen=True)
+class SectionAudio:
+    """A section's finished MP3: its length and its clips, contiguous and in reading order."""
+
+    duration: float  # seconds
+    clips: tuple[Clip, ...]

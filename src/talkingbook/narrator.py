@@ -9,7 +9,7 @@ import logging
 import os
 import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from .audio import ENCODER_ID, encode_mp3, resample, silence, tag_mp3
@@ -17,7 +17,7 @@ from .cache import SpeechCache, digest
 from .engines import Engine, open_engine
 from .errors import EngineUnavailableError
 from .lexicon import Lexicon
-from .model import Book
+from .model import Book, Clip, SectionAudio
 from .narration import LEAD_IN, LEAD_OUT, Utterance, section_script
 from .toc import TocEntry
 
@@ -48,21 +48,6 @@ class Voices:
 def speech_key(engine: Engine, text: str) -> str:
     return digest("speech", engine.name, engine.voice, getattr(engine, "variant", ""), engine.rate,
                   engine.sample_rate, text)
-
-
-@dataclass(frozen=True)
-class Clip:
-    """The stretch of a section's MP3 that belongs to one element of the text (seconds)."""
-
-    unit: str  # the element's id in the section's XHTML
-    begin: float
-    end: float
-
-
-@dataclass(frozen=True)
-class SectionAudio:
-    duration: float  # seconds
-    clips: tuple[Clip, ...]  # contiguous, in reading order, from 0 to ``duration``
 
 
 def render_audio(book: Book, toc: tuple[TocEntry, ...], voices: Voices, folder: Path, progress,
