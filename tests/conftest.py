@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -151,3 +152,43 @@ def decode_mp3(path: Path):
     proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "s16le",
                            "-ac", "1", "-ar", "16000", "-"], capture_output=True, check=True)
     return np.frombuffer(proc.stdout, dtype=np.int16), 16000
+
+
+JS = Path(__file__).parent / "js"  # npm ci --prefix tests/js installs Ace and Readium's parser here
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots kept from a run (not committed)
+
+
+def ace(path: Path, out: Path) -> list[str]:
+    """Ace by DAISY (ace-puppeteer in Debian's Chromium): every violation, of any impact, as text."""
+    tool = JS / "node_modules" / ".bin" / "ace-puppeteer"
+    need(tool.exists(), "Ace is not installed: npm ci --prefix tests/js --ignore-scripts")
+    need(CHROMIUM is not None, "Chromium is not installed (Debian package chromium)")
+    env = dict(os.environ, PUPPETEER_EXECUTABLE_PATH=CHROMIUM)
+    proc = subprocess.run([str(tool), "-f", "-s", "-o", str(out), str(path)], capture_output=True, text=True,
+                          env=env, timeout=600)
+    report = out / "report.json"
+    assert report.exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
+    data = json.loads(report.read_text(encoding="utf-8"))
+    return [f"{doc['earl:testSubject'].get('url')}: {a['earl:test']['earl:impact']} {a['earl:test']['dct:title']}: "
+            f"{a['earl:result'].get('dct:description', '')[:200]}"
+            for doc in data.get("assertions", []) for a in doc.get("assertions", [])
+            if a["earl:result"]["earl:outcome"] != "pass"]
+
+
+def ace_all(paths, root: Path) -> dict:
+    """Ace on several books, two at a time: {path: violations}."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = list(paths)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(paths, pool.map(lambda ip: ace(ip[1], root / f"ace-{ip[0]}"), enumerate(paths))))
+
+
+def readium(path: Path) -> dict:
+    """What Readium's parser (r2-shared-js, under the Thorium reader) finds in an EPUB."""
+    need(shutil.which("node") is not None, "Node.js is not installed")
+    need((JS / "node_modules" / "r2-shared-js").exists(), "r2-shared-js is not installed: npm ci --prefix tests/js")
+    proc = subprocess.run(["node", str(JS / "readium.js"), str(path)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
