@@ -1,4 +1,5 @@
-"""The twelve shared real pages, converted with --no-audio and judged as the project will be.
+"""The twelve shared real pages, converted with --no-audio and judged as the project will be;
+then narrated by espeak-ng as read-along books, checked by EPUBCheck 5 and 4.2 and Ace by DAISY.
 
 Needs ../shared/corpus beside the repository (skipped with a reason when absent).
 """
@@ -11,7 +12,7 @@ import sys
 import pytest
 from lxml import html as lxml_html
 
-from conftest import ROOT, epubcheck_all
+from conftest import ROOT, ace_all, epubcheck_all
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 PAGES = sorted(p.name for p in CORPUS.iterdir() if (p / "source.html").exists()) if CORPUS.exists() else []
@@ -98,7 +99,47 @@ def test_title_and_language(books, name):
     assert re.fullmatch(r"[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2})?", meta["language"])
 
 
+@pytest.fixture(scope="module")
+def narrated(tmp_path_factory):
+    """Each page as a read-along book narrated by espeak-ng (fast enough for CI); a page in a language
+    no offline engine speaks (Japanese) gets its text-only book."""
+    from talkingbook.cli import main
+
+    out = tmp_path_factory.mktemp("narrated")
+    result = {}
+    for name in PAGES:
+        target = out / name
+        code = main(["convert", str(CORPUS / name / "source.html"), "-o", str(target), "--engine", "espeak", "-q"])
+        if code != 0:
+            assert main(["convert", str(CORPUS / name / "source.html"), "-o", str(target), "--no-audio", "-q"]) == 0
+        folder = next(target.iterdir())
+        result[name] = (folder / f"{folder.name}.epub", json.loads((folder / "manifest.json").read_text("utf-8")))
+    return result
+
+
+def test_every_page_an_offline_engine_speaks_is_a_read_along_book(narrated):
+    import zipfile
+
+    spoken = [name for name, (_, manifest) in narrated.items() if manifest["options"]["audio"]]
+    assert set(PAGES) - set(spoken) <= {"tf-nhk.or.jp-easy"}  # Japanese only: espeak-ng reads kanji wrongly
+    for name in spoken:
+        epub, manifest = narrated[name]
+        with zipfile.ZipFile(epub) as z:
+            smil = sorted(n for n in z.namelist() if n.endswith(".smil"))
+            assert len(smil) == len(manifest["sections"]), name  # a SMIL document per section
+            for path, section in zip(smil, manifest["sections"]):
+                pars = z.read(path).count(b"<par ")
+                assert pars == len(section["clips"]) > 0, (name, path)  # a clip per spoken unit
+                ids = set(re.findall(rb' id="([^"]+)"', z.read(f"EPUB/{section['xhtml']}")))
+                assert {c["id"].encode() for c in section["clips"]} <= ids, (name, path)
+
+
 @pytest.mark.parametrize("version", ["5", "4.2"])
-def test_epubcheck_on_every_page(books, version):
-    problems = epubcheck_all([epub for epub, _ in books.values()], version)
+def test_epubcheck_on_every_page(narrated, version):
+    problems = epubcheck_all([epub for epub, _ in narrated.values()], version)
     assert {str(k): v for k, v in problems.items() if v} == {}
+
+
+def test_ace_on_every_page(narrated, tmp_path):
+    problems = ace_all([epub for epub, _ in narrated.values()], tmp_path)
+    assert {k.parent.parent.name: v for k, v in problems.items() if v} == {}

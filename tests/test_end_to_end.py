@@ -113,3 +113,32 @@ def test_speech_recognition_hears_each_section(real_book, whisper, epub_parts):
         recalls[section["number"]] = round(lcs_recall(reference, heard), 3)
     print("whisper recall per section:", recalls)
     assert all(r >= 0.90 for r in recalls.values()), recalls
+
+
+def test_ten_random_read_along_clips_each_say_their_own_text(real_book, whisper):
+    """Each clip of the real-voice read-along book, cut from its MP3 and heard alone, says its element's text."""
+    import random
+    import zipfile
+
+    import imageio_ffmpeg
+    from lxml import etree
+
+    folder = real_book[0]
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    clips = [(section, clip) for section in manifest["sections"] for clip in section["clips"]
+             if clip["end"] - clip["begin"] > 1.0]
+    chosen = random.Random(2026).sample(clips, 10)
+    book = zipfile.ZipFile(folder / f"{SAMPLE.stem}.epub")
+    recalls = []
+    for k, (section, clip) in enumerate(chosen):
+        doc = etree.fromstring(book.read(f"EPUB/{section['xhtml']}"))
+        element = next(e for e in doc.iter() if e.get("id") == clip["id"])
+        reference = words("".join(element.itertext()))
+        piece = folder.parent / f"clip-{k}.wav"
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(folder / section["mp3"]),
+                        "-ss", str(clip["begin"]), "-to", str(clip["end"]), str(piece)], check=True)
+        segments, _ = whisper.transcribe(str(piece), language="en", beam_size=1)
+        heard = words(" ".join(s.text for s in segments))
+        recalls.append(lcs_recall(reference, heard))
+    print("whisper recall per clip:", [round(r, 2) for r in recalls])
+    assert sum(recalls) / len(recalls) >= 0.80, recalls
