@@ -55,12 +55,16 @@ def engine_alone(article: Path, engine: str) -> tuple[float, float, float, int, 
 
 
 def pipeline(article: Path, engine: str, out: Path, cache: Path) -> tuple[float, int]:
+    """Wall time and peak resident memory (KiB) of one `talkingbook convert` process."""
     env = dict(os.environ, TALKINGBOOK_CACHE=str(cache))
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "talkingbook", "convert", str(article), "-o", str(out), "--engine",
-                    engine, "-q"], check=True, env=env)
-    elapsed = time.perf_counter() - start
-    return elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.Popen([sys.executable, "-m", "talkingbook", "convert", str(article), "-o", str(out),
+                             "--engine", engine, "-q"], env=env)
+    _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak, not the largest child's so far
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"convert failed ({proc.returncode})")
+    return time.perf_counter() - start, usage.ru_maxrss
 
 
 def main() -> None:
