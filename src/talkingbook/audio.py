@@ -30,7 +30,7 @@ def _pydub():
 
 
 # Changes whenever the encoding of a section changes, so cached sections are not reused.
-ENCODER_ID = "mp3-64k-44100-mono-q7;compress-24-3;lufs-16;tp-1.5;limit-2.5-latency;v4"
+ENCODER_ID = "mp3-64k-44100-mono-q7;compress-24-3;lufs-16;tp-1.5;limit-2.5-latency;v5"
 
 
 def resample(pcm: bytes, source_rate: int, target_rate: int) -> bytes:
@@ -52,23 +52,36 @@ TARGET_TP = -1.5
 COMPRESSOR = "acompressor=threshold=-24dB:ratio=3:attack=5:release=80:knee=4"
 
 
-def compress(pcm: bytes, sample_rate: int) -> tuple[bytes, float | None]:
-    """The compressor applied to 16-bit mono PCM, and the integrated loudness (LUFS) of the
-    result measured by ffmpeg's ebur128 in the same pass; None for silence."""
-    import re
+def _ffmpeg(args: list[str], what: str) -> str:
+    """Run the ffmpeg shipped by imageio-ffmpeg; its log (stderr) on success, OutputError otherwise."""
     import subprocess
 
     import imageio_ffmpeg
 
-    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-f", "s16le",
-                           "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0", "-af",
-                           f"{COMPRESSOR},ebur128=framelog=quiet", "-f", "s16le", "-ac", "1", "pipe:1"],
-                          input=pcm, capture_output=True)
-    summary = proc.stderr.decode("utf-8", "replace").rpartition("Summary:")[2]
-    match = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
-    if proc.returncode != 0 or match is None or match.group(1) == "-inf" or float(match.group(1)) < -70:
-        return pcm, None
-    return proc.stdout, float(match.group(1))
+    try:
+        proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-y", *args],
+                              capture_output=True)
+    except OSError as exc:
+        raise OutputError(what, f"cannot run ffmpeg ({exc.strerror or exc})") from exc
+    log = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode != 0:
+        last = [line for line in log.splitlines() if line.strip()][-1:] or [f"exit {proc.returncode}"]
+        raise OutputError(what, f"MP3 encoding failed ({last[0]})")
+    return log
+
+
+def compress(pcm: Path, sample_rate: int, out: Path) -> float | None:
+    """Write the compressor's output for the 16-bit mono PCM file ``pcm`` to ``out``; returns the
+    integrated loudness (LUFS) of the result, measured by ffmpeg's ebur128 in the same pass
+    (None for silence). Files, not memory: a section may be hours long."""
+    import re
+
+    raw = ["-f", "s16le", "-ar", str(sample_rate), "-ac", "1"]
+    log = _ffmpeg([*raw, "-i", str(pcm), "-af", f"{COMPRESSOR},ebur128=framelog=quiet", *raw, str(out)], str(out))
+    match = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", log.rpartition("Summary:")[2])
+    if match is None or match.group(1) == "-inf" or float(match.group(1)) < -70:
+        return None
+    return float(match.group(1))
 
 
 def _level_filter(measured: float | None) -> list[str]:
@@ -86,20 +99,25 @@ def _level_filter(measured: float | None) -> list[str]:
                    f":level=false:latency=true"]
 
 
-def encode_mp3(pcm: bytes, sample_rate: int, out: Path) -> float:
-    """Encode 16-bit mono PCM as a loudness-normalised MP3 at ``out``; returns the duration in seconds."""
-    compressed, measured = compress(pcm, sample_rate)
-    segment = _pydub()(data=compressed, sample_width=2, frame_rate=sample_rate, channels=1)
+def encode_mp3(pcm: Path | bytes, sample_rate: int, out: Path) -> float:
+    """Encode 16-bit mono PCM (a file, or bytes) as a loudness-normalised MP3 at ``out``; returns
+    the duration in seconds. Two ffmpeg passes: compress and measure, then level and encode."""
+    if isinstance(pcm, bytes):
+        source = out.with_name(f".{out.name}.pcm")
+        source.write_bytes(pcm)
+    else:
+        source = pcm
+    compressed = out.with_name(f".{out.name}.compressed.pcm")
     try:
-        segment.export(str(out), format="mp3", bitrate=MP3_BITRATE,
-                       parameters=[*_level_filter(measured), "-ac", "1", "-ar", str(MP3_RATE),
-                                   "-compression_level", MP3_QUALITY, "-id3v2_version", "0", "-write_id3v1", "0"]
-                       ).close()
-    except OSError as exc:
-        raise OutputError(str(out), exc.strerror or str(exc)) from exc
-    except Exception as exc:  # pydub.exceptions.CouldntEncodeError carries ffmpeg's output
-        raise OutputError(str(out), f"MP3 encoding failed ({str(exc).splitlines()[0]})") from exc
-    return len(pcm) / 2 / sample_rate
+        measured = compress(source, sample_rate, compressed)
+        _ffmpeg(["-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", str(compressed), *_level_filter(measured),
+                 "-ac", "1", "-ar", str(MP3_RATE), "-b:a", MP3_BITRATE, "-compression_level", MP3_QUALITY,
+                 "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(out)], str(out))
+        return source.stat().st_size / 2 / sample_rate
+    finally:
+        compressed.unlink(missing_ok=True)
+        if source is not pcm:
+            source.unlink(missing_ok=True)
 
 
 def decode_mp3(data: bytes, sample_rate: int) -> bytes:

@@ -98,14 +98,19 @@ def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folde
         for _ in script:
             progress.utterance_done(entry)
     else:
-        pcm, clips = _speak(script, engines, keys, main.sample_rate, cache, entry, progress)
+        # the section's PCM goes to a file beside the output, never the whole section in memory
+        pcm = folder / "audio" / f".{entry.slug}.pcm"
+        clips = _speak(script, engines, keys, main.sample_rate, cache, entry, progress, pcm)
 
     def finish() -> SectionAudio:
         if cached:
             shutil.copyfile(cached[0], path)
             audio = cached[1]
         else:
-            audio = SectionAudio(encode_mp3(pcm, main.sample_rate, path), clips)
+            try:
+                audio = SectionAudio(encode_mp3(pcm, main.sample_rate, path), clips)
+            finally:
+                pcm.unlink(missing_ok=True)
             cache.put_section(section_key, path, _to_json(audio))
         tag_mp3(path, entry, book.metadata, main.voice)
         return audio
@@ -126,11 +131,17 @@ def _finish(entry: TocEntry, job: Future, done: dict, progress) -> None:
     progress.section_finished(entry, done[entry.number].duration)
 
 
-def _speak(script, engines, keys, rate: int, cache: SpeechCache, entry, progress) -> tuple[bytes, tuple[Clip, ...]]:
-    """The section's PCM, and its clips: each utterance with the pause after it belongs to the
-    utterance's element; the lead-in belongs to the first, the lead-out to the last."""
-    pieces = [silence(LEAD_IN, rate)]
-    samples = len(pieces[0]) // 2
+def _speak(script, engines, keys, rate: int, cache: SpeechCache, entry, progress, out: Path) -> tuple[Clip, ...]:
+    """Write the section's PCM to ``out``; return its clips: each utterance with the pause after it
+    belongs to the utterance's element; the lead-in belongs to the first, the lead-out to the last."""
+    with open(out, "wb") as sink:
+        return _speak_into(sink, script, engines, keys, rate, cache, entry, progress)
+
+
+def _speak_into(sink, script, engines, keys, rate, cache, entry, progress) -> tuple[Clip, ...]:
+    lead_in = silence(LEAD_IN, rate)
+    sink.write(lead_in)
+    samples = len(lead_in) // 2
     clips: list[list] = []
     for i, (utterance, engine, key) in enumerate(zip(script, engines, keys)):
         pcm = cache.get_pcm(key)
@@ -146,6 +157,7 @@ def _speak(script, engines, keys, rate: int, cache: SpeechCache, entry, progress
             clips[-1][2] = samples
         else:
             clips.append([utterance.unit, begin, samples])
-        pieces += [pcm, pause]
+        sink.write(pcm)
+        sink.write(pause)
         progress.utterance_done(entry)
-    return b"".join(pieces), tuple(Clip(unit, round(b / rate, 3), round(e / rate, 3)) for unit, b, e in clips)
+    return tuple(Clip(unit, round(b / rate, 3), round(e / rate, 3)) for unit, b, e in clips)
