@@ -82,7 +82,7 @@ def test_manifest_describes_sections_and_options(book_dir):
     assert manifest["options"]["engine"] == "fake"
     assert manifest["options"]["audio"] is True
     first = manifest["sections"][0]
-    assert set(first) == {"number", "title", "level", "xhtml", "mp3", "duration", "words", "clips"}
+    assert set(first) == {"number", "title", "level", "xhtml", "mp3", "duration", "words", "clips", "transcript"}
     assert [s["number"] for s in manifest["sections"]] == [1, 2, 3, 4, 5]
     assert all(s["level"] == 1 and s["words"] > 5 for s in manifest["sections"])
 

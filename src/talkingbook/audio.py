@@ -144,9 +144,9 @@ def iso639_2(language: str) -> str:
     return getattr(found, "bibliographic", None) or found.alpha_3
 
 
-def tag_mp3(path: Path, entry: TocEntry, meta: Metadata, voice: str) -> None:
-    """Write the ID3v2.4 tags of a section MP3: TIT2 is exactly the TOC label."""
-    from mutagen.id3 import COMM, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TPUB, TRCK
+def tag_mp3(path: Path, entry: TocEntry, meta: Metadata, voice: str, transcript: str = "") -> None:
+    """Write the ID3v2.4 tags of a section MP3: TIT2 is exactly the TOC label; USLT holds what it says."""
+    from mutagen.id3 import COMM, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TPUB, TRCK, USLT
 
     tags = ID3()
     tags.add(TIT2(encoding=3, text=entry.title))
@@ -161,6 +161,8 @@ def tag_mp3(path: Path, entry: TocEntry, meta: Metadata, voice: str) -> None:
     if meta.publisher:
         tags.add(TPUB(encoding=3, text=meta.publisher))
     tags.add(COMM(encoding=3, lang="eng", desc="", text=f"Narrated by a synthetic voice: {voice}"))
+    if transcript:
+        tags.add(USLT(encoding=3, lang=iso639_2(meta.language), desc="", text=transcript))
     try:
         tags.save(str(path), v2_version=4)
     except OSError as exc:

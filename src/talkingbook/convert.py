@@ -25,6 +25,7 @@ from .lexicon import load_lexicon
 from .narrator import Voices, render_audio
 from .playlist import write_playlist
 from .sources import Source, load, url_slug
+from .transcripts import write_transcripts
 from .toc import TocEntry, build_toc, slugify, unique
 
 log = logging.getLogger(__name__)
@@ -103,9 +104,10 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
         read_along = ReadAlong(audio, folder) if audio is not None and options.read_along else None
         write_epub(book, toc, folder / f"{slug}.epub", modified=modified_time(source),
                    narrator=engine.voice if engine else "", read_along=read_along)
-        playlist = None
+        playlist = transcript = None
         if durations is not None:
             playlist = write_playlist(toc, durations, folder / f"{slug}.m3u8").name
+            transcript = write_transcripts(toc, audio, folder, f"{slug}.vtt").name
         used = {
             "engine": engine.name if engine else None,
             "voice": engine.voice if engine else None,
@@ -119,6 +121,7 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
             "lexicon": options.lexicon,
             "overrides": {k: v for k, v in options.overrides.items() if v is not None},
             "playlist": playlist,
+            "transcript": transcript,
         }
         write_manifest(book, toc, audio, used, f"{slug}.epub", folder / "manifest.json")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from . import __version__
 from .model import Book, section_words
 from .toc import TocEntry
+from .transcripts import transcript_path
 
 
 def write_manifest(book: Book, toc: tuple[TocEntry, ...], audio: dict | None,
@@ -20,6 +21,7 @@ def write_manifest(book: Book, toc: tuple[TocEntry, ...], audio: dict | None,
         "source": book.source_name,
         "epub": epub_name,
         "playlist": options.get("playlist"),
+        "transcript": options.get("transcript"),
         "metadata": {
             "title": meta.title, "author": meta.author, "publisher": meta.publisher,
             "language": meta.language, "date": meta.date, "source_url": meta.source_url,
@@ -32,14 +34,16 @@ def write_manifest(book: Book, toc: tuple[TocEntry, ...], audio: dict | None,
                 "level": entry.level,
                 "xhtml": entry.xhtml,
                 "mp3": entry.mp3 if audio is not None else None,
+                "transcript": transcript_path(entry) if audio is not None else None,
                 "duration": round(audio[entry.number].duration, 3) if audio is not None else None,
                 "words": section_words(entry.section),
-                "clips": [{"id": c.unit, "begin": c.begin, "end": c.end} for c in audio[entry.number].clips]
+                "clips": [{"id": c.unit, "begin": c.begin, "end": c.end, "text": c.text}
+                          for c in audio[entry.number].clips]
                 if audio is not None else None,
             }
             for entry in toc
         ],
-        "options": {k: v for k, v in options.items() if k != "playlist"},
+        "options": {k: v for k, v in options.items() if k not in ("playlist", "transcript")},
     }
     out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return out

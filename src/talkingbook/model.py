@@ -220,6 +220,7 @@ class Clip:
     unit: str  # the element's id in the section's XHTML
     begin: float
     end: float
+    text: str = ""  # what the clip says, as written (its transcript cue)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ class Utterance:
     pause_after: int  # milliseconds of silence after it
     lang: str = ""  # the language to speak it in; '' is the book's
     unit: str = ""  # id of the element of the text it belongs to (its clip in read-along)
+    display: str = ""  # what it says as written ('2026', not 'twenty twenty-six'): the transcript
 
 
 def speakable(text: str) -> str:
@@ -95,7 +96,8 @@ def section_script(section: Section, meta: Metadata, voice: str, *, read_code: b
         lang = u.lang or meta.language
         text = normalize(speakable(u.text), lang)
         if re.search(r"\w", text):
-            out.append(Utterance(text, u.pause_after, u.lang if u.lang != meta.language else "", u.unit))
+            out.append(Utterance(text, u.pause_after, u.lang if u.lang != meta.language else "", u.unit,
+                                 " ".join(u.text.split())))
         elif out and out[-1].unit == u.unit:  # a silent piece of a sentence keeps its pause
             out[-1] = replace(out[-1], pause_after=max(out[-1].pause_after, u.pause_after))
     return out

@@ -112,18 +112,19 @@ def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folde
             finally:
                 pcm.unlink(missing_ok=True)
             cache.put_section(section_key, path, _to_json(audio))
-        tag_mp3(path, entry, book.metadata, main.voice)
+        tag_mp3(path, entry, book.metadata, main.voice, " ".join(c.text for c in audio.clips))
         return audio
 
     return finish
 
 
 def _to_json(audio: SectionAudio) -> dict:
-    return {"duration": audio.duration, "clips": [[c.unit, c.begin, c.end] for c in audio.clips]}
+    return {"duration": audio.duration, "clips": [[c.unit, c.begin, c.end, c.text] for c in audio.clips]}
 
 
 def _from_json(info: dict) -> SectionAudio:
-    return SectionAudio(float(info["duration"]), tuple(Clip(u, float(b), float(e)) for u, b, e in info["clips"]))
+    return SectionAudio(float(info["duration"]), tuple(Clip(u, float(b), float(e), str(t))
+                                                       for u, b, e, t in info["clips"]))
 
 
 def _finish(entry: TocEntry, job: Future, done: dict, progress) -> None:
@@ -155,9 +156,10 @@ def _speak_into(sink, script, engines, keys, rate, cache, entry, progress) -> tu
         samples += (len(pcm) + len(pause)) // 2
         if clips and clips[-1][0] == utterance.unit:
             clips[-1][2] = samples
+            clips[-1][3].append(utterance.display or utterance.text)
         else:
-            clips.append([utterance.unit, begin, samples])
+            clips.append([utterance.unit, begin, samples, [utterance.display or utterance.text]])
         sink.write(pcm)
         sink.write(pause)
         progress.utterance_done(entry)
-    return tuple(Clip(unit, round(b / rate, 3), round(e / rate, 3)) for unit, b, e in clips)
+    return tuple(Clip(unit, round(b / rate, 3), round(e / rate, 3), " ".join(texts)) for unit, b, e, texts in clips)

@@ -1,0 +1,50 @@
+"""Transcripts: WebVTT files with one cue per spoken unit (a sentence, a heading, a table row),
+timed by the engine's own clip boundaries, for each section and for the whole book.
+
+Written by hand: WebVTT is a few lines of text, and the libraries for it (webvtt-py) are
+readers first; the test suite reads these files back with webvtt-py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .model import SectionAudio
+from .toc import TocEntry
+
+
+def _timestamp(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    return f"{millis // 3_600_000:02d}:{millis // 60_000 % 60:02d}:{millis // 1000 % 60:02d}.{millis % 1000:03d}"
+
+
+def _vtt(cues: list[tuple[float, float, str]]) -> str:
+    lines = ["WEBVTT", ""]
+    for number, (begin, end, text) in enumerate(cues, start=1):
+        # a cue's text may not contain a blank line or '-->'
+        text = " ".join(text.replace("-->", "→").split())
+        lines += [str(number), f"{_timestamp(begin)} --> {_timestamp(end)}", text, ""]
+    return "\n".join(lines)
+
+
+def transcript_path(entry: TocEntry) -> str:
+    """Where a section's transcript goes, relative to the book's folder."""
+    return f"transcripts/{entry.slug}.vtt"
+
+
+def write_transcripts(toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio], folder: Path,
+                      book_name: str) -> Path:
+    """One WebVTT file per section in ``folder/transcripts`` and one for the whole book
+    (cues shifted by the lengths of the sections before); returns the whole book's file."""
+    (folder / "transcripts").mkdir(exist_ok=True)
+    whole: list[tuple[float, float, str]] = []
+    offset = 0.0
+    for entry in toc:
+        section = audio[entry.number]
+        cues = [(c.begin, c.end, c.text) for c in section.clips if c.text.strip()]
+        (folder / transcript_path(entry)).write_text(_vtt(cues), encoding="utf-8")
+        whole += [(offset + begin, offset + end, text) for begin, end, text in cues]
+        offset += section.duration
+    out = folder / book_name
+    out.write_text(_vtt(whole), encoding="utf-8")
+    return out
