@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 import time
 from pathlib import Path
@@ -51,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "user cache folder)")
     conv.add_argument("--no-audio", dest="audio", action="store_false",
                       help="write only the EPUB and manifest.json: no MP3s, no playlist")
+    conv.add_argument("--base-url", metavar="URL",
+                      help="where dist/<slug>/ will be published: makes the feed's enclosure and transcript "
+                           "URLs absolute, as podcast apps need (default: relative, for local use)")
     conv.add_argument("--no-read-along", dest="read_along", action="store_false",
                       help="a text-only EPUB (smaller) even when audio is made; by default the EPUB carries "
                            "the narration and highlights each sentence as it is read")
@@ -105,10 +109,13 @@ def _convert(args) -> int:
                         format="%(levelname)s: %(message)s", stream=sys.stderr)
     if args.date is not None and not _is_date(args.date):
         raise UsageError(f"--date {args.date}", "expected YYYY-MM-DD")
+    if args.base_url is not None and not re.match(r"https?://[^/\s]+", args.base_url):
+        raise UsageError(f"--base-url {args.base_url}", "expected an http:// or https:// URL")
     options = Options(
         engine=args.engine, voice=args.voice, audio=args.audio, split_level=args.split_level,
         fetch_images=args.fetch_images, rate=args.rate, read_code=args.read_code, lexicon=args.lexicon,
         cache=args.cache, pause_scale=args.pause_scale, read_along=args.read_along,
+        base_url=args.base_url,
         overrides={k: getattr(args, k) for k in ("title", "author", "language", "date", "publisher")})
     if args.language is not None:
         from .metadata import normalize_language

@@ -18,6 +18,7 @@ from .cache import SpeechCache
 from .engines import open_engine
 from .epub_writer import ReadAlong, write_epub
 from .errors import OutputError
+from .feed import write_feed
 from .html_reader import read_html
 from .images import ImageResolver
 from .manifest import write_manifest
@@ -44,6 +45,7 @@ class Options:
     lexicon: str | None = None
     cache: bool = True
     read_along: bool = True  # the EPUB carries the MP3s and media overlays when audio is made
+    base_url: str | None = None  # where the book's folder will be published (absolute feed URLs)
     overrides: dict = field(default_factory=dict)
 
 
@@ -108,6 +110,8 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
         if durations is not None:
             playlist = write_playlist(toc, durations, folder / f"{slug}.m3u8").name
             transcript = write_transcripts(toc, audio, folder, f"{slug}.vtt").name
+            write_feed(book, toc, audio, folder, folder / "feed.xml", modified=modified_time(source),
+                       base_url=options.base_url, epub_name=f"{slug}.epub")
         used = {
             "engine": engine.name if engine else None,
             "voice": engine.voice if engine else None,
@@ -121,6 +125,7 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
             "lexicon": options.lexicon,
             "overrides": {k: v for k, v in options.overrides.items() if v is not None},
             "playlist": playlist,
+            "base_url": options.base_url,
             "transcript": transcript,
         }
         write_manifest(book, toc, audio, used, f"{slug}.epub", folder / "manifest.json")

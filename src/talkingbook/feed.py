@@ -1,0 +1,108 @@
+"""The podcast feed: RSS 2.0 with the iTunes and Podcasting 2.0 namespaces, written with feedgen.
+
+The channel is the article; each section is an episode, in table-of-contents order:
+episode number = track number, dates a minute apart from the article's date so that apps
+keep the order, a guid that stays the same across re-runs, and a `podcast:transcript`
+link. Enclosure URLs are relative (local use) unless a base URL is given (publishing).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+
+import lxml.etree  # noqa: F401  (feedgen 1.0 uses lxml.etree without importing it)
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+from feedgen.util import xml_elem
+
+from .model import Book, Paragraph, SectionAudio, iter_text_blocks
+from .segment import split_sentences
+from .toc import TocEntry
+from .transcripts import transcript_path
+
+PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+
+
+class _PodcastIndex(BaseExtension):
+    """The Podcasting 2.0 namespace, which feedgen does not know."""
+
+    def extend_ns(self):
+        return {"podcast": PODCAST_NS}
+
+
+class _PodcastIndexEntry(BaseEntryExtension):
+    def __init__(self):
+        self._transcripts: list[dict] = []
+
+    def transcript(self, url: str, media_type: str, language: str) -> None:
+        self._transcripts.append({"url": url, "type": media_type, "language": language})
+
+    def extend_rss(self, entry):
+        for transcript in self._transcripts:
+            element = xml_elem(f"{{{PODCAST_NS}}}transcript", entry)
+            for key, value in transcript.items():
+                element.attrib[key] = value
+        return entry
+
+
+def _url(base_url: str | None, path: str) -> str:
+    return f"{base_url.rstrip('/')}/{path}" if base_url else path
+
+
+def _summary(entry: TocEntry, limit: int = 400) -> str:
+    """The section's first sentences, up to about ``limit`` characters."""
+    text = " ".join(b.text for b in iter_text_blocks(entry.section.blocks) if isinstance(b, Paragraph))
+    out = ""
+    for sentence in split_sentences(text):
+        if out and len(out) + len(sentence) > limit:
+            break
+        out = f"{out} {sentence}".strip()
+    return out or entry.title
+
+
+def _start(book: Book, modified: datetime) -> datetime:
+    """The first episode's date: the article's date (midnight UTC), else the book's modification time."""
+    if book.metadata.date:
+        try:
+            return datetime.combine(datetime.fromisoformat(book.metadata.date).date(), time(0), tzinfo=timezone.utc)
+        except ValueError:
+            pass
+    return modified
+
+
+def write_feed(book: Book, toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio], folder: Path, out: Path,
+               *, modified: datetime, base_url: str | None = None, epub_name: str = "") -> Path:
+    """Write the RSS feed for the section MP3s in ``folder`` to ``out``; returns ``out``."""
+    meta = book.metadata
+    feed = FeedGenerator()
+    feed.load_extension("podcast")
+    feed.register_extension("podcastindex", _PodcastIndex, _PodcastIndexEntry, atom=False, rss=True)
+    feed.title(meta.title)
+    feed.description(meta.description or meta.title)
+    feed.link(href=meta.source_url or _url(base_url, epub_name or out.name))
+    feed.language(meta.language)
+    feed.generator("talkingbook")
+    feed.lastBuildDate(modified)
+    feed.pubDate(_start(book, modified))
+    feed.podcast.itunes_type("serial")
+    feed.podcast.itunes_explicit("no")
+    feed.podcast.itunes_category("News")
+    if meta.author or meta.publisher:
+        feed.podcast.itunes_author(meta.author or meta.publisher)
+    feed.podcast.itunes_summary(meta.description or meta.title)
+    start = _start(book, modified)
+    for entry in toc:
+        mp3 = folder / entry.mp3
+        item = feed.add_entry(order="append")
+        item.title(entry.title)
+        item.guid(f"{meta.identifier}/{entry.slug}", permalink=False)
+        item.description(_summary(entry))
+        item.enclosure(_url(base_url, entry.mp3), str(mp3.stat().st_size), "audio/mpeg")
+        item.published(start + timedelta(minutes=entry.number - 1))
+        item.podcast.itunes_episode(entry.number)
+        item.podcast.itunes_episode_type("full")
+        item.podcast.itunes_duration(round(audio[entry.number].duration))
+        item.podcastindex.transcript(_url(base_url, transcript_path(entry)), "text/vtt", meta.language)
+    feed.rss_file(str(out), pretty=True, encoding="UTF-8")
+    return out

@@ -1,0 +1,69 @@
+"""The podcast feed, read back with gPodder's podcastparser and with feedparser."""
+
+import json
+
+import feedparser
+import podcastparser
+import pytest
+
+from conftest import SAMPLE
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    from talkingbook.cli import main
+
+    root = tmp_path_factory.mktemp("feed")
+    for name, extra in (("local", []), ("web", ["--base-url", "https://books.example/kpop/"]), ("again", [])):
+        assert main(["convert", str(SAMPLE), "-o", str(root / name), "--engine", "fake", "-q", *extra]) == 0
+    return {name: root / name / SAMPLE.stem for name in ("local", "web", "again")}
+
+
+def manifest(folder):
+    return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_podcastparser_finds_one_episode_per_section_in_order(published):
+    folder = published["web"]
+    sections = manifest(folder)["sections"]
+    with open(folder / "feed.xml", "rb") as stream:
+        feed = podcastparser.parse("https://books.example/kpop/feed.xml", stream)
+    assert feed["title"] == manifest(folder)["metadata"]["title"]
+    episodes = sorted(feed["episodes"], key=lambda e: e["published"])  # podcastparser sorts newest first
+    assert [e["title"] for e in episodes] == [s["title"] for s in sections]
+    assert [e["number"] for e in episodes] == [s["number"] for s in sections]
+    for episode, section in zip(episodes, sections):
+        enclosure = episode["enclosures"][0]
+        assert enclosure["url"] == f"https://books.example/kpop/{section['mp3']}"
+        assert enclosure["file_size"] == (folder / section["mp3"]).stat().st_size
+        assert enclosure["mime_type"] == "audio/mpeg"
+        assert episode["total_time"] == round(section["duration"])
+        assert episode["description"]
+    assert [b["published"] - a["published"] for a, b in zip(episodes, episodes[1:])] == [60] * (len(episodes) - 1)
+
+
+def test_feedparser_reads_the_channel_items_and_transcripts(published):
+    folder = published["local"]
+    sections = manifest(folder)["sections"]
+    feed = feedparser.parse(str(folder / "feed.xml"))
+    assert not feed.bozo, feed.bozo_exception
+    assert feed.feed.language == "en" and feed.feed.itunes_type == "serial"
+    assert [e.title for e in feed.entries] == [s["title"] for s in sections]
+    for entry, section in zip(feed.entries, sections):
+        assert entry.enclosures[0].href == section["mp3"]  # relative without --base-url
+        assert (folder / entry.enclosures[0].href).is_file()
+        assert int(entry.itunes_episode) == section["number"]
+        transcript = entry.podcast_transcript["url"] if "podcast_transcript" in entry else None
+        assert transcript == section["transcript"] and (folder / transcript).is_file()
+    first = feed.entries[0].published_parsed
+    assert (first.tm_year, first.tm_mon, first.tm_mday) == (2026, 11, 27)  # the article's date
+
+
+def test_guids_stay_the_same_across_runs(published):
+    guids = [[e.id for e in feedparser.parse(str(published[n] / "feed.xml")).entries] for n in ("local", "again")]
+    assert guids[0] == guids[1] and len(set(guids[0])) == len(guids[0])
+
+
+def test_base_url_must_be_a_web_address(tmp_path, run):
+    code, _, err = run("convert", SAMPLE, "-o", tmp_path, "--engine", "fake", "--base-url", "books/here")
+    assert code == 2 and "--base-url books/here" in err and len(err.strip().splitlines()) == 1
