@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("voices", help="list the speech engines and voices available here, by language")
     cache = commands.add_parser("cache", help="show or clear the cache of synthesized speech")
     cache.add_argument("action", choices=("info", "clear"), help="info: where it is and its size; clear: empty it")
+    check = commands.add_parser("check", help="read every output of a book back and report where they disagree")
+    check.add_argument("folder", metavar="DIR", help="a book's folder, such as dist/<slug>")
     return parser
 
 
@@ -95,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             return _voices()
         if args.command == "cache":
             return _cache(args.action)
+        if args.command == "check":
+            return _check(args.folder)
         return _convert(args)
     except TalkingbookError as exc:
         _report(exc)
@@ -175,6 +179,25 @@ def _cache(action: str) -> int:
 def _is_date(value: str) -> bool:
     from .metadata import normalize_date
     return len(value) == 10 and normalize_date(value) == value
+
+
+def _check(folder: str) -> int:
+    """Exit 0 when every output agrees with the EPUB's table of contents; 1 naming each that does not."""
+    from .check import check_book
+    from .errors import InputError
+
+    path = Path(folder)
+    if not path.is_dir():
+        raise InputError(folder, "not a book folder")
+    report = check_book(path)
+    for output, problems in report.problems.items():
+        for problem in problems:
+            print(f"{path.name}/{output}: {problem}", file=sys.stderr)
+    if report.ok:
+        print(f"{path.name}: {len(report.checked)} outputs agree with the table of contents")
+        return 0
+    print(f"{path.name}: {len(report.problems)} of {len(report.checked)} outputs disagree", file=sys.stderr)
+    return 1
 
 
 def _voices() -> int:

@@ -85,6 +85,7 @@ def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folde
     engines = [voices.for_language(u.lang) for u in script]
     keys = [speech_key(engine, u.text) for engine, u in zip(engines, script)]
     section_key = digest("section", keys, [u.pause_after for u in script], [u.unit for u in script],
+                         [u.display for u in script],
                          LEAD_IN, LEAD_OUT, main.sample_rate, ENCODER_ID)
     path = folder / entry.mp3
     cached = cache.get_section(section_key)

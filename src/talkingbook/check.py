@@ -1,0 +1,189 @@
+"""`talkingbook check DIR`: read every output back from the files, with parsers independent of
+the writers (lxml for the EPUB and the feed, mutagen for the MP3s, m3u8 for the playlist,
+webvtt-py for the transcripts; never manifest.json), and report where titles, order,
+numbers or durations disagree with the EPUB's table of contents.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+NS = {"x": "http://www.w3.org/1999/xhtml", "ncx": "http://www.daisy.org/z3986/2005/ncx/",
+      "opf": "http://www.idpf.org/2007/opf", "epub": "http://www.idpf.org/2007/ops",
+      "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "podcast": "https://podcastindex.org/namespace/1.0"}
+DURATION_TOLERANCE = 0.05  # seconds, for durations stored to the millisecond
+ROUNDED_TOLERANCE = 1.0  # for durations stored in whole seconds (playlist, feed)
+
+
+@dataclass
+class Report:
+    problems: dict[str, list[str]] = field(default_factory=dict)  # output -> what is wrong with it
+    checked: list[str] = field(default_factory=list)
+
+    def add(self, output: str, problem: str) -> None:
+        self.problems.setdefault(output, []).append(problem)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _text(element) -> str:
+    return " ".join("".join(element.itertext()).split())
+
+
+def _clock(value: str) -> float:
+    parts = [float(p) for p in value.strip().rstrip("s").split(":")]
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
+
+
+def check_book(folder: Path) -> Report:
+    """Every output in ``folder`` compared with the EPUB's table of contents."""
+    report = Report()
+    epubs = sorted(folder.glob("*.epub"))
+    if len(epubs) != 1:
+        report.add(folder.name, f"expected one EPUB, found {len(epubs)}")
+        return report
+    epub = epubs[0]
+    report.checked.append(epub.name)
+    with zipfile.ZipFile(epub) as z:
+        container = etree.fromstring(z.read("META-INF/container.xml"))
+        opf_path = container.xpath("//*[local-name()='rootfile']/@full-path")[0]
+        base = opf_path.rsplit("/", 1)[0] + "/" if "/" in opf_path else ""
+        opf = etree.fromstring(z.read(opf_path))
+        items = {i.get("id"): i for i in opf.xpath("//opf:manifest/opf:item", namespaces=NS)}
+        nav_item = next(i for i in items.values() if "nav" in (i.get("properties") or "").split())
+        nav = etree.fromstring(z.read(base + nav_item.get("href")))
+        toc = nav.xpath("//x:nav[@epub:type='toc']/x:ol/x:li/x:a", namespaces=NS)
+        titles = [_text(a) for a in toc]
+        hrefs = [a.get("href") for a in toc]
+        ncx_item = next((i for i in items.values() if i.get("media-type") == "application/x-dtbncx+xml"), None)
+        if ncx_item is not None:
+            ncx = etree.fromstring(z.read(base + ncx_item.get("href")))
+            labels = [" ".join(t.split()) for t in
+                      ncx.xpath("/ncx:ncx/ncx:navMap/ncx:navPoint/ncx:navLabel/ncx:text/text()", namespaces=NS)]
+            if labels != titles:
+                report.add(f"{epub.name} (NCX)", f"titles differ from the nav: {_diff(titles, labels)}")
+        overlay = {m.get("refines", "")[1:]: _clock(m.text) for m in
+                   opf.xpath("//opf:meta[@property='media:duration']", namespaces=NS)}
+        by_href = {i.get("href"): i for i in items.values()}
+        smil_durations = []
+        for href in hrefs:
+            item = by_href.get(href.split("#")[0])
+            smil = item.get("media-overlay") if item is not None else None
+            smil_durations.append(overlay.get(smil) if smil else None)
+    _check_audio(folder, titles, smil_durations, report)
+    return report
+
+
+def _diff(expected: list[str], found: list[str]) -> str:
+    if len(expected) != len(found):
+        return f"{len(found)} entries where the table of contents has {len(expected)}"
+    k = next(i for i, (a, b) in enumerate(zip(expected, found)) if a != b)
+    return f"entry {k + 1} is {found[k]!r}, the table of contents says {expected[k]!r}"
+
+
+def _check_audio(folder: Path, titles: list[str], smil_durations: list, report: Report) -> None:
+    from mutagen.id3 import ID3, ID3NoHeaderError
+    from mutagen.mp3 import MP3
+
+    mp3s = sorted((folder / "audio").glob("*.mp3")) if (folder / "audio").is_dir() else []
+    if not mp3s:
+        return  # a text-only book
+    durations = []
+    for k, path in enumerate(mp3s, start=1):
+        name = f"audio/{path.name}"
+        report.checked.append(name)
+        try:
+            tags = ID3(path)
+        except ID3NoHeaderError:
+            report.add(name, "no ID3 tags")
+            durations.append(None)
+            continue
+        durations.append(MP3(path).info.length)
+        title = str(tags.get("TIT2", ""))
+        track = str(tags.get("TRCK", ""))
+        if k > len(titles):
+            report.add(name, "a track the table of contents does not have")
+            continue
+        if title != titles[k - 1]:
+            report.add(name, f"title {title!r}, the table of contents says {titles[k - 1]!r}")
+        if track != f"{k}/{len(titles)}":
+            report.add(name, f"track {track!r}, expected '{k}/{len(titles)}'")
+        expected = smil_durations[k - 1] if k - 1 < len(smil_durations) else None
+        if expected is not None and abs(durations[-1] - expected) > DURATION_TOLERANCE:
+            report.add(name, f"lasts {durations[-1]:.3f} s, its media overlay says {expected:.3f} s")
+    if len(mp3s) != len(titles):
+        report.add("audio/", f"{len(mp3s)} MP3s for {len(titles)} sections")
+    _check_playlist(folder, mp3s, titles, durations, report)
+    _check_feed(folder, mp3s, titles, durations, report)
+    _check_transcripts(folder, mp3s, titles, durations, report)
+
+
+def _check_playlist(folder, mp3s, titles, durations, report) -> None:
+    import m3u8
+
+    for path in sorted(folder.glob("*.m3u8")):
+        report.checked.append(path.name)
+        segments = m3u8.loads(path.read_text(encoding="utf-8")).segments
+        found = [s.title for s in segments]
+        if found != titles:
+            report.add(path.name, f"titles differ: {_diff(titles, found)}")
+        if [s.uri for s in segments] != [f"audio/{p.name}" for p in mp3s]:
+            report.add(path.name, "its files are not the MP3s in table-of-contents order")
+        for segment, seconds in zip(segments, durations):
+            if seconds is not None and abs(segment.duration - seconds) > ROUNDED_TOLERANCE:
+                report.add(path.name, f"{segment.uri} lasts {seconds:.0f} s, the playlist says {segment.duration:.0f}")
+
+
+def _check_feed(folder, mp3s, titles, durations, report) -> None:
+    path = folder / "feed.xml"
+    if not path.exists():
+        return
+    report.checked.append(path.name)
+    channel = etree.parse(str(path)).getroot().find("channel")
+    items = channel.findall("item")
+    found = [" ".join((i.findtext("title") or "").split()) for i in items]
+    if found != titles:
+        report.add(path.name, f"episode titles differ: {_diff(titles, found)}")
+    numbers = [i.findtext("itunes:episode", namespaces=NS) for i in items]
+    if numbers != [str(k) for k in range(1, len(items) + 1)]:
+        report.add(path.name, f"episode numbers are {numbers}, expected 1 to {len(items)} in order")
+    for item, mp3, seconds in zip(items, mp3s, durations):
+        enclosure = item.find("enclosure")
+        if enclosure is None or not enclosure.get("url", "").endswith(f"audio/{mp3.name}"):
+            report.add(path.name, f"episode {item.findtext('title')!r} does not point at audio/{mp3.name}")
+        elif int(enclosure.get("length", "-1")) != mp3.stat().st_size:
+            report.add(path.name, f"the enclosure length of audio/{mp3.name} is not its size")
+        listed = item.findtext("itunes:duration", namespaces=NS)
+        if seconds is not None and listed and abs(_clock(listed) - seconds) > ROUNDED_TOLERANCE:
+            report.add(path.name, f"audio/{mp3.name} lasts {seconds:.0f} s, the feed says {listed}")
+
+
+def _check_transcripts(folder, mp3s, titles, durations, report) -> None:
+    import webvtt
+
+    vtts = sorted((folder / "transcripts").glob("*.vtt")) if (folder / "transcripts").is_dir() else []
+    if not vtts:
+        return
+    if [p.stem for p in vtts] != [p.stem for p in mp3s]:
+        report.add("transcripts/", "the transcripts are not one per MP3, named as the MP3s")
+        return
+    for path, title, seconds in zip(vtts, titles, durations):
+        name = f"transcripts/{path.name}"
+        report.checked.append(name)
+        cues = webvtt.read(str(path)).captions
+        if not cues or " ".join(cues[0].text.split()) != title:
+            report.add(name, f"its first cue is not the section title {title!r}")
+        starts = [_clock(c.start) for c in cues]
+        if starts != sorted(starts):
+            report.add(name, "cues out of order")
+        if seconds is not None and cues and _clock(cues[-1].end) > seconds + DURATION_TOLERANCE:
+            report.add(name, f"cues run past the end of the MP3 ({seconds:.3f} s)")

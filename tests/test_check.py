@@ -1,0 +1,91 @@
+"""`talkingbook check`: passes on a fresh book, and fails naming the output on every tampered copy."""
+
+import shutil
+import zipfile
+
+import pytest
+from mutagen.id3 import ID3, TIT2
+
+from conftest import DATA, SAMPLE
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory):
+    from talkingbook.cli import main
+
+    root = tmp_path_factory.mktemp("check")
+    for page in (SAMPLE, DATA / "nested.html"):
+        assert main(["convert", str(page), "-o", str(root), "--engine", "fake", "-q"]) == 0
+    return root
+
+
+@pytest.fixture
+def book(pristine, tmp_path):
+    copy = tmp_path / SAMPLE.stem
+    shutil.copytree(pristine / SAMPLE.stem, copy)
+    return copy
+
+
+@pytest.mark.parametrize("name", [SAMPLE.stem, "nested"])
+def test_check_passes_on_a_fresh_book(pristine, run, name):
+    code, out, err = run("check", pristine / name)
+    assert code == 0 and "outputs agree" in out and err == ""
+
+
+def failing(run, folder) -> str:
+    code, _, err = run("check", folder)
+    assert code == 1
+    return err
+
+
+def test_a_changed_title_tag_is_named(book, run):
+    mp3 = sorted((book / "audio").glob("*.mp3"))[2]
+    tags = ID3(mp3)
+    tags.add(TIT2(encoding=3, text="Chapter 3"))
+    tags.save(mp3)
+    err = failing(run, book)
+    assert f"audio/{mp3.name}: title 'Chapter 3'" in err and "1 of" in err
+
+
+def test_two_swapped_playlist_entries_are_named(book, run):
+    playlist = next(book.glob("*.m3u8"))
+    lines = playlist.read_text(encoding="utf-8").splitlines()
+    lines[1:3], lines[3:5] = lines[3:5], lines[1:3]
+    playlist.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    err = failing(run, book)
+    assert f"{playlist.name}: titles differ: entry 1 is" in err
+
+
+def test_a_removed_feed_item_is_named(book, run):
+    feed = book / "feed.xml"
+    text = feed.read_text(encoding="utf-8")
+    start = text.index("<item>", text.index("<item>") + 1)
+    feed.write_text(text[:start] + text[text.index("</item>", start) + len("</item>"):], encoding="utf-8")
+    err = failing(run, book)
+    assert "feed.xml: episode titles differ: 4 entries where the table of contents has 5" in err
+
+
+def test_a_renamed_nav_entry_is_named_in_every_output_that_then_differs(book, run):
+    epub = next(book.glob("*.epub"))
+    with zipfile.ZipFile(epub) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    files["EPUB/nav.xhtml"] = files["EPUB/nav.xhtml"].replace(b">To Conclude<", b">Conclusion<")
+    with zipfile.ZipFile(epub, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    err = failing(run, book)
+    for output in ("(NCX)", "05-to-conclude.mp3", ".m3u8", "feed.xml", "transcripts/05-to-conclude.vtt"):
+        assert output in err, output
+
+
+def test_a_transcript_running_past_its_mp3_is_named(book, run):
+    vtt = sorted((book / "transcripts").glob("*.vtt"))[-1]
+    text = vtt.read_text(encoding="utf-8").rstrip("\n")
+    vtt.write_text(text + "\n\n99\n00:59:00.000 --> 00:59:01.000\nA cue after the end\n", encoding="utf-8")
+    err = failing(run, book)
+    assert f"transcripts/{vtt.name}: cues run past the end" in err
+
+
+def test_check_on_a_folder_that_is_not_a_book(tmp_path, run):
+    code, _, err = run("check", tmp_path / "nowhere")
+    assert code == 1 and "not a book folder" in err
