@@ -93,15 +93,18 @@ def _level_filter(measured: float | None) -> list[str]:
     """
     if measured is None:
         return []
-    gain = TARGET_LUFS - measured
-    ceiling = 10 ** ((TARGET_TP - 1.0) / 20)  # margin for peaks between samples
-    return ["-af", f"volume={gain:.2f}dB,aresample={MP3_RATE},alimiter=limit={ceiling:.4f}:attack=1:release=60"
-                   f":level=false:latency=true"]
+    return ["-af", f"volume={TARGET_LUFS - measured:.2f}dB,{LIMITER}"]
 
 
-def encode_mp3(pcm: Path | bytes, sample_rate: int, out: Path) -> float:
+# Resampled to the MP3's rate, then limited there, with a margin for peaks between samples.
+LIMITER = (f"aresample={MP3_RATE},alimiter=limit={10 ** ((TARGET_TP - 1.0) / 20):.4f}:attack=1:release=60"
+           f":level=false:latency=true")
+
+
+def encode_mp3(pcm: Path | bytes, sample_rate: int, out: Path) -> tuple[float, float | None]:
     """Encode 16-bit mono PCM (a file, or bytes) as a loudness-normalised MP3 at ``out``; returns
-    the duration in seconds. Two ffmpeg passes: compress and measure, then level and encode."""
+    the duration in seconds and the measured loudness. Two ffmpeg passes: compress and measure,
+    then level and encode."""
     if isinstance(pcm, bytes):
         source = out.with_name(f".{out.name}.pcm")
         source.write_bytes(pcm)
@@ -113,7 +116,7 @@ def encode_mp3(pcm: Path | bytes, sample_rate: int, out: Path) -> float:
         _ffmpeg(["-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", str(compressed), *_level_filter(measured),
                  "-ac", "1", "-ar", str(MP3_RATE), "-b:a", MP3_BITRATE, "-compression_level", MP3_QUALITY,
                  "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(out)], str(out))
-        return source.stat().st_size / 2 / sample_rate
+        return source.stat().st_size / 2 / sample_rate, measured
     finally:
         compressed.unlink(missing_ok=True)
         if source is not pcm:

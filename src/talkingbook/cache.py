@@ -73,6 +73,19 @@ class SpeechCache:
             self._write(self._path("sections", key, ".mp3"), mp3.read_bytes())
             self._write(self._path("sections", key, ".json"), json.dumps(info).encode())
 
+    def get_files(self, kind: str, key: str, suffixes: tuple[str, ...]) -> dict[str, Path] | None:
+        """Files stored together under ``key`` (one per suffix), or None unless all are there."""
+        if not self.enabled:
+            return None
+        paths = {suffix: self._path(kind, key, suffix) for suffix in suffixes}
+        return paths if all(p.is_file() for p in paths.values()) else None
+
+    def put_files(self, kind: str, key: str, files: dict[str, Path]) -> None:
+        """Store files together under ``key``; the first suffix is written last, so finding it means all are there."""
+        if self.enabled:
+            for suffix, path in reversed(list(files.items())):
+                self._write(self._path(kind, key, suffix), path.read_bytes())
+
     def _write(self, path: Path, data: bytes) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -86,6 +99,6 @@ class SpeechCache:
     def clear(self) -> int:
         """Remove every entry; returns the number of bytes freed."""
         size = sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file()) if self.root.exists() else 0
-        for kind in ("speech", "sections"):
+        for kind in ("speech", "sections", "books"):
             shutil.rmtree(self.root / kind, ignore_errors=True)
         return size

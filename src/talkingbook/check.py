@@ -90,9 +90,20 @@ def _diff(expected: list[str], found: list[str]) -> str:
     return f"entry {k + 1} is {found[k]!r}, the table of contents says {expected[k]!r}"
 
 
+def _decoded_length(path: Path) -> float:
+    """An MP3's length as a player hears it: decoded by ffmpeg, which drops the encoder's delay and
+    padding (mutagen's frame count includes them, some 30-40 ms too long)."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1",
+                           "-ar", "44100", "pipe:1"], capture_output=True)
+    return len(proc.stdout) / 2 / 44100
+
+
 def _check_audio(folder: Path, titles: list[str], smil_durations: list, report: Report) -> None:
     from mutagen.id3 import ID3, ID3NoHeaderError
-    from mutagen.mp3 import MP3
 
     mp3s = sorted((folder / "audio").glob("*.mp3")) if (folder / "audio").is_dir() else []
     if not mp3s:
@@ -107,7 +118,7 @@ def _check_audio(folder: Path, titles: list[str], smil_durations: list, report: 
             report.add(name, "no ID3 tags")
             durations.append(None)
             continue
-        durations.append(MP3(path).info.length)
+        durations.append(_decoded_length(path))
         title = str(tags.get("TIT2", ""))
         track = str(tags.get("TRCK", ""))
         if k > len(titles):
@@ -123,6 +134,7 @@ def _check_audio(folder: Path, titles: list[str], smil_durations: list, report: 
     if len(mp3s) != len(titles):
         report.add("audio/", f"{len(mp3s)} MP3s for {len(titles)} sections")
     _check_playlist(folder, mp3s, titles, durations, report)
+    _check_audiobook(folder, titles, durations, report)
     _check_feed(folder, mp3s, titles, durations, report)
     _check_transcripts(folder, mp3s, titles, durations, report)
 
@@ -187,3 +199,50 @@ def _check_transcripts(folder, mp3s, titles, durations, report) -> None:
             report.add(name, "cues out of order")
         if seconds is not None and cues and _clock(cues[-1].end) > seconds + DURATION_TOLERANCE:
             report.add(name, f"cues run past the end of the MP3 ({seconds:.3f} s)")
+
+
+CHAPTER_TOLERANCE = 0.05  # seconds between a chapter mark and its section's boundary
+
+
+def _check_chapters(report: Report, name: str, found: list[tuple[float, str]], titles: list[str],
+                    starts: list[float]) -> None:
+    if [t for _, t in found] != titles:
+        report.add(name, f"chapter titles differ: {_diff(titles, [t for _, t in found])}")
+        return
+    for (start, title), expected in zip(found, starts):
+        if abs(start - expected) > CHAPTER_TOLERANCE:
+            report.add(name, f"chapter {title!r} starts at {start:.3f} s, its section at {expected:.3f} s")
+
+
+def _check_audiobook(folder: Path, titles: list[str], durations: list, report: Report) -> None:
+    """The full-length M4B, MP3 and chapters JSON: one chapter per section, each starting where
+    the sections before it end (their MP3s' lengths)."""
+    import json
+
+    if None in durations:
+        return
+    starts = [sum(durations[:k]) for k in range(len(durations))]
+    for path in sorted(folder.glob("*.m4b")):
+        from mutagen.mp4 import MP4
+
+        report.checked.append(path.name)
+        chapters = MP4(path).chapters or []
+        _check_chapters(report, path.name, [(c.start, c.title) for c in chapters], titles, starts)
+    for path in sorted(folder.glob("*.chapters.json")):
+        report.checked.append(path.name)
+        data = json.loads(path.read_text(encoding="utf-8")).get("chapters", [])
+        _check_chapters(report, path.name, [(float(c["startTime"]), c["title"]) for c in data], titles, starts)
+    book = folder / f"{folder.name}.mp3"
+    if book.exists():
+        from mutagen.id3 import ID3
+
+        report.checked.append(book.name)
+        tags = ID3(book)
+        toc = tags.getall("CTOC")
+        chaps = {c.element_id: c for c in tags.getall("CHAP")}
+        if not toc:
+            report.add(book.name, "no CTOC frame (players ignore CHAP frames without one)")
+            return
+        ordered = [chaps[i] for i in toc[0].child_element_ids if i in chaps]
+        found = [(c.start_time / 1000, str(c.sub_frames.get("TIT2", ""))) for c in ordered]
+        _check_chapters(report, book.name, found, titles, starts)

@@ -233,6 +233,9 @@ class PlainProgress(Progress):
         print(f"[{entry.number}/{entry.total}] {entry.title} ({seconds:.0f} s of audio, "
               f"{elapsed:.0f} s elapsed)", file=sys.stderr, flush=True)
 
+    def stage(self, name):
+        print(f"making the {name}", file=sys.stderr, flush=True)
+
 
 class BarProgress(Progress):
     """A redrawn bar on a terminal: sentences done, time left."""
@@ -252,3 +255,7 @@ class BarProgress(Progress):
     def section_finished(self, entry, seconds):
         if entry.number == entry.total:
             sys.stderr.write("\n")
+
+    def stage(self, name):
+        sys.stderr.write(f"making the {name}\n")
+        sys.stderr.flush()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .audiobook import write_audiobook
 from .cache import SpeechCache
 from .engines import open_engine
 from .epub_writer import ReadAlong, write_epub
@@ -56,6 +57,7 @@ class Progress:
     def section_started(self, entry: TocEntry) -> None: ...
     def utterance_done(self, entry: TocEntry) -> None: ...
     def section_finished(self, entry: TocEntry, seconds: float | None) -> None: ...
+    def stage(self, name: str) -> None: ...
 
 
 def book_slug(source: Source, title: str, taken: set[str]) -> str:
@@ -100,9 +102,17 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
         audio = durations = None
         if engine is not None:
             voices = Voices(engine, book.metadata.language, options.engine, options.rate)
-            audio = render_audio(book, toc, voices, folder, progress, SpeechCache(enabled=options.cache),
-                                 lexicon, options.read_code, options.pause_scale)
-            durations = {number: section.duration for number, section in audio.items()}
+            pcm = folder / ".pcm"  # the sections' PCM, for the full-length audiobook; removed below
+            pcm.mkdir()
+            cache = SpeechCache(enabled=options.cache)
+            try:
+                audio = render_audio(book, toc, voices, folder, progress, cache, lexicon, options.read_code,
+                                     options.pause_scale, keep_pcm=pcm)
+                durations = {number: section.duration for number, section in audio.items()}
+                progress.stage("audiobook")
+                write_audiobook(toc, audio, pcm, engine.sample_rate, book.metadata, engine.voice, folder, slug, cache)
+            finally:
+                shutil.rmtree(pcm, ignore_errors=True)
         read_along = ReadAlong(audio, folder) if audio is not None and options.read_along else None
         write_epub(book, toc, folder / f"{slug}.epub", modified=modified_time(source),
                    narrator=engine.voice if engine else "", read_along=read_along)

@@ -229,3 +229,4 @@ class SectionAudio:
 
     duration: float  # seconds
     clips: tuple[Clip, ...]
+    loudness: float | None = None  # LUFS after the compressor, before levelling (None: silence)

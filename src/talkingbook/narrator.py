@@ -52,8 +52,13 @@ def speech_key(engine: Engine, text: str) -> str:
 
 def render_audio(book: Book, toc: tuple[TocEntry, ...], voices: Voices, folder: Path, progress,
                  cache: SpeechCache, lexicon: Lexicon = Lexicon(), read_code: bool = False,
-                 pause_scale: float = 1.0) -> dict[int, SectionAudio]:
-    """Write one tagged MP3 per TOC entry into ``folder/audio``; returns each one's audio by number."""
+                 pause_scale: float = 1.0, keep_pcm: Path | None = None) -> dict[int, SectionAudio]:
+    """Write one tagged MP3 per TOC entry into ``folder/audio``; returns each one's audio by number.
+
+    With ``keep_pcm`` (a folder), each section's unlevelled PCM is also left there as
+    ``<slug>.pcm``, even for a section whose MP3 came from the cache: the full-length
+    audiobook is encoded from it (never from the MP3s).
+    """
     main = voices.main
     scripts = {e.number: [replace(u, text=lexicon.apply(u.text), pause_after=round(u.pause_after * pause_scale))
                           for u in section_script(e.section, book.metadata, main.voice, read_code=read_code)]
@@ -71,7 +76,7 @@ def render_audio(book: Book, toc: tuple[TocEntry, ...], voices: Voices, folder: 
             while pending and (len(pending) >= 2 * workers or pending[0][1].done()):
                 _finish(*pending.pop(0), done, progress)
             progress.section_started(entry)
-            job = _section_job(entry, scripts[entry.number], voices, folder, cache, progress, book)
+            job = _section_job(entry, scripts[entry.number], voices, folder, cache, progress, book, keep_pcm)
             pending.append((entry, pool.submit(job)))
         for entry, future in pending:
             _finish(entry, future, done, progress)
@@ -79,7 +84,7 @@ def render_audio(book: Book, toc: tuple[TocEntry, ...], voices: Voices, folder: 
 
 
 def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folder: Path, cache: SpeechCache,
-                 progress, book: Book):
+                 progress, book: Book, keep_pcm: Path | None = None):
     """Speak a section now; return the rest (encode or copy, then tag) as a function for the pool."""
     main = voices.main
     engines = [voices.for_language(u.lang) for u in script]
@@ -94,13 +99,12 @@ def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folde
             cached = (cached[0], _from_json(cached[1]))
         except (KeyError, ValueError, TypeError):
             cached = None  # an entry from an older version: made again
-    pcm = None
-    if cached:
+    # the section's PCM goes to a file beside the output, never the whole section in memory
+    pcm = (keep_pcm or folder / "audio") / f"{entry.slug}.pcm"
+    if cached and keep_pcm is None:
         for _ in script:
             progress.utterance_done(entry)
-    else:
-        # the section's PCM goes to a file beside the output, never the whole section in memory
-        pcm = folder / "audio" / f".{entry.slug}.pcm"
+    else:  # spoken, or put together again from the cached sentences for the audiobook
         clips = _speak(script, engines, keys, main.sample_rate, cache, entry, progress, pcm)
 
     def finish() -> SectionAudio:
@@ -109,9 +113,10 @@ def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folde
             audio = cached[1]
         else:
             try:
-                audio = SectionAudio(encode_mp3(pcm, main.sample_rate, path), clips)
+                audio = _encoded(pcm, main.sample_rate, path, clips)
             finally:
-                pcm.unlink(missing_ok=True)
+                if keep_pcm is None:
+                    pcm.unlink(missing_ok=True)
             cache.put_section(section_key, path, _to_json(audio))
         tag_mp3(path, entry, book.metadata, main.voice, " ".join(c.text for c in audio.clips))
         return audio
@@ -119,13 +124,21 @@ def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folde
     return finish
 
 
+def _encoded(pcm: Path, rate: int, path: Path, clips: tuple[Clip, ...]) -> SectionAudio:
+    duration, loudness = encode_mp3(pcm, rate, path)
+    return SectionAudio(duration, clips, loudness)
+
+
 def _to_json(audio: SectionAudio) -> dict:
-    return {"duration": audio.duration, "clips": [[c.unit, c.begin, c.end, c.text] for c in audio.clips]}
+    return {"duration": audio.duration, "loudness": audio.loudness,
+            "clips": [[c.unit, c.begin, c.end, c.text] for c in audio.clips]}
 
 
 def _from_json(info: dict) -> SectionAudio:
+    loudness = info["loudness"]
     return SectionAudio(float(info["duration"]), tuple(Clip(u, float(b), float(e), str(t))
-                                                       for u, b, e, t in info["clips"]))
+                                                       for u, b, e, t in info["clips"]),
+                        None if loudness is None else float(loudness))
 
 
 def _finish(entry: TocEntry, job: Future, done: dict, progress) -> None:

@@ -1,0 +1,125 @@
+"""The full-length audiobook: `<slug>.m4b` (AAC, MP4 chapters) and `<slug>.mp3` (ID3 CHAP and
+CTOC frames), one chapter per section, plus Podcasting 2.0 chapters JSON.
+
+Both are encoded in one ffmpeg run from the sections' own PCM, each section levelled exactly
+as its MP3 was (same compressor, same gain), then joined as PCM: joining MP3 files would put
+each file's encoder delay between chapters. Chapter starts are therefore the running sum of
+the sections' exact lengths.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .audio import COMPRESSOR, LIMITER, MP3_BITRATE, MP3_QUALITY, TARGET_LUFS, _ffmpeg, iso639_2
+from .model import Metadata, SectionAudio
+from .toc import TocEntry
+
+AAC_BITRATE = "48k"  # mono speech at the voice's own rate (22.05 kHz): AAC-LC is transparent there
+AUDIOBOOK_ID = "m4b-aac-fast-48k;mp3;chap-ctoc;v1"  # changes whenever the encoding does
+SUFFIXES = (".m4b", ".mp3", ".chapters.json")
+
+
+def chapter_starts(toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio]) -> list[tuple[float, float, str]]:
+    """(start, end, title) of each section in the full-length book, in seconds."""
+    out, at = [], 0.0
+    for entry in toc:
+        duration = audio[entry.number].duration
+        out.append((at, at + duration, entry.title))
+        at += duration
+    return out
+
+
+def _ffmetadata(meta: Metadata, chapters: list[tuple[float, float, str]]) -> str:
+    def esc(value: str) -> str:  # FFMETADATA escapes '=', ';', '#', '\\' and newlines
+        return "".join("\\" + c if c in "=;#\\\n" else c for c in " ".join(value.split()))
+
+    lines = [";FFMETADATA1", f"title={esc(meta.title)}", f"album={esc(meta.title)}", "genre=Speech"]
+    if meta.author:
+        lines.append(f"artist={esc(meta.author)}")
+    if meta.date:
+        lines.append(f"date={meta.date}")
+    for start, end, title in chapters:
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={round(start * 1000)}", f"END={round(end * 1000)}",
+                  f"title={esc(title)}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_audiobook(toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio], pcm_folder: Path, sample_rate: int,
+                    meta: Metadata, voice: str, folder: Path, slug: str, cache=None) -> None:
+    """``folder/<slug>.m4b``, ``.mp3`` and ``.chapters.json``, encoded from the sections' PCM files
+    (``pcm_folder/<slug>.pcm``), or copied from the cache when the same sections were made into a
+    book before (the key is the finished section MP3s, tags included, and the encoder settings)."""
+    import hashlib
+    import shutil
+
+    outputs = {suffix: folder / f"{slug}{suffix}" for suffix in SUFFIXES}
+    digest = hashlib.sha256(AUDIOBOOK_ID.encode())
+    for entry in toc:
+        digest.update((folder / entry.mp3).read_bytes())
+    digest.update(json.dumps([meta.title, meta.author, meta.date, meta.language, voice]).encode())
+    key = digest.hexdigest()
+    found = cache.get_files("books", key, SUFFIXES) if cache is not None else None
+    if found:
+        for suffix, path in found.items():
+            shutil.copyfile(path, outputs[suffix])
+        return
+    _encode(toc, audio, pcm_folder, sample_rate, meta, voice, *outputs.values())
+    if cache is not None:
+        cache.put_files("books", key, outputs)
+
+
+def _encode(toc, audio, pcm_folder: Path, sample_rate: int, meta: Metadata, voice: str, m4b: Path, mp3: Path,
+            chapters_json: Path) -> None:
+    chapters = chapter_starts(toc, audio)
+    metadata = pcm_folder / "chapters.ffmetadata"
+    metadata.write_text(_ffmetadata(meta, chapters), encoding="utf-8")
+    inputs, graph = [], []
+    for k, entry in enumerate(toc):
+        inputs += ["-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", str(pcm_folder / f"{entry.slug}.pcm")]
+        loudness = audio[entry.number].loudness
+        gain = f",volume={TARGET_LUFS - loudness:.2f}dB" if loudness is not None else ""
+        graph.append(f"[{k}:a]{COMPRESSOR}{gain}[s{k}]")
+    n = len(toc)
+    graph.append("".join(f"[s{k}]" for k in range(n)) + f"concat=n={n}:v=0:a=1,{LIMITER},asplit=2[book][tape]")
+    _ffmpeg([*inputs, "-f", "ffmetadata", "-i", str(metadata), "-filter_complex", ";".join(graph),
+             "-map", "[book]", "-map_metadata", str(n), "-map_chapters", str(n), "-c:a", "aac", "-aac_coder", "fast",
+             "-b:a", AAC_BITRATE, "-ac", "1", "-ar", str(sample_rate), "-movflags", "+faststart", "-f", "ipod", str(m4b),
+             "-map", "[tape]", "-map_chapters", "-1", "-c:a", "libmp3lame", "-b:a", MP3_BITRATE, "-ac", "1",
+             "-compression_level", MP3_QUALITY, "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(mp3)],
+            str(m4b))
+    metadata.unlink(missing_ok=True)
+    _tag_mp3_chapters(mp3, meta, voice, chapters)
+    chapters_json.write_text(json.dumps({
+        "version": "1.2.0",
+        "chapters": [{"startTime": round(start, 3), "endTime": round(end, 3), "title": title}
+                     for start, end, title in chapters],
+    }, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _tag_mp3_chapters(path: Path, meta: Metadata, voice: str, chapters: list[tuple[float, float, str]]) -> None:
+    """ID3v2.4 tags of the full-length MP3 with a CHAP frame per section and the CTOC that orders
+    them (Apple Podcasts ignores CHAP frames without a CTOC; mutagen stores frames by size, the
+    CTOC keeps the order)."""
+    from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TPUB, CTOCFlags
+
+    tags = ID3()
+    tags.add(TIT2(encoding=3, text=meta.title))
+    tags.add(TALB(encoding=3, text=meta.title))
+    if meta.author:
+        tags.add(TPE1(encoding=3, text=meta.author))
+    if meta.publisher:
+        tags.add(TPUB(encoding=3, text=meta.publisher))
+    if meta.date:
+        tags.add(TDRC(encoding=3, text=meta.date))
+    tags.add(TLAN(encoding=3, text=iso639_2(meta.language)))
+    tags.add(TCON(encoding=3, text="Speech"))
+    tags.add(COMM(encoding=3, lang="eng", desc="", text=f"Narrated by a synthetic voice: {voice}"))
+    ids = [f"chp{k}" for k in range(1, len(chapters) + 1)]
+    tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
+                  sub_frames=[TIT2(encoding=3, text=meta.title)]))
+    for element_id, (start, end, title) in zip(ids, chapters):
+        tags.add(CHAP(element_id=element_id, start_time=round(start * 1000), end_time=round(end * 1000),
+                      sub_frames=[TIT2(encoding=3, text=title)]))
+    tags.save(str(path), v2_version=4)

@@ -1,0 +1,95 @@
+"""The full-length audiobook (M4B and MP3 with chapters) and its chapters JSON, read back with
+ffprobe and mutagen: a chapter per section, each within 50 ms of its section's start."""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from mutagen.id3 import ID3
+
+from conftest import DATA, SAMPLE, need
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory):
+    from talkingbook.cli import main
+
+    root = tmp_path_factory.mktemp("audiobook")
+    for page in (SAMPLE, DATA / "nested.html"):
+        assert main(["convert", str(page), "-o", str(root), "--engine", "fake", "-q"]) == 0
+    return {"sample": root / SAMPLE.stem, "nested": root / "nested"}
+
+
+def ffprobe_chapters(path):
+    need(shutil.which("ffprobe") is not None, "Debian's ffmpeg (ffprobe) is not installed")
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-of", "json", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    data = json.loads(out)
+    # mutagen stores CHAP frames by size, so ffprobe lists an MP3's chapters out of order: sort by start
+    chapters = sorted(data["chapters"], key=lambda c: float(c["start_time"]))
+    return [(float(c["start_time"]), c["tags"]["title"]) for c in chapters], float(data["format"]["duration"])
+
+
+@pytest.mark.parametrize("name", ["sample", "nested"])
+@pytest.mark.parametrize("suffix", [".m4b", ".mp3"])
+def test_a_chapter_per_section_within_50_ms_of_its_start(books, name, suffix):
+    folder = books[name]
+    sections = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["sections"]
+    chapters, duration = ffprobe_chapters(folder / f"{folder.name}{suffix}")
+    assert [t for _, t in chapters] == [s["title"] for s in sections]
+    at = 0.0
+    for (start, _), section in zip(chapters, sections):
+        assert abs(start - at) < 0.05, (start, at)
+        at += section["duration"]
+    assert abs(duration - at) < 0.15
+
+
+def test_the_mp3_has_a_ctoc_in_section_order_and_the_json_matches(books):
+    folder = books["sample"]
+    sections = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["sections"]
+    tags = ID3(folder / f"{folder.name}.mp3")
+    ctoc = tags.getall("CTOC")[0]
+    chaps = {c.element_id: c for c in tags.getall("CHAP")}
+    assert [str(chaps[i].sub_frames["TIT2"]) for i in ctoc.child_element_ids] == [s["title"] for s in sections]
+    assert str(tags["TIT2"]) == json.loads((folder / "manifest.json").read_text())["metadata"]["title"]
+    chapters = json.loads((folder / f"{folder.name}.chapters.json").read_text(encoding="utf-8"))
+    assert chapters["version"] == "1.2.0"
+    assert [c["title"] for c in chapters["chapters"]] == [s["title"] for s in sections]
+
+
+def test_the_audiobook_is_at_podcast_loudness(books):
+    from test_narration import loudness
+
+    for suffix in (".m4b", ".mp3"):
+        integrated, peak = loudness(books["sample"] / f"{SAMPLE.stem}{suffix}")
+        assert -17.0 <= integrated <= -15.0 and peak <= -1.0, (suffix, integrated, peak)
+
+
+def test_a_second_run_reuses_the_audiobook(books, tmp_path, run):
+    import os
+
+    cache = os.environ["TALKINGBOOK_CACHE"]
+    assert run("convert", SAMPLE, "-o", tmp_path / "a", "--engine", "fake", "-q")[0] == 0
+    assert run("convert", SAMPLE, "-o", tmp_path / "b", "--engine", "fake", "-q")[0] == 0
+    for suffix in (".m4b", ".mp3", ".chapters.json"):
+        first = (tmp_path / "a" / SAMPLE.stem / f"{SAMPLE.stem}{suffix}").read_bytes()
+        assert first == (tmp_path / "b" / SAMPLE.stem / f"{SAMPLE.stem}{suffix}").read_bytes()
+    assert any((__import__("pathlib").Path(cache) / "books").rglob("*.m4b"))
+
+
+def test_check_fails_on_a_chapter_moved_by_200_ms(books, tmp_path, run):
+    from mutagen.id3 import CHAP
+
+    copy = tmp_path / SAMPLE.stem
+    shutil.copytree(books["sample"], copy)
+    assert run("check", copy)[0] == 0
+    mp3 = copy / f"{SAMPLE.stem}.mp3"
+    tags = ID3(mp3)
+    third = next(c for c in tags.getall("CHAP") if c.element_id == "chp3")
+    tags.delall("CHAP:chp3")
+    tags.add(CHAP(element_id="chp3", start_time=third.start_time + 200, end_time=third.end_time,
+                  sub_frames=third.sub_frames))
+    tags.save(mp3, v2_version=4)
+    code, _, err = run("check", copy)
+    assert code == 1 and f"{mp3.name}: chapter" in err and "starts at" in err
