@@ -24,6 +24,7 @@ from .html_reader import read_html
 from .images import ImageResolver
 from .manifest import write_manifest
 from .lexicon import load_lexicon
+from .listening_page import write_listening_page
 from .narrator import Voices, render_audio
 from .playlist import write_playlist
 from .sources import Source, load, url_slug
@@ -122,6 +123,10 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
             transcript = write_transcripts(toc, audio, folder, f"{slug}.vtt").name
             write_feed(book, toc, audio, folder, folder / "feed.xml", modified=modified_time(source),
                        base_url=options.base_url, epub_name=f"{slug}.epub")
+            write_listening_page(book, toc, audio, folder / "index.html", slug=slug, voice=engine.voice, files={
+                "EPUB (read-along)" if read_along else "EPUB": f"{slug}.epub",
+                "Audiobook (M4B, with chapters)": f"{slug}.m4b", "Audiobook (MP3, with chapters)": f"{slug}.mp3",
+                "Podcast feed": "feed.xml", "Playlist": playlist, "Transcript": transcript})
         used = {
             "engine": engine.name if engine else None,
             "voice": engine.voice if engine else None,

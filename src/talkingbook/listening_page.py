@@ -1,0 +1,66 @@
+"""index.html: an accessible listening page with no dependencies, read from the one list of
+sections: the title, each section with its audio player and transcript, and links to the
+EPUB, the audiobook and the feed. Plain HTML and CSS, no script: it works in any browser,
+with any screen reader, from a folder or a web server."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from .model import Book, SectionAudio
+from .narration import spoken_voice_name
+from .phrases import long_date
+from .toc import TocEntry
+from .transcripts import transcript_path
+
+STYLE = """
+body { font-family: system-ui, sans-serif; line-height: 1.5; max-width: 46rem; margin: 0 auto; padding: 1rem;
+       color: #111; background: #fff; }
+a { color: #0645ad; }
+a:focus, audio:focus, summary:focus { outline: 3px solid #b35c00; outline-offset: 2px; }
+ol.sections { padding-left: 1.5rem; }
+ol.sections > li { margin: 1.5rem 0; }
+audio { width: 100%; }
+.meta { color: #333; }
+"""
+
+
+def write_listening_page(book: Book, toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio], out: Path, *,
+                         slug: str, voice: str, files: dict[str, str]) -> Path:
+    """Write the page; ``files`` maps a label to a file in the book's folder (EPUB, audiobook, feed)."""
+    meta = book.metadata
+    lang, direction = escape(meta.language), meta.direction
+    byline = [escape(x) for x in (meta.author, meta.publisher) if x]
+    if meta.date:
+        byline.append(f'<time datetime="{meta.date}">{escape(long_date(meta.date, meta.language))}</time>')
+    parts = [
+        "<!DOCTYPE html>", f'<html lang="{lang}" dir="{direction}">', "<head>", '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(meta.title)}</title>", f"<style>{STYLE}</style>", "</head>", "<body>",
+        "<header>", f"<h1>{escape(meta.title)}</h1>",
+    ]
+    if byline:
+        parts.append(f'<p class="meta">{" · ".join(byline)}</p>')
+    parts.append(f'<p class="meta">Narrated by a synthetic voice: {escape(spoken_voice_name(voice))}.</p>')
+    if meta.source_url:
+        parts.append(f'<p class="meta">Source: <a href="{escape(meta.source_url)}">{escape(meta.source_url)}</a></p>')
+    parts += ['<nav aria-label="Downloads">', "<ul>"]
+    parts += [f'<li><a href="{escape(name)}">{escape(label)}</a></li>' for label, name in files.items()]
+    parts += ["</ul>", "</nav>", "</header>", "<main>", '<h2 id="sections">Sections</h2>',
+              '<ol class="sections" aria-labelledby="sections">']
+    for entry in toc:
+        heading = f"section-{entry.number}"
+        transcript = " ".join(escape(c.text) for c in audio[entry.number].clips[1:])  # the heading is above
+        parts += [
+            f'<li><section aria-labelledby="{heading}">',
+            f'<h3 id="{heading}">{escape(entry.title)}</h3>',
+            f'<audio controls preload="none" src="{escape(entry.mp3)}" aria-labelledby="{heading}">'
+            f'<track kind="captions" src="{escape(transcript_path(entry))}" srclang="{lang}" label="Transcript">'
+            f'<a href="{escape(entry.mp3)}">Download the audio</a></audio>',
+            f"<details><summary>Transcript of {escape(entry.title)}</summary><p>{transcript}</p></details>",
+            "</section></li>",
+        ]
+    parts += ["</ol>", "</main>", "</body>", "</html>"]
+    out.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    return out
