@@ -93,3 +93,10 @@ def test_check_fails_on_a_chapter_moved_by_200_ms(books, tmp_path, run):
     tags.save(mp3, v2_version=4)
     code, _, err = run("check", copy)
     assert code == 1 and f"{mp3.name}: chapter" in err and "starts at" in err
+
+
+def test_mp3val_accepts_the_full_length_mp3(books):
+    need(shutil.which("mp3val") is not None, "Debian's mp3val is not installed")
+    for folder in books.values():
+        report = subprocess.run(["mp3val", str(folder / f"{folder.name}.mp3")], capture_output=True, text=True).stdout
+        assert "WARNING" not in report and "ERROR" not in report, report

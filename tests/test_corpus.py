@@ -143,3 +143,18 @@ def test_epubcheck_on_every_page(narrated, version):
 def test_ace_on_every_page(narrated, tmp_path):
     problems = ace_all([epub for epub, _ in narrated.values()], tmp_path)
     assert {k.parent.parent.name: v for k, v in problems.items() if v} == {}
+
+
+def test_every_output_of_every_narrated_page_agrees(narrated):
+    """`talkingbook check` on each corpus book: EPUB nav and NCX, MP3 tags, playlist, feed,
+    transcripts, audiobook chapters and chapters JSON all agree (nested headings included)."""
+    from talkingbook.check import check_book
+
+    problems = {}
+    for name, (epub, manifest) in narrated.items():
+        report = check_book(epub.parent)
+        if not report.ok:
+            problems[name] = report.problems
+        elif manifest["options"]["audio"]:
+            assert f"{epub.parent.name}.m4b" in report.checked and "feed.xml" in report.checked, name
+    assert problems == {}
