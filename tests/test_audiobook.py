@@ -100,3 +100,11 @@ def test_mp3val_accepts_the_full_length_mp3(books):
     for folder in books.values():
         report = subprocess.run(["mp3val", str(folder / f"{folder.name}.mp3")], capture_output=True, text=True).stdout
         assert "WARNING" not in report and "ERROR" not in report, report
+
+
+def test_no_audiobook_skips_it_and_the_rest_still_agrees(tmp_path, run):
+    assert run("convert", SAMPLE, "-o", tmp_path, "--engine", "fake", "-q", "--no-audiobook")[0] == 0
+    folder = tmp_path / SAMPLE.stem
+    assert not list(folder.glob("*.m4b")) and not (folder / f"{SAMPLE.stem}.mp3").exists()
+    assert not (folder / ".pcm").exists() and not list((folder / "audio").glob("*.pcm"))
+    assert run("check", folder)[0] == 0

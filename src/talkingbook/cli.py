@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "user cache folder)")
     conv.add_argument("--no-audio", dest="audio", action="store_false",
                       help="write only the EPUB and manifest.json: no MP3s, no playlist")
+    conv.add_argument("--no-audiobook", dest="audiobook", action="store_false",
+                      help="skip the full-length M4B and MP3 (and chapters JSON): saves their encoding time")
     conv.add_argument("--base-url", metavar="URL",
                       help="where dist/<slug>/ will be published: makes the feed's enclosure and transcript "
                            "URLs absolute, as podcast apps need (default: relative, for local use)")
@@ -119,7 +121,7 @@ def _convert(args) -> int:
         engine=args.engine, voice=args.voice, audio=args.audio, split_level=args.split_level,
         fetch_images=args.fetch_images, rate=args.rate, read_code=args.read_code, lexicon=args.lexicon,
         cache=args.cache, pause_scale=args.pause_scale, read_along=args.read_along,
-        base_url=args.base_url,
+        base_url=args.base_url, audiobook=args.audiobook,
         overrides={k: getattr(args, k) for k in ("title", "author", "language", "date", "publisher")})
     if args.language is not None:
         from .metadata import normalize_language

@@ -48,6 +48,7 @@ class Options:
     cache: bool = True
     read_along: bool = True  # the EPUB carries the MP3s and media overlays when audio is made
     base_url: str | None = None  # where the book's folder will be published (absolute feed URLs)
+    audiobook: bool = True  # the full-length M4B and MP3 with chapters
     overrides: dict = field(default_factory=dict)
 
 
@@ -108,10 +109,12 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
             cache = SpeechCache(enabled=options.cache)
             try:
                 audio = render_audio(book, toc, voices, folder, progress, cache, lexicon, options.read_code,
-                                     options.pause_scale, keep_pcm=pcm)
+                                     options.pause_scale, keep_pcm=pcm if options.audiobook else None)
                 durations = {number: section.duration for number, section in audio.items()}
-                progress.stage("audiobook")
-                write_audiobook(toc, audio, pcm, engine.sample_rate, book.metadata, engine.voice, folder, slug, cache)
+                if options.audiobook:
+                    progress.stage("audiobook")
+                    write_audiobook(toc, audio, pcm, engine.sample_rate, book.metadata, engine.voice, folder, slug,
+                                    cache)
             finally:
                 shutil.rmtree(pcm, ignore_errors=True)
         read_along = ReadAlong(audio, folder) if audio is not None and options.read_along else None
@@ -125,7 +128,8 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
                        base_url=options.base_url, epub_name=f"{slug}.epub")
             write_listening_page(book, toc, audio, folder / "index.html", slug=slug, voice=engine.voice, files={
                 "EPUB (read-along)" if read_along else "EPUB": f"{slug}.epub",
-                "Audiobook (M4B, with chapters)": f"{slug}.m4b", "Audiobook (MP3, with chapters)": f"{slug}.mp3",
+                **({"Audiobook (M4B, with chapters)": f"{slug}.m4b", "Audiobook (MP3, with chapters)": f"{slug}.mp3"}
+                   if options.audiobook else {}),
                 "Podcast feed": "feed.xml", "Playlist": playlist, "Transcript": transcript})
         used = {
             "engine": engine.name if engine else None,
@@ -141,6 +145,7 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
             "overrides": {k: v for k, v in options.overrides.items() if v is not None},
             "playlist": playlist,
             "base_url": options.base_url,
+            "audiobook": options.audiobook and audio is not None,
             "transcript": transcript,
         }
         write_manifest(book, toc, audio, used, f"{slug}.epub", folder / "manifest.json")
