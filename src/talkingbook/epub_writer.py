@@ -21,7 +21,7 @@ from .model import (
     Block, Book, CodeBlock, Heading, Image, Inlines, ListBlock, Paragraph, Quote, SectionAudio, Table,
     iter_text_blocks,
 )
-from .narration import BYLINE_ID, DATELINE_ID, NARRATOR_ID, TITLE_ID, narrator_notice
+from .narration import BYLINE_ID, CREDIT_ID, DATELINE_ID, NARRATOR_ID, TITLE_ID, narrator_notice
 from .phrases import long_date, phrase, phrase_language
 from .toc import TocEntry
 
@@ -43,7 +43,8 @@ rt { font-size: 0.6em; }
 img { max-width: 100%; height: auto; }
 .image-missing::before { content: "[Image: " attr(aria-label) "]"; font-style: italic; }
 code { font-family: monospace; }
-.byline, .dateline, .publisher, .narrator { margin: 0 0 0.3em; }
+.byline, .dateline, .publisher, .narrator, .credit { margin: 0 0 0.3em; }
+.credit { overflow-wrap: anywhere; }
 .narrator { font-style: italic; }
 .-epub-media-overlay-active { background-color: #ffe066; color: #000000; }
 a { color: inherit; text-decoration: underline; }
@@ -84,6 +85,8 @@ def write_epub(book: Book, toc: tuple[TocEntry, ...], out: Path, *, modified: da
         eb.add_metadata("DC", "description", meta.description)
     if meta.source_url:
         eb.add_metadata("DC", "source", meta.source_url)
+    if meta.rights:
+        eb.add_metadata("DC", "rights", meta.rights)
 
     _add_accessibility(eb, book, narrator if read_along else "")
 
@@ -317,6 +320,17 @@ class _Renderer:
                 if meta.date:
                     bits.append(f'<time datetime="{meta.date}">{escape(long_date(meta.date, meta.language))}</time>')
                 parts.append(f'<p class="dateline" id="{DATELINE_ID}">{", ".join(bits)}</p>')
+            credit = []
+            if meta.source_url:
+                link = f'<a href="{escape(meta.source_url)}">{escape(meta.source_label)}</a>'
+                credit.append(escape(phrase(meta.language, "source", source="\0")).replace("\0", link))
+            if meta.license:
+                name = escape(meta.license)
+                if meta.license_url:
+                    name = f'<a href="{escape(meta.license_url)}" rel="license">{name}</a>'
+                credit.append(escape(phrase(meta.language, "license", license="\0")).replace("\0", name))
+            if credit:
+                parts.append(f'<p class="credit" id="{CREDIT_ID}"{phrases_lang}>{" ".join(credit)}</p>')
             if self.narrator:
                 parts.append(f'<p class="narrator" id="{NARRATOR_ID}"{phrases_lang}>{escape(narrator_notice(self.narrator, meta.language))}</p>')
         ranks = {sub.anchor: min(6, level + sub.depth) for sub in entry.subentries}

@@ -83,6 +83,8 @@ def write_feed(book: Book, toc: tuple[TocEntry, ...], audio: dict[int, SectionAu
     feed.link(href=meta.source_url or _url(base_url, epub_name or out.name))
     feed.language(meta.language)
     feed.generator("talkingbook")
+    if meta.rights:
+        feed.rights(meta.rights)
     feed.lastBuildDate(modified)
     feed.pubDate(_start(book, modified))
     feed.podcast.itunes_type("serial")

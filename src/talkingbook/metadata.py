@@ -60,10 +60,50 @@ def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
     language = next((n for n in (normalize_language(v or "") for v in declared) if n), "")
     description = _first(_clean(ld.get("description")), og.get("og:description"), named.get("description"))
     identity = url or source_name.rsplit("/", 1)[-1]
+    license_name, license_url = read_license(soup, ld, named)
     return Metadata(
         title=_clean(title), language=language, author=_clean(author)[:200], publisher=_clean(site),
         date=normalize_date(published), description=_clean(description), source_url=url,
-        identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, identity)}")
+        identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, identity)}", license=license_name,
+        license_url=license_url)
+
+
+_CC = re.compile(r"creativecommons\.org/(?:licenses/([a-z-]+)/(\d\.\d)|publicdomain/(zero|mark)/(\d\.\d))", re.I)
+
+
+def license_name(url: str) -> str:
+    """'CC BY-SA 3.0' for a Creative Commons licence URL; '' for any other."""
+    match = _CC.search(url)
+    if not match:
+        return ""
+    if match.group(1):
+        return f"CC {match.group(1).upper()} {match.group(2)}"
+    return f"CC0 {match.group(4)}" if match.group(3).lower() == "zero" else f"Public Domain Mark {match.group(4)}"
+
+
+def read_license(soup: BeautifulSoup, ld: dict, named: dict) -> tuple[str, str]:
+    """The licence the page states, as (name, URL): rel=license links, JSON-LD 'license', a link to a
+    Creative Commons licence, or dc.rights / copyright meta text."""
+    candidates = [tag.get("href") for tag in soup.find_all(["link", "a"], rel="license", href=True)]
+    declared = ld.get("license")
+    if isinstance(declared, dict):
+        declared = declared.get("url") or declared.get("name")
+    if isinstance(declared, str):
+        candidates.append(declared)
+    candidates += [a.get("href") for a in soup.find_all("a", href=_CC)]
+    for href in candidates:
+        href = (href or "").strip()
+        url = "https:" + href if href.startswith("//") else href
+        if license_name(url):
+            return license_name(url), url
+    for href in candidates:
+        if href and re.match(r"^(https?:)?//", href.strip()):
+            url = "https:" + href.strip() if href.strip().startswith("//") else href.strip()
+            return url, url
+        if href and href.strip().upper().replace(" ", "_") == "ALL_RIGHTS_RESERVED":
+            return "all rights reserved", ""
+    text = named.get("dc.rights") or named.get("copyright") or ""
+    return (_clean(text)[:200], "") if text else ("", "")
 
 
 def _json_ld_article(soup: BeautifulSoup) -> dict:

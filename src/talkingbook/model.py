@@ -154,6 +154,28 @@ class Metadata:
     description: str = ""
     source_url: str = ""  # canonical URL of the article, '' when unknown
     identifier: str = ""  # urn:uuid:..., stable across edits of the text
+    license: str = ""  # the licence the page states ('CC BY-SA 3.0'), '' when it states none
+    license_url: str = ""
+
+    @property
+    def source_label(self) -> str:
+        """How the source is named aloud and as its link's text: the publisher, else the site's host."""
+        if self.publisher:
+            return self.publisher
+        host = self.source_url.split("//", 1)[-1].split("/", 1)[0]
+        return host.removeprefix("www.")
+
+    @property
+    def rights(self) -> str:
+        """Credit and rights as one line (dc:rights, the feed's copyright)."""
+        parts = []
+        if self.license:
+            parts.append(f"Licensed under {self.license}" + (f" ({self.license_url})" if self.license_url else ""))
+        if self.publisher:
+            parts.append(f"Published by {self.publisher}")
+        if self.source_url:
+            parts.append(f"Source: {self.source_url}")
+        return ". ".join(parts) + "." if parts else ""
 
     @property
     def direction(self) -> str:

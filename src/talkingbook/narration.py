@@ -29,6 +29,7 @@ LEAD_OUT = 1500  # silence closing each section's MP3, before the next track sta
 
 # Ids of the spoken elements the EPUB writes around the section's own text.
 TITLE_ID, BYLINE_ID, DATELINE_ID, NARRATOR_ID = "tb-title", "tb-byline", "tb-dateline", "tb-narrator"
+CREDIT_ID = "tb-credit"
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,21 @@ def announcement(meta: Metadata, voice: str) -> list[tuple[str, str]]:
         lines.append((phrase(lang, "published_by", publisher=meta.publisher), DATELINE_ID))
     elif published:
         lines.append((phrase(lang, "published_on", date=published), DATELINE_ID))
+    credit = credit_line(meta)
+    if credit:
+        lines.append((credit, CREDIT_ID))
     lines.append((narrator_notice(voice, lang), NARRATOR_ID))
     return lines
+
+
+def credit_line(meta: Metadata) -> str:
+    """'Source: URL. Licensed under CC BY-SA 3.0.' in the book's language; '' when there is neither."""
+    parts = []
+    if meta.source_url:
+        parts.append(phrase(meta.language, "source", source=meta.source_label))
+    if meta.license:
+        parts.append(phrase(meta.language, "license", license=meta.license))
+    return " ".join(parts)
 
 
 def _phrases_lang(meta: Metadata) -> str:

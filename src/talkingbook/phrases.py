@@ -11,6 +11,7 @@ from datetime import date
 
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
+        "source": "Source: {source}.", "license": "Licensed under {license}.",
         "by": "By {author}.", "published_by_on": "Published by {publisher} on {date}.",
         "published_by": "Published by {publisher}.", "published_on": "Published on {date}.",
         "narrator": "This narration is read by a synthetic voice: {voice}.",
@@ -19,6 +20,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "code_skipped": "A code example is skipped.",
     },
     "fr": {
+        "source": "Source : {source}.", "license": "Sous licence {license}.",
         "by": "Par {author}.", "published_by_on": "Publié par {publisher} le {date}.",
         "published_by": "Publié par {publisher}.", "published_on": "Publié le {date}.",
         "narrator": "Cette narration est lue par une voix de synthèse : {voice}.",
@@ -27,6 +29,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "code": "Exemple de code.", "code_skipped": "Un exemple de code est omis.",
     },
     "de": {
+        "source": "Quelle: {source}.", "license": "Lizenz: {license}.",
         "by": "Von {author}.", "published_by_on": "Veröffentlicht von {publisher} am {date}.",
         "published_by": "Veröffentlicht von {publisher}.", "published_on": "Veröffentlicht am {date}.",
         "narrator": "Diese Lesung spricht eine synthetische Stimme: {voice}.",
@@ -35,6 +38,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "code_skipped": "Ein Codebeispiel wird übersprungen.",
     },
     "es": {
+        "source": "Fuente: {source}.", "license": "Licencia: {license}.",
         "by": "Por {author}.", "published_by_on": "Publicado por {publisher} el {date}.",
         "published_by": "Publicado por {publisher}.", "published_on": "Publicado el {date}.",
         "narrator": "Esta narración la lee una voz sintética: {voice}.",
@@ -43,6 +47,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "code_skipped": "Se omite un ejemplo de código.",
     },
     "it": {
+        "source": "Fonte: {source}.", "license": "Licenza: {license}.",
         "by": "Di {author}.", "published_by_on": "Pubblicato da {publisher} il {date}.",
         "published_by": "Pubblicato da {publisher}.", "published_on": "Pubblicato il {date}.",
         "narrator": "Questa narrazione è letta da una voce sintetica: {voice}.",
@@ -51,6 +56,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "code": "Esempio di codice.", "code_skipped": "Un esempio di codice è omesso.",
     },
     "pt": {
+        "source": "Fonte: {source}.", "license": "Licença: {license}.",
         "by": "Por {author}.", "published_by_on": "Publicado por {publisher} em {date}.",
         "published_by": "Publicado por {publisher}.", "published_on": "Publicado em {date}.",
         "narrator": "Esta narração é lida por uma voz sintética: {voice}.",
@@ -59,6 +65,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "code_skipped": "Um exemplo de código é omitido.",
     },
     "nl": {
+        "source": "Bron: {source}.", "license": "Licentie: {license}.",
         "by": "Door {author}.", "published_by_on": "Gepubliceerd door {publisher} op {date}.",
         "published_by": "Gepubliceerd door {publisher}.", "published_on": "Gepubliceerd op {date}.",
         "narrator": "Dit wordt voorgelezen door een synthetische stem: {voice}.",
@@ -67,6 +74,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "code_skipped": "Een codevoorbeeld wordt overgeslagen.",
     },
     "pl": {
+        "source": "Źródło: {source}.", "license": "Licencja: {license}.",
         "by": "Autor: {author}.", "published_by_on": "Opublikował {publisher}, {date}.",
         "published_by": "Opublikował {publisher}.", "published_on": "Opublikowano {date}.",
         "narrator": "Tekst czyta syntetyczny głos: {voice}.",
@@ -75,6 +83,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "code_skipped": "Pominięto przykład kodu.",
     },
     "ko": {
+        "source": "출처: {source}.", "license": "라이선스: {license}.",
         "by": "글: {author}.", "published_by_on": "{publisher}, {date} 발행.",
         "published_by": "{publisher} 발행.", "published_on": "{date} 발행.",
         "narrator": "이 낭독은 합성 음성이 읽습니다: {voice}.",
@@ -82,6 +91,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "end_table": "표 끝.", "image": "이미지: {alt}", "code": "코드 예시.", "code_skipped": "코드 예시는 건너뜁니다.",
     },
     "ar": {
+        "source": "المصدر: {source}.", "license": "الترخيص: {license}.",
         "by": "بقلم {author}.", "published_by_on": "نشره {publisher} في {date}.",
         "published_by": "نشره {publisher}.", "published_on": "نُشر في {date}.",
         "narrator": "يقرأ هذا النص صوت اصطناعي: {voice}.",
@@ -90,6 +100,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "code_skipped": "تم تخطي مثال برمجي.",
     },
     "ja": {
+        "source": "出典：{source}。", "license": "ライセンス：{license}。",
         "by": "著者：{author}。", "published_by_on": "{publisher}、{date}発行。",
         "published_by": "{publisher}発行。", "published_on": "{date}発行。",
         "narrator": "この朗読は合成音声によるものです：{voice}。",
