@@ -108,3 +108,24 @@ def test_no_audiobook_skips_it_and_the_rest_still_agrees(tmp_path, run):
     assert not list(folder.glob("*.m4b")) and not (folder / f"{SAMPLE.stem}.mp3").exists()
     assert not (folder / ".pcm").exists() and not list((folder / "audio").glob("*.pcm"))
     assert run("check", folder)[0] == 0
+
+
+def test_deeper_headings_are_chapter_marks_inside_their_section_mp3(books, epub_parts):
+    folder = books["nested"]
+    sections = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["sections"]
+    epub = epub_parts(next(folder.glob("*.epub")))
+    marked = 0
+    for section in sections:
+        chapters, duration = ffprobe_chapters(folder / section["mp3"])
+        nested = epub.nav.xpath(f"//x:nav[@epub:type='toc']//x:a[@href='{section['xhtml']}']/../x:ol//x:a",
+                                namespaces={"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"})
+        if not nested:
+            assert chapters == []
+            continue
+        marked += 1
+        assert [t for _, t in chapters] == [section["title"]] + [" ".join(a.text.split()) for a in nested]
+        begins = {c["id"]: c["begin"] for c in section["clips"]}
+        anchors = [a.get("href").split("#")[1] for a in nested]
+        for (start, _), anchor in zip(chapters[1:], anchors):
+            assert abs(start - begins[anchor]) < 0.05
+    assert marked > 0

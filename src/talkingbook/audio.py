@@ -147,9 +147,11 @@ def iso639_2(language: str) -> str:
     return getattr(found, "bibliographic", None) or found.alpha_3
 
 
-def tag_mp3(path: Path, entry: TocEntry, meta: Metadata, voice: str, transcript: str = "") -> None:
-    """Write the ID3v2.4 tags of a section MP3: TIT2 is exactly the TOC label; USLT holds what it says."""
-    from mutagen.id3 import COMM, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TPUB, TRCK, USLT
+def tag_mp3(path: Path, entry: TocEntry, meta: Metadata, voice: str, transcript: str = "",
+            chapters: list[tuple[float, float, str]] = ()) -> None:
+    """Write the ID3v2.4 tags of a section MP3: TIT2 is exactly the TOC label; USLT holds what it says;
+    ``chapters`` (start, end, title), when the section has deeper headings, become CHAP frames and a CTOC."""
+    from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TPUB, TRCK, USLT, CTOCFlags
 
     tags = ID3()
     tags.add(TIT2(encoding=3, text=entry.title))
@@ -166,6 +168,13 @@ def tag_mp3(path: Path, entry: TocEntry, meta: Metadata, voice: str, transcript:
     tags.add(COMM(encoding=3, lang="eng", desc="", text=f"Narrated by a synthetic voice: {voice}"))
     if transcript:
         tags.add(USLT(encoding=3, lang=iso639_2(meta.language), desc="", text=transcript))
+    if chapters:
+        ids = [f"chp{k}" for k in range(1, len(chapters) + 1)]
+        tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
+                      sub_frames=[TIT2(encoding=3, text=entry.title)]))
+        for element_id, (start, end, title) in zip(ids, chapters):
+            tags.add(CHAP(element_id=element_id, start_time=round(start * 1000), end_time=round(end * 1000),
+                          sub_frames=[TIT2(encoding=3, text=title)]))
     try:
         tags.save(str(path), v2_version=4)
     except OSError as exc:

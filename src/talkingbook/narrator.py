@@ -118,10 +118,22 @@ def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folde
                 if keep_pcm is None:
                     pcm.unlink(missing_ok=True)
             cache.put_section(section_key, path, _to_json(audio))
-        tag_mp3(path, entry, book.metadata, main.voice, " ".join(c.text for c in audio.clips))
+        tag_mp3(path, entry, book.metadata, main.voice, " ".join(c.text for c in audio.clips),
+                section_chapters(entry, audio))
         return audio
 
     return finish
+
+
+def section_chapters(entry: TocEntry, audio: SectionAudio) -> list[tuple[float, float, str]]:
+    """Chapter marks inside a section's MP3: its start, then each deeper heading where its clip begins
+    (none when the section has no deeper headings)."""
+    begins = {c.unit: c.begin for c in audio.clips}
+    marks = [(0.0, entry.title)] + [(begins[s.anchor], s.title) for s in entry.subentries if s.anchor in begins]
+    if len(marks) < 2:
+        return []
+    ends = [start for start, _ in marks[1:]] + [audio.duration]
+    return [(start, end, title) for (start, title), end in zip(marks, ends)]
 
 
 def _encoded(pcm: Path, rate: int, path: Path, clips: tuple[Clip, ...]) -> SectionAudio:
