@@ -102,8 +102,9 @@ def test_opening_announces_the_article_and_the_synthetic_voice():
     assert script[0] == "Japan and South Korea's Leaders Drum to K-pop in a Rare Show of Harmony"
     assert script[1] == "By The Meridian Ledger Newsroom."
     assert script[2] == "Published by The Meridian Ledger on November twenty-seventh, twenty twenty-six."
-    assert script[3] == "This narration is read by a synthetic voice: Piper joe medium."
-    assert script[4].startswith("In a surprising and spirited display")
+    assert script[3] == "Source: The Meridian Ledger."
+    assert script[4] == "This narration is read by a synthetic voice: Piper joe medium."
+    assert script[5].startswith("In a surprising and spirited display")
 
 
 def test_sections_read_heading_then_items_one_by_one():
