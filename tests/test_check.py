@@ -89,3 +89,24 @@ def test_a_transcript_running_past_its_mp3_is_named(book, run):
 def test_check_on_a_folder_that_is_not_a_book(tmp_path, run):
     code, _, err = run("check", tmp_path / "nowhere")
     assert code == 1 and "not a book folder" in err
+
+
+def test_a_section_mp3_with_another_cover_is_named(book, run):
+    from mutagen.id3 import APIC
+
+    mp3 = sorted((book / "audio").glob("*.mp3"))[1]
+    tags = ID3(mp3)
+    tags.delall("APIC")
+    tags.add(APIC(encoding=3, mime="image/png", type=3, desc="Cover", data=b"\x89PNG\r\n\x1a\nnot the cover"))
+    tags.save(mp3)
+    err = failing(run, book)
+    assert f"audio/{mp3.name}: its front-cover picture is not cover.png" in err
+
+
+def test_a_cover_too_small_for_podcast_directories_is_named(book, run):
+    from PIL import Image
+
+    Image.new("RGB", (600, 600), "navy").save(book / "cover.png")
+    err = failing(run, book)
+    assert "cover.png: is 600x600; podcast directories need a square of 1400 or more" in err
+    assert "has no cover-image" not in err and "its cover-image is not cover.png" in err

@@ -23,7 +23,7 @@ def test_outputs_exist(book_dir):
     names = sorted(p.name for p in book_dir.iterdir())
     assert names == sorted(["audio", "feed.xml", f"{SAMPLE.stem}.chapters.json", f"{SAMPLE.stem}.epub",
                             f"{SAMPLE.stem}.m3u8", f"{SAMPLE.stem}.m4b", f"{SAMPLE.stem}.mp3", f"{SAMPLE.stem}.vtt",
-                            "index.html", "manifest.json", "transcripts"])
+                            "cover.png", "index.html", "manifest.json", "transcripts"])
     mp3s = sorted(p.name for p in (book_dir / "audio").iterdir())
     assert len(mp3s) == 5
     assert [m[:3] for m in mp3s] == ["01-", "02-", "03-", "04-", "05-"]

@@ -21,7 +21,7 @@ def test_listening_page_in_chromium(tmp_path, run):
     page = html.parse(str(folder / "index.html")).getroot()
     assert page.get("lang") == "en"
     assert [h.text_content() for h in page.xpath("//main//h3")] == [s["title"] for s in sections]
-    for link in page.xpath("//a/@href | //audio/@src | //track/@src"):
+    for link in page.xpath("//a/@href | //audio/@src | //track/@src | //img/@src"):
         assert link.startswith("https://") or (folder / link).is_file(), link
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -32,6 +32,8 @@ def test_listening_page_in_chromium(tmp_path, run):
     seen = json.loads(proc.stdout)
     assert seen["errors"] == []
     assert seen["audio"] == [s["mp3"] for s in sections] and all((folder / a).is_file() for a in seen["audio"])
+    # the cover, shown and decorative (the title beside it is text)
+    assert seen["images"] == [{"src": "cover.png", "alt": "", "width": 1400, "height": 1400}]
     order = []
     for stop in seen["focus"]:
         if stop["section"] and (not order or order[-1] != stop["section"]):

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import OutputError, SynthesisError
-from .model import Metadata
+from .model import Cover, Metadata
 from .toc import TocEntry
 
 log = logging.getLogger(__name__)
@@ -147,8 +147,15 @@ def iso639_2(language: str) -> str:
     return getattr(found, "bibliographic", None) or found.alpha_3
 
 
+def cover_frame(cover: Cover):
+    """The ID3 front-cover picture (APIC type 3) that players and podcast apps show."""
+    from mutagen.id3 import APIC, PictureType
+
+    return APIC(encoding=3, mime=cover.media_type, type=PictureType.COVER_FRONT, desc="Cover", data=cover.data)
+
+
 def tag_mp3(path: Path, entry: TocEntry, meta: Metadata, voice: str, transcript: str = "",
-            chapters: list[tuple[float, float, str]] = ()) -> None:
+            chapters: list[tuple[float, float, str]] = (), cover: Cover | None = None) -> None:
     """Write the ID3v2.4 tags of a section MP3: TIT2 is exactly the TOC label; USLT holds what it says;
     ``chapters`` (start, end, title), when the section has deeper headings, become CHAP frames and a CTOC."""
     from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TPUB, TRCK, USLT, CTOCFlags
@@ -166,6 +173,8 @@ def tag_mp3(path: Path, entry: TocEntry, meta: Metadata, voice: str, transcript:
     if meta.publisher:
         tags.add(TPUB(encoding=3, text=meta.publisher))
     tags.add(COMM(encoding=3, lang="eng", desc="", text=f"Narrated by a synthetic voice: {voice}"))
+    if cover is not None:
+        tags.add(cover_frame(cover))
     if transcript:
         tags.add(USLT(encoding=3, lang=iso639_2(meta.language), desc="", text=transcript))
     if chapters:

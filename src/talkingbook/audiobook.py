@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .audio import COMPRESSOR, LIMITER, MP3_BITRATE, MP3_QUALITY, TARGET_LUFS, _ffmpeg, iso639_2
-from .model import Metadata, SectionAudio
+from .audio import COMPRESSOR, LIMITER, MP3_BITRATE, MP3_QUALITY, TARGET_LUFS, _ffmpeg, cover_frame, iso639_2
+from .model import Cover, Metadata, SectionAudio
 from .toc import TocEntry
 
 AAC_BITRATE = "48k"  # mono speech at the voice's own rate (22.05 kHz): AAC-LC is transparent there
@@ -47,7 +47,7 @@ def _ffmetadata(meta: Metadata, chapters: list[tuple[float, float, str]]) -> str
 
 
 def write_audiobook(toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio], pcm_folder: Path, sample_rate: int,
-                    meta: Metadata, voice: str, folder: Path, slug: str, cache=None) -> None:
+                    meta: Metadata, voice: str, folder: Path, slug: str, cache=None, cover: Cover | None = None) -> None:
     """``folder/<slug>.m4b``, ``.mp3`` and ``.chapters.json``, encoded from the sections' PCM files
     (``pcm_folder/<slug>.pcm``), or copied from the cache when the same sections were made into a
     book before (the key is the finished section MP3s, tags included, and the encoder settings)."""
@@ -59,19 +59,20 @@ def write_audiobook(toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio], p
     for entry in toc:
         digest.update((folder / entry.mp3).read_bytes())
     digest.update(json.dumps([meta.title, meta.author, meta.date, meta.language, voice]).encode())
+    digest.update(cover.data if cover is not None else b"no cover")
     key = digest.hexdigest()
     found = cache.get_files("books", key, SUFFIXES) if cache is not None else None
     if found:
         for suffix, path in found.items():
             shutil.copyfile(path, outputs[suffix])
         return
-    _encode(toc, audio, pcm_folder, sample_rate, meta, voice, *outputs.values())
+    _encode(toc, audio, pcm_folder, sample_rate, meta, voice, *outputs.values(), cover=cover)
     if cache is not None:
         cache.put_files("books", key, outputs)
 
 
 def _encode(toc, audio, pcm_folder: Path, sample_rate: int, meta: Metadata, voice: str, m4b: Path, mp3: Path,
-            chapters_json: Path) -> None:
+            chapters_json: Path, cover: Cover | None = None) -> None:
     chapters = chapter_starts(toc, audio)
     metadata = pcm_folder / "chapters.ffmetadata"
     metadata.write_text(_ffmetadata(meta, chapters), encoding="utf-8")
@@ -90,7 +91,9 @@ def _encode(toc, audio, pcm_folder: Path, sample_rate: int, meta: Metadata, voic
              "-compression_level", MP3_QUALITY, "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(mp3)],
             str(m4b))
     metadata.unlink(missing_ok=True)
-    _tag_mp3_chapters(mp3, meta, voice, chapters)
+    _tag_mp3_chapters(mp3, meta, voice, chapters, cover)
+    if cover is not None:
+        _tag_m4b_cover(m4b, cover)
     chapters_json.write_text(json.dumps({
         "version": "1.2.0",
         "chapters": [{"startTime": round(start, 3), "endTime": round(end, 3), "title": title}
@@ -98,7 +101,19 @@ def _encode(toc, audio, pcm_folder: Path, sample_rate: int, meta: Metadata, voic
     }, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
-def _tag_mp3_chapters(path: Path, meta: Metadata, voice: str, chapters: list[tuple[float, float, str]]) -> None:
+def _tag_m4b_cover(path: Path, cover: Cover) -> None:
+    """The M4B's cover art (``covr``), added with mutagen after ffmpeg: ffmpeg's ipod muxer would
+    need the picture as a video stream, and mutagen keeps the chapter track as it is."""
+    from mutagen.mp4 import MP4, MP4Cover
+
+    book = MP4(str(path))
+    kind = MP4Cover.FORMAT_JPEG if cover.media_type == "image/jpeg" else MP4Cover.FORMAT_PNG
+    book["covr"] = [MP4Cover(cover.data, imageformat=kind)]
+    book.save()
+
+
+def _tag_mp3_chapters(path: Path, meta: Metadata, voice: str, chapters: list[tuple[float, float, str]],
+                      cover: Cover | None = None) -> None:
     """ID3v2.4 tags of the full-length MP3 with a CHAP frame per section and the CTOC that orders
     them (Apple Podcasts ignores CHAP frames without a CTOC; mutagen stores frames by size, the
     CTOC keeps the order)."""
@@ -116,6 +131,8 @@ def _tag_mp3_chapters(path: Path, meta: Metadata, voice: str, chapters: list[tup
     tags.add(TLAN(encoding=3, text=iso639_2(meta.language)))
     tags.add(TCON(encoding=3, text="Speech"))
     tags.add(COMM(encoding=3, lang="eng", desc="", text=f"Narrated by a synthetic voice: {voice}"))
+    if cover is not None:
+        tags.add(cover_frame(cover))
     ids = [f"chp{k}" for k in range(1, len(chapters) + 1)]
     tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
                   sub_frames=[TIT2(encoding=3, text=meta.title)]))

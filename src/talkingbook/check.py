@@ -79,8 +79,64 @@ def check_book(folder: Path) -> Report:
             item = by_href.get(href.split("#")[0])
             smil = item.get("media-overlay") if item is not None else None
             smil_durations.append(overlay.get(smil) if smil else None)
+        cover_item = next((i for i in items.values() if "cover-image" in (i.get("properties") or "").split()), None)
+        epub_cover = z.read(base + cover_item.get("href")) if cover_item is not None else None
     _check_audio(folder, titles, smil_durations, report)
+    _check_cover(folder, epub.name, epub_cover, report)
     return report
+
+
+COVER_MIN = 1400  # pixels, square: what podcast directories accept
+
+
+def _check_cover(folder: Path, epub_name: str, epub_cover: bytes | None, report: Report) -> None:
+    """One cover file, square and at least 1400 pixels, and the same picture in the EPUB, in every
+    MP3's and the M4B's tags, and named by the feed."""
+    from PIL import Image, UnidentifiedImageError
+
+    covers = [p for p in (folder / "cover.jpg", folder / "cover.png") if p.exists()]
+    if len(covers) != 1:
+        report.add("cover", f"expected one cover.jpg or cover.png, found {len(covers)}")
+        return
+    cover = covers[0]
+    report.checked.append(cover.name)
+    data = cover.read_bytes()
+    try:
+        with Image.open(cover) as picture:
+            kind, size = picture.format, picture.size
+    except (UnidentifiedImageError, OSError):
+        report.add(cover.name, "not a readable image")
+        return
+    if kind != {".jpg": "JPEG", ".png": "PNG"}[cover.suffix]:
+        report.add(cover.name, f"is {kind}, not what its name says")
+    if size[0] != size[1] or size[0] < COVER_MIN:
+        report.add(cover.name, f"is {size[0]}x{size[1]}; podcast directories need a square of {COVER_MIN} or more")
+    if epub_cover != data:
+        report.add(epub_name, "its cover-image is not " + cover.name if epub_cover else "has no cover-image")
+    mp3s = sorted((folder / "audio").glob("*.mp3")) if (folder / "audio").is_dir() else []
+    book = folder / f"{folder.name}.mp3"
+    if mp3s:
+        from mutagen.id3 import ID3, ID3NoHeaderError
+
+        for path in [*mp3s, *([book] if book.exists() else [])]:
+            try:
+                pictures = [f.data for f in ID3(path).getall("APIC") if f.type == 3]
+            except ID3NoHeaderError:
+                pictures = []
+            if pictures != [data]:
+                report.add(str(path.relative_to(folder)), f"its front-cover picture is not {cover.name}")
+    for path in sorted(folder.glob("*.m4b")):
+        from mutagen.mp4 import MP4
+
+        if [bytes(c) for c in (MP4(path).tags or {}).get("covr", [])] != [data]:
+            report.add(path.name, f"its cover art is not {cover.name}")
+    feed = folder / "feed.xml"
+    if feed.exists():
+        channel = etree.parse(str(feed)).getroot().find("channel")
+        named = [channel.findtext("image/url") or "",
+                 next(iter(channel.xpath("itunes:image/@href", namespaces=NS)), "")]
+        if not all(url == cover.name or url.endswith("/" + cover.name) for url in named):
+            report.add(feed.name, f"its image is not {cover.name}")
 
 
 def _diff(expected: list[str], found: list[str]) -> str:

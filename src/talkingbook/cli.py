@@ -191,6 +191,7 @@ def _check(folder: str) -> int:
     path = Path(folder)
     if not path.is_dir():
         raise InputError(folder, "not a book folder")
+    path = path.resolve()  # its name is the book's slug, also for "."
     report = check_book(path)
     for output, problems in report.problems.items():
         for problem in problems:

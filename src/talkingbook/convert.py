@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .audiobook import write_audiobook
+from .cover import make_cover
 from .cache import SpeechCache
 from .engines import open_engine
 from .epub_writer import ReadAlong, write_epub
@@ -99,9 +100,11 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
     lexicon = load_lexicon(options.lexicon)
     slug = book_slug(loaded, book.metadata.title, taken if taken is not None else set())
     target = out_parent / slug
+    cover = make_cover(book, images)
 
     def build(folder: Path) -> None:
         audio = durations = None
+        (folder / cover.name).write_bytes(cover.data)
         if engine is not None:
             voices = Voices(engine, book.metadata.language, options.engine, options.rate)
             pcm = folder / ".pcm"  # the sections' PCM, for the full-length audiobook; removed below
@@ -109,28 +112,28 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
             cache = SpeechCache(enabled=options.cache)
             try:
                 audio = render_audio(book, toc, voices, folder, progress, cache, lexicon, options.read_code,
-                                     options.pause_scale, keep_pcm=pcm if options.audiobook else None)
+                                     options.pause_scale, keep_pcm=pcm if options.audiobook else None, cover=cover)
                 durations = {number: section.duration for number, section in audio.items()}
                 if options.audiobook:
                     progress.stage("audiobook")
                     write_audiobook(toc, audio, pcm, engine.sample_rate, book.metadata, engine.voice, folder, slug,
-                                    cache)
+                                    cache, cover)
             finally:
                 shutil.rmtree(pcm, ignore_errors=True)
         read_along = ReadAlong(audio, folder) if audio is not None and options.read_along else None
         write_epub(book, toc, folder / f"{slug}.epub", modified=modified_time(source),
-                   narrator=engine.voice if engine else "", read_along=read_along)
+                   narrator=engine.voice if engine else "", read_along=read_along, cover=cover)
         playlist = transcript = None
         if durations is not None:
             playlist = write_playlist(toc, durations, folder / f"{slug}.m3u8").name
             transcript = write_transcripts(toc, audio, folder, f"{slug}.vtt").name
             write_feed(book, toc, audio, folder, folder / "feed.xml", modified=modified_time(source),
-                       base_url=options.base_url, epub_name=f"{slug}.epub")
+                       base_url=options.base_url, epub_name=f"{slug}.epub", cover=cover)
             write_listening_page(book, toc, audio, folder / "index.html", slug=slug, voice=engine.voice, files={
                 "EPUB (read-along)" if read_along else "EPUB": f"{slug}.epub",
                 **({"Audiobook (M4B, with chapters)": f"{slug}.m4b", "Audiobook (MP3, with chapters)": f"{slug}.mp3"}
                    if options.audiobook else {}),
-                "Podcast feed": "feed.xml", "Playlist": playlist, "Transcript": transcript})
+                "Podcast feed": "feed.xml", "Playlist": playlist, "Transcript": transcript}, cover=cover)
         used = {
             "engine": engine.name if engine else None,
             "voice": engine.voice if engine else None,
@@ -147,6 +150,7 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
             "base_url": options.base_url,
             "audiobook": options.audiobook and audio is not None,
             "transcript": transcript,
+            "cover": cover.name,
         }
         write_manifest(book, toc, audio, used, f"{slug}.epub", folder / "manifest.json")
 

@@ -18,7 +18,7 @@ from ebooklib import epub
 
 from .errors import OutputError
 from .model import (
-    Block, Book, CodeBlock, Heading, Image, Inlines, ListBlock, Paragraph, Quote, SectionAudio, Table,
+    Block, Book, CodeBlock, Cover, Heading, Image, Inlines, ListBlock, Paragraph, Quote, SectionAudio, Table,
     iter_text_blocks,
 )
 from .narration import BYLINE_ID, CREDIT_ID, DATELINE_ID, NARRATOR_ID, TITLE_ID, narrator_notice
@@ -62,7 +62,7 @@ class ReadAlong:
 
 
 def write_epub(book: Book, toc: tuple[TocEntry, ...], out: Path, *, modified: datetime, narrator: str = "",
-               read_along: ReadAlong | None = None) -> Path:
+               read_along: ReadAlong | None = None, cover: Cover | None = None) -> Path:
     """Write ``book`` to ``out`` as an EPUB 3 with nav and NCX; returns ``out``.
 
     ``narrator`` names the synthetic voice when the book is narrated: the opening then
@@ -89,6 +89,8 @@ def write_epub(book: Book, toc: tuple[TocEntry, ...], out: Path, *, modified: da
         eb.add_metadata("DC", "rights", meta.rights)
 
     _add_accessibility(eb, book, narrator if read_along else "")
+    if cover is not None:  # the manifest's cover-image: readers show it on their shelf; no page of its own
+        eb.set_cover(f"images/{cover.name}", cover.data, create_page=False)
 
     css = epub.EpubItem(uid="style", file_name="style/book.css", media_type="text/css",
                         content=STYLESHEET.encode())

@@ -16,7 +16,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
-from .model import Book, Paragraph, SectionAudio, iter_text_blocks
+from .model import Book, Cover, Paragraph, SectionAudio, iter_text_blocks
 from .segment import split_sentences
 from .toc import TocEntry
 from .transcripts import transcript_path
@@ -72,7 +72,8 @@ def _start(book: Book, modified: datetime) -> datetime:
 
 
 def write_feed(book: Book, toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio], folder: Path, out: Path,
-               *, modified: datetime, base_url: str | None = None, epub_name: str = "") -> Path:
+               *, modified: datetime, base_url: str | None = None, epub_name: str = "",
+               cover: Cover | None = None) -> Path:
     """Write the RSS feed for the section MP3s in ``folder`` to ``out``; returns ``out``."""
     meta = book.metadata
     feed = FeedGenerator()
@@ -93,6 +94,9 @@ def write_feed(book: Book, toc: tuple[TocEntry, ...], audio: dict[int, SectionAu
     if meta.author or meta.publisher:
         feed.podcast.itunes_author(meta.author or meta.publisher)
     feed.podcast.itunes_summary(meta.description or meta.title)
+    if cover is not None:  # the channel's artwork: RSS <image> and <itunes:image>
+        feed.image(_url(base_url, cover.name), title=meta.title, link=meta.source_url or _url(base_url, epub_name))
+        feed.podcast.itunes_image(_url(base_url, cover.name))
     start = _start(book, modified)
     for entry in toc:
         mp3 = folder / entry.mp3

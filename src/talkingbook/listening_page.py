@@ -8,7 +8,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from .model import Book, SectionAudio
+from .model import Book, Cover, SectionAudio
 from .narration import spoken_voice_name
 from .phrases import long_date
 from .toc import TocEntry
@@ -23,11 +23,13 @@ ol.sections { padding-left: 1.5rem; }
 ol.sections > li { margin: 1.5rem 0; }
 audio { width: 100%; }
 .meta { color: #333; }
+img.cover { width: 12rem; height: 12rem; float: inline-end; margin: 0 0 1rem 1rem; }
+nav, main { clear: both; }
 """
 
 
 def write_listening_page(book: Book, toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio], out: Path, *,
-                         slug: str, voice: str, files: dict[str, str]) -> Path:
+                         slug: str, voice: str, files: dict[str, str], cover: Cover | None = None) -> Path:
     """Write the page; ``files`` maps a label to a file in the book's folder (EPUB, audiobook, feed)."""
     meta = book.metadata
     lang, direction = escape(meta.language), meta.direction
@@ -40,6 +42,8 @@ def write_listening_page(book: Book, toc: tuple[TocEntry, ...], audio: dict[int,
         f"<title>{escape(meta.title)}</title>", f"<style>{STYLE}</style>", "</head>", "<body>",
         "<header>", f"<h1>{escape(meta.title)}</h1>",
     ]
+    if cover is not None:  # it shows the title already given as text: decorative here
+        parts.append(f'<img class="cover" src="{escape(cover.name)}" alt="" width="1400" height="1400">')
     if byline:
         parts.append(f'<p class="meta">{" · ".join(byline)}</p>')
     parts.append(f'<p class="meta">Narrated by a synthetic voice: {escape(spoken_voice_name(voice))}.</p>')

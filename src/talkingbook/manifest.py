@@ -22,6 +22,7 @@ def write_manifest(book: Book, toc: tuple[TocEntry, ...], audio: dict | None,
         "epub": epub_name,
         "playlist": options.get("playlist"),
         "transcript": options.get("transcript"),
+        "cover": options.get("cover"),
         "metadata": {
             "title": meta.title, "author": meta.author, "publisher": meta.publisher,
             "language": meta.language, "date": meta.date, "source_url": meta.source_url,
@@ -43,7 +44,7 @@ def write_manifest(book: Book, toc: tuple[TocEntry, ...], audio: dict | None,
             }
             for entry in toc
         ],
-        "options": {k: v for k, v in options.items() if k not in ("playlist", "transcript")},
+        "options": {k: v for k, v in options.items() if k not in ("playlist", "transcript", "cover")},
     }
     out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return out

@@ -65,7 +65,9 @@ def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
         title=_clean(title), language=language, author=_clean(author)[:200], publisher=_clean(site),
         date=normalize_date(published), description=_clean(description), source_url=url,
         identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, identity)}", license=license_name,
-        license_url=license_url)
+        license_url=license_url,
+        image=_first(og.get("og:image:secure_url"), og.get("og:image"), og.get("og:image:url"), named.get("og:image"),
+                     named.get("twitter:image"), named.get("twitter:image:src"), _ld_image(ld.get("image"))))
 
 
 _CC = re.compile(r"creativecommons\.org/(?:licenses/([a-z-]+)/(\d\.\d)|publicdomain/(zero|mark)/(\d\.\d))", re.I)
@@ -134,6 +136,15 @@ def _ld_name(value) -> str:
     if isinstance(value, list):
         return ", ".join(dict.fromkeys(n for n in (_ld_name(v) for v in value) if n))
     return ""
+
+
+def _ld_image(value) -> str:
+    """The URL of a JSON-LD ``image``: a string, an ImageObject, or the first of a list of either."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("contentUrl") or ""
+    return value if isinstance(value, str) else ""
 
 
 def _first(*values) -> str:

@@ -156,6 +156,7 @@ class Metadata:
     identifier: str = ""  # urn:uuid:..., stable across edits of the text
     license: str = ""  # the licence the page states ('CC BY-SA 3.0'), '' when it states none
     license_url: str = ""
+    image: str = ""  # the page's declared lead image (og:image, twitter:image, JSON-LD), as given
 
     @property
     def source_label(self) -> str:
@@ -233,6 +234,19 @@ def section_words(section: Section) -> int:
         elif isinstance(block, Table):
             words += len(plain_text(block.caption).split())
     return words
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The book's cover image: square, at least 1400 pixels, JPEG or PNG."""
+
+    data: bytes
+    media_type: str  # 'image/jpeg' or 'image/png'
+    origin: str  # 'article' (the page's own image) or 'generated'
+
+    @property
+    def name(self) -> str:
+        return "cover.jpg" if self.media_type == "image/jpeg" else "cover.png"
 
 
 @dataclass(frozen=True)

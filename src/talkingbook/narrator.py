@@ -17,7 +17,7 @@ from .cache import SpeechCache, digest
 from .engines import Engine, open_engine
 from .errors import EngineUnavailableError
 from .lexicon import Lexicon
-from .model import Book, Clip, SectionAudio
+from .model import Book, Clip, Cover, SectionAudio
 from .narration import LEAD_IN, LEAD_OUT, Utterance, section_script
 from .toc import TocEntry
 
@@ -52,7 +52,8 @@ def speech_key(engine: Engine, text: str) -> str:
 
 def render_audio(book: Book, toc: tuple[TocEntry, ...], voices: Voices, folder: Path, progress,
                  cache: SpeechCache, lexicon: Lexicon = Lexicon(), read_code: bool = False,
-                 pause_scale: float = 1.0, keep_pcm: Path | None = None) -> dict[int, SectionAudio]:
+                 pause_scale: float = 1.0, keep_pcm: Path | None = None,
+                 cover: Cover | None = None) -> dict[int, SectionAudio]:
     """Write one tagged MP3 per TOC entry into ``folder/audio``; returns each one's audio by number.
 
     With ``keep_pcm`` (a folder), each section's unlevelled PCM is also left there as
@@ -76,7 +77,7 @@ def render_audio(book: Book, toc: tuple[TocEntry, ...], voices: Voices, folder: 
             while pending and (len(pending) >= 2 * workers or pending[0][1].done()):
                 _finish(*pending.pop(0), done, progress)
             progress.section_started(entry)
-            job = _section_job(entry, scripts[entry.number], voices, folder, cache, progress, book, keep_pcm)
+            job = _section_job(entry, scripts[entry.number], voices, folder, cache, progress, book, keep_pcm, cover)
             pending.append((entry, pool.submit(job)))
         for entry, future in pending:
             _finish(entry, future, done, progress)
@@ -84,7 +85,7 @@ def render_audio(book: Book, toc: tuple[TocEntry, ...], voices: Voices, folder: 
 
 
 def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folder: Path, cache: SpeechCache,
-                 progress, book: Book, keep_pcm: Path | None = None):
+                 progress, book: Book, keep_pcm: Path | None = None, cover: Cover | None = None):
     """Speak a section now; return the rest (encode or copy, then tag) as a function for the pool."""
     main = voices.main
     engines = [voices.for_language(u.lang) for u in script]
@@ -119,7 +120,7 @@ def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folde
                     pcm.unlink(missing_ok=True)
             cache.put_section(section_key, path, _to_json(audio))
         tag_mp3(path, entry, book.metadata, main.voice, " ".join(c.text for c in audio.clips),
-                section_chapters(entry, audio))
+                section_chapters(entry, audio), cover)
         return audio
 
     return finish

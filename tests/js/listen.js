@@ -17,6 +17,8 @@ const puppeteer = require("puppeteer-core");
   await tab.setViewport({ width: 900, height: 1400 });
   await tab.goto("file://" + page, { waitUntil: "load" });
   const audio = await tab.$$eval("audio", (els) => els.map((a) => a.getAttribute("src")));
+  const images = await tab.$$eval("img", (els) => els.map((i) => ({ src: i.getAttribute("src"), alt: i.getAttribute("alt"),
+                                                                     width: i.naturalWidth, height: i.naturalHeight })));
   const focus = [];
   for (let i = 0; i < 200; i++) {
     await tab.keyboard.press("Tab");
@@ -34,5 +36,5 @@ const puppeteer = require("puppeteer-core");
   await tab.screenshot({ path: shot, fullPage: true });
   const title = await tab.title();
   await browser.close();
-  console.log(JSON.stringify({ title, errors, audio, focus }, null, 1));
+  console.log(JSON.stringify({ title, errors, audio, images, focus }, null, 1));
 })().catch((err) => { console.error(String(err && err.stack || err)); process.exit(1); });
