@@ -129,3 +129,19 @@ def test_deeper_headings_are_chapter_marks_inside_their_section_mp3(books, epub_
         for (start, _), anchor in zip(chapters[1:], anchors):
             assert abs(start - begins[anchor]) < 0.05
     assert marked > 0
+
+
+@pytest.mark.parametrize("suffix", [".m4b", ".mp3"])
+def test_the_audiobook_carries_the_cover_as_its_attached_picture(books, suffix, tmp_path):
+    """ffprobe sees the cover as an attached picture, and ffmpeg extracts the very bytes of cover.png."""
+    need(shutil.which("ffprobe") is not None, "Debian's ffmpeg (ffprobe) is not installed")
+    folder = books["sample"]
+    book = folder / f"{folder.name}{suffix}"
+    streams = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(book)],
+                                        capture_output=True, text=True, check=True).stdout)["streams"]
+    pictures = [s for s in streams if s.get("disposition", {}).get("attached_pic") == 1]
+    assert len(pictures) == 1 and (pictures[0]["width"], pictures[0]["height"]) == (1400, 1400)
+    out = tmp_path / "picture.png"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(book), "-map", "0:v", "-c", "copy", "-f", "image2", str(out)],
+                   check=True)
+    assert out.read_bytes() == (folder / "cover.png").read_bytes()

@@ -29,6 +29,7 @@ def test_podcastparser_finds_one_episode_per_section_in_order(published):
     with open(folder / "feed.xml", "rb") as stream:
         feed = podcastparser.parse("https://books.example/kpop/feed.xml", stream)
     assert feed["title"] == manifest(folder)["metadata"]["title"]
+    assert feed["cover_url"] == "https://books.example/kpop/cover.png"  # the artwork directories show
     episodes = sorted(feed["episodes"], key=lambda e: e["published"])  # podcastparser sorts newest first
     assert [e["title"] for e in episodes] == [s["title"] for s in sections]
     assert [e["number"] for e in episodes] == [s["number"] for s in sections]
@@ -48,6 +49,7 @@ def test_feedparser_reads_the_channel_items_and_transcripts(published):
     feed = feedparser.parse(str(folder / "feed.xml"))
     assert not feed.bozo, feed.bozo_exception
     assert feed.feed.language == "en" and feed.feed.itunes_type == "serial"
+    assert feed.feed.image.href == "cover.png" and (folder / "cover.png").is_file()
     assert [e.title for e in feed.entries] == [s["title"] for s in sections]
     for entry, section in zip(feed.entries, sections):
         assert entry.enclosures[0].href == section["mp3"]  # relative without --base-url
