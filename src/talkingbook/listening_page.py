@@ -23,6 +23,7 @@ ol.sections { padding-left: 1.5rem; }
 ol.sections > li { margin: 1.5rem 0; }
 audio { width: 100%; }
 .meta { color: #333; }
+.meta a { overflow-wrap: anywhere; }
 img.cover { width: 12rem; height: 12rem; float: inline-end; margin: 0 0 1rem 1rem; }
 nav, main { clear: both; }
 """
