@@ -21,7 +21,10 @@ from conftest import DATA, SAMPLE
     ("Many, e.g. apples & pears, grew in the 1990s.",
      "Many, for example, apples and pears, grew in the nineteen nineties."),
     ("Write to info@example.org or see https://www.example.com/a/b.",
-     "Write to info at example dot org or see link to example dot com"),
+     "Write to info at example dot org or see link to example dot com."),  # the full stop is kept: a pause
+    ("Read (https://example.org/a), then go.", "Read (link to example dot org), then go."),
+    ("Licensed under CC BY-SA 3.0.", "Licensed under CC BY-SA three point zero."),
+    ("Version 2.05 weighs 3.50 kg.", "Version two point zero five weighs three point five zero kilograms."),
     ("Claims were made.[1][12] Then—silence…", "Claims were made. Then, silence..."),
     ("It rose €5bn, from -4 to 1,000,000.", "It rose five billion euros, from minus four to one million."),
 ])

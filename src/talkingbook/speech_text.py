@@ -77,9 +77,11 @@ def normalize(text: str, language: str = "en") -> str:
 def _english(text: str) -> str:
     text = re.sub(r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b", lambda m: m.group().replace("@", " at ").replace(".", " dot "),
                   text)
-    text = re.sub(r"\bhttps?://(?:www\.)?([\w-]+(?:\.[\w-]+)+)\S*", lambda m: "link to " +
+    # a URL ends before the punctuation that ends its sentence or clause, which is still read as a pause
+    url_rest = r"(?:\S*[^\s.,;:!?)\]'\"”’])?"
+    text = re.sub(r"\bhttps?://(?:www\.)?([\w-]+(?:\.[\w-]+)+)" + url_rest, lambda m: "link to " +
                   m.group(1).replace(".", " dot "), text)
-    text = re.sub(r"\bwww\.([\w-]+(?:\.[\w-]+)+)\S*", lambda m: m.group(1).replace(".", " dot "), text)
+    text = re.sub(r"\bwww\.([\w-]+(?:\.[\w-]+)+)" + url_rest, lambda m: m.group(1).replace(".", " dot "), text)
     for pattern, spoken in ABBREVIATIONS:
         text = re.sub(pattern, spoken, text)
     text = re.sub(r"\b(\d{4})-(\d{2})-(\d{2})\b", _iso_date, text)
@@ -88,7 +90,7 @@ def _english(text: str) -> str:
                   f"the {_words(int(m.group(1)), to='ordinal')} of {m.group(2)}", text)
     text = re.sub(r"(US\$|[$€£¥])\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(k|m|mn|bn|b|tn|thousand|million|billion|trillion)\b)?",
                   _money, text)
-    text = re.sub(r"(\d[\d,]*(?:\.\d+)?)\s?%", lambda m: f"{_words(_number(m.group(1)))} percent", text)
+    text = re.sub(r"(\d[\d,]*(?:\.\d+)?)\s?%", lambda m: f"{_decimal(m.group(1))} percent", text)
     text = re.sub(r"\b(\d{1,2}):(\d{2})\s?([ap])\.?m\.?\b", _clock, text, flags=re.I)
     text = re.sub(r"\b(\d{1,2}):(\d{2})\b", _clock, text)
     text = re.sub(r"\b(\d{4})s\b", lambda m: _decade(int(m.group(1))), text)
@@ -111,8 +113,18 @@ def _cardinal(raw: str) -> str:
     raw = raw.lstrip("-")
     if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d+)?", raw) is None:
         return raw
-    words = _words(_number(raw))
+    words = _decimal(raw)
     return f"minus {words}" if negative else words
+
+
+def _decimal(raw: str) -> str:
+    """An English number as read aloud, the digits after the point one by one as written:
+    '3.0' is 'three point zero' (a version, a licence), '3.50' 'three point five zero'."""
+    whole, _, fraction = raw.replace(",", "").partition(".")
+    words = _words(int(whole))
+    if fraction:
+        words += " point " + " ".join(_words(int(d)) for d in fraction)
+    return words
 
 
 def _iso_date(m: re.Match) -> str:
@@ -164,4 +176,4 @@ def _decade(year: int) -> str:
 def _unit(m: re.Match) -> str:
     value = _number(m.group(1))
     singular, plural = UNITS[m.group(2)]
-    return f"{_words(value)} {singular if value == 1 else plural}"
+    return f"{_decimal(m.group(1))} {singular if value == 1 else plural}"
