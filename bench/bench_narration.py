@@ -7,7 +7,9 @@ it prints: the engine alone on the same sentences, both as synthesis time and as
 process (Python start, import, model load, synthesis: what running the engine by itself
 costs); the whole pipeline and its ratio to each (Piper goal <= 1.10); the pipeline's
 overhead in seconds (espeak-ng goal <= 2 s for the sample); a warm re-run into a new folder as a share of the cold run (goal <= 5%);
-and the peak resident memory of each run (goal < 1 GB, flat with length). Figures only.
+and the peak resident memory of each run (goal < 1 GB, flat with length). These runs leave out
+the full-length audiobook (``--no-audiobook``); a last run adds it and prints what it costs.
+Figures only.
 """
 
 from __future__ import annotations
@@ -60,12 +62,12 @@ def engine_alone(article: Path, engine: str) -> tuple[float, float, float, int, 
     return float(out[0]), float(out[1]) + interpreter_start(), float(out[2]), int(out[3]), int(out[4])
 
 
-def pipeline(article: Path, engine: str, out: Path, cache: Path) -> tuple[float, int]:
+def pipeline(article: Path, engine: str, out: Path, cache: Path, *extra: str) -> tuple[float, int]:
     """Wall time and peak resident memory (KiB) of one `talkingbook convert` process."""
     env = dict(os.environ, TALKINGBOOK_CACHE=str(cache))
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "talkingbook", "convert", str(article), "-o", str(out),
-                             "--engine", engine, "-q"], env=env)
+                             "--engine", engine, "-q", *extra], env=env)
     _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak, not the largest child's so far
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
@@ -81,13 +83,17 @@ def main() -> None:
             tmp = Path(tmp)
             for engine in ("espeak", "piper"):
                 alone, whole, load, sentences, alone_rss = engine_alone(article, engine)
-                cold, rss = pipeline(article, engine, tmp / f"{engine}-cold", tmp / f"cache-{engine}")
-                warm, _ = pipeline(article, engine, tmp / f"{engine}-warm", tmp / f"cache-{engine}")
+                # the narration (issue 4's goals): every output but the full-length audiobook
+                cold, rss = pipeline(article, engine, tmp / f"{engine}-cold", tmp / f"cache-{engine}", "--no-audiobook")
+                warm, _ = pipeline(article, engine, tmp / f"{engine}-warm", tmp / f"cache-{engine}", "--no-audiobook")
+                # then the audiobook too: sentences and sections come from the cache, the book is encoded
+                book, book_rss = pipeline(article, engine, tmp / f"{engine}-book", tmp / f"cache-{engine}")
                 print(f"{engine:7} {sentences} sentences: engine alone {alone:.2f} s synthesis, {whole:.2f} s "
                       f"as a process (start, import, {load:.2f} s load); pipeline {cold:.2f} s: "
                       f"ratio {cold / whole:.2f} to the engine's process ({cold / alone:.2f} to synthesis alone), "
                       f"overhead {cold - whole:.2f} s; warm re-run {warm:.2f} s ({100 * warm / cold:.1f}% of cold); "
-                      f"peak memory {rss / 1024:.0f} MB (engine alone {alone_rss / 1024:.0f} MB)")
+                      f"peak memory {rss / 1024:.0f} MB (engine alone {alone_rss / 1024:.0f} MB); "
+                      f"the audiobook and cover add {book - warm:.2f} s ({book_rss / 1024:.0f} MB)")
 
 
 if __name__ == "__main__":

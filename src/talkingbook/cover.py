@@ -203,19 +203,17 @@ def _ellipsize(draw, text: str, font, width: int, rtl: bool) -> str:
 
 def _font(text: str, size: int, *, bold: bool):
     """A font at ``size`` that has a glyph for every character of ``text``, or None."""
+    import fontpkg_atkinson_hyperlegible as atkinson
+
     needed = frozenset(c for c in text if not c.isspace())
-    for path in _font_files(bold, needed):
+    own = str(atkinson.ROOT / "files" / f"AtkinsonHyperlegible-{'Bold' if bold else 'Regular'}.ttf")
+    if all(_has_glyph(own, c) for c in needed):
+        return _load(own, size)
+    for path in _system_fonts(bold, needed):  # asked only when our own font lacks a character
         font = _load(path, size)
         if font is not None and all(_has_glyph(path, c) for c in needed):
             return font
     return None
-
-
-def _font_files(bold: bool, needed: frozenset[str]) -> list[str]:
-    import fontpkg_atkinson_hyperlegible as atkinson
-
-    own = str(atkinson.ROOT / "files" / f"AtkinsonHyperlegible-{'Bold' if bold else 'Regular'}.ttf")
-    return [own, *_system_fonts(bold, needed)]
 
 
 def _system_fonts(bold: bool, needed: frozenset[str]) -> list[str]:
