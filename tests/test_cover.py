@@ -147,3 +147,17 @@ def test_a_remote_lead_image_is_not_fetched_unless_asked(tmp_path):
                            tmp_path)
     assert book.metadata.image == "https://img.example/a.jpg"
     assert make_cover(book, images).origin == "generated"  # no network: ImageResolver refuses it
+
+
+def test_a_cover_made_before_is_reused_from_the_cache_and_a_changed_title_is_not(tmp_path, monkeypatch):
+    from talkingbook.cache import SpeechCache
+
+    cache = SpeechCache(tmp_path / "cache")
+    first = make_cover(*book_of(page("Rivers of the north")), cache)
+    drawn = []
+    monkeypatch.setattr(cover_module, "_drawn", lambda book: drawn.append(book) or Image.new("RGB", (SIZE, SIZE)))
+    assert make_cover(*book_of(page("Rivers of the north")), cache) == first and drawn == []
+    assert make_cover(*book_of(page("Rivers of the south")), cache) != first and len(drawn) == 1
+    make_cover(*book_of(page("東京の春", lang="ja")), cache)  # another script: the fonts here decide, never cached
+    make_cover(*book_of(page("東京の春", lang="ja")), cache)
+    assert len(drawn) == 3

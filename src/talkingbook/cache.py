@@ -1,4 +1,5 @@
-"""A content-addressed cache of synthesized speech and of finished section audio.
+"""A content-addressed cache of synthesized speech, of finished section audio, of full-length
+audiobooks and of covers.
 
 Sentences are stored as raw 16-bit PCM under a key made of the engine, voice, rate,
 lexicon and the exact text sent to the engine; a finished (untagged) section MP3 is
@@ -86,6 +87,18 @@ class SpeechCache:
             for suffix, path in reversed(list(files.items())):
                 self._write(self._path(kind, key, suffix), path.read_bytes())
 
+    def get_bytes(self, kind: str, key: str, suffix: str) -> bytes | None:
+        if not self.enabled:
+            return None
+        try:
+            return self._path(kind, key, suffix).read_bytes()
+        except OSError:
+            return None
+
+    def put_bytes(self, kind: str, key: str, suffix: str, data: bytes) -> None:
+        if self.enabled:
+            self._write(self._path(kind, key, suffix), data)
+
     def _write(self, path: Path, data: bytes) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,6 +112,6 @@ class SpeechCache:
     def clear(self) -> int:
         """Remove every entry; returns the number of bytes freed."""
         size = sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file()) if self.root.exists() else 0
-        for kind in ("speech", "sections", "books"):
+        for kind in ("speech", "sections", "books", "covers"):
             shutil.rmtree(self.root / kind, ignore_errors=True)
         return size

@@ -100,7 +100,8 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
     lexicon = load_lexicon(options.lexicon)
     slug = book_slug(loaded, book.metadata.title, taken if taken is not None else set())
     target = out_parent / slug
-    cover = make_cover(book, images)
+    cache = SpeechCache(enabled=options.cache)
+    cover = make_cover(book, images, cache if engine is not None else None)  # a text-only run leaves no cache
 
     def build(folder: Path) -> None:
         audio = durations = None
@@ -109,7 +110,6 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
             voices = Voices(engine, book.metadata.language, options.engine, options.rate)
             pcm = folder / ".pcm"  # the sections' PCM, for the full-length audiobook; removed below
             pcm.mkdir()
-            cache = SpeechCache(enabled=options.cache)
             try:
                 audio = render_audio(book, toc, voices, folder, progress, cache, lexicon, options.read_code,
                                      options.pause_scale, keep_pcm=pcm if options.audiobook else None, cover=cover)

@@ -13,12 +13,14 @@ Pillow draws it: no library lays out a cover, so the layout below is our own.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import shutil
 import subprocess
 from functools import lru_cache
 
+from .cache import digest
 from .model import Book, Cover, Image, iter_text_blocks
 from .phrases import long_date
 
@@ -34,27 +36,55 @@ MIN_WIDTH, MIN_HEIGHT = 600, 300  # smaller article images would be blown up int
 PHOTO_HEIGHT = 800  # a wide article image fills the top of the cover, the title goes below
 
 
-def make_cover(book: Book, images=None) -> Cover:
+COVER_ID = "cover;1400;atkinson-1.6;v1"  # changes whenever the layout does
+
+
+def make_cover(book: Book, images=None, cache=None) -> Cover:
     """The book's cover. ``images`` resolves an image URL to (bytes, media type), as the reader's
-    :class:`~talkingbook.images.ImageResolver` does (it decides what may be read or fetched)."""
-    photo = _article_image(book, images)
+    :class:`~talkingbook.images.ImageResolver` does (it decides what may be read or fetched).
+    With ``cache`` (a :class:`~talkingbook.cache.SpeechCache`), a cover made before from the same
+    text and images is reused: drawing one costs a fifth of a second, much of a warm re-run."""
+    candidates = _candidates(book, images)
+    meta = book.metadata
+    texts = [meta.title, meta.source_label, meta.source_url, meta.author,
+             long_date(meta.date, meta.language) if meta.date else ""]
+    # a text in another script is drawn with whatever system font has it, which may change: not cached
+    key = digest("cover", COVER_ID, texts, meta.language, [hashlib.sha256(c).hexdigest() for c in candidates]) \
+        if cache is not None and all(_own_script(t) for t in texts) else None
+    for suffix, media_type, origin in ((".jpg", "image/jpeg", "article"), (".png", "image/png", "generated")):
+        data = cache.get_bytes("covers", key, suffix) if key else None
+        if data:
+            return Cover(data, media_type, origin)
+    photo = _article_image(candidates)
     if photo is not None:
-        return Cover(_jpeg(_with_photo(book, photo)), "image/jpeg", "article")
-    return Cover(_png(_drawn(book)), "image/png", "generated")
+        cover = Cover(_jpeg(_with_photo(book, photo)), "image/jpeg", "article")
+    else:
+        cover = Cover(_png(_drawn(book)), "image/png", "generated")
+    if key:
+        cache.put_bytes("covers", key, "." + cover.name.rsplit(".", 1)[1], cover.data)
+    return cover
 
 
-def _article_image(book: Book, images):
-    """The page's declared lead image, else the first meaningful image of the text, when it can be
-    read and is large enough; as an RGB Pillow image."""
-    from PIL import Image as PILImage, ImageOps, UnidentifiedImageError
+def _own_script(text: str) -> bool:
+    """True when Atkinson Hyperlegible's scripts suffice (Latin, general punctuation, the euro)."""
+    return all(ord(c) < 0x250 or 0x2000 <= ord(c) < 0x2070 or c == "€" for c in text)
 
+
+def _candidates(book: Book, images) -> list[bytes]:
+    """The page's declared lead image, then the text's meaningful images, then its others."""
     candidates = []
     if book.metadata.image and images is not None:
         found = images(book.metadata.image)
         if found:
             candidates.append(found[0])
     blocks = [b for s in book.sections for b in iter_text_blocks(s.blocks) if isinstance(b, Image) and b.data]
-    candidates += [b.data for b in blocks if b.alt] + [b.data for b in blocks if not b.alt]
+    return candidates + [b.data for b in blocks if b.alt] + [b.data for b in blocks if not b.alt]
+
+
+def _article_image(candidates: list[bytes]):
+    """The first candidate that can be read and is large enough, as an RGB Pillow image."""
+    from PIL import Image as PILImage, ImageOps, UnidentifiedImageError
+
     for data in candidates:
         try:
             with PILImage.open(io.BytesIO(data)) as opened:
