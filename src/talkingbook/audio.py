@@ -154,15 +154,16 @@ def cover_frame(cover: Cover):
     return APIC(encoding=3, mime=cover.media_type, type=PictureType.COVER_FRONT, desc="Cover", data=cover.data)
 
 
-def tag_mp3(path: Path, entry: TocEntry, meta: Metadata, voice: str, transcript: str = "",
-            chapters: list[tuple[float, float, str]] = (), cover: Cover | None = None) -> None:
-    """Write the ID3v2.4 tags of a section MP3: TIT2 is exactly the TOC label; USLT holds what it says;
-    ``chapters`` (start, end, title), when the section has deeper headings, become CHAP frames and a CTOC."""
-    from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TPUB, TRCK, USLT, CTOCFlags
+def book_tags(title: str, meta: Metadata, voice: str, cover: Cover | None = None,
+              chapters: list[tuple[float, float, str]] = ()):
+    """The ID3v2.4 frames every MP3 of the book carries: its title, the article as album, author,
+    language, genre, date, publisher, the synthetic voice, the cover; and, given ``chapters``
+    (start, end, title), a CHAP frame for each with the CTOC that orders them (Apple Podcasts
+    ignores CHAP frames without a CTOC; mutagen stores frames by size, the CTOC keeps the order)."""
+    from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TPUB, CTOCFlags
 
     tags = ID3()
-    tags.add(TIT2(encoding=3, text=entry.title))
-    tags.add(TRCK(encoding=3, text=entry.track))
+    tags.add(TIT2(encoding=3, text=title))
     tags.add(TALB(encoding=3, text=meta.title))
     if meta.author:
         tags.add(TPE1(encoding=3, text=meta.author))
@@ -175,16 +176,31 @@ def tag_mp3(path: Path, entry: TocEntry, meta: Metadata, voice: str, transcript:
     tags.add(COMM(encoding=3, lang="eng", desc="", text=f"Narrated by a synthetic voice: {voice}"))
     if cover is not None:
         tags.add(cover_frame(cover))
-    if transcript:
-        tags.add(USLT(encoding=3, lang=iso639_2(meta.language), desc="", text=transcript))
     if chapters:
         ids = [f"chp{k}" for k in range(1, len(chapters) + 1)]
         tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
-                      sub_frames=[TIT2(encoding=3, text=entry.title)]))
-        for element_id, (start, end, title) in zip(ids, chapters):
+                      sub_frames=[TIT2(encoding=3, text=title)]))
+        for element_id, (start, end, chapter) in zip(ids, chapters):
             tags.add(CHAP(element_id=element_id, start_time=round(start * 1000), end_time=round(end * 1000),
-                          sub_frames=[TIT2(encoding=3, text=title)]))
+                          sub_frames=[TIT2(encoding=3, text=chapter)]))
+    return tags
+
+
+def save_tags(tags, path: Path) -> None:
     try:
         tags.save(str(path), v2_version=4)
     except OSError as exc:
         raise OutputError(str(path), exc.strerror or str(exc)) from exc
+
+
+def tag_mp3(path: Path, entry: TocEntry, meta: Metadata, voice: str, transcript: str = "",
+            chapters: list[tuple[float, float, str]] = (), cover: Cover | None = None) -> None:
+    """Write the ID3v2.4 tags of a section MP3: TIT2 is exactly the TOC label, TRCK its number; USLT
+    holds what it says; ``chapters``, when the section has deeper headings, become CHAP frames."""
+    from mutagen.id3 import TRCK, USLT
+
+    tags = book_tags(entry.title, meta, voice, cover, chapters)
+    tags.add(TRCK(encoding=3, text=entry.track))
+    if transcript:
+        tags.add(USLT(encoding=3, lang=iso639_2(meta.language), desc="", text=transcript))
+    save_tags(tags, path)

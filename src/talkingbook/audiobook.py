@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .audio import COMPRESSOR, LIMITER, MP3_BITRATE, MP3_QUALITY, TARGET_LUFS, _ffmpeg, cover_frame, iso639_2
+from .audio import COMPRESSOR, LIMITER, MP3_BITRATE, MP3_QUALITY, TARGET_LUFS, _ffmpeg, book_tags, save_tags
 from .model import Cover, Metadata, SectionAudio
 from .toc import TocEntry
 
@@ -91,7 +91,7 @@ def _encode(toc, audio, pcm_folder: Path, sample_rate: int, meta: Metadata, voic
              "-compression_level", MP3_QUALITY, "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(mp3)],
             str(m4b))
     metadata.unlink(missing_ok=True)
-    _tag_mp3_chapters(mp3, meta, voice, chapters, cover)
+    save_tags(book_tags(meta.title, meta, voice, cover, chapters), mp3)  # a CHAP per section, and the CTOC
     if cover is not None:
         _tag_m4b_cover(m4b, cover)
     chapters_json.write_text(json.dumps({
@@ -110,33 +110,3 @@ def _tag_m4b_cover(path: Path, cover: Cover) -> None:
     kind = MP4Cover.FORMAT_JPEG if cover.media_type == "image/jpeg" else MP4Cover.FORMAT_PNG
     book["covr"] = [MP4Cover(cover.data, imageformat=kind)]
     book.save()
-
-
-def _tag_mp3_chapters(path: Path, meta: Metadata, voice: str, chapters: list[tuple[float, float, str]],
-                      cover: Cover | None = None) -> None:
-    """ID3v2.4 tags of the full-length MP3 with a CHAP frame per section and the CTOC that orders
-    them (Apple Podcasts ignores CHAP frames without a CTOC; mutagen stores frames by size, the
-    CTOC keeps the order)."""
-    from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TPUB, CTOCFlags
-
-    tags = ID3()
-    tags.add(TIT2(encoding=3, text=meta.title))
-    tags.add(TALB(encoding=3, text=meta.title))
-    if meta.author:
-        tags.add(TPE1(encoding=3, text=meta.author))
-    if meta.publisher:
-        tags.add(TPUB(encoding=3, text=meta.publisher))
-    if meta.date:
-        tags.add(TDRC(encoding=3, text=meta.date))
-    tags.add(TLAN(encoding=3, text=iso639_2(meta.language)))
-    tags.add(TCON(encoding=3, text="Speech"))
-    tags.add(COMM(encoding=3, lang="eng", desc="", text=f"Narrated by a synthetic voice: {voice}"))
-    if cover is not None:
-        tags.add(cover_frame(cover))
-    ids = [f"chp{k}" for k in range(1, len(chapters) + 1)]
-    tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
-                  sub_frames=[TIT2(encoding=3, text=meta.title)]))
-    for element_id, (start, end, title) in zip(ids, chapters):
-        tags.add(CHAP(element_id=element_id, start_time=round(start * 1000), end_time=round(end * 1000),
-                      sub_frames=[TIT2(encoding=3, text=title)]))
-    tags.save(str(path), v2_version=4)

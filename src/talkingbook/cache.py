@@ -45,16 +45,10 @@ class SpeechCache:
         return self.root / kind / key[:2] / f"{key}{suffix}"
 
     def get_pcm(self, key: str) -> bytes | None:
-        if not self.enabled:
-            return None
-        try:
-            return self._path("speech", key, ".pcm").read_bytes()
-        except OSError:
-            return None
+        return self.get_bytes("speech", key, ".pcm")
 
     def put_pcm(self, key: str, pcm: bytes) -> None:
-        if self.enabled:
-            self._write(self._path("speech", key, ".pcm"), pcm)
+        self.put_bytes("speech", key, ".pcm", pcm)
 
     def get_section(self, key: str) -> tuple[Path, dict] | None:
         """A cached section MP3 and what was stored with it (duration, clips)."""

@@ -113,7 +113,7 @@ def _with_photo(book: Book, photo):
     meta = book.metadata
     rtl = meta.direction == "rtl"
     y = PHOTO_HEIGHT + 60
-    label, font = _drawable(48, False, meta.source_label, _host(meta.source_url))
+    label, font = _drawable(48, False, meta.source_label, meta.source_host)
     if font is not None:
         y = _line(draw, _ellipsize(draw, label, font, SIZE - 2 * MARGIN, rtl), font, y, ACCENT, rtl) + 24
     bottom = SIZE - MARGIN + 30
@@ -132,7 +132,7 @@ def _drawn(book: Book):
     bar_x = SIZE - MARGIN - 160 if rtl else MARGIN
     draw.rectangle((bar_x, MARGIN, bar_x + 160, MARGIN + 20), fill=ACCENT)
     y = MARGIN + 70
-    label, font = _drawable(64, True, meta.source_label, _host(meta.source_url))
+    label, font = _drawable(64, True, meta.source_label, meta.source_host)
     if font is not None:
         y = _line(draw, label, font, y, ACCENT, rtl) + 50
     footer = [_drawable(56, False, meta.author)]
@@ -145,10 +145,6 @@ def _drawn(book: Book):
     for text, font in footer:
         y = _line(draw, _ellipsize(draw, text, font, SIZE - 2 * MARGIN, rtl), font, y, MUTED, rtl)
     return canvas
-
-
-def _host(url: str) -> str:
-    return url.split("//", 1)[-1].split("/", 1)[0].removeprefix("www.") if url else ""
 
 
 def _drawable(size: int, bold: bool, *texts: str):

@@ -81,7 +81,8 @@ def write_feed(book: Book, toc: tuple[TocEntry, ...], audio: dict[int, SectionAu
     feed.register_extension("podcastindex", _PodcastIndex, _PodcastIndexEntry, atom=False, rss=True)
     feed.title(meta.title)
     feed.description(meta.description or meta.title)
-    feed.link(href=meta.source_url or _url(base_url, epub_name or out.name))
+    link = meta.source_url or _url(base_url, epub_name or out.name)
+    feed.link(href=link)
     feed.language(meta.language)
     feed.generator("talkingbook")
     if meta.rights:
@@ -95,7 +96,7 @@ def write_feed(book: Book, toc: tuple[TocEntry, ...], audio: dict[int, SectionAu
         feed.podcast.itunes_author(meta.author or meta.publisher)
     feed.podcast.itunes_summary(meta.description or meta.title)
     if cover is not None:  # the channel's artwork: RSS <image> and <itunes:image>
-        feed.image(_url(base_url, cover.name), title=meta.title, link=meta.source_url or _url(base_url, epub_name))
+        feed.image(_url(base_url, cover.name), title=meta.title, link=link)
         feed.podcast.itunes_image(_url(base_url, cover.name))
     start = _start(book, modified)
     for entry in toc:

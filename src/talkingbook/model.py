@@ -159,12 +159,14 @@ class Metadata:
     image: str = ""  # the page's declared lead image (og:image, twitter:image, JSON-LD), as given
 
     @property
+    def source_host(self) -> str:
+        """The host of the article's URL without 'www.' ('' when the URL is unknown)."""
+        return self.source_url.split("//", 1)[-1].split("/", 1)[0].removeprefix("www.")
+
+    @property
     def source_label(self) -> str:
         """How the source is named aloud and as its link's text: the publisher, else the site's host."""
-        if self.publisher:
-            return self.publisher
-        host = self.source_url.split("//", 1)[-1].split("/", 1)[0]
-        return host.removeprefix("www.")
+        return self.publisher or self.source_host
 
     @property
     def rights(self) -> str:
