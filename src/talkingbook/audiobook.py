@@ -52,7 +52,6 @@ def write_audiobook(toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio], p
     (``pcm_folder/<slug>.pcm``), or copied from the cache when the same sections were made into a
     book before (the key is the finished section MP3s, tags included, and the encoder settings)."""
     import hashlib
-    import shutil
 
     outputs = {suffix: folder / f"{slug}{suffix}" for suffix in SUFFIXES}
     digest = hashlib.sha256(AUDIOBOOK_ID.encode())
@@ -61,10 +60,7 @@ def write_audiobook(toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio], p
     digest.update(json.dumps([meta.title, meta.author, meta.date, meta.language, voice]).encode())
     digest.update(cover.data if cover is not None else b"no cover")
     key = digest.hexdigest()
-    found = cache.get_files("books", key, SUFFIXES) if cache is not None else None
-    if found:
-        for suffix, path in found.items():
-            shutil.copyfile(path, outputs[suffix])
+    if cache is not None and cache.get_files("books", key, outputs):
         return
     _encode(toc, audio, pcm_folder, sample_rate, meta, voice, *outputs.values(), cover=cover)
     if cache is not None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -94,10 +93,10 @@ def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folde
                          [u.display for u in script],
                          LEAD_IN, LEAD_OUT, main.sample_rate, ENCODER_ID)
     path = folder / entry.mp3
-    cached = cache.get_section(section_key)
+    cached = cache.get_section(section_key, path)  # the MP3 is copied to ``path`` only when whole
     if cached:
         try:
-            cached = (cached[0], _from_json(cached[1]))
+            cached = _from_json(cached)
         except (KeyError, ValueError, TypeError):
             cached = None  # an entry from an older version: made again
     # the section's PCM goes to a file beside the output, never the whole section in memory
@@ -110,8 +109,7 @@ def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folde
 
     def finish() -> SectionAudio:
         if cached:
-            shutil.copyfile(cached[0], path)
-            audio = cached[1]
+            audio = cached
         else:
             try:
                 audio = _encoded(pcm, main.sample_rate, path, clips)
