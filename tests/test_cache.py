@@ -147,7 +147,8 @@ def test_garbage_cached_section_mp3s_audiobook_and_cover_are_made_again(tmp_path
     second = convert(run, tmp_path / "b")
     for name in sorted(p.relative_to(first).as_posix() for p in (first / "audio").iterdir()):
         assert (second / name).read_bytes() == (first / name).read_bytes()  # made again, the same bytes
-    assert MP4(second / f"{SAMPLE.stem}.m4b").info.length == pytest.approx(MP4(first / f"{SAMPLE.stem}.m4b").info.length)
+    length = MP4(first / f"{SAMPLE.stem}.m4b").info.length
+    assert MP4(second / f"{SAMPLE.stem}.m4b").info.length == pytest.approx(length)
     assert (second / "cover.png").read_bytes() == (first / "cover.png").read_bytes()
     Image.open(second / "cover.png").verify()
     cache = SpeechCache(private_cache)
@@ -212,3 +213,11 @@ def test_a_full_disk_under_the_cache_leaves_no_temporary_file(tmp_path):
         cache.put_pcm("02" * 32, b"\0" * 3_000_000)  # larger than the disk
         assert cache.get_pcm("02" * 32) is None and cache.get_pcm("01" * 32) == b"\0" * 4000
         assert [p.name for p in disk.rglob("*.tmp")] == []
+
+
+def test_an_empty_folder_is_tagged_and_used(tmp_path):
+    root = tmp_path / "empty"
+    root.mkdir()
+    cache = SpeechCache(root)
+    cache.put_pcm("aa" * 32, b"\1\0")
+    assert (root / TAG_NAME).read_bytes().startswith(TAG_SIGNATURE) and cache.get_pcm("aa" * 32) == b"\1\0"

@@ -85,7 +85,7 @@ def _encode(toc, audio, pcm_folder: Path, sample_rate: int, meta: Metadata, voic
              "-b:a", AAC_BITRATE, "-ac", "1", "-ar", str(sample_rate), "-movflags", "+faststart", "-f", "ipod", str(m4b),
              "-map", "[tape]", "-map_chapters", "-1", "-c:a", "libmp3lame", "-b:a", MP3_BITRATE, "-ac", "1",
              "-compression_level", MP3_QUALITY, "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(mp3)],
-            str(m4b))
+            str(m4b), "M4B audiobook encoding")
     metadata.unlink(missing_ok=True)
     save_tags(book_tags(meta.title, meta, voice, cover, chapters), mp3)  # a CHAP per section, and the CTOC
     if cover is not None:

@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import stat
 import struct
@@ -44,6 +45,7 @@ TAG = TAG_SIGNATURE + (b"\n# This file is a cache directory tag created by talki
 HEADER = struct.Struct(">8sQ32s")
 MAGIC = b"tbcache1"
 CHUNK = 1 << 20
+_TEMPORARY = re.compile(r"^\.[A-Za-z0-9_]+\.tmp$")  # what _atomic_write's mkstemp names look like
 
 
 def default_root() -> Path:
@@ -114,11 +116,13 @@ class SpeechCache:
         return True
 
     def _adoptable(self) -> bool:
-        """An empty folder; or, at the platform's own cache location for talkingbook, the layout of
-        an earlier version (our four folders and nothing else)."""
+        """An empty folder (but for the traces of another run tagging it at this very moment); or, at
+        the platform's own cache location for talkingbook, the layout of an earlier version (our
+        four folders and nothing else)."""
         if not self.root.is_dir():
             return False
         names = {entry.name for entry in os.scandir(self.root)}
+        names = {name for name in names if name != TAG_NAME and not _TEMPORARY.match(name)}
         return not names or (self._platform_default and names <= set(KINDS))
 
     def _path(self, kind: str, key: str, suffix: str) -> Path:
