@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SAMPLE
+from conftest import ROOT, SAMPLE, need
 
 
 def long_page(folder: Path, name: str = "long.html", title: str = "A long page") -> Path:
@@ -96,11 +96,20 @@ def earlier_book(tmp_path: Path, source: Path, out: Path) -> dict:
     return tree(out / source.stem)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
-def test_a_stop_signal_while_narrating_stops_ffmpeg_and_removes_the_partial_folder(tmp_path, signum):
+def need_espeak():
+    from talkingbook.engines import espeak
+
+    need(bool(espeak.voices()), "espeak-ng is not installed (pip install espeakng-loader)")
+
+
+@pytest.mark.parametrize("signum, engine", [(signal.SIGTERM, "fake"), (signal.SIGHUP, "fake"), (signal.SIGINT, "fake"),
+                                            (signal.SIGTERM, "espeak"), (signal.SIGHUP, "espeak")])
+def test_a_stop_signal_while_narrating_stops_ffmpeg_and_removes_the_partial_folder(tmp_path, signum, engine):
+    if engine == "espeak":
+        need_espeak()  # its audio callback is C calling Python: a signal may land inside it
     source, out = long_page(tmp_path / "in"), tmp_path / "out"
     before = earlier_book(tmp_path, source, out)
-    proc = start(tmp_path, source, out, "--engine", "fake", "--no-cache")
+    proc = start(tmp_path, source, out, "--engine", engine, "--no-cache")
     children = wait_for(lambda: ffmpeg_children(proc.pid), what="an ffmpeg child")
     assert partials(out)
     os.kill(proc.pid, signum)
@@ -219,3 +228,45 @@ def test_stop_all_kills_running_children_and_starts_no_more():
 
 def sleeping_child() -> bool:
     return any(parent == os.getpid() and cmdline.startswith("sleep 60") for parent, _, cmdline in proc_table().values())
+
+
+def test_an_interruption_swallowed_by_a_c_callback_is_not_reported(monkeypatch):
+    """ctypes cannot pass an exception out of a callback; the run stops at its next child process
+    instead, and Python's "Exception ignored" report (a traceback) is not printed."""
+    import ctypes
+
+    from talkingbook.cli import Interrupted, _signals_interrupt
+
+    def interrupted():
+        raise Interrupted(signal.SIGTERM)
+
+    def broken():
+        raise ValueError("a real problem")
+
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda info: seen.append(type(info.exc_value)))
+    calls = [ctypes.CFUNCTYPE(None)(interrupted), ctypes.CFUNCTYPE(None)(broken)]
+    with _signals_interrupt():
+        for call in calls:
+            call()
+    assert seen == [ValueError]  # still reported: only our own interruption is silenced
+    calls[0]()
+    assert seen == [ValueError, Interrupted]  # the hook is ours only while a command runs
+
+
+def test_encoding_threads_leave_stop_signals_to_the_main_thread_and_children_start_unmasked():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from talkingbook import processes
+
+    def blocked(status: str) -> int:
+        return int(status.split("SigBlk:")[1].split()[0], 16)
+
+    def job():
+        _, err = processes.run(["sh", "-c", "cat /proc/self/status >&2"])
+        return blocked(Path("/proc/thread-self/status").read_text()), blocked(err.decode())
+
+    with ThreadPoolExecutor(1, initializer=processes.worker_thread) as pool:
+        worker, child = pool.submit(job).result()
+    assert all(worker & (1 << (s - 1)) for s in processes.STOP_SIGNALS)
+    assert child == 0

@@ -129,10 +129,6 @@ class Interrupted(KeyboardInterrupt):
         self.signum = signum
 
 
-# What `timeout`, systemd, `docker stop` and a closed SSH session send, treated as Ctrl-C is.
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
 @contextmanager
 def _signals_interrupt():
     """While a command runs, a stop signal kills our child processes (ffmpeg) and raises Interrupted
@@ -143,22 +139,31 @@ def _signals_interrupt():
     stopping = []
 
     def handler(signum, frame):
-        processes.stop_all()
+        processes.stop_all(signum)
         if not stopping:
             stopping.append(signum)
             raise Interrupted(signum)
 
+    def unraisable(info):
+        # The handler ran inside a C library's callback (espeak-ng's audio callback), which cannot
+        # pass an exception on: Python would print it as "Exception ignored" and go on. Say nothing:
+        # the run stops at its next child process, which processes.run refuses to start (Stopped).
+        if not isinstance(info.exc_value, Interrupted):
+            previous_hook(info)
+
     processes.allow()
-    previous = {}
+    previous, previous_hook = {}, sys.unraisablehook
     if threading.current_thread() is threading.main_thread():
-        for signum in STOP_SIGNALS:
+        for signum in sorted(processes.STOP_SIGNALS):
             if signal.getsignal(signum) != signal.SIG_IGN:
                 previous[signum] = signal.signal(signum, handler)
+        sys.unraisablehook = unraisable
     try:
         yield
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)
+        sys.unraisablehook = previous_hook
 
 
 def _signal_name(signum: int) -> str:

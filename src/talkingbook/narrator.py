@@ -18,6 +18,7 @@ from .errors import EngineUnavailableError
 from .lexicon import Lexicon
 from .model import Book, Clip, Cover, SectionAudio
 from .narration import LEAD_IN, LEAD_OUT, Utterance, section_script
+from .processes import worker_thread
 from .toc import TocEntry
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def render_audio(book: Book, toc: tuple[TocEntry, ...], voices: Voices, folder: 
     # runs in the pool, one section per core, overlapping the synthesis of the next. At most
     # two sections per core wait as PCM, so memory stays flat however long the article is.
     workers = max(1, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with ThreadPoolExecutor(max_workers=workers, initializer=worker_thread) as pool:
         pending: list[tuple[TocEntry, Future]] = []
         for entry in toc:
             while pending and (len(pending) >= 2 * workers or pending[0][1].done()):
