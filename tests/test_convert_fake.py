@@ -20,7 +20,7 @@ def book_dir(tmp_path_factory):
 
 
 def test_outputs_exist(book_dir):
-    names = sorted(p.name for p in book_dir.iterdir())
+    names = sorted(p.name for p in book_dir.iterdir() if not p.name.startswith("."))  # not the marker
     assert names == sorted(["audio", "feed.xml", f"{SAMPLE.stem}.chapters.json", f"{SAMPLE.stem}.epub",
                             f"{SAMPLE.stem}.m3u8", f"{SAMPLE.stem}.m4b", f"{SAMPLE.stem}.mp3", f"{SAMPLE.stem}.vtt",
                             "cover.png", "index.html", "manifest.json", "transcripts"])
@@ -136,10 +136,14 @@ def test_split_level_makes_an_mp3_per_split_heading(tmp_path, run):
 def test_two_inputs_with_one_name_get_unique_slugs(tmp_path, run):
     other = tmp_path / "in" / SAMPLE.name
     other.parent.mkdir()
-    other.write_bytes(SAMPLE.read_bytes())
-    code, _, err = run("convert", SAMPLE, other, "-o", tmp_path / "out", "--no-audio", "--progress", "plain")
+    other.write_bytes(SAMPLE.read_bytes().replace(b"japan-south-korea-leaders-k-pop-drums", b"another-article"))
+    copy = tmp_path / "copy" / SAMPLE.name  # the same article (its canonical URL) saved elsewhere: the same book
+    copy.parent.mkdir()
+    copy.write_bytes(SAMPLE.read_bytes())
+    code, _, err = run("convert", SAMPLE, other, copy, "-o", tmp_path / "out", "--no-audio", "--progress", "plain")
     assert code == 0, err
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [SAMPLE.stem, f"{SAMPLE.stem}-2"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == \
+        [SAMPLE.stem, f"{SAMPLE.stem}-2"]
 
 
 def test_plain_progress_prints_one_line_per_section(tmp_path, run):
@@ -155,7 +159,7 @@ def test_rerun_replaces_the_book(tmp_path, run):
         assert run("convert", SAMPLE, "-o", tmp_path, "--no-audio", "--title", title, "-q")[0] == 0
     manifest = json.loads((tmp_path / SAMPLE.stem / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["metadata"]["title"] == "Second"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [SAMPLE.stem]
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [SAMPLE.stem]
 
 
 def test_standard_input_book_is_named_after_its_title(tmp_path, run, monkeypatch):
@@ -165,4 +169,5 @@ def test_standard_input_book_is_named_after_its_title(tmp_path, run, monkeypatch
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(SAMPLE.read_bytes())))
     code, _, err = run("convert", "-", "-o", tmp_path, "--no-audio", "-q")
     assert code == 0, err
-    assert [p.name for p in tmp_path.iterdir()] == ["japan-and-south-koreas-leaders-drum-to-k-pop-in-a-rare-show"]
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == \
+        ["japan-and-south-koreas-leaders-drum-to-k-pop-in-a-rare-show"]

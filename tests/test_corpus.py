@@ -38,7 +38,7 @@ def books(tmp_path_factory):
         target = out / name
         code = main(["convert", str(CORPUS / name / "source.html"), "-o", str(target), "--no-audio", "-q"])
         assert code == 0, name
-        folder = next(target.iterdir())
+        folder = next(p for p in target.iterdir() if p.is_dir())  # not the lock file beside it
         result[name] = (folder / f"{folder.name}.epub", json.loads((folder / "manifest.json").read_text("utf-8")))
     return result
 
@@ -112,7 +112,7 @@ def narrated(tmp_path_factory):
         code = main(["convert", str(CORPUS / name / "source.html"), "-o", str(target), "--engine", "espeak", "-q"])
         if code != 0:
             assert main(["convert", str(CORPUS / name / "source.html"), "-o", str(target), "--no-audio", "-q"]) == 0
-        folder = next(target.iterdir())
+        folder = next(p for p in target.iterdir() if p.is_dir())  # not the lock file beside it
         result[name] = (folder / f"{folder.name}.epub", json.loads((folder / "manifest.json").read_text("utf-8")))
     return result
 

@@ -1,6 +1,8 @@
 """Every user mistake: a one-line error, a non-zero exit, and the output folder exactly as it was."""
 
+import errno
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -74,11 +76,13 @@ def test_unwritable_output(tmp_path, run):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
 
 
-def test_target_that_is_a_file(tmp_path, run):
+def test_a_file_at_the_target_is_left_alone_and_the_book_goes_beside_it(tmp_path, run, caplog):
     (tmp_path / SAMPLE.stem).write_text("in the way")
     code, _, err = run("convert", SAMPLE, "-o", tmp_path, "--no-audio")
-    assert_one_line_error(code, err, "not a folder")
+    assert code == 0, err
     assert (tmp_path / SAMPLE.stem).read_text() == "in the way"
+    assert (tmp_path / f"{SAMPLE.stem}-2" / f"{SAMPLE.stem}-2.epub").is_file()
+    assert any("is not a folder" in r.getMessage() and f"{SAMPLE.stem}-2" in r.getMessage() for r in caplog.records)
 
 
 def test_no_offline_voice_for_the_language(tmp_path, run, earlier_book):
@@ -144,3 +148,143 @@ def test_one_bad_input_among_several_does_not_stop_the_others(tmp_path, run):
     assert code == 1
     assert err.strip().splitlines() == [f"error: {tmp_path / 'missing.html'}: no such file"]
     assert (tmp_path / "out" / SAMPLE.stem / f"{SAMPLE.stem}.epub").is_file()
+
+
+# -- a full disk: one line naming the output, the earlier book intact, nothing left behind --------
+
+SLUG = SAMPLE.stem
+ENOSPC_LINE = "no space left on device"
+
+
+def full_disk(*args, **kwargs):
+    """What a write() says when the disk is full: no file name."""
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def leftovers(out: Path) -> list[str]:
+    return [str(p) for p in out.rglob("*") if p.name.endswith((".partial", ".tmp", ".pcm")) or ".old" in p.name]
+
+
+@pytest.mark.parametrize("writer, output", [
+    ("write_epub", f"{SLUG}.epub"), ("write_playlist", f"{SLUG}.m3u8"), ("write_transcripts", f"{SLUG}.vtt"),
+    ("write_feed", "feed.xml"), ("write_listening_page", "index.html"), ("write_manifest", "manifest.json"),
+    ("write_audiobook", f"{SLUG}.m4b"), ("render_audio", "audio"),
+])
+def test_a_full_disk_in_any_writer_names_its_output(run, earlier_book, monkeypatch, writer, output):
+    from talkingbook import convert as convert_module
+
+    before = snapshot(earlier_book)
+    monkeypatch.setattr(convert_module, writer, full_disk)
+    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none")
+    assert_one_line_error(code, err)
+    assert err.strip() == f"error: {earlier_book / SLUG / output}: {ENOSPC_LINE}"
+    assert snapshot(earlier_book) == before and leftovers(earlier_book) == []
+
+
+def test_a_full_disk_writing_the_cover_names_the_cover(run, earlier_book, monkeypatch):
+    before = snapshot(earlier_book)
+    real = Path.write_bytes
+
+    def write_bytes(self, data):
+        if self.name.startswith("cover."):
+            full_disk()
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--no-audio")
+    assert_one_line_error(code, err)
+    assert err.strip() == f"error: {earlier_book / SLUG / 'cover.png'}: {ENOSPC_LINE}"
+    assert snapshot(earlier_book) == before and leftovers(earlier_book) == []
+
+
+def test_a_writer_that_names_its_file_is_reported_by_the_published_name(run, earlier_book, monkeypatch):
+    from talkingbook import convert as convert_module
+
+    def cannot_open(toc, durations, out):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out))  # as open() says it
+
+    monkeypatch.setattr(convert_module, "write_playlist", cannot_open)
+    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none")
+    assert err.strip() == f"error: {earlier_book / SLUG / (SLUG + '.m3u8')}: {ENOSPC_LINE}"
+
+
+def test_ffmpeg_out_of_space_names_the_section_mp3_not_a_temporary_file(run, earlier_book, monkeypatch):
+    from talkingbook import processes
+
+    def ffmpeg(args):
+        return 1, f"[out#0/mp3 @ 0x5] Error writing trailer of {args[-1]}: No space left on device\n".encode()
+
+    monkeypatch.setattr(processes, "run", ffmpeg)
+    before = snapshot(earlier_book)
+    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none", "--no-cache")
+    assert_one_line_error(code, err, f"{earlier_book / SLUG / 'audio'}/", ".mp3: " + ENOSPC_LINE)
+    assert ".pcm" not in err and "encoding failed" not in err
+    assert snapshot(earlier_book) == before and leftovers(earlier_book) == []
+
+
+def test_an_m4b_failure_says_m4b(run, earlier_book, monkeypatch):
+    from talkingbook import audiobook
+
+    monkeypatch.setattr(audiobook, "AAC_BITRATE", "not-a-bitrate")
+    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none", "--no-cache")
+    assert_one_line_error(code, err, f"{earlier_book / SLUG / (SLUG + '.m4b')}: ", "M4B")
+    assert "MP3" not in err and ".partial" not in err
+
+
+@pytest.mark.parametrize("size, options", [("3000k", ["--no-audiobook"]), ("8m", []), ("11000k", [])])
+def test_a_real_full_disk(tmp_path, run, size, options):
+    """A tmpfs that holds the earlier book but not the new one: the disk fills at some stage."""
+    from small_disk import small_disk
+
+    with small_disk(tmp_path / "disk", size) as disk:
+        out = disk / "out"
+        assert run("convert", SAMPLE, "-o", out, "--no-audio", "-q")[0] == 0
+        before = snapshot(out)
+        code, _, err = run("convert", SAMPLE, "-o", out, "--engine", "fake", "--progress", "none", *options)
+        assert_one_line_error(code, err, f"error: {out / SLUG}", f": {ENOSPC_LINE}")
+        assert ".pcm" not in err and "encoding failed" not in err and ".partial" not in err
+        assert snapshot(out) == before and leftovers(out) == []
+
+
+# -- batches: every source converted on its own, whatever happens to another -----------------------
+
+def test_a_bug_on_one_source_stops_no_other_and_is_one_line(tmp_path, run, monkeypatch):
+    from talkingbook import convert as convert_module
+
+    real = convert_module.read_html
+
+    def buggy(data, source_name, **kwargs):
+        if source_name.endswith("bad.html"):
+            raise ZeroDivisionError("division by zero")
+        return real(data, source_name=source_name, **kwargs)
+
+    monkeypatch.setattr(convert_module, "read_html", buggy)
+    sources = [copy_sample(tmp_path, SAMPLE.read_bytes(), name) for name in ("a.html", "bad.html", "c.html")]
+    code, _, err = run("convert", *sources, "-o", tmp_path / "out", "--no-audio")
+    assert code == 1 and "Traceback" not in err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {sources[1]}: internal error (ZeroDivisionError: division by zero); please report "
+                      "this bug with the page that caused it (-v shows the details)"]
+    assert err.strip().splitlines()[-1] == "converted 2, failed 1"
+    assert (tmp_path / "out" / "a" / "a.epub").is_file() and (tmp_path / "out" / "c" / "c.epub").is_file()
+
+
+def test_a_bug_on_a_single_source_is_one_line_and_v_shows_the_traceback(tmp_path, run, monkeypatch):
+    from talkingbook import convert as convert_module
+
+    def buggy(*args, **kwargs):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(convert_module, "build_toc", buggy)
+    code, _, err = run("convert", SAMPLE, "-o", tmp_path / "out", "--no-audio")
+    assert_one_line_error(code, err, str(SAMPLE), "internal error (KeyError: 'surprise')", "report")
+    code, _, err = run("convert", SAMPLE, "-o", tmp_path / "out", "--no-audio", "-v")
+    assert code == 1 and "Traceback" in err and err.splitlines()[-1].startswith(f"error: {SAMPLE}: internal error")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_batch_ends_with_a_summary(tmp_path, run):
+    code, _, err = run("convert", tmp_path / "missing.html", SAMPLE, "-o", tmp_path / "out", "--no-audio")
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert lines[0] == f"error: {tmp_path / 'missing.html'}: no such file" and lines[-1] == "converted 1, failed 1"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,32 +54,43 @@ TARGET_TP = -1.5
 COMPRESSOR = "acompressor=threshold=-24dB:ratio=3:attack=5:release=80:knee=4"
 
 
-def _ffmpeg(args: list[str], what: str) -> str:
-    """Run the ffmpeg shipped by imageio-ffmpeg; its log (stderr) on success, OutputError otherwise."""
-    import subprocess
+# What ffmpeg says when it cannot write: the system's own messages, mapped back to their errno
+# so that the caller names the output file and the real reason (a full disk), not "encoding failed".
+_WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EIO)
 
+
+def _ffmpeg(args: list[str], what: str, task: str = "MP3 encoding") -> str:
+    """Run the ffmpeg shipped by imageio-ffmpeg; its log (stderr) on success. ``what`` is the output
+    file a user knows (never an internal temporary); a failure to write it raises OSError with the
+    system's reason, any other failure OutputError saying ``task`` failed."""
     import imageio_ffmpeg
 
+    from .processes import run
+
     try:
-        proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-y", *args],
-                              capture_output=True)
+        status, err = run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-y", *args])
     except OSError as exc:
         raise OutputError(what, f"cannot run ffmpeg ({exc.strerror or exc})") from exc
-    log = proc.stderr.decode("utf-8", "replace")
-    if proc.returncode != 0:
-        last = [line for line in log.splitlines() if line.strip()][-1:] or [f"exit {proc.returncode}"]
-        raise OutputError(what, f"MP3 encoding failed ({last[0]})")
+    log = err.decode("utf-8", "replace")
+    if status != 0:
+        for code in _WRITE_ERRORS:
+            if os.strerror(code) in log:
+                raise OSError(code, os.strerror(code), what)
+        last = [line for line in log.splitlines() if line.strip()][-1:] or [f"exit {status}"]
+        raise OutputError(what, f"{task} failed ({last[0].strip()})")
     return log
 
 
-def compress(pcm: Path, sample_rate: int, out: Path) -> float | None:
+def compress(pcm: Path, sample_rate: int, out: Path, what: Path | None = None) -> float | None:
     """Write the compressor's output for the 16-bit mono PCM file ``pcm`` to ``out``; returns the
     integrated loudness (LUFS) of the result, measured by ffmpeg's ebur128 in the same pass
-    (None for silence). Files, not memory: a section may be hours long."""
+    (None for silence). Files, not memory: a section may be hours long. ``what`` is the output
+    the compressed PCM is for, named in errors."""
     import re
 
     raw = ["-f", "s16le", "-ar", str(sample_rate), "-ac", "1"]
-    log = _ffmpeg([*raw, "-i", str(pcm), "-af", f"{COMPRESSOR},ebur128=framelog=quiet", *raw, str(out)], str(out))
+    log = _ffmpeg([*raw, "-i", str(pcm), "-af", f"{COMPRESSOR},ebur128=framelog=quiet", *raw, str(out)],
+                  str(what or out))
     match = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", log.rpartition("Summary:")[2])
     if match is None or match.group(1) == "-inf" or float(match.group(1)) < -70:
         return None
@@ -112,7 +125,7 @@ def encode_mp3(pcm: Path | bytes, sample_rate: int, out: Path) -> tuple[float, f
         source = pcm
     compressed = out.with_name(f".{out.name}.compressed.pcm")
     try:
-        measured = compress(source, sample_rate, compressed)
+        measured = compress(source, sample_rate, compressed, out)
         _ffmpeg(["-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", str(compressed), *_level_filter(measured),
                  "-ac", "1", "-ar", str(MP3_RATE), "-b:a", MP3_BITRATE, "-compression_level", MP3_QUALITY,
                  "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(out)], str(out))

@@ -52,7 +52,6 @@ def write_audiobook(toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio], p
     (``pcm_folder/<slug>.pcm``), or copied from the cache when the same sections were made into a
     book before (the key is the finished section MP3s, tags included, and the encoder settings)."""
     import hashlib
-    import shutil
 
     outputs = {suffix: folder / f"{slug}{suffix}" for suffix in SUFFIXES}
     digest = hashlib.sha256(AUDIOBOOK_ID.encode())
@@ -61,10 +60,7 @@ def write_audiobook(toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio], p
     digest.update(json.dumps([meta.title, meta.author, meta.date, meta.language, voice]).encode())
     digest.update(cover.data if cover is not None else b"no cover")
     key = digest.hexdigest()
-    found = cache.get_files("books", key, SUFFIXES) if cache is not None else None
-    if found:
-        for suffix, path in found.items():
-            shutil.copyfile(path, outputs[suffix])
+    if cache is not None and cache.get_files("books", key, outputs):
         return
     _encode(toc, audio, pcm_folder, sample_rate, meta, voice, *outputs.values(), cover=cover)
     if cache is not None:
@@ -89,7 +85,7 @@ def _encode(toc, audio, pcm_folder: Path, sample_rate: int, meta: Metadata, voic
              "-b:a", AAC_BITRATE, "-ac", "1", "-ar", str(sample_rate), "-movflags", "+faststart", "-f", "ipod", str(m4b),
              "-map", "[tape]", "-map_chapters", "-1", "-c:a", "libmp3lame", "-b:a", MP3_BITRATE, "-ac", "1",
              "-compression_level", MP3_QUALITY, "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(mp3)],
-            str(m4b))
+            str(m4b), "M4B audiobook encoding")
     metadata.unlink(missing_ok=True)
     save_tags(book_tags(meta.title, meta, voice, cover, chapters), mp3)  # a CHAP per section, and the CTOC
     if cover is not None:

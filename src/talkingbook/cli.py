@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
+import signal
 import sys
+import threading
 import time
+import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
@@ -94,20 +99,75 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    with _signals_interrupt():
+        try:
+            if args.command == "voices":
+                return _voices()
+            if args.command == "cache":
+                return _cache(args.action)
+            if args.command == "check":
+                return _check(args.folder)
+            return _convert(args)
+        except TalkingbookError as exc:
+            _report(exc)
+            return exc.exit_code
+        except KeyboardInterrupt as exc:
+            signum = getattr(exc, "signum", signal.SIGINT)
+            done = "; the book being made was not written" if args.command == "convert" else ""
+            print(f"error: interrupted ({_signal_name(signum)}){done}", file=sys.stderr)
+            return 128 + signum
+        except Exception as exc:  # a bug of ours: one line, the traceback only with -v
+            _report_bug(args.command, exc, getattr(args, "verbose", 0))
+            return 1
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (or SIGINT) received: stop as Ctrl-C stops, and say which signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def _signals_interrupt():
+    """While a command runs, a stop signal kills our child processes (ffmpeg) and raises Interrupted
+    in the main thread, so that every clean-up (the partial folder) runs; a signal ignored when we
+    started (nohup's SIGHUP) stays ignored; a second signal during the clean-up is ignored too."""
+    from . import processes
+
+    stopping = []
+
+    def handler(signum, frame):
+        processes.stop_all(signum)
+        if not stopping:
+            stopping.append(signum)
+            raise Interrupted(signum)
+
+    def unraisable(info):
+        # The handler ran inside a C library's callback (espeak-ng's audio callback), which cannot
+        # pass an exception on: Python would print it as "Exception ignored" and go on. Say nothing:
+        # the run stops at its next child process, which processes.run refuses to start (Stopped).
+        if not isinstance(info.exc_value, Interrupted):
+            previous_hook(info)
+
+    processes.allow()
+    previous, previous_hook = {}, sys.unraisablehook
+    if threading.current_thread() is threading.main_thread():
+        for signum in sorted(processes.STOP_SIGNALS):
+            if signal.getsignal(signum) != signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, handler)
+        sys.unraisablehook = unraisable
     try:
-        if args.command == "voices":
-            return _voices()
-        if args.command == "cache":
-            return _cache(args.action)
-        if args.command == "check":
-            return _check(args.folder)
-        return _convert(args)
-    except TalkingbookError as exc:
-        _report(exc)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("error: interrupted; nothing was written", file=sys.stderr)
-        return 130
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+        sys.unraisablehook = previous_hook
+
+
+def _signal_name(signum: int) -> str:
+    return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
 
 
 def _convert(args) -> int:
@@ -131,25 +191,39 @@ def _convert(args) -> int:
     if mode == "auto":
         mode = "bar" if sys.stderr.isatty() else "plain"
     progress = {"bar": BarProgress, "plain": PlainProgress, "none": Progress}[mode]()
-    taken: set[str] = set()
-    status = 0
-    for source in args.sources:
+    status = converted = failed = 0
+    for source in args.sources:  # each on its own: one that fails, whatever the reason, stops no other
         try:
-            folder = convert(source, Path(args.output), options, progress, taken)
+            folder = convert(source, Path(args.output), options, progress)
         except TalkingbookError as exc:
-            if len(args.sources) == 1:
-                raise
-            _report(exc)  # one bad input does not stop the others
-            status = max(status, exc.exit_code)
+            _report(exc)
+            status, failed = max(status, exc.exit_code), failed + 1
             continue
+        except Exception as exc:
+            _report_bug(source, exc, args.verbose)
+            status, failed = max(status, 1), failed + 1
+            continue
+        converted += 1
         if not args.quiet:
             print(f"wrote {folder}", file=sys.stderr)
+    if len(args.sources) > 1 and not args.quiet:
+        print(f"converted {converted}, failed {failed}", file=sys.stderr)
     return status
 
 
 def _report(exc: TalkingbookError) -> None:
     message = " ".join(f"{exc.what}: {exc.why}".split())
     print(f"error: {message}", file=sys.stderr)
+
+
+def _report_bug(what: str, exc: Exception, verbose: int) -> None:
+    """An exception we did not expect: a bug. One line naming it, the traceback with -v."""
+    if verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    detail = " ".join(str(exc).split())
+    detail = f"{type(exc).__name__}: {detail[:200]}" if detail else type(exc).__name__
+    hint = "please report this bug with the page that caused it" + ("" if verbose else " (-v shows the details)")
+    print(f"error: {what}: internal error ({detail}); {hint}", file=sys.stderr)
 
 
 def _number_between(low: float, high: float):
@@ -166,15 +240,17 @@ def _number_between(low: float, high: float):
 
 
 def _cache(action: str) -> int:
-    from .cache import SpeechCache
+    from .cache import SpeechCache, is_marked
 
     cache = SpeechCache()
     if action == "clear":
         freed = cache.clear()
         print(f"cleared {cache.root} ({freed / 1e6:.1f} MB)")
+    elif os.path.lexists(cache.root) and not is_marked(cache.root):
+        print(f"{cache.root}: not a talkingbook cache (no CACHEDIR.TAG written by talkingbook); not used")
     else:
-        files = [p for p in cache.root.rglob("*") if p.is_file()] if cache.root.exists() else []
-        print(f"{cache.root}: {len(files)} files, {sum(p.stat().st_size for p in files) / 1e6:.1f} MB")
+        files, size = cache.usage()
+        print(f"{cache.root}: {files} files, {size / 1e6:.1f} MB")
     return 0
 
 

@@ -1,7 +1,8 @@
 """The conversion pipeline: read the article, build the TOC once, write every output.
 
 Outputs are built in a temporary folder beside the target and moved into place
-only when everything succeeded, so a failed run leaves the output folder as it was.
+only when everything succeeded, so a failed run leaves the output folder as it was
+(see :mod:`talkingbook.publish` for which folder a book may replace).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +19,6 @@ from .cover import make_cover
 from .cache import SpeechCache
 from .engines import open_engine
 from .epub_writer import ReadAlong, write_epub
-from .errors import OutputError
 from .feed import write_feed
 from .html_reader import read_html
 from .images import ImageResolver
@@ -30,7 +29,8 @@ from .narrator import Voices, render_audio
 from .playlist import write_playlist
 from .sources import Source, load, url_slug
 from .transcripts import write_transcripts
-from .toc import TocEntry, build_toc, slugify, unique
+from .publish import Article, output_file, publish
+from .toc import TocEntry, build_toc, slugify
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class Progress:
     def stage(self, name: str) -> None: ...
 
 
-def book_slug(source: Source, title: str, taken: set[str]) -> str:
+def book_slug(source: Source, title: str) -> str:
     """The output folder's name: from the file name, a URL's last path segment, or the title."""
     if source.url:
         stem = url_slug(source.url)
@@ -71,7 +71,20 @@ def book_slug(source: Source, title: str, taken: set[str]) -> str:
         stem = Path(source.name).name.rsplit(".", 1)[0]
     else:
         stem = ""
-    return unique(slugify(stem, fallback="") or slugify(title, fallback="article"), taken)
+    return slugify(stem, fallback="") or slugify(title, fallback="article")
+
+
+def article_of(source: Source, metadata) -> Article:
+    """Which article a book is, to tell its folder from another article's of the same name: its
+    URL (the page's canonical one, else where it was fetched), else the input file's absolute
+    path, else (standard input) its title."""
+    if metadata.source_url or source.url:
+        origin = f"url:{metadata.source_url or source.url}"
+    elif source.name != "stdin":
+        origin = f"file:{Path(source.name).resolve()}"
+    else:
+        origin = f"stdin:{metadata.title}"
+    return Article.of(origin, metadata.identifier, source.name)
 
 
 def modified_time(source: str) -> datetime:
@@ -85,8 +98,7 @@ def modified_time(source: str) -> datetime:
         return datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def convert(source: str, out_parent: Path, options: Options, progress: Progress | None = None,
-            taken: set[str] | None = None) -> Path:
+def convert(source: str, out_parent: Path, options: Options, progress: Progress | None = None) -> Path:
     """Convert one article into ``out_parent/<slug>/``; returns that folder."""
     progress = progress or Progress()
     loaded = load(source)
@@ -98,42 +110,52 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
     engine = open_engine(options.engine, book.metadata.language, options.voice, options.rate) \
         if options.audio else None
     lexicon = load_lexicon(options.lexicon)
-    slug = book_slug(loaded, book.metadata.title, taken if taken is not None else set())
-    target = out_parent / slug
     cache = SpeechCache(enabled=options.cache)
     cover = make_cover(book, images, cache if engine is not None else None)  # a text-only run leaves no cache
 
-    def build(folder: Path) -> None:
+    def build(folder: Path, slug: str) -> None:
+        def writing(name: str):  # a full disk names the output being written, never a temporary file
+            return output_file(out_parent / slug / name, folder)
+
         audio = durations = None
-        (folder / cover.name).write_bytes(cover.data)
+        with writing(cover.name):
+            (folder / cover.name).write_bytes(cover.data)
         if engine is not None:
             voices = Voices(engine, book.metadata.language, options.engine, options.rate)
             pcm = folder / ".pcm"  # the sections' PCM, for the full-length audiobook; removed below
             pcm.mkdir()
             try:
-                audio = render_audio(book, toc, voices, folder, progress, cache, lexicon, options.read_code,
-                                     options.pause_scale, keep_pcm=pcm if options.audiobook else None, cover=cover)
+                with writing("audio"):
+                    audio = render_audio(book, toc, voices, folder, progress, cache, lexicon, options.read_code,
+                                         options.pause_scale, keep_pcm=pcm if options.audiobook else None,
+                                         cover=cover)
                 durations = {number: section.duration for number, section in audio.items()}
                 if options.audiobook:
                     progress.stage("audiobook")
-                    write_audiobook(toc, audio, pcm, engine.sample_rate, book.metadata, engine.voice, folder, slug,
-                                    cache, cover)
+                    with writing(f"{slug}.m4b"):
+                        write_audiobook(toc, audio, pcm, engine.sample_rate, book.metadata, engine.voice, folder,
+                                        slug, cache, cover)
             finally:
                 shutil.rmtree(pcm, ignore_errors=True)
         read_along = ReadAlong(audio, folder) if audio is not None and options.read_along else None
-        write_epub(book, toc, folder / f"{slug}.epub", modified=modified_time(source),
-                   narrator=engine.voice if engine else "", read_along=read_along, cover=cover)
+        with writing(f"{slug}.epub"):
+            write_epub(book, toc, folder / f"{slug}.epub", modified=modified_time(source),
+                       narrator=engine.voice if engine else "", read_along=read_along, cover=cover)
         playlist = transcript = None
         if durations is not None:
-            playlist = write_playlist(toc, durations, folder / f"{slug}.m3u8").name
-            transcript = write_transcripts(toc, audio, folder, f"{slug}.vtt").name
-            write_feed(book, toc, audio, folder, folder / "feed.xml", modified=modified_time(source),
-                       base_url=options.base_url, epub_name=f"{slug}.epub", cover=cover)
-            write_listening_page(book, toc, audio, folder / "index.html", slug=slug, voice=engine.voice, files={
-                "EPUB (read-along)" if read_along else "EPUB": f"{slug}.epub",
-                **({"Audiobook (M4B, with chapters)": f"{slug}.m4b", "Audiobook (MP3, with chapters)": f"{slug}.mp3"}
-                   if options.audiobook else {}),
-                "Podcast feed": "feed.xml", "Playlist": playlist, "Transcript": transcript}, cover=cover)
+            with writing(f"{slug}.m3u8"):
+                playlist = write_playlist(toc, durations, folder / f"{slug}.m3u8").name
+            with writing(f"{slug}.vtt"):
+                transcript = write_transcripts(toc, audio, folder, f"{slug}.vtt").name
+            with writing("feed.xml"):
+                write_feed(book, toc, audio, folder, folder / "feed.xml", modified=modified_time(source),
+                           base_url=options.base_url, epub_name=f"{slug}.epub", cover=cover)
+            with writing("index.html"):
+                write_listening_page(book, toc, audio, folder / "index.html", slug=slug, voice=engine.voice, files={
+                    "EPUB (read-along)" if read_along else "EPUB": f"{slug}.epub",
+                    **({"Audiobook (M4B, with chapters)": f"{slug}.m4b",
+                        "Audiobook (MP3, with chapters)": f"{slug}.mp3"} if options.audiobook else {}),
+                    "Podcast feed": "feed.xml", "Playlist": playlist, "Transcript": transcript}, cover=cover)
         used = {
             "engine": engine.name if engine else None,
             "voice": engine.voice if engine else None,
@@ -152,62 +174,7 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
             "transcript": transcript,
             "cover": cover.name,
         }
-        write_manifest(book, toc, audio, used, f"{slug}.epub", folder / "manifest.json")
+        with writing("manifest.json"):
+            write_manifest(book, toc, audio, used, f"{slug}.epub", folder / "manifest.json")
 
-    publish(target, build)
-    return target
-
-
-def publish(target: Path, build) -> None:
-    """Run ``build(tmp)`` in a temporary folder beside ``target``, then swap it into place.
-
-    On any failure (Ctrl-C included) the temporary folder is removed, as is any parent
-    folder this call created, so the parent is left exactly as it was.
-    """
-    parent = target.parent
-    created = _missing_ancestor(parent)
-    if target.exists() and not target.is_dir():
-        raise OutputError(str(target), "exists and is not a folder")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=parent))
-    except OSError as exc:
-        if created is not None:
-            shutil.rmtree(created, ignore_errors=True)
-        raise OutputError(str(parent), exc.strerror or str(exc)) from exc
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)
-        build(tmp)
-        _swap(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if created is not None:
-            shutil.rmtree(created, ignore_errors=True)
-        raise
-
-
-def _missing_ancestor(folder: Path) -> Path | None:
-    """The top-most ancestor of ``folder`` (itself included) that does not exist yet."""
-    missing = None
-    for candidate in [folder, *folder.parents]:
-        if candidate.exists():
-            break
-        missing = candidate
-    return missing
-
-
-def _swap(tmp: Path, target: Path) -> None:
-    old = None
-    try:
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            target.rename(old)
-        tmp.rename(target)
-    except OSError as exc:
-        if old is not None and not target.exists():
-            old.rename(target)
-        raise OutputError(str(target), exc.strerror or str(exc)) from exc
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    return publish(out_parent, book_slug(loaded, book.metadata.title), article_of(loaded, book.metadata), build)

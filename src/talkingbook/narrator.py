@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +18,7 @@ from .errors import EngineUnavailableError
 from .lexicon import Lexicon
 from .model import Book, Clip, Cover, SectionAudio
 from .narration import LEAD_IN, LEAD_OUT, Utterance, section_script
+from .processes import worker_thread
 from .toc import TocEntry
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def render_audio(book: Book, toc: tuple[TocEntry, ...], voices: Voices, folder: 
     # runs in the pool, one section per core, overlapping the synthesis of the next. At most
     # two sections per core wait as PCM, so memory stays flat however long the article is.
     workers = max(1, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with ThreadPoolExecutor(max_workers=workers, initializer=worker_thread) as pool:
         pending: list[tuple[TocEntry, Future]] = []
         for entry in toc:
             while pending and (len(pending) >= 2 * workers or pending[0][1].done()):
@@ -94,10 +94,10 @@ def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folde
                          [u.display for u in script],
                          LEAD_IN, LEAD_OUT, main.sample_rate, ENCODER_ID)
     path = folder / entry.mp3
-    cached = cache.get_section(section_key)
+    cached = cache.get_section(section_key, path)  # the MP3 is copied to ``path`` only when whole
     if cached:
         try:
-            cached = (cached[0], _from_json(cached[1]))
+            cached = _from_json(cached)
         except (KeyError, ValueError, TypeError):
             cached = None  # an entry from an older version: made again
     # the section's PCM goes to a file beside the output, never the whole section in memory
@@ -110,8 +110,7 @@ def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folde
 
     def finish() -> SectionAudio:
         if cached:
-            shutil.copyfile(cached[0], path)
-            audio = cached[1]
+            audio = cached
         else:
             try:
                 audio = _encoded(pcm, main.sample_rate, path, clips)
