@@ -110,6 +110,8 @@ def write_feed(book: Book, toc: tuple[TocEntry, ...], audio: dict[int, SectionAu
         item.podcast.itunes_episode(entry.number)
         item.podcast.itunes_episode_type("full")
         item.podcast.itunes_duration(round(audio[entry.number].duration))
+        if cover is not None:  # apps show an episode's own artwork, else nothing in some lists
+            item.podcast.itunes_image(_url(base_url, cover.name))
         item.podcastindex.transcript(_url(base_url, transcript_path(entry)), "text/vtt", meta.language)
     feed.rss_file(str(out), pretty=True, encoding="UTF-8")
     return out
