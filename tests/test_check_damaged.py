@@ -25,8 +25,8 @@ OPF = "EPUB/content.opf"
 NAV = "EPUB/nav.xhtml"
 ENV = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(talkingbook.__file__).parent.parent),
                                                    os.environ.get("PYTHONPATH", "")]))
-HANG = 180  # seconds: a guard against hangs, not a speed goal (a case takes about a second)
-MEMORY = 1 << 30  # bytes: a guard against reading whole files or PCM into memory (it takes ~100 MB)
+HANG = 180  # seconds: a guard against hangs, not a speed goal (a case takes 1 s, the 5.5-hour MP3 20 s)
+MEMORY = 1 << 30  # bytes: a guard against reading whole files or PCM into memory (a case takes ~60 MB)
 
 
 @pytest.fixture(scope="module")
