@@ -145,3 +145,138 @@ def test_the_audiobook_carries_the_cover_as_its_attached_picture(books, suffix, 
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(book), "-map", "0:v", "-c", "copy", "-f", "image2", str(out)],
                    check=True)
     assert out.read_bytes() == (folder / "cover.png").read_bytes()
+
+
+# --- what players read: brand, layout, both chapter formats, the narrator as composer -------------
+
+def ffprobe_format(path):
+    need(shutil.which("ffprobe") is not None, "Debian's ffmpeg (ffprobe) is not installed")
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_format", "-of", "json", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["format"]
+
+
+def top_level_atoms(path) -> list[bytes]:
+    from mutagen.mp4 import Atoms
+
+    with open(path, "rb") as stream:
+        return [a.name for a in Atoms(stream).atoms]
+
+
+def rename_atom(path, container: tuple, old: bytes, new: bytes) -> None:
+    """Rename every ``old`` atom found below ``container`` (a path of atom names) in place."""
+    from mutagen.mp4 import Atoms
+
+    with open(path, "r+b") as stream:
+        atoms = Atoms(stream)
+        found = [a for a in atoms[container].findall(old, recursive=True)] if container else \
+            [a for t in atoms.atoms for a in t.findall(old, recursive=True)]
+        assert found, old
+        for atom in found:
+            stream.seek(atom.offset + 4)
+            stream.write(new)
+
+
+@pytest.mark.parametrize("name", ["sample", "nested"])
+def test_the_m4b_is_branded_m4b_with_its_index_first(books, name):
+    folder = books[name]
+    m4b = folder / f"{folder.name}.m4b"
+    assert ffprobe_format(m4b)["tags"]["major_brand"] == "M4B "
+    atoms = top_level_atoms(m4b)
+    assert atoms[0] == b"ftyp" and atoms.index(b"moov") < atoms.index(b"mdat")  # players stream it from the start
+
+
+@pytest.mark.parametrize("name", ["sample", "nested"])
+def test_the_m4b_carries_nero_and_quicktime_chapters_each_on_its_own(books, name, tmp_path):
+    """mutagen reads the Nero `chpl` atom; with that atom renamed away, ffprobe still finds every
+    chapter in the QuickTime chapter track (what Apple's players read)."""
+    from mutagen.mp4 import MP4
+
+    folder = books[name]
+    sections = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["sections"]
+    titles, starts = [s["title"] for s in sections], [sum(s["duration"] for s in sections[:k])
+                                                      for k in range(len(sections))]
+    m4b = folder / f"{folder.name}.m4b"
+    nero = [(c.start, c.title) for c in MP4(m4b).chapters]
+    assert [t for _, t in nero] == titles
+    assert all(abs(start - at) < 0.05 for (start, _), at in zip(nero, starts))
+    copy = tmp_path / m4b.name
+    shutil.copyfile(m4b, copy)
+    rename_atom(copy, (b"moov", b"udta"), b"chpl", b"free")
+    assert not MP4(copy).chapters  # the Nero chapters are gone from the copy
+    quicktime, _ = ffprobe_chapters(copy)
+    assert [t for _, t in quicktime] == titles
+    assert all(abs(start - at) < 0.05 for (start, _), at in zip(quicktime, starts))
+
+
+def test_the_narrator_is_the_composer_of_every_audio_file(books):
+    """Audiobookshelf reads the narrator from composer, the author from artist, the title from album."""
+    from mutagen.mp4 import MP4
+
+    folder = books["sample"]
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    voice, meta = manifest["options"]["voice"], manifest["metadata"]
+    assert voice
+    book = MP4(folder / f"{folder.name}.m4b").tags
+    assert (book["\xa9wrt"], book["\xa9ART"], book["\xa9alb"]) == ([voice], [meta["author"]], [meta["title"]])
+    for suffix in (".m4b", ".mp3"):
+        tags = ffprobe_format(folder / f"{folder.name}{suffix}")["tags"]
+        assert (tags["composer"], tags["artist"], tags["album"]) == (voice, meta["author"], meta["title"])
+    for section in manifest["sections"]:
+        tags = ID3(folder / section["mp3"])
+        assert (str(tags["TCOM"]), str(tags["TPE1"]), str(tags["TALB"])) == (voice, meta["author"], meta["title"])
+
+
+def _without_composer_m4b(folder):
+    from mutagen.mp4 import MP4
+
+    book = MP4(folder / f"{folder.name}.m4b")
+    del book.tags["\xa9wrt"]
+    book.save()
+    return f"{folder.name}.m4b", "no composer"
+
+
+def _without_composer_mp3(folder):
+    mp3 = sorted((folder / "audio").glob("*.mp3"))[1]
+    tags = ID3(mp3)
+    tags.delall("TCOM")
+    tags.save(mp3)
+    return f"audio/{mp3.name}", "no composer"
+
+
+def _branded_m4a(folder):
+    m4b = folder / f"{folder.name}.m4b"
+    with open(m4b, "r+b") as stream:
+        stream.seek(8)
+        stream.write(b"M4A ")
+    return m4b.name, "its brand is 'M4A '"
+
+
+def _without_nero_chapters(folder):
+    rename_atom(folder / f"{folder.name}.m4b", (b"moov", b"udta"), b"chpl", b"free")
+    return f"{folder.name}.m4b (Nero chapters)", "chapter titles differ"
+
+
+def _without_chapter_track(folder):
+    rename_atom(folder / f"{folder.name}.m4b", (), b"tref", b"free")
+    return f"{folder.name}.m4b", "no QuickTime chapter track"
+
+
+def _episode_without_image(folder):
+    feed = folder / "feed.xml"
+    text = feed.read_text(encoding="utf-8")
+    first = text.index("<item>")
+    at = text.index("<itunes:image", first)
+    feed.write_text(text[:at] + text[text.index("/>", at) + 2:], encoding="utf-8")
+    return "feed.xml", "has no itunes:image cover.png"
+
+
+@pytest.mark.parametrize("damage", [_without_composer_m4b, _without_composer_mp3, _branded_m4a, _without_nero_chapters,
+                                    _without_chapter_track, _episode_without_image])
+def test_check_names_what_players_would_miss(books, tmp_path, run, damage):
+    copy = tmp_path / SAMPLE.stem
+    shutil.copytree(books["sample"], copy)
+    output, problem = damage(copy)
+    code, _, err = run("check", copy)
+    assert code == 1, err
+    assert any(line.startswith(f"{SAMPLE.stem}/{output}: ") and problem in line for line in err.splitlines()), err

@@ -69,3 +69,14 @@ def test_guids_stay_the_same_across_runs(published):
 def test_base_url_must_be_a_web_address(tmp_path, run):
     code, _, err = run("convert", SAMPLE, "-o", tmp_path, "--engine", "fake", "--base-url", "books/here")
     assert code == 2 and "--base-url books/here" in err and len(err.strip().splitlines()) == 1
+
+
+def test_every_episode_carries_the_cover_as_its_own_image(published):
+    """Apps show an episode's own artwork in their lists; without it some show none."""
+    folder = published["web"]
+    with open(folder / "feed.xml", "rb") as stream:
+        feed = podcastparser.parse("https://books.example/kpop/feed.xml", stream)
+    assert feed["episodes"] and all(e["episode_art_url"] == "https://books.example/kpop/cover.png"
+                                    for e in feed["episodes"])
+    local = feedparser.parse(str(published["local"] / "feed.xml"))
+    assert local.entries and all(e.image.href == "cover.png" for e in local.entries)

@@ -170,10 +170,11 @@ def cover_frame(cover: Cover):
 def book_tags(title: str, meta: Metadata, voice: str, cover: Cover | None = None,
               chapters: list[tuple[float, float, str]] = ()):
     """The ID3v2.4 frames every MP3 of the book carries: its title, the article as album, author,
-    language, genre, date, publisher, the synthetic voice, the cover; and, given ``chapters``
+    language, genre, date, publisher, the synthetic voice (as composer, where Audiobookshelf looks
+    for the narrator, and in a comment), the cover; and, given ``chapters``
     (start, end, title), a CHAP frame for each with the CTOC that orders them (Apple Podcasts
     ignores CHAP frames without a CTOC; mutagen stores frames by size, the CTOC keeps the order)."""
-    from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TPUB, CTOCFlags
+    from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCOM, TCON, TDRC, TIT2, TLAN, TPE1, TPUB, CTOCFlags
 
     tags = ID3()
     tags.add(TIT2(encoding=3, text=title))
@@ -186,6 +187,7 @@ def book_tags(title: str, meta: Metadata, voice: str, cover: Cover | None = None
         tags.add(TDRC(encoding=3, text=meta.date))
     if meta.publisher:
         tags.add(TPUB(encoding=3, text=meta.publisher))
+    tags.add(TCOM(encoding=3, text=voice))
     tags.add(COMM(encoding=3, lang="eng", desc="", text=f"Narrated by a synthetic voice: {voice}"))
     if cover is not None:
         tags.add(cover_frame(cover))

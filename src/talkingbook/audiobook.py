@@ -17,8 +17,12 @@ from .model import Cover, Metadata, SectionAudio
 from .toc import TocEntry
 
 AAC_BITRATE = "48k"  # mono speech at the voice's own rate (22.05 kHz): AAC-LC is transparent there
-AUDIOBOOK_ID = "m4b-aac-fast-48k;mp3;chap-ctoc;v1"  # changes whenever the encoding does
+AUDIOBOOK_ID = "m4b-aac-fast-48k;brand-M4B;composer;mp3;chap-ctoc;v2"  # changes whenever the encoding does
 SUFFIXES = (".m4b", ".mp3", ".chapters.json")
+# The ipod muxer writes both chapter formats players read: a QuickTime chapter track (Apple) and a
+# Nero `chpl` atom (most others); the brand audiobook players look for is `M4B ` (ipod's default is
+# `M4A `); faststart puts the `moov` first, so a player streaming the file finds the chapters at once.
+M4B_MUXER = ("-brand", "M4B ", "-movflags", "+faststart", "-f", "ipod")
 
 
 def chapter_starts(toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio]) -> list[tuple[float, float, str]]:
@@ -31,11 +35,13 @@ def chapter_starts(toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio]) ->
     return out
 
 
-def _ffmetadata(meta: Metadata, chapters: list[tuple[float, float, str]]) -> str:
+def _ffmetadata(meta: Metadata, voice: str, chapters: list[tuple[float, float, str]]) -> str:
     def esc(value: str) -> str:  # FFMETADATA escapes '=', ';', '#', '\\' and newlines
         return "".join("\\" + c if c in "=;#\\\n" else c for c in " ".join(value.split()))
 
-    lines = [";FFMETADATA1", f"title={esc(meta.title)}", f"album={esc(meta.title)}", "genre=Speech"]
+    # Audiobookshelf reads the title from album, the author from artist, the narrator from composer
+    lines = [";FFMETADATA1", f"title={esc(meta.title)}", f"album={esc(meta.title)}", "genre=Speech",
+             f"composer={esc(voice)}"]
     if meta.author:
         lines.append(f"artist={esc(meta.author)}")
     if meta.date:
@@ -71,7 +77,7 @@ def _encode(toc, audio, pcm_folder: Path, sample_rate: int, meta: Metadata, voic
             chapters_json: Path, cover: Cover | None = None) -> None:
     chapters = chapter_starts(toc, audio)
     metadata = pcm_folder / "chapters.ffmetadata"
-    metadata.write_text(_ffmetadata(meta, chapters), encoding="utf-8")
+    metadata.write_text(_ffmetadata(meta, voice, chapters), encoding="utf-8")
     inputs, graph = [], []
     for k, entry in enumerate(toc):
         inputs += ["-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", str(pcm_folder / f"{entry.slug}.pcm")]
@@ -82,7 +88,7 @@ def _encode(toc, audio, pcm_folder: Path, sample_rate: int, meta: Metadata, voic
     graph.append("".join(f"[s{k}]" for k in range(n)) + f"concat=n={n}:v=0:a=1,{LIMITER},asplit=2[book][tape]")
     _ffmpeg([*inputs, "-f", "ffmetadata", "-i", str(metadata), "-filter_complex", ";".join(graph),
              "-map", "[book]", "-map_metadata", str(n), "-map_chapters", str(n), "-c:a", "aac", "-aac_coder", "fast",
-             "-b:a", AAC_BITRATE, "-ac", "1", "-ar", str(sample_rate), "-movflags", "+faststart", "-f", "ipod", str(m4b),
+             "-b:a", AAC_BITRATE, "-ac", "1", "-ar", str(sample_rate), *M4B_MUXER, str(m4b),
              "-map", "[tape]", "-map_chapters", "-1", "-c:a", "libmp3lame", "-b:a", MP3_BITRATE, "-ac", "1",
              "-compression_level", MP3_QUALITY, "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(mp3)],
             str(m4b), "M4B audiobook encoding")

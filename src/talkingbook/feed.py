@@ -46,6 +46,19 @@ class _PodcastIndexEntry(BaseEntryExtension):
         return entry
 
 
+# Numeric references, not html.escape's named ones: podcastparser (gPodder) decodes named references
+# with a greedy pattern that eats '&lt;3 &lt;' whole, and numeric ones exactly.
+_HTML_TEXT = str.maketrans({"&": "&#38;", "<": "&#60;", ">": "&#62;"})
+
+
+def _html(text: str) -> str:
+    """Plain text as the HTML an RSS description holds: every reader takes a description for HTML
+    (feedparser sanitizes it, podcastparser and Apple render it), so a quoted '<script>' or '<b>' is
+    escaped here, and feedgen escapes the result again as XML. The paragraph tag tells heuristic
+    readers (podcastparser) that it is HTML, so they decode the escapes rather than show them."""
+    return f"<p>{text.translate(_HTML_TEXT)}</p>"
+
+
 def _url(base_url: str | None, path: str) -> str:
     return f"{base_url.rstrip('/')}/{path}" if base_url else path
 
@@ -80,7 +93,7 @@ def write_feed(book: Book, toc: tuple[TocEntry, ...], audio: dict[int, SectionAu
     feed.load_extension("podcast")
     feed.register_extension("podcastindex", _PodcastIndex, _PodcastIndexEntry, atom=False, rss=True)
     feed.title(meta.title)
-    feed.description(meta.description or meta.title)
+    feed.description(_html(meta.description or meta.title))
     link = meta.source_url or _url(base_url, epub_name or out.name)
     feed.link(href=link)
     feed.language(meta.language)
@@ -94,7 +107,7 @@ def write_feed(book: Book, toc: tuple[TocEntry, ...], audio: dict[int, SectionAu
     feed.podcast.itunes_category("News")
     if meta.author or meta.publisher:
         feed.podcast.itunes_author(meta.author or meta.publisher)
-    feed.podcast.itunes_summary(meta.description or meta.title)
+    # no itunes:summary: Apple no longer reads it, and readers disagree whether it is text or HTML
     if cover is not None:  # the channel's artwork: RSS <image> and <itunes:image>
         feed.image(_url(base_url, cover.name), title=meta.title, link=link)
         feed.podcast.itunes_image(_url(base_url, cover.name))
@@ -104,12 +117,14 @@ def write_feed(book: Book, toc: tuple[TocEntry, ...], audio: dict[int, SectionAu
         item = feed.add_entry(order="append")
         item.title(entry.title)
         item.guid(f"{meta.identifier}/{entry.slug}", permalink=False)
-        item.description(_summary(entry))
+        item.description(_html(_summary(entry)))
         item.enclosure(_url(base_url, entry.mp3), str(mp3.stat().st_size), "audio/mpeg")
         item.published(start + timedelta(minutes=entry.number - 1))
         item.podcast.itunes_episode(entry.number)
         item.podcast.itunes_episode_type("full")
         item.podcast.itunes_duration(round(audio[entry.number].duration))
+        if cover is not None:  # apps show an episode's own artwork, else nothing in some lists
+            item.podcast.itunes_image(_url(base_url, cover.name))
         item.podcastindex.transcript(_url(base_url, transcript_path(entry)), "text/vtt", meta.language)
     feed.rss_file(str(out), pretty=True, encoding="UTF-8")
     return out

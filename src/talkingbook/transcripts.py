@@ -7,6 +7,7 @@ readers first; the test suite reads these files back with webvtt-py.
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from .model import SectionAudio
@@ -18,12 +19,17 @@ def _timestamp(seconds: float) -> str:
     return f"{millis // 3_600_000:02d}:{millis // 60_000 % 60:02d}:{millis // 1000 % 60:02d}.{millis % 1000:03d}"
 
 
+def cue_text(text: str) -> str:
+    """Plain text as WebVTT cue text, which is markup: '&', '<' and '>' escaped as character references
+    (so a quoted '<b>' or '<3' is shown, not taken for a tag, and no '-->' is left to end the cue), and
+    on one line (a blank line would end the cue)."""
+    return escape(" ".join(text.split()), quote=False)
+
+
 def _vtt(cues: list[tuple[float, float, str]]) -> str:
     lines = ["WEBVTT", ""]
     for number, (begin, end, text) in enumerate(cues, start=1):
-        # a cue's text may not contain a blank line or '-->'
-        text = " ".join(text.replace("-->", "→").split())
-        lines += [str(number), f"{_timestamp(begin)} --> {_timestamp(end)}", text, ""]
+        lines += [str(number), f"{_timestamp(begin)} --> {_timestamp(end)}", cue_text(text), ""]
     return "\n".join(lines)
 
 

@@ -1,5 +1,6 @@
 // Load a listening page in headless Chromium (puppeteer-core, Debian's chromium) and report what a
-// keyboard user and the console see. Usage: node listen.js PAGE.html SCREENSHOT.png -> JSON on stdout
+// keyboard user and the console see, and the text of every captions cue as Chromium parses it.
+// Usage: node listen.js PAGE.html SCREENSHOT.png -> JSON on stdout
 "use strict";
 const puppeteer = require("puppeteer-core");
 
@@ -35,6 +36,26 @@ const puppeteer = require("puppeteer-core");
   }
   await tab.screenshot({ path: shot, fullPage: true });
   const title = await tab.title();
+  // each <track>'s cues as the page would show them: getCueAsHTML() is the WebVTT cue text parser's
+  // result (tags become elements, character references are decoded), its textContent what is read
+  const cues = await tab.evaluate(async () => {
+    const out = {};
+    for (const el of document.querySelectorAll("track")) {
+      el.track.mode = "hidden";  // a track loads only once it is not disabled
+      if (el.readyState !== 2) {
+        await new Promise((resolve) => {
+          el.addEventListener("load", resolve, { once: true });
+          el.addEventListener("error", resolve, { once: true });
+          setTimeout(resolve, 10000);
+        });
+      }
+      out[el.getAttribute("src")] = el.readyState === 2
+        ? Array.from(el.track.cues, (c) => ({ text: c.getCueAsHTML().textContent,
+                                                elements: c.getCueAsHTML().querySelectorAll("*").length }))
+        : null;
+    }
+    return out;
+  });
   await browser.close();
-  console.log(JSON.stringify({ title, errors, audio, images, focus }, null, 1));
+  console.log(JSON.stringify({ title, errors, audio, images, focus, cues }, null, 1));
 })().catch((err) => { console.error(String(err && err.stack || err)); process.exit(1); });
