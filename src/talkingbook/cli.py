@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import sys
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ from .convert import Options, Progress, convert
 from .engines import CHOICES
 from .errors import TalkingbookError, UsageError
 from .toc import TocEntry
+from .urls import web_url
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,8 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--no-audiobook", dest="audiobook", action="store_false",
                       help="skip the full-length M4B and MP3 (and chapters JSON): saves their encoding time")
     conv.add_argument("--base-url", metavar="URL",
-                      help="where dist/<slug>/ will be published: makes the feed's enclosure and transcript "
-                           "URLs absolute, as podcast apps need (default: relative, for local use)")
+                      help="where dist/<slug>/ will be published (an http:// or https:// URL without query or "
+                           "fragment): makes the feed's enclosure and transcript URLs absolute, as podcast apps "
+                           "need (default: relative, for local use)")
     conv.add_argument("--no-read-along", dest="read_along", action="store_false",
                       help="a text-only EPUB (smaller) even when audio is made; by default the EPUB carries "
                            "the narration and highlights each sentence as it is read")
@@ -115,8 +116,8 @@ def _convert(args) -> int:
                         format="%(levelname)s: %(message)s", stream=sys.stderr)
     if args.date is not None and not _is_date(args.date):
         raise UsageError(f"--date {args.date}", "expected YYYY-MM-DD")
-    if args.base_url is not None and not re.match(r"https?://[^/\s]+", args.base_url):
-        raise UsageError(f"--base-url {args.base_url}", "expected an http:// or https:// URL")
+    if args.base_url is not None:
+        args.base_url = _base_url(args.base_url)
     options = Options(
         engine=args.engine, voice=args.voice, audio=args.audio, split_level=args.split_level,
         fetch_images=args.fetch_images, rate=args.rate, read_code=args.read_code, lexicon=args.lexicon,
@@ -145,6 +146,16 @@ def _convert(args) -> int:
         if not args.quiet:
             print(f"wrote {folder}", file=sys.stderr)
     return status
+
+
+def _base_url(value: str) -> str:
+    """--base-url as written, when it is an http(s) URL of a folder (no whitespace, query or fragment)."""
+    url = web_url(value)
+    if url is None or url.lower() != value.lower() or "?" in url or "#" in url:
+        shown = value if value.isprintable() and " " not in value else repr(value)
+        raise UsageError(f"--base-url {shown}", "expected an http:// or https:// URL of a folder, without spaces, "
+                                                "query or fragment")
+    return url
 
 
 def _report(exc: TalkingbookError) -> None:
