@@ -12,6 +12,7 @@ import pytest
 from lxml import etree
 
 from talkingbook.html_reader import read_html
+from talkingbook.images import ImageResolver
 from talkingbook.metadata import license_name
 from talkingbook.model import Paragraph, iter_text_blocks
 from talkingbook.urls import link_url, web_url
@@ -151,6 +152,16 @@ def test_links_in_the_text_keep_their_words_but_lose_dangerous_targets():
     text = "".join(s.text for s in spans)
     assert all(words in text for words in ("this script", "that data", "a file", "the editor", "more"))
     assert links == {"the editor": "mailto:ed@example.org", "more": "https://news.example/more"}
+
+
+def test_image_urls_are_parsed_before_any_fetch(monkeypatch):
+    from talkingbook import sources
+
+    monkeypatch.setattr(sources, "fetch", lambda *a, **k: pytest.fail("nothing may be fetched"))
+    resolver = ImageResolver(None, "https://news.example/story", fetch_remote=True)
+    for src in ("javascript:alert(1)", "https://exa mple.org/x.png", "http://[::1/x.png", "file:///etc/passwd",
+                "https://user:pw@news.example/x.png", "https://news.example:99999/x.png"):
+        assert resolver(src) is None
 
 
 def _outputs(folder: Path) -> str:

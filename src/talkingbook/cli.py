@@ -12,6 +12,7 @@ from . import __version__
 from .convert import Options, Progress, convert
 from .engines import CHOICES
 from .errors import TalkingbookError, UsageError
+from .net import PRIVATE_MODES
 from .toc import TocEntry
 from .urls import web_url
 
@@ -58,12 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
                       help="where dist/<slug>/ will be published (an http:// or https:// URL without query or "
                            "fragment): makes the feed's enclosure and transcript URLs absolute, as podcast apps "
                            "need (default: relative, for local use)")
+    conv.add_argument("--base-dir", metavar="DIR",
+                      help="the folder local images may come from (default: the HTML file's own folder; "
+                           "for standard input, none: '-' embeds no local image without --base-dir)")
     conv.add_argument("--no-read-along", dest="read_along", action="store_false",
                       help="a text-only EPUB (smaller) even when audio is made; by default the EPUB carries "
                            "the narration and highlights each sentence as it is read")
     conv.add_argument("--fetch-images", action="store_true",
                       help="also download the page's remote images (local images beside the page and data: "
                            "URIs are always embedded)")
+    conv.add_argument("--private-network", choices=PRIVATE_MODES, default="auto",
+                      help="may redirects and remote images reach loopback and private addresses: auto (default) "
+                           "only when the article itself came from one, allow, or deny (only the URL you give and "
+                           "its own address and port). "
+                           "Link-local and multicast addresses (e.g. the cloud metadata service) are never fetched")
     conv.add_argument("--split-level", type=int, choices=range(1, 7), metavar="N",
                       help="every heading of rank <= N (2 = <h2>) starts a section and an MP3 "
                            "(default: the highest rank below the title)")
@@ -118,11 +127,14 @@ def _convert(args) -> int:
         raise UsageError(f"--date {args.date}", "expected YYYY-MM-DD")
     if args.base_url is not None:
         args.base_url = _base_url(args.base_url)
+    if args.base_dir is not None and not Path(args.base_dir).is_dir():
+        raise UsageError(f"--base-dir {args.base_dir}", "not a folder")
     options = Options(
         engine=args.engine, voice=args.voice, audio=args.audio, split_level=args.split_level,
         fetch_images=args.fetch_images, rate=args.rate, read_code=args.read_code, lexicon=args.lexicon,
         cache=args.cache, pause_scale=args.pause_scale, read_along=args.read_along,
-        base_url=args.base_url, audiobook=args.audiobook,
+        base_url=args.base_url, audiobook=args.audiobook, private_network=args.private_network,
+        base_dir=args.base_dir,
         overrides={k: getattr(args, k) for k in ("title", "author", "language", "date", "publisher")})
     if args.language is not None:
         from .metadata import normalize_language
