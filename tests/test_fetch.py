@@ -1,6 +1,6 @@
-"""Fetching and reading sources (issue 11, items 2, 4, 5 and 11): internal addresses refused before
-any connection, total deadlines, malformed HTTP in one line, compressed pages within the cap,
-standard input without local images.
+"""Fetching and reading sources (issue 11, items 2, 4, 5, 10, 11 and 16): internal addresses refused
+before any connection, total deadlines, malformed HTTP in one line, compressed pages within the cap,
+standard input without local images, charsets that are no text encoding, one stray byte.
 
 Every server here listens on 127.0.0.1 (or ::1); the ``connects`` fixture fails a test that would
 open a connection anywhere else.
@@ -26,10 +26,11 @@ import pytest
 from talkingbook import images as images_module
 from talkingbook import net, sources
 from talkingbook.errors import InputError
+from talkingbook.html_reader import read_html
 from talkingbook.images import ImageResolver
 from talkingbook.net import Reach
 
-from conftest import DATA, need
+from conftest import DATA, ROOT, need
 
 PNG = (DATA / "images" / "chart.png").read_bytes()
 LOOPBACK = ("127.0.0.1", "::1")
@@ -559,3 +560,41 @@ def test_base_dir_replaces_a_files_own_folder(tmp_path):
     page.write_text("<p>x</p>")
     assert sources.load(str(page), base_dir=tmp_path / "assets").folder == (tmp_path / "assets").resolve()
     assert sources.load(str(page)).folder == (tmp_path / "page").resolve()
+
+
+# --- decoding (items 10 and 16) ------------------------------------------------------------------
+
+NOT_TEXT_CODECS = ["rot13", "rot_13", "base64", "hex", "uu", "zlib", "quopri", "bz2", "utf-7", "unicode_escape"]
+
+
+@pytest.mark.parametrize("label", NOT_TEXT_CODECS)
+def test_a_charset_that_is_no_text_encoding_is_ignored(label):
+    page = f"<meta charset='{label}'>".encode() + ARTICLE.format(extra="").encode()
+    book = read_html(page, source_name="p.html", charset=label)
+    assert "Le projet du port étudié" in book.sections[0].blocks[0].text
+
+
+def test_a_charset_that_is_no_text_encoding_from_http(tmp_path, run):
+    page = ARTICLE.format(extra="").encode()
+    with serve({"/p.html": (200, {"Content-Type": "text/html; charset=rot13"}, page)}) as server:
+        code, _, err = convert_url(run, f"{server}/p.html", tmp_path / "out")
+    assert code == 0, err
+    assert "étudié" in _embedded(tmp_path / "out")[1]
+
+
+@pytest.mark.parametrize("declared", ["<meta charset='utf-8'>", ""])
+def test_one_stray_byte_keeps_a_utf8_page_utf8(declared):
+    page = (declared + ARTICLE.format(extra="<p>Le café a coûté 3 € à André, déjà.</p><p>Stray: ")).encode()
+    page += "é".encode("cp1252") + b"</p>"
+    text, encoding = sources.decode(page)
+    assert encoding == "utf-8"
+    assert "Le projet du port étudié" in text and "déjà" in text and "Ã" not in text
+    assert text.count("\ufffd") == 1
+
+
+def test_a_legacy_page_still_decodes_with_its_declaration():
+    page = ROOT.parent / "shared" / "corpus" / "tf-rp.pl-unijne-fundusze" / "source.html"
+    if not page.exists():
+        pytest.skip("../shared/corpus is absent")
+    text, encoding = sources.decode(page.read_bytes())
+    assert encoding == "cp1250" and "zagłosował" in text and "\ufffd" not in text

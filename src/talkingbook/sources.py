@@ -27,6 +27,12 @@ SUPERSETS = {"iso-8859-1": "windows-1252", "latin-1": "windows-1252", "us-ascii"
              "ascii": "windows-1252", "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030",
              "iso-8859-9": "windows-1254", "tis-620": "windows-874", "ks_c_5601-1987": "cp949",
              "euc-kr": "cp949", "shift_jis": "cp932", "x-sjis": "cp932", "windows-31j": "cp932"}
+# Python text codecs that are no character set of a web page (browsers ignore them as declarations;
+# UTF-7 would even let '+ADw-script+AD4-' become markup).
+NOT_CHARSETS = {"utf-7", "idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined", "mbcs",
+                "oem"}
+
+
 @dataclass(frozen=True)
 class Source:
     data: bytes
@@ -109,12 +115,16 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]
 
 
 def _codec(label: str) -> str | None:
+    """The Python codec of a declared charset; None for an unknown label or one that is no text
+    encoding (``rot13``, ``base64``, ``hex``... are codecs too, but bytes-to-bytes or str-to-str)."""
     label = label.strip().lower()
     label = SUPERSETS.get(label, label)
     try:
-        return codecs.lookup(label).name
-    except LookupError:
+        name = codecs.lookup(label).name
+        "".encode(name)  # LookupError for a codec that is not a text encoding
+    except (LookupError, UnicodeError):
         return None
+    return None if name in NOT_CHARSETS else name
 
 
 def decode(data: bytes, http_charset: str = "") -> tuple[str, str]:
@@ -127,13 +137,17 @@ def decode(data: bytes, http_charset: str = "") -> tuple[str, str]:
                                                     for m in _META_CHARSET.findall(data[:8192]))) if c]
     # Valid UTF-8 with multi-byte sequences is UTF-8 whatever the page claims (a page declared
     # GB2312 whose bytes are UTF-8 exists): legacy text is almost never valid UTF-8 by chance.
-    try:
-        text = data.decode("utf-8")
+    text = data.decode("utf-8", "replace")
+    valid, invalid = _utf8_sequences(data, text)
+    if not invalid:
         return text, "utf-8"
-    except UnicodeDecodeError:
-        pass
+    # Almost all valid UTF-8 with a stray byte or two (a Windows-1252 'é' pasted into a UTF-8 page):
+    # UTF-8 with replacement, as a browser does, not the whole page as a single-byte code page.
+    declared_utf8 = bool(declared) and declared[0] in ("utf-8", "utf-8-sig")
+    if valid >= 4 * invalid or (declared_utf8 and valid > invalid):
+        return text, "utf-8"
     for encoding in declared:
-        if encoding in ("utf-8", "utf-16", "utf-16-le", "utf-16-be"):
+        if encoding in ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"):
             continue
         try:
             return data.decode(encoding), encoding
@@ -143,6 +157,15 @@ def decode(data: bytes, http_charset: str = "") -> tuple[str, str]:
     if detected:
         return data.decode(detected, "replace"), detected
     return data.decode("windows-1252", "replace"), "windows-1252"
+
+
+def _utf8_sequences(data: bytes, text: str) -> tuple[int, int]:
+    """(valid multi-byte characters, invalid sequences) of ``data`` read as UTF-8 into ``text``."""
+    non_ascii_bytes = len(data.translate(None, bytes(range(128))))
+    replaced = text.count("\ufffd")
+    invalid = replaced - data.count("\ufffd".encode())
+    valid = len(text) - (len(data) - non_ascii_bytes) - replaced
+    return valid, invalid
 
 
 def _detect(data: bytes) -> str | None:
