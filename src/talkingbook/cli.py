@@ -18,7 +18,9 @@ from . import __version__
 from .convert import Options, Progress, convert
 from .engines import CHOICES
 from .errors import TalkingbookError, UsageError
+from .net import PRIVATE_MODES
 from .toc import TocEntry
+from .urls import web_url
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,14 +62,23 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--no-audiobook", dest="audiobook", action="store_false",
                       help="skip the full-length M4B and MP3 (and chapters JSON): saves their encoding time")
     conv.add_argument("--base-url", metavar="URL",
-                      help="where dist/<slug>/ will be published: makes the feed's enclosure and transcript "
-                           "URLs absolute, as podcast apps need (default: relative, for local use)")
+                      help="where dist/<slug>/ will be published (an http:// or https:// URL without query or "
+                           "fragment): makes the feed's enclosure and transcript URLs absolute, as podcast apps "
+                           "need (default: relative, for local use)")
+    conv.add_argument("--base-dir", metavar="DIR",
+                      help="the folder local images may come from (default: the HTML file's own folder; "
+                           "for standard input, none: '-' embeds no local image without --base-dir)")
     conv.add_argument("--no-read-along", dest="read_along", action="store_false",
                       help="a text-only EPUB (smaller) even when audio is made; by default the EPUB carries "
                            "the narration and highlights each sentence as it is read")
     conv.add_argument("--fetch-images", action="store_true",
                       help="also download the page's remote images (local images beside the page and data: "
                            "URIs are always embedded)")
+    conv.add_argument("--private-network", choices=PRIVATE_MODES, default="auto",
+                      help="may redirects and remote images reach loopback and private addresses: auto (default) "
+                           "only when the article itself came from one, allow, or deny (only the URL you give and "
+                           "its own address and port). "
+                           "Link-local and multicast addresses (e.g. the cloud metadata service) are never fetched")
     conv.add_argument("--split-level", type=int, choices=range(1, 7), metavar="N",
                       help="every heading of rank <= N (2 = <h2>) starts a section and an MP3 "
                            "(default: the highest rank below the title)")
@@ -175,13 +186,16 @@ def _convert(args) -> int:
                         format="%(levelname)s: %(message)s", stream=sys.stderr)
     if args.date is not None and not _is_date(args.date):
         raise UsageError(f"--date {args.date}", "expected YYYY-MM-DD")
-    if args.base_url is not None and not re.match(r"https?://[^/\s]+", args.base_url):
-        raise UsageError(f"--base-url {args.base_url}", "expected an http:// or https:// URL")
+    if args.base_url is not None:
+        args.base_url = _base_url(args.base_url)
+    if args.base_dir is not None and not Path(args.base_dir).is_dir():
+        raise UsageError(f"--base-dir {args.base_dir}", "not a folder")
     options = Options(
         engine=args.engine, voice=args.voice, audio=args.audio, split_level=args.split_level,
         fetch_images=args.fetch_images, rate=args.rate, read_code=args.read_code, lexicon=args.lexicon,
         cache=args.cache, pause_scale=args.pause_scale, read_along=args.read_along,
-        base_url=args.base_url, audiobook=args.audiobook,
+        base_url=args.base_url, audiobook=args.audiobook, private_network=args.private_network,
+        base_dir=args.base_dir,
         overrides={k: getattr(args, k) for k in ("title", "author", "language", "date", "publisher")})
     if args.language is not None:
         from .metadata import normalize_language
@@ -209,6 +223,16 @@ def _convert(args) -> int:
     if len(args.sources) > 1 and not args.quiet:
         print(f"converted {converted}, failed {failed}", file=sys.stderr)
     return status
+
+
+def _base_url(value: str) -> str:
+    """--base-url as written, when it is an http(s) URL of a folder (no whitespace, query or fragment)."""
+    url = web_url(value)
+    if url is None or url.lower() != value.lower() or "?" in url or "#" in url:
+        shown = value if value.isprintable() and " " not in value else repr(value)
+        raise UsageError(f"--base-url {shown}", "expected an http:// or https:// URL of a folder, without spaces, "
+                                                "query or fragment")
+    return url
 
 
 def _report(exc: TalkingbookError) -> None:

@@ -50,6 +50,8 @@ class Options:
     read_along: bool = True  # the EPUB carries the MP3s and media overlays when audio is made
     base_url: str | None = None  # where the book's folder will be published (absolute feed URLs)
     audiobook: bool = True  # the full-length M4B and MP3 with chapters
+    private_network: str = "auto"  # auto | allow | deny: may fetches reach loopback and private addresses
+    base_dir: str | None = None  # where local images may come from (a file's own folder; none for stdin)
     overrides: dict = field(default_factory=dict)
 
 
@@ -101,8 +103,8 @@ def modified_time(source: str) -> datetime:
 def convert(source: str, out_parent: Path, options: Options, progress: Progress | None = None) -> Path:
     """Convert one article into ``out_parent/<slug>/``; returns that folder."""
     progress = progress or Progress()
-    loaded = load(source)
-    images = ImageResolver(loaded.folder, loaded.url, fetch_remote=options.fetch_images)
+    loaded = load(source, base_dir=options.base_dir, private_network=options.private_network)
+    images = ImageResolver(loaded.folder, loaded.url, fetch_remote=options.fetch_images, reach=loaded.reach)
     book = read_html(loaded.data, source_name=loaded.name, base_url=loaded.url, charset=loaded.charset,
                      http_language=loaded.language, overrides=options.overrides,
                      split_level=options.split_level, images=images)

@@ -7,7 +7,6 @@ inside the page; this module reads its metadata and blocks and splits it into se
 from __future__ import annotations
 
 import re
-import urllib.parse
 import warnings
 from dataclasses import dataclass, field, replace
 from typing import Callable
@@ -24,6 +23,7 @@ from .model import (
 from .segment import ID_PREFIX, segment
 from .sources import decode
 from .toc import slugify, unique
+from .urls import link_url
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 INLINE_KINDS = {"em": "em", "i": "em", "cite": "em", "dfn": "em", "strong": "strong", "b": "strong",
@@ -410,11 +410,7 @@ class _Context:
         if href.startswith("#"):
             target = self.ids.get(href[1:])
             return f"#{target}" if target else None
-        absolute = urllib.parse.urljoin(self.base_url, href) if self.base_url else href
-        scheme = urllib.parse.urlsplit(absolute).scheme.lower()
-        if scheme in ("http", "https", "mailto") and " " not in absolute:
-            return absolute
-        return None
+        return link_url(href, self.base_url)
 
 
 def _tracking_pixel(tag: Tag) -> bool:

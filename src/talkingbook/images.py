@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 import urllib.parse
 from pathlib import Path
 
 from .errors import InputError
+from .net import Reach
+from .urls import web_url
 
 log = logging.getLogger(__name__)
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_REMOTE_IMAGES = 50
+IMAGE_DEADLINE = 10  # seconds for one remote image, redirects included
+IMAGES_DEADLINE = 30  # seconds for all the remote images of one article
 # EPUB 3 core media types for raster images, recognised by their first bytes. SVG is left
 # out on purpose: it can carry scripts and remote references.
 MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF87a", "image/gif"),
@@ -34,11 +39,14 @@ def sniff(data: bytes) -> str | None:
 class ImageResolver:
     """Turn an ``<img src>`` into (bytes, media type), or None when it may not or cannot be embedded."""
 
-    def __init__(self, folder: Path | None, base_url: str = "", fetch_remote: bool = False) -> None:
+    def __init__(self, folder: Path | None, base_url: str = "", fetch_remote: bool = False,
+                 reach: Reach | None = None) -> None:
         self.folder = folder.resolve() if folder else None
-        self.base_url = base_url
+        self.base_url = web_url(base_url) or ""
         self.fetch_remote = fetch_remote
+        self.reach = reach or Reach()
         self._fetched = 0
+        self._images_end: float | None = None  # when the time for all remote images runs out
         self._cache: dict[str, tuple[bytes, str] | None] = {}
 
     def __call__(self, src: str) -> tuple[bytes, str] | None:
@@ -52,10 +60,16 @@ class ImageResolver:
             return None
         if src.startswith("data:"):
             return self._data_uri(src)
-        scheme = urllib.parse.urlsplit(src).scheme.lower()
-        if scheme in ("http", "https") or (not scheme and self.base_url.startswith(("http://", "https://"))
-                                           and not self._local_path(src)):
-            return self._remote(urllib.parse.urljoin(self.base_url, src))
+        try:
+            scheme = urllib.parse.urlsplit(src).scheme.lower()
+        except ValueError:
+            return None
+        if scheme in ("http", "https") or (not scheme and self.base_url and not self._local_path(src)):
+            url = web_url(src, self.base_url)
+            if url is None:
+                log.info("image %s is not a valid http(s) URL; its text is kept", src[:80])
+                return None
+            return self._remote(url)
         if scheme in ("", "file"):
             return self._local(src)
         return None
@@ -111,9 +125,17 @@ class ImageResolver:
             return None
         from .sources import fetch
 
+        if self._images_end is None:
+            self._images_end = time.monotonic() + IMAGES_DEADLINE
+        left = self._images_end - time.monotonic()
+        if left <= 0:
+            log.warning("image %s: no time left for remote images (%d s in all); its text is kept",
+                        url[:80], IMAGES_DEADLINE)
+            return None
         self._fetched += 1
         try:
-            fetched = fetch(url, max_bytes=MAX_IMAGE_BYTES, types=())
+            fetched = fetch(url, reach=self.reach, max_bytes=MAX_IMAGE_BYTES, types=(),
+                            seconds=min(IMAGE_DEADLINE, left))
         except InputError as exc:
             log.warning("image %s: %s; its text is kept", url[:80], exc.why)
             return None

@@ -16,6 +16,7 @@ from datetime import date
 from bs4 import BeautifulSoup
 
 from .model import Metadata
+from .urls import host, web_url
 
 ARTICLE_TYPES = {"NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle", "AnalysisNewsArticle",
                  "OpinionNewsArticle", "ScholarlyArticle", "TechArticle", "Report", "LiveBlogPosting",
@@ -44,10 +45,8 @@ def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
     published = _first(ld.get("datePublished"), og.get("article:published_time"), named.get("dc.date"),
                        named.get("date"), named.get("pubdate"), named.get("publish-date"),
                        time_tag.get("datetime") if time_tag else "", ld.get("dateModified"))
-    url = _first(canonical.get("href") if canonical else "", og.get("og:url"),
-                 ld.get("url") if isinstance(ld.get("url"), str) else "", base_url)
-    if not re.match(r"^https?://", url or ""):
-        url = ""
+    url = _first(*(web_url(candidate, base_url) for candidate in (
+        canonical.get("href") if canonical else "", og.get("og:url"), ld.get("url"), base_url)))
     declared_title = _first(_clean(ld.get("headline")), og.get("og:title"), named.get("twitter:title"),
                             named.get("dc.title"))
     title = strip_site_name(declared_title or page_title, site, generic=not declared_title,
@@ -60,7 +59,7 @@ def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
     language = next((n for n in (normalize_language(v or "") for v in declared) if n), "")
     description = _first(_clean(ld.get("description")), og.get("og:description"), named.get("description"))
     identity = url or source_name.rsplit("/", 1)[-1]
-    license_name, license_url = read_license(soup, ld, named)
+    license_name, license_url = read_license(soup, ld, named, base_url)
     return Metadata(
         title=_clean(title), language=language, author=_clean(author)[:200], publisher=_clean(site),
         date=normalize_date(published), description=_clean(description), source_url=url,
@@ -70,12 +69,16 @@ def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
                      named.get("twitter:image"), named.get("twitter:image:src"), _ld_image(ld.get("image"))))
 
 
-_CC = re.compile(r"creativecommons\.org/(?:licenses/([a-z-]+)/(\d\.\d)|publicdomain/(zero|mark)/(\d\.\d))", re.I)
+_CC_PATH = re.compile(r"^/(?:licenses/([a-z-]+)/(\d\.\d)|publicdomain/(zero|mark)/(\d\.\d))(?:/|$)", re.I)
+CC_HOSTS = ("creativecommons.org", "www.creativecommons.org")
 
 
 def license_name(url: str) -> str:
-    """'CC BY-SA 3.0' for a Creative Commons licence URL; '' for any other."""
-    match = _CC.search(url)
+    """'CC BY-SA 3.0' for a Creative Commons licence URL (host creativecommons.org); '' for any other."""
+    url = web_url(url) or ""
+    if host(url) not in CC_HOSTS:
+        return ""
+    match = _CC_PATH.match(urllib.parse.urlsplit(url).path)
     if not match:
         return ""
     if match.group(1):
@@ -83,26 +86,26 @@ def license_name(url: str) -> str:
     return f"CC0 {match.group(4)}" if match.group(3).lower() == "zero" else f"Public Domain Mark {match.group(4)}"
 
 
-def read_license(soup: BeautifulSoup, ld: dict, named: dict) -> tuple[str, str]:
+def read_license(soup: BeautifulSoup, ld: dict, named: dict, base_url: str = "") -> tuple[str, str]:
     """The licence the page states, as (name, URL): rel=license links, JSON-LD 'license', a link to a
-    Creative Commons licence, or dc.rights / copyright meta text."""
+    Creative Commons licence, or dc.rights / copyright meta text. Every URL is checked by :func:`web_url`."""
     candidates = [tag.get("href") for tag in soup.find_all(["link", "a"], rel="license", href=True)]
     declared = ld.get("license")
     if isinstance(declared, dict):
         declared = declared.get("url") or declared.get("name")
     if isinstance(declared, str):
         candidates.append(declared)
-    candidates += [a.get("href") for a in soup.find_all("a", href=_CC)]
-    for href in candidates:
-        href = (href or "").strip()
-        url = "https:" + href if href.startswith("//") else href
-        if license_name(url):
+    candidates += [a.get("href") for a in soup.find_all("a", href=lambda h: isinstance(h, str)
+                                                        and "creativecommons.org" in h.lower()
+                                                        and license_name(web_url(h, base_url) or ""))]
+    urls = [web_url(href, base_url) for href in candidates]
+    for url in urls:
+        if url and license_name(url):
             return license_name(url), url
-    for href in candidates:
-        if href and re.match(r"^(https?:)?//", href.strip()):
-            url = "https:" + href.strip() if href.strip().startswith("//") else href.strip()
+    for href, url in zip(candidates, urls):
+        if url:
             return url, url
-        if href and href.strip().upper().replace(" ", "_") == "ALL_RIGHTS_RESERVED":
+        if isinstance(href, str) and href.strip().upper().replace(" ", "_") == "ALL_RIGHTS_RESERVED":
             return "all rights reserved", ""
     text = named.get("dc.rights") or named.get("copyright") or ""
     return (_clean(text)[:200], "") if text else ("", "")

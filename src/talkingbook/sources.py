@@ -1,9 +1,9 @@
 """Where an article comes from: a local file, standard input, or an http(s) URL; and its text.
 
-Fetching uses the standard library (urllib) with a timeout, a size cap, a redirect limit
-and a content-type check. Decoding follows what browsers do: BOM, HTTP header, the page's
-own declaration, then detection (charset_normalizer) when the declaration is missing or
-wrong, so a page never comes out as mojibake.
+Fetching (:mod:`.net`) has a total deadline, a size cap, at most five redirects checked hop by
+hop, an address policy and a content-type check. Decoding follows what browsers do: BOM, HTTP
+header, the page's own declaration, then detection (charset_normalizer) when the declaration is
+missing or wrong, so a page never comes out as mojibake.
 """
 
 from __future__ import annotations
@@ -11,24 +11,26 @@ from __future__ import annotations
 import codecs
 import re
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
-from .errors import InputError
+from . import net
+from .errors import InputError, UsageError
+from .urls import web_url
 
 MAX_BYTES = 20 * 1024 * 1024
-TIMEOUT = 20  # seconds for connect and each read
-MAX_REDIRECTS = 5
+DEADLINE = 20  # seconds for the whole page, redirects included
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "text/plain")
 # WHATWG encoding labels that browsers read as a superset (declared Latin-1 pages are cp1252).
 SUPERSETS = {"iso-8859-1": "windows-1252", "latin-1": "windows-1252", "us-ascii": "windows-1252",
              "ascii": "windows-1252", "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030",
              "iso-8859-9": "windows-1254", "tis-620": "windows-874", "ks_c_5601-1987": "cp949",
              "euc-kr": "cp949", "shift_jis": "cp932", "x-sjis": "cp932", "windows-31j": "cp932"}
+# Python text codecs that are no character set of a web page (browsers ignore them as declarations;
+# UTF-7 would even let '+ADw-script+AD4-' become markup).
+NOT_CHARSETS = {"utf-7", "idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined", "mbcs",
+                "oem"}
 
 
 @dataclass(frozen=True)
@@ -38,18 +40,25 @@ class Source:
     url: str = ""  # the final URL after redirects, for URLs
     charset: str = ""  # from the HTTP Content-Type header
     language: str = ""  # from the HTTP Content-Language header
-    folder: Path | None = None  # a local input's folder: the only place its images may come from
+    folder: Path | None = None  # the only folder local images may come from; None: no local images
+    reach: net.Reach = field(default_factory=net.Reach)  # the addresses its remote images may come from
 
 
-def load(source: str) -> Source:
-    """Read a local file, '-' (standard input) or an http(s) URL."""
+def load(source: str, *, base_dir: str | Path | None = None, private_network: str = "auto") -> Source:
+    """Read a local file, '-' (standard input) or an http(s) URL.
+
+    Local images come from ``base_dir`` when given, else from a file's own folder; standard input
+    has none without ``base_dir`` (it would otherwise embed whatever the current folder holds)."""
+    folder = _base_folder(base_dir)
+    reach = net.Reach(private_network)
     if source == "-":
         data = sys.stdin.buffer.read(MAX_BYTES + 1)
         _check_size(source, data)
-        return Source(data, "stdin", folder=Path.cwd())
-    if re.match(r"^https?://", source, re.I):
-        return fetch(source)
-    if re.match(r"^[a-z][a-z0-9+.-]*://", source, re.I):
+        return Source(data, "stdin", folder=folder, reach=reach)
+    scheme = re.match(r"^([a-z][a-z0-9+.-]*):", source, re.I)
+    if scheme and scheme.group(1).lower() in ("http", "https"):
+        return fetch(source, reach=reach, typed=True)
+    if scheme and source[scheme.end():].startswith("//"):
         raise InputError(source, "only local files and http(s) URLs can be read")
     path = Path(source)
     try:
@@ -62,7 +71,16 @@ def load(source: str) -> Source:
     except OSError as exc:
         raise InputError(source, exc.strerror or str(exc)) from exc
     _check_size(source, data)
-    return Source(data, source, folder=path.resolve().parent)
+    return Source(data, source, folder=folder or path.resolve().parent, reach=reach)
+
+
+def _base_folder(base_dir: str | Path | None) -> Path | None:
+    if base_dir is None:
+        return None
+    folder = Path(base_dir)
+    if not folder.is_dir():
+        raise UsageError(f"--base-dir {base_dir}", "not a folder")
+    return folder.resolve()
 
 
 def _check_size(name: str, data: bytes) -> None:
@@ -72,49 +90,23 @@ def _check_size(name: str, data: bytes) -> None:
         raise InputError(name, "the file is empty")
 
 
-class _LimitedRedirects(urllib.request.HTTPRedirectHandler):
-    max_redirections = MAX_REDIRECTS
+def fetch(url: str, *, reach: net.Reach | None = None, typed: bool = False, max_bytes: int | None = None,
+          types: tuple[str, ...] = HTML_TYPES, seconds: float | None = None) -> Source:
+    """GET ``url`` within a total deadline, a size cap, the address policy ``reach`` and a content-type check.
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        if not re.match(r"^https?://", newurl, re.I):
-            raise urllib.error.URLError(f"redirect to a non-http address {newurl}")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-def fetch(url: str, *, max_bytes: int | None = None, types: tuple[str, ...] = HTML_TYPES) -> Source:
-    """GET ``url`` with a timeout, a size cap, at most five redirects and a content-type check."""
+    ``typed``: the URL the user gave (it is fetched even from a private address unless link-local)."""
     max_bytes = MAX_BYTES if max_bytes is None else max_bytes
-    opener = urllib.request.build_opener(_LimitedRedirects)
-    request = urllib.request.Request(url, headers={
-        "User-Agent": f"talkingbook/{__version__} (accessible publishing)",
-        "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"})
-    try:
-        with opener.open(request, timeout=TIMEOUT) as response:
-            ctype = response.headers.get_content_type()
-            if types and ctype not in types:
-                raise InputError(url, f"the server sent {ctype}, not an HTML page")
-            length = response.headers.get("Content-Length")
-            if length and length.isdigit() and int(length) > max_bytes:
-                raise InputError(url, f"larger than {max_bytes // (1024 * 1024)} MB")
-            data = response.read(max_bytes + 1)
-            final = response.geturl()
-            charset = response.headers.get_content_charset() or ""
-            language = response.headers.get("Content-Language", "")
-    except InputError:
-        raise
-    except urllib.error.HTTPError as exc:
-        if 300 <= exc.code < 400:
-            raise InputError(url, f"too many redirects (more than {MAX_REDIRECTS})") from exc
-        raise InputError(url, f"the server answered {exc.code} {exc.reason}") from exc
-    except urllib.error.URLError as exc:
-        raise InputError(url, f"cannot fetch it ({exc.reason})") from exc
-    except (OSError, ValueError) as exc:  # timeouts, resets, malformed URLs
-        raise InputError(url, f"cannot fetch it ({exc})") from exc
-    if len(data) > max_bytes:
-        raise InputError(url, f"larger than {max_bytes // (1024 * 1024)} MB")
-    if not data.strip():
+    reach = reach or net.Reach()
+    checked = web_url(url)
+    if checked is None:
+        raise InputError(url, "not a valid http(s) URL")
+    response = net.get(checked, reach=reach, typed=typed, seconds=DEADLINE if seconds is None else seconds,
+                       max_bytes=max_bytes, name=url, types=types,
+                       accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.1" if types else "image/*,*/*;q=0.5")
+    if not response.data.strip():
         raise InputError(url, "the server sent an empty page")
-    return Source(data, url, url=final, charset=charset, language=language.split(",")[0].strip())
+    return Source(response.data, url, url=response.url, charset=response.charset, language=response.language,
+                  reach=response.reach)
 
 
 # --- decoding --------------------------------------------------------------
@@ -123,12 +115,16 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]
 
 
 def _codec(label: str) -> str | None:
+    """The Python codec of a declared charset; None for an unknown label or one that is no text
+    encoding (``rot13``, ``base64``, ``hex``... are codecs too, but bytes-to-bytes or str-to-str)."""
     label = label.strip().lower()
     label = SUPERSETS.get(label, label)
     try:
-        return codecs.lookup(label).name
-    except LookupError:
+        name = codecs.lookup(label).name
+        "".encode(name)  # LookupError for a codec that is not a text encoding
+    except (LookupError, UnicodeError):
         return None
+    return None if name in NOT_CHARSETS else name
 
 
 def decode(data: bytes, http_charset: str = "") -> tuple[str, str]:
@@ -141,13 +137,17 @@ def decode(data: bytes, http_charset: str = "") -> tuple[str, str]:
                                                     for m in _META_CHARSET.findall(data[:8192]))) if c]
     # Valid UTF-8 with multi-byte sequences is UTF-8 whatever the page claims (a page declared
     # GB2312 whose bytes are UTF-8 exists): legacy text is almost never valid UTF-8 by chance.
-    try:
-        text = data.decode("utf-8")
+    text = data.decode("utf-8", "replace")
+    valid, invalid = _utf8_sequences(data, text)
+    if not invalid:
         return text, "utf-8"
-    except UnicodeDecodeError:
-        pass
+    # Almost all valid UTF-8 with a stray byte or two (a Windows-1252 'é' pasted into a UTF-8 page):
+    # UTF-8 with replacement, as a browser does, not the whole page as a single-byte code page.
+    declared_utf8 = bool(declared) and declared[0] in ("utf-8", "utf-8-sig")
+    if valid >= 4 * invalid or (declared_utf8 and valid > invalid):
+        return text, "utf-8"
     for encoding in declared:
-        if encoding in ("utf-8", "utf-16", "utf-16-le", "utf-16-be"):
+        if encoding in ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"):
             continue
         try:
             return data.decode(encoding), encoding
@@ -157,6 +157,15 @@ def decode(data: bytes, http_charset: str = "") -> tuple[str, str]:
     if detected:
         return data.decode(detected, "replace"), detected
     return data.decode("windows-1252", "replace"), "windows-1252"
+
+
+def _utf8_sequences(data: bytes, text: str) -> tuple[int, int]:
+    """(valid multi-byte characters, invalid sequences) of ``data`` read as UTF-8 into ``text``."""
+    non_ascii_bytes = len(data.translate(None, bytes(range(128))))
+    replaced = text.count("\ufffd")
+    invalid = replaced - data.count("\ufffd".encode())
+    valid = len(text) - (len(data) - non_ascii_bytes) - replaced
+    return valid, invalid
 
 
 def _detect(data: bytes) -> str | None:
