@@ -155,6 +155,45 @@ def test_link_list_sidebars_are_removed():
         assert dropped not in text
 
 
+def test_an_article_cut_into_sibling_chunks_is_kept_whole():
+    """The body in several sibling containers, the first marked with a modifier class.
+
+    Readability merges a sibling with the winner's exact class; "body-text lead" beside
+    "body-text" is the same kind of block (regression: the Telegraph kept 1 chunk of 6).
+    """
+    chunk = '<div class="body-text"><div class="box"><div class="inner"><p>{}</p></div></div></div>'
+    html = page(f"""
+      <div class="site-menu"><a href="/">Home</a> <a href="/world">World</a></div>
+      <article>
+        <div class="body-text lead"><div class="box"><div class="inner"><p>{sentences("harbour")}</p>
+          <p>{sentences("quay")}</p><p>{sentences("dock")}</p></div></div></div>
+        <div class="body-image"><figure><img src="/q.jpg" alt="The quay"></figure></div>
+        {chunk.format(sentences("ferry", 1))}
+        <div class="advert"></div>
+        {chunk.format(sentences("crane", 2))}
+        {chunk.format(sentences("pier", 1))}
+      </article>
+      <div class="site-footer"><a href="/about">About us</a></div>""")
+    text = " ".join(text_of(extract(html)).split())
+    for kept in ("The harbour study", "The quay study", "The ferry study", "The crane study", "The pier study"):
+        assert kept in text
+    assert "About us" not in text and "World" not in text
+
+
+def test_a_neighbour_is_not_merged_on_a_content_class_alone():
+    """A box about the writer beside the body ("post-bio-box": 'post' reads as content) stays out."""
+    html = page(f"""
+      <article class="post">
+        <div class="entry-content"><p>{sentences("orchard")}</p><p>{sentences("apple")}</p>
+          <p>{sentences("pear")}</p></div>
+        <section class="post-bio-box"><p>Hello, I am Jo, a gardener who writes about fruit, trees and soil,
+          and who has grown apples in this orchard for twenty years.</p></section>
+      </article>""")
+    text = " ".join(text_of(extract(html)).split())
+    assert "The pear study" in text
+    assert "Hello, I am Jo" not in text
+
+
 def test_nested_headings_stay_and_edit_links_go():
     html = page(f"""
       <div id="content">

@@ -23,8 +23,9 @@ https://github.com/mozilla/readability): ``_grabArticle`` and ``_prepArticle``.
 A few rules are not in Readability, each marked "Not in Readability" where it
 lives: wiki "[edit]" links, bare datelines, print buttons, short "Read also:
 <link>" paragraphs and legal-notice blocks go; a neighbour is not merged on
-its class name alone; the strictest attempt that found nearly as much text
-beats the longest.  Short-link-paragraph removal, like Readability's conditional
+its class name alone, but a neighbour of the same kind (most class names
+shared) gets Readability's same-class bonus; the strictest attempt that found
+nearly as much text beats the longest.  Short-link-paragraph removal, like Readability's conditional
 cleaning, is dropped on the last attempt.
 The byline Readability takes out is kept in the article's ``data-byline``.
 
@@ -216,6 +217,17 @@ def _attr(node: Tag, name: str) -> str:
 def _link_target(link: Tag) -> str:
     """The path of a link's href, without query, fragment or trailing slash."""
     return re.split(r"[?#]", _attr(link, "href"), maxsplit=1)[0].rstrip("/")
+
+
+def _same_kind(class_a: str, class_b: str) -> bool:
+    """Whether two class attributes name the same kind of block.
+
+    Readability asks for the same class string; an article cut into chunks often marks
+    one of them with a modifier ("body-text first" beside "body-text"), so here most
+    of the class names must be shared (Jaccard index of the sets >= 0.5).
+    """
+    a, b = set(class_a.split()), set(class_b.split())
+    return bool(a and b) and len(a & b) / len(a | b) >= 0.5
 
 
 def _match_string(node: Tag) -> str:
@@ -840,7 +852,7 @@ class _Readability:
         return article
 
     def _is_related_sibling(self, sibling: Tag, top_class: str, top_score: float, threshold: float) -> bool:
-        bonus = top_score * 0.2 if top_class and _attr(sibling, "class") == top_class else 0
+        bonus = top_score * 0.2 if _same_kind(_attr(sibling, "class"), top_class) else 0
         score = self._score(sibling)
         if score is not None:
             # Not in Readability: a positive class name ("article-author-box") earns a
