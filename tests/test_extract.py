@@ -194,6 +194,47 @@ def test_a_neighbour_is_not_merged_on_a_content_class_alone():
     assert "Hello, I am Jo" not in text
 
 
+def test_a_section_of_photographs_stays():
+    """A <section> is not cleaned for having more pictures than paragraphs (the New York Times en
+    Español front kept half its text, recall 0.54)."""
+    photos = "".join(f'<li><figure><img src="/p{n}.jpg" alt="Boat {n}"><figcaption>Photo credit: '
+                     f'Ana Ruiz</figcaption></figure></li>' for n in range(5))
+    html = page(f"""
+      <main>
+        <section class="lead"><p>{sentences("estuary")}</p><p>{sentences("marsh")}</p></section>
+        <section class="band"><h2>The fishing fleet</h2>
+          <p>The last wooden boats of the bay still go out before dawn, every day but Sunday.</p>
+          <ul>{photos}</ul>
+          <p>Their crews are older now, and fewer young people join them each year.</p></section>
+      </main>""")
+    text = " ".join(text_of(extract(html)).split())
+    assert "The marsh study" in text
+    assert "The last wooden boats" in text and "Their crews are older" in text
+
+
+def test_a_list_of_headlines_of_other_pages_goes_with_its_heading():
+    """A teaser box ("More from UK", "Trending") inside or after the body: each item one link worded
+    as a headline. Readability keeps lists whatever their links (Sky News kept six headlines)."""
+    def items(texts: list[str]) -> str:
+        return "".join(f'<li><a href="/story/{n}">{t}</a></li>' for n, t in enumerate(texts))
+
+    headlines = [f"Council approves the new harbour wall after a {n}-year campaign by residents" for n in range(5)]
+    see_also = ["Tide mill", "Harbour", "Sea wall", "Breakwater (structure)"]
+    html = page(f"""
+      <div class="story-body">
+        <p>{sentences("harbour")}</p>
+        <div class="widget-box"><h3>More from the coast</h3><ul>{items(headlines)}</ul></div>
+        <p>{sentences("breakwater")}</p>
+        <h2>See also</h2><ul>{items(see_also)}</ul>
+        <section class="band"><h3>Trending</h3><ol>{items(headlines[::-1])}</ol></section>
+      </div>""")
+    text = " ".join(text_of(extract(html)).split())
+    assert "The harbour study" in text and "The breakwater study" in text
+    assert "Council approves" not in text
+    assert "More from the coast" not in text and "Trending" not in text
+    assert "See also" in text and "Breakwater (structure)" in text
+
+
 def test_nested_headings_stay_and_edit_links_go():
     html = page(f"""
       <div id="content">
