@@ -235,6 +235,27 @@ def test_a_list_of_headlines_of_other_pages_goes_with_its_heading():
     assert "See also" in text and "Breakwater (structure)" in text
 
 
+def test_the_box_holding_the_best_text_is_not_cleaned_away():
+    """The story shares a box with a link list, so the box is "linky" (CTV News): it was cleaned
+    away with the story, and the relaxed attempts brought back every menu and list of the page."""
+    story = "".join(f"<p>The space agency says crew number {n} could sleep through most of the long trip "
+                    f"to Mars in small pods that need far less food and water than a crew awake.</p>"
+                    for n in range(5))
+    lede = "".join(f"<p>Hibernation, or torpor, has been studied in bears and squirrels, and now in people, "
+                   f"part {n}.</p>" for n in range(3))
+    links = "".join(f'<li><a href="/news/{n}">Watch the video clip {n}</a></li>' for n in range(12))
+    html = page(f"""
+      <div class="menu"><a href="/">Home</a> <a href="/world">World</a> <a href="/tech">Tech</a></div>
+      <div id="main" class="content-primary"><div class="lede">{lede}</div><div class="story"><div class="box">
+        <div class="story-text">{story}<div class="side-items"><a href="/esa">Agency website</a></div></div>
+        <div class="more"><h3>Top video</h3><ul>{links}</ul></div>
+      </div></div></div>
+      <div class="bottom"><ul>{links.replace("Watch", "Other")}</ul></div>""")
+    text = " ".join(text_of(extract(html)).split())
+    assert "crew number 4 could sleep" in text and "now in people, part 2" in text
+    assert "Home" not in text and "Other the video" not in text
+
+
 def test_nested_headings_stay_and_edit_links_go():
     html = page(f"""
       <div id="content">

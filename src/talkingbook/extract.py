@@ -24,7 +24,8 @@ A few rules are not in Readability, each marked "Not in Readability" where it
 lives: wiki "[edit]" links, bare datelines, print buttons, short "Read also:
 <link>" paragraphs, lists of headlines of other pages ("More from", "Trending")
 and legal-notice blocks go; a <section> is cleaned conditionally too, but not
-for holding more pictures than paragraphs; a neighbour is not merged on
+for holding more pictures than paragraphs; the elements holding the text that
+scored best are never cleaned for their shape; a neighbour is not merged on
 its class name alone, but a neighbour of the same kind (most class names
 shared) gets Readability's same-class bonus; the strictest attempt that found
 nearly as much text beats the longest.  Short-link-paragraph removal, like Readability's conditional
@@ -488,6 +489,7 @@ class _Readability:
         self.metadata_byline = ""
         self.byline = ""
         self._original_ancestors: list[Tag] = []
+        self._best_text_holders: set[int] = set()
         self._time_holders: set[int] = set()
 
     # ..... driver ..............................................................
@@ -613,10 +615,22 @@ class _Readability:
         candidates = self._score_paragraphs(to_score)
         top_candidates = self._best_candidates(candidates)
         top = self._choose_top_candidate(page, top_candidates)
+        self._best_text_holders = self._holders_of_best_text(top_candidates)
         article = self._merge_siblings(top)
         self._prep_article(article)
         self._copy_direction(top, article)
         return article
+
+    def _holders_of_best_text(self, top_candidates: list[Tag]) -> set[int]:
+        """Ids of the candidates scoring within 75% of the best, and of their ancestors."""
+        if not top_candidates:
+            return set()
+        best = self._score(top_candidates[0])
+        holders: set[int] = set()
+        for candidate in top_candidates:
+            if _js_ratio(self._score(candidate), best) >= 0.75:
+                holders.update(id(node) for node in [candidate, *_ancestors(candidate)])
+        return holders
 
     def _walk_and_prune(self) -> list[Tag]:
         """Remove junk nodes, turn text-only divs into paragraphs; the elements worth scoring."""
@@ -1060,6 +1074,11 @@ class _Readability:
         weight = self._class_weight(node)
         if weight < 0:
             return True
+        if id(node) in self._best_text_holders:
+            # Not in Readability (its own TODO: "take into account original contentScore"):
+            # the element holding the text that scored best is not cleaned away for its
+            # shape - a link list beside the story made CTV News lose the whole story.
+            return False
         if _inner_text(node).count(",") >= 10:
             return False  # many commas: prose
         embeds = node.find_all(["object", "embed", "iframe"])
