@@ -199,6 +199,9 @@ def titled(head: str, body_top: str) -> str:
     # Ruby annotations are not part of the headline; inline markup does not split its words.
     ("<title>子どもとパンの話 | 例</title>",
      "<h1><ruby>子<rt>こ</rt></ruby>どもとパンの<b>話</b>をする</h1>", "子どもとパンの話をする"),
+    # A title escaped twice by the page is read once more.
+    ('<meta property="og:title" content="&amp;#8216;Bread&amp;#8217; rises overnight">', "",
+     "\u2018Bread\u2019 rises overnight"),
     # The title's part that holds the site name and a headline is the headline, not the site.
     ('<title>新竹尖石賞楓 @ 史蒂文的家 :: 痞客邦 PIXNET ::</title><meta property="og:site_name" content="史蒂文的家">'
      '<meta property="og:url" content="https://steven.pixnet.net/blog/post/1">', "", "新竹尖石賞楓 @ 史蒂文的家"),

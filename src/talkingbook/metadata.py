@@ -8,6 +8,7 @@ BCP 47 tag.
 from __future__ import annotations
 
 import collections
+import html
 import json
 import re
 import urllib.parse
@@ -49,14 +50,14 @@ def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
                  ld.get("url") if isinstance(ld.get("url"), str) else "", base_url)
     if not re.match(r"^https?://", url or ""):
         url = ""
-    declared_title = _first(_clean(ld.get("headline")), og.get("og:title"), named.get("twitter:title"),
-                            named.get("dc.title"))
+    declared_title = _unescaped(_first(_clean(ld.get("headline")), og.get("og:title"), named.get("twitter:title"),
+                                       named.get("dc.title")))
     host = urllib.parse.urlsplit(url or base_url).hostname or ""
     title = strip_site_name(declared_title or page_title, site, generic=not declared_title, host=host)
     declared = [title, page_title, strip_site_name(page_title, site, generic=True, host=host),
                 _clean(ld.get("headline")), _clean(ld.get("name")), og.get("og:title"), named.get("twitter:title"),
                 named.get("dc.title")]
-    title = _headline(soup, [t for t in declared if t], title) or title or _first_h1(soup)
+    title = _headline(soup, [_unescaped(t) for t in declared if t], title) or title or _first_h1(soup)
     html_tag = soup.html
     declared = [html_tag.get("lang") if html_tag else "", html_tag.get("xml:lang") if html_tag else "",
                 http_language, equiv.get("content-language"), named.get("language"), named.get("dc.language"),
@@ -161,6 +162,11 @@ def _first(*values) -> str:
 
 def _clean(text) -> str:
     return " ".join(text.split()) if isinstance(text, str) else ""
+
+
+def _unescaped(text: str) -> str:
+    """Text escaped twice by the page ('&amp;#8216;' in og:title reaches us as '&#8216;') read once more."""
+    return html.unescape(text) if re.search(r"&(#\d+|#x[0-9a-f]+|[a-z]+\d*);", text, re.I) else text
 
 
 def _non_url(value: str | None) -> str:
