@@ -94,6 +94,33 @@ def epubcheck_all(paths, version: str) -> dict:
         return dict(zip(paths, pool.map(lambda p: _run_epubcheck(jar, p), paths)))
 
 
+def links_and_ids(epub) -> tuple[list[tuple[str, str, str]], dict[str, set[str]]]:
+    """(document, href, link text) of every link to a place in the book, and the ids of each document."""
+    import posixpath
+
+    links, ids = [], {}
+    with zipfile.ZipFile(epub) as z:
+        for name in z.namelist():
+            if not name.endswith(".xhtml"):
+                continue
+            root = etree.fromstring(z.read(name))
+            ids[name] = {el.get("id") for el in root.iter() if el.get("id")}
+            for a in root.iter("{http://www.w3.org/1999/xhtml}a"):
+                href = a.get("href") or ""
+                if href and not href.split("#")[0].startswith(("http:", "https:", "mailto:")):
+                    path, _, fragment = href.partition("#")
+                    target = posixpath.normpath(posixpath.join(posixpath.dirname(name), path)) if path else name
+                    links.append((name, f"{target}#{fragment}", "".join(a.itertext())))
+    return links, ids
+
+
+def unresolved_links(epub) -> list[tuple[str, str]]:
+    """(document, target) of every link into the book whose document or id is not in it (EPUBCheck RSC-012)."""
+    links, ids = links_and_ids(epub)
+    return [(doc, href) for doc, href, _ in links
+            if href.split("#")[0] not in ids or href.split("#")[1] not in ids[href.split("#")[0]] | {""}]
+
+
 class EpubParts:
     """An EPUB read back from its zip: OPF, nav and NCX as lxml trees."""
 

@@ -8,11 +8,12 @@ import importlib.util
 import json
 import re
 import sys
+import zipfile
 
 import pytest
 from lxml import html as lxml_html
 
-from conftest import ROOT, ace_all, epubcheck_all
+from conftest import ROOT, ace_all, epubcheck5, epubcheck_all, unresolved_links
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 PAGES = sorted(p.name for p in CORPUS.iterdir() if (p / "source.html").exists()) if CORPUS.exists() else []
@@ -63,6 +64,24 @@ def test_snippets(books, name):
         assert "".join(wanted.split()) in text, wanted
     for unwanted in snippets.get("without", []):
         assert "".join(unwanted.split()) not in text, unwanted
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_link_into_the_book_lands(books, name):
+    assert unresolved_links(books[name][0]) == []
+
+
+def test_wikipedia_split_at_every_h3_has_no_undefined_fragment(tmp_path):
+    """Its references, citations and table of contents link across sections (EPUBCheck RSC-012)."""
+    from talkingbook.cli import main
+
+    name = "mr-wikipedia"
+    assert main(["convert", str(CORPUS / name / "source.html"), "-o", str(tmp_path), "--no-audio", "-q",
+                 "--split-level", "3"]) == 0
+    epub = next(tmp_path.glob("*/*.epub"))
+    assert len([n for n in zipfile.ZipFile(epub).namelist() if n.startswith("EPUB/text/")]) > 10
+    assert unresolved_links(epub) == []
+    assert epubcheck5(epub) == []
 
 
 def acceptable_titles(name: str) -> set[str]:

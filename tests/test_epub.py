@@ -1,10 +1,11 @@
 """The EPUB on its own (--no-audio): valid for EPUBCheck 5 and 4.2, nav and NCX nested, reproducible."""
 
 import hashlib
+import zipfile
 
 import pytest
 
-from conftest import DATA, NS, SAMPLE, epubcheck5, epubcheck42
+from conftest import DATA, NS, SAMPLE, epubcheck5, epubcheck42, links_and_ids, unresolved_links
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +105,25 @@ def test_mimetype_is_first_and_stored(books):
 
     info = zipfile.ZipFile(books["sample"]).infolist()[0]
     assert info.filename == "mimetype" and info.compress_type == zipfile.ZIP_STORED
+
+
+@pytest.mark.parametrize("split", [[], ["--split-level", "3"]], ids=["default", "split-level-3"])
+def test_every_internal_link_lands_on_an_id_in_the_written_book(tmp_path, split):
+    """Links to section headings, to ids inside headings, on empty anchors, on flattened containers, to
+    citations at a paragraph's end and to the title all land - in the right section's document when
+    the book is split (EPUBCheck RSC-012 otherwise); a link whose target is gone keeps only its text."""
+    from talkingbook.cli import main
+
+    assert main(["convert", str(DATA / "internal-links.html"), "-o", str(tmp_path), "--no-audio", "-q", *split]) == 0
+    epub = tmp_path / "internal-links" / "internal-links.epub"
+    links, ids = links_and_ids(epub)
+    assert unresolved_links(epub) == []
+    linked = {text for _, _, text in links}
+    assert {"[1]", "[2]", "[3]", "[4]", "^", "History", "the figure", "the pond", "back to the top"} <= linked
+    assert sum(text == "^" for _, _, text in links) == 4
+    assert "a lost note" not in linked
+    with zipfile.ZipFile(epub) as z:
+        assert any(b"a lost note" in z.read(n) for n in ids)  # its text stays
+    history = next(href for _, href, text in links if text == "History")
+    assert "history" in history.split("#")[0]  # the History section's own document
+    assert epubcheck5(epub) == []

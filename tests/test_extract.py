@@ -155,6 +155,107 @@ def test_link_list_sidebars_are_removed():
         assert dropped not in text
 
 
+def test_an_article_cut_into_sibling_chunks_is_kept_whole():
+    """The body in several sibling containers, the first marked with a modifier class.
+
+    Readability merges a sibling with the winner's exact class; "body-text lead" beside
+    "body-text" is the same kind of block (regression: the Telegraph kept 1 chunk of 6).
+    """
+    chunk = '<div class="body-text"><div class="box"><div class="inner"><p>{}</p></div></div></div>'
+    html = page(f"""
+      <div class="site-menu"><a href="/">Home</a> <a href="/world">World</a></div>
+      <article>
+        <div class="body-text lead"><div class="box"><div class="inner"><p>{sentences("harbour")}</p>
+          <p>{sentences("quay")}</p><p>{sentences("dock")}</p></div></div></div>
+        <div class="body-image"><figure><img src="/q.jpg" alt="The quay"></figure></div>
+        {chunk.format(sentences("ferry", 1))}
+        <div class="advert"></div>
+        {chunk.format(sentences("crane", 2))}
+        {chunk.format(sentences("pier", 1))}
+      </article>
+      <div class="site-footer"><a href="/about">About us</a></div>""")
+    text = " ".join(text_of(extract(html)).split())
+    for kept in ("The harbour study", "The quay study", "The ferry study", "The crane study", "The pier study"):
+        assert kept in text
+    assert "About us" not in text and "World" not in text
+
+
+def test_a_neighbour_is_not_merged_on_a_content_class_alone():
+    """A box about the writer beside the body ("post-bio-box": 'post' reads as content) stays out."""
+    html = page(f"""
+      <article class="post">
+        <div class="entry-content"><p>{sentences("orchard")}</p><p>{sentences("apple")}</p>
+          <p>{sentences("pear")}</p></div>
+        <section class="post-bio-box"><p>Hello, I am Jo, a gardener who writes about fruit, trees and soil,
+          and who has grown apples in this orchard for twenty years.</p></section>
+      </article>""")
+    text = " ".join(text_of(extract(html)).split())
+    assert "The pear study" in text
+    assert "Hello, I am Jo" not in text
+
+
+def test_a_section_of_photographs_stays():
+    """A <section> is not cleaned for having more pictures than paragraphs (the New York Times en
+    Español front kept half its text, recall 0.54)."""
+    photos = "".join(f'<li><figure><img src="/p{n}.jpg" alt="Boat {n}"><figcaption>Photo credit: '
+                     f'Ana Ruiz</figcaption></figure></li>' for n in range(5))
+    html = page(f"""
+      <main>
+        <section class="lead"><p>{sentences("estuary")}</p><p>{sentences("marsh")}</p></section>
+        <section class="band"><h2>The fishing fleet</h2>
+          <p>The last wooden boats of the bay still go out before dawn, every day but Sunday.</p>
+          <ul>{photos}</ul>
+          <p>Their crews are older now, and fewer young people join them each year.</p></section>
+      </main>""")
+    text = " ".join(text_of(extract(html)).split())
+    assert "The marsh study" in text
+    assert "The last wooden boats" in text and "Their crews are older" in text
+
+
+def test_a_list_of_headlines_of_other_pages_goes_with_its_heading():
+    """A teaser box ("More from UK", "Trending") inside or after the body: each item one link worded
+    as a headline. Readability keeps lists whatever their links (Sky News kept six headlines)."""
+    def items(texts: list[str]) -> str:
+        return "".join(f'<li><a href="/story/{n}">{t}</a></li>' for n, t in enumerate(texts))
+
+    headlines = [f"Council approves the new harbour wall after a {n}-year campaign by residents" for n in range(5)]
+    see_also = ["Tide mill", "Harbour", "Sea wall", "Breakwater (structure)"]
+    html = page(f"""
+      <div class="story-body">
+        <p>{sentences("harbour")}</p>
+        <div class="widget-box"><h3>More from the coast</h3><ul>{items(headlines)}</ul></div>
+        <p>{sentences("breakwater")}</p>
+        <h2>See also</h2><ul>{items(see_also)}</ul>
+        <section class="band"><h3>Trending</h3><ol>{items(headlines[::-1])}</ol></section>
+      </div>""")
+    text = " ".join(text_of(extract(html)).split())
+    assert "The harbour study" in text and "The breakwater study" in text
+    assert "Council approves" not in text
+    assert "More from the coast" not in text and "Trending" not in text
+    assert "See also" in text and "Breakwater (structure)" in text
+
+
+def test_the_box_holding_the_best_text_is_not_cleaned_away():
+    """The story shares a box with a link list, so the box is "linky" (CTV News): it was cleaned
+    away with the story, and the relaxed attempts brought back every menu and list of the page."""
+    story = "".join(f"<p>The space agency says crew number {n} could sleep through most of the long trip "
+                    f"to Mars in small pods that need far less food and water than a crew awake.</p>"
+                    for n in range(5))
+    lede = "".join(f"<p>Hibernation, or torpor, has been studied in bears and squirrels, and now in people, "
+                   f"part {n}.</p>" for n in range(3))
+    links = "".join(f'<li><a href="/news/{n}">Watch the video clip {n}</a></li>' for n in range(12))
+    html = page(f"""
+      <div class="menu"><a href="/">Home</a> <a href="/world">World</a> <a href="/tech">Tech</a></div>
+      <div id="main" class="content-primary"><div class="lede">{lede}</div><div class="story"><div class="box">
+        <div class="story-text">{story}<div class="side-items"><a href="/esa">Agency website</a></div></div>
+        <div class="more"><h3>Top video</h3><ul>{links}</ul></div>
+      </div></div></div>
+      <div class="bottom"><ul>{links.replace("Watch", "Other")}</ul></div>""")
+    text = " ".join(text_of(extract(html)).split())
+    assert "crew number 4 could sleep" in text and "now in people, part 2" in text
+    assert "Home" not in text and "Other the video" not in text
+
+
 def test_nested_headings_stay_and_edit_links_go():
     html = page(f"""
       <div id="content">

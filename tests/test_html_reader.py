@@ -168,3 +168,46 @@ def test_normalisers():
     assert normalize_language("C") == ""
     assert normalize_date("2026-11-27T09:00:00+00:00") == "2026-11-27"
     assert normalize_date("2026-02-30") == ""
+
+
+BODY = "<p>" + "The dough rests in a cool room, and the yeast works slowly, so the loaf rises by morning. " * 6 + "</p>"
+
+
+def titled(head: str, body_top: str) -> str:
+    return f"<html><head>{head}</head><body><nav><a href='/'>Home</a></nav><article>{body_top}{BODY}</article></body></html>"
+
+
+@pytest.mark.parametrize("head, top, expected", [
+    # An SEO title ("Topic: the headline") and the visible headline: the headline.
+    ("<title>Baking: Why bread rises overnight</title>", "<h1>Why bread rises slowly overnight</h1>",
+     "Why bread rises slowly overnight"),
+    # A shortened og:title and a site suffix glued on with underscores: the headline.
+    ('<title>Why bread rises overnight_Food_Example</title><meta property="og:title" content="Bread overnight">',
+     "<h1>Why bread rises overnight</h1>", "Why bread rises overnight"),
+    # An <h1> naming the site or a section is not the headline.
+    ("<title>Why bread rises overnight | Example Gazette</title>", "<header><h1>Example Gazette</h1></header>",
+     "Why bread rises overnight"),
+    ("<title>Why bread rises overnight</title>", "<header><h1>Food and Drink</h1></header>",
+     "Why bread rises overnight"),
+    # Two different headings that fit as well as each other: the metadata decides.
+    ("<title>Bread, yeast and time: notes from a bakery</title>",
+     "<header><h1>Bread, yeast and time</h1><h1>Notes from a bakery</h1></header>",
+     "Bread, yeast and time: notes from a bakery"),
+    # A hidden <h1> is not seen.
+    ("<title>Baking: Why bread rises overnight</title>",
+     '<h1 style="display:none">Why bread rises slowly overnight</h1>', "Baking: Why bread rises overnight"),
+    # Ruby annotations are not part of the headline; inline markup does not split its words.
+    ("<title>子どもとパンの話 | 例</title>",
+     "<h1><ruby>子<rt>こ</rt></ruby>どもとパンの<b>話</b>をする</h1>", "子どもとパンの話をする"),
+    # A title escaped twice by the page is read once more.
+    ('<meta property="og:title" content="&amp;#8216;Bread&amp;#8217; rises overnight">', "",
+     "\u2018Bread\u2019 rises overnight"),
+    # The title's part that holds the site name and a headline is the headline, not the site.
+    ('<title>新竹尖石賞楓 @ 史蒂文的家 :: 痞客邦 PIXNET ::</title><meta property="og:site_name" content="史蒂文的家">'
+     '<meta property="og:url" content="https://steven.pixnet.net/blog/post/1">', "", "新竹尖石賞楓 @ 史蒂文的家"),
+])
+def test_the_title_is_the_visible_headline(head, top, expected):
+    book = read_html(titled(head, top).encode(), source_name="bread.html")
+    assert book.metadata.title == expected
+    # The headline is the book's title, not a section of its own as well.
+    assert [s.title for s in book.sections] == [expected]

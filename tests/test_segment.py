@@ -33,6 +33,17 @@ def test_a_footnote_marker_stays_with_its_sentence_and_is_not_read():
     assert spoken_text(groups[0]) == "Claims were made."
 
 
+def test_a_sentence_of_markers_only_joins_the_one_before():
+    """Regression (Wikipedia "defined as:[3]:p. 234[5]"): the cut left "234[5]" a sentence of markers
+    only (a superscript number reads as one), which was dropped with the [5] link and its id."""
+    spans = (Span("It is defined as:"), Span("[3]", "link", href="#n3", anchor="r3"), Span(":p. 234", "sup"),
+             Span("[5]", "link", href="#n5", anchor="r5"))
+    groups = cut_sentences(spans)
+    assert "".join(texts(groups)) == "It is defined as:[3]:p. 234[5]"
+    assert {s.anchor for g in groups for s in g if s.anchor} == {"r3", "r5"}
+    assert all(spoken_text(g) for g in groups)
+
+
 def test_no_break_after_an_abbreviation_and_ruby_is_never_cut():
     assert texts(cut_sentences((Span("Dr. Smith came. He left."),))) == ["Dr. Smith came.", "He left."]
     ruby = (Span("A. B", ruby="x"), Span(" rest."))
@@ -50,6 +61,24 @@ def test_sentences_put_together_give_back_the_paragraph(runs):
     groups = cut_sentences(spans)
     assert " ".join(" ".join(texts(groups)).split()) == " ".join("".join(s.text for s in spans).split())
     assert all(text.strip() == text and text for text in texts(groups))
+
+
+PIECES = st.sampled_from([("Alpha ", ""), ("beta. ", ""), ("Gamma? ", "em"), ("12", "sup"), (" p. 34", "sup"),
+                          ("[1]", "link"), ("a", "sup"), ("Dr. ", ""), ("9. ", "")])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(PIECES, st.booleans()), min_size=1, max_size=8))
+def test_no_text_marker_or_id_is_ever_lost(pieces):
+    spans = tuple(Span(text, kind, href="#fn" if kind == "link" else None, anchor=f"a{n}" if marked else "")
+                  for n, ((text, kind), marked) in enumerate(pieces))
+    groups = cut_sentences(spans)
+    if not spoken_text(spans):
+        assert groups == []
+        return
+    assert "".join("".join(texts(groups)).split()) == "".join("".join(s.text for s in spans).split())
+    assert {s.anchor for g in groups for s in g if s.anchor} == {s.anchor for s in spans if s.anchor}
+    assert all(spoken_text(g) for g in groups)
 
 
 def test_every_spoken_element_has_an_id_unique_in_its_section():

@@ -8,6 +8,7 @@ same bytes), and XHTML bodies written here rather than whole documents.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -139,6 +140,8 @@ def write_epub(book: Book, toc: tuple[TocEntry, ...], out: Path, *, modified: da
 
 
 ACTIVE_CLASS = "-epub-media-overlay-active"
+# An id attribute in markup we wrote: text is escaped, so a '<' always opens one of our tags.
+WRITTEN_ID = re.compile(r'<[A-Za-z][^<>]*?\sid="([^"]*)"')
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 
 
@@ -296,10 +299,17 @@ class _Renderer:
     def __init__(self, book: Book, toc: tuple[TocEntry, ...], narrator: str = "") -> None:
         self.narrator = narrator
         self.images: dict[bytes, tuple[str, str]] = {}  # image bytes -> (file name, media type)
-        self.anchor_docs: dict[str, str] = {}  # anchor -> XHTML file name (relative to the text folder)
+        # id a link names -> (XHTML file relative to the text folder, fragment): what each body
+        # really writes, read from a first rendering, so a link never points at an id that is
+        # not in the book (EPUBCheck RSC-012) whatever the model carried.
+        self.targets: dict[str, tuple[str, str]] = {}
+        self.current = ""
         for entry in toc:
-            for anchor in _anchors(entry.section.blocks):
-                self.anchor_docs.setdefault(anchor, entry.xhtml.split("/", 1)[1])
+            doc = entry.xhtml.split("/", 1)[1]
+            for anchor in WRITTEN_ID.findall(self.body(entry, book)):
+                self.targets.setdefault(anchor, (doc, anchor))
+            if entry.section.anchor:  # a link to a heading that starts a section: the section
+                self.targets.setdefault(entry.section.anchor, (doc, f"sec-{entry.slug}"))
         self.current = ""
 
     def body(self, entry: TocEntry, book: Book) -> str:
@@ -429,10 +439,11 @@ class _Renderer:
         if not href:
             return None
         if href.startswith("#"):
-            doc = self.anchor_docs.get(href[1:])
-            if doc is None:
+            target = self.targets.get(href[1:])
+            if target is None:
                 return None  # the target was not kept: plain text, never a broken link
-            return href if doc == self.current else f"{doc}{href}"
+            doc, fragment = target
+            return f"#{fragment}" if doc == self.current else f"{doc}#{fragment}"
         return href
 
 
@@ -441,14 +452,3 @@ def _attrs(anchor: str = "", lang: str = "", direction: str = "") -> str:
     out += f' lang="{escape(lang)}"' if lang else ""
     out += f' dir="{direction}"' if direction in ("rtl", "ltr") else ""
     return out
-
-
-def _anchors(blocks: tuple[Block, ...]):
-    for block in iter_text_blocks(blocks):
-        if getattr(block, "anchor", ""):
-            yield block.anchor
-        if isinstance(block, ListBlock):
-            yield from (item.anchor for item in block.items if item.anchor)
-        for span in getattr(block, "spans", ()) + getattr(block, "caption", ()):
-            if span.anchor:
-                yield span.anchor

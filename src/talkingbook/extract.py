@@ -22,9 +22,13 @@ https://github.com/mozilla/readability): ``_grabArticle`` and ``_prepArticle``.
 
 A few rules are not in Readability, each marked "Not in Readability" where it
 lives: wiki "[edit]" links, bare datelines, print buttons, short "Read also:
-<link>" paragraphs and legal-notice blocks go; a neighbour is not merged on
-its class name alone; the strictest attempt that found nearly as much text
-beats the longest.  Short-link-paragraph removal, like Readability's conditional
+<link>" paragraphs, lists of headlines of other pages ("More from", "Trending")
+and legal-notice blocks go; a <section> is cleaned conditionally too, but not
+for holding more pictures than paragraphs; the elements holding the text that
+scored best are never cleaned for their shape; a neighbour is not merged on
+its class name alone, but a neighbour of the same kind (most class names
+shared) gets Readability's same-class bonus; the strictest attempt that found
+nearly as much text beats the longest.  Short-link-paragraph removal, like Readability's conditional
 cleaning, is dropped on the last attempt.
 The byline Readability takes out is kept in the article's ``data-byline``.
 
@@ -216,6 +220,17 @@ def _attr(node: Tag, name: str) -> str:
 def _link_target(link: Tag) -> str:
     """The path of a link's href, without query, fragment or trailing slash."""
     return re.split(r"[?#]", _attr(link, "href"), maxsplit=1)[0].rstrip("/")
+
+
+def _same_kind(class_a: str, class_b: str) -> bool:
+    """Whether two class attributes name the same kind of block.
+
+    Readability asks for the same class string; an article cut into chunks often marks
+    one of them with a modifier ("body-text first" beside "body-text"), so here most
+    of the class names must be shared (Jaccard index of the sets >= 0.5).
+    """
+    a, b = set(class_a.split()), set(class_b.split())
+    return bool(a and b) and len(a & b) / len(a | b) >= 0.5
 
 
 def _match_string(node: Tag) -> str:
@@ -474,6 +489,7 @@ class _Readability:
         self.metadata_byline = ""
         self.byline = ""
         self._original_ancestors: list[Tag] = []
+        self._best_text_holders: set[int] = set()
         self._time_holders: set[int] = set()
 
     # ..... driver ..............................................................
@@ -599,10 +615,22 @@ class _Readability:
         candidates = self._score_paragraphs(to_score)
         top_candidates = self._best_candidates(candidates)
         top = self._choose_top_candidate(page, top_candidates)
+        self._best_text_holders = self._holders_of_best_text(top_candidates)
         article = self._merge_siblings(top)
         self._prep_article(article)
         self._copy_direction(top, article)
         return article
+
+    def _holders_of_best_text(self, top_candidates: list[Tag]) -> set[int]:
+        """Ids of the candidates scoring within 75% of the best, and of their ancestors."""
+        if not top_candidates:
+            return set()
+        best = self._score(top_candidates[0])
+        holders: set[int] = set()
+        for candidate in top_candidates:
+            if _js_ratio(self._score(candidate), best) >= 0.75:
+                holders.update(id(node) for node in [candidate, *_ancestors(candidate)])
+        return holders
 
     def _walk_and_prune(self) -> list[Tag]:
         """Remove junk nodes, turn text-only divs into paragraphs; the elements worth scoring."""
@@ -840,7 +868,7 @@ class _Readability:
         return article
 
     def _is_related_sibling(self, sibling: Tag, top_class: str, top_score: float, threshold: float) -> bool:
-        bonus = top_score * 0.2 if top_class and _attr(sibling, "class") == top_class else 0
+        bonus = top_score * 0.2 if _same_kind(_attr(sibling, "class"), top_class) else 0
         score = self._score(sibling)
         if score is not None:
             # Not in Readability: a positive class name ("article-author-box") earns a
@@ -892,6 +920,7 @@ class _Readability:
             self._clean_matched_nodes(child, lambda node, match: bool(PRINT_ELEMENTS.search(match))
                                       and len(node.get_text()) < CHAR_THRESHOLD)
         self._remove_link_paragraphs(article)
+        self._remove_headline_lists(article)
         self._remove_empty_paragraphs(article)
         for br in article.find_all("br"):
             if _is_element(_next_non_blank(br.next_sibling), "p"):
@@ -963,6 +992,33 @@ class _Readability:
             if linked / length > 0.5:
                 p.extract()
 
+    def _remove_headline_lists(self, root: Tag) -> None:
+        """Not in Readability: lists of headlines of other pages ("More from UK", "Trending").
+
+        Readability keeps lists whatever their link density, for the lists of an article's
+        own text.  A list of three or more items that are each nothing but a link to another
+        page, worded as a headline (six words or more; 12 characters in scripts written
+        without spaces), is a teaser box; a "See also" list of short titles, a list of
+        URLs or of names stays.  Its heading goes with it, and a wrapper left with nothing
+        else to say.  Relaxed with conditional cleaning.
+        """
+        if not self.flags & FLAG_CLEAN_CONDITIONALLY:
+            return
+        for lst in root.find_all(["ul", "ol"]):
+            if lst.parent is None or lst.find_parent(["ul", "ol"]) is not None or not _is_headline_list(lst):
+                continue
+            heading = _previous_sibling(lst)
+            if heading is not None and heading.name in ("h2", "h3", "h4", "h5", "h6") \
+                    and len(_inner_text(heading)) < LINK_PARAGRAPH_LENGTH:
+                heading.extract()
+            parent = lst.parent
+            lst.extract()
+            # A wrapper left with a title and no prose of its own ("More from UK") goes too.
+            while parent is not None and parent is not root and parent.find(["p", "img", "table"]) is None \
+                    and len(_inner_text(parent)) < LINK_PARAGRAPH_LENGTH // 2:
+                parent, child = parent.parent, parent
+                child.extract()
+
     def _remove_empty_paragraphs(self, root: Tag) -> None:
         for p in root.find_all("p"):
             if not p.find(["img", "embed", "object", "iframe"]) and not _has_text(p):
@@ -1018,6 +1074,11 @@ class _Readability:
         weight = self._class_weight(node)
         if weight < 0:
             return True
+        if id(node) in self._best_text_holders:
+            # Not in Readability (its own TODO: "take into account original contentScore"):
+            # the element holding the text that scored best is not cleaned away for its
+            # shape - a link list beside the story made CTV News lose the whole story.
+            return False
         if _inner_text(node).count(",") >= 10:
             return False  # many commas: prose
         embeds = node.find_all(["object", "embed", "iframe"])
@@ -1026,7 +1087,7 @@ class _Readability:
         text = _inner_text(node)
         if AD_WORDS.fullmatch(text) or LOADING_WORDS.fullmatch(text):
             return True
-        remove = self._fails_shape_checks(node, is_list, weight, len(embeds), text)
+        remove = self._fails_shape_checks(node, is_list, weight, len(embeds), text, name)
         if is_list and remove:
             # A plain list of images may stay: every item one child, every item an image.
             if any(len(_children(child)) > 1 for child in _children(node)):
@@ -1034,8 +1095,15 @@ class _Readability:
             return len(node.find_all("img")) != len(node.find_all("li"))
         return remove
 
-    def _fails_shape_checks(self, node: Tag, is_list: bool, weight: int, embeds: int, text: str) -> bool:
-        """Readability's heuristics: too many images, items, inputs or links for the text."""
+    def _fails_shape_checks(self, node: Tag, is_list: bool, weight: int, embeds: int, text: str,
+                            name: str = "") -> bool:
+        """Readability's heuristics: too many images, items, inputs or links for the text.
+
+        Not in Readability (which never cleans a <section>): a <section> is a part of the page
+        by its author's own markup, so only the signs of chrome count against it (mostly links,
+        no prose, inputs, embeds), not having more pictures than paragraphs - a section of
+        photographs with their credits is content, as in a picture story or a news front.
+        """
         p = len(node.find_all("p"))
         img = len(node.find_all("img"))
         li = len(node.find_all("li")) - 100
@@ -1045,7 +1113,7 @@ class _Readability:
         link_density = _link_density(node)
         text_density = _text_density(node, ["span", "li", "td", *DIV_TO_P_ELEMS])
         in_figure = _has_ancestor_tag(node, "figure")
-        return ((not in_figure and img > 1 and p / img < 0.5)
+        return ((not in_figure and name != "section" and img > 1 and p / img < 0.5)
                 or (not is_list and li > p)
                 or inputs > p // 3
                 or (not is_list and not in_figure and heading_density < 0.9 and length < 25
@@ -1117,6 +1185,27 @@ class _Readability:
                     img = self.soup.new_tag("img")
                     img[target] = value
                     element.append(img)
+
+
+HEADLINE_WORDS = 6   # Not in Readability: a link text this long reads as the headline of a page
+UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def _is_headline_list(lst: Tag) -> bool:
+    """Three or more items, each one link to another page whose text is a headline, and nothing else."""
+    items = _children(lst)
+    if len(items) < 3 or any(item.name != "li" for item in items):
+        return False
+    for item in items:
+        links = item.find_all("a")
+        text = _inner_text(item)
+        if len(links) != 1 or re.match(r"\s*(#|javascript:)", _attr(links[0], "href"), re.I):
+            return False
+        if re.sub(r"\W", "", _inner_text(links[0])) != re.sub(r"\W", "", text):
+            return False
+        if len(text.split()) < HEADLINE_WORDS and not (UNSPACED.search(text) and len(text) >= 2 * HEADLINE_WORDS):
+            return False
+    return True
 
 
 def _int_attr(node: Tag, name: str) -> int:

@@ -18,7 +18,7 @@ from .extract import find_article
 from .metadata import read_metadata
 from .model import (
     Block, Book, Cell, CodeBlock, Heading, Image, ListBlock, ListItem, Paragraph, Quote, Section, Span,
-    Table, plain_text,
+    Table, iter_text_blocks, plain_text,
 )
 from .segment import ID_PREFIX, segment
 from .sources import decode
@@ -58,6 +58,7 @@ def read_html(html: bytes | str, *, source_name: str, base_url: str = "", charse
     title_heading = _title_heading(container, meta.title)
     if not meta.title and title_heading is not None:
         meta = replace(meta, title=_text(title_heading))
+    title_id = title_heading.get("id") if title_heading is not None else None
     if title_heading is not None:
         title_heading.decompose()
     for header in container.find_all("header"):
@@ -73,11 +74,13 @@ def read_html(html: bytes | str, *, source_name: str, base_url: str = "", charse
     link_base = base_url or meta.source_url
     ctx = _Context(book_lang=meta.language, base_url=link_base, images=images or (lambda src: None),
                    title=meta.title)
-    ctx.assign_ids(container)
+    ctx.assign_ids(container, extra=[title_id] if isinstance(title_id, str) else [])
     blocks = ctx.blocks(container, lang=_lang(container, meta.language))
     if not any(_has_text(b) for b in blocks):
         raise InputError(source_name, "no article text found")
     sections = _split(blocks, meta.title, split_level, ctx.taken)
+    if isinstance(title_id, str) and ctx.ids.get(title_id):  # "back to the top" links lead to the opening
+        sections = (replace(sections[0], anchor=ctx.ids[title_id]), *sections[1:])
     return segment(Book(metadata=meta, sections=sections, source_name=source_name))
 
 
@@ -180,13 +183,16 @@ class _Context:
     taken: set[str] = field(default_factory=set)  # every id given out in the book
     nested: int = 0  # >0 inside lists, quotes and table cells: headings there are not TOC entries
 
-    def assign_ids(self, container: Tag) -> None:
-        """Keep ids that in-article links point at, made unique and valid."""
+    def assign_ids(self, container: Tag, extra: list[str] = ()) -> None:
+        """Keep ids that in-article links point at, made unique and valid.
+
+        ``extra``: ids of elements taken out of the container whose place the reader keeps
+        (the title heading: the opening section).
+        """
         targets = {a["href"][1:] for a in container.find_all("a", href=True)
                    if isinstance(a["href"], str) and a["href"].startswith("#") and len(a["href"]) > 1}
         taken = self.taken
-        for tag in container.find_all(id=True):
-            source_id = tag.get("id")
+        for source_id in [*extra, *(tag.get("id") for tag in container.find_all(id=True))]:
             if isinstance(source_id, str) and source_id in targets and source_id not in self.ids:
                 wanted = source_id if NCNAME.match(source_id) else "id-" + slugify(source_id, "anchor")
                 if wanted.startswith(ID_PREFIX):  # reserved for the ids segment() gives out
@@ -201,11 +207,23 @@ class _Context:
         """The blocks of ``element`` in reading order; divs and sections are flattened."""
         out: list[Block] = []
         pending: list[Span] = []
+        # Ids that had nothing of their own to sit on (an empty <a id>, a <div id> that is
+        # flattened): they go to the next block, so links to them still land.
+        homeless: list[str] = []
+
+        def emit(blocks: list[Block], wanted: str = "") -> None:
+            if wanted and wanted not in _block_anchors(blocks):
+                homeless.append(wanted)
+            while homeless and _place(blocks, homeless[0]):
+                homeless.pop(0)
+            out.extend(blocks)
 
         def flush() -> None:
             spans = _tidy(pending)
             if spans:
-                out.append(Paragraph(_relative(spans, lang), *self._lang_dir(lang, direction)))
+                emit([Paragraph(_relative(spans, lang), *self._lang_dir(lang, direction))])
+            else:
+                homeless.extend(s.anchor for s in pending if s.anchor)
             pending.clear()
 
         style = _Style(lang=lang, dir=direction)
@@ -221,8 +239,10 @@ class _Context:
                 pending.extend(self.spans_of(child, style))
                 continue
             flush()
-            out.extend(self.block(child, name, _lang(child, lang), _dir(child, direction)))
+            emit(self.block(child, name, _lang(child, lang), _dir(child, direction)), self.anchor(child))
         flush()
+        while homeless and _place(out, homeless[0], last=True):  # nothing after them: the blocks before
+            homeless.pop(0)
         return out
 
     def _lang_dir(self, lang: str, direction: str) -> tuple[str, str]:
@@ -413,6 +433,32 @@ class _Context:
         return link_url(href, self.base_url)
 
 
+def _block_anchors(blocks: list[Block]) -> set[str]:
+    """Every id that ``blocks`` carry (blocks, list items, inline spans, nested blocks)."""
+    found = set()
+    for block in iter_text_blocks(tuple(blocks)):
+        found.add(getattr(block, "anchor", ""))
+        if isinstance(block, ListBlock):
+            found.update(item.anchor for item in block.items)
+        found.update(s.anchor for s in getattr(block, "spans", ()))
+    return found - {""}
+
+
+def _place(blocks: list[Block], anchor: str, last: bool = False) -> bool:
+    """Give ``anchor`` to the first (``last``: the last) of ``blocks`` without an id of its own; in place."""
+    order = range(len(blocks) - 1, -1, -1) if last else range(len(blocks))
+    for i in order:
+        block = blocks[i]
+        if isinstance(block, ListBlock):
+            if block.items and not block.items[0].anchor:
+                blocks[i] = replace(block, items=(replace(block.items[0], anchor=anchor), *block.items[1:]))
+                return True
+        elif hasattr(block, "anchor") and not block.anchor:
+            blocks[i] = replace(block, anchor=anchor)
+            return True
+    return False
+
+
 def _tracking_pixel(tag: Tag) -> bool:
     sizes = [tag.get("width"), tag.get("height")]
     return any(isinstance(s, str) and s.strip().rstrip("px").isdigit() and int(s.strip().rstrip("px")) <= 2
@@ -487,7 +533,9 @@ def _split(blocks: list[Block], title: str, split_level: int | None, taken: set[
     for block in blocks:
         if isinstance(block, Heading) and block.rank in split_ranks:
             sections.append(replace(current, blocks=tuple(body)))
-            current = Section(block.text, split_ranks.index(block.rank) + 1, (), lang=block.lang)
+            # Links to the heading (its own id, or one inside it) lead to the section.
+            anchor = block.anchor or next((s.anchor for s in block.spans if s.anchor), "")
+            current = Section(block.text, split_ranks.index(block.rank) + 1, (), lang=block.lang, anchor=anchor)
             body = []
         elif isinstance(block, Heading):
             body.append(replace(block, anchor=block.anchor or unique("h-" + slugify(block.text, "heading"), taken)))

@@ -7,13 +7,15 @@ BCP 47 tag.
 
 from __future__ import annotations
 
+import collections
+import html
 import json
 import re
 import urllib.parse
 import uuid
 from datetime import date
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, NavigableString, Tag
 
 from .model import Metadata
 from .urls import host, web_url
@@ -47,10 +49,14 @@ def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
                        time_tag.get("datetime") if time_tag else "", ld.get("dateModified"))
     url = _first(*(web_url(candidate, base_url) for candidate in (
         canonical.get("href") if canonical else "", og.get("og:url"), ld.get("url"), base_url)))
-    declared_title = _first(_clean(ld.get("headline")), og.get("og:title"), named.get("twitter:title"),
-                            named.get("dc.title"))
-    title = strip_site_name(declared_title or page_title, site, generic=not declared_title,
-                            host=urllib.parse.urlsplit(url or base_url).hostname or "") or _first_h1(soup)
+    declared_title = _unescaped(_first(_clean(ld.get("headline")), og.get("og:title"), named.get("twitter:title"),
+                                       named.get("dc.title")))
+    site_host = urllib.parse.urlsplit(url or base_url).hostname or ""
+    title = strip_site_name(declared_title or page_title, site, generic=not declared_title, host=site_host)
+    declared = [title, page_title, strip_site_name(page_title, site, generic=True, host=site_host),
+                _clean(ld.get("headline")), _clean(ld.get("name")), og.get("og:title"), named.get("twitter:title"),
+                named.get("dc.title")]
+    title = _headline(soup, [_unescaped(t) for t in declared if t], title) or title or _first_h1(soup)
     html_tag = soup.html
     declared = [html_tag.get("lang") if html_tag else "", html_tag.get("xml:lang") if html_tag else "",
                 http_language, equiv.get("content-language"), named.get("language"), named.get("dc.language"),
@@ -161,18 +167,91 @@ def _clean(text) -> str:
     return " ".join(text.split()) if isinstance(text, str) else ""
 
 
+def _unescaped(text: str) -> str:
+    """Text escaped twice by the page ('&amp;#8216;' in og:title reaches us as '&#8216;') read once more."""
+    return html.unescape(text) if re.search(r"&(#\d+|#x[0-9a-f]+|[a-z]+\d*);", text, re.I) else text
+
+
 def _non_url(value: str | None) -> str:
     return "" if not value or value.startswith("http") else value
 
 
 def _first_h1(soup: BeautifulSoup) -> str:
-    h1s = [h for h in soup.find_all("h1") if h.get_text(strip=True)]
-    if len(h1s) != 1:
+    h1s = [text for text in map(_heading_text, soup.find_all("h1")) if text]
+    return h1s[0] if len(h1s) == 1 else ""
+
+
+# Ruby annotations, code and hidden text are not part of a heading as it is seen.
+_UNSEEN = ("rt", "rp", "script", "style", "template", "noscript")
+_HIDDEN_STYLE = re.compile(r"(display\s*:\s*none|visibility\s*:\s*hidden)", re.I)
+# Permalink marks that documentation generators put after headings ("Setup ¶").
+_PERMALINK_MARKS = re.compile(r"[\s¶§#🔗]+$")
+
+
+def _hidden(tag: Tag) -> bool:
+    return tag.has_attr("hidden") or tag.get("aria-hidden") == "true" or bool(_HIDDEN_STYLE.search(str(tag.get("style", ""))))
+
+
+def _heading_text(heading: Tag) -> str:
+    """A heading's text as a reader sees it: no ruby annotations or hidden parts; inline markup does not split words."""
+    if any(_hidden(t) for t in (heading, *heading.parents) if isinstance(t, Tag)):
         return ""
-    h1 = h1s[0]
-    for rt in h1.find_all(["rt", "rp"]):
-        rt.extract()
-    return " ".join(h1.get_text(" ").split())
+    parts, stack = [], list(reversed(heading.contents))
+    while stack:  # a loop, not recursion: a hostile heading may nest thousands deep
+        node = stack.pop()
+        if isinstance(node, Tag):
+            if node.name == "br":
+                parts.append(" ")
+            elif node.name not in _UNSEEN and not _hidden(node):
+                stack.extend(reversed(node.contents))
+        elif type(node) is NavigableString:
+            parts.append(str(node))
+    return _PERMALINK_MARKS.sub("", " ".join("".join(parts).split()))
+
+
+def _words(text: str) -> collections.Counter:
+    """Lower-cased words; Chinese, Japanese, Korean and Thai count a character as a word (they have no spaces)."""
+    out: list[str] = []
+    for word in re.findall(r"[^\W_]+", text.lower()):
+        out.extend(list(word) if _UNSPACED.search(word) else [word])
+    return collections.Counter(out)
+
+
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def _headline(soup: BeautifulSoup, declared: list[str], title: str) -> str:
+    """The visible <h1> that the page's titles are versions of, when its words differ from ``title``.
+
+    Titles written for search engines and sharing ("Topic: the headline", "The headline | Site",
+    a shortened og:title) and the headline the reader sees share most of their words: an <h1>
+    that holds at least half of a title's words, and whose words are at least half from it,
+    is that headline. An <h1> naming the site or a section shares too few. Two different
+    <h1>s that fit equally well leave the choice to the metadata.
+    """
+    best, best_texts = 0.0, set()
+    for h1 in soup.find_all("h1"):
+        text = _heading_text(h1)
+        words = _words(text)
+        if not words:
+            continue
+        fit = max((_shared_share(words, _words(t)) for t in declared), default=0.0)
+        if fit >= 0.5 and fit > best:
+            best, best_texts = fit, {text}
+        elif fit >= 0.5 and fit == best:
+            best_texts.add(text)
+    if len({tuple(sorted(_words(t).elements())) for t in best_texts}) != 1:
+        return ""
+    headline = best_texts.pop()
+    return "" if _words(headline) == _words(title) else headline
+
+
+def _shared_share(a: collections.Counter, b: collections.Counter) -> float:
+    """The smaller of the shares of ``a``'s and ``b``'s words that the two have in common."""
+    if not a or not b:
+        return 0.0
+    shared = sum((a & b).values())
+    return min(shared / sum(a.values()), shared / sum(b.values()))
 
 
 def _byline(soup: BeautifulSoup) -> str:
@@ -211,15 +290,20 @@ def _names_site(part: str, site: str, host: str = "") -> bool:
     def norm(text: str) -> str:
         return re.sub(r"\W+", "", text.lower())
 
+    def mostly(name: str) -> bool:
+        """``part`` is ``name`` and at most three more words ("BBC News", not a headline naming the site)."""
+        part_words, name_words = _words(part), _words(name)
+        return bool(name_words) and not name_words - part_words and sum((part_words - name_words).values()) <= 3
+
     if re.fullmatch(r"(www\.)?[\w-]+(\.[\w-]+)*\.[a-z]{2,}", part.strip().lower()):
         return True
     host_words = [w for w in re.split(r"[.-]", host.lower()) if len(w) >= 3 and w not in ("www", "com", "org", "net")]
-    if norm(part) and any(norm(part) == w or (len(norm(part)) >= 4 and norm(part) in w) for w in host_words):
+    if norm(part) and any(norm(part) == w or (len(norm(part)) >= 4 and norm(part) in w) or (len(w) >= 4 and mostly(w))
+                          for w in host_words):
         return True
     if not site or not norm(site):
         return False
-    return norm(part) == norm(site) or (norm(site) in norm(part) and len(part.split()) <= 4) or \
-        (norm(part) in norm(site) and len(norm(part)) >= 3)
+    return norm(part) == norm(site) or mostly(site) or (norm(part) in norm(site) and len(norm(part)) >= 3)
 
 
 def normalize_language(tag: str) -> str:

@@ -198,6 +198,7 @@ class Section:
     blocks: tuple[Block, ...]
     is_opening: bool = False
     lang: str = ""  # the heading's own language, when it differs from the book's
+    anchor: str = ""  # the id that in-article links gave the section's heading (they lead to the section)
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,8 @@ def cut_sentences(spans: Inlines) -> list[Inlines]:
     """The spans grouped by sentence; a span crossing a sentence break is cut in two.
 
     Breaks are found in the spoken text (markers left out), so '...end.[1] Next' breaks
-    after the marker, which stays with its sentence. Ruby is never cut.
+    after the marker, which stays with its sentence. Ruby, superscripts and subscripts are
+    never cut; nothing is ever dropped.
     """
     spoken = "".join("" if is_marker(s) else s.text for s in spans)
     bounds = sentence_bounds(spoken)
@@ -78,21 +79,38 @@ def cut_sentences(spans: Inlines) -> list[Inlines]:
             groups[-1].append(span)
             continue
         end = pos + len(span.text)
-        while starts and starts[0] < end and not span.ruby:
+        whole = bool(span.ruby) or span.kind in ("sup", "sub")  # one unit: "p. 234" in a superscript is not two
+        while starts and starts[0] < end and not whole:
             cut = starts.pop(0) - pos
             if cut > 0:
                 groups[-1].append(replace(span, text=span.text[:cut]))
                 span = replace(span, text=span.text[cut:], anchor="")  # an id stays on the first piece
                 pos += cut
             groups.append([])
-        while starts and starts[0] <= end and span.ruby:
+        while starts and starts[0] <= end and whole:
             starts.pop(0)
         groups[-1].append(span)
         pos = end
         if starts and starts[0] == end:
             starts.pop(0)
             groups.append([])
-    return [_trim(tuple(g)) for g in groups if "".join(s.text for s in g if not is_marker(s)).strip()]
+    return [_trim(tuple(g)) for g in _join_silent(groups)]
+
+
+def _join_silent(groups: list[list[Span]]) -> list[list[Span]]:
+    """Groups with nothing to say (markers only: "... p.[4] 234[5]" cuts a page number off as a marker)
+    joined to the sentence before them (or after, at the start), so no marker, link or id is lost."""
+    joined: list[list[Span]] = []
+    waiting: list[Span] = []
+    for group in groups:
+        if "".join(s.text for s in group if not is_marker(s)).strip():
+            joined.append(waiting + group)
+            waiting = []
+        elif joined:
+            joined[-1].extend(group)
+        else:
+            waiting.extend(group)
+    return joined or ([waiting] if waiting else [])
 
 
 def _trim(spans: Inlines) -> Inlines:
