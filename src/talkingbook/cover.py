@@ -18,9 +18,11 @@ import io
 import logging
 import shutil
 import subprocess
+import warnings
 from functools import lru_cache
 
 from .cache import digest
+from .images import MAX_IMAGE_PIXELS
 from .model import Book, Cover, Image, iter_text_blocks
 from .phrases import long_date
 
@@ -87,7 +89,12 @@ def _article_image(candidates: list[bytes]):
 
     for data in candidates:
         try:
-            with PILImage.open(io.BytesIO(data)) as opened:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)  # decided here, below
+                opened = PILImage.open(io.BytesIO(data))  # the header only: nothing is decoded yet
+            with opened:
+                if opened.width * opened.height > MAX_IMAGE_PIXELS:
+                    continue  # a decompression bomb, or more pixels than a cover needs memory for
                 picture = ImageOps.exif_transpose(opened)
                 if picture.width < MIN_WIDTH or picture.height < MIN_HEIGHT:
                     continue

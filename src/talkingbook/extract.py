@@ -248,14 +248,15 @@ def _js_ratio(a: float, b: float) -> float:
 
 # --- text measures ------------------------------------------------------------
 
-SPACES = re.compile(r"\s{2,}")
 HASH_URL = re.compile(r"^#.+")
 
 
 def _inner_text(node: Tag, normalize: bool = True) -> str:
     """textContent, trimmed, with runs of whitespace collapsed."""
-    text = node.get_text().strip()
-    return SPACES.sub(" ", text) if normalize else text
+    text = node.get_text()
+    # split/join: the same length as collapsing runs with a pattern, and many times faster on the
+    # long texts that every ancestor of a deep article measures again
+    return " ".join(text.split()) if normalize else text.strip()
 
 
 def _has_text(node: Tag) -> bool:
@@ -275,12 +276,33 @@ def _link_density(node: Tag) -> float:
     return linked / length
 
 
-def _text_density(node: Tag, names) -> float:
+def _text_density(node: Tag, names, text_length=None) -> float:
     """Text inside descendants named ``names`` (nested ones count again) over all text."""
-    length = len(_inner_text(node))
+    text_length = text_length or (lambda tag: len(_inner_text(tag)))
+    length = text_length(node)
     if not length:
         return 0.0
-    return sum(len(_inner_text(child)) for child in node.find_all(names)) / length
+    return sum(text_length(child) for child in node.find_all(names)) / length
+
+
+class _TextLengths:
+    """len(_inner_text(node)), remembered through one cleaning pass and forgotten up the tree when a
+    node is removed. Without it, nested elements make the pass cost depth x depth x text."""
+
+    def __init__(self) -> None:
+        self.known: dict[int, tuple[Tag, int]] = {}  # the entry keeps its tag alive: ids are not reused
+
+    def __call__(self, node: Tag) -> int:
+        entry = self.known.get(id(node))
+        if entry is None:
+            entry = self.known[id(node)] = (node, len(_inner_text(node)))
+        return entry[1]
+
+    def remove(self, node: Tag) -> None:
+        """Take ``node`` out of the tree; its ancestors' text changes."""
+        for ancestor in _ancestors(node):
+            self.known.pop(id(ancestor), None)
+        node.extract()
 
 
 def _text_similarity(text_a: str, text_b: str) -> float:
@@ -401,7 +423,7 @@ def _json_ld(soup: BeautifulSoup) -> dict:
     for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
         try:
             parsed = json.loads(re.sub(r"^\s*<!\[CDATA\[|\]\]>\s*$", "", script.get_text()))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the decoder goes
             continue
         if isinstance(parsed, dict) and not parsed.get("@type") and isinstance(parsed.get("@graph"), list):
             parsed = parsed["@graph"]
@@ -490,6 +512,7 @@ class _Readability:
         self.byline = ""
         self._original_ancestors: list[Tag] = []
         self._best_text_holders: set[int] = set()
+        self.text_length = _TextLengths()
         self._time_holders: set[int] = set()
 
     # ..... driver ..............................................................
@@ -1048,9 +1071,10 @@ class _Readability:
         """
         if not self.flags & FLAG_CLEAN_CONDITIONALLY:
             return
+        self.text_length = _TextLengths()
         for node in reversed(root.find_all(name)):
             if node.parent is not None and self._looks_fishy(node, name):
-                node.extract()
+                self.text_length.remove(node)
 
     def _is_data_table(self, table: Tag) -> bool:
         entry = self.data_tables.get(id(table))
@@ -1067,8 +1091,8 @@ class _Readability:
     def _looks_fishy(self, node: Tag, name: str) -> bool:
         is_list = name in ("ul", "ol")
         if not is_list:
-            list_length = sum(len(_inner_text(lst)) for lst in node.find_all(["ul", "ol"]))
-            is_list = _js_ratio(list_length, len(_inner_text(node))) > 0.9
+            list_length = sum(self.text_length(lst) for lst in node.find_all(["ul", "ol"]))
+            is_list = _js_ratio(list_length, self.text_length(node)) > 0.9
         if self._is_protected(node, name):
             return False
         weight = self._class_weight(node)
@@ -1108,10 +1132,10 @@ class _Readability:
         img = len(node.find_all("img"))
         li = len(node.find_all("li")) - 100
         inputs = len(node.find_all("input"))
-        heading_density = _text_density(node, ["h1", "h2", "h3", "h4", "h5", "h6"])
+        heading_density = _text_density(node, ["h1", "h2", "h3", "h4", "h5", "h6"], self.text_length)
         length = len(text)
         link_density = _link_density(node)
-        text_density = _text_density(node, ["span", "li", "td", *DIV_TO_P_ELEMS])
+        text_density = _text_density(node, ["span", "li", "td", *DIV_TO_P_ELEMS], self.text_length)
         in_figure = _has_ancestor_tag(node, "figure")
         return ((not in_figure and name != "section" and img > 1 and p / img < 0.5)
                 or (not is_list and li > p)
@@ -1209,5 +1233,24 @@ def _is_headline_list(lst: Tag) -> bool:
 
 
 def _int_attr(node: Tag, name: str) -> int:
-    match = re.match(r"\s*(\d+)", _attr(node, name))
-    return int(match.group(1)) if match else 0
+    return html_integer(_attr(node, name), default=0, low=0, high=1000)
+
+
+HTML_INTEGER = re.compile(r"[\t\n\f\r ]*([+-]?)([0-9]+)")
+
+
+def html_integer(value, *, default: int, low: int, high: int) -> int:
+    """An integer attribute (colspan, start, width) read as browsers read it, clamped to [low, high].
+
+    The HTML standard's rules for parsing integers: leading whitespace, a sign, ASCII digits,
+    anything after them ignored ('2px' is 2); ``default`` when there are no digits. Not int():
+    it takes '²' and other Unicode digits, and refuses more than 4,300 digits.
+    """
+    match = HTML_INTEGER.match(value) if isinstance(value, str) else None
+    if match is None:
+        return default
+    digits = match.group(2).lstrip("0")
+    if len(digits) > 18:  # beyond any bound we clamp to
+        return low if match.group(1) == "-" else high
+    number = int(digits or "0") * (-1 if match.group(1) == "-" else 1)
+    return max(low, min(number, high))

@@ -6,21 +6,23 @@ inside the page; this module reads its metadata and blocks and splits it into se
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Callable
 
-from bs4 import BeautifulSoup, NavigableString, Tag, XMLParsedAsHTMLWarning
+from bs4 import BeautifulSoup, NavigableString, ParserRejectedMarkup, Tag, XMLParsedAsHTMLWarning
+from bs4.builder import LXMLTreeBuilder
 
-from .errors import InputError
-from .extract import find_article
+from .errors import InputError, UsageError
+from .extract import find_article, html_integer
 from .metadata import read_metadata
 from .model import (
     Block, Book, Cell, CodeBlock, Heading, Image, ListBlock, ListItem, Paragraph, Quote, Section, Span,
-    Table, iter_text_blocks, plain_text,
+    Table, iter_text_blocks, plain_text, xml_text,
 )
-from .segment import ID_PREFIX, segment
+from .segment import RESERVED_ID_PREFIXES, segment
 from .sources import decode
 from .toc import slugify, unique
 from .urls import link_url
@@ -30,26 +32,40 @@ INLINE_KINDS = {"em": "em", "i": "em", "cite": "em", "dfn": "em", "strong": "str
                 "code": "code", "kbd": "code", "samp": "code", "tt": "code", "sup": "sup", "sub": "sub"}
 INLINE = set(INLINE_KINDS) | {"a", "span", "abbr", "small", "mark", "time", "q", "u", "s", "del", "ins", "var",
                               "bdi", "bdo", "data", "font", "wbr", "br", "label", "ruby", "rt", "rp", "rb",
-                              "big", "strike", "acronym", "nobr", "output", "meter", "progress"}
+                              "big", "strike", "acronym", "nobr", "output", "meter", "progress", "math"}
 BLOCK_CHILDREN = ["img", "p", "div", "ul", "ol", "table", "blockquote", "pre", "figure", "section", *HEADINGS]
 SKIP = {"hr", "picture", "source", "video", "audio", "map", "area", "head", "title", "meta", "link", "header",
         "track", "param", "script", "style", "noscript", "template"}
 NCNAME = re.compile(r"^[A-Za-z_][\w.-]*$")
 Resolver = Callable[[str], "tuple[bytes, str] | None"]
+log = logging.getLogger(__name__)
+
+# Bounds on the parsed page. Past them elements are unwrapped as they are parsed: their text
+# stays where it was, with a space for a block's boundary. Browsers flatten a too deep tree the
+# same way (Chromium's parser stops nesting at 512 levels and puts what comes deeper into the
+# deepest element allowed). Ours is lower because the walks over the tree recurse, and real
+# articles stay far below it (26 levels at most in the shared corpus). The element budget keeps
+# a page of a million <span>s from becoming a million bs4 objects (about 1.5 kB and 0.1 ms each):
+# article pages hold a few thousand elements.
+MAX_DEPTH = 128
+MAX_ELEMENTS = 60_000
+# Lists, quotes and tables nested deeper than this are read as their content, in place: a
+# reader cannot follow more, and every writer's output stays shallow.
+MAX_NESTING = 12
 
 
 def read_html(html: bytes | str, *, source_name: str, base_url: str = "", charset: str = "",
               http_language: str = "", overrides: dict | None = None, split_level: int | None = None,
               images: Resolver | None = None) -> Book:
     """Parse an article page into a Book; ``overrides`` replace metadata fields."""
+    source_name = xml_text(source_name)  # a file name that is not UTF-8 is named with U+FFFD
     text = _decode_checked(html, source_name, charset)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # XHTML pages are read as HTML on purpose
-        soup = BeautifulSoup(text, "lxml")
+    soup = _parse(text, source_name)
     if soup.html is None:
         raise InputError(source_name, "not an HTML page")
 
-    meta = read_metadata(soup, source_name=source_name, base_url=base_url, http_language=http_language)
+    meta = _clean_metadata(read_metadata(soup, source_name=source_name, base_url=base_url,
+                                         http_language=http_language))
     container = find_article(soup)
     byline = container.get("data-byline")
     if not meta.author and isinstance(byline, str):
@@ -95,6 +111,61 @@ def _decode_checked(html: bytes | str, source_name: str, charset: str) -> str:
     return html
 
 
+class _BoundedBuilder(LXMLTreeBuilder):
+    """bs4's lxml tree builder that cleans every string it is given (text and attribute values,
+    character references included) and unwraps elements past ``MAX_DEPTH`` or ``MAX_ELEMENTS``."""
+
+    KEEP = {"html", "head", "body"}
+
+    def initialize_soup(self, soup) -> None:
+        super().initialize_soup(soup)
+        self.unwrapped: list[bool] = []  # one flag per open element: True when it was left out
+        self.kept = self.dropped = 0
+
+    # These run once per tag or string of the page: kept lean (a million calls on a hostile page).
+    def start(self, tag, attrib, *args) -> None:
+        if (len(self.unwrapped) >= MAX_DEPTH or self.kept >= MAX_ELEMENTS) and tag not in self.KEEP:
+            self.unwrapped.append(True)
+            self.dropped += 1
+            if tag not in INLINE or tag == "br":
+                self.soup.handle_data(" ")  # words on either side of an unwrapped block stay apart
+            return
+        self.unwrapped.append(False)
+        self.kept += 1
+        super().start(tag, {xml_text(k): xml_text(v) for k, v in attrib.items()}, *args)
+
+    def end(self, tag) -> None:
+        if self.unwrapped and self.unwrapped.pop():
+            if tag not in INLINE:
+                self.soup.handle_data(" ")
+            return
+        super().end(tag)
+
+    def data(self, content) -> None:
+        self.soup.handle_data(xml_text(content))
+
+
+def _parse(text: str, source_name: str) -> BeautifulSoup:
+    """The page's tree, bounded (see ``MAX_DEPTH``) and holding only text XML can carry."""
+    builder = _BoundedBuilder()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # XHTML pages are read as HTML on purpose
+        try:
+            soup = BeautifulSoup(text, builder=builder)
+        except ParserRejectedMarkup as exc:
+            raise InputError(source_name, "not an HTML page") from exc
+    if builder.dropped:
+        log.warning("%s: the page nests elements more than %d deep or holds more than %d; %d elements "
+                    "past that are read as plain text", source_name, MAX_DEPTH, MAX_ELEMENTS, builder.dropped)
+    return soup
+
+
+def _clean_metadata(meta):
+    """Metadata with its strings cleaned: JSON-LD escapes (``\\u0001``) bring what the parser did not."""
+    return replace(meta, **{f.name: xml_text(getattr(meta, f.name)) for f in fields(meta)
+                            if isinstance(getattr(meta, f.name), str)})
+
+
 def _title_heading(container: Tag, title: str) -> Tag | None:
     """The heading that carries the article's title: it is the book's title, not a section."""
     h1s = container.find_all("h1")
@@ -123,12 +194,14 @@ def _fallback_title(source_name: str) -> str:
 def _apply_overrides(meta, overrides: dict):
     from .metadata import normalize_date, normalize_language
 
-    fields = {k: v for k, v in overrides.items() if v is not None}
-    if "language" in fields:
-        fields["language"] = normalize_language(fields["language"])
-    if "date" in fields:
-        fields["date"] = normalize_date(fields["date"])
-    return replace(meta, **fields)
+    given = {k: " ".join(xml_text(v).split()) for k, v in overrides.items() if v is not None}
+    if "title" in given and not given["title"]:
+        raise UsageError("--title", "is empty; give the title, or leave the option out to use the page's")
+    if "language" in given:
+        given["language"] = normalize_language(given["language"])
+    if "date" in given:
+        given["date"] = normalize_date(given["date"])
+    return replace(meta, **given)
 
 
 def _lang(tag: Tag, inherited: str) -> str:
@@ -195,7 +268,7 @@ class _Context:
         for source_id in [*extra, *(tag.get("id") for tag in container.find_all(id=True))]:
             if isinstance(source_id, str) and source_id in targets and source_id not in self.ids:
                 wanted = source_id if NCNAME.match(source_id) else "id-" + slugify(source_id, "anchor")
-                if wanted.startswith(ID_PREFIX):  # reserved for the ids segment() gives out
+                if wanted.startswith(RESERVED_ID_PREFIXES):  # the writers' own ids
                     wanted = "id-" + wanted
                 self.ids[source_id] = unique(wanted, taken)
 
@@ -235,7 +308,7 @@ class _Context:
             if not isinstance(child, Tag):
                 continue
             name = child.name.lower()
-            if name in INLINE and not child.find(BLOCK_CHILDREN):
+            if name in INLINE and not child.find(BLOCK_CHILDREN) and not _display_math(child):
                 pending.extend(self.spans_of(child, style))
                 continue
             flush()
@@ -262,6 +335,8 @@ class _Context:
                 return self.blocks(tag, lang, direction)
             spans = _tidy(self.spans_of(tag, _Style(lang=lang, dir=direction), own=False))
             return [Paragraph(_relative(spans, lang), own_lang, own_dir, self.anchor(tag))] if spans else []
+        if self.nested >= MAX_NESTING and name in ("ul", "ol", "menu", "blockquote", "table"):
+            return self.blocks(tag, lang, direction)  # too deep to follow: its content, in place
         if name in ("ul", "ol", "menu"):
             return self._list(tag, name, lang, direction)
         if name == "blockquote":
@@ -270,6 +345,9 @@ class _Context:
         if name == "img":
             image = self._image(tag, ())
             return [image] if image else []
+        if name == "math":  # a formula shown as a block: a paragraph of its own, read as one unit
+            formula = _formula(tag)
+            return [Paragraph((Span(formula),), own_lang, own_dir, self.anchor(tag))] if formula else []
         if name == "figure":
             return self._figure(tag, lang, direction)
         if name == "pre":
@@ -298,8 +376,7 @@ class _Context:
                 items.append(ListItem(blocks, self.anchor(li)))
         if not items:
             return []
-        start = tag.get("start")
-        start = int(start) if isinstance(start, str) and start.strip().lstrip("-").isdigit() else 1
+        start = html_integer(tag.get("start"), default=1, low=-(10 ** 9), high=10 ** 9)
         return [ListBlock(tuple(items), ordered=name == "ol", start=start, lang=self._lang_dir(lang, direction)[0],
                           dir=direction)]
 
@@ -389,6 +466,8 @@ class _Context:
             return []
         if name == "ruby":
             return self._ruby(child, style)
+        if name == "math":
+            return [Span(_formula(child), style.kind, style.href, style.lang, style.dir)]
         kind = INLINE_KINDS.get(name) or style.kind
         href = style.href
         if name == "a":
@@ -459,14 +538,52 @@ def _place(blocks: list[Block], anchor: str, last: bool = False) -> bool:
     return False
 
 
+# MathML is kept as one unit, shown and read as its text alternative: the alttext, else its TeX
+# annotation, else its tokens in a line ("E = m c^2"). Written here: no well-kept Python library
+# reads MathML (MathCAT, what screen readers use, is Rust).
+TEX_STYLE = re.compile(r"^\s*\{\s*\\(?:display|text|script)style\s*(.*)\}\s*$|\\(?:display|text|script)style\s*", re.S)
+TEX_GROUP = re.compile(r"([\^_])\{(\w+)\}")  # c^{2} is c^2
+MATH_SCRIPTS = {"msup": "{}^{}", "msub": "{}_{}", "msubsup": "{}_{}^{}", "mfrac": "{}/{}", "mroot": "root {1} of {0}"}
+
+
+def _display_math(tag: Tag) -> bool:
+    return tag.name == "math" and str(tag.get("display", "")).strip().lower() == "block"
+
+
+def _formula(math: Tag) -> str:
+    """A formula's text: its alttext, its TeX annotation, or its MathML tokens in a line."""
+    alt = math.get("alttext")
+    if not (isinstance(alt, str) and alt.strip()):
+        tex = math.find("annotation", encoding=re.compile(r"^(application/x-tex|tex)$", re.I))
+        alt = tex.get_text() if tex is not None else ""
+    if alt.strip():
+        alt = TEX_STYLE.sub(lambda m: m.group(1) or "", alt)
+        return " ".join(TEX_GROUP.sub(r"\1\2", alt).split())
+    return " ".join(_linear_math(math).split())
+
+
+def _linear_math(tag: Tag) -> str:
+    """Presentation MathML in one line: scripts and fractions marked (c^2, a/b), other elements in order."""
+    if tag.name in ("annotation", "annotation-xml"):
+        return ""
+    parts = [str(c) if type(c) is NavigableString else _linear_math(c) if isinstance(c, Tag) else ""
+             for c in tag.children]
+    parts = [" ".join(p.split()) for p in parts if p.strip()]
+    pattern = MATH_SCRIPTS.get(tag.name)
+    if pattern and len(parts) == pattern.count("{"):
+        grouped = [p if len(p) == 1 or p.isalnum() else f"({p})" for p in parts]
+        return pattern.format(*grouped)
+    if tag.name in ("msqrt",):
+        return f"√({' '.join(parts)})"
+    return " ".join(parts)
+
+
 def _tracking_pixel(tag: Tag) -> bool:
-    sizes = [tag.get("width"), tag.get("height")]
-    return any(isinstance(s, str) and s.strip().rstrip("px").isdigit() and int(s.strip().rstrip("px")) <= 2
-               for s in sizes)
+    return any(0 <= html_integer(tag.get(name), default=-1, low=-1, high=3) <= 2 for name in ("width", "height"))
 
 
 def _span(value) -> int:
-    return max(1, min(int(value), 100)) if isinstance(value, str) and value.strip().isdigit() else 1
+    return html_integer(value, default=1, low=1, high=100)
 
 
 def _rows(table: Tag) -> list[Tag]:
@@ -497,24 +614,26 @@ def _relative(spans: tuple[Span, ...], lang: str) -> tuple[Span, ...]:
 def _tidy(spans: list[Span]) -> tuple[Span, ...]:
     """Collapse whitespace across spans, merge neighbours of one style, trim the ends."""
     merged: list[Span] = []
+    texts: list[list[str]] = []  # each merged span's pieces, joined once at the end (linear)
     pending_anchor = ""
     for span in spans:
         text = re.sub(r"\s+", " ", span.text)
         if span.anchor and not text:
             pending_anchor = span.anchor
             continue
-        if merged and merged[-1].text.endswith(" ") and text.startswith(" "):
+        if texts and texts[-1][-1].endswith(" ") and text.startswith(" "):
             text = text[1:]
         if not text:
             continue
-        span = replace(span, text=text, anchor=span.anchor or pending_anchor)
-        pending_anchor = ""
         last = merged[-1] if merged else None
-        if (last is not None and not span.anchor and not span.ruby and not last.ruby
+        if (last is not None and not span.anchor and not pending_anchor and not span.ruby and not last.ruby
                 and (last.kind, last.href, last.lang, last.dir) == (span.kind, span.href, span.lang, span.dir)):
-            merged[-1] = replace(last, text=last.text + text)
+            texts[-1].append(text)
         else:
-            merged.append(span)
+            merged.append(replace(span, anchor=span.anchor or pending_anchor))
+            texts.append([text])
+            pending_anchor = ""
+    merged = [replace(span, text="".join(pieces)) for span, pieces in zip(merged, texts)]
     if merged:
         merged[0] = replace(merged[0], text=merged[0].text.lstrip() or merged[0].text)
         merged[-1] = replace(merged[-1], text=merged[-1].text.rstrip() or merged[-1].text)

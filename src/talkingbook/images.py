@@ -5,9 +5,12 @@ and (only when asked) remote images, with limits. Anything else keeps its text a
 from __future__ import annotations
 
 import base64
+import hashlib
+import io
 import logging
 import time
 import urllib.parse
+import warnings
 from pathlib import Path
 
 from .errors import InputError
@@ -20,6 +23,11 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_REMOTE_IMAGES = 50
 IMAGE_DEADLINE = 10  # seconds for one remote image, redirects included
 IMAGES_DEADLINE = 30  # seconds for all the remote images of one article
+# Pixels an image may declare: decoded as RGBA that is 160 MB (a 13,000 x 13,000 PNG of 164 kB
+# took 2.1 GB). A 40-megapixel photograph passes; article images are a few megapixels.
+MAX_IMAGE_PIXELS = 40_000_000
+MAX_BOOK_IMAGE_BYTES = 100 * 1024 * 1024  # all the images one book embeds, each counted once
+PIL_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 # EPUB 3 core media types for raster images, recognised by their first bytes. SVG is left
 # out on purpose: it can carry scripts and remote references.
 MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF87a", "image/gif"),
@@ -36,6 +44,41 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+def verified_type(data: bytes) -> str:
+    """The media type of ``data`` when it is a whole PNG, JPEG, GIF or WebP image of at most
+    ``MAX_IMAGE_PIXELS``; otherwise ValueError saying what is wrong with it.
+
+    The size is read from the header before anything is decoded; then Pillow verifies the file
+    (PNG checksums...) and decodes it, which a truncated or corrupt image does not survive.
+    """
+    from PIL import Image as PILImage, UnidentifiedImageError
+
+    media_type = sniff(data)
+    if media_type is None:
+        raise ValueError("not a PNG, JPEG, GIF or WebP image")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)  # decided here, below
+        try:
+            with PILImage.open(io.BytesIO(data)) as image:  # the header only
+                width, height = image.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise ValueError(f"{width} x {height} pixels, more than the {MAX_IMAGE_PIXELS:,} embedded")
+                if PIL_TYPES.get(image.format or "") != media_type:
+                    raise ValueError(f"its content ({image.format}) is not what its first bytes say ({media_type})")
+                image.verify()
+            with PILImage.open(io.BytesIO(data)) as image:
+                image.load()
+        except ValueError:
+            raise
+        except PILImage.DecompressionBombError as exc:
+            raise ValueError("a decompression bomb (far more pixels than bytes)") from exc
+        except UnidentifiedImageError as exc:
+            raise ValueError("damaged: no image can be read from it") from exc
+        except Exception as exc:  # Pillow's decoders raise a zoo on hostile files: OSError, SyntaxError...
+            raise ValueError(f"damaged or truncated ({exc or type(exc).__name__})") from exc
+    return media_type
+
+
 class ImageResolver:
     """Turn an ``<img src>`` into (bytes, media type), or None when it may not or cannot be embedded."""
 
@@ -48,6 +91,9 @@ class ImageResolver:
         self._fetched = 0
         self._images_end: float | None = None  # when the time for all remote images runs out
         self._cache: dict[str, tuple[bytes, str] | None] = {}
+        self._checked: dict[str, tuple[bytes, str] | None] = {}  # by content digest: each image once
+        self._embedded = 0  # bytes of the distinct images accepted so far
+        self._files: dict[Path, tuple[bytes, str] | None] = {}  # 'a.png?v=1' and 'a.png?v=2' are one file
 
     def __call__(self, src: str) -> tuple[bytes, str] | None:
         src = src.strip()
@@ -75,10 +121,30 @@ class ImageResolver:
         return None
 
     def _check(self, data: bytes, src: str) -> tuple[bytes, str] | None:
-        media_type = sniff(data)
-        if media_type is None or len(data) > MAX_IMAGE_BYTES:
+        """``data`` with its media type when it may be embedded; the same bytes are checked (and
+        held in memory) once however many addresses name them."""
+        if sniff(data) is None:
             log.info("image %s is not an embeddable PNG, JPEG, GIF or WebP; its text is kept", src[:80])
             return None
+        key = hashlib.sha256(data).hexdigest()
+        if key not in self._checked:
+            self._checked[key] = self._verified(data, src)
+        return self._checked[key]
+
+    def _verified(self, data: bytes, src: str) -> tuple[bytes, str] | None:
+        if len(data) > MAX_IMAGE_BYTES:
+            log.warning("image %s is larger than %d MB; its text is kept", src[:80], MAX_IMAGE_BYTES >> 20)
+            return None
+        if self._embedded + len(data) > MAX_BOOK_IMAGE_BYTES:
+            log.warning("image %s: the book already holds %d MB of images; its text is kept", src[:80],
+                        MAX_BOOK_IMAGE_BYTES >> 20)
+            return None
+        try:
+            media_type = verified_type(data)
+        except ValueError as exc:
+            log.warning("image %s is not embedded: %s; its text is kept", src[:80], exc)
+            return None
+        self._embedded += len(data)
         return data, media_type
 
     def _data_uri(self, src: str) -> tuple[bytes, str] | None:
@@ -113,12 +179,13 @@ class ImageResolver:
         if path is None:
             log.info("image %s is missing or outside the article's folder; its text is kept", src[:80])
             return None
-        try:
-            if path.stat().st_size > MAX_IMAGE_BYTES:
-                return None
-            return self._check(path.read_bytes(), src)
-        except OSError:
-            return None
+        if path not in self._files:
+            try:
+                self._files[path] = None if path.stat().st_size > MAX_IMAGE_BYTES else \
+                    self._check(path.read_bytes(), src)
+            except OSError:
+                self._files[path] = None
+        return self._files[path]
 
     def _remote(self, url: str) -> tuple[bytes, str] | None:
         if not self.fetch_remote or self._fetched >= MAX_REMOTE_IMAGES:

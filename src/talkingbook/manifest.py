@@ -46,5 +46,7 @@ def write_manifest(book: Book, toc: tuple[TocEntry, ...], audio: dict | None,
         ],
         "options": {k: v for k, v in options.items() if k not in ("playlist", "transcript", "cover")},
     }
-    out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    # errors="replace": an option that was not UTF-8 (a file name, an argument) is kept as the
+    # command line gave it in the options, and is written with "?" where it cannot be encoded
+    out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8", errors="replace")
     return out

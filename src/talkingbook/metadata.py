@@ -142,8 +142,8 @@ def _ld_name(value) -> str:
         return "" if value.startswith("http") else value
     if isinstance(value, dict):
         return value.get("name", "") if isinstance(value.get("name"), str) else ""
-    if isinstance(value, list):
-        return ", ".join(dict.fromkeys(n for n in (_ld_name(v) for v in value) if n))
+    if isinstance(value, list):  # of names or objects; lists nested in it mean nothing (and may be deep)
+        return ", ".join(dict.fromkeys(n for n in (_ld_name(v) for v in value if not isinstance(v, list)) if n))
     return ""
 
 

@@ -8,10 +8,25 @@ each section holds its blocks. Inline text is a tuple of :class:`Span`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Union
 
 RTL_LANGUAGES = {"ar", "he", "fa", "ur", "yi", "ps", "dv", "ug", "ckb", "sd", "syr"}
+
+# What XML 1.0 cannot carry (every writer's format is XML or is parsed by XML tools): C0 controls
+# other than tab, line feed and carriage return (vertical tab and form feed are whitespace, so
+# they become spaces), U+FFFE and U+FFFF. Lone surrogates (a file name or argument that was not
+# UTF-8, decoded by Python with surrogateescape) cannot even be encoded: they become U+FFFD.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_NOT_XML_AS = {"\x0b": " ", "\x0c": " "}
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (see ``_NOT_XML``); the model holds only such text."""
+    if _NOT_XML.search(text) is None:  # the common case: no copy
+        return text
+    return _NOT_XML.sub(lambda m: _NOT_XML_AS.get(m.group(), "\ufffd" if m.group() >= "\ud800" else ""), text)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from .model import (
     iter_text_blocks, plain_text,
 )
 from .phrases import long_date, phrase, phrase_language
-from .segment import cut_sentences, spoken_text
+from .segment import cut_sentences, split_long, spoken_text
 from .speech_text import normalize
 
 # Pauses in milliseconds: clearly longer between larger units.
@@ -106,7 +106,7 @@ def section_script(section: Section, meta: Metadata, voice: str, *, read_code: b
     for block in section.blocks:
         script.extend(_block_script(block, "", say, read_code))
     out: list[Utterance] = []
-    for u in script:
+    for u in _bounded(script):
         lang = u.lang or meta.language
         text = normalize(speakable(u.text), lang)
         if re.search(r"\w", text):
@@ -115,6 +115,16 @@ def section_script(section: Section, meta: Metadata, voice: str, *, read_code: b
         elif out and out[-1].unit == u.unit:  # a silent piece of a sentence keeps its pause
             out[-1] = replace(out[-1], pause_after=max(out[-1].pause_after, u.pause_after))
     return out
+
+
+def _bounded(script: list[Utterance]):
+    """The utterances, a too long one (a heading, a table row, an image's text) cut into several of
+    the same element, with no pause between them; sentences are cut so already (``segment``)."""
+    for u in script:
+        pieces = split_long(u.text)
+        for piece in pieces[:-1]:
+            yield replace(u, text=piece, pause_after=0)
+        yield replace(u, text=pieces[-1])
 
 
 def _with_pause(utterances: list[Utterance], pause: int) -> list[Utterance]:

@@ -6,7 +6,7 @@ captions, tables, table rows and code blocks that lack an id get one. The narrat
 says which id each utterance belongs to, and the EPUB writes the same ids, so audio
 and text meet element by element (read-along needs exactly that).
 
-Generated ids start with ``tb-``; the HTML reader never gives out such ids.
+Generated ids start with ``tb-``; the HTML reader never gives out such ids (see ``RESERVED_ID_PREFIXES``).
 """
 
 from __future__ import annotations
@@ -20,14 +20,24 @@ from .model import (
 )
 
 ID_PREFIX = "tb-"
+# Ids the writers make up: ``tb-`` here and for the opening's elements (narration), ``sec-`` for
+# each section's element (epub_writer). No id kept from the page starts with one (EPUBCheck
+# RSC-005 is a duplicate id); ``h-`` anchors for inner headings are made unique by the reader.
+RESERVED_ID_PREFIXES = (ID_PREFIX, "sec-")
+# A sentence longer than this (in characters) is read and highlighted in pieces, cut after a
+# comma, semicolon or colon, else at a space: one engine call on a sentence of 300,000 words
+# took gigabytes, and a highlight or a transcript cue minutes long helps no one. News prose
+# sentences run 100-250 characters; legal prose reaches 400.
+MAX_SENTENCE = 400
 
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[A-Z0-9À-ÖØ-Þ])|[。！？]+")
 _ABBREVIATIONS = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Sr|Jr|vs|etc|e\.g|i\.e|No|Fig|U\.S|U\.K)\.$")
 _MARKER = re.compile(r"^\W*(\d{1,3}|[a-z]|[ivx]{1,4}|note \d+|citation needed)\W*$", re.I)
 
 
-def sentence_bounds(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of ``text``, whitespace excluded; no break after 'Dr.' and the like."""
+def sentence_bounds(text: str, limit: int = MAX_SENTENCE) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of ``text``, whitespace excluded; no break after 'Dr.' and the like;
+    a sentence longer than ``limit`` cut in pieces (see ``MAX_SENTENCE``)."""
     cuts = [m.end() for m in _SENTENCE_END.finditer(text)]
     bounds: list[tuple[int, int]] = []
     for a, b in zip([0, *cuts], [*cuts, len(text)]):
@@ -36,11 +46,40 @@ def sentence_bounds(text: str) -> list[tuple[int, int]]:
             continue
         start = a + len(piece) - len(piece.lstrip())
         end = a + len(piece.rstrip())
-        if bounds and _ABBREVIATIONS.search(text[bounds[-1][0]:bounds[-1][1]]):
+        # only the end of the sentence so far is searched: linear however many abbreviations join it
+        if bounds and _ABBREVIATIONS.search(text, max(bounds[-1][0], bounds[-1][1] - 8), bounds[-1][1]):
             bounds[-1] = (bounds[-1][0], end)
         else:
             bounds.append((start, end))
-    return bounds
+    return [piece for a, b in bounds for piece in _pieces(text, a, b, limit)]
+
+
+_CLAUSE_END = re.compile(r"[,;:](?=\s)|[、，；：]")
+_SPACE = re.compile(r"\s")
+
+
+def _pieces(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+    """text[start:end] as pieces of at most ``limit`` characters, cut after the last clause end
+    (comma, semicolon, colon) in the second half of each window, else at its last space."""
+    pieces = []
+    while end - start > limit:
+        window = text[start:start + limit]
+        cut = max((m.end() for m in _CLAUSE_END.finditer(window, limit // 2)), default=0) \
+            or max((m.start() for m in _SPACE.finditer(window, 1)), default=0) or limit
+        piece = window[:cut].rstrip()
+        if piece:
+            pieces.append((start, start + len(piece)))
+        start += cut
+        while start < end and text[start].isspace():
+            start += 1
+    if start < end:
+        pieces.append((start, end))
+    return pieces
+
+
+def split_long(text: str, limit: int = MAX_SENTENCE) -> list[str]:
+    """``text`` (one sentence, a heading, a table row...) in pieces of at most ``limit`` characters."""
+    return [text[a:b] for a, b in _pieces(text, 0, len(text), limit)] if len(text) > limit else [text]
 
 
 def split_sentences(text: str) -> list[str]:
@@ -72,6 +111,7 @@ def cut_sentences(spans: Inlines) -> list[Inlines]:
     if len(bounds) <= 1:
         return [_trim(spans)] if spoken.strip() else []
     starts = [a for a, _ in bounds[1:]]  # where each later sentence begins
+    nxt = 0  # the next of ``starts`` to reach (an index: popping the list's head would be quadratic)
     groups: list[list[Span]] = [[]]
     pos = 0
     for span in spans:
@@ -80,19 +120,21 @@ def cut_sentences(spans: Inlines) -> list[Inlines]:
             continue
         end = pos + len(span.text)
         whole = bool(span.ruby) or span.kind in ("sup", "sub")  # one unit: "p. 234" in a superscript is not two
-        while starts and starts[0] < end and not whole:
-            cut = starts.pop(0) - pos
-            if cut > 0:
-                groups[-1].append(replace(span, text=span.text[:cut]))
-                span = replace(span, text=span.text[cut:], anchor="")  # an id stays on the first piece
-                pos += cut
+        piece = pos  # where the part of the span not yet placed begins
+        while nxt < len(starts) and starts[nxt] < end and not whole:
+            cut = starts[nxt]
+            nxt += 1
+            if cut > piece:  # an id stays on the first piece
+                groups[-1].append(replace(span, text=span.text[piece - pos:cut - pos],
+                                          anchor=span.anchor if piece == pos else ""))
+                piece = cut
             groups.append([])
-        while starts and starts[0] <= end and whole:
-            starts.pop(0)
-        groups[-1].append(span)
+        while nxt < len(starts) and starts[nxt] <= end and whole:
+            nxt += 1
+        groups[-1].append(span if piece == pos else replace(span, text=span.text[piece - pos:], anchor=""))
         pos = end
-        if starts and starts[0] == end:
-            starts.pop(0)
+        if nxt < len(starts) and starts[nxt] == end:
+            nxt += 1
             groups.append([])
     return [_trim(tuple(g)) for g in _join_silent(groups)]
 

@@ -57,9 +57,40 @@ def _words(number, lang: str = "en", to: str = "cardinal") -> str:
         return str(number)
 
 
-def _number(text: str) -> int | float:
+# Numbers with more digits than this are read digit by digit: num2words names up to sextillions,
+# longer ones are identifiers (or a hostile page: int() refuses more than 4,300 digits).
+MAX_NUMBER_DIGITS = 21
+
+
+def _number(text: str) -> int | float | None:
+    """The value of '1,234.5'; None when it has too many digits to be read as a number."""
     text = text.replace(",", "")
+    whole, _, fraction = text.partition(".")
+    if len(whole) > MAX_NUMBER_DIGITS or len(fraction) > MAX_NUMBER_DIGITS:
+        return None
     return float(text) if "." in text else int(text)
+
+
+def _integer(digits: str, lang: str = "en", to: str = "cardinal") -> str:
+    """A whole number written in digits, as words ('42' -> 'forty-two'); digit by digit when it is too long."""
+    if len(digits.lstrip("0")) > MAX_NUMBER_DIGITS:
+        return _digit_by_digit(digits, lang)
+    return _words(int(digits), lang, to)
+
+
+def _digit_by_digit(text: str, lang: str = "en") -> str:
+    return " ".join(_digit(c, lang) for c in text if c.isdigit())
+
+
+@lru_cache(maxsize=256)
+def _digit(digit: str, lang: str) -> str:
+    return _words(int(digit), lang)
+
+
+def _foreign_number(raw: str, lang: str) -> str:
+    """A number in another language than English: '3,5' is a decimal there when alone."""
+    number = _number(raw.replace(",", ".") if raw.count(",") == 1 and "." not in raw else raw)
+    return _digit_by_digit(raw, lang) if number is None else _words(number, lang)
 
 
 def normalize(text: str, language: str = "en") -> str:
@@ -69,8 +100,7 @@ def normalize(text: str, language: str = "en") -> str:
     if lang == "en":
         text = _english(text)
     else:
-        text = re.sub(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w])", lambda m: _words(_number(m.group().replace(",", ".")
-                      if m.group().count(",") == 1 and "." not in m.group() else m.group()), lang), text)
+        text = re.sub(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w])", lambda m: _foreign_number(m.group(), lang), text)
     return " ".join(text.split())
 
 
@@ -95,7 +125,7 @@ def _english(text: str) -> str:
     text = re.sub(r"\b(\d{1,2}):(\d{2})\b", _clock, text)
     text = re.sub(r"\b(\d{4})s\b", lambda m: _decade(int(m.group(1))), text)
     text = re.sub(r"\b(\d{4})\s?[–-]\s?(\d{4})\b", lambda m: f"{m.group(1)} to {m.group(2)}", text)
-    text = re.sub(r"\b(\d+)(st|nd|rd|th)\b", lambda m: _words(int(m.group(1)), to="ordinal"), text)
+    text = re.sub(r"\b(\d+)(st|nd|rd|th)\b", lambda m: _integer(m.group(1), to="ordinal"), text)
     unit_names = sorted(UNITS, key=len, reverse=True)
     text = re.sub(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)\s?(" + "|".join(re.escape(u) for u in unit_names) + r")(?![\w/])",
                   _unit, text)
@@ -103,6 +133,7 @@ def _english(text: str) -> str:
     text = re.sub(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?![\w])", lambda m: _cardinal(m.group()), text)
     text = text.replace("&", " and ").replace("+", " plus ").replace("=", " equals ").replace("×", " times ")
     text = text.replace("°", " degrees ").replace("#", " number ").replace("~", " about ")
+    text = text.replace("^", " to the power of ")  # a formula's text: E=mc^2
     text = re.sub(r"\s[–—-]\s|—|–", ", ", text)
     text = text.replace("…", "...")
     return text
@@ -121,9 +152,9 @@ def _decimal(raw: str) -> str:
     """An English number as read aloud, the digits after the point one by one as written:
     '3.0' is 'three point zero' (a version, a licence), '3.50' 'three point five zero'."""
     whole, _, fraction = raw.replace(",", "").partition(".")
-    words = _words(int(whole))
+    words = _integer(whole or "0")
     if fraction:
-        words += " point " + " ".join(_words(int(d)) for d in fraction)
+        words += " point " + _digit_by_digit(fraction)
     return words
 
 
@@ -148,9 +179,9 @@ def _money(m: re.Match) -> str:
     one, many, sub_one, sub_many = CURRENCIES[m.group(1)]
     amount, scale = m.group(2).replace(",", ""), m.group(3)
     if scale:
-        return f"{_words(_number(amount))} {SCALES[scale.lower()]} {many}"
+        return f"{_decimal(amount)} {SCALES[scale.lower()]} {many}"
     whole, _, cents = amount.partition(".")
-    words = f"{_words(int(whole))} {one if int(whole) == 1 else many}"
+    words = f"{_integer(whole)} {one if whole.lstrip('0') == '1' else many}"
     if cents and sub_one and int(cents[:2].ljust(2, '0')):
         value = int(cents[:2].ljust(2, "0"))
         words += f" and {_words(value)} {sub_one if value == 1 else sub_many}"
@@ -174,6 +205,6 @@ def _decade(year: int) -> str:
 
 
 def _unit(m: re.Match) -> str:
-    value = _number(m.group(1))
+    value = _number(m.group(1))  # None: too long a number, read digit by digit, in the plural
     singular, plural = UNITS[m.group(2)]
     return f"{_decimal(m.group(1))} {singular if value == 1 else plural}"

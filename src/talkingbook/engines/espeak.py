@@ -11,7 +11,7 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import EngineUnavailableError, SynthesisError
+from ..errors import EngineUnavailableError, SynthesisError, UsageError
 
 INSTALL_HINT = "pip install espeakng-loader"
 AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -52,6 +52,38 @@ def voices() -> dict[str, str]:
     return found
 
 
+@lru_cache(maxsize=1)
+def _known() -> tuple[frozenset[str], frozenset[str]]:
+    """The voice names espeak-ng answers to (language codes, identifiers, their last parts, the
+    voices' own names) and its variants (the files of voices/!v), lower-cased."""
+    try:
+        data = Path(_loader().get_data_path())
+    except (EngineUnavailableError, RuntimeError):
+        return frozenset(), frozenset()
+    names = set(voices()) | {ident.lower() for ident in voices().values()}
+    names |= {ident.rsplit("/", 1)[-1].lower() for ident in voices().values()}
+    for path in (data / "lang").rglob("*"):
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                parts = line.split(None, 1)
+                if len(parts) == 2 and parts[0] == "name":
+                    names.add(parts[1].strip().lower())
+    variants = {path.name.lower() for path in (data / "voices" / "!v").iterdir() if path.is_file()} \
+        if (data / "voices" / "!v").is_dir() else set()
+    return frozenset(names), frozenset(variants)
+
+
+def check_voice(voice: str) -> str:
+    """``voice`` ('fr', 'en-gb', 'en+f3') when espeak-ng has that voice and variant. espeak-ng
+    reads a variant as a file path, so 'en+../../etc/passwd' must never reach it."""
+    name, _, variant = voice.partition("+")
+    names, variants = _known()
+    if name.lower() not in names or ("+" in voice and variant.lower() not in variants):
+        raise UsageError(f"--voice {voice}", "espeak-ng has no such voice or variant; "
+                                             "'talkingbook voices' lists its voices (variants: f1-f5, m1-m7...)")
+    return voice
+
+
 def voice_for(language: str) -> str | None:
     """The espeak-ng voice for a BCP 47 tag ('en-GB' -> en-gb, 'fr-CA' -> fr), or None."""
     lang = language.lower()
@@ -78,7 +110,7 @@ class EspeakEngine:
 
     @classmethod
     def open(cls, language: str, voice: str | None = None, rate: float = 1.0) -> "EspeakEngine":
-        ident = voice or voice_for(language)
+        ident = check_voice(voice) if voice else voice_for(language)
         if ident is None:
             raise EngineUnavailableError(
                 f"language '{language}'", "espeak-ng cannot read it well; use --engine gtts (online) or --no-audio")
