@@ -16,6 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "source" / "japan-south-korea-k-pop-drums.html"
 DATA = Path(__file__).resolve().parent / "data"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Never the user's cache, not even for module- and session-scoped fixtures (they run before the
+# per-test ``private_cache``): one fresh cache for the whole run, removed at exit.
+import atexit  # noqa: E402
+import tempfile  # noqa: E402
+
+_RUN_CACHE = tempfile.mkdtemp(prefix="talkingbook-test-cache-")
+atexit.register(shutil.rmtree, _RUN_CACHE, ignore_errors=True)
+os.environ["TALKINGBOOK_CACHE"] = _RUN_CACHE
 NS = {"x": "http://www.w3.org/1999/xhtml", "ncx": "http://www.daisy.org/z3986/2005/ncx/",
       "opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/",
       "epub": "http://www.idpf.org/2007/ops"}
