@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -18,9 +20,6 @@ DATA = Path(__file__).resolve().parent / "data"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # Never the user's cache, not even for module- and session-scoped fixtures (they run before the
 # per-test ``private_cache``): one fresh cache for the whole run, removed at exit.
-import atexit  # noqa: E402
-import tempfile  # noqa: E402
-
 _RUN_CACHE = tempfile.mkdtemp(prefix="talkingbook-test-cache-")
 atexit.register(shutil.rmtree, _RUN_CACHE, ignore_errors=True)
 os.environ["TALKINGBOOK_CACHE"] = _RUN_CACHE
