@@ -66,11 +66,9 @@ def read_html(html: bytes | str, *, source_name: str, base_url: str = "", charse
 
     meta = _clean_metadata(read_metadata(soup, source_name=source_name, base_url=base_url,
                                          http_language=http_language))
+    # The extractor's byline (data-byline) is not read: read_metadata has weighed every element the
+    # extractor could take (the same marks) and refused the ones it took from menus and comments.
     container = find_article(soup)
-    byline = container.get("data-byline")
-    if not meta.author and isinstance(byline, str):
-        from .metadata import clean_byline
-        meta = replace(meta, author=clean_byline(byline))
     title_heading = _title_heading(container, meta.title)
     if not meta.title and title_heading is not None:
         meta = replace(meta, title=_text(title_heading))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import html
+import itertools
 import json
 import re
 import urllib.parse
@@ -38,11 +39,7 @@ def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
              for m in soup.find_all("meta", attrs={"http-equiv": True, "content": True})}
     canonical = soup.find("link", rel="canonical", href=True)
 
-    site = _first(og.get("og:site_name"), _ld_name(ld.get("publisher")), named.get("application-name"),
-                  named.get("dc.publisher"))
     page_title = " ".join(soup.title.get_text(" ").split()) if soup.title else ""
-    author = _first(_ld_name(ld.get("author")), named.get("author"), named.get("dc.creator"),
-                    named.get("article:author"), _non_url(og.get("article:author")), _byline(soup))
     time_tag = soup.find("time", attrs={"datetime": True})
     published = _first(ld.get("datePublished"), og.get("article:published_time"), named.get("dc.date"),
                        named.get("date"), named.get("pubdate"), named.get("publish-date"),
@@ -52,6 +49,10 @@ def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
     declared_title = _unescaped(_first(_clean(ld.get("headline")), og.get("og:title"), named.get("twitter:title"),
                                        named.get("dc.title")))
     site_host = urllib.parse.urlsplit(url or base_url).hostname or ""
+    sites = (og.get("og:site_name"), _ld_name(ld.get("publisher")), named.get("application-name"),
+             named.get("dc.publisher"))
+    site = _first(*sites)  # as declared: what titles repeat
+    publisher = _first(*(clean_publisher(name, site_host) for name in sites))
     title = strip_site_name(declared_title or page_title, site, generic=not declared_title, host=site_host)
     declared = [title, page_title, strip_site_name(page_title, site, generic=True, host=site_host),
                 _clean(ld.get("headline")), _clean(ld.get("name")), og.get("og:title"), named.get("twitter:title"),
@@ -66,8 +67,11 @@ def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
     description = _first(_clean(ld.get("description")), og.get("og:description"), named.get("description"))
     identity = url or source_name.rsplit("/", 1)[-1]
     license_name, license_url = read_license(soup, ld, named, base_url)
+    author = _author(soup, ld, _declared(soup), title, publisher)
+    if same_name(author, publisher):  # said once: "By BBC News", not "By BBC News. Published by BBC News"
+        publisher = ""
     return Metadata(
-        title=_clean(title), language=language, author=_clean(author)[:200], publisher=_clean(site),
+        title=_clean(title), language=language, author=author, publisher=publisher,
         date=normalize_date(published), description=_clean(description), source_url=url,
         identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, identity)}", license=license_name,
         license_url=license_url,
@@ -120,7 +124,8 @@ def read_license(soup: BeautifulSoup, ld: dict, named: dict, base_url: str = "")
 def _json_ld_article(soup: BeautifulSoup) -> dict:
     for script in soup.find_all("script", attrs={"type": re.compile(r"ld\+json", re.I)}):
         try:
-            data = json.loads(script.string or "", strict=False)
+            # Readability strips the CDATA markers that XHTML-minded pages wrap their JSON-LD in
+            data = json.loads(re.sub(r"^\s*<!\[CDATA\[|\]\]>\s*$", "", script.string or ""), strict=False)
         except (ValueError, TypeError, RecursionError):
             continue
         stack, seen = [data], 0
@@ -170,10 +175,6 @@ def _clean(text) -> str:
 def _unescaped(text: str) -> str:
     """Text escaped twice by the page ('&amp;#8216;' in og:title reaches us as '&#8216;') read once more."""
     return html.unescape(text) if re.search(r"&(#\d+|#x[0-9a-f]+|[a-z]+\d*);", text, re.I) else text
-
-
-def _non_url(value: str | None) -> str:
-    return "" if not value or value.startswith("http") else value
 
 
 def _first_h1(soup: BeautifulSoup) -> str:
@@ -254,17 +255,278 @@ def _shared_share(a: collections.Counter, b: collections.Counter) -> float:
     return min(shared / sum(a.values()), shared / sum(b.values()))
 
 
-def _byline(soup: BeautifulSoup) -> str:
-    tag = soup.find(attrs={"rel": "author"}) or soup.find(attrs={"itemprop": "author"}) or \
-        soup.find(class_=re.compile(r"\b(byline|author)\b", re.I))
-    return clean_byline(tag.get_text(" ")) if tag else ""
+# --- author and publisher: a name a narrator can say, or nothing -----------------------------
+# Pages put far more than a name where the author goes: "Joe Wee Monday, February 29, 2016 @ 11:10
+# PM UTC", "Mark Di Stefano BuzzFeed News Reporter", "Alissa Wilkinson @alissamarie Updated Jul 24".
+# The book reads the author aloud ("By …") and prints it, so only the name is taken, from the most
+# structured source that gives one (as Readability's _getJSONLD and _getArticleMetadata): JSON-LD,
+# then <meta>, then the byline the page shows, cut at what follows a name. These rules are written
+# here because no library isolates a name in a byline as public API: nameparser and probablepeople
+# parse a name that is already alone, and trafilatura's author cleanup is an internal helper of a
+# whole second extractor (htmldate, courlan, jusText) that we would otherwise not need.
+
+# Readability's order of <meta> keys for the author (its _getArticleMetadata), then others pages use.
+AUTHOR_KEYS = ("dc:creator", "dcterm:creator", "dcterms:creator", "author", "parsely-author", "article:author",
+               "og:article:author")
+# Readability's byline pattern (REGEXPS.byline), matched against class and id.
+BYLINE_MARK = re.compile(r"byline|author(?!i[tz])|dateline|writtenby|p-author", re.I)  # not "authority-control"
+# Containers of other people's names: comments, related stories, "authors you follow", menus ("globalNav").
+ELSEWHERE = re.compile(r"(?:^|[-_\s])(?:comments?|commentlist|disqus|replies|reply|sidebar|related|recommend\w*|"
+                       r"promo|newsletter|trending|popular|outbrain|taboola|follow\w*|[a-z]*nav(?:bar|igation)?|"
+                       r"[a-z]*menu)(?:[-_\s]|$)", re.I)
+# Readability's okMaybeItsACandidate (less "and"): a layout box such as "content-sidebar-wrap" holds the article.
+CONTAINER = re.compile(r"article|body|column|content|main|shadow", re.I)
+# Within a byline, what holds the name alone: a class naming it ("author-name", "byline__author", "fn").
+NAME_CLASS = re.compile(r"^(?:fn|.*(?:name|author).*)$", re.I)
+NOT_NAME_CLASS = re.compile(r"title|bio|image|img|avatar|photo|thumb|follow|desc|role|position|job|info|date|time",
+                            re.I)
+AUTHOR_PATH = re.compile(r"/(?:authors?|writers?|people|person|staff|profiles?|contributors?|columnists?|"
+                         r"journalists?|reporters?|by|auteurs?|autor(?:es|en)?|autori?|redakteur\w*)/", re.I)
+NAME_LINE = 100  # Readability's bound on a byline's length (_isValidByline)
+MAX_BYLINES = 50  # marked elements weighed
+
+# "By Jane Doe", "Written by", "BY:", "Author:", "Par", "Por"; "von" and "di" ("by" in German and
+# Italian) also begin names ("Von Miller", "Di Stefano"): capitalised, they are the label only before two
+# more words.
+_BY = re.compile(r"^(?:(?:(?:written|posted|reported|words|story|text|published)\s+)?(?:by|par|por|door|av)\b"
+                 r"|(?:authors?|autor(?:es|in)?|auteurs?|autore|text|texte|texto|von)\s*:)\s*:?\s*", re.I)
+_BY_PARTICLE = re.compile(r"^(?:von|di)\s+(?=\S)|^(?:Von|VON|Di|DI)\s+(?=\S+\s+\S)")
+# What follows a name and never is part of one: a separator, a handle or address, a URL, a number
+# (a date, a time, "8h", a comment count), a label.
+_STOP = re.compile(r"\s[-–—]\s|[|｜•·;:/]|[–—]|\S*@\S*|\S*(?:https?://|www\.)\S*|\S*\d\S*|"
+                   r"\b(?:(?:last\s+)?(?:updated|modified|published|posted|edited|reviewed|translated|fact[- ]checked)"
+                   r"|photo(?:graph)?s?|illustrations?|feed|follow(?:ing)?|subscribe|e-?mail|twitter|facebook|"
+                   r"instagram|linkedin|contact|more\s+(?:by|from|stories|articles)|view\s+(?:my\s+)?"
+                   r"(?:complete\s+)?profile|see\s+all|read\s+more)\b", re.I)
+# Job titles: a role word and the words that qualify it before ("Senior Staff Technologist", "Games Editor").
+# After a name of one word, only a qualified title is cut: "Ada Writer" is a name.
+_ROLES = (r"reporters?|correspondents?|editors?(?:-in-chief|-at-large)?|writers?|columnists?|contributors?|"
+          r"producers?|journalists?|critics?|analysts?|technologists?|photographers?|directors?|managers?|"
+          r"professors?|(?:co-?)?founders?|ceo|cto|cfo|president|fellow|intern|anchor|host|blogger|strategist|"
+          r"economist|attorney|scientist|researcher|engineer|developer|designer|officer|chair(?:man|woman)?|"
+          r"lecturer|student|consultant|specialist|coordinator|journaliste|rédact(?:eur|rice)|correspondant[e]?|"
+          r"redakteur(?:in)?|korrespondent(?:in)?|periodista|redactor[a]?|corresponsal|giornalista|jornalista|"
+          r"repórter|redator[a]?|colunista")
+_QUALIFIERS = (r"senior|staff|chief|deputy|associate|assistant|managing|executive|contributing|special|lead|head|"
+               r"principal|junior|freelance|news|general|political|politics|foreign|national|international|"
+               r"science|technology|tech|health|business|sports?|games?|culture|arts?|features?|opinion|digital|"
+               r"social|media|investigative|visiting|research|guest|regular|local|world|economics|finance")
+_ROLE = re.compile(rf"\b(?P<qualified>(?:(?:{_QUALIFIERS})\s+)+)?(?:{_ROLES})\b", re.I)
+# Lower-case words that belong in names ("Ludwig van Beethoven") or join them ("Kim and Jett").
+_CONNECTORS = {"and", "und", "et", "og", "och", "en", "és", "with", "avec", "mit", "con", "com", "&"}
+_PARTICLES = {"de", "da", "das", "do", "dos", "del", "della", "delle", "di", "du", "des", "la", "le", "van", "von",
+              "der", "den", "ter", "ten", "zu", "zum", "bin", "binti", "ibn", "al", "el", "af", "av", "y", "e", "i",
+              } | _CONNECTORS
+# Lower-case words inside the names of organisations, before a capital ("Organization for Transformative Works").
+_JOINING = {"of", "for", "to", "the", "on", "in", "at", "du", "des", "für", "der", "fur", "per", "para"}
+_ARTICLES = {"the", "a", "an", "le", "la", "les", "l", "el", "los", "las", "der", "die", "das", "il", "lo", "de",
+             "het", "o", "os", "as"}
+_MONTHS = ("january february march april june july august september october november december "
+           "jan feb mar apr jun jul aug sep sept oct nov dec")  # not "may": a name too (Theresa May)
+_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun"
+_DATE_WORDS = set(_MONTHS.split()) | set(_WEEKDAYS.split()) | {"on", "at", "le", "am", "el", "il", "den", "the"}
+# After a comma, what may follow a name: a degree or suffix ("Brenda Goodman, MA", "Jr.").
+_SUFFIX = re.compile(r"^(?:[A-Z]{1,4}|(?:[A-Z][a-z]?\.){1,3}|Jr\.?|Sr\.?|Esq\.?|Ph\.?D\.?|I{1,3}|IV)$")
 
 
-def clean_byline(text: str) -> str:
-    """An author name from a byline: 'By Jane Doe' -> 'Jane Doe'; '' when it is not a short name line."""
-    text = " ".join(text.split())
-    text = re.sub(r"^(by|par|von|por|di|door|av)\s+", "", text, flags=re.I)
-    return text if 0 < len(text) <= 100 else ""
+def clean_byline(text: str, publisher: str = "") -> str:
+    """A name from a byline: 'By Jane Doe, Staff Writer | May 3' -> 'Jane Doe'; '' when there is none.
+
+    Cut at what follows a name (a date or time, a job title, a separator, a handle, a URL, a label
+    such as "Updated"), at lower-case words when the line has capitals (a sentence), and at the
+    publisher's name ("Mark Di Stefano BuzzFeed News Reporter"). Longer than a name line: ''.
+    """
+    text = " ".join((text or "")[:4 * NAME_LINE].split()).replace(" ,", ",")  # bounded: the patterns backtrack
+    text = _BY_PARTICLE.sub("", _BY.sub("", text, count=1), count=1)
+    stop = _STOP.search(text)
+    dated = bool(stop and re.match(r"\S*\d", stop.group()))
+    text = text[:stop.start()] if stop else text
+    role = _ROLE.search(text)
+    named = len(text[:role.start()].split()) if role else 0
+    if role and (named != 1 or role.group("qualified")):  # not "Ada Writer": a name, not a title
+        text = text[:role.start()]
+    text = _name_parts(_before_publisher(_before_sentence(text), publisher), dated)
+    return text if 0 < len(text) <= NAME_LINE and re.search(r"\w", text) and not _is_url(text) else ""
+
+
+def _before_sentence(text: str) -> str:
+    """``text`` up to its first lower-case word other than a particle, outside parentheses, when it has capitals."""
+    words = text.split(" ")
+    if not any(w[:1].isupper() for w in words):
+        return text  # all lower case: a user name ("mcupdate") or a name written so ("bell hooks")
+    depth = 0
+    for i, word in enumerate(words):
+        joins = word in _JOINING and words[i + 1:i + 2] and words[i + 1][:1].isupper()  # "Bank of England"
+        if depth == 0 and word[:1].islower() and word.lower().strip(",.") not in _PARTICLES and not joins:
+            return " ".join(words[:i])
+        depth = max(0, depth + word.count("(") - word.count(")"))
+    return text
+
+
+def _before_publisher(text: str, publisher: str) -> str:
+    """``text`` before the publisher's name when a name of two words or more comes first."""
+    name = [w for w in _words(publisher).elements() if w not in _ARTICLES][:1]
+    if not name:
+        return text
+    words = text.split(" ")
+    for i in range(2, len(words)):
+        if _words(words[i]).keys() == {name[0]}:
+            return " ".join(words[:i])
+    return text
+
+
+def _name_parts(text: str, dated: bool = False) -> str:
+    """The name parts of ``text``: the first, then what looks like more names or a degree after commas."""
+    text = _trimmed(text, dated)
+    parts = [p.strip() for p in text.split(",")]
+    kept = parts[:1]
+    for part in parts[1:]:
+        words = part.split()
+        if not words or not (_SUFFIX.match(part) or (len(words) <= 4 and all(
+                w[:1].isupper() or not w[:1].isalpha() or w.lower() in _PARTICLES for w in words))):
+            break
+        kept.append(part)
+    return _trimmed(", ".join(kept), dated)
+
+
+def _trimmed(text: str, dated: bool) -> str:
+    """``text`` without what a cut leaves at its end: punctuation, an open parenthesis, 'and', and when it was
+    cut at a number, the words of a date before it ("Joe Wee Monday, February [29, 2016]")."""
+    while True:
+        words = text.rstrip(" ,-–—(@#*").split()
+        if text.count("(") > text.count(")") and "(" in text:
+            words = text[:text.rfind("(")].split()
+        if words and (words[-1].lower() in _CONNECTORS or dated and words[-1].lower().strip(",.") in _DATE_WORDS):
+            words = words[:-1]
+        trimmed = " ".join(words)
+        if trimmed == text:
+            return text
+        text = trimmed
+
+
+def _is_url(text: str) -> bool:
+    return bool(re.match(r"(?:[a-z][a-z0-9+.-]*://|www\.)", text.strip(), re.I))
+
+
+def _declared(soup: BeautifulSoup) -> dict[str, str]:
+    """<meta> values by lower-case key, 'DC.creator' as 'dc:creator'; each key of a space-separated property
+    counts, and a property comes before a name (RDFa is the page's most explicit statement)."""
+    values: dict[str, str] = {}
+    metas = soup.find_all("meta", attrs={"content": True})
+    for attr in ("property", "name"):
+        for meta in metas:
+            content = " ".join(str(meta.get("content", "")).split())
+            for key in str(meta.get(attr) or "").lower().split():
+                if content:
+                    values.setdefault(key.replace(".", ":"), content)
+    return values
+
+
+def _author(soup: BeautifulSoup, ld: dict, declared: dict, title: str, publisher: str) -> str:
+    """The article's author: JSON-LD, then <meta>, then the byline the page shows."""
+    candidates = itertools.chain((_ld_name(ld.get("author")),), (declared.get(k, "") for k in AUTHOR_KEYS),
+                                 _shown_bylines(soup, title))
+    return next((name for name in (clean_byline(c, publisher) for c in candidates) if name), "")
+
+
+def same_name(a: str, b: str) -> bool:
+    """'The Telegraph' and 'Telegraph', 'BBC News' and 'BBC NEWS (bbcnews)' name the same."""
+    def words(text: str) -> list[str]:
+        found = re.findall(r"[^\W_]+", re.sub(r"\([^()]*\)", " ", text).lower())
+        return found[1:] if found[:1] == ["the"] else found
+    return bool(words(a)) and words(a) == words(b)
+
+
+def _shown_bylines(soup: BeautifulSoup, title: str):
+    """Bylines the page shows, as text: the ones after the headline first, then the nearest ones before it."""
+    order = {id(tag): i for i, tag in enumerate(soup.find_all(True))}
+    marked = soup.find_all(_marks_byline)
+    headline = next((h for h in soup.find_all("h1")
+                     if _shared_share(_words(_heading_text(h)), _words(title)) >= 0.5), None)
+    if headline is not None:
+        at = order[id(headline)]
+        marked = [t for t in marked if order[id(t)] > at] + [t for t in reversed(marked) if order[id(t)] < at]
+    # A page's own byline is among its first few; a hostile page may mark thousands of elements.
+    for tag in [t for t in marked[:MAX_BYLINES] if not _elsewhere(t)]:
+        yield _shown_name(tag)
+
+
+def _marks_byline(tag: Tag) -> bool:
+    """Readability's byline test (_isValidByline): rel=author, itemprop=author, or a byline class or id."""
+    if tag.name in ("script", "style", "template", "link", "html", "body", "article", "main"):
+        return False
+    rel = tag.get("rel")
+    rel = " ".join(rel) if isinstance(rel, list) else str(rel or "")
+    return ("author" in rel.lower().split() or "author" in str(tag.get("itemprop") or "")
+            or bool(BYLINE_MARK.search(_class_and_id(tag))))
+
+
+def _class_and_id(tag: Tag) -> str:
+    cls = tag.get("class")
+    return " ".join(cls if isinstance(cls, list) else [str(cls or "")]) + " " + str(tag.get("id") or "")
+
+
+def _elsewhere(tag: Tag) -> bool:
+    """In comments, related stories, a sidebar, navigation: names of other people than the author.
+
+    Not a <form>: ASP.NET pages are one form."""
+    for node in (tag, *tag.parents):
+        if not isinstance(node, Tag) or node.name in ("html", "body", "[document]"):
+            return False
+        if node.name == "nav" or _hidden(node):
+            return True
+        if node.name == "aside" and node.find_parent("article") is None:
+            return True  # a page's sidebar; an <aside> within the article is about it (its byline, its date)
+        # An <article>'s classes are often its categories ("category-no-newsletter"), not its role.
+        marks = _class_and_id(node)
+        if node.name != "article" and ELSEWHERE.search(marks) and not CONTAINER.search(marks):
+            return True
+    return False
+
+
+def _shown_name(tag: Tag) -> str:
+    """The name in a byline element: its itemprop=name (Readability), a part marked as the name or an author
+    link, else its whole text when that is a name line."""
+    if tag.name == "meta":
+        return str(tag.get("content") or "")
+    text = tag.get_text(" ")
+    if len(text.strip()) > 3 * NAME_LINE:
+        return ""  # a whole article or a bio: the names inside may be anyone's
+    holders = (
+        tag.find_all(attrs={"itemprop": re.compile(r"\bname\b")}),
+        [t for t in tag.find_all(True) if _names_author(t)],
+        [a for a in tag.find_all("a", href=True) if AUTHOR_PATH.search(str(a.get("href")))],
+    )
+    for group in holders:
+        names = [(t.name, t.get("class"), clean_byline(_holder_text(t))) for t in group]
+        names = [n for n in names if n[2]]
+        if names:  # the first and those like it ("<a class=author>Kim</a> and <a class=author>Jett</a>")
+            return ", ".join(dict.fromkeys(n[2] for n in names if n[:2] == names[0][:2]))
+    return text if len(text.strip()) < NAME_LINE else ""
+
+
+def _names_author(tag: Tag) -> bool:
+    """A part of a byline marked as the name: rel=author, or a class like 'author-name', not 'author-title'."""
+    rel = tag.get("rel")
+    if "author" in (rel if isinstance(rel, list) else str(rel or "").split()):
+        return True
+    classes = tag.get("class") if isinstance(tag.get("class"), list) else []
+    return any(NAME_CLASS.match(c) and not NOT_NAME_CLASS.search(c) for c in classes)
+
+
+def _holder_text(tag: Tag) -> str:
+    return str(tag.get("content") or "") if tag.name == "meta" else tag.get_text(" ")
+
+
+def clean_publisher(text: str, host: str = "") -> str:
+    """The publisher's name from what pages declare: 'SIMPLYFOUND.COM | BY: JOE WEE' -> 'SIMPLYFOUND.COM',
+    'Yahoo News - Latest News & Headlines' -> 'Yahoo News'; '' for a URL or a line longer than a name."""
+    text = " ".join((text or "")[:4 * NAME_LINE].split())
+    parts = [p.strip() for p in re.split(r"\s[-–—·•]\s|\s*[|｜]\s*|\s::\s", text)]
+    parts = [p for p in parts if p and not _is_url(p) and not re.match(r"by\b", p, re.I) and len(p) <= NAME_LINE]
+    if not parts:
+        return ""
+    return next((p for p in parts if _names_site(p, "", host)), parts[0])
 
 
 def strip_site_name(title: str, site: str, *, generic: bool = False, host: str = "") -> str:
