@@ -81,9 +81,9 @@ def test_target_that_is_a_file(tmp_path, run):
     assert (tmp_path / SAMPLE.stem).read_text() == "in the way"
 
 
-def test_no_offline_voice_for_the_language(tmp_path, run, earlier_book):
+def test_forced_engine_that_cannot_read_the_language(tmp_path, run, earlier_book):
     before = snapshot(earlier_book)
-    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--language", "ja")
+    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--language", "ja", "--engine", "espeak")
     assert_one_line_error(code, err, "ja", "--engine gtts", "--no-audio")
     assert snapshot(earlier_book) == before
 
