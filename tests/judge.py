@@ -92,7 +92,7 @@ def units(text: str, language: str) -> list[str]:
         text = _katakana(text)
     if lang == "ar":  # Whisper writes no short-vowel marks; pages rarely do
         text = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
-    text = re.sub(r"['’‘ʼ]", "", text.lower())
+    text = re.sub(r"['’‘ʼ´`]", "", text.lower())
     if lang in CHARACTER_LANGUAGES:
         return [c for c in text if c.isalnum() or unicodedata.category(c) in ("Mn", "Mc", "Lm")]
     return re.findall(r"\w+", re.sub(r"[-–—]", " ", text))

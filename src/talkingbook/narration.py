@@ -43,7 +43,10 @@ class Utterance:
 
 def speakable(text: str) -> str:
     """Text as an engine should receive it: typographic quotes made plain, spaces collapsed."""
-    text = text.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "}))
+    # apostrophes as typed on German and other keyboards (´ `), and modifier-letter ones, too: an engine
+    # reads "tut´s" as three words
+    text = text.translate(str.maketrans({"’": "'", "‘": "'", "´": "'", "`": "'", "ʼ": "'", "“": '"', "”": '"',
+                                         "\u00a0": " "}))
     return " ".join(text.split())
 
 
