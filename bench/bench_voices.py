@@ -20,7 +20,8 @@ Speed figures are noisy when the machine is shared (the CPU-seconds column less 
 
 ``--choose`` reads saved results and applies auto's rule (``talkingbook.engines``): per language,
 among the voices within the speed budget (CPU seconds per second of speech), the best recall, or a
-voice of a faster engine within RECALL_MARGIN of it; below CLEAR_ENOUGH, no audio. It prints the rows for
+voice of a faster engine within RECALL_MARGIN of it; below ``clear_enough`` (0.3, or for languages
+counted in characters 0.3 of the way from chance to 1), no audio. It prints the rows for
 ``talkingbook.engines.AUTO`` and ``UNCLEAR``; the README shows the table.
 """
 
@@ -91,7 +92,7 @@ def measure(language: str, engine_name: str, voice: str | None, groups, folder: 
 
 def choose(rows: list[dict]) -> dict[str, tuple[dict, bool]]:
     """Per language: auto's voice by the rule, and whether it is clear enough to be used."""
-    from talkingbook.engines import CLEAR_ENOUGH, RECALL_MARGIN, SPEED_BUDGET
+    from talkingbook.engines import RECALL_MARGIN, SPEED_BUDGET, clear_enough
 
     latest = {(r["language"], r["engine"], r["voice"]): r for r in rows}  # a later run replaces an earlier
     out = {}
@@ -104,7 +105,7 @@ def choose(rows: list[dict]) -> dict[str, tuple[dict, bool]]:
         engine = min({r["engine"] for r in close}, key=lambda e: max(r["cpu_per_second"] for r in close
                                                                     if r["engine"] == e))
         pick = max((r for r in close if r["engine"] == engine), key=lambda r: r["recall"])
-        out[language] = (pick, pick["recall"] >= CLEAR_ENOUGH)
+        out[language] = (pick, pick["recall"] >= clear_enough(language))
     return out
 
 

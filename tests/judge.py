@@ -93,9 +93,21 @@ def units(text: str, language: str) -> list[str]:
     if lang == "ar":  # Whisper writes no short-vowel marks; pages rarely do
         text = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
     text = re.sub(r"['’‘ʼ´`]", "", text.lower())
+    if lang not in CHARACTER_LANGUAGES:  # a number heard is written as digits or words, either way
+        text = re.sub(r"\d+", lambda m: " " + _number_words(int(m.group()), lang) + " ", text)
     if lang in CHARACTER_LANGUAGES:
         return [c for c in text if c.isalnum() or unicodedata.category(c) in ("Mn", "Mc", "Lm")]
     return re.findall(r"\w+", re.sub(r"[-–—]", " ", text))
+
+
+@lru_cache(maxsize=4096)
+def _number_words(number: int, lang: str) -> str:
+    from num2words import num2words
+
+    try:
+        return num2words(number, lang=lang)
+    except (NotImplementedError, OverflowError, ValueError):
+        return str(number)
 
 
 def lcs_recall(reference: list[str], heard: list[str]) -> float:
@@ -114,17 +126,20 @@ def recall(reference: str, heard: str, language: str) -> float:
     return lcs_recall(units(reference, language), units(heard, language))
 
 
-def sample(book, language: str, words: int) -> list[list]:
+def sample(book, language: str, words: int, sections: int | None = None) -> list[list]:
     """The utterances of the book's first sections, grouped by section, up to about ``words`` words
-    (2.5 characters a word in Japanese, Chinese and Thai); the narrator notice, which names the
-    voice (so differs between voices), is left out."""
+    (2.5 characters a word in Japanese, Chinese and Thai) in all, or with ``sections``, that many
+    words from each of the first ``sections`` sections; the narrator notice, which names the voice
+    (so differs between voices), is left out."""
     from talkingbook.narration import NARRATOR_ID, section_script
     from talkingbook.toc import build_toc
 
     budget = words * 2.5 if language.split("-")[0] in CHARACTER_LANGUAGES else words
     groups, size = [], 0
-    for entry in build_toc(book):
+    for entry in build_toc(book)[:sections]:
         group = []
+        if sections:
+            size = 0
         for u in section_script(entry.section, book.metadata, "a synthetic voice"):
             if u.unit == NARRATOR_ID or size >= budget:
                 continue
@@ -132,7 +147,7 @@ def sample(book, language: str, words: int) -> list[list]:
             size += len(units(reference_of(u, language), language))
         if group:
             groups.append(group)
-        if size >= budget:
+        if size >= budget and not sections:
             break
     return groups
 

@@ -46,7 +46,7 @@ def test_espeak_is_never_used_for_japanese():
 
 
 def test_bundled_piper_voice_loads_and_speaks():
-    engine = open_engine("auto", "en-US")
+    engine = open_engine("piper", "en-US")
     assert engine.name == "piper" and "en_US-joe-medium" in engine.voice
     pcm = engine.synthesize("The leaders played the drums together.")
     assert 1.0 < len(pcm) / 2 / engine.sample_rate < 5.0
@@ -168,8 +168,16 @@ def test_gtts_finished_sentences_are_not_requested_again(tmp_path, run, monkeypa
 def test_voices_lists_engines_by_language(run):
     code, out, _ = run("voices")
     assert code == 0
-    assert "en_US-joe-medium" in out and "espeak-ng" in out and "gtts" in out
-    assert "\n  fr " in out
+    assert "en_US-joe-medium" in out and "espeak" in out and "gtts" in out
+    assert "\n    fr " in out  # espeak-ng's languages, one a line
+    from talkingbook.engines import AUTO, UNCLEAR, kokoro
+
+    assert all(name in out for name in kokoro.voices())
+    lines = out.splitlines()
+    for code, row in {**AUTO, **UNCLEAR}.items():  # the measured table, as auto uses it
+        line = next(line for line in lines if f"({code})" in line)
+        assert f"{row.recall:.2f}" in line and (row.voice or "") in line
+        assert ("no audio" in line) == (code in UNCLEAR)
 
 
 def test_a_piper_voice_installed_with_pip_is_chosen_by_its_package_name():

@@ -6,7 +6,7 @@ import logging
 import numpy as np
 import pytest
 
-from talkingbook.engines import AUTO, CLEAR_ENOUGH, UNCLEAR, book_engine, kokoro, open_engine
+from talkingbook.engines import AUTO, UNCLEAR, book_engine, clear_enough, kokoro, open_engine
 from talkingbook.engines.espeak import ipa
 from talkingbook.errors import EngineUnavailableError
 
@@ -105,7 +105,7 @@ def test_ruby_reading_is_narrated_and_the_kanji_kept_on_the_page():
 @pytest.mark.parametrize("language", sorted(AUTO))
 def test_auto_follows_the_measured_table(language):
     row = AUTO[language]
-    assert row.recall >= CLEAR_ENOUGH
+    assert row.recall >= clear_enough(language)
     engine = open_engine("auto", language)
     assert engine.name == row.engine
     if row.voice:
@@ -115,7 +115,7 @@ def test_auto_follows_the_measured_table(language):
 
 @pytest.mark.parametrize("language", sorted(UNCLEAR))
 def test_auto_makes_a_text_only_book_when_no_voice_is_clear(language, caplog):
-    assert UNCLEAR[language].recall < CLEAR_ENOUGH
+    assert UNCLEAR[language].recall < clear_enough(language)
     with caplog.at_level(logging.WARNING):
         assert book_engine("auto", language) is None
     lines = [r.getMessage() for r in caplog.records]

@@ -1,8 +1,8 @@
 """Heard back: the voice `auto` picks, judged by Whisper base (tests/judge.py) on shared pages.
 
 The Japanese page becomes a whole read-along book with default options (validated like the
-sample); the French and German pages are judged on the text of their first sections (about 150
-words each, to keep CI short). Slow: Kokoro speaks at roughly half real time on two cores.
+sample); the French and German pages are judged on the first 50 words of each of their first three
+sections (to keep CI short). Slow: Kokoro speaks at roughly half real time on two cores.
 """
 
 import json
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 CORPUS = next((p for p in (ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus")
                if p.exists()), ROOT.parent / "shared" / "corpus")
 NHK = CORPUS / "tf-nhk.or.jp-easy" / "source.html"
-WORDS = 150  # judged per page, in its first sections
+WORDS, SECTIONS = 50, 3  # judged per page: so many words of each of its first sections
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_default_voice_is_understood(page, language, floor, tmp_path):
     assert book.metadata.language.split("-")[0] == language
     engine = book_engine("auto", book.metadata.language)
     assert (engine.name, engine.voice.split()[-1]) == (AUTO[language].engine, AUTO[language].voice)
-    heard = judge.narrate(engine, judge.sample(book, language, WORDS), language, tmp_path)
+    heard = judge.narrate(engine, judge.sample(book, language, WORDS, SECTIONS), language, tmp_path)
     recalls = [round(h.recall, 3) for h in heard]
     print(f"{language} recall per section:", recalls, [h.heard for h in heard])
     assert sum(recalls) / len(recalls) >= floor, recalls
