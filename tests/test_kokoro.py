@@ -156,3 +156,24 @@ def test_kokoro_speaks_japanese_and_french():
         assert engine.sample_rate == 24000
         assert 1.0 < len(pcm) / engine.sample_rate < 6.0, language
         assert np.sqrt(np.mean(pcm.astype(np.float64) ** 2)) > 300, language
+
+
+def test_a_korean_page_becomes_a_text_only_book_with_one_warning(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    page = tmp_path / "ko.html"
+    page.write_text("<html lang='ko'><head><title>서울</title></head><body><article><h1>서울</h1>"
+                    "<p>서울은 대한민국의 수도입니다. 한강이 도시를 가로질러 흐릅니다.</p></article></body></html>",
+                    encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "talkingbook", "convert", str(page), "-o", str(tmp_path / "out"),
+                           "--progress", "none"], capture_output=True, text=True, timeout=300)
+    err = proc.stderr
+    assert proc.returncode == 0, err
+    warnings = [line for line in err.splitlines() if line.startswith("WARNING")]
+    assert len(warnings) == 1 and "'ko'" in warnings[0] and "--engine gtts" in warnings[0], err
+    folder = tmp_path / "out" / "ko"
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["options"]["audio"] is False and manifest["options"]["engine"] is None
+    assert (folder / "ko.epub").is_file() and not (folder / "audio").exists()
