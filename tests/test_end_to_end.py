@@ -24,7 +24,7 @@ def real_book(tmp_path_factory):
     # a fresh cache: the real voice really speaks in every run of this test
     env = dict(os.environ, TALKINGBOOK_CACHE=str(tmp_path_factory.mktemp("real-cache")))
     proc = subprocess.run([sys.executable, "-m", "talkingbook", "convert", str(SAMPLE), "-o", str(out)],
-                          capture_output=True, text=True, timeout=900, env=env)
+                          capture_output=True, text=True, timeout=1800, env=env)
     assert proc.returncode == 0, proc.stderr
     return out / SAMPLE.stem, proc.stderr
 
