@@ -20,7 +20,7 @@ def pcm_rms(pcm: bytes) -> float:
 
 
 def test_unknown_engine_lists_the_choices():
-    with pytest.raises(UsageError, match="select one of: auto, piper, espeak, gtts"):
+    with pytest.raises(UsageError, match="select one of: auto, piper, kokoro, espeak, gtts"):
         open_engine("festival", "en")
 
 
@@ -32,19 +32,21 @@ def test_espeak_speaks_french():
     assert pcm_rms(pcm) > 300
 
 
-def test_auto_uses_espeak_for_languages_piper_does_not_speak():
-    assert open_engine("auto", "de").name == "espeak"
+def test_auto_uses_espeak_for_languages_not_measured():
+    from talkingbook.engines import AUTO, UNCLEAR
+
+    assert "nl" not in AUTO and "nl" not in UNCLEAR
+    assert open_engine("auto", "nl").name == "espeak"
 
 
 def test_espeak_is_never_used_for_japanese():
     with pytest.raises(EngineUnavailableError, match="gtts"):
         open_engine("espeak", "ja")
-    with pytest.raises(EngineUnavailableError, match="--no-audio"):
-        open_engine("auto", "ja")
+    assert open_engine("auto", "ja").name == "kokoro"
 
 
 def test_bundled_piper_voice_loads_and_speaks():
-    engine = open_engine("auto", "en-US")
+    engine = open_engine("piper", "en-US")
     assert engine.name == "piper" and "en_US-joe-medium" in engine.voice
     pcm = engine.synthesize("The leaders played the drums together.")
     assert 1.0 < len(pcm) / 2 / engine.sample_rate < 5.0
@@ -166,8 +168,16 @@ def test_gtts_finished_sentences_are_not_requested_again(tmp_path, run, monkeypa
 def test_voices_lists_engines_by_language(run):
     code, out, _ = run("voices")
     assert code == 0
-    assert "en_US-joe-medium" in out and "espeak-ng" in out and "gtts" in out
-    assert "\n  fr " in out
+    assert "en_US-joe-medium" in out and "espeak" in out and "gtts" in out
+    assert "\n    fr " in out  # espeak-ng's languages, one a line
+    from talkingbook.engines import AUTO, UNCLEAR, kokoro
+
+    assert all(name in out for name in kokoro.voices())
+    lines = out.splitlines()
+    for code, row in {**AUTO, **UNCLEAR}.items():  # the measured table, as auto uses it
+        line = next(line for line in lines if f"({code})" in line)
+        assert f"{row.recall:.2f}" in line and (row.voice or "") in line
+        assert ("no audio" in line) == (code in UNCLEAR)
 
 
 def test_a_piper_voice_installed_with_pip_is_chosen_by_its_package_name():

@@ -85,9 +85,9 @@ def test_a_file_at_the_target_is_left_alone_and_the_book_goes_beside_it(tmp_path
     assert any("is not a folder" in r.getMessage() and f"{SAMPLE.stem}-2" in r.getMessage() for r in caplog.records)
 
 
-def test_no_offline_voice_for_the_language(tmp_path, run, earlier_book):
+def test_forced_engine_that_cannot_read_the_language(tmp_path, run, earlier_book):
     before = snapshot(earlier_book)
-    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--language", "ja")
+    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--language", "ja", "--engine", "espeak")
     assert_one_line_error(code, err, "ja", "--engine gtts", "--no-audio")
     assert snapshot(earlier_book) == before
 

@@ -37,12 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("-o", "--output", metavar="DIR", default="dist",
                       help="parent folder of the books (default: dist); each book goes to DIR/<slug>/")
     conv.add_argument("--engine", choices=CHOICES, default="auto",
-                      help="speech engine: auto (default: the offline Piper voice for English, espeak-ng "
-                           "for other languages it speaks), piper, espeak, gtts (online, Google), or fake (a test "
-                           "tone instead of speech, to try the pipeline quickly)")
+                      help="speech engine: auto (default: per language, the offline voice understood best, as "
+                           "measured; see `talkingbook voices`), piper, kokoro, espeak, gtts (online, Google), or "
+                           "fake (a test tone instead of speech, to try the pipeline quickly)")
     conv.add_argument("--voice", metavar="VOICE",
-                      help="a Piper voice file (PATH.onnx with PATH.onnx.json beside it), an espeak-ng "
-                           "voice name (e.g. fr, en-gb), or for gtts a Google domain (e.g. co.uk)")
+                      help="a Piper voice file (PATH.onnx with PATH.onnx.json beside it), a Kokoro voice (e.g. "
+                           "jm_kumo), an espeak-ng voice name (e.g. fr, en-gb), or for gtts a Google domain (e.g. co.uk)")
     conv.add_argument("--rate", type=_number_between(0.5, 2.0), default=1.0, metavar="R",
                       help="speaking speed, 0.5 to 2.0 (default 1.0)")
     conv.add_argument("--pauses", dest="pause_scale", type=_number_between(0, 4), default=1.0, metavar="SCALE",
@@ -303,23 +303,41 @@ def _check(folder: str) -> int:
 
 
 def _voices() -> int:
-    from .engines import espeak, piper
+    """The measured table (what `auto` picks per language, how clearly it was understood), then
+    every engine and voice available here, by language."""
+    from .engines import AUTO, CHANCE, CLEAR_ENOUGH, SPEED_BUDGET, UNCLEAR, clear_enough, espeak, kokoro, piper
 
-    print("English (en):")
+    print("Measured (bench/bench_voices.py): recall = share of the words (characters for Japanese, Chinese, Thai)")
+    print("that Whisper base heard, in order; cpu = CPU seconds of synthesis per second of speech.")
+    floors = ", ".join(f"{code} {clear_enough(code):g}" for code in CHANCE)
+    print(f"auto picks the clearest voice with cpu <= {SPEED_BUDGET:g}; below recall {CLEAR_ENOUGH:g} ({floors}: "
+          "characters match by chance) it makes the book without audio.")
+    print(f"  {'language':<16}{'auto':<34}{'recall':>7}{'cpu':>6}")
+    for code, row in sorted({**AUTO, **UNCLEAR}.items(), key=lambda kv: -kv[1].recall):
+        chosen = " ".join(filter(None, (row.engine, row.voice))) if code in AUTO else \
+            f"no audio (best: {row.engine}{' ' + row.voice if row.voice else ''})"
+        print(f"  {row.language + ' (' + code + ')':<16}{chosen:<34}{row.recall:>7.2f}{row.cpu:>6.2f}")
+    print("Engines and voices here:")
     try:
         model, _ = piper.bundled_voice()
-        print(f"  piper   {piper.BUNDLED_NAME} (offline, default for English) {model}")
+        print(f"  piper    {piper.BUNDLED_NAME}: English (offline) {model}")
     except TalkingbookError as exc:
-        print(f"  piper   not available: {exc.why}")
+        print(f"  piper    not available: {exc.why}")
+    names = kokoro.voices()
+    if names:
+        print(f"  kokoro   {', '.join(names)} (offline, --engine kokoro --voice NAME): Japanese, and every "
+              "language espeak-ng has below, through its phonemes")
+    else:
+        print(f"  kokoro   not available ({kokoro.INSTALL_HINT})")
     table = espeak.voices()
     if table:
-        print(f"espeak-ng (offline), {len(table)} languages (--engine espeak --voice NAME):")
+        print(f"  espeak   (offline), {len(table)} languages (--engine espeak --voice NAME):")
         for code, ident in sorted(table.items()):
             note = "  (not used: reads this language badly)" if code.split("-")[0] in espeak.UNFIT else ""
-            print(f"  {code:<10} {ident}{note}")
+            print(f"    {code:<10} {ident}{note}")
     else:
-        print("espeak-ng: not available (pip install espeakng-loader)")
-    print("gtts (online, needs network): --engine gtts; languages as Google Translate speaks them")
+        print("  espeak   not available (pip install espeakng-loader)")
+    print("  gtts     (online, needs network): --engine gtts; languages as Google Translate speaks them")
     return 0
 
 

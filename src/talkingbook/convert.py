@@ -17,7 +17,7 @@ from pathlib import Path
 from .audiobook import write_audiobook
 from .cover import make_cover
 from .cache import SpeechCache
-from .engines import open_engine
+from .engines import book_engine
 from .epub_writer import ReadAlong, write_epub
 from .feed import write_feed
 from .html_reader import read_html
@@ -109,7 +109,8 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
                      http_language=loaded.language, overrides=options.overrides,
                      split_level=options.split_level, images=images)
     toc = build_toc(book)
-    engine = open_engine(options.engine, book.metadata.language, options.voice, options.rate) \
+    # None also when 'auto' finds no offline voice clear enough in this language (it says so)
+    engine = book_engine(options.engine, book.metadata.language, options.voice, options.rate) \
         if options.audio else None
     lexicon = load_lexicon(options.lexicon)
     cache = SpeechCache(enabled=options.cache)
@@ -161,7 +162,7 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
         used = {
             "engine": engine.name if engine else None,
             "voice": engine.voice if engine else None,
-            "audio": options.audio,
+            "audio": audio is not None,
             "split_level": options.split_level,
             "fetch_images": options.fetch_images,
             "rate": options.rate,

@@ -16,7 +16,7 @@ from .model import (
     iter_text_blocks, plain_text,
 )
 from .phrases import long_date, phrase, phrase_language
-from .segment import cut_sentences, split_long, spoken_text
+from .segment import cut_sentences, is_marker, split_long, spoken_text
 from .speech_text import normalize
 
 # Pauses in milliseconds: clearly longer between larger units.
@@ -38,18 +38,23 @@ class Utterance:
     pause_after: int  # milliseconds of silence after it
     lang: str = ""  # the language to speak it in; '' is the book's
     unit: str = ""  # id of the element of the text it belongs to (its clip in read-along)
-    display: str = ""  # what it says as written ('2026', not 'twenty twenty-six'): the transcript
+    display: str = ""  # what it says as written ('2026', not 'twenty twenty-six', 法律 not ほうりつ): the transcript
 
 
 def speakable(text: str) -> str:
     """Text as an engine should receive it: typographic quotes made plain, spaces collapsed."""
-    text = text.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "}))
+    # apostrophes as typed on German and other keyboards (´ `), and modifier-letter ones, too: an engine
+    # reads "tut´s" as three words
+    text = text.translate(str.maketrans({"’": "'", "‘": "'", "´": "'", "`": "'", "ʼ": "'", "“": '"', "”": '"',
+                                         "\u00a0": " "}))
     return " ".join(text.split())
 
 
 def spoken_voice_name(voice: str) -> str:
-    """'Piper en_US-joe-medium' as 'Piper joe medium': no language codes read aloud."""
+    """'Piper en_US-joe-medium' as 'Piper joe medium', 'Kokoro jf_alpha' as 'Kokoro alpha': no
+    language codes read aloud."""
     name = re.sub(r"\b[a-z]{2,3}[_-][A-Z]{2}\b[-_]?", "", voice)
+    name = re.sub(r"\b[a-z][fm]_(?=[a-z])", "", name)  # Kokoro's voices: language and sex
     return " ".join(re.sub(r"[-_]+", " ", name).split())
 
 
@@ -111,7 +116,7 @@ def section_script(section: Section, meta: Metadata, voice: str, *, read_code: b
         text = normalize(speakable(u.text), lang)
         if re.search(r"\w", text):
             out.append(Utterance(text, u.pause_after, u.lang if u.lang != meta.language else "", u.unit,
-                                 " ".join(u.text.split())))
+                                 " ".join((u.display or u.text).split())))
         elif out and out[-1].unit == u.unit:  # a silent piece of a sentence keeps its pause
             out[-1] = replace(out[-1], pause_after=max(out[-1].pause_after, u.pause_after))
     return out
@@ -148,7 +153,7 @@ class _Say:
 def _block_script(block: Block, lang: str, say: _Say, read_code: bool = False) -> list[Utterance]:
     lang = getattr(block, "lang", "") or lang
     if isinstance(block, Heading):
-        return [Utterance(block.text, PAUSE_HEADING, lang, block.anchor)]
+        return [Utterance(reading(block.spans), PAUSE_HEADING, lang, block.anchor, block.text)]
     if isinstance(block, Paragraph):
         return _paragraph(block, lang, PAUSE_PARAGRAPH)
     if isinstance(block, ListBlock):
@@ -183,8 +188,9 @@ def _block_script(block: Block, lang: str, say: _Say, read_code: bool = False) -
     return []
 
 
-def _cell_text(cell) -> str:
-    return " ".join(b.text for b in iter_text_blocks(cell.blocks) if isinstance(b, (Paragraph, Heading)))
+def _cell_text(cell, read=False) -> str:
+    return " ".join(reading(b.spans) if read else b.text for b in iter_text_blocks(cell.blocks)
+                    if isinstance(b, (Paragraph, Heading)))
 
 
 def _table_script(table: Table, say: _Say) -> list[Utterance]:
@@ -198,14 +204,15 @@ def _table_script(table: Table, say: _Say) -> list[Utterance]:
         if all(cell.header for cell in row):
             headers = [_cell_text(cell) for cell in row]
             continue
-        parts = []
+        parts, shown = [], []
         for i, cell in enumerate(row):
             text = _cell_text(cell)
             if text:
                 name = headers[i] if i < len(headers) and headers[i] and not cell.header else ""
-                parts.append(f"{name}: {text}" if name else text)
+                parts.append(f"{name}: {_cell_text(cell, read=True)}" if name else _cell_text(cell, read=True))
+                shown.append(f"{name}: {text}" if name else text)
         if parts:
-            out.append(Utterance("; ".join(parts) + ".", PAUSE_ITEM, "", row_id))
+            out.append(Utterance("; ".join(parts) + ".", PAUSE_ITEM, "", row_id, "; ".join(shown) + "."))
     out.append(say("end_table", PAUSE_PARAGRAPH, table.anchor))
     return out
 
@@ -219,8 +226,20 @@ def _paragraph(block: Paragraph, lang: str, last_pause: int, unit: str = "") -> 
         runs = _language_runs(sentence.spans, lang)
         for i, (run_lang, spans) in enumerate(runs):
             pause = 0 if i < len(runs) - 1 else (last_pause if k == len(sentences) - 1 else PAUSE_SENTENCE)
-            out.append(Utterance(spoken_text(spans), pause, run_lang, unit or sentence.id))
+            out.append(Utterance(reading(spans), pause, run_lang, unit or sentence.id, spoken_text(spans)))
     return out
+
+
+_KANA_READING = re.compile(r"[\u3041-\u309f\u30a0-\u30ff\s]+")
+
+
+def reading(spans) -> str:
+    """Inline text as it is read aloud: where the page gives a reading in kana (furigana on
+    ``<ruby>``), the reading instead of the kanji it annotates, as the page wants them read;
+    footnote markers left out. Other ruby (pinyin, glosses) is not a reading to speak."""
+    return " ".join("".join(
+        s.ruby.replace(" ", "") if s.ruby and _KANA_READING.fullmatch(s.ruby) else s.text
+        for s in spans if not is_marker(s)).split())
 
 
 def _language_runs(spans, lang: str) -> list[tuple[str, list]]:

@@ -37,7 +37,9 @@ class Voices:
         primary = lang.split("-")[0]
         if primary not in self._others:
             try:
-                name = "auto" if self.engine_name in ("auto", "piper", "espeak") else self.engine_name
+                # Piper speaks English only: its book's other languages get auto's voice; any other
+                # engine chosen by the user reads them too
+                name = "auto" if self.engine_name in ("auto", "piper") else self.engine_name
                 self._others[primary] = open_engine(name, lang, None, self.rate)
             except EngineUnavailableError as exc:
                 log.warning("no voice speaks '%s' here (%s); reading it with %s", lang, exc.why, self.main.voice)

@@ -7,6 +7,7 @@ where it knows the language. Citation markers ([1]) are never read.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -99,9 +100,38 @@ def normalize(text: str, language: str = "en") -> str:
     lang = language.split("-")[0].lower()
     if lang == "en":
         text = _english(text)
+    elif lang == "ja":
+        text = _japanese(text)
     else:
         text = re.sub(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w])", lambda m: _foreign_number(m.group(), lang), text)
     return " ".join(text.split())
+
+
+# Japanese symbols as words. Digits are left as digits: the Japanese reader (OpenJTalk) reads them
+# with their counters (3月 sangatsu, 1人 hitori, 20日 hatsuka, 10分 juppun), which neither of
+# num2words' Japanese forms can (its kana reading is context-free: 4 is always よん, so 4月 would
+# be yongatsu; its kanji numerals make 8分 'hachibu').
+JA_SYMBOLS = {"+": "プラス", "%": "パーセント", "=": "イコール", "×": "かける", "÷": "わる", "&": "アンド",
+              "@": "アット", "℃": "度", "°": "度", "#": "番", "→": "、", "⇒": "、", "≒": "ほぼ", "≠": "ノットイコール",
+              "<": "小なり", ">": "大なり", "…": "、", "※": "、"}
+JA_CURRENCIES = {"$": "ドル", "¥": "円", "€": "ユーロ", "£": "ポンド", "₩": "ウォン"}
+
+
+def _japanese(text: str) -> str:
+    """Japanese text for a Japanese reader: full-width digits and signs made plain, dates and clock
+    times with their counters, money with its unit after the number, symbols as words."""
+    text = unicodedata.normalize("NFKC", text)  # full-width digits, letters and signs made plain
+    text = re.sub(r"(?<!\d)(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})(?!\d)", r"\1年\2月\3日", text)
+    text = re.sub(r"(?<![\d:])(\d{1,2}):(\d{2})(?![\d:])", lambda m: f"{m.group(1)}時" + (
+        f"{int(m.group(2))}分" if int(m.group(2)) else ""), text)
+    text = re.sub(r"([$¥€£₩])\s?(\d[\d,]*(?:\.\d+)?)", lambda m: m.group(2) + JA_CURRENCIES[m.group(1)], text)
+    text = re.sub(r"(\d),(?=\d{3}(?!\d))", r"\1", text)  # thousands separators
+    text = re.sub(r"(?<![\dA-Za-z)])[-−](?=\d)", "マイナス", text)
+    text = text.replace("°C", "度")  # NFKC wrote ℃ so
+    # a wave dash is a range ('3〜5人', '東京〜大阪'): 'kara'; elsewhere it only lengthens a sound
+    text = re.sub(r"(?<=\S)\s*[〜~]\s*(?=[^\s、。！？!?,.])", "から", text)
+    text = re.sub(r"[〜~]", "", text)
+    return "".join(JA_SYMBOLS.get(c, c) for c in text)
 
 
 def _english(text: str) -> str:

@@ -1,12 +1,15 @@
 """espeak-ng through the library and data shipped in the ``espeakng-loader`` wheel.
 
 No Python binding on PyPI wraps espeak-ng's C API without a system install, so
-this module calls the four functions it needs through ctypes.
+this module calls the few functions it needs through ctypes: to speak, and to turn
+text into IPA (:func:`ipa`) for the Kokoro engine. The GPL ``phonemizer`` package
+would do the latter through the same C function; it is not needed for one call.
 """
 
 from __future__ import annotations
 
 import ctypes
+import re
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +20,13 @@ INSTALL_HINT = "pip install espeakng-loader"
 AUDIO_OUTPUT_SYNCHRONOUS = 2
 ESPEAK_CHARS_UTF8 = 1
 ESPEAK_RATE = 1
+# espeak_TextToPhonemes' phonememode (speak_lib.h): bit 1 = IPA; bit 7 = bits 8-23 hold a tie
+# character written inside multi-letter phonemes (t͡ʃ), so that they can be told from two phonemes.
+IPA_MODE = 0x02
+TIE = "\u0361"
+TIE_MODE = 0x80 | (ord(TIE) << 8)
+# Punctuation ending a clause: espeak-ng returns one clause per call without it, so it is put back.
+CLAUSE_PUNCTUATION = ",.!?;:—…"
 # Languages espeak-ng's voices mangle rather than read (FACTS.md: Japanese kanji come out
 # as the English words "Chinese letter"); never chosen for these.
 UNFIT = {"ja"}
@@ -97,6 +107,39 @@ def speaks(language: str) -> bool:
     return voice_for(language) is not None
 
 
+def ipa(text: str, language: str) -> str:
+    """``text`` as espeak-ng's IPA for ``language``, with stress marks, ties (t͡ʃ) inside
+    multi-letter phonemes and each clause's closing punctuation; language-switch flags removed."""
+    ident = voice_for(language) if language.split("-")[0].lower() not in UNFIT else None
+    if ident is None:
+        raise EngineUnavailableError(f"language '{language}'", "espeak-ng has no voice for it")
+    EspeakEngine._initialise()
+    lib = EspeakEngine._lib
+    data = text.encode("utf-8") + b"\0"
+    buffer = ctypes.create_string_buffer(data, len(data))
+    start = ctypes.addressof(buffer)
+    pointer = ctypes.c_void_p(start)
+    clauses: list[str] = []
+    with _lock:
+        if lib.espeak_SetVoiceByName(ident.encode()) != 0:
+            raise EngineUnavailableError(f"language '{language}'", f"espeak-ng cannot load voice {ident}")
+        while pointer.value is not None and pointer.value - start < len(data) - 1:
+            before = pointer.value
+            phonemes = lib.espeak_TextToPhonemes(ctypes.byref(pointer), ESPEAK_CHARS_UTF8, IPA_MODE | TIE_MODE)
+            after = pointer.value if pointer.value is not None else start + len(data) - 1
+            if after <= before:  # no progress: never loop
+                break
+            # the clause read ends with its punctuation (the pointer also passes the next clause's
+            # first character, which is never clause punctuation)
+            consumed = data[before - start:after - start].decode("utf-8", errors="ignore")
+            marks = [c for c in consumed if c in CLAUSE_PUNCTUATION]
+            said = (phonemes or b"").decode("utf-8", errors="replace").strip()
+            if said:
+                clauses.append(said + (marks[-1] if marks else ""))
+    # espeak-ng marks a word it reads in another language as '(en)word(fr)' (the tie falls inside)
+    return re.sub(f"\\((?:[a-z0-9-]|{TIE})+\\)", "", " ".join(clauses)).strip()
+
+
 class EspeakEngine:
     name = "espeak"
     _lib = None
@@ -134,6 +177,8 @@ class EspeakEngine:
             raise EngineUnavailableError("espeak-ng", f"cannot load its library ({exc})") from exc
         if rate <= 0:
             raise EngineUnavailableError("espeak-ng", "initialisation failed")
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
         cls._lib, cls._rate = lib, rate
 
     def synthesize(self, text: str) -> bytes:
