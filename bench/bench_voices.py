@@ -92,7 +92,7 @@ def measure(language: str, engine_name: str, voice: str | None, groups, folder: 
 
 def choose(rows: list[dict]) -> dict[str, tuple[dict, bool]]:
     """Per language: auto's voice by the rule, and whether it is clear enough to be used."""
-    from talkingbook.engines import RECALL_MARGIN, SPEED_BUDGET, clear_enough
+    from talkingbook.engines import NATIVE, NATIVE_MARGIN, RECALL_MARGIN, SPEED_BUDGET, clear_enough
 
     latest = {(r["language"], r["engine"], r["voice"]): r for r in rows}  # a later run replaces an earlier
     out = {}
@@ -105,6 +105,9 @@ def choose(rows: list[dict]) -> dict[str, tuple[dict, bool]]:
         engine = min({r["engine"] for r in close}, key=lambda e: max(r["cpu_per_second"] for r in close
                                                                     if r["engine"] == e))
         pick = max((r for r in close if r["engine"] == engine), key=lambda r: r["recall"])
+        native = [r for r in mine if r["engine"] == NATIVE.get(language) and r["recall"] >= best - NATIVE_MARGIN]
+        if native:  # a native speaker of the language, nearly as clear (engines.NATIVE_MARGIN)
+            pick = max(native, key=lambda r: r["recall"])
         out[language] = (pick, pick["recall"] >= clear_enough(language))
     return out
 

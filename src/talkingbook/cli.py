@@ -121,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         except TalkingbookError as exc:
             _report(exc)
             return exc.exit_code
+        except BrokenPipeError:  # the reader went away (`talkingbook voices | head`): nothing more to say
+            _silence_stdout()
+            return 0
         except KeyboardInterrupt as exc:
             signum = getattr(exc, "signum", signal.SIGINT)
             done = "; the book being made was not written" if args.command == "convert" else ""
@@ -129,6 +132,13 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # a bug of ours: one line, the traceback only with -v
             _report_bug(args.command, exc, getattr(args, "verbose", 0))
             return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's own flush at exit finds no closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -310,11 +320,12 @@ def _voices() -> int:
     print("Measured (bench/bench_voices.py): recall = share of the words (characters for Japanese, Chinese, Thai)")
     print("that Whisper base heard, in order; cpu = CPU seconds of synthesis per second of speech.")
     floors = ", ".join(f"{code} {clear_enough(code):g}" for code in CHANCE)
-    print(f"auto picks the clearest voice with cpu <= {SPEED_BUDGET:g}; below recall {CLEAR_ENOUGH:g} ({floors}: "
+    print(f"auto picks the clearest voice with cpu <= {SPEED_BUDGET:g} (a native speaker of the language when nearly as clear); below recall {CLEAR_ENOUGH:g} ({floors}: "
           "characters match by chance) it makes the book without audio.")
     print(f"  {'language':<16}{'auto':<34}{'recall':>7}{'cpu':>6}")
     for code, row in sorted({**AUTO, **UNCLEAR}.items(), key=lambda kv: -kv[1].recall):
-        chosen = " ".join(filter(None, (row.engine, row.voice))) if code in AUTO else \
+        voice = row.voice or (piper.BUNDLED_NAME if row.engine == "piper" else None)
+        chosen = " ".join(filter(None, (row.engine, voice))) if code in AUTO else \
             f"no audio (best: {row.engine}{' ' + row.voice if row.voice else ''})"
         print(f"  {row.language + ' (' + code + ')':<16}{chosen:<34}{row.recall:>7.2f}{row.cpu:>6.2f}")
     print("Engines and voices here:")
