@@ -29,9 +29,9 @@ def largest_page() -> Path:
 
 
 def time_talkingbook(page: Path, out: Path) -> float:
-    from talkingbook.epub_writer import write_epub
-    from talkingbook.html_reader import read_html
-    from talkingbook.toc import build_toc
+    from talkingbook.writers.epub import write_epub
+    from talkingbook.readers.html import read_html
+    from talkingbook.structure.toc import build_toc
 
     start = time.perf_counter()
     book = read_html(page.read_bytes(), source_name=str(page))

@@ -28,10 +28,10 @@ DEFAULTS = [ROOT / "source" / "japan-south-korea-k-pop-drums.html",
 
 CHILD = r"""
 import resource, sys, time
-from talkingbook.html_reader import read_html
-from talkingbook.narration import section_script
+from talkingbook.readers.html import read_html
+from talkingbook.narration.script import section_script
 from talkingbook.engines import open_engine
-from talkingbook.toc import build_toc
+from talkingbook.structure.toc import build_toc
 path, engine_name = sys.argv[1], sys.argv[2]
 book = read_html(open(path, "rb").read(), source_name=path)
 voice = {"piper": "Piper en_US-joe-medium", "espeak": "espeak-ng en"}.get(engine_name, engine_name)

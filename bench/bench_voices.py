@@ -41,7 +41,7 @@ import judge  # noqa: E402
 
 from talkingbook.engines import open_engine  # noqa: E402
 from talkingbook.errors import TalkingbookError  # noqa: E402
-from talkingbook.html_reader import read_html  # noqa: E402
+from talkingbook.readers.html import read_html  # noqa: E402
 
 # beside the repository (CI, the main checkout), or beside the folder of worktrees
 CORPUS = next((p for p in (ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus")

@@ -7,9 +7,9 @@ source (JSON-LD, <meta>, the byline under the headline) and for the publisher.
 
 import pytest
 
-from talkingbook.html_reader import read_html
-from talkingbook.metadata import clean_byline, clean_publisher, same_name
-from talkingbook.narration import announcement
+from talkingbook.readers.html import read_html
+from talkingbook.readers.metadata import clean_byline, clean_publisher, same_name
+from talkingbook.narration.script import announcement
 
 PROSE = "<p>" + "The council met on Tuesday and voted to repair the old bridge before winter. " * 8 + "</p>"
 

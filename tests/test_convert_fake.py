@@ -94,8 +94,8 @@ def test_epub_with_audio_run_is_valid(book_dir):
 
 
 def test_opening_announces_the_article_and_the_synthetic_voice():
-    from talkingbook.html_reader import read_html
-    from talkingbook.narration import section_script
+    from talkingbook.readers.html import read_html
+    from talkingbook.narration.script import section_script
 
     book = read_html(SAMPLE.read_bytes(), source_name=SAMPLE.name)
     script = [u.text for u in section_script(book.sections[0], book.metadata, "Piper en_US-joe-medium")]
@@ -108,8 +108,8 @@ def test_opening_announces_the_article_and_the_synthetic_voice():
 
 
 def test_sections_read_heading_then_items_one_by_one():
-    from talkingbook.html_reader import read_html
-    from talkingbook.narration import PAUSE_HEADING, PAUSE_ITEM, PAUSE_PARAGRAPH, PAUSE_SENTENCE, section_script
+    from talkingbook.readers.html import read_html
+    from talkingbook.narration.script import PAUSE_HEADING, PAUSE_ITEM, PAUSE_PARAGRAPH, PAUSE_SENTENCE, section_script
 
     book = read_html((DATA / "nested.html").read_bytes(), source_name="nested.html")
     script = section_script(book.sections[2], book.metadata, "v")

@@ -87,7 +87,7 @@ def test_wikipedia_split_at_every_h3_has_no_undefined_fragment(tmp_path):
 def acceptable_titles(name: str) -> set[str]:
     """The headline as the references give it: metadata title less a site suffix, og:title, <h1>."""
     raw = (CORPUS / name / "source.html").read_bytes()
-    from talkingbook.sources import decode
+    from talkingbook.readers.sources import decode
 
     doc = lxml_html.fromstring(decode(raw)[0])
     for rt in doc.xpath("//rt|//rp"):

@@ -8,8 +8,8 @@ from PIL import Image
 
 from talkingbook import cover as cover_module
 from talkingbook.cover import ACCENT, BACKGROUND, MARGIN, MUTED, SIZE, TEXT, make_cover
-from talkingbook.html_reader import read_html
-from talkingbook.images import ImageResolver
+from talkingbook.readers.html import read_html
+from talkingbook.readers.images import ImageResolver
 
 from conftest import SAMPLE
 
@@ -150,7 +150,7 @@ def test_a_remote_lead_image_is_not_fetched_unless_asked(tmp_path):
 
 
 def test_a_cover_made_before_is_reused_from_the_cache_and_a_changed_title_is_not(tmp_path, monkeypatch):
-    from talkingbook.cache import SpeechCache
+    from talkingbook.system.cache import SpeechCache
 
     cache = SpeechCache(tmp_path / "cache")
     first = make_cover(*book_of(page("Rivers of the north")), cache)

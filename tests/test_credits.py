@@ -7,7 +7,7 @@ import zipfile
 import feedparser
 import pytest
 
-from talkingbook.metadata import license_name
+from talkingbook.readers.metadata import license_name
 
 PAGE = """<html lang="en"><head><title>Shared Article</title>
 <link rel="canonical" href="https://wiki.example/wiki/Shared_Article">

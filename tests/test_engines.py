@@ -79,7 +79,7 @@ def test_piper_voice_by_path_needs_its_config(tmp_path):
 @pytest.fixture(scope="module")
 def tone_mp3(tmp_path_factory):
     """A short real MP3 (a tone), as Google's endpoint would return."""
-    from talkingbook.audio import encode_mp3
+    from talkingbook.media.audio import encode_mp3
     from talkingbook.engines.fake import FakeEngine
 
     path = tmp_path_factory.mktemp("tone") / "tone.mp3"

@@ -209,7 +209,7 @@ def test_a_writer_that_names_its_file_is_reported_by_the_published_name(run, ear
 
 
 def test_ffmpeg_out_of_space_names_the_section_mp3_not_a_temporary_file(run, earlier_book, monkeypatch):
-    from talkingbook import processes
+    from talkingbook.system import processes
 
     def ffmpeg(args):
         return 1, f"[out#0/mp3 @ 0x5] Error writing trailer of {args[-1]}: No space left on device\n".encode()
@@ -223,7 +223,7 @@ def test_ffmpeg_out_of_space_names_the_section_mp3_not_a_temporary_file(run, ear
 
 
 def test_an_m4b_failure_says_m4b(run, earlier_book, monkeypatch):
-    from talkingbook import audiobook
+    from talkingbook.writers import audiobook
 
     monkeypatch.setattr(audiobook, "AAC_BITRATE", "not-a-bitrate")
     code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none", "--no-cache")

@@ -1,4 +1,4 @@
-"""Main-content extraction (talkingbook.extract.find_article).
+"""Main-content extraction (talkingbook.readers.extract.find_article).
 
 Two kinds of test: small synthetic pages that pin down one behaviour each, and the
 real pages of the shared corpus (../shared/corpus beside the repository), scored
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from talkingbook.extract import find_article
+from talkingbook.readers.extract import find_article
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 MIN_RECALL = 0.95

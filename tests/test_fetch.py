@@ -23,12 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from talkingbook import images as images_module
-from talkingbook import net, sources
+from talkingbook.readers import images as images_module
+from talkingbook.readers import net
+from talkingbook.readers import sources
 from talkingbook.errors import InputError
-from talkingbook.html_reader import read_html
-from talkingbook.images import ImageResolver
-from talkingbook.net import Reach
+from talkingbook.readers.html import read_html
+from talkingbook.readers.images import ImageResolver
+from talkingbook.readers.net import Reach
 
 from conftest import DATA, ROOT, need
 

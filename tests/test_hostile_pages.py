@@ -19,19 +19,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from talkingbook.epub_writer import write_epub
+from talkingbook.writers.epub import write_epub
 from talkingbook.errors import InputError
-from talkingbook.extract import html_integer
-from talkingbook.html_reader import MAX_NESTING, read_html
-from talkingbook.images import MAX_IMAGE_PIXELS, ImageResolver
-from talkingbook.lexicon import load_lexicon
+from talkingbook.readers.extract import html_integer
+from talkingbook.readers.html import MAX_NESTING, read_html
+from talkingbook.readers.images import MAX_IMAGE_PIXELS, ImageResolver
+from talkingbook.narration.lexicon import load_lexicon
 from talkingbook.model import (
     Heading, Image, ListBlock, Paragraph, Quote, Table, child_blocks, iter_text_blocks, plain_text,
 )
-from talkingbook.narration import section_script
-from talkingbook.segment import MAX_SENTENCE
-from talkingbook.speech_text import normalize
-from talkingbook.toc import build_toc
+from talkingbook.narration.script import section_script
+from talkingbook.structure.segment import MAX_SENTENCE
+from talkingbook.narration.speech_text import normalize
+from talkingbook.structure.toc import build_toc
 
 from conftest import NS, ROOT, SAMPLE, epubcheck_all
 
@@ -215,7 +215,7 @@ def test_bad_images_are_left_out_with_a_warning_and_keep_their_text(image_folder
 
 
 def test_one_image_under_many_addresses_is_read_and_held_once(tmp_path, monkeypatch):
-    import talkingbook.images as images_module
+    import talkingbook.readers.images as images_module
 
     (tmp_path / "photo.jpg").write_bytes(jpeg(1200, 800))
     checked = []
@@ -228,7 +228,7 @@ def test_one_image_under_many_addresses_is_read_and_held_once(tmp_path, monkeypa
 
 
 def test_the_images_of_one_book_are_capped_in_total(tmp_path, monkeypatch, caplog):
-    import talkingbook.images as images_module
+    import talkingbook.readers.images as images_module
 
     files = [png(300 + i, 200) for i in range(4)]
     for i, data in enumerate(files):

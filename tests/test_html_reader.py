@@ -1,8 +1,8 @@
 import pytest
 
 from talkingbook.errors import InputError
-from talkingbook.html_reader import read_html
-from talkingbook.metadata import normalize_date, normalize_language
+from talkingbook.readers.html import read_html
+from talkingbook.readers.metadata import normalize_date, normalize_language
 from talkingbook.model import Heading, Image, ListBlock, Paragraph, Quote, iter_text_blocks
 
 from conftest import DATA, ROOT, SAMPLE

@@ -83,15 +83,15 @@ def test_japanese_digits_are_read_with_their_counters(text, expected):
     ("気温は−5℃、¥1,500", "気温はマイナス5度、1500円"),
 ])
 def test_japanese_symbols_are_spoken(written, spoken):
-    from talkingbook.speech_text import normalize
+    from talkingbook.narration.speech_text import normalize
 
     assert normalize(written, "ja") == spoken
 
 
 def test_ruby_reading_is_narrated_and_the_kanji_kept_on_the_page():
-    from talkingbook.html_reader import read_html
-    from talkingbook.narration import section_script
-    from talkingbook.toc import build_toc
+    from talkingbook.readers.html import read_html
+    from talkingbook.narration.script import section_script
+    from talkingbook.structure.toc import build_toc
 
     page = ("<html lang='ja'><body><article><h1>題</h1><p><ruby>法律<rt>ほうりつ</rt></ruby>ができる。"
             "<ruby>漢字<rt>kanji</rt></ruby>です。</p></article></body></html>")
@@ -130,7 +130,7 @@ def test_a_kokoro_voice_is_chosen_by_name_and_unknown_ones_are_refused():
 
 
 def test_cache_key_names_the_model_the_language_and_the_voice():
-    from talkingbook.narrator import speech_key
+    from talkingbook.narration.render import speech_key
 
     fr, es = open_engine("kokoro", "fr", "jm_kumo"), open_engine("kokoro", "es", "jm_kumo")
     assert kokoro.model_digest()[:16] in fr.variant

@@ -6,8 +6,8 @@ import subprocess
 import imageio_ffmpeg
 import pytest
 
-from talkingbook.lexicon import load_lexicon
-from talkingbook.speech_text import normalize
+from talkingbook.narration.lexicon import load_lexicon
+from talkingbook.narration.speech_text import normalize
 
 from conftest import DATA, SAMPLE
 
@@ -161,8 +161,8 @@ def test_passage_in_another_language_uses_that_languages_voice(tmp_path, run, mo
 
 
 def test_code_is_skipped_unless_asked():
-    from talkingbook.html_reader import read_html
-    from talkingbook.narration import section_script
+    from talkingbook.readers.html import read_html
+    from talkingbook.narration.script import section_script
 
     book = read_html((DATA / "kitchen-sink.html").read_bytes(), source_name="k.html")
     texts = [u.text for u in section_script(book.sections[1], book.metadata, "v")]
@@ -195,8 +195,8 @@ def test_pauses_scale(tmp_path, run):
 
 
 def test_announcements_are_in_the_books_language_or_english_marked_as_such():
-    from talkingbook.html_reader import read_html
-    from talkingbook.narration import section_script
+    from talkingbook.readers.html import read_html
+    from talkingbook.narration.script import section_script
 
     def script(lang):
         page = (f"<html lang='{lang}'><head><meta name='author' content='A. Auteur'>"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from talkingbook.publish import MARKER
+from talkingbook.system.publish import MARKER
 
 from conftest import SAMPLE
 

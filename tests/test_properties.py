@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from talkingbook.errors import InputError
-from talkingbook.html_reader import read_html
-from talkingbook.toc import build_toc
+from talkingbook.readers.html import read_html
+from talkingbook.structure.toc import build_toc
 
 from conftest import epubcheck_all
 
@@ -66,7 +66,7 @@ BOOKS: list = []
                                                                   HealthCheck.function_scoped_fixture])
 @given(body=fragments(), prefix=PREFIXES)
 def test_written_books_collect(tmp_path_factory, body, prefix):
-    from talkingbook.epub_writer import write_epub
+    from talkingbook.writers.epub import write_epub
     from datetime import datetime, timezone
 
     try:

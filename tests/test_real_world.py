@@ -12,10 +12,10 @@ from bs4 import BeautifulSoup
 from lxml import etree
 
 from talkingbook.errors import InputError
-from talkingbook.html_reader import read_html
-from talkingbook.images import ImageResolver
+from talkingbook.readers.html import read_html
+from talkingbook.readers.images import ImageResolver
 from talkingbook.model import CodeBlock, Heading, Image, ListBlock, Table, iter_text_blocks
-from talkingbook.sources import decode
+from talkingbook.readers.sources import decode
 
 from conftest import DATA, NS, epubcheck5
 
@@ -259,7 +259,7 @@ def test_bad_urls_fail_in_one_line(server, tmp_path, run, path, why):
 
 
 def test_size_cap(server, monkeypatch):
-    from talkingbook import sources
+    from talkingbook.readers import sources
 
     monkeypatch.setattr(sources, "MAX_BYTES", 100)
     with pytest.raises(InputError, match="larger than"):
@@ -267,7 +267,7 @@ def test_size_cap(server, monkeypatch):
 
 
 def test_unreachable_server_is_an_input_error():
-    from talkingbook import sources
+    from talkingbook.readers import sources
 
     with pytest.raises(InputError, match="cannot fetch"):
         sources.load("http://127.0.0.1:9/nothing-listens-here")

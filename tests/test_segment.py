@@ -6,10 +6,10 @@ import zipfile
 from hypothesis import given, settings, strategies as st
 from lxml import etree
 
-from talkingbook.html_reader import read_html
+from talkingbook.readers.html import read_html
 from talkingbook.model import Paragraph, Span, iter_text_blocks
-from talkingbook.narration import section_script
-from talkingbook.segment import cut_sentences, spoken_text
+from talkingbook.narration.script import section_script
+from talkingbook.structure.segment import cut_sentences, spoken_text
 
 from conftest import DATA, NS, SAMPLE
 

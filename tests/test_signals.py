@@ -202,7 +202,7 @@ def test_two_articles_with_one_name_at_once_both_land(tmp_path):
 def test_stop_all_kills_running_children_and_starts_no_more():
     import threading
 
-    from talkingbook import processes
+    from talkingbook.system import processes
 
     outcome = []
 
@@ -257,7 +257,7 @@ def test_an_interruption_swallowed_by_a_c_callback_is_not_reported(monkeypatch):
 def test_encoding_threads_leave_stop_signals_to_the_main_thread_and_children_start_unmasked():
     from concurrent.futures import ThreadPoolExecutor
 
-    from talkingbook import processes
+    from talkingbook.system import processes
 
     def blocked(status: str) -> int:
         return int(status.split("SigBlk:")[1].split()[0], 16)

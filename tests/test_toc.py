@@ -1,5 +1,5 @@
-from talkingbook.html_reader import read_html
-from talkingbook.toc import build_toc, slugify, unique
+from talkingbook.readers.html import read_html
+from talkingbook.structure.toc import build_toc, slugify, unique
 
 from conftest import DATA
 

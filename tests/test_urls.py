@@ -11,11 +11,11 @@ import feedparser
 import pytest
 from lxml import etree
 
-from talkingbook.html_reader import read_html
-from talkingbook.images import ImageResolver
-from talkingbook.metadata import license_name
+from talkingbook.readers.html import read_html
+from talkingbook.readers.images import ImageResolver
+from talkingbook.readers.metadata import license_name
 from talkingbook.model import Paragraph, iter_text_blocks
-from talkingbook.urls import link_url, web_url
+from talkingbook.readers.urls import link_url, web_url
 
 from conftest import NS
 
@@ -155,7 +155,7 @@ def test_links_in_the_text_keep_their_words_but_lose_dangerous_targets():
 
 
 def test_image_urls_are_parsed_before_any_fetch(monkeypatch):
-    from talkingbook import sources
+    from talkingbook.readers import sources
 
     monkeypatch.setattr(sources, "fetch", lambda *a, **k: pytest.fail("nothing may be fetched"))
     resolver = ImageResolver(None, "https://news.example/story", fetch_remote=True)

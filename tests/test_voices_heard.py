@@ -88,7 +88,7 @@ def test_judge_hears_each_japanese_section(japanese_book, epub_parts):
 ])
 def test_default_voice_is_understood(page, language, floor, tmp_path):
     from talkingbook.engines import AUTO, book_engine
-    from talkingbook.html_reader import read_html
+    from talkingbook.readers.html import read_html
 
     path = CORPUS / page / "source.html"
     need(path.exists(), "the shared corpus (../shared/corpus) is absent")
@@ -105,8 +105,8 @@ def test_default_voice_is_understood(page, language, floor, tmp_path):
 def test_japanese_with_latin_letters_digits_and_dates_is_read_whole(tmp_path):
     """Nothing of a mixed sentence is skipped: Latin words, digits with counters, a date, a symbol."""
     from talkingbook.engines import open_engine
-    from talkingbook.narration import Utterance
-    from talkingbook.speech_text import normalize
+    from talkingbook.narration.script import Utterance
+    from talkingbook.narration.speech_text import normalize
 
     text = ("2026年3月11日の10時30分から、NHKのニュースでiPhoneとWindowsの新しいアプリが"
             "5人のエンジニアによって紹介され、価格は10％下がりました。")

@@ -17,9 +17,9 @@ from . import __version__
 from .convert import Options, Progress, convert
 from .engines import CHOICES
 from .errors import TalkingbookError, UsageError
-from .net import PRIVATE_MODES
-from .toc import TocEntry
-from .urls import web_url
+from .readers.net import PRIVATE_MODES
+from .structure.toc import TocEntry
+from .readers.urls import web_url
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,7 +154,7 @@ def _signals_interrupt():
     """While a command runs, a stop signal kills our child processes (ffmpeg) and raises Interrupted
     in the main thread, so that every clean-up (the partial folder) runs; a signal ignored when we
     started (nohup's SIGHUP) stays ignored; a second signal during the clean-up is ignored too."""
-    from . import processes
+    from .system import processes
 
     stopping = []
 
@@ -207,7 +207,7 @@ def _convert(args) -> int:
         base_dir=args.base_dir,
         overrides={k: getattr(args, k) for k in ("title", "author", "language", "date", "publisher")})
     if args.language is not None:
-        from .metadata import normalize_language
+        from .readers.metadata import normalize_language
         if not normalize_language(args.language):
             raise UsageError(f"--language {args.language}", "not a BCP 47 language tag (e.g. en, fr-CA)")
     mode = "none" if args.quiet else args.progress
@@ -273,7 +273,7 @@ def _number_between(low: float, high: float):
 
 
 def _cache(action: str) -> int:
-    from .cache import SpeechCache, is_marked
+    from .system.cache import SpeechCache, is_marked
 
     cache = SpeechCache()
     if action == "clear":
@@ -288,7 +288,7 @@ def _cache(action: str) -> int:
 
 
 def _is_date(value: str) -> bool:
-    from .metadata import normalize_date
+    from .readers.metadata import normalize_date
     return len(value) == 10 and normalize_date(value) == value
 
 

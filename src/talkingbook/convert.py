@@ -14,23 +14,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .audiobook import write_audiobook
+from .writers.audiobook import write_audiobook
 from .cover import make_cover
-from .cache import SpeechCache
+from .system.cache import SpeechCache
 from .engines import book_engine
-from .epub_writer import ReadAlong, write_epub
-from .feed import write_feed
-from .html_reader import read_html
-from .images import ImageResolver
-from .manifest import write_manifest
-from .lexicon import load_lexicon
-from .listening_page import write_listening_page
-from .narrator import Voices, render_audio
-from .playlist import write_playlist
-from .sources import Source, load, url_slug
-from .transcripts import write_transcripts
-from .publish import Article, output_file, publish
-from .toc import TocEntry, build_toc, slugify
+from .writers.epub import ReadAlong, write_epub
+from .writers.feed import write_feed
+from .readers.html import read_html
+from .readers.images import ImageResolver
+from .writers.manifest import write_manifest
+from .narration.lexicon import load_lexicon
+from .writers.listening_page import write_listening_page
+from .narration.render import Voices, render_audio
+from .writers.playlist import write_playlist
+from .readers.sources import Source, load, url_slug
+from .writers.transcripts import write_transcripts
+from .system.publish import Article, output_file, publish
+from .structure.toc import TocEntry, build_toc, slugify
 
 log = logging.getLogger(__name__)
 

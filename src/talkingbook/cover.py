@@ -21,8 +21,8 @@ import subprocess
 import warnings
 from functools import lru_cache
 
-from .cache import digest
-from .images import MAX_IMAGE_PIXELS
+from .system.cache import digest
+from .readers.images import MAX_IMAGE_PIXELS
 from .model import Book, Cover, Image, iter_text_blocks
 from .phrases import long_date
 

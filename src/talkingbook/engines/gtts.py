@@ -67,7 +67,7 @@ class GttsEngine:
                 log.warning("gtts: %s; retrying in %.1f s", exc.message, delay)
                 _sleep(delay)
                 continue
-            from ..audio import decode_mp3
+            from ..media.audio import decode_mp3
 
             return decode_mp3(data, SAMPLE_RATE)
 

@@ -17,14 +17,14 @@ from pathlib import Path
 
 from ebooklib import epub
 
-from .errors import OutputError
-from .model import (
+from ..errors import OutputError
+from ..model import (
     Block, Book, CodeBlock, Cover, Heading, Image, Inlines, ListBlock, Paragraph, Quote, SectionAudio, Table,
     iter_text_blocks,
 )
-from .narration import BYLINE_ID, CREDIT_ID, DATELINE_ID, NARRATOR_ID, TITLE_ID, narrator_notice
-from .phrases import long_date, phrase, phrase_language
-from .toc import TocEntry
+from ..narration.script import BYLINE_ID, CREDIT_ID, DATELINE_ID, NARRATOR_ID, TITLE_ID, narrator_notice
+from ..phrases import long_date, phrase, phrase_language
+from ..structure.toc import TocEntry
 
 STYLESHEET = """\
 /* Readable defaults that leave font choice and size to the reader. */

@@ -28,8 +28,8 @@ import urllib.parse
 import zlib
 from dataclasses import dataclass, replace
 
-from . import __version__
-from .errors import InputError
+from .. import __version__
+from ..errors import InputError
 from .urls import ascii_host, request_target, web_url
 
 MAX_REDIRECTS = 5

@@ -8,9 +8,9 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import OutputError, SynthesisError
-from .model import Cover, Metadata
-from .toc import TocEntry
+from ..errors import OutputError, SynthesisError
+from ..model import Cover, Metadata
+from ..structure.toc import TocEntry
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def _ffmpeg(args: list[str], what: str, task: str = "MP3 encoding") -> str:
     system's reason, any other failure OutputError saying ``task`` failed."""
     import imageio_ffmpeg
 
-    from .processes import run
+    from ..system.processes import run
 
     try:
         status, err = run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-y", *args])

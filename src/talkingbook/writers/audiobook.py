@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .audio import COMPRESSOR, LIMITER, MP3_BITRATE, MP3_QUALITY, TARGET_LUFS, _ffmpeg, book_tags, save_tags
-from .model import Cover, Metadata, SectionAudio
-from .toc import TocEntry
+from ..media.audio import COMPRESSOR, LIMITER, MP3_BITRATE, MP3_QUALITY, TARGET_LUFS, _ffmpeg, book_tags, save_tags
+from ..model import Cover, Metadata, SectionAudio
+from ..structure.toc import TocEntry
 
 AAC_BITRATE = "48k"  # mono speech at the voice's own rate (22.05 kHz): AAC-LC is transparent there
 AUDIOBOOK_ID = "m4b-aac-fast-48k;brand-M4B;composer;mp3;chap-ctoc;v2"  # changes whenever the encoding does

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .model import (
+from ..model import (
     Block, Book, CodeBlock, Heading, Image, Inlines, ListBlock, ListItem, Paragraph, Quote, Section, Sentence,
     Span, Table,
 )

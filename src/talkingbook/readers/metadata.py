@@ -18,7 +18,7 @@ from datetime import date
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from .model import Metadata
+from ..model import Metadata
 from .urls import host, web_url
 
 ARTICLE_TYPES = {"NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle", "AnalysisNewsArticle",

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .model import Book, Heading, Section, iter_text_blocks
+from ..model import Book, Heading, Section, iter_text_blocks
 
 
 def slugify(text: str, fallback: str = "section", max_length: int = 60) -> str:

@@ -31,7 +31,7 @@ import threading
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .errors import OutputError
+from ..errors import OutputError
 from .files import open_regular, read_regular
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .toc import TocEntry
+from ..structure.toc import TocEntry
 
 
 def write_playlist(toc: tuple[TocEntry, ...], durations: dict[int, float], out: Path) -> Path:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import net
-from .errors import InputError, UsageError
+from ..errors import InputError, UsageError
 from .urls import web_url
 
 MAX_BYTES = 20 * 1024 * 1024

@@ -10,8 +10,8 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from .model import SectionAudio
-from .toc import TocEntry
+from ..model import SectionAudio
+from ..structure.toc import TocEntry
 
 
 def _timestamp(seconds: float) -> str:

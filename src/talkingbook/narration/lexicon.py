@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from .errors import InputError
+from ..errors import InputError
 
 log = logging.getLogger(__name__)
 PLS_NS = "http://www.w3.org/2005/01/pronunciation-lexicon"

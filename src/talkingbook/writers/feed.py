@@ -16,9 +16,9 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
-from .model import Book, Cover, Paragraph, SectionAudio, iter_text_blocks
-from .segment import split_sentences
-from .toc import TocEntry
+from ..model import Book, Cover, Paragraph, SectionAudio, iter_text_blocks
+from ..structure.segment import split_sentences
+from ..structure.toc import TocEntry
 from .transcripts import transcript_path
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"

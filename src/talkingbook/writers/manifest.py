@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import __version__
-from .model import Book, section_words
-from .toc import TocEntry
+from .. import __version__
+from ..model import Book, section_words
+from ..structure.toc import TocEntry
 from .transcripts import transcript_path
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from .model import Book, Cover, SectionAudio
-from .narration import spoken_voice_name
-from .phrases import long_date
-from .toc import TocEntry
+from ..model import Book, Cover, SectionAudio
+from ..narration.script import spoken_voice_name
+from ..phrases import long_date
+from ..structure.toc import TocEntry
 from .transcripts import transcript_path
 
 STYLE = """

@@ -15,16 +15,16 @@ from typing import Callable
 from bs4 import BeautifulSoup, NavigableString, ParserRejectedMarkup, Tag, XMLParsedAsHTMLWarning
 from bs4.builder import LXMLTreeBuilder
 
-from .errors import InputError, UsageError
+from ..errors import InputError, UsageError
 from .extract import find_article, html_integer
 from .metadata import read_metadata
-from .model import (
+from ..model import (
     Block, Book, Cell, CodeBlock, Heading, Image, ListBlock, ListItem, Paragraph, Quote, Section, Span,
     Table, iter_text_blocks, plain_text, xml_text,
 )
-from .segment import RESERVED_ID_PREFIXES, segment
+from ..structure.segment import RESERVED_ID_PREFIXES, segment
 from .sources import decode
-from .toc import slugify, unique
+from ..structure.toc import slugify, unique
 from .urls import link_url
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .model import (
+from ..model import (
     Block, CodeBlock, Heading, Image, ListBlock, Metadata, Paragraph, Quote, Section, Sentence, Table,
     iter_text_blocks, plain_text,
 )
-from .phrases import long_date, phrase, phrase_language
-from .segment import cut_sentences, is_marker, split_long, spoken_text
+from ..phrases import long_date, phrase, phrase_language
+from ..structure.segment import cut_sentences, is_marker, split_long, spoken_text
 from .speech_text import normalize
 
 # Pauses in milliseconds: clearly longer between larger units.

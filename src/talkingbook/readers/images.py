@@ -13,7 +13,7 @@ import urllib.parse
 import warnings
 from pathlib import Path
 
-from .errors import InputError
+from ..errors import InputError
 from .net import Reach
 from .urls import web_url
 

@@ -11,15 +11,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from .audio import ENCODER_ID, encode_mp3, resample, silence, tag_mp3
-from .cache import SpeechCache, digest
-from .engines import Engine, open_engine
-from .errors import EngineUnavailableError
+from ..media.audio import ENCODER_ID, encode_mp3, resample, silence, tag_mp3
+from ..system.cache import SpeechCache, digest
+from ..engines import Engine, open_engine
+from ..errors import EngineUnavailableError
 from .lexicon import Lexicon
-from .model import Book, Clip, Cover, SectionAudio
-from .narration import LEAD_IN, LEAD_OUT, Utterance, section_script
-from .processes import worker_thread
-from .toc import TocEntry
+from ..model import Book, Clip, Cover, SectionAudio
+from .script import LEAD_IN, LEAD_OUT, Utterance, section_script
+from ..system.processes import worker_thread
+from ..structure.toc import TocEntry
 
 log = logging.getLogger(__name__)
 

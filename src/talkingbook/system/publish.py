@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .errors import OutputError
+from ..errors import OutputError
 from .files import read_regular, why
 
 log = logging.getLogger(__name__)
