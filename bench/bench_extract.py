@@ -29,13 +29,19 @@ def largest_page() -> Path:
 
 
 def time_talkingbook(page: Path, out: Path) -> float:
-    from talkingbook.writers.epub import write_epub
+    from talkingbook.cover import make_cover
+    from talkingbook.publication import Layout, Options, Publication
     from talkingbook.readers.html import read_html
+    from talkingbook.readers.sources import Source
+    from talkingbook.structure.sections import structure
     from talkingbook.structure.toc import build_toc
+    from talkingbook.writers.epub import write_epub
 
     start = time.perf_counter()
-    book = read_html(page.read_bytes(), source_name=str(page))
-    write_epub(book, build_toc(book), out / "tb.epub", modified=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    book = structure(read_html(Source(page.read_bytes(), str(page))))
+    pub = Publication(book, build_toc(book), Layout("tb"), Options(), datetime(2026, 1, 1, tzinfo=timezone.utc),
+                      make_cover(book))
+    write_epub(pub, out)
     return time.perf_counter() - start
 
 

@@ -15,7 +15,6 @@ Figures only.
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import tempfile

@@ -131,7 +131,8 @@ def sample(book, language: str, words: int, sections: int | None = None) -> list
     (2.5 characters a word in Japanese, Chinese and Thai) in all, or with ``sections``, that many
     words from each of the first ``sections`` sections; the narrator notice, which names the voice
     (so differs between voices), is left out."""
-    from talkingbook.narration.script import NARRATOR_ID, section_script
+    from talkingbook.narration.script import section_script
+    from talkingbook.structure.ids import NARRATOR_ID
     from talkingbook.structure.toc import build_toc
 
     budget = words * 2.5 if language.split("-")[0] in CHARACTER_LANGUAGES else words

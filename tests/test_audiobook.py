@@ -215,7 +215,7 @@ def test_the_narrator_is_the_composer_of_every_audio_file(books):
 
     folder = books["sample"]
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    voice, meta = manifest["options"]["voice"], manifest["metadata"]
+    voice, meta = manifest["narration"]["voice"], manifest["metadata"]
     assert voice
     book = MP4(folder / f"{folder.name}.m4b").tags
     assert (book["\xa9wrt"], book["\xa9ART"], book["\xa9alb"]) == ([voice], [meta["author"]], [meta["title"]])

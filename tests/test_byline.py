@@ -7,7 +7,7 @@ source (JSON-LD, <meta>, the byline under the headline) and for the publisher.
 
 import pytest
 
-from talkingbook.readers.html import read_html
+from builders import read
 from talkingbook.readers.metadata import clean_byline, clean_publisher, same_name
 from talkingbook.narration.script import announcement
 
@@ -90,7 +90,7 @@ def page(head: str = "", body: str = "", title: str = "Bridge repairs approved")
 
 
 def meta_of(html: str):
-    return read_html(html, source_name="page.html").metadata
+    return read(html, name="page.html").metadata
 
 
 @pytest.mark.parametrize("head, body, author", [

@@ -82,7 +82,7 @@ def test_playlist_is_utf8_extended_m3u(book_dir):
 def test_manifest_describes_sections_and_options(book_dir):
     manifest = json.loads((book_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["options"]["engine"] == "fake"
-    assert manifest["options"]["audio"] is True
+    assert manifest["options"]["audio"] is True and manifest["narration"]["engine"] == "fake"
     first = manifest["sections"][0]
     assert set(first) == {"number", "title", "level", "xhtml", "mp3", "duration", "words", "clips", "transcript"}
     assert [s["number"] for s in manifest["sections"]] == [1, 2, 3, 4, 5]
@@ -94,10 +94,10 @@ def test_epub_with_audio_run_is_valid(book_dir):
 
 
 def test_opening_announces_the_article_and_the_synthetic_voice():
-    from talkingbook.readers.html import read_html
+    from builders import read
     from talkingbook.narration.script import section_script
 
-    book = read_html(SAMPLE.read_bytes(), source_name=SAMPLE.name)
+    book = read(SAMPLE.read_bytes(), name=SAMPLE.name)
     script = [u.text for u in section_script(book.sections[0], book.metadata, "Piper en_US-joe-medium")]
     assert script[0] == "Japan and South Korea's Leaders Drum to K-pop in a Rare Show of Harmony"
     assert script[1] == "By The Meridian Ledger Newsroom."
@@ -108,10 +108,10 @@ def test_opening_announces_the_article_and_the_synthetic_voice():
 
 
 def test_sections_read_heading_then_items_one_by_one():
-    from talkingbook.readers.html import read_html
+    from builders import read
     from talkingbook.narration.script import PAUSE_HEADING, PAUSE_ITEM, PAUSE_PARAGRAPH, PAUSE_SENTENCE, section_script
 
-    book = read_html((DATA / "nested.html").read_bytes(), source_name="nested.html")
+    book = read((DATA / "nested.html").read_bytes(), name="nested.html")
     script = section_script(book.sections[2], book.metadata, "v")
     assert [u.text for u in script] == ["Second part", "Step one", "Step two", "Sub-step", "Second part details",
                                         "More text."]

@@ -139,7 +139,7 @@ def narrated(tmp_path_factory):
 def test_every_page_an_offline_engine_speaks_is_a_read_along_book(narrated):
     import zipfile
 
-    spoken = [name for name, (_, manifest) in narrated.items() if manifest["options"]["audio"]]
+    spoken = [name for name, (_, manifest) in narrated.items() if manifest["narration"]]
     assert set(PAGES) - set(spoken) <= {"tf-nhk.or.jp-easy"}  # Japanese only: espeak-ng reads kanji wrongly
     for name in spoken:
         epub, manifest = narrated[name]
@@ -174,6 +174,6 @@ def test_every_output_of_every_narrated_page_agrees(narrated):
         report = check_book(epub.parent)
         if not report.ok:
             problems[name] = report.problems
-        elif manifest["options"]["audio"]:
+        elif manifest["narration"]:
             assert f"{epub.parent.name}.m4b" in report.checked and "feed.xml" in report.checked, name
     assert problems == {}

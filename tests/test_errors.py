@@ -172,9 +172,13 @@ def leftovers(out: Path) -> list[str]:
 ])
 def test_a_full_disk_in_any_writer_names_its_output(run, earlier_book, monkeypatch, writer, output):
     from talkingbook import convert as convert_module
+    from builders import replace_writer
 
     before = snapshot(earlier_book)
-    monkeypatch.setattr(convert_module, writer, full_disk)
+    if writer == "render_audio":
+        monkeypatch.setattr(convert_module, writer, full_disk)
+    else:
+        replace_writer(monkeypatch, writer, full_disk)
     code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none")
     assert_one_line_error(code, err)
     assert err.strip() == f"error: {earlier_book / SLUG / output}: {ENOSPC_LINE}"
@@ -198,12 +202,12 @@ def test_a_full_disk_writing_the_cover_names_the_cover(run, earlier_book, monkey
 
 
 def test_a_writer_that_names_its_file_is_reported_by_the_published_name(run, earlier_book, monkeypatch):
-    from talkingbook import convert as convert_module
+    from builders import replace_writer
 
-    def cannot_open(toc, durations, out):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out))  # as open() says it
+    def cannot_open(pub, folder):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(folder / pub.layout.playlist))  # as open() says it
 
-    monkeypatch.setattr(convert_module, "write_playlist", cannot_open)
+    replace_writer(monkeypatch, "write_playlist", cannot_open)
     code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none")
     assert err.strip() == f"error: {earlier_book / SLUG / (SLUG + '.m3u8')}: {ENOSPC_LINE}"
 
@@ -253,10 +257,10 @@ def test_a_bug_on_one_source_stops_no_other_and_is_one_line(tmp_path, run, monke
 
     real = convert_module.read_html
 
-    def buggy(data, source_name, **kwargs):
-        if source_name.endswith("bad.html"):
+    def buggy(source, options):
+        if source.name.endswith("bad.html"):
             raise ZeroDivisionError("division by zero")
-        return real(data, source_name=source_name, **kwargs)
+        return real(source, options)
 
     monkeypatch.setattr(convert_module, "read_html", buggy)
     sources = [copy_sample(tmp_path, SAMPLE.read_bytes(), name) for name in ("a.html", "bad.html", "c.html")]

@@ -27,7 +27,7 @@ from talkingbook.readers import images as images_module
 from talkingbook.readers import net
 from talkingbook.readers import sources
 from talkingbook.errors import InputError
-from talkingbook.readers.html import read_html
+from builders import read
 from talkingbook.readers.images import ImageResolver
 from talkingbook.readers.net import Reach
 
@@ -571,7 +571,7 @@ NOT_TEXT_CODECS = ["rot13", "rot_13", "base64", "hex", "uu", "zlib", "quopri", "
 @pytest.mark.parametrize("label", NOT_TEXT_CODECS)
 def test_a_charset_that_is_no_text_encoding_is_ignored(label):
     page = f"<meta charset='{label}'>".encode() + ARTICLE.format(extra="").encode()
-    book = read_html(page, source_name="p.html", charset=label)
+    book = read(page, name="p.html", charset=label)
     assert "Le projet du port étudié" in book.sections[0].blocks[0].text
 
 

@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from talkingbook.writers.epub import write_epub
 from talkingbook.errors import InputError
 from talkingbook.readers.extract import html_integer
-from talkingbook.readers.html import MAX_NESTING, read_html
-from talkingbook.readers.images import MAX_IMAGE_PIXELS, ImageResolver
+from builders import read, write_epub_of
+from talkingbook.readers.html import MAX_NESTING
+from talkingbook.model import MAX_IMAGE_PIXELS
 from talkingbook.narration.lexicon import load_lexicon
 from talkingbook.model import (
     Heading, Image, ListBlock, Paragraph, Quote, Table, child_blocks, iter_text_blocks, plain_text,
@@ -31,7 +31,6 @@ from talkingbook.model import (
 from talkingbook.narration.script import section_script
 from talkingbook.structure.segment import MAX_SENTENCE
 from talkingbook.narration.speech_text import normalize
-from talkingbook.structure.toc import build_toc
 
 from conftest import NS, ROOT, SAMPLE, epubcheck_all
 
@@ -68,10 +67,8 @@ def nesting(blocks) -> int:
     return deepest
 
 
-def write(book, folder: Path, name: str, narrator: str = "") -> Path:
-    out = folder / f"{name}.epub"
-    write_epub(book, build_toc(book), out, modified=MODIFIED, narrator=narrator)
-    return out
+def write(book, folder: Path, name: str, narrator: bool = False) -> Path:
+    return write_epub_of(book, folder, name, narrator)
 
 
 def xhtml_documents(path: Path) -> list[etree._Element]:
@@ -104,7 +101,7 @@ DEEP = {
 
 @pytest.mark.parametrize("name", DEEP)
 def test_deep_pages_are_read_whole_and_shallow(name):
-    book = read_html(DEEP[name](), source_name=f"{name}.html")
+    book = read(DEEP[name](), name=f"{name}.html")
     assert "The innermost words." in all_text(book)
     assert nesting([b for s in book.sections for b in s.blocks]) <= MAX_NESTING
 
@@ -143,7 +140,7 @@ def test_big_pages_finish_in_bounded_time_and_memory(name, tmp_path):
 
 def test_a_sentence_without_a_full_stop_is_read_and_highlighted_in_pieces(tmp_path):
     words = [("alpha", "beta,", "gamma", "delta;")[i % 4] for i in range(20_000)]
-    book = read_html(article("<p>" + " ".join(words) + "</p>" + PROSE), source_name="long.html")
+    book = read(article("<p>" + " ".join(words) + "</p>" + PROSE), name="long.html")
     long = next(b for b in blocks_of(book) if isinstance(b, Paragraph) and b.text.startswith("alpha"))
     assert len(long.sentences) > 20_000 * 6 // MAX_SENTENCE
     assert all(len(plain_text(s.spans)) <= MAX_SENTENCE for s in long.sentences)
@@ -151,14 +148,14 @@ def test_a_sentence_without_a_full_stop_is_read_and_highlighted_in_pieces(tmp_pa
     assert all(plain_text(s.spans).endswith((",", ";")) for s in long.sentences[:-1])  # cut after a clause
     script = section_script(book.sections[0], book.metadata, "test voice")
     assert max(len(u.display) for u in script) <= MAX_SENTENCE
-    documents = xhtml_documents(write(book, tmp_path, "long", "test voice"))
+    documents = xhtml_documents(write(book, tmp_path, "long", narrator=True))
     ids = {e.get("id") for doc in documents for e in doc.iter() if e.get("id")}
     assert {u.unit for u in script} <= ids  # read-along: every utterance belongs to an element of the text
 
 
 def test_a_too_long_heading_is_several_utterances_of_one_element():
     heading = " ".join(f"word{i}" for i in range(2000))
-    book = read_html(article(f"<h2>Short</h2>{PROSE}<h3>{heading}</h3>{PROSE}"), source_name="h.html")
+    book = read(article(f"<h2>Short</h2>{PROSE}<h3>{heading}</h3>{PROSE}"), name="h.html")
     section = book.sections[1]
     anchor = next(b.anchor for b in section.blocks if isinstance(b, Heading))
     pieces = [u for u in section_script(section, book.metadata, "test voice") if u.unit == anchor]
@@ -205,7 +202,7 @@ def image_folder(tmp_path):
 def test_bad_images_are_left_out_with_a_warning_and_keep_their_text(image_folder, caplog):
     bad = ["bomb.png", "truncated.png", "garbage.png", "garbage.jpg", "truncated.jpg", "disguised.gif"]
     body = PROSE + "".join(f"<img src='{n}' alt='{n} described'>" for n in [*bad, "good.png"])
-    book = read_html(article(body), source_name="images.html", images=ImageResolver(image_folder))
+    book = read(article(body), name="images.html", folder=image_folder)
     images = {b.src: b for b in blocks_of(book) if isinstance(b, Image)}
     assert images["good.png"].data is not None
     for name in bad:
@@ -222,7 +219,7 @@ def test_one_image_under_many_addresses_is_read_and_held_once(tmp_path, monkeypa
     real = images_module.verified_type
     monkeypatch.setattr(images_module, "verified_type", lambda data: checked.append(1) or real(data))
     body = PROSE + "".join(f"<img src='photo.jpg?v={i}' alt='photo {i}'>" for i in range(150))
-    book = read_html(article(body), source_name="many.html", images=ImageResolver(tmp_path))
+    book = read(article(body), name="many.html", folder=tmp_path)
     datas = [b.data for b in blocks_of(book) if isinstance(b, Image)]
     assert len(datas) == 150 and len({id(d) for d in datas}) == 1 and len(checked) == 1
 
@@ -236,7 +233,7 @@ def test_the_images_of_one_book_are_capped_in_total(tmp_path, monkeypatch, caplo
     monkeypatch.setattr(images_module, "MAX_BOOK_IMAGE_BYTES", sum(map(len, files[:2])))
     body = PROSE + "".join(f"<img src='{i}.png' alt='image {i}'><img src='{i}.png?again' alt='again {i}'>"
                            for i in range(4))
-    book = read_html(article(body), source_name="cap.html", images=ImageResolver(tmp_path))
+    book = read(article(body), name="cap.html", folder=tmp_path)
     kept = [b.src for b in blocks_of(book) if isinstance(b, Image) and b.data is not None]
     assert kept == ["0.png", "0.png?again", "1.png", "1.png?again"]  # the same bytes are counted once
     assert "already holds" in caplog.text
@@ -251,7 +248,7 @@ def test_the_cover_never_decodes_a_bomb(monkeypatch):
     real = ImageOps.exif_transpose
     monkeypatch.setattr(ImageOps, "exif_transpose", lambda image, **kw: decoded.append(image.size) or real(image))
     bomb = png(13_000, 13_000, "1")
-    book = read_html(article(PROSE), source_name="cover.html")
+    book = read(article(PROSE), name="cover.html")
     book = type(book)(book.metadata, book.sections[:1] + (type(book.sections[0])(
         "Pictures", 1, (Image("bomb.png", "a bomb", data=bomb, media_type="image/png"),)),), book.source_name)
     assert make_cover(book).origin == "generated"
@@ -270,7 +267,7 @@ def test_control_characters_never_reach_the_model_or_the_book(tmp_path, run):
             f"<table><caption>Cap\x02</caption><tr><th>H\x03</th></tr><tr><td>c&#2;</td></tr></table>")
     page = tmp_path / "control.html"
     page.write_bytes(article(body, head, title=f"Head{dirty}line"))
-    book = read_html(page.read_bytes(), source_name=str(page))
+    book = read(page.read_bytes(), name=str(page))
     strings = [getattr(book.metadata, f) for f in ("title", "author", "publisher", "description")]
     strings += [s.title for s in book.sections] + [plain_text(getattr(b, "spans", ())) for b in blocks_of(book)]
     strings += [b.text for b in blocks_of(book) if hasattr(b, "text")]
@@ -298,7 +295,7 @@ def test_odd_numeric_attributes_give_a_book(tmp_path):
     body = (f"{PROSE}<ol start='²'><li>one</li><li>two</li></ol><ol start='{big}'><li>x</li></ol>"
             f"<ol start='-{big}'><li>y</li></ol><table><tr><th colspan='²'>h</th><th rowspan='{big}'>k</th></tr>"
             f"<tr><td colspan='{big}'>v</td><td>w</td></tr></table><img src='x.png' width='²' height='{big}' alt='p'>")
-    book = read_html(article(body), source_name="attrs.html")
+    book = read(article(body), name="attrs.html")
     lists = [b for b in blocks_of(book) if isinstance(b, ListBlock)]
     assert [b.start for b in lists] == [1, 10 ** 9, -(10 ** 9)]
     cells = [c for b in blocks_of(book) if isinstance(b, Table) for row in b.rows for c in row]
@@ -416,7 +413,7 @@ RESERVED_IDS = ("<p id='sec-01-hostile-page'>A target, <a href='#sec-01-hostile-
 
 
 def test_page_ids_never_equal_generated_ones(tmp_path):
-    book = read_html(article(PROSE + RESERVED_IDS), source_name="ids.html")
+    book = read(article(PROSE + RESERVED_IDS), name="ids.html")
     for doc in xhtml_documents(write(book, tmp_path, "ids")):
         ids = [e.get("id") for e in doc.iter() if e.get("id")]
         assert len(ids) == len(set(ids)), ids
@@ -432,7 +429,7 @@ MATH = (f"{PROSE}<p>Einstein wrote <math><mi>E</mi><mo>=</mo><mi>m</mi><msup><mi
 
 
 def test_a_formula_is_one_unit_read_from_its_text_alternative(tmp_path):
-    book = read_html(article(MATH), source_name="math.html")
+    book = read(article(MATH), name="math.html")
     texts = [b.text for b in blocks_of(book) if isinstance(b, Paragraph)]
     assert "Einstein wrote E = m c^2 in 1905." in texts
     assert "a^2+b^2=c^2" in texts  # display math: a paragraph of its own, from its alttext
@@ -454,7 +451,7 @@ def test_books_from_hostile_pages_pass_epubcheck(tmp_path, image_folder):
     pages["images"] = article(PROSE + "".join(f"<img src='{n}' alt='{n}'>" for n in os.listdir(image_folder)))
     books = []
     for name, data in pages.items():
-        book = read_html(data, source_name=f"{name}.html", images=ImageResolver(image_folder))
+        book = read(data, name=f"{name}.html", folder=image_folder)
         books.append(write(book, tmp_path, name.replace(" ", "-")))
     problems = epubcheck_all(books, "5")
     assert {str(k): v for k, v in problems.items() if v} == {}
@@ -494,7 +491,7 @@ def odd_pages(draw):
 @given(page=odd_pages())
 def test_odd_pages_give_a_book_or_an_input_error(page, tmp_path_factory):
     try:
-        book = read_html(page, source_name="odd.html")
+        book = read(page, name="odd.html")
     except InputError:
         return
     folder = tmp_path_factory.mktemp("odd")

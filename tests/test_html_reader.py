@@ -1,7 +1,7 @@
 import pytest
 
 from talkingbook.errors import InputError
-from talkingbook.readers.html import read_html
+from builders import read
 from talkingbook.readers.metadata import normalize_date, normalize_language
 from talkingbook.model import Heading, Image, ListBlock, Paragraph, Quote, iter_text_blocks
 
@@ -45,7 +45,7 @@ def dump(book) -> str:
 
 
 def sample_book(**kwargs):
-    return read_html(SAMPLE.read_bytes(), source_name=SAMPLE.name, **kwargs)
+    return read(SAMPLE.read_bytes(), name=SAMPLE.name, **kwargs)
 
 
 def test_sample_has_the_opening_and_four_headed_sections():
@@ -96,7 +96,7 @@ def test_sample_model_matches_golden_dump():
 
 
 def test_nested_headings_default_split_is_the_highest_rank_below_the_title():
-    book = read_html((DATA / "nested.html").read_bytes(), source_name="nested.html")
+    book = read((DATA / "nested.html").read_bytes(), name="nested.html")
     assert [(s.title, s.level) for s in book.sections] == [
         ("A Nested Article", 1), ("First part", 1), ("Second part", 1)]
     assert book.metadata.title == "A Nested Article"  # the <title>'s site suffix is not the title
@@ -105,7 +105,7 @@ def test_nested_headings_default_split_is_the_highest_rank_below_the_title():
 
 
 def test_split_level_3_makes_h3_sections_nested_under_h2():
-    book = read_html((DATA / "nested.html").read_bytes(), source_name="nested.html", split_level=3)
+    book = read((DATA / "nested.html").read_bytes(), name="nested.html", split_level=3)
     assert [(s.title, s.level) for s in book.sections] == [
         ("A Nested Article", 1), ("First part", 1), ("Background", 2), ("Method", 2),
         ("Second part", 1), ("Second part details", 2)]
@@ -116,7 +116,7 @@ def test_split_level_3_makes_h3_sections_nested_under_h2():
 
 
 def test_split_level_1_keeps_everything_in_the_opening():
-    book = read_html((DATA / "nested.html").read_bytes(), source_name="nested.html", split_level=1)
+    book = read((DATA / "nested.html").read_bytes(), name="nested.html", split_level=1)
     assert len(book.sections) == 1
 
 
@@ -132,7 +132,7 @@ def test_overrides_replace_page_metadata():
 def test_unavailable_images_keep_their_text_and_missing_alt_is_not_invented():
     html = b"""<html lang="en"><body><article><h1>T</h1><p>Text.</p>
     <img src="a.png" alt="A cat"><img src="b.png"><img src="c.png" alt=""></article></body></html>"""
-    images = [b for b in read_html(html, source_name="t.html").sections[0].blocks if isinstance(b, Image)]
+    images = [b for b in read(html, name="t.html").sections[0].blocks if isinstance(b, Image)]
     # Without its file, an image keeps only its text; one with nothing to say is left out.
     assert [(i.src, i.alt, i.data) for i in images] == [("a.png", "A cat", None)]
 
@@ -141,15 +141,15 @@ def test_identifier_is_stable_when_the_text_changes():
     original = SAMPLE.read_bytes()
     edited = original.replace(b"camaraderie", b"friendship")
     assert edited != original
-    first = read_html(original, source_name=SAMPLE.name).metadata.identifier
-    assert read_html(edited, source_name=SAMPLE.name).metadata.identifier == first
+    first = read(original, name=SAMPLE.name).metadata.identifier
+    assert read(edited, name=SAMPLE.name).metadata.identifier == first
 
 
 def test_identifier_without_canonical_url_comes_from_the_file_name():
     html = b"<html><body><p>Hello there.</p></body></html>"
-    a = read_html(html, source_name="dir/one.html").metadata.identifier
-    assert read_html(html + b"<p>More.</p>", source_name="other/one.html").metadata.identifier == a
-    assert read_html(html, source_name="two.html").metadata.identifier != a
+    a = read(html, name="dir/one.html").metadata.identifier
+    assert read(html + b"<p>More.</p>", name="other/one.html").metadata.identifier == a
+    assert read(html, name="two.html").metadata.identifier != a
 
 
 @pytest.mark.parametrize("data, why", [
@@ -159,7 +159,7 @@ def test_identifier_without_canonical_url_comes_from_the_file_name():
 ])
 def test_bad_input_raises_input_error(data, why):
     with pytest.raises(InputError, match=why):
-        read_html(data, source_name="bad.html")
+        read(data, name="bad.html")
 
 
 def test_normalisers():
@@ -207,7 +207,7 @@ def titled(head: str, body_top: str) -> str:
      '<meta property="og:url" content="https://steven.pixnet.net/blog/post/1">', "", "新竹尖石賞楓 @ 史蒂文的家"),
 ])
 def test_the_title_is_the_visible_headline(head, top, expected):
-    book = read_html(titled(head, top).encode(), source_name="bread.html")
+    book = read(titled(head, top).encode(), name="bread.html")
     assert book.metadata.title == expected
     # The headline is the book's title, not a section of its own as well.
     assert [s.title for s in book.sections] == [expected]

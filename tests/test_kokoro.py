@@ -89,13 +89,13 @@ def test_japanese_symbols_are_spoken(written, spoken):
 
 
 def test_ruby_reading_is_narrated_and_the_kanji_kept_on_the_page():
-    from talkingbook.readers.html import read_html
+    from builders import read
     from talkingbook.narration.script import section_script
     from talkingbook.structure.toc import build_toc
 
     page = ("<html lang='ja'><body><article><h1>題</h1><p><ruby>法律<rt>ほうりつ</rt></ruby>ができる。"
             "<ruby>漢字<rt>kanji</rt></ruby>です。</p></article></body></html>")
-    book = read_html(page.encode(), source_name="ruby.html")
+    book = read(page.encode(), name="ruby.html")
     script = [u for e in build_toc(book) for u in section_script(e.section, book.metadata, "Kokoro jf_alpha")]
     said = {u.display: u.text for u in script}
     assert said["法律ができる。"] == "ほうりつができる。"  # the page's reading is spoken...
@@ -175,5 +175,5 @@ def test_a_korean_page_becomes_a_text_only_book_with_one_warning(tmp_path):
     assert len(warnings) == 1 and "'ko'" in warnings[0] and "--engine gtts" in warnings[0], err
     folder = tmp_path / "out" / "ko"
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["options"]["audio"] is False and manifest["options"]["engine"] is None
+    assert manifest["narration"] is None and not (folder / "audio").exists()
     assert (folder / "ko.epub").is_file() and not (folder / "audio").exists()

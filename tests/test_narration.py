@@ -161,10 +161,10 @@ def test_passage_in_another_language_uses_that_languages_voice(tmp_path, run, mo
 
 
 def test_code_is_skipped_unless_asked():
-    from talkingbook.readers.html import read_html
+    from builders import read
     from talkingbook.narration.script import section_script
 
-    book = read_html((DATA / "kitchen-sink.html").read_bytes(), source_name="k.html")
+    book = read((DATA / "kitchen-sink.html").read_bytes(), name="k.html")
     texts = [u.text for u in section_script(book.sections[1], book.metadata, "v")]
     assert "A code example is skipped." in texts and not any("hello" in t for t in texts)
     texts = [u.text for u in section_script(book.sections[1], book.metadata, "v", read_code=True)]
@@ -195,7 +195,7 @@ def test_pauses_scale(tmp_path, run):
 
 
 def test_announcements_are_in_the_books_language_or_english_marked_as_such():
-    from talkingbook.readers.html import read_html
+    from builders import read
     from talkingbook.narration.script import section_script
 
     def script(lang):
@@ -203,7 +203,7 @@ def test_announcements_are_in_the_books_language_or_english_marked_as_such():
                 "<meta property='article:published_time' content='2026-11-27'></head><body><article><h1>Titre</h1>"
                 "<p>Une phrase assez longue pour être un article.</p><blockquote><p>Dit-il.</p></blockquote>"
                 "</article></body></html>").encode()
-        book = read_html(page, source_name="p.html")
+        book = read(page, name="p.html")
         return [(u.text, u.lang) for u in section_script(book.sections[0], book.metadata, "espeak-ng fr")]
 
     french = script("fr")

@@ -170,12 +170,12 @@ def test_a_batch_of_two_articles_with_one_name_gives_two_books(tmp_path, run):
 
 
 def test_a_failed_run_leaves_a_new_output_folder_uncreated(tmp_path, run, monkeypatch):
-    from talkingbook import convert as convert_module
+    from builders import replace_writer
 
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(convert_module, "write_epub", broken)
+    replace_writer(monkeypatch, "write_epub", broken)
     code, _, err = run("convert", SAMPLE, "-o", tmp_path / "new" / "out", "--no-audio")
     assert code == 1 and "no space left on device" in err
     assert list(tmp_path.iterdir()) == []

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from talkingbook.errors import InputError
-from talkingbook.readers.html import read_html
+from builders import read
 from talkingbook.structure.toc import build_toc
 
 from conftest import epubcheck_all
@@ -52,7 +52,7 @@ PREFIXES = st.sampled_from(["", "<!DOCTYPE html>", "\ufeff", "<?xml version='1.0
 @given(body=fragments(), prefix=PREFIXES)
 def test_reader_raises_nothing_but_input_error(body, prefix):
     try:
-        book = read_html(page(body, prefix), source_name="messy.html")
+        book = read(page(body, prefix), name="messy.html")
     except InputError:
         return
     assert book.sections and all(s.title for s in book.sections)
@@ -66,16 +66,13 @@ BOOKS: list = []
                                                                   HealthCheck.function_scoped_fixture])
 @given(body=fragments(), prefix=PREFIXES)
 def test_written_books_collect(tmp_path_factory, body, prefix):
-    from talkingbook.writers.epub import write_epub
-    from datetime import datetime, timezone
+    from builders import write_epub_of
 
     try:
-        book = read_html(page(body, prefix), source_name="messy.html")
+        book = read(page(body, prefix), name="messy.html")
     except InputError:
         return
-    out = tmp_path_factory.mktemp("prop") / "book.epub"
-    write_epub(book, build_toc(book), out, modified=datetime(2026, 1, 1, tzinfo=timezone.utc))
-    BOOKS.append(out)
+    BOOKS.append(write_epub_of(book, tmp_path_factory.mktemp("prop")))
 
 
 def test_written_books_pass_epubcheck():

@@ -12,8 +12,7 @@ from bs4 import BeautifulSoup
 from lxml import etree
 
 from talkingbook.errors import InputError
-from talkingbook.readers.html import read_html
-from talkingbook.readers.images import ImageResolver
+from builders import read
 from talkingbook.model import CodeBlock, Heading, Image, ListBlock, Table, iter_text_blocks
 from talkingbook.readers.sources import decode
 
@@ -42,7 +41,7 @@ def document_text(xhtml: str) -> str:
 # --- structure ---------------------------------------------------------------
 
 def test_headings_that_repeat_the_title_or_are_empty_are_not_sections():
-    book = read_html(SINK.read_bytes(), source_name=SINK.name)
+    book = read(SINK.read_bytes(), name=SINK.name)
     titles = [s.title for s in book.sections]
     assert titles == ["Everything an Article Holds", "Tables and code", "Lists and quotes",
                       "Lists and quotes (2)", "Notes"]
@@ -53,12 +52,12 @@ def test_headings_that_repeat_the_title_or_are_empty_are_not_sections():
 
 def test_page_without_headings_is_one_section_titled_with_the_article():
     html = b"<html lang='en'><head><title>Just Text</title></head><body><p>One paragraph, no headings.</p></body></html>"
-    book = read_html(html, source_name="t.html")
+    book = read(html, name="t.html")
     assert [(s.title, s.is_opening) for s in book.sections] == [("Just Text", True)]
 
 
 def test_kept_elements():
-    book = read_html(SINK.read_bytes(), source_name=SINK.name)
+    book = read(SINK.read_bytes(), name=SINK.name)
     blocks = list(iter_text_blocks(tuple(b for s in book.sections for b in s.blocks)))
     table = next(b for b in blocks if isinstance(b, Table))
     assert [c.header for c in table.rows[0]] == [True, True]
@@ -170,8 +169,8 @@ def image_page(tmp_path):
 
 
 def test_images_only_from_inside_the_folder(image_page):
-    book = read_html(image_page.read_bytes(), source_name=str(image_page),
-                     images=ImageResolver(image_page.parent))
+    book = read(image_page.read_bytes(), name=str(image_page),
+                     folder=image_page.parent)
     images = {b.alt: b for b in iter_text_blocks(book.sections[0].blocks) if isinstance(b, Image)}
     assert images["A blue bar chart"].data is not None
     assert images["An inline picture"].data == images["A blue bar chart"].data  # the data: URI

@@ -6,7 +6,7 @@ import zipfile
 from hypothesis import given, settings, strategies as st
 from lxml import etree
 
-from talkingbook.readers.html import read_html
+from builders import read
 from talkingbook.model import Paragraph, Span, iter_text_blocks
 from talkingbook.narration.script import section_script
 from talkingbook.structure.segment import cut_sentences, spoken_text
@@ -82,7 +82,7 @@ def test_no_text_marker_or_id_is_ever_lost(pieces):
 
 
 def test_every_spoken_element_has_an_id_unique_in_its_section():
-    book = read_html((DATA / "kitchen-sink.html").read_bytes(), source_name="k.html")
+    book = read((DATA / "kitchen-sink.html").read_bytes(), name="k.html")
     for section in book.sections:
         units = [u.unit for u in section_script(section, book.metadata, "v", read_code=True)]
         assert all(units), [u for u in section_script(section, book.metadata, "v") if not u.unit]
@@ -93,7 +93,7 @@ def test_every_spoken_element_has_an_id_unique_in_its_section():
 def test_source_ids_never_take_the_reserved_prefix():
     page = (b"<html><body><article><h1>T</h1><p id='tb-1'>Target one. Two.</p>"
             b"<p><a href='#tb-1'>back</a> to it.</p></article></body></html>")
-    book = read_html(page, source_name="p.html")
+    book = read(page, name="p.html")
     first = book.sections[0].blocks[0]
     assert first.anchor == "id-tb-1" and [s.id for s in first.sentences] == ["tb-1", "tb-2"]
 

@@ -11,7 +11,7 @@ import feedparser
 import pytest
 from lxml import etree
 
-from talkingbook.readers.html import read_html
+from builders import read
 from talkingbook.readers.images import ImageResolver
 from talkingbook.readers.metadata import license_name
 from talkingbook.model import Paragraph, iter_text_blocks
@@ -114,7 +114,7 @@ def _page(head: str = "", body: str = "") -> bytes:
                                                           "license": u}) + "</script>" for u in HOSTILE_LICENCES[:4]),
 ])
 def test_hostile_licence_urls_are_never_the_licence(head):
-    meta = read_html(_page(head), source_name="page.html").metadata
+    meta = read(_page(head), name="page.html").metadata
     assert not meta.license.startswith("CC")
     assert meta.license_url == "" or web_url(meta.license_url) == meta.license_url
     assert "javascript" not in (meta.license + meta.license_url + meta.rights).lower()
@@ -122,8 +122,8 @@ def test_hostile_licence_urls_are_never_the_licence(head):
 
 
 def test_a_relative_licence_link_is_made_absolute_on_a_fetched_page():
-    meta = read_html(_page('<link rel="license" href="/terms">'), source_name="u",
-                     base_url="https://news.example/a/story").metadata
+    meta = read(_page('<link rel="license" href="/terms">'), name="u",
+                     url="https://news.example/a/story").metadata
     assert (meta.license, meta.license_url) == ("https://news.example/terms", "https://news.example/terms")
 
 
@@ -138,14 +138,14 @@ def test_a_relative_licence_link_is_made_absolute_on_a_fetched_page():
      '"url": "javascript:alert(1)"}</script>', ""),
 ])
 def test_source_url_is_parsed(head, expected):
-    assert read_html(_page(head), source_name="page.html").metadata.source_url == expected
+    assert read(_page(head), name="page.html").metadata.source_url == expected
 
 
 def test_links_in_the_text_keep_their_words_but_lose_dangerous_targets():
     body = ('<p>See <a href="javascript:alert(1)">this script</a>, <a href="data:text/html,x">that data</a>, '
             '<a href="file:///etc/passwd">a file</a>, <a href="mailto:ed@example.org">the editor</a> and '
             '<a href="/more">more</a>.</p>')
-    book = read_html(_page('<link rel="canonical" href="https://news.example/story">', body), source_name="p.html")
+    book = read(_page('<link rel="canonical" href="https://news.example/story">', body), name="p.html")
     spans = [s for section in book.sections for b in iter_text_blocks(section.blocks) if isinstance(b, Paragraph)
              for s in b.spans]
     links = {s.text: s.href for s in spans if s.href}

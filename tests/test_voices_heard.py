@@ -40,7 +40,7 @@ def test_japanese_page_is_a_read_along_book_by_default(japanese_book):
     from talkingbook.check import check_book
 
     folder, manifest = japanese_book
-    assert manifest["options"]["engine"] == "kokoro" and manifest["options"]["audio"] is True
+    assert manifest["narration"]["engine"] == "kokoro" and manifest["options"]["engine"] == "auto"
     assert manifest["options"]["read_along"] is True
     assert all((folder / s["mp3"]).is_file() and s["clips"] for s in manifest["sections"])
     epub = folder / f"{folder.name}.epub"
@@ -88,11 +88,11 @@ def test_judge_hears_each_japanese_section(japanese_book, epub_parts):
 ])
 def test_default_voice_is_understood(page, language, floor, tmp_path):
     from talkingbook.engines import AUTO, book_engine
-    from talkingbook.readers.html import read_html
+    from builders import read
 
     path = CORPUS / page / "source.html"
     need(path.exists(), "the shared corpus (../shared/corpus) is absent")
-    book = read_html(path.read_bytes(), source_name=path.name)
+    book = read(path.read_bytes(), name=path.name)
     assert book.metadata.language.split("-")[0] == language
     engine = book_engine("auto", book.metadata.language)
     assert (engine.name, engine.voice.split()[-1]) == (AUTO[language].engine, AUTO[language].voice)

@@ -31,6 +31,8 @@ import mutagen
 import webvtt.errors
 from lxml import etree
 
+from .publication import Layout
+
 NS = {"x": "http://www.w3.org/1999/xhtml", "ncx": "http://www.daisy.org/z3986/2005/ncx/",
       "opf": "http://www.idpf.org/2007/opf", "epub": "http://www.idpf.org/2007/ops",
       "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "podcast": "https://podcastindex.org/namespace/1.0"}
@@ -336,9 +338,9 @@ def _check_cover(folder: Path, epub_name: str, epub_cover: bytes | None, channel
 
     from PIL import Image, UnidentifiedImageError
 
-    covers = [p for p in (folder / "cover.jpg", folder / "cover.png") if os.path.lexists(p)]
+    covers = [folder / name for name in Layout.COVERS.values() if os.path.lexists(folder / name)]
     if len(covers) != 1:
-        report.add("cover", f"expected one cover.jpg or cover.png, found {len(covers)}")
+        report.add("cover", f"expected one of {' or '.join(Layout.COVERS.values())}, found {len(covers)}")
         return
     cover = covers[0]
     report.checked.append(cover.name)
@@ -359,8 +361,8 @@ def _check_cover(folder: Path, epub_name: str, epub_cover: bytes | None, channel
         report.add(cover.name, f"is {size[0]}x{size[1]}; podcast directories need a square of {COVER_MIN} or more")
     if epub_cover != data:
         report.add(epub_name, "its cover-image is not " + cover.name if epub_cover else "has no cover-image")
-    mp3s = _files(folder, "audio", "*.mp3")
-    book = folder / f"{folder.name}.mp3"
+    mp3s = _files(folder, Layout.AUDIO, "*.mp3")
+    book = folder / Layout(folder.name).mp3
     if mp3s:
         for path in [*mp3s, *([book] if os.path.lexists(book) else [])]:
             name = _name(folder, path)
@@ -377,10 +379,10 @@ def _check_cover(folder: Path, epub_name: str, epub_cover: bytes | None, channel
         named = [channel.findtext("image/url") or "",
                  next(iter(channel.xpath("itunes:image/@href", namespaces=NS)), "")]
         if not all(_names(url, cover.name) for url in named):
-            report.add("feed.xml", f"its image is not {cover.name}")
+            report.add(Layout.FEED, f"its image is not {cover.name}")
         for item in channel.findall("item"):
             if not _names(next(iter(item.xpath("itunes:image/@href", namespaces=NS)), ""), cover.name):
-                report.add("feed.xml", f"episode {item.findtext('title')!r} has no itunes:image {cover.name}")
+                report.add(Layout.FEED, f"episode {item.findtext('title')!r} has no itunes:image {cover.name}")
 
 
 def _names(url: str, name: str) -> bool:
@@ -456,7 +458,7 @@ def _check_composer(report: Report, name: str, composer: str, narrator: str | No
 
 def _check_audio(folder: Path, contents: Contents, channel, report: Report) -> None:
     titles, smil_durations = contents.titles, contents.smil_durations
-    mp3s = _files(folder, "audio", "*.mp3")
+    mp3s = _files(folder, Layout.AUDIO, "*.mp3")
     if not mp3s:
         return  # a text-only book
     durations: list[float | None] = []
@@ -484,7 +486,7 @@ def _check_audio(folder: Path, contents: Contents, channel, report: Report) -> N
             if expected is not None and abs(durations[-1] - expected) > DURATION_TOLERANCE:
                 report.add(name, f"lasts {durations[-1]:.3f} s, its media overlay says {expected:.3f} s")
     if len(mp3s) != len(titles):
-        report.add("audio/", f"{len(mp3s)} MP3s for {len(titles)} sections")
+        report.add(f"{Layout.AUDIO}/", f"{len(mp3s)} MP3s for {len(titles)} sections")
     _check_playlist(folder, mp3s, titles, durations, report)
     _check_audiobook(folder, contents, durations, report)
     _check_feed(folder, channel, mp3s, titles, durations, report)
@@ -501,7 +503,7 @@ def _check_playlist(folder, mp3s, titles, durations, report) -> None:
             found = [s.title for s in segments]
             if found != titles:
                 report.add(path.name, f"titles differ: {_diff(titles, found)}")
-            if [s.uri for s in segments] != [f"audio/{p.name}" for p in mp3s]:
+            if [s.uri for s in segments] != [f"{Layout.AUDIO}/{p.name}" for p in mp3s]:
                 report.add(path.name, "its files are not the MP3s in table-of-contents order")
             for segment, seconds in zip(segments, durations):
                 if segment.duration is None or not math.isfinite(segment.duration):
@@ -513,7 +515,7 @@ def _check_playlist(folder, mp3s, titles, durations, report) -> None:
 
 def _read_feed(folder: Path, report: Report):
     """The feed's channel element; None when there is no feed, or it is damaged (then reported)."""
-    path = folder / "feed.xml"
+    path = folder / Layout.FEED
     if not os.path.lexists(path):
         return None
     report.checked.append(path.name)
@@ -543,7 +545,7 @@ def _size(path: Path) -> int | None:
 def _check_feed(folder, channel, mp3s, titles, durations, report) -> None:
     if channel is None:
         return
-    name = "feed.xml"
+    name = Layout.FEED
     items = channel.findall("item")
     found = [" ".join((i.findtext("title") or "").split()) for i in items]
     if found != titles:
@@ -553,7 +555,7 @@ def _check_feed(folder, channel, mp3s, titles, durations, report) -> None:
         report.add(name, f"episode numbers are {numbers}, expected 1 to {len(items)} in order")
     for item, mp3, seconds in zip(items, mp3s, durations):
         enclosure = item.find("enclosure")
-        if enclosure is None or not enclosure.get("url", "").endswith(f"audio/{mp3.name}"):
+        if enclosure is None or not enclosure.get("url", "").endswith(f"{Layout.AUDIO}/{mp3.name}"):
             report.add(name, f"episode {item.findtext('title')!r} does not point at audio/{mp3.name}")
         elif _int(enclosure.get("length")) != _size(mp3):
             report.add(name, f"the enclosure length of audio/{mp3.name} is not its size")
@@ -578,11 +580,11 @@ def _cue_text(cue) -> str:
 
 
 def _check_transcripts(folder, mp3s, titles, durations, report) -> None:
-    vtts = _files(folder, "transcripts", "*.vtt")
+    vtts = _files(folder, Layout.TRANSCRIPTS, "*.vtt")
     if not vtts:
         return
     if [p.stem for p in vtts] != [p.stem for p in mp3s]:
-        report.add("transcripts/", "the transcripts are not one per MP3, named as the MP3s")
+        report.add(f"{Layout.TRANSCRIPTS}/", "the transcripts are not one per MP3, named as the MP3s")
         return
     for path, title, seconds in zip(vtts, titles, durations):
         name = _name(folder, path)
@@ -766,7 +768,7 @@ def _check_audiobook(folder: Path, contents: Contents, durations: list, report: 
             chapters = _chapters_json(folder, path)
             if starts is not None:
                 _check_chapters(report, path.name, chapters, titles, starts)
-    book = folder / f"{folder.name}.mp3"
+    book = folder / Layout(folder.name).mp3
     if os.path.lexists(book):
         report.checked.append(book.name)
         with _Guard(report, book.name):

@@ -365,7 +365,8 @@ class PlainProgress(Progress):
               f"{elapsed:.0f} s elapsed)", file=sys.stderr, flush=True)
 
     def stage(self, name):
-        print(f"making the {name}", file=sys.stderr, flush=True)
+        if hasattr(self, "_started"):  # a narrated book, long enough to say what comes next
+            print(f"making the {name}", file=sys.stderr, flush=True)
 
 
 class BarProgress(Progress):
@@ -388,5 +389,6 @@ class BarProgress(Progress):
             sys.stderr.write("\n")
 
     def stage(self, name):
-        sys.stderr.write(f"making the {name}\n")
-        sys.stderr.flush()
+        if hasattr(self, "_started"):  # a narrated book, long enough to say what comes next
+            sys.stderr.write(f"making the {name}\n")
+            sys.stderr.flush()

@@ -1,8 +1,8 @@
-"""The conversion pipeline: read the article, build the TOC once, write every output.
+"""The conversion pipeline, as a recipe: load → read → structure → cover → narrate → each output step.
 
-Outputs are built in a temporary folder beside the target and moved into place
-only when everything succeeded, so a failed run leaves the output folder as it was
-(see :mod:`talkingbook.publish` for which folder a book may replace).
+Outputs are built in a temporary folder beside the target and moved into place only when
+everything succeeded, so a failed run leaves the output folder as it was (see
+:mod:`talkingbook.system.publish` for which folder a book may replace).
 """
 
 from __future__ import annotations
@@ -10,49 +10,28 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .writers.audiobook import write_audiobook
 from .cover import make_cover
-from .system.cache import SpeechCache
-from .engines import book_engine
-from .writers.epub import ReadAlong, write_epub
-from .writers.feed import write_feed
-from .readers.html import read_html
-from .readers.images import ImageResolver
-from .writers.manifest import write_manifest
+from .engines import Engine, book_engine
+from .model import Book, Cover
 from .narration.lexicon import load_lexicon
-from .writers.listening_page import write_listening_page
 from .narration.render import Voices, render_audio
-from .writers.playlist import write_playlist
+from .publication import Layout, Narration, Options, Publication
+from .readers.html import ReaderOptions, read_html
+from .readers.metadata import with_overrides
 from .readers.sources import Source, load, url_slug
-from .writers.transcripts import write_transcripts
-from .system.publish import Article, output_file, publish
+from .structure.sections import structure
 from .structure.toc import TocEntry, build_toc, slugify
+from .system.cache import SpeechCache
+from .system.publish import Article, output_file, publish
+from .writers import STEPS, planned
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class Options:
-    engine: str = "auto"
-    voice: str | None = None
-    audio: bool = True
-    split_level: int | None = None
-    fetch_images: bool = False
-    rate: float = 1.0
-    read_code: bool = False
-    pause_scale: float = 1.0
-    lexicon: str | None = None
-    cache: bool = True
-    read_along: bool = True  # the EPUB carries the MP3s and media overlays when audio is made
-    base_url: str | None = None  # where the book's folder will be published (absolute feed URLs)
-    audiobook: bool = True  # the full-length M4B and MP3 with chapters
-    private_network: str = "auto"  # auto | allow | deny: may fetches reach loopback and private addresses
-    base_dir: str | None = None  # where local images may come from (a file's own folder; none for stdin)
-    overrides: dict = field(default_factory=dict)
+__all__ = ["Options", "Progress", "convert"]
 
 
 class Progress:
@@ -104,80 +83,47 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
     """Convert one article into ``out_parent/<slug>/``; returns that folder."""
     progress = progress or Progress()
     loaded = load(source, base_dir=options.base_dir, private_network=options.private_network)
-    images = ImageResolver(loaded.folder, loaded.url, fetch_remote=options.fetch_images, reach=loaded.reach)
-    book = read_html(loaded.data, source_name=loaded.name, base_url=loaded.url, charset=loaded.charset,
-                     http_language=loaded.language, overrides=options.overrides,
-                     split_level=options.split_level, images=images)
+    document = read_html(loaded, ReaderOptions(fetch_images=options.fetch_images))
+    document = replace(document, metadata=with_overrides(document.metadata, options.overrides))
+    book = structure(document, options.split_level)
     toc = build_toc(book)
     # None also when 'auto' finds no offline voice clear enough in this language (it says so)
     engine = book_engine(options.engine, book.metadata.language, options.voice, options.rate) \
         if options.audio else None
-    lexicon = load_lexicon(options.lexicon)
     cache = SpeechCache(enabled=options.cache)
-    cover = make_cover(book, images, cache if engine is not None else None)  # a text-only run leaves no cache
+    cover = make_cover(book, cache if engine is not None else None)  # a text-only run leaves no cache
 
     def build(folder: Path, slug: str) -> None:
-        def writing(name: str):  # a full disk names the output being written, never a temporary file
-            return output_file(out_parent / slug / name, folder)
-
-        audio = durations = None
-        with writing(cover.name):
-            (folder / cover.name).write_bytes(cover.data)
-        if engine is not None:
-            voices = Voices(engine, book.metadata.language, options.engine, options.rate)
-            pcm = folder / ".pcm"  # the sections' PCM, for the full-length audiobook; removed below
-            pcm.mkdir()
-            try:
-                with writing("audio"):
-                    audio = render_audio(book, toc, voices, folder, progress, cache, lexicon, options.read_code,
-                                         options.pause_scale, keep_pcm=pcm if options.audiobook else None,
-                                         cover=cover)
-                durations = {number: section.duration for number, section in audio.items()}
-                if options.audiobook:
-                    progress.stage("audiobook")
-                    with writing(f"{slug}.m4b"):
-                        write_audiobook(toc, audio, pcm, engine.sample_rate, book.metadata, engine.voice, folder,
-                                        slug, cache, cover)
-            finally:
-                shutil.rmtree(pcm, ignore_errors=True)
-        read_along = ReadAlong(audio, folder) if audio is not None and options.read_along else None
-        with writing(f"{slug}.epub"):
-            write_epub(book, toc, folder / f"{slug}.epub", modified=modified_time(source),
-                       narrator=engine.voice if engine else "", read_along=read_along, cover=cover)
-        playlist = transcript = None
-        if durations is not None:
-            with writing(f"{slug}.m3u8"):
-                playlist = write_playlist(toc, durations, folder / f"{slug}.m3u8").name
-            with writing(f"{slug}.vtt"):
-                transcript = write_transcripts(toc, audio, folder, f"{slug}.vtt").name
-            with writing("feed.xml"):
-                write_feed(book, toc, audio, folder, folder / "feed.xml", modified=modified_time(source),
-                           base_url=options.base_url, epub_name=f"{slug}.epub", cover=cover)
-            with writing("index.html"):
-                write_listening_page(book, toc, audio, folder / "index.html", slug=slug, voice=engine.voice, files={
-                    "EPUB (read-along)" if read_along else "EPUB": f"{slug}.epub",
-                    **({"Audiobook (M4B, with chapters)": f"{slug}.m4b",
-                        "Audiobook (MP3, with chapters)": f"{slug}.mp3"} if options.audiobook else {}),
-                    "Podcast feed": "feed.xml", "Playlist": playlist, "Transcript": transcript}, cover=cover)
-        used = {
-            "engine": engine.name if engine else None,
-            "voice": engine.voice if engine else None,
-            "audio": audio is not None,
-            "split_level": options.split_level,
-            "fetch_images": options.fetch_images,
-            "rate": options.rate,
-            "read_code": options.read_code,
-            "read_along": read_along is not None,
-            "pause_scale": options.pause_scale,
-            "lexicon": options.lexicon,
-            "overrides": {k: v for k, v in options.overrides.items() if v is not None},
-            "playlist": playlist,
-            "base_url": options.base_url,
-            "audiobook": options.audiobook and audio is not None,
-            "transcript": transcript,
-            "cover": cover.name,
-        }
-        with writing("manifest.json"):
-            write_manifest(book, toc, audio, used, f"{slug}.epub", folder / "manifest.json")
+        layout = Layout(slug)
+        pcm = folder / ".pcm"  # the sections' PCM, for the full-length audiobook; removed at the end
+        try:
+            with output_file(out_parent / slug / layout.AUDIO, folder):
+                narration = _narrate(book, toc, layout, engine, options, folder, pcm, cache, cover, progress)
+            pub = Publication(book, toc, layout, options, modified_time(source), cover, narration,
+                              cache if engine is not None else None)
+            pub = replace(pub, outputs=planned(pub))
+            for step in STEPS:
+                if step.applies(pub):
+                    progress.stage(step.name)
+                    first = pub.outputs[step.name][0].path
+                    with output_file(out_parent / slug / first, folder):  # a full disk names this output
+                        step.write(pub, folder)
+        finally:
+            shutil.rmtree(pcm, ignore_errors=True)
 
     return publish(out_parent, book_slug(loaded, book.metadata.title), article_of(loaded, book.metadata), build)
+
+
+def _narrate(book: Book, toc: tuple[TocEntry, ...], layout: Layout, engine: Engine | None, options: Options,
+             folder: Path, pcm: Path, cache: SpeechCache, cover: Cover, progress: Progress) -> Narration | None:
+    """Speak every section into its tagged MP3 (None for a text-only book); with the audiobook, each
+    section's unlevelled PCM is kept in ``pcm`` for it."""
+    if engine is None:
+        return None
+    voices = Voices(engine, book.metadata.language, options.engine, options.rate)
+    keep = pcm if options.audiobook else None
+    if keep is not None:
+        keep.mkdir()
+    sections = render_audio(book, toc, layout, voices, folder, progress, cache, load_lexicon(options.lexicon),
+                            options.read_code, options.pause_scale, keep_pcm=keep, cover=cover)
+    return Narration(engine.name, engine.voice, engine.sample_rate, sections, keep)

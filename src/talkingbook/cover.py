@@ -21,9 +21,9 @@ import subprocess
 import warnings
 from functools import lru_cache
 
+from .model import MAX_IMAGE_PIXELS, Book, Cover, Image, iter_text_blocks
+from .publication import Layout
 from .system.cache import digest
-from .readers.images import MAX_IMAGE_PIXELS
-from .model import Book, Cover, Image, iter_text_blocks
 from .phrases import long_date
 
 log = logging.getLogger(__name__)
@@ -41,12 +41,11 @@ PHOTO_HEIGHT = 800  # a wide article image fills the top of the cover, the title
 COVER_ID = "cover;1400;atkinson-1.6;v1"  # changes whenever the layout does
 
 
-def make_cover(book: Book, images=None, cache=None) -> Cover:
-    """The book's cover. ``images`` resolves an image URL to (bytes, media type), as the reader's
-    :class:`~talkingbook.images.ImageResolver` does (it decides what may be read or fetched).
-    With ``cache`` (a :class:`~talkingbook.cache.SpeechCache`), a cover made before from the same
-    text and images is reused: drawing one costs a fifth of a second, much of a warm re-run."""
-    candidates = _candidates(book, images)
+def make_cover(book: Book, cache=None) -> Cover:
+    """The book's cover, from its lead image or its text's images (as the reader read them), else
+    drawn. With ``cache`` (a :class:`~talkingbook.system.cache.SpeechCache`), a cover made before from
+    the same text and images is reused: drawing one costs a fifth of a second, much of a warm re-run."""
+    candidates = _candidates(book)
     meta = book.metadata
     texts = [meta.title, meta.source_label, meta.source_url, meta.author,
              long_date(meta.date, meta.language) if meta.date else ""]
@@ -63,7 +62,7 @@ def make_cover(book: Book, images=None, cache=None) -> Cover:
     else:
         cover = Cover(_png(_drawn(book)), "image/png", "generated")
     if key:
-        cache.put_bytes("covers", key, "." + cover.name.rsplit(".", 1)[1], cover.data)
+        cache.put_bytes("covers", key, "." + Layout.cover(cover).rsplit(".", 1)[1], cover.data)
     return cover
 
 
@@ -72,13 +71,9 @@ def _own_script(text: str) -> bool:
     return all(ord(c) < 0x250 or 0x2000 <= ord(c) < 0x2070 or c == "€" for c in text)
 
 
-def _candidates(book: Book, images) -> list[bytes]:
+def _candidates(book: Book) -> list[bytes]:
     """The page's declared lead image, then the text's meaningful images, then its others."""
-    candidates = []
-    if book.metadata.image and images is not None:
-        found = images(book.metadata.image)
-        if found:
-            candidates.append(found[0])
+    candidates = [book.lead_image.data] if book.lead_image is not None and book.lead_image.data else []
     blocks = [b for s in book.sections for b in iter_text_blocks(s.blocks) if isinstance(b, Image) and b.data]
     return candidates + [b.data for b in blocks if b.alt] + [b.data for b in blocks if not b.alt]
 

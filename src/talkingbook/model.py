@@ -12,6 +12,11 @@ import re
 from dataclasses import dataclass
 from typing import Union
 
+# Pixels an embedded image may have (an Image's ``data``): decoded as RGBA that is 160 MB (a
+# 13,000 x 13,000 PNG of 164 kB took 2.1 GB). A 40-megapixel photograph passes; article images
+# are a few megapixels.
+MAX_IMAGE_PIXELS = 40_000_000
+
 RTL_LANGUAGES = {"ar", "he", "fa", "ur", "yi", "ps", "dv", "ug", "ckb", "sd", "syr"}
 
 # What XML 1.0 cannot carry (every writer's format is XML or is parsed by XML tools): C0 controls
@@ -201,11 +206,29 @@ class Metadata:
 
 
 @dataclass(frozen=True)
+class Document:
+    """What a reader produces: the article's metadata and its blocks in reading order, flat.
+
+    Sections are cut later (:func:`talkingbook.structure.sections.structure`), as pandoc's
+    writers chunk a document, so the reader knows nothing of ``--split-level``.
+    """
+
+    metadata: Metadata
+    blocks: tuple[Block, ...]
+    source_name: str = ""  # file name or URL the document was read from
+    title_anchor: str = ""  # the id in-article links gave the title heading (they lead to the opening)
+    ids: frozenset[str] = frozenset()  # every id the reader gave out: ids made later stay distinct
+    lead_image: Image | None = None  # the page's declared lead image (og:image...), when it could be read
+
+
+@dataclass(frozen=True)
 class Section:
     """One unit of the book: one XHTML document, one MP3, one TOC entry.
 
     ``level`` is the depth in the table of contents (1 = top). ``is_opening`` marks
     the text before the first section heading, titled with the article title.
+    ``title`` is the plain-text label every output shows; ``heading`` the heading as the page
+    marks it up (emphasis, ruby, language), for the outputs that show markup.
     """
 
     title: str
@@ -214,13 +237,17 @@ class Section:
     is_opening: bool = False
     lang: str = ""  # the heading's own language, when it differs from the book's
     anchor: str = ""  # the id that in-article links gave the section's heading (they lead to the section)
+    heading: Inlines = ()  # the heading's inline markup; () for the opening (its title is the book's)
 
 
 @dataclass(frozen=True)
 class Book:
+    """The article cut into sections, each segmented into its spoken units."""
+
     metadata: Metadata
     sections: tuple[Section, ...]
     source_name: str = ""  # file name or URL the book was read from
+    lead_image: Image | None = None  # the page's declared lead image, when it could be read
 
 
 def child_blocks(block: Block) -> tuple[Block, ...]:
@@ -262,10 +289,6 @@ class Cover:
     media_type: str  # 'image/jpeg' or 'image/png'
     origin: str  # 'article' (the page's own image) or 'generated'
 
-    @property
-    def name(self) -> str:
-        return "cover.jpg" if self.media_type == "image/jpeg" else "cover.png"
-
 
 @dataclass(frozen=True)
 class Clip:
@@ -279,8 +302,13 @@ class Clip:
 
 @dataclass(frozen=True)
 class SectionAudio:
-    """A section's finished MP3: its length and its clips, contiguous and in reading order."""
+    """A section's finished MP3: its length and its clips, contiguous and in reading order.
+
+    ``size`` and ``sha256`` describe the tagged MP3 file, so later steps (the feed's enclosure
+    length, the audiobook's cache key) never read it back."""
 
     duration: float  # seconds
     clips: tuple[Clip, ...]
     loudness: float | None = None  # LUFS after the compressor, before levelling (None: silence)
+    size: int = 0  # bytes of the tagged MP3
+    sha256: str = ""  # of the tagged MP3

@@ -7,6 +7,7 @@ so that an English voice reads those few words. Dates are written out by Babel (
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 PHRASES: dict[str, dict[str, str]] = {
@@ -133,3 +134,15 @@ def long_date(iso: str, language: str = "en") -> str:
         return format_date(day, format="long", locale=(language or "en").replace("-", "_"))
     except (UnknownLocaleError, ValueError):
         return format_date(day, format="long", locale="en")
+
+
+def spoken_voice_name(voice: str) -> str:
+    """'Piper en_US-joe-medium' as 'Piper joe medium', 'Kokoro jf_alpha' as 'Kokoro alpha': no
+    language codes read aloud."""
+    name = re.sub(r"\b[a-z]{2,3}[_-][A-Z]{2}\b[-_]?", "", voice)
+    name = re.sub(r"\b[a-z][fm]_(?=[a-z])", "", name)  # Kokoro's voices: language and sex
+    return " ".join(re.sub(r"[-_]+", " ", name).split())
+
+
+def narrator_notice(voice: str, language: str = "en") -> str:
+    return phrase(language, "narrator", voice=spoken_voice_name(voice))

@@ -5,6 +5,7 @@ an unchanged section is copied rather than assembled and encoded again.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,6 +18,7 @@ from ..engines import Engine, open_engine
 from ..errors import EngineUnavailableError
 from .lexicon import Lexicon
 from ..model import Book, Clip, Cover, SectionAudio
+from ..publication import Layout
 from .script import LEAD_IN, LEAD_OUT, Utterance, section_script
 from ..system.processes import worker_thread
 from ..structure.toc import TocEntry
@@ -52,11 +54,12 @@ def speech_key(engine: Engine, text: str) -> str:
                   engine.sample_rate, text)
 
 
-def render_audio(book: Book, toc: tuple[TocEntry, ...], voices: Voices, folder: Path, progress,
+def render_audio(book: Book, toc: tuple[TocEntry, ...], layout: Layout, voices: Voices, folder: Path, progress,
                  cache: SpeechCache, lexicon: Lexicon = Lexicon(), read_code: bool = False,
                  pause_scale: float = 1.0, keep_pcm: Path | None = None,
                  cover: Cover | None = None) -> dict[int, SectionAudio]:
-    """Write one tagged MP3 per TOC entry into ``folder/audio``; returns each one's audio by number.
+    """Write one tagged MP3 per TOC entry into ``folder`` (``Layout.section_mp3``); returns each
+    one's audio by number, with the tagged file's size and digest.
 
     With ``keep_pcm`` (a folder), each section's unlevelled PCM is also left there as
     ``<slug>.pcm``, even for a section whose MP3 came from the cache: the full-length
@@ -67,7 +70,7 @@ def render_audio(book: Book, toc: tuple[TocEntry, ...], voices: Voices, folder: 
                           for u in section_script(e.section, book.metadata, main.voice, read_code=read_code)]
                for e in toc}
     progress.book_started(book.metadata.title, len(toc), sum(len(s) for s in scripts.values()))
-    (folder / "audio").mkdir()
+    (folder / layout.AUDIO).mkdir()
     done: dict[int, SectionAudio] = {}
     # Synthesis runs here, one section after another; encoding (ffmpeg, a separate process)
     # runs in the pool, one section per core, overlapping the synthesis of the next. At most
@@ -79,23 +82,24 @@ def render_audio(book: Book, toc: tuple[TocEntry, ...], voices: Voices, folder: 
             while pending and (len(pending) >= 2 * workers or pending[0][1].done()):
                 _finish(*pending.pop(0), done, progress)
             progress.section_started(entry)
-            job = _section_job(entry, scripts[entry.number], voices, folder, cache, progress, book, keep_pcm, cover)
+            job = _section_job(entry, scripts[entry.number], voices, folder / layout.section_mp3(entry), cache,
+                               progress, book, keep_pcm, cover)
             pending.append((entry, pool.submit(job)))
         for entry, future in pending:
             _finish(entry, future, done, progress)
     return done
 
 
-def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folder: Path, cache: SpeechCache,
+def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, path: Path, cache: SpeechCache,
                  progress, book: Book, keep_pcm: Path | None = None, cover: Cover | None = None):
-    """Speak a section now; return the rest (encode or copy, then tag) as a function for the pool."""
+    """Speak a section now; return the rest (encode or copy to ``path``, then tag) as a function for
+    the pool."""
     main = voices.main
     engines = [voices.for_language(u.lang) for u in script]
     keys = [speech_key(engine, u.text) for engine, u in zip(engines, script)]
     section_key = digest("section", keys, [u.pause_after for u in script], [u.unit for u in script],
                          [u.display for u in script],
                          LEAD_IN, LEAD_OUT, main.sample_rate, ENCODER_ID)
-    path = folder / entry.mp3
     cached = cache.get_section(section_key, path)  # the MP3 is copied to ``path`` only when whole
     if cached:
         try:
@@ -103,7 +107,7 @@ def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folde
         except (KeyError, ValueError, TypeError):
             cached = None  # an entry from an older version: made again
     # the section's PCM goes to a file beside the output, never the whole section in memory
-    pcm = (keep_pcm or folder / "audio") / f"{entry.slug}.pcm"
+    pcm = (keep_pcm or path.parent) / f"{entry.slug}.pcm"
     if cached and keep_pcm is None:
         for _ in script:
             progress.utterance_done(entry)
@@ -122,7 +126,7 @@ def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, folde
             cache.put_section(section_key, path, _to_json(audio))
         tag_mp3(path, entry, book.metadata, main.voice, " ".join(c.text for c in audio.clips),
                 section_chapters(entry, audio), cover)
-        return audio
+        return replace(audio, size=path.stat().st_size, sha256=_sha256(path))
 
     return finish
 
@@ -136,6 +140,15 @@ def section_chapters(entry: TocEntry, audio: SectionAudio) -> list[tuple[float, 
         return []
     ends = [start for start, _ in marks[1:]] + [audio.duration]
     return [(start, end, title) for (start, title), end in zip(marks, ends)]
+
+
+def _sha256(path: Path) -> str:
+    """The digest of the tagged MP3, so that later steps know it without reading the file again."""
+    hasher = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(chunk)
+    return hasher.hexdigest()
 
 
 def _encoded(pcm: Path, rate: int, path: Path, clips: tuple[Clip, ...]) -> SectionAudio:

@@ -15,7 +15,8 @@ from ..model import (
     Block, CodeBlock, Heading, Image, ListBlock, Metadata, Paragraph, Quote, Section, Sentence, Table,
     iter_text_blocks, plain_text,
 )
-from ..phrases import long_date, phrase, phrase_language
+from ..phrases import long_date, narrator_notice, phrase, phrase_language
+from ..structure.ids import BYLINE_ID, CREDIT_ID, DATELINE_ID, NARRATOR_ID, TITLE_ID
 from ..structure.segment import cut_sentences, is_marker, split_long, spoken_text
 from .speech_text import normalize
 
@@ -27,9 +28,6 @@ PAUSE_HEADING = 900
 LEAD_IN = 300
 LEAD_OUT = 1500  # silence closing each section's MP3, before the next track starts
 
-# Ids of the spoken elements the EPUB writes around the section's own text.
-TITLE_ID, BYLINE_ID, DATELINE_ID, NARRATOR_ID = "tb-title", "tb-byline", "tb-dateline", "tb-narrator"
-CREDIT_ID = "tb-credit"
 
 
 @dataclass(frozen=True)
@@ -48,18 +46,6 @@ def speakable(text: str) -> str:
     text = text.translate(str.maketrans({"’": "'", "‘": "'", "´": "'", "`": "'", "ʼ": "'", "“": '"', "”": '"',
                                          "\u00a0": " "}))
     return " ".join(text.split())
-
-
-def spoken_voice_name(voice: str) -> str:
-    """'Piper en_US-joe-medium' as 'Piper joe medium', 'Kokoro jf_alpha' as 'Kokoro alpha': no
-    language codes read aloud."""
-    name = re.sub(r"\b[a-z]{2,3}[_-][A-Z]{2}\b[-_]?", "", voice)
-    name = re.sub(r"\b[a-z][fm]_(?=[a-z])", "", name)  # Kokoro's voices: language and sex
-    return " ".join(re.sub(r"[-_]+", " ", name).split())
-
-
-def narrator_notice(voice: str, language: str = "en") -> str:
-    return phrase(language, "narrator", voice=spoken_voice_name(voice))
 
 
 def announcement(meta: Metadata, voice: str) -> list[tuple[str, str]]:

@@ -1,7 +1,9 @@
-"""Read an article page (HTML) into a :class:`~talkingbook.model.Book`.
+"""Read an article page (HTML) into a :class:`~talkingbook.model.Document`.
 
 beautifulsoup4 with the lxml parser does the parsing; :mod:`.extract` finds the article
-inside the page; this module reads its metadata and blocks and splits it into sections.
+inside the page; :mod:`.metadata` reads what the page says about it; this module reads the
+article's blocks. It only reads: overrides, sections and spoken units come after it
+(:mod:`talkingbook.structure`).
 """
 
 from __future__ import annotations
@@ -15,15 +17,16 @@ from typing import Callable
 from bs4 import BeautifulSoup, NavigableString, ParserRejectedMarkup, Tag, XMLParsedAsHTMLWarning
 from bs4.builder import LXMLTreeBuilder
 
-from ..errors import InputError, UsageError
+from ..errors import InputError
 from .extract import find_article, html_integer
 from .metadata import read_metadata
 from ..model import (
-    Block, Book, Cell, CodeBlock, Heading, Image, ListBlock, ListItem, Paragraph, Quote, Section, Span,
+    Block, Cell, CodeBlock, Document, Heading, Image, ListBlock, ListItem, Paragraph, Quote, Span,
     Table, iter_text_blocks, plain_text, xml_text,
 )
-from ..structure.segment import RESERVED_ID_PREFIXES, segment
-from .sources import decode
+from ..structure.ids import RESERVED_ID_PREFIXES
+from .images import ImageResolver
+from .sources import Source, decode
 from ..structure.toc import slugify, unique
 from .urls import link_url
 
@@ -54,18 +57,24 @@ MAX_ELEMENTS = 60_000
 MAX_NESTING = 12
 
 
-def read_html(html: bytes | str, *, source_name: str, base_url: str = "", charset: str = "",
-              http_language: str = "", overrides: dict | None = None, split_level: int | None = None,
-              images: Resolver | None = None) -> Book:
-    """Parse an article page into a Book; ``overrides`` replace metadata fields."""
-    source_name = xml_text(source_name)  # a file name that is not UTF-8 is named with U+FFFD
-    text = _decode_checked(html, source_name, charset)
+@dataclass(frozen=True)
+class ReaderOptions:
+    """What a user may ask of the reader (as pandoc's ReaderOptions)."""
+
+    fetch_images: bool = False  # also download remote images (within the source's reach)
+
+
+def read_html(source: Source, options: ReaderOptions = ReaderOptions()) -> Document:
+    """The article of the page in ``source``: its metadata and its blocks in reading order."""
+    source_name = xml_text(source.name)  # a file name that is not UTF-8 is named with U+FFFD
+    images = ImageResolver(source.folder, source.url, fetch_remote=options.fetch_images, reach=source.reach)
+    text = _decode_checked(source.data, source_name, source.charset)
     soup = _parse(text, source_name)
     if soup.html is None:
         raise InputError(source_name, "not an HTML page")
 
-    meta = _clean_metadata(read_metadata(soup, source_name=source_name, base_url=base_url,
-                                         http_language=http_language))
+    meta = _clean_metadata(read_metadata(soup, source_name=source_name, base_url=source.url,
+                                         http_language=source.language))
     # The extractor's byline (data-byline) is not read: read_metadata has weighed every element the
     # extractor could take (the same marks) and refused the ones it took from menus and comments.
     container = find_article(soup)
@@ -80,22 +89,25 @@ def read_html(html: bytes | str, *, source_name: str, base_url: str = "", charse
             header.decompose()
     if not meta.title:
         meta = replace(meta, title=_fallback_title(source_name))
-    meta = _apply_overrides(meta, overrides or {})
     if not meta.language or meta.language == "und":
         from .metadata import detect_language
         meta = replace(meta, language=detect_language(container.get_text(" ")) or "en")
 
-    link_base = base_url or meta.source_url
-    ctx = _Context(book_lang=meta.language, base_url=link_base, images=images or (lambda src: None),
-                   title=meta.title)
+    link_base = source.url or meta.source_url
+    ctx = _Context(book_lang=meta.language, base_url=link_base, images=images, title=meta.title)
     ctx.assign_ids(container, extra=[title_id] if isinstance(title_id, str) else [])
     blocks = ctx.blocks(container, lang=_lang(container, meta.language))
     if not any(_has_text(b) for b in blocks):
         raise InputError(source_name, "no article text found")
-    sections = _split(blocks, meta.title, split_level, ctx.taken)
-    if isinstance(title_id, str) and ctx.ids.get(title_id):  # "back to the top" links lead to the opening
-        sections = (replace(sections[0], anchor=ctx.ids[title_id]), *sections[1:])
-    return segment(Book(metadata=meta, sections=sections, source_name=source_name))
+    title_anchor = ctx.ids.get(title_id, "") if isinstance(title_id, str) else ""
+    return Document(metadata=meta, blocks=tuple(blocks), source_name=source_name, title_anchor=title_anchor,
+                    ids=frozenset(ctx.taken), lead_image=_lead_image(meta.image, images))
+
+
+def _lead_image(src: str, images: Resolver) -> Image | None:
+    """The page's declared lead image (og:image, JSON-LD), read as the text's images are."""
+    found = images(src) if src else None
+    return Image(src=src, alt=None, data=found[0], media_type=found[1]) if found else None
 
 
 def _decode_checked(html: bytes | str, source_name: str, charset: str) -> str:
@@ -187,19 +199,6 @@ def _text(tag: Tag) -> str:
 def _fallback_title(source_name: str) -> str:
     stem = re.sub(r"\.[A-Za-z0-9]+$", "", source_name.rstrip("/").rsplit("/", 1)[-1])
     return " ".join(re.split(r"[-_\s]+", stem)).strip().capitalize() or "Untitled article"
-
-
-def _apply_overrides(meta, overrides: dict):
-    from .metadata import normalize_date, normalize_language
-
-    given = {k: " ".join(xml_text(v).split()) for k, v in overrides.items() if v is not None}
-    if "title" in given and not given["title"]:
-        raise UsageError("--title", "is empty; give the title, or leave the option out to use the page's")
-    if "language" in given:
-        given["language"] = normalize_language(given["language"])
-    if "date" in given:
-        given["date"] = normalize_date(given["date"])
-    return replace(meta, **given)
 
 
 def _lang(tag: Tag, inherited: str) -> str:
@@ -636,48 +635,3 @@ def _tidy(spans: list[Span]) -> tuple[Span, ...]:
         merged[0] = replace(merged[0], text=merged[0].text.lstrip() or merged[0].text)
         merged[-1] = replace(merged[-1], text=merged[-1].text.rstrip() or merged[-1].text)
     return tuple(s for s in merged if s.text.strip() or s.ruby)
-
-
-# --- sections ------------------------------------------------------------
-
-def _split(blocks: list[Block], title: str, split_level: int | None, taken: set[str]) -> tuple[Section, ...]:
-    """Cut the flat block list at section headings (see the README, 'Sections')."""
-    ranks = sorted({b.rank for b in blocks if isinstance(b, Heading)})
-    split_ranks = ranks[:1] if split_level is None else [r for r in ranks if r <= split_level]
-    sections: list[Section] = []
-    current = Section(title, 1, (), is_opening=True)
-    body: list[Block] = []
-    for block in blocks:
-        if isinstance(block, Heading) and block.rank in split_ranks:
-            sections.append(replace(current, blocks=tuple(body)))
-            # Links to the heading (its own id, or one inside it) lead to the section.
-            anchor = block.anchor or next((s.anchor for s in block.spans if s.anchor), "")
-            current = Section(block.text, split_ranks.index(block.rank) + 1, (), lang=block.lang, anchor=anchor)
-            body = []
-        elif isinstance(block, Heading):
-            body.append(replace(block, anchor=block.anchor or unique("h-" + slugify(block.text, "heading"), taken)))
-        else:
-            body.append(block)
-    sections.append(replace(current, blocks=tuple(body)))
-    return tuple(_distinct_titles(_fix_levels(sections)))
-
-
-def _fix_levels(sections: list[Section]) -> list[Section]:
-    """A section never sits more than one level below the one before it."""
-    fixed, previous = [], 0
-    for section in sections:
-        level = min(section.level, previous + 1)
-        fixed.append(replace(section, level=level))
-        previous = level
-    return fixed
-
-
-def _distinct_titles(sections: list[Section]) -> list[Section]:
-    """Two sections never share a label: players would show two identical tracks."""
-    seen: dict[str, int] = {}
-    out = []
-    for section in sections:
-        count = seen.get(section.title, 0) + 1
-        seen[section.title] = count
-        out.append(replace(section, title=f"{section.title} ({count})") if count > 1 else section)
-    return out

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 from ..errors import InputError
+from ..model import MAX_IMAGE_PIXELS
 from .net import Reach
 from .urls import web_url
 
@@ -23,9 +24,6 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_REMOTE_IMAGES = 50
 IMAGE_DEADLINE = 10  # seconds for one remote image, redirects included
 IMAGES_DEADLINE = 30  # seconds for all the remote images of one article
-# Pixels an image may declare: decoded as RGBA that is 160 MB (a 13,000 x 13,000 PNG of 164 kB
-# took 2.1 GB). A 40-megapixel photograph passes; article images are a few megapixels.
-MAX_IMAGE_PIXELS = 40_000_000
 MAX_BOOK_IMAGE_BYTES = 100 * 1024 * 1024  # all the images one book embeds, each counted once
 PIL_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 # EPUB 3 core media types for raster images, recognised by their first bytes. SVG is left

@@ -11,6 +11,7 @@ import collections
 import html
 import itertools
 import json
+from dataclasses import replace
 import re
 import urllib.parse
 import uuid
@@ -18,7 +19,8 @@ from datetime import date
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from ..model import Metadata
+from ..errors import UsageError
+from ..model import Metadata, xml_text
 from .urls import host, web_url
 
 ARTICLE_TYPES = {"NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle", "AnalysisNewsArticle",
@@ -605,3 +607,16 @@ def detect_language(text: str) -> str:
         return ""
     lang, _ = py3langid.classify(text)
     return normalize_language(lang)
+
+
+def with_overrides(meta: Metadata, overrides: dict[str, str | None]) -> Metadata:
+    """``meta`` with the fields the user gave (--title, --author...) instead of the page's, cleaned as
+    the page's are: no control characters, whitespace collapsed, tags and dates normalised."""
+    given = {k: " ".join(xml_text(v).split()) for k, v in overrides.items() if v is not None}
+    if "title" in given and not given["title"]:
+        raise UsageError("--title", "is empty; give the title, or leave the option out to use the page's")
+    if "language" in given:
+        given["language"] = normalize_language(given["language"])
+    if "date" in given:
+        given["date"] = normalize_date(given["date"])
+    return replace(meta, **given)

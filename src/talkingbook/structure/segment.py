@@ -14,16 +14,12 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from .ids import ID_PREFIX
 from ..model import (
     Block, Book, CodeBlock, Heading, Image, Inlines, ListBlock, ListItem, Paragraph, Quote, Section, Sentence,
     Span, Table,
 )
 
-ID_PREFIX = "tb-"
-# Ids the writers make up: ``tb-`` here and for the opening's elements (narration), ``sec-`` for
-# each section's element (epub_writer). No id kept from the page starts with one (EPUBCheck
-# RSC-005 is a duplicate id); ``h-`` anchors for inner headings are made unique by the reader.
-RESERVED_ID_PREFIXES = (ID_PREFIX, "sec-")
 # A sentence longer than this (in characters) is read and highlighted in pieces, cut after a
 # comma, semicolon or colon, else at a space: one engine call on a sentence of 300,000 words
 # took gigabytes, and a highlight or a transcript cue minutes long helps no one. News prose

@@ -53,11 +53,8 @@ class TocEntry:
 
     @property
     def xhtml(self) -> str:
+        """The section's document inside the EPUB (the book folder's files are named by ``Layout``)."""
         return f"text/{self.slug}.xhtml"
-
-    @property
-    def mp3(self) -> str:
-        return f"audio/{self.slug}.mp3"
 
     @property
     def track(self) -> str:

@@ -9,12 +9,13 @@ the sections' exact lengths.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 from ..media.audio import COMPRESSOR, LIMITER, MP3_BITRATE, MP3_QUALITY, TARGET_LUFS, _ffmpeg, book_tags, save_tags
-from ..model import Cover, Metadata, SectionAudio
-from ..structure.toc import TocEntry
+from ..model import Cover, Metadata
+from ..publication import Publication
 
 AAC_BITRATE = "48k"  # mono speech at the voice's own rate (22.05 kHz): AAC-LC is transparent there
 AUDIOBOOK_ID = "m4b-aac-fast-48k;brand-M4B;composer;mp3;chap-ctoc;v2"  # changes whenever the encoding does
@@ -25,11 +26,11 @@ SUFFIXES = (".m4b", ".mp3", ".chapters.json")
 M4B_MUXER = ("-brand", "M4B ", "-movflags", "+faststart", "-f", "ipod")
 
 
-def chapter_starts(toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio]) -> list[tuple[float, float, str]]:
+def chapter_starts(pub: Publication) -> list[tuple[float, float, str]]:
     """(start, end, title) of each section in the full-length book, in seconds."""
     out, at = [], 0.0
-    for entry in toc:
-        duration = audio[entry.number].duration
+    for entry in pub.toc:
+        duration = pub.audio(entry).duration
         out.append((at, at + duration, entry.title))
         at += duration
     return out
@@ -52,39 +53,42 @@ def _ffmetadata(meta: Metadata, voice: str, chapters: list[tuple[float, float, s
     return "\n".join(lines) + "\n"
 
 
-def write_audiobook(toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio], pcm_folder: Path, sample_rate: int,
-                    meta: Metadata, voice: str, folder: Path, slug: str, cache=None, cover: Cover | None = None) -> None:
-    """``folder/<slug>.m4b``, ``.mp3`` and ``.chapters.json``, encoded from the sections' PCM files
-    (``pcm_folder/<slug>.pcm``), or copied from the cache when the same sections were made into a
-    book before (the key is the finished section MP3s, tags included, and the encoder settings)."""
-    import hashlib
-
-    outputs = {suffix: folder / f"{slug}{suffix}" for suffix in SUFFIXES}
+def write_audiobook(pub: Publication, folder: Path) -> Path:
+    """The M4B, the full-length MP3 and the chapters JSON (``Layout.m4b``, ``.mp3``, ``.chapters``),
+    encoded from the sections' PCM files, or copied from the cache when the same sections were made
+    into a book before (the key is the finished section MP3s, tags included, and the encoder
+    settings); returns the M4B's path."""
+    narration, layout, meta = pub.narration, pub.layout, pub.book.metadata
+    assert narration is not None and narration.pcm is not None, "the audiobook is made from the narration's PCM"
+    outputs = {suffix: folder / name for suffix, name in zip(SUFFIXES, (layout.m4b, layout.mp3, layout.chapters))}
     digest = hashlib.sha256(AUDIOBOOK_ID.encode())
-    for entry in toc:
-        digest.update((folder / entry.mp3).read_bytes())
-    digest.update(json.dumps([meta.title, meta.author, meta.date, meta.language, voice]).encode())
-    digest.update(cover.data if cover is not None else b"no cover")
+    for entry in pub.toc:
+        digest.update(pub.audio(entry).sha256.encode())
+    digest.update(json.dumps([meta.title, meta.author, meta.date, meta.language, narration.voice]).encode())
+    digest.update(pub.cover.data)
     key = digest.hexdigest()
-    if cache is not None and cache.get_files("books", key, outputs):
-        return
-    _encode(toc, audio, pcm_folder, sample_rate, meta, voice, *outputs.values(), cover=cover)
-    if cache is not None:
-        cache.put_files("books", key, outputs)
+    if pub.cache is not None and pub.cache.get_files("books", key, outputs):
+        return outputs[".m4b"]
+    _encode(pub, *outputs.values())
+    if pub.cache is not None:
+        pub.cache.put_files("books", key, outputs)
+    return outputs[".m4b"]
 
 
-def _encode(toc, audio, pcm_folder: Path, sample_rate: int, meta: Metadata, voice: str, m4b: Path, mp3: Path,
-            chapters_json: Path, cover: Cover | None = None) -> None:
-    chapters = chapter_starts(toc, audio)
-    metadata = pcm_folder / "chapters.ffmetadata"
+def _encode(pub: Publication, m4b: Path, mp3: Path, chapters_json: Path) -> None:
+    narration, meta, cover = pub.narration, pub.book.metadata, pub.cover
+    assert narration is not None and narration.pcm is not None
+    voice, sample_rate = narration.voice, narration.sample_rate
+    chapters = chapter_starts(pub)
+    metadata = narration.pcm / "chapters.ffmetadata"
     metadata.write_text(_ffmetadata(meta, voice, chapters), encoding="utf-8")
     inputs, graph = [], []
-    for k, entry in enumerate(toc):
-        inputs += ["-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", str(pcm_folder / f"{entry.slug}.pcm")]
-        loudness = audio[entry.number].loudness
+    for k, entry in enumerate(pub.toc):
+        inputs += ["-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", str(narration.pcm / f"{entry.slug}.pcm")]
+        loudness = pub.audio(entry).loudness
         gain = f",volume={TARGET_LUFS - loudness:.2f}dB" if loudness is not None else ""
         graph.append(f"[{k}:a]{COMPRESSOR}{gain}[s{k}]")
-    n = len(toc)
+    n = len(pub.toc)
     graph.append("".join(f"[s{k}]" for k in range(n)) + f"concat=n={n}:v=0:a=1,{LIMITER},asplit=2[book][tape]")
     _ffmpeg([*inputs, "-f", "ffmetadata", "-i", str(metadata), "-filter_complex", ";".join(graph),
              "-map", "[book]", "-map_metadata", str(n), "-map_chapters", str(n), "-c:a", "aac", "-aac_coder", "fast",
@@ -94,8 +98,7 @@ def _encode(toc, audio, pcm_folder: Path, sample_rate: int, meta: Metadata, voic
             str(m4b), "M4B audiobook encoding")
     metadata.unlink(missing_ok=True)
     save_tags(book_tags(meta.title, meta, voice, cover, chapters), mp3)  # a CHAP per section, and the CTOC
-    if cover is not None:
-        _tag_m4b_cover(m4b, cover)
+    _tag_m4b_cover(m4b, cover)
     chapters_json.write_text(json.dumps({
         "version": "1.2.0",
         "chapters": [{"startTime": round(start, 3), "endTime": round(end, 3), "title": title}

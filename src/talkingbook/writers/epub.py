@@ -9,9 +9,10 @@ same bytes), and XHTML bodies written here rather than whole documents.
 from __future__ import annotations
 
 import re
+import shutil
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timezone
 from html import escape
 from pathlib import Path
 
@@ -19,11 +20,12 @@ from ebooklib import epub
 
 from ..errors import OutputError
 from ..model import (
-    Block, Book, CodeBlock, Cover, Heading, Image, Inlines, ListBlock, Paragraph, Quote, SectionAudio, Table,
+    Block, Book, CodeBlock, Heading, Image, Inlines, ListBlock, Paragraph, Quote, Table,
     iter_text_blocks,
 )
-from ..narration.script import BYLINE_ID, CREDIT_ID, DATELINE_ID, NARRATOR_ID, TITLE_ID, narrator_notice
-from ..phrases import long_date, phrase, phrase_language
+from ..phrases import long_date, narrator_notice, phrase, phrase_language
+from ..publication import Publication
+from ..structure.ids import BYLINE_ID, CREDIT_ID, DATELINE_ID, NARRATOR_ID, TITLE_ID
 from ..structure.toc import TocEntry
 
 STYLESHEET = """\
@@ -54,23 +56,17 @@ a { color: inherit; text-decoration: underline; }
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
-@dataclass(frozen=True)
-class ReadAlong:
-    """What a read-along book needs: each section's audio (clips by element id) and where its MP3s are."""
+def write_epub(pub: Publication, folder: Path) -> Path:
+    """The book as an EPUB 3 with nav and NCX (``Layout.epub``); returns its path.
 
-    audio: dict[int, SectionAudio]
-    folder: Path  # holds audio/NN-<slug>.mp3, the files the EPUB takes in unchanged
-
-
-def write_epub(book: Book, toc: tuple[TocEntry, ...], out: Path, *, modified: datetime, narrator: str = "",
-               read_along: ReadAlong | None = None, cover: Cover | None = None) -> Path:
-    """Write ``book`` to ``out`` as an EPUB 3 with nav and NCX; returns ``out``.
-
-    ``narrator`` names the synthetic voice when the book is narrated: the opening then
-    shows the notice the narration speaks. With ``read_along`` the EPUB carries the MP3s
-    and one SMIL media overlay per section, so reading systems highlight each sentence as
-    it is spoken (EPUB 3 Media Overlays, which ebooklib does not write: done here).
+    A narrated book's opening shows the notice the narration speaks. A read-along book
+    (``Publication.read_along``) carries the section MP3s and one SMIL media overlay per
+    section, so reading systems highlight each sentence as it is spoken (EPUB 3 Media
+    Overlays, which ebooklib does not write: done here).
     """
+    book, toc, cover = pub.book, pub.toc, pub.cover
+    narrator = pub.narration.voice if pub.narration is not None else ""
+    out = folder / pub.layout.epub
     meta = book.metadata
     eb = epub.EpubBook()
     eb.set_identifier(meta.identifier)
@@ -89,9 +85,9 @@ def write_epub(book: Book, toc: tuple[TocEntry, ...], out: Path, *, modified: da
     if meta.rights:
         eb.add_metadata("DC", "rights", meta.rights)
 
-    _add_accessibility(eb, book, narrator if read_along else "")
-    if cover is not None:  # the manifest's cover-image: readers show it on their shelf; no page of its own
-        eb.set_cover(f"images/{cover.name}", cover.data, create_page=False)
+    _add_accessibility(eb, book, narrator if pub.read_along else "")
+    # the manifest's cover-image: readers show it on their shelf; no page of its own
+    eb.set_cover(f"images/{pub.layout.cover(cover)}", cover.data, create_page=False)
 
     css = epub.EpubItem(uid="style", file_name="style/book.css", media_type="text/css",
                         content=STYLESHEET.encode())
@@ -109,10 +105,10 @@ def write_epub(book: Book, toc: tuple[TocEntry, ...], out: Path, *, modified: da
         doc.add_link(href="../style/book.css", rel="stylesheet", type="text/css")
         eb.add_item(doc)
         documents.append(doc)
-        if read_along is not None:
-            _add_overlay(eb, doc, entry, read_along)
-    if read_along is not None:
-        total = sum(a.duration for a in read_along.audio.values())
+        if pub.read_along:
+            _add_overlay(eb, doc, entry, pub, folder)
+    if pub.read_along:
+        total = sum(pub.audio(entry).duration for entry in toc)
         eb.add_metadata(None, "meta", _clock(total), {"property": "media:duration"})
         eb.add_metadata(None, "meta", ACTIVE_CLASS, {"property": "media:active-class"})
         if narrator:
@@ -129,7 +125,7 @@ def write_epub(book: Book, toc: tuple[TocEntry, ...], out: Path, *, modified: da
     eb.guide = [{"href": "nav.xhtml", "title": "Contents", "type": "toc"},
                 {"href": documents[0].file_name, "title": toc[0].title, "type": "text"}]
 
-    writer = _Writer(str(out), eb, {"raise_exceptions": True, "mtime": modified,
+    writer = _Writer(str(out), eb, {"raise_exceptions": True, "mtime": pub.modified,
                                     "epub3_pages": False, "landmark_title": "Landmarks"})
     writer.process()
     try:
@@ -151,25 +147,32 @@ def _clock(seconds: float) -> str:
     return f"{millis // 3_600_000}:{millis // 60_000 % 60:02d}:{millis // 1000 % 60:02d}.{millis % 1000:03d}"
 
 
+@dataclass(frozen=True)
+class _Streamed:
+    """A file's content that the zip copies from disk in chunks: a section MP3 may be hours long."""
+
+    path: Path
+
+
 class _FileItem(epub.EpubItem):
-    """A manifest item whose bytes are read from disk only when the zip is written."""
+    """A manifest item whose bytes stay on disk until the zip streams them in."""
 
     def __init__(self, path: Path, **kwargs) -> None:
         super().__init__(**kwargs)
         self.path = path
 
     def get_content(self, default=None):
-        return self.path.read_bytes()
+        return _Streamed(self.path)
 
 
-def _add_overlay(eb: epub.EpubBook, doc: epub.EpubHtml, entry: TocEntry, read_along: ReadAlong) -> None:
+def _add_overlay(eb: epub.EpubBook, doc: epub.EpubHtml, entry: TocEntry, pub: Publication, folder: Path) -> None:
     """The section's MP3 and its SMIL document: one <par> per clip, in reading order."""
     from lxml import etree
 
-    audio = read_along.audio[entry.number]
+    audio = pub.audio(entry)
+    mp3 = pub.layout.section_mp3(entry)  # the same path inside the EPUB as in the book's folder
     smil_id = f"mo{entry.number:03d}"
-    eb.add_item(_FileItem(read_along.folder / entry.mp3, uid=f"au{entry.number:03d}", file_name=entry.mp3,
-                          media_type="audio/mpeg"))
+    eb.add_item(_FileItem(folder / mp3, uid=f"au{entry.number:03d}", file_name=mp3, media_type="audio/mpeg"))
     smil_ns, epub_ns = "http://www.w3.org/ns/SMIL", "http://www.idpf.org/2007/ops"
     root = etree.Element(f"{{{smil_ns}}}smil", nsmap={None: smil_ns, "epub": epub_ns}, version="3.0")
     body = etree.SubElement(root, f"{{{smil_ns}}}body")
@@ -179,7 +182,7 @@ def _add_overlay(eb: epub.EpubBook, doc: epub.EpubHtml, entry: TocEntry, read_al
     for k, clip in enumerate(audio.clips, start=1):
         par = etree.SubElement(seq, f"{{{smil_ns}}}par", id=f"par{k}")
         etree.SubElement(par, f"{{{smil_ns}}}text", src=f"{text}#{clip.unit}")
-        etree.SubElement(par, f"{{{smil_ns}}}audio", src=f"../{entry.mp3}", clipBegin=_clock(clip.begin),
+        etree.SubElement(par, f"{{{smil_ns}}}audio", src=f"../{mp3}", clipBegin=_clock(clip.begin),
                          clipEnd=_clock(clip.end))
     eb.add_item(epub.EpubItem(uid=smil_id, file_name=f"smil/{entry.slug}.smil", media_type="application/smil+xml",
                               content=etree.tostring(root, xml_declaration=True, encoding="utf-8")))
@@ -263,6 +266,11 @@ class _FixedTimeZip(zipfile.ZipFile):
             compress_type = zipfile.ZIP_STORED if name.endswith(".mp3") else zipfile.ZIP_DEFLATED
         info.compress_type = compress_type
         info.external_attr = 0o644 << 16
+        if isinstance(data, _Streamed):
+            info.file_size = data.path.stat().st_size
+            with open(data.path, "rb") as source, self.open(info, "w") as target:
+                shutil.copyfileobj(source, target, 1 << 20)
+            return
         super().writestr(info, data)
 
 
@@ -319,7 +327,7 @@ class _Renderer:
         lang = f' lang="{escape(entry.section.lang)}"' if entry.section.lang else ""
         parts = [f'<section id="sec-{entry.slug}" epub:type="chapter" role="doc-chapter" '
                  f'aria-labelledby="{TITLE_ID}">',
-                 f'<h{level} id="{TITLE_ID}"{lang}>{escape(entry.title)}</h{level}>']
+                 f'<h{level} id="{TITLE_ID}"{lang}>{self.heading(entry)}</h{level}>']
         if entry.section.is_opening:
             # announcements in a language without its own phrases are English, and marked so
             phrases_lang = "" if phrase_language(meta.language) == meta.language.split("-")[0].lower() \
@@ -349,6 +357,11 @@ class _Renderer:
         parts.extend(self.block(block, ranks) for block in entry.section.blocks)
         parts.append("</section>")
         return "\n".join(parts)
+
+    def heading(self, entry: TocEntry) -> str:
+        """The section's heading as the page marked it up (emphasis, ruby...); the opening's is the title."""
+        section = entry.section
+        return self.inline(section.heading) if section.heading else escape(entry.title)
 
     def block(self, block: Block, ranks: dict[str, int]) -> str:
         if isinstance(block, Paragraph):

@@ -16,10 +16,10 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
-from ..model import Book, Cover, Paragraph, SectionAudio, iter_text_blocks
+from ..model import Book, Paragraph, iter_text_blocks
+from ..publication import Publication
 from ..structure.segment import split_sentences
 from ..structure.toc import TocEntry
-from .transcripts import transcript_path
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 
@@ -84,47 +84,45 @@ def _start(book: Book, modified: datetime) -> datetime:
     return modified
 
 
-def write_feed(book: Book, toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio], folder: Path, out: Path,
-               *, modified: datetime, base_url: str | None = None, epub_name: str = "",
-               cover: Cover | None = None) -> Path:
-    """Write the RSS feed for the section MP3s in ``folder`` to ``out``; returns ``out``."""
-    meta = book.metadata
+def write_feed(pub: Publication, folder: Path) -> Path:
+    """The RSS feed of the section MP3s (``Layout.FEED``), each an episode; returns its path."""
+    meta, layout, base_url, modified = pub.book.metadata, pub.layout, pub.options.base_url, pub.modified
     feed = FeedGenerator()
     feed.load_extension("podcast")
     feed.register_extension("podcastindex", _PodcastIndex, _PodcastIndexEntry, atom=False, rss=True)
     feed.title(meta.title)
     feed.description(_html(meta.description or meta.title))
-    link = meta.source_url or _url(base_url, epub_name or out.name)
+    link = meta.source_url or _url(base_url, layout.epub)
     feed.link(href=link)
     feed.language(meta.language)
     feed.generator("talkingbook")
     if meta.rights:
         feed.rights(meta.rights)
     feed.lastBuildDate(modified)
-    feed.pubDate(_start(book, modified))
+    feed.pubDate(_start(pub.book, modified))
     feed.podcast.itunes_type("serial")
     feed.podcast.itunes_explicit("no")
     feed.podcast.itunes_category("News")
     if meta.author or meta.publisher:
         feed.podcast.itunes_author(meta.author or meta.publisher)
     # no itunes:summary: Apple no longer reads it, and readers disagree whether it is text or HTML
-    if cover is not None:  # the channel's artwork: RSS <image> and <itunes:image>
-        feed.image(_url(base_url, cover.name), title=meta.title, link=link)
-        feed.podcast.itunes_image(_url(base_url, cover.name))
-    start = _start(book, modified)
-    for entry in toc:
-        mp3 = folder / entry.mp3
+    cover = _url(base_url, layout.cover(pub.cover))
+    feed.image(cover, title=meta.title, link=link)  # the channel's artwork: RSS <image> and <itunes:image>
+    feed.podcast.itunes_image(cover)
+    start = _start(pub.book, modified)
+    for entry in pub.toc:
+        audio = pub.audio(entry)
         item = feed.add_entry(order="append")
         item.title(entry.title)
         item.guid(f"{meta.identifier}/{entry.slug}", permalink=False)
         item.description(_html(_summary(entry)))
-        item.enclosure(_url(base_url, entry.mp3), str(mp3.stat().st_size), "audio/mpeg")
+        item.enclosure(_url(base_url, layout.section_mp3(entry)), str(audio.size), "audio/mpeg")
         item.published(start + timedelta(minutes=entry.number - 1))
         item.podcast.itunes_episode(entry.number)
         item.podcast.itunes_episode_type("full")
-        item.podcast.itunes_duration(round(audio[entry.number].duration))
-        if cover is not None:  # apps show an episode's own artwork, else nothing in some lists
-            item.podcast.itunes_image(_url(base_url, cover.name))
-        item.podcastindex.transcript(_url(base_url, transcript_path(entry)), "text/vtt", meta.language)
+        item.podcast.itunes_duration(round(audio.duration))
+        item.podcast.itunes_image(cover)  # apps show an episode's own artwork, else nothing in some lists
+        item.podcastindex.transcript(_url(base_url, layout.section_vtt(entry)), "text/vtt", meta.language)
+    out = folder / layout.FEED
     feed.rss_file(str(out), pretty=True, encoding="UTF-8")
     return out

@@ -8,11 +8,8 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from ..model import Book, Cover, SectionAudio
-from ..narration.script import spoken_voice_name
-from ..phrases import long_date
-from ..structure.toc import TocEntry
-from .transcripts import transcript_path
+from ..phrases import long_date, spoken_voice_name
+from ..publication import Publication
 
 STYLE = """
 body { font-family: system-ui, sans-serif; line-height: 1.5; max-width: 46rem; margin: 0 auto; padding: 1rem;
@@ -29,10 +26,11 @@ nav, main { clear: both; }
 """
 
 
-def write_listening_page(book: Book, toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio], out: Path, *,
-                         slug: str, voice: str, files: dict[str, str], cover: Cover | None = None) -> Path:
-    """Write the page; ``files`` maps a label to a file in the book's folder (EPUB, audiobook, feed)."""
-    meta = book.metadata
+def write_listening_page(pub: Publication, folder: Path) -> Path:
+    """Write the page: the title, each section's player and transcript, and a link to each output
+    that has a label (``Publication.links``: the EPUB, the audiobook, the feed...)."""
+    meta, layout = pub.book.metadata, pub.layout
+    assert pub.narration is not None, "the listening page is made for a narrated book"
     lang, direction = escape(meta.language), meta.direction
     byline = [escape(x) for x in (meta.author, meta.publisher) if x]
     if meta.date:
@@ -43,29 +41,31 @@ def write_listening_page(book: Book, toc: tuple[TocEntry, ...], audio: dict[int,
         f"<title>{escape(meta.title)}</title>", f"<style>{STYLE}</style>", "</head>", "<body>",
         "<header>", f"<h1>{escape(meta.title)}</h1>",
     ]
-    if cover is not None:  # it shows the title already given as text: decorative here
-        parts.append(f'<img class="cover" src="{escape(cover.name)}" alt="" width="1400" height="1400">')
+    # the cover shows the title already given as text: decorative here
+    parts.append(f'<img class="cover" src="{escape(layout.cover(pub.cover))}" alt="" width="1400" height="1400">')
     if byline:
         parts.append(f'<p class="meta">{" · ".join(byline)}</p>')
-    parts.append(f'<p class="meta">Narrated by a synthetic voice: {escape(spoken_voice_name(voice))}.</p>')
+    parts.append(f'<p class="meta">Narrated by a synthetic voice: {escape(spoken_voice_name(pub.narration.voice))}.</p>')
     if meta.source_url:
         parts.append(f'<p class="meta">Source: <a href="{escape(meta.source_url)}">{escape(meta.source_url)}</a></p>')
     parts += ['<nav aria-label="Downloads">', "<ul>"]
-    parts += [f'<li><a href="{escape(name)}">{escape(label)}</a></li>' for label, name in files.items()]
+    parts += [f'<li><a href="{escape(link.path)}">{escape(link.label)}</a></li>' for link in pub.links]
     parts += ["</ul>", "</nav>", "</header>", "<main>", '<h2 id="sections">Sections</h2>',
               '<ol class="sections" aria-labelledby="sections">']
-    for entry in toc:
+    for entry in pub.toc:
         heading = f"section-{entry.number}"
-        transcript = " ".join(escape(c.text) for c in audio[entry.number].clips[1:])  # the heading is above
+        transcript = " ".join(escape(c.text) for c in pub.audio(entry).clips[1:])  # the heading is above
+        mp3 = layout.section_mp3(entry)
         parts += [
             f'<li><section aria-labelledby="{heading}">',
             f'<h3 id="{heading}">{escape(entry.title)}</h3>',
-            f'<audio controls preload="none" src="{escape(entry.mp3)}" aria-labelledby="{heading}">'
-            f'<track kind="captions" src="{escape(transcript_path(entry))}" srclang="{lang}" label="Transcript">'
-            f'<a href="{escape(entry.mp3)}">Download the audio</a></audio>',
+            f'<audio controls preload="none" src="{escape(mp3)}" aria-labelledby="{heading}">'
+            f'<track kind="captions" src="{escape(layout.section_vtt(entry))}" srclang="{lang}" label="Transcript">'
+            f'<a href="{escape(mp3)}">Download the audio</a></audio>',
             f"<details><summary>Transcript of {escape(entry.title)}</summary><p>{transcript}</p></details>",
             "</section></li>",
         ]
     parts += ["</ol>", "</main>", "</body>", "</html>"]
+    out = folder / layout.PAGE
     out.write_text("\n".join(parts) + "\n", encoding="utf-8")
     return out

@@ -1,4 +1,4 @@
-"""Write manifest.json: the sections and the options used, for scripts."""
+"""Write manifest.json: the book, its sections, every file written and the options used, for scripts."""
 
 from __future__ import annotations
 
@@ -6,23 +6,23 @@ import json
 from pathlib import Path
 
 from .. import __version__
-from ..model import Book, section_words
-from ..structure.toc import TocEntry
-from .transcripts import transcript_path
+from ..model import section_words
+from ..publication import Publication
 
 
-def write_manifest(book: Book, toc: tuple[TocEntry, ...], audio: dict | None,
-                   options: dict, epub_name: str, out: Path) -> Path:
-    """One JSON document describing the book, its sections (with each MP3's clips: which
-    element of the text each stretch of audio belongs to) and the options used."""
-    meta = book.metadata
+def write_manifest(pub: Publication, folder: Path) -> Path:
+    """One JSON document describing the book, its sections (with each MP3's clips: which element
+    of the text each stretch of audio belongs to), the files of the folder and the options used."""
+    meta, layout, narration = pub.book.metadata, pub.layout, pub.narration
+    mp3s = [layout.section_mp3(entry) for entry in pub.toc] if narration else []
+    files = [*mp3s, *(o.path for outputs in pub.outputs.values() for o in outputs)]
     data = {
         "generator": f"talkingbook {__version__}",
-        "source": book.source_name,
-        "epub": epub_name,
-        "playlist": options.get("playlist"),
-        "transcript": options.get("transcript"),
-        "cover": options.get("cover"),
+        "source": pub.book.source_name,
+        "epub": layout.epub,
+        "playlist": layout.playlist if layout.playlist in files else None,
+        "transcript": layout.transcript if layout.transcript in files else None,
+        "cover": layout.cover(pub.cover),
         "metadata": {
             "title": meta.title, "author": meta.author, "publisher": meta.publisher,
             "language": meta.language, "date": meta.date, "source_url": meta.source_url,
@@ -34,19 +34,21 @@ def write_manifest(book: Book, toc: tuple[TocEntry, ...], audio: dict | None,
                 "title": entry.title,
                 "level": entry.level,
                 "xhtml": entry.xhtml,
-                "mp3": entry.mp3 if audio is not None else None,
-                "transcript": transcript_path(entry) if audio is not None else None,
-                "duration": round(audio[entry.number].duration, 3) if audio is not None else None,
+                "mp3": layout.section_mp3(entry) if narration else None,
+                "transcript": layout.section_vtt(entry) if narration else None,
+                "duration": round(pub.audio(entry).duration, 3) if narration else None,
                 "words": section_words(entry.section),
                 "clips": [{"id": c.unit, "begin": c.begin, "end": c.end, "text": c.text}
-                          for c in audio[entry.number].clips]
-                if audio is not None else None,
+                          for c in pub.audio(entry).clips] if narration else None,
             }
-            for entry in toc
+            for entry in pub.toc
         ],
-        "options": {k: v for k, v in options.items() if k not in ("playlist", "transcript", "cover")},
+        "files": files,
+        "narration": {"engine": narration.engine, "voice": narration.voice} if narration else None,
+        "options": pub.options.recorded(),
     }
     # errors="replace": an option that was not UTF-8 (a file name, an argument) is kept as the
     # command line gave it in the options, and is written with "?" where it cannot be encoded
+    out = folder / layout.MANIFEST
     out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8", errors="replace")
     return out

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..structure.toc import TocEntry
+from ..publication import Publication
 
 
-def write_playlist(toc: tuple[TocEntry, ...], durations: dict[int, float], out: Path) -> Path:
+def write_playlist(pub: Publication, folder: Path) -> Path:
     """UTF-8 extended M3U: ``#EXTINF:<seconds>,<title>`` then the relative path, per section."""
     lines = ["#EXTM3U"]
-    for entry in toc:
+    for entry in pub.toc:
         title = " ".join(entry.title.split())  # a line break would end the entry
-        lines.append(f"#EXTINF:{round(durations[entry.number])},{title}")
-        lines.append(entry.mp3)
+        lines.append(f"#EXTINF:{round(pub.audio(entry).duration)},{title}")
+        lines.append(pub.layout.section_mp3(entry))
+    out = folder / pub.layout.playlist
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return out

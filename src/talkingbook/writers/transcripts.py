@@ -10,8 +10,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from ..model import SectionAudio
-from ..structure.toc import TocEntry
+from ..publication import Publication
 
 
 def _timestamp(seconds: float) -> str:
@@ -33,24 +32,18 @@ def _vtt(cues: list[tuple[float, float, str]]) -> str:
     return "\n".join(lines)
 
 
-def transcript_path(entry: TocEntry) -> str:
-    """Where a section's transcript goes, relative to the book's folder."""
-    return f"transcripts/{entry.slug}.vtt"
-
-
-def write_transcripts(toc: tuple[TocEntry, ...], audio: dict[int, SectionAudio], folder: Path,
-                      book_name: str) -> Path:
-    """One WebVTT file per section in ``folder/transcripts`` and one for the whole book
-    (cues shifted by the lengths of the sections before); returns the whole book's file."""
-    (folder / "transcripts").mkdir(exist_ok=True)
+def write_transcripts(pub: Publication, folder: Path) -> Path:
+    """One WebVTT file per section (``Layout.section_vtt``) and one for the whole book (cues shifted by
+    the lengths of the sections before); returns the whole book's file."""
+    (folder / pub.layout.TRANSCRIPTS).mkdir(exist_ok=True)
     whole: list[tuple[float, float, str]] = []
     offset = 0.0
-    for entry in toc:
-        section = audio[entry.number]
+    for entry in pub.toc:
+        section = pub.audio(entry)
         cues = [(c.begin, c.end, c.text) for c in section.clips if c.text.strip()]
-        (folder / transcript_path(entry)).write_text(_vtt(cues), encoding="utf-8")
+        (folder / pub.layout.section_vtt(entry)).write_text(_vtt(cues), encoding="utf-8")
         whole += [(offset + begin, offset + end, text) for begin, end, text in cues]
         offset += section.duration
-    out = folder / book_name
+    out = folder / pub.layout.transcript
     out.write_text(_vtt(whole), encoding="utf-8")
     return out
