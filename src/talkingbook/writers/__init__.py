@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..publication import Output, Publication
 from .audiobook import write_audiobook
+from .chapters import write_chapters
 from .cover import write_cover
 from .epub import write_epub
 from .feed import write_feed
@@ -51,7 +52,8 @@ STEPS: tuple[Step, ...] = (
          lambda p: (Output(p.layout.epub, "EPUB (read-along)" if p.read_along else "EPUB"),)),
     Step("audiobook", write_audiobook, _audiobook,
          lambda p: (Output(p.layout.m4b, "Audiobook (M4B, with chapters)"),
-                    Output(p.layout.mp3, "Audiobook (MP3, with chapters)"), Output(p.layout.chapters))),
+                    Output(p.layout.mp3, "Audiobook (MP3, with chapters)"))),
+    Step("chapters", write_chapters, _audiobook, lambda p: (Output(p.layout.chapters),)),
     Step("feed", write_feed, _narrated, lambda p: (Output(p.layout.FEED, "Podcast feed"),)),
     Step("playlist", write_playlist, _narrated, lambda p: (Output(p.layout.playlist, "Playlist"),)),
     Step("transcripts", write_transcripts, _narrated,

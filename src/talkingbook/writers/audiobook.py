@@ -1,5 +1,5 @@
 """The full-length audiobook: `<slug>.m4b` (AAC, MP4 chapters) and `<slug>.mp3` (ID3 CHAP and
-CTOC frames), one chapter per section, plus Podcasting 2.0 chapters JSON.
+CTOC frames), one chapter per section.
 
 Both are encoded in one ffmpeg run from the sections' own PCM, each section levelled exactly
 as its MP3 was (same compressor, same gain), then joined as PCM: joining MP3 files would put
@@ -16,24 +16,15 @@ from pathlib import Path
 from ..media.audio import COMPRESSOR, LIMITER, MP3_BITRATE, MP3_QUALITY, TARGET_LUFS, _ffmpeg, book_tags, save_tags
 from ..model import Cover, Metadata
 from ..publication import Publication
+from .chapters import chapter_starts
 
 AAC_BITRATE = "48k"  # mono speech at the voice's own rate (22.05 kHz): AAC-LC is transparent there
 AUDIOBOOK_ID = "m4b-aac-fast-48k;brand-M4B;composer;mp3;chap-ctoc;v2"  # changes whenever the encoding does
-SUFFIXES = (".m4b", ".mp3", ".chapters.json")
+SUFFIXES = (".m4b", ".mp3")
 # The ipod muxer writes both chapter formats players read: a QuickTime chapter track (Apple) and a
 # Nero `chpl` atom (most others); the brand audiobook players look for is `M4B ` (ipod's default is
 # `M4A `); faststart puts the `moov` first, so a player streaming the file finds the chapters at once.
 M4B_MUXER = ("-brand", "M4B ", "-movflags", "+faststart", "-f", "ipod")
-
-
-def chapter_starts(pub: Publication) -> list[tuple[float, float, str]]:
-    """(start, end, title) of each section in the full-length book, in seconds."""
-    out, at = [], 0.0
-    for entry in pub.toc:
-        duration = pub.audio(entry).duration
-        out.append((at, at + duration, entry.title))
-        at += duration
-    return out
 
 
 def _ffmetadata(meta: Metadata, voice: str, chapters: list[tuple[float, float, str]]) -> str:
@@ -54,13 +45,13 @@ def _ffmetadata(meta: Metadata, voice: str, chapters: list[tuple[float, float, s
 
 
 def write_audiobook(pub: Publication, folder: Path) -> Path:
-    """The M4B, the full-length MP3 and the chapters JSON (``Layout.m4b``, ``.mp3``, ``.chapters``),
+    """The M4B and the full-length MP3 (``Layout.m4b``, ``Layout.mp3``),
     encoded from the sections' PCM files, or copied from the cache when the same sections were made
     into a book before (the key is the finished section MP3s, tags included, and the encoder
     settings); returns the M4B's path."""
     narration, layout, meta = pub.narration, pub.layout, pub.book.metadata
     assert narration is not None and narration.pcm is not None, "the audiobook is made from the narration's PCM"
-    outputs = {suffix: folder / name for suffix, name in zip(SUFFIXES, (layout.m4b, layout.mp3, layout.chapters))}
+    outputs = {suffix: folder / name for suffix, name in zip(SUFFIXES, (layout.m4b, layout.mp3))}
     digest = hashlib.sha256(AUDIOBOOK_ID.encode())
     for entry in pub.toc:
         digest.update(pub.audio(entry).sha256.encode())
@@ -75,7 +66,7 @@ def write_audiobook(pub: Publication, folder: Path) -> Path:
     return outputs[".m4b"]
 
 
-def _encode(pub: Publication, m4b: Path, mp3: Path, chapters_json: Path) -> None:
+def _encode(pub: Publication, m4b: Path, mp3: Path) -> None:
     narration, meta, cover = pub.narration, pub.book.metadata, pub.cover
     assert narration is not None and narration.pcm is not None
     voice, sample_rate = narration.voice, narration.sample_rate
@@ -99,11 +90,6 @@ def _encode(pub: Publication, m4b: Path, mp3: Path, chapters_json: Path) -> None
     metadata.unlink(missing_ok=True)
     save_tags(book_tags(meta.title, meta, voice, cover, chapters), mp3)  # a CHAP per section, and the CTOC
     _tag_m4b_cover(m4b, cover)
-    chapters_json.write_text(json.dumps({
-        "version": "1.2.0",
-        "chapters": [{"startTime": round(start, 3), "endTime": round(end, 3), "title": title}
-                     for start, end, title in chapters],
-    }, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def _tag_m4b_cover(path: Path, cover: Cover) -> None:
