@@ -110,12 +110,20 @@ def section_script(section: Section, meta: Metadata, voice: str, *, read_code: b
 
 def _bounded(script: list[Utterance]):
     """The utterances, a too long one (a heading, a table row, an image's text) cut into several of
-    the same element, with no pause between them; sentences are cut so already (``segment``)."""
+    the same element, with no pause between them; sentences are cut so already (``segment``). Its
+    written form (``display``) is cut alike, or where it cannot be (a ruby reading is not the same
+    length as its kanji) each piece shows what it says."""
     for u in script:
         pieces = split_long(u.text)
-        for piece in pieces[:-1]:
-            yield replace(u, text=piece, pause_after=0)
-        yield replace(u, text=pieces[-1])
+        if len(pieces) == 1:
+            yield u
+            continue
+        shown = split_long(u.display) if u.display else pieces
+        if len(shown) != len(pieces):
+            shown = pieces
+        for piece, display in zip(pieces[:-1], shown):
+            yield replace(u, text=piece, display=display, pause_after=0)
+        yield replace(u, text=pieces[-1], display=shown[-1])
 
 
 def _with_pause(utterances: list[Utterance], pause: int) -> list[Utterance]:
