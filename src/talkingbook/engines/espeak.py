@@ -27,7 +27,7 @@ TIE = "\u0361"
 TIE_MODE = 0x80 | (ord(TIE) << 8)
 # Punctuation ending a clause: espeak-ng returns one clause per call without it, so it is put back.
 CLAUSE_PUNCTUATION = ",.!?;:—…"
-# Languages espeak-ng's voices mangle rather than read (FACTS.md: Japanese kanji come out
+# Languages espeak-ng's voices mangle rather than read (measured here: Japanese kanji come out
 # as the English words "Chinese letter"); never chosen for these.
 UNFIT = {"ja"}
 
