@@ -16,7 +16,8 @@ from bs4 import BeautifulSoup, NavigableString, ParserRejectedMarkup, Tag, XMLPa
 from bs4.builder import LXMLTreeBuilder
 
 from ..errors import InputError, UsageError
-from .extract import find_article, html_integer
+from .dom import html_integer
+from .extract import find_article
 from .metadata import read_metadata
 from ..model import (
     Block, Book, Cell, CodeBlock, Heading, Image, ListBlock, ListItem, Paragraph, Quote, Section, Span,
