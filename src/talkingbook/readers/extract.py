@@ -43,7 +43,6 @@ lists, tables, figures...) because the caller renders by tag.
 from __future__ import annotations
 
 import copy
-import json
 import re
 
 from bs4 import BeautifulSoup, Comment, Tag
@@ -54,6 +53,7 @@ from .dom import (
     previous_sibling, remove_and_get_next, text_density, text_similarity,
 )
 from .dom import html_integer  # noqa: F401  (tests import it from here, where it was)
+from .metadata import ReadabilityMetadata, readability_metadata
 
 # --- settings and patterns (as in Readability.js) ----------------------------
 
@@ -117,9 +117,12 @@ PHRASING_ELEMS = {
 NEVER_CONTENT = ("script", "noscript", "style", "template", "svg", "canvas")
 
 
-def find_article(soup: BeautifulSoup) -> Tag:
-    """The element holding the article's content; the soup is cleaned in place."""
-    return _Readability(soup).run()
+def find_article(soup: BeautifulSoup, metadata: ReadabilityMetadata | None = None) -> Tag:
+    """The element holding the article's content; the soup is cleaned in place.
+
+    ``metadata``: the title and byline :mod:`.metadata` read from the page; read from ``soup`` when not given.
+    """
+    return _Readability(soup, readability_metadata(soup) if metadata is None else metadata).run()
 
 
 # --- element classification ---------------------------------------------------
@@ -221,117 +224,20 @@ def _is_valid_byline(text: str) -> bool:
     return 0 < len(text) < 100
 
 
-# --- what the page says about itself: only what the extraction needs ----------
-# Readability removes a heading that repeats the title, and an in-page byline
-# unless the metadata already names the author.
-
-JSON_LD_ARTICLE = re.compile(
-    r"^Article|AdvertiserContentArticle|NewsArticle|AnalysisNewsArticle|AskPublicNewsArticle"
-    r"|BackgroundNewsArticle|OpinionNewsArticle|ReportageNewsArticle|ReviewNewsArticle|Report"
-    r"|SatiricalArticle|ScholarlyArticle|MedicalScholarlyArticle|SocialMediaPosting|BlogPosting"
-    r"|LiveBlogPosting|DiscussionForumPosting|TechArticle|APIReference$")
-META_PROPERTY = re.compile(
-    r"\s*(article|dc|dcterm|og|twitter)\s*:\s*(author|creator|description|published_time|title"
-    r"|site_name)\s*", re.I)
-META_NAME = re.compile(
-    r"^\s*(?:(dc|dcterm|og|twitter|parsely|weibo:(article|webpage))\s*[-.:]\s*)?(author|creator"
-    r"|pub-date|description|title|site_name)\s*$", re.I)
-TITLE_KEYS = ("dc:title", "dcterm:title", "og:title", "weibo:article:title", "weibo:webpage:title",
-              "title", "twitter:title", "parsely-title")
-BYLINE_KEYS = ("dc:creator", "dcterm:creator", "author", "parsely-author")
-
-
-def _json_ld(soup: BeautifulSoup) -> dict:
-    """Title and byline from the first schema.org Article in JSON-LD."""
-    for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
-        try:
-            parsed = json.loads(re.sub(r"^\s*<!\[CDATA\[|\]\]>\s*$", "", script.get_text()))
-        except (ValueError, RecursionError):  # RecursionError: nested deeper than the decoder goes
-            continue
-        if isinstance(parsed, dict) and not parsed.get("@type") and isinstance(parsed.get("@graph"), list):
-            parsed = parsed["@graph"]
-        if isinstance(parsed, list):
-            parsed = next((it for it in parsed if isinstance(it, dict)
-                           and JSON_LD_ARTICLE.search(str(it.get("@type", "")))), None)
-        if not isinstance(parsed, dict) or not JSON_LD_ARTICLE.search(str(parsed.get("@type", ""))):
-            continue
-        title = parsed.get("name") or parsed.get("headline")
-        author = parsed.get("author")
-        authors = author if isinstance(author, list) else [author]
-        byline = ", ".join(a["name"].strip() for a in authors
-                           if isinstance(a, dict) and isinstance(a.get("name"), str))
-        return {"title": title.strip() if isinstance(title, str) else "", "byline": byline}
-    return {}
-
-
-def _meta_values(soup: BeautifulSoup) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for meta in soup.find_all("meta"):
-        content = attr(meta, "content").strip()
-        if not content:
-            continue
-        match = META_PROPERTY.search(attr(meta, "property"))
-        if match:
-            values[re.sub(r"\s", "", match.group(0).lower())] = content
-        elif META_NAME.search(attr(meta, "name")):
-            values[re.sub(r"\s", "", attr(meta, "name").lower()).replace(".", ":")] = content
-    return values
-
-
-def _document_title(soup: BeautifulSoup) -> str:
-    """The <title>, without a site name before or after a separator (_getArticleTitle)."""
-    original = " ".join(soup.title.get_text().split()) if soup.title else ""
-    title = original
-
-    def words(text: str) -> int:
-        return len(text.split())
-
-    hierarchical = False
-    if re.search(r" [|\-\\/>»] ", title):
-        hierarchical = bool(re.search(r" [\\/>»] ", title))
-        title = re.sub(r"(.*)[|\-\\/>»] .*", r"\1", original)
-        if words(title) < 3:
-            title = re.sub(r"[^|\-\\/>»]*[|\-\\/>»](.*)", r"\1", original)
-    elif ": " in title:
-        headings = {h.get_text().strip() for h in soup.find_all(["h1", "h2"])}
-        if title.strip() not in headings:
-            title = original[original.rfind(":") + 1:]
-            if words(title) < 3:
-                title = original[original.find(":") + 1:]
-            elif words(original[:original.find(":")]) > 5:
-                title = original
-    elif len(title) > 150 or len(title) < 15:
-        h1s = soup.find_all("h1")
-        if len(h1s) == 1:
-            title = inner_text(h1s[0])
-    title = " ".join(title.split())
-    if words(title) <= 4 and (not hierarchical or
-                              words(title) != words(re.sub(r"[|\-\\/>»]+", "", original)) - 1):
-        title = original
-    return title
-
-
-def _page_title_and_byline(soup: BeautifulSoup) -> tuple[str, str]:
-    ld, values = _json_ld(soup), _meta_values(soup)
-    title = ld.get("title") or next((values[k] for k in TITLE_KEYS if values.get(k)), "")
-    byline = ld.get("byline") or next((values[k] for k in BYLINE_KEYS if values.get(k)), "")
-    return title or _document_title(soup), byline
-
-
 # --- the extraction -----------------------------------------------------------
 
 class _Readability:
     """One extraction run over one soup (Readability.js's ``parse``)."""
 
-    def __init__(self, soup: BeautifulSoup) -> None:
+    def __init__(self, soup: BeautifulSoup, metadata: ReadabilityMetadata) -> None:
         self.soup = soup
         self.flags = ALL_FLAGS
         # Scores and data-table marks live beside the tree, keyed by id(); the
         # entry keeps the tag alive, so an id cannot be reused by a new tag.
         self.scores: dict[int, list] = {}
         self.data_tables: dict[int, tuple[Tag, bool]] = {}
-        self.title = ""
-        self.metadata_byline = ""
+        self.title = metadata.title
+        self.metadata_byline = metadata.byline
         self.byline = ""
         self._original_ancestors: list[Tag] = []
         self._best_text_holders: set[int] = set()
@@ -341,7 +247,6 @@ class _Readability:
     # ..... driver ..............................................................
 
     def run(self) -> Tag:
-        self.title, self.metadata_byline = _page_title_and_byline(self.soup)
         self._prepare_document()
         body = self.soup.body
         if body is None:

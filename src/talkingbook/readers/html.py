@@ -65,11 +65,11 @@ def read_html(html: bytes | str, *, source_name: str, base_url: str = "", charse
     if soup.html is None:
         raise InputError(source_name, "not an HTML page")
 
-    meta = _clean_metadata(read_metadata(soup, source_name=source_name, base_url=base_url,
-                                         http_language=http_language))
+    page = read_metadata(soup, source_name=source_name, base_url=base_url, http_language=http_language)
+    meta = _clean_metadata(page.book)
     # The extractor's byline (data-byline) is not read: read_metadata has weighed every element the
     # extractor could take (the same marks) and refused the ones it took from menus and comments.
-    container = find_article(soup)
+    container = find_article(soup, page.readability)
     title_heading = _title_heading(container, meta.title)
     if not meta.title and title_heading is not None:
         meta = replace(meta, title=_text(title_heading))
