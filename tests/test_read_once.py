@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 from bs4 import BeautifulSoup
+from lxml import etree
 
+from talkingbook.model import Paragraph, Table, iter_text_blocks, plain_text
 from talkingbook.readers import metadata
 from talkingbook.readers.extract import find_article
+from talkingbook.readers.html import read_html
 from talkingbook.readers.metadata import ReadabilityMetadata, read_metadata
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "talkingbook"
@@ -75,3 +79,50 @@ def test_read_metadata_gives_the_extractor_the_books_title_and_the_declared_auth
     shown_only = page(f"<title>{HEADLINE}</title>", f'<article><p class="byline">By Ann Lee</p><p>{PROSE}</p></article>')
     book, readability = read_metadata(BeautifulSoup(shown_only, "lxml"), source_name="t.html")
     assert book.author == "Ann Lee" and readability.byline == ""  # shown, not declared: Readability takes it out
+
+
+# --- one rule says which tables hold data: what the extractor keeps as a table, the reader reads as one ----
+
+SCORES = """<table><tr><td>Team</td><td>Spring</td><td>Summer</td><td>Autumn</td><td>Winter</td></tr>
+  <tr><td>Owls</td><td>3</td><td>5</td><td>2</td><td>7</td></tr></table>"""  # 2 rows x 5 columns, no <th>
+SCORE_WORDS = ["Team", "Spring", "Summer", "Autumn", "Winter", "Owls", "3", "5", "2", "7"]
+
+
+def article_with(table: str) -> str:
+    return page("<title>The season in numbers</title>",
+                f"<article><h1>The season in numbers</h1><p>{PROSE}</p>{table}<p>{PROSE}</p></article>")
+
+
+def blocks_of(book):
+    return [b for section in book.sections for b in iter_text_blocks(section.blocks)]
+
+
+def test_a_table_of_two_rows_and_five_columns_is_read_as_a_table():
+    book = read_html(article_with(SCORES), source_name="scores.html")
+    tables = [b for b in blocks_of(book) if isinstance(b, Table)]
+    assert len(tables) == 1
+    assert [[plain_text(cell.blocks[0].spans) for cell in row] for row in tables[0].rows] == \
+        [SCORE_WORDS[:5], SCORE_WORDS[5:]]
+    paragraphs = [b.text for section in book.sections for b in section.blocks if isinstance(b, Paragraph)]
+    assert not set(SCORE_WORDS) & set(paragraphs)  # not ten one-word paragraphs
+
+
+def test_a_table_of_one_row_is_layout_and_read_as_its_cells():
+    layout = "<table><tr><td><p>Left column text.</p></td><td><p>Right column text.</p></td></tr></table>"
+    book = read_html(article_with(layout), source_name="layout.html")
+    assert not any(isinstance(b, Table) for b in blocks_of(book))
+    assert {"Left column text.", "Right column text."} <= {b.text for b in blocks_of(book) if isinstance(b, Paragraph)}
+
+
+def test_the_epub_shows_the_two_by_five_table_as_a_table(tmp_path, run):
+    source = tmp_path / "scores.html"
+    source.write_text(article_with(SCORES), encoding="utf-8")
+    code, _, err = run("convert", source, "-o", tmp_path / "out", "--no-audio", "-q")
+    assert code == 0, err
+    with zipfile.ZipFile(tmp_path / "out" / "scores" / "scores.epub") as epub:
+        pages = [etree.fromstring(epub.read(name)) for name in epub.namelist() if name.endswith(".xhtml")]
+    tables = [t for p in pages for t in p.iter("{http://www.w3.org/1999/xhtml}table")]
+    assert len(tables) == 1
+    rows = [[" ".join("".join(td.itertext()).split()) for td in tr.iter("{http://www.w3.org/1999/xhtml}td")]
+            for tr in tables[0].iter("{http://www.w3.org/1999/xhtml}tr")]
+    assert rows == [SCORE_WORDS[:5], SCORE_WORDS[5:]]

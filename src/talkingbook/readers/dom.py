@@ -3,8 +3,9 @@
 Readability walks element nodes (``children``, ``nextElementSibling``, ``textContent``);
 bs4 mixes strings into every list and splits ``class`` into a list.  These shims give the
 extractor (:mod:`.extract`) the DOM's answers, each named in its docstring after the DOM
-property or Readability.js method it stands for.  The reader (:mod:`.html`) shares the rule
-a browser applies to integer attributes (:func:`html_integer`).
+property or Readability.js method it stands for.  The reader (:mod:`.html`) shares the rules
+a browser applies to integer attributes (:func:`html_integer`) and to tables
+(:func:`is_data_table`): what the extractor keeps as a table, the reader reads as one.
 """
 
 from __future__ import annotations
@@ -230,3 +231,39 @@ def html_integer(value, *, default: int, low: int, high: int) -> int:
 def int_attr(node: Tag, name: str) -> int:
     """A count attribute (colspan, rowspan): 0 when absent or not a number."""
     return html_integer(attr(node, name), default=0, low=0, high=1000)
+
+
+# --- tables as a browser's accessibility code judges them -----------------------------
+
+def is_data_table(table: Tag) -> bool:
+    """Whether a table holds data (rather than lays out the page): Readability's _markDataTables rule.
+
+    Readability took it from Firefox's accessibility code (TableAccessible.cpp), which tells screen
+    readers the same. Not in Readability: role="none", ARIA's synonym of "presentation", counts too.
+    """
+    if table.get("role") in ("presentation", "none") or table.get("datatable") == "0":
+        return False
+    if table.get("summary"):
+        return True
+    caption = table.find("caption")
+    if caption is not None and caption.contents:
+        return True
+    if table.find(["col", "colgroup", "tfoot", "thead", "th"]) is not None:
+        return True
+    if table.find("table") is not None:
+        return False  # nested tables mean layout
+    rows, columns = get_row_and_column_count(table)
+    if columns == 1 or rows == 1:
+        return False
+    if rows >= 10 or columns > 4:
+        return True
+    return rows * columns > 10
+
+
+def get_row_and_column_count(table: Tag) -> tuple[int, int]:
+    """Rows (a row's rowspan counting) and the widest row's columns (colspans counting) (_getRowAndColumnCount)."""
+    rows = columns = 0
+    for tr in table.find_all("tr"):
+        rows += int_attr(tr, "rowspan") or 1
+        columns = max(columns, sum(int_attr(td, "colspan") or 1 for td in tr.find_all("td")))
+    return rows, columns

@@ -54,7 +54,7 @@ from bs4 import BeautifulSoup, Comment, Tag
 
 from .dom import (
     TextLengths, ancestors, attr, children, first_child, get_next_node, has_ancestor_tag, has_text, inner_text,
-    int_attr, is_element, is_page_root, is_text, js_ratio, link_density, match_string, next_non_blank,
+    is_data_table, is_element, is_page_root, is_text, js_ratio, link_density, match_string, next_non_blank,
     previous_sibling, remove_and_get_next, text_density, text_similarity,
 )
 from .dom import html_integer  # noqa: F401  (tests import it from here, where it was)
@@ -165,7 +165,8 @@ class Readability:
     # find_all and Python's loops), _isUrl.  _getArticleTitle, _getJSONLD, _getArticleMetadata: in
     # metadata.py, which passes the title and byline in.  The DOM helpers and text measures
     # (_nextNode, _getNextNode, _removeAndGetNext, _getNodeAncestors, _textSimilarity, _getInnerText,
-    # _getCharCount, _getLinkDensity, _hasAncestorTag, _getTextDensity): in dom.py.
+    # _getCharCount, _getLinkDensity, _hasAncestorTag, _getRowAndColumnCount, _getTextDensity) and the
+    # data-table rule of _markDataTables, which the reader shares: in dom.py.
 
     def _prep_document(self) -> None:
         """Scripts, styles and comments out; noscript images in; <br><br> and <font> fixed.
@@ -783,33 +784,9 @@ class Readability:
         return node.name == "object" and VIDEOS.search(node.decode_contents()) is not None
 
     def _mark_data_tables(self, root: Tag) -> None:
-        """Tell data tables (kept whole) from layout tables, as Firefox's accessibility code does."""
+        """Tell data tables (kept whole) from layout tables, by the rule the reader shares (dom.is_data_table)."""
         for table in root.find_all("table"):
-            self.data_tables[id(table)] = (table, self._judge_data_table(table))
-
-    @staticmethod
-    def _judge_data_table(table: Tag) -> bool:
-        """The rule inside _markDataTables, for one table."""
-        if table.get("role") == "presentation" or table.get("datatable") == "0":
-            return False
-        if table.get("summary"):
-            return True
-        caption = table.find("caption")
-        if caption is not None and caption.contents:
-            return True
-        if table.find(["col", "colgroup", "tfoot", "thead", "th"]) is not None:
-            return True
-        if table.find("table") is not None:
-            return False  # nested tables mean layout
-        rows = columns = 0
-        for tr in table.find_all("tr"):
-            rows += int_attr(tr, "rowspan") or 1
-            columns = max(columns, sum(int_attr(td, "colspan") or 1 for td in tr.find_all("td")))
-        if columns == 1 or rows == 1:
-            return False
-        if rows >= 10 or columns > 4:
-            return True
-        return rows * columns > 10
+            self.data_tables[id(table)] = (table, is_data_table(table))
 
     def _fix_lazy_images(self, root: Tag) -> None:
         """Give lazy-loaded images a real src/srcset from their data-* attributes."""

@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup, NavigableString, ParserRejectedMarkup, Tag, XMLPa
 from bs4.builder import LXMLTreeBuilder
 
 from ..errors import InputError, UsageError
-from .dom import html_integer
+from .dom import html_integer, is_data_table
 from .extract import find_article
 from .metadata import read_metadata
 from ..model import (
@@ -419,7 +419,7 @@ class _Context:
         return Image(src=src, alt=alt, caption=caption, data=data, media_type=media_type, anchor=self.anchor(tag))
 
     def _table(self, tag: Tag, lang: str, direction: str) -> list[Block]:
-        if not _is_data_table(tag):
+        if not is_data_table(tag):
             return self.blocks(tag, lang, direction)  # a layout table: its cells are plain blocks
         caption_tag = tag.find("caption")
         caption = _relative(_tidy(self.spans_of(caption_tag, _Style(lang=lang))), lang) if caption_tag else ()
@@ -588,21 +588,6 @@ def _span(value) -> int:
 def _rows(table: Tag) -> list[Tag]:
     """The table's own rows, not those of tables nested inside it."""
     return [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
-
-
-def _is_data_table(table: Tag) -> bool:
-    """Readability's test for a data table (rather than one used for layout)."""
-    if table.get("role") in ("presentation", "none") or table.get("datatable") == "0":
-        return False
-    if table.find("table"):
-        return False
-    if table.get("summary") or table.find("caption") or table.find(["th", "thead", "tfoot", "colgroup", "col"]):
-        return True
-    rows = _rows(table)
-    columns = max((len(tr.find_all(["td", "th"], recursive=False)) for tr in rows), default=0)
-    if len(rows) == 1 or columns <= 1:
-        return False
-    return len(rows) * columns > 10
 
 
 def _relative(spans: tuple[Span, ...], lang: str) -> tuple[Span, ...]:
