@@ -126,3 +126,16 @@ def test_the_epub_shows_the_two_by_five_table_as_a_table(tmp_path, run):
     rows = [[" ".join("".join(td.itertext()).split()) for td in tr.iter("{http://www.w3.org/1999/xhtml}td")]
             for tr in tables[0].iter("{http://www.w3.org/1999/xhtml}tr")]
     assert rows == [SCORE_WORDS[:5], SCORE_WORDS[5:]]
+
+
+# --- one rule says what marks a byline: the extractor takes out what metadata.py would read ----------
+
+def test_the_extractor_and_metadata_agree_on_what_marks_a_byline():
+    body = (f'<article><h1>Knowledge</h1><p>{PROSE}</p><p>{PROSE}</p>'
+            '<div class="authority-control">Authority control: VIAF, GND</div>'
+            '<p class="byline">By Ann Lee</p></article>')
+    html = page("<title>Knowledge</title>", body)
+    article = find_article(BeautifulSoup(html, "lxml"), ReadabilityMetadata("Knowledge"))
+    assert "Authority control: VIAF, GND" in article.get_text()  # "authority" is not "author"
+    assert article.find(class_="byline") is None and article["data-byline"] == "By Ann Lee"
+    assert read_metadata(BeautifulSoup(html, "lxml"), source_name="k.html").book.author == "Ann Lee"

@@ -137,9 +137,28 @@ def js_ratio(a: float, b: float) -> float:
     return math.inf if a > 0 else -math.inf
 
 
+# What a browser's node.style.display / visibility say, read from the inline style.
+DISPLAY_NONE = re.compile(r"(^|;)\s*display\s*:\s*none\s*(!\s*important\s*)?(;|$)", re.I)
+VISIBILITY_HIDDEN = re.compile(r"(^|;)\s*visibility\s*:\s*hidden\s*(!\s*important\s*)?(;|$)", re.I)
+
+
+def is_probably_visible(node: Tag) -> bool:
+    """False for elements hidden by inline style, ``hidden`` or ``aria-hidden`` (_isProbablyVisible)."""
+    style = attr(node, "style")
+    if style and (DISPLAY_NONE.search(style) or VISIBILITY_HIDDEN.search(style)):
+        return False
+    if node.has_attr("hidden"):
+        return False
+    # Wikipedia's maths images are aria-hidden fallbacks that carry the formula.
+    return node.get("aria-hidden") != "true" or "fallback-image" in attr(node, "class")
+
+
 # --- text measures ------------------------------------------------------------
 
 HASH_URL = re.compile(r"^#.+")
+# Scripts written without spaces between words (Thai, kana, CJK ideographs, Hangul): a character is
+# about a word.
+UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 def inner_text(node: Tag, normalize: bool = True) -> str:

@@ -54,11 +54,11 @@ from bs4 import BeautifulSoup, Comment, Tag
 
 from .dom import (
     TextLengths, ancestors, attr, children, first_child, get_next_node, has_ancestor_tag, has_text, inner_text,
-    is_data_table, is_element, is_page_root, is_text, js_ratio, link_density, match_string, next_non_blank,
+    UNSPACED, is_data_table, is_element, is_probably_visible, is_page_root, is_text, js_ratio, link_density, match_string, next_non_blank,
     previous_sibling, remove_and_get_next, text_density, text_similarity,
 )
 from .dom import html_integer  # noqa: F401  (tests import it from here, where it was)
-from .metadata import ReadabilityMetadata, readability_metadata
+from .metadata import ReadabilityMetadata, marks_byline, readability_metadata
 
 # --- settings and patterns (as in Readability.js) ----------------------------
 
@@ -86,7 +86,6 @@ NEGATIVE = re.compile(
     r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|foot|footer|footnote"
     r"|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper"
     r"|sponsor|shopping|tags|widget", re.I)
-BYLINE = re.compile(r"byline|author|dateline|writtenby|p-author", re.I)
 VIDEOS = re.compile(
     r"//(www\.)?((dailymotion|youtube|youtube-nocookie|player\.vimeo|v\.qq)\.com"
     r"|(archive|upload\.wikimedia)\.org|player\.twitch\.tv)", re.I)
@@ -120,11 +119,7 @@ PHRASING_ELEMS = {
     "sub", "sup", "textarea", "time", "var", "wbr"}
 # Removed before anything else: code, styling and drawing surfaces have no article text.
 NEVER_CONTENT = ("script", "noscript", "style", "template", "svg", "canvas")
-# What a browser's node.style.display / visibility say, read from the inline style.
-DISPLAY_NONE = re.compile(r"(^|;)\s*display\s*:\s*none\s*(!\s*important\s*)?(;|$)", re.I)
-VISIBILITY_HIDDEN = re.compile(r"(^|;)\s*visibility\s*:\s*hidden\s*(!\s*important\s*)?(;|$)", re.I)
 HEADLINE_WORDS = 6   # Not in Readability: a link text this long reads as the headline of a page
-UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 def find_article(soup: BeautifulSoup, metadata: ReadabilityMetadata | None = None) -> Tag:
@@ -165,8 +160,8 @@ class Readability:
     # find_all and Python's loops), _isUrl.  _getArticleTitle, _getJSONLD, _getArticleMetadata: in
     # metadata.py, which passes the title and byline in.  The DOM helpers and text measures
     # (_nextNode, _getNextNode, _removeAndGetNext, _getNodeAncestors, _textSimilarity, _getInnerText,
-    # _getCharCount, _getLinkDensity, _hasAncestorTag, _getRowAndColumnCount, _getTextDensity) and the
-    # data-table rule of _markDataTables, which the reader shares: in dom.py.
+    # _getCharCount, _getLinkDensity, _hasAncestorTag, _getRowAndColumnCount, _getTextDensity), and the
+    # rules metadata.py or the reader share (_isProbablyVisible, _markDataTables's): in dom.py.
 
     def _prep_document(self) -> None:
         """Scripts, styles and comments out; noscript images in; <br><br> and <font> fixed.
@@ -364,11 +359,14 @@ class Readability:
     def _add_score(self, node: Tag, amount: float) -> None:
         self.scores[id(node)][1] += amount
 
-    def _is_valid_byline(self, node: Tag, match_string: str) -> bool:
-        """Marked as the author (rel, itemprop, or a class or id like "byline"), and short."""
+    def _is_valid_byline(self, node: Tag) -> bool:
+        """Marked as the author (rel, itemprop, or a class or id like "byline"), and short.
+
+        The marks are metadata.py's (:func:`.metadata.marks_byline`), which reads the author from the
+        same elements.
+        """
         length = len(node.get_text().strip())
-        return (attr(node, "rel") == "author" or "author" in attr(node, "itemprop")
-                or BYLINE.search(match_string) is not None) and 0 < length < 100
+        return marks_byline(node) and 0 < length < 100
 
     def _grab_article(self, page: Tag) -> Tag:
         """Attempts with the filters relaxed one at a time, until one finds enough text; the article.
@@ -443,7 +441,7 @@ class Readability:
                 node = get_next_node(node)
                 continue
             match = match_string(node)
-            if self._is_junk(node, match):
+            if self._is_junk(node):
                 node = remove_and_get_next(node)
                 continue
             if remove_title_header and self._header_duplicates_title(node):
@@ -467,9 +465,9 @@ class Readability:
             node = get_next_node(node)
         return to_score
 
-    def _is_junk(self, node: Tag, match: str) -> bool:
+    def _is_junk(self, node: Tag) -> bool:
         """Hidden nodes, modal dialogs, the byline; not in Readability: wiki "[edit]" links, bare datelines."""
-        if not self._is_probably_visible(node):
+        if not is_probably_visible(node):
             return True
         if node.get("aria-modal") == "true" and node.get("role") == "dialog":
             return True
@@ -477,7 +475,7 @@ class Readability:
             return True
         if id(node) in self._time_holders and self._is_dateline(node):
             return True
-        return self._check_byline(node, match)
+        return self._check_byline(node)
 
     def _is_dateline(self, node: Tag) -> bool:
         """Not in Readability: a block holding a <time> and at most a short label ("Published: <time>").
@@ -492,9 +490,9 @@ class Readability:
         label = len(inner_text(node)) - sum(len(inner_text(t)) for t in times)
         return label <= DATELINE_LABEL_LENGTH
 
-    def _check_byline(self, node: Tag, match: str) -> bool:
+    def _check_byline(self, node: Tag) -> bool:
         """The first short element marked as the author, unless the metadata names one."""
-        if self.article_byline or self.metadata.byline or not self._is_valid_byline(node, match):
+        if self.article_byline or self.metadata.byline or not self._is_valid_byline(node):
             return False
         self.article_byline = " ".join(node.get_text().split())
         return True
@@ -943,16 +941,6 @@ class Readability:
                 self.flags &= ~flag
                 return True
         return False
-
-    def _is_probably_visible(self, node: Tag) -> bool:
-        """False for elements hidden by inline style, ``hidden`` or ``aria-hidden``."""
-        style = attr(node, "style")
-        if style and (DISPLAY_NONE.search(style) or VISIBILITY_HIDDEN.search(style)):
-            return False
-        if node.has_attr("hidden"):
-            return False
-        # Wikipedia's maths images are aria-hidden fallbacks that carry the formula.
-        return node.get("aria-hidden") != "true" or "fallback-image" in attr(node, "class")
 
     def parse(self) -> Tag:
         """Prepare the page and find the article; the body then holds only the article."""

@@ -25,7 +25,7 @@ from typing import NamedTuple
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from ..model import Metadata
-from .dom import attr
+from .dom import UNSPACED, attr, is_probably_visible
 from .urls import host, web_url
 
 ARTICLE_TYPES = {"NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle", "AnalysisNewsArticle",
@@ -229,18 +229,13 @@ def _first_h1(soup: BeautifulSoup) -> str:
 
 # Ruby annotations, code and hidden text are not part of a heading as it is seen.
 _UNSEEN = ("rt", "rp", "script", "style", "template", "noscript")
-_HIDDEN_STYLE = re.compile(r"(display\s*:\s*none|visibility\s*:\s*hidden)", re.I)
 # Permalink marks that documentation generators put after headings ("Setup ¶").
 _PERMALINK_MARKS = re.compile(r"[\s¶§#🔗]+$")
 
 
-def _hidden(tag: Tag) -> bool:
-    return tag.has_attr("hidden") or tag.get("aria-hidden") == "true" or bool(_HIDDEN_STYLE.search(str(tag.get("style", ""))))
-
-
 def _heading_text(heading: Tag) -> str:
     """A heading's text as a reader sees it: no ruby annotations or hidden parts; inline markup does not split words."""
-    if any(_hidden(t) for t in (heading, *heading.parents) if isinstance(t, Tag)):
+    if not all(is_probably_visible(t) for t in (heading, *heading.parents) if isinstance(t, Tag)):
         return ""
     parts, stack = [], list(reversed(heading.contents))
     while stack:  # a loop, not recursion: a hostile heading may nest thousands deep
@@ -248,7 +243,7 @@ def _heading_text(heading: Tag) -> str:
         if isinstance(node, Tag):
             if node.name == "br":
                 parts.append(" ")
-            elif node.name not in _UNSEEN and not _hidden(node):
+            elif node.name not in _UNSEEN and is_probably_visible(node):
                 stack.extend(reversed(node.contents))
         elif type(node) is NavigableString:
             parts.append(str(node))
@@ -259,11 +254,9 @@ def _words(text: str) -> collections.Counter:
     """Lower-cased words; Chinese, Japanese, Korean and Thai count a character as a word (they have no spaces)."""
     out: list[str] = []
     for word in re.findall(r"[^\W_]+", text.lower()):
-        out.extend(list(word) if _UNSPACED.search(word) else [word])
+        out.extend(list(word) if UNSPACED.search(word) else [word])
     return collections.Counter(out)
 
-
-_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 def _headline(soup: BeautifulSoup, declared: list[str], title: str) -> str:
@@ -485,7 +478,7 @@ def same_name(a: str, b: str) -> bool:
 def _shown_bylines(soup: BeautifulSoup, title: str):
     """Bylines the page shows, as text: the ones after the headline first, then the nearest ones before it."""
     order = {id(tag): i for i, tag in enumerate(soup.find_all(True))}
-    marked = soup.find_all(_marks_byline)
+    marked = soup.find_all(marks_byline)
     headline = next((h for h in soup.find_all("h1")
                      if _shared_share(_words(_heading_text(h)), _words(title)) >= 0.5), None)
     if headline is not None:
@@ -496,8 +489,13 @@ def _shown_bylines(soup: BeautifulSoup, title: str):
         yield _shown_name(tag)
 
 
-def _marks_byline(tag: Tag) -> bool:
-    """Readability's byline test (_isValidByline): rel=author, itemprop=author, or a byline class or id."""
+def marks_byline(tag: Tag) -> bool:
+    """Marked as a byline: rel=author, itemprop=author, or a byline class or id (Readability's _isValidByline marks).
+
+    Shared with the extractor, which takes the first such element out of the text. Not in Readability:
+    rel is a list of tokens, "authority" and "authorize" are not "author", and neither a whole <article>
+    or <main> nor the page is a byline.
+    """
     if tag.name in ("script", "style", "template", "link", "html", "body", "article", "main"):
         return False
     rel = tag.get("rel")
@@ -518,7 +516,7 @@ def _elsewhere(tag: Tag) -> bool:
     for node in (tag, *tag.parents):
         if not isinstance(node, Tag) or node.name in ("html", "body", "[document]"):
             return False
-        if node.name == "nav" or _hidden(node):
+        if node.name == "nav" or not is_probably_visible(node):
             return True
         if node.name == "aside" and node.find_parent("article") is None:
             return True  # a page's sidebar; an <aside> within the article is about it (its byline, its date)
