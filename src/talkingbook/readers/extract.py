@@ -2,6 +2,11 @@
 
 This is a port to bs4 of the core of Mozilla's Readability.js (Apache-2.0,
 https://github.com/mozilla/readability): ``_grabArticle`` and ``_prepArticle``.
+The :class:`Readability` class keeps upstream's methods in upstream's order, named
+after them (``_grabArticle`` is ``_grab_article``), so that the two can be read side
+by side; the steps of upstream's longest functions are methods of their own, placed
+after the function they belong to.  bs4 is made to answer like the DOM in
+:mod:`.dom`; the page's title and byline come from :mod:`.metadata`, as arguments.
 
 1. Prepare the page: drop scripts, styles and comments, unwrap ``<noscript>``
    images, turn ``<br><br>`` runs into paragraphs and ``<font>`` into ``<span>``.
@@ -43,11 +48,17 @@ lists, tables, figures...) because the caller renders by tag.
 from __future__ import annotations
 
 import copy
-import json
-import math
 import re
 
-from bs4 import BeautifulSoup, CData, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, Comment, Tag
+
+from .dom import (
+    TextLengths, ancestors, attr, children, first_child, get_next_node, has_ancestor_tag, has_text, inner_text,
+    UNSPACED, is_data_table, is_element, is_probably_visible, is_page_root, is_text, js_ratio, link_density, match_string, next_non_blank,
+    previous_sibling, remove_and_get_next, text_density, text_similarity,
+)
+from .dom import html_integer  # noqa: F401  (tests import it from here, where it was)
+from .metadata import ReadabilityMetadata, marks_byline, readability_metadata
 
 # --- settings and patterns (as in Readability.js) ----------------------------
 
@@ -75,7 +86,6 @@ NEGATIVE = re.compile(
     r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|foot|footer|footnote"
     r"|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper"
     r"|sponsor|shopping|tags|widget", re.I)
-BYLINE = re.compile(r"byline|author|dateline|writtenby|p-author", re.I)
 VIDEOS = re.compile(
     r"//(www\.)?((dailymotion|youtube|youtube-nocookie|player\.vimeo|v\.qq)\.com"
     r"|(archive|upload\.wikimedia)\.org|player\.twitch\.tv)", re.I)
@@ -109,466 +119,55 @@ PHRASING_ELEMS = {
     "sub", "sup", "textarea", "time", "var", "wbr"}
 # Removed before anything else: code, styling and drawing surfaces have no article text.
 NEVER_CONTENT = ("script", "noscript", "style", "template", "svg", "canvas")
-TEXT_TYPES = (NavigableString, CData)
+HEADLINE_WORDS = 6   # Not in Readability: a link text this long reads as the headline of a page
 
 
-def find_article(soup: BeautifulSoup) -> Tag:
-    """The element holding the article's content; the soup is cleaned in place."""
-    return _Readability(soup).run()
+def find_article(soup: BeautifulSoup, metadata: ReadabilityMetadata | None = None) -> Tag:
+    """The element holding the article's content; the soup is cleaned in place.
 
-
-# --- small DOM helpers: Readability walks element nodes, bs4 mixes in strings -
-
-def _is_text(node) -> bool:
-    """A text node (comments, doctypes and the like are not)."""
-    return type(node) in TEXT_TYPES
-
-
-def _children(tag: Tag) -> list[Tag]:
-    """The element children (DOM ``children``)."""
-    return [child for child in tag.contents if isinstance(child, Tag)]
-
-
-def _first_child(tag: Tag) -> Tag | None:
-    for child in tag.contents:
-        if isinstance(child, Tag):
-            return child
-    return None
-
-
-def _next_sibling(node) -> Tag | None:
-    node = node.next_sibling
-    while node is not None and not isinstance(node, Tag):
-        node = node.next_sibling
-    return node
-
-
-def _previous_sibling(node) -> Tag | None:
-    node = node.previous_sibling
-    while node is not None and not isinstance(node, Tag):
-        node = node.previous_sibling
-    return node
-
-
-def _next_node(node: Tag, skip_children: bool = False) -> Tag | None:
-    """The next element in a depth-first walk; ``skip_children`` steps over the subtree."""
-    if not skip_children:
-        child = _first_child(node)
-        if child is not None:
-            return child
-    while node is not None:
-        sibling = _next_sibling(node)
-        if sibling is not None:
-            return sibling
-        node = node.parent
-    return None
-
-
-def _remove_and_get_next(node: Tag) -> Tag | None:
-    following = _next_node(node, skip_children=True)
-    node.extract()
-    return following
-
-
-def _next_non_blank(node):
-    """``node`` or the first following sibling that is an element or non-blank text."""
-    while node is not None and not isinstance(node, Tag) and not str(node).strip():
-        node = node.next_sibling
-    return node
-
-
-def _is_element(node, name: str) -> bool:
-    return isinstance(node, Tag) and node.name == name
-
-
-def _is_page_root(node) -> bool:
-    """The document itself, which has no tag name in the DOM."""
-    return node is None or isinstance(node, BeautifulSoup)
-
-
-def _ancestors(node: Tag, max_depth: int = 0) -> list[Tag]:
-    found = []
-    while node.parent is not None:
-        found.append(node.parent)
-        if max_depth and len(found) == max_depth:
-            break
-        node = node.parent
-    return found
-
-
-def _has_ancestor_tag(node: Tag, name: str, max_depth: int = 3, accept=None) -> bool:
-    """Whether an ancestor within ``max_depth`` levels (any, if negative) is a ``name``."""
-    depth = 0
-    while node.parent is not None:
-        if max_depth > 0 and depth > max_depth:
-            return False
-        if node.parent.name == name and (accept is None or accept(node.parent)):
-            return True
-        node = node.parent
-        depth += 1
-    return False
-
-
-def _attr(node: Tag, name: str) -> str:
-    """An attribute as one string (bs4 splits ``class`` and ``rel`` into lists)."""
-    value = node.get(name)
-    if value is None:
-        return ""
-    return " ".join(value) if isinstance(value, list) else str(value)
-
-
-def _link_target(link: Tag) -> str:
-    """The path of a link's href, without query, fragment or trailing slash."""
-    return re.split(r"[?#]", _attr(link, "href"), maxsplit=1)[0].rstrip("/")
-
-
-def _same_kind(class_a: str, class_b: str) -> bool:
-    """Whether two class attributes name the same kind of block.
-
-    Readability asks for the same class string; an article cut into chunks often marks
-    one of them with a modifier ("body-text first" beside "body-text"), so here most
-    of the class names must be shared (Jaccard index of the sets >= 0.5).
+    ``metadata``: the title and byline :mod:`.metadata` read from the page; read from ``soup`` when not given.
     """
-    a, b = set(class_a.split()), set(class_b.split())
-    return bool(a and b) and len(a & b) / len(a | b) >= 0.5
+    return Readability(soup, readability_metadata(soup) if metadata is None else metadata).parse()
 
 
-def _match_string(node: Tag) -> str:
-    return _attr(node, "class") + " " + _attr(node, "id")
+# --- the extraction: Readability.js's methods in its order ----------------------------------------
 
+class Readability:
+    """One extraction over one soup: Readability.js's ``Readability`` object, its methods in upstream's order.
 
-def _js_ratio(a: float, b: float) -> float:
-    """``a / b`` with JavaScript's answers for a zero divisor (the ratios rely on them)."""
-    if b:
-        return a / b
-    if a == 0:
-        return math.nan
-    return math.inf if a > 0 else -math.inf
-
-
-# --- text measures ------------------------------------------------------------
-
-HASH_URL = re.compile(r"^#.+")
-
-
-def _inner_text(node: Tag, normalize: bool = True) -> str:
-    """textContent, trimmed, with runs of whitespace collapsed."""
-    text = node.get_text()
-    # split/join: the same length as collapsing runs with a pattern, and many times faster on the
-    # long texts that every ancestor of a deep article measures again
-    return " ".join(text.split()) if normalize else text.strip()
-
-
-def _has_text(node: Tag) -> bool:
-    """Whether any non-blank text lies inside (stops at the first, unlike get_text)."""
-    return any(s.strip() for s in node.strings)
-
-
-def _link_density(node: Tag) -> float:
-    """Share of the text that sits inside links; in-page (#) links count for 0.3."""
-    length = len(_inner_text(node))
-    if not length:
-        return 0.0
-    linked = 0.0
-    for link in node.find_all("a"):
-        weight = 0.3 if HASH_URL.match(_attr(link, "href")) else 1.0
-        linked += len(_inner_text(link)) * weight
-    return linked / length
-
-
-def _text_density(node: Tag, names, text_length=None) -> float:
-    """Text inside descendants named ``names`` (nested ones count again) over all text."""
-    text_length = text_length or (lambda tag: len(_inner_text(tag)))
-    length = text_length(node)
-    if not length:
-        return 0.0
-    return sum(text_length(child) for child in node.find_all(names)) / length
-
-
-class _TextLengths:
-    """len(_inner_text(node)), remembered through one cleaning pass and forgotten up the tree when a
-    node is removed. Without it, nested elements make the pass cost depth x depth x text."""
-
-    def __init__(self) -> None:
-        self.known: dict[int, tuple[Tag, int]] = {}  # the entry keeps its tag alive: ids are not reused
-
-    def __call__(self, node: Tag) -> int:
-        entry = self.known.get(id(node))
-        if entry is None:
-            entry = self.known[id(node)] = (node, len(_inner_text(node)))
-        return entry[1]
-
-    def remove(self, node: Tag) -> None:
-        """Take ``node`` out of the tree; its ancestors' text changes."""
-        for ancestor in _ancestors(node):
-            self.known.pop(id(ancestor), None)
-        node.extract()
-
-
-def _text_similarity(text_a: str, text_b: str) -> float:
-    """1 when the words of ``text_b`` all occur in ``text_a``, 0 when none do."""
-    tokens_a = [t for t in re.split(r"\W+", text_a.lower()) if t]
-    tokens_b = [t for t in re.split(r"\W+", text_b.lower()) if t]
-    if not tokens_a or not tokens_b:
-        return 0.0
-    unique_b = [t for t in tokens_b if t not in tokens_a]
-    return 1 - len(" ".join(unique_b)) / len(" ".join(tokens_b))
-
-
-# --- element classification ---------------------------------------------------
-
-DISPLAY_NONE = re.compile(r"(^|;)\s*display\s*:\s*none\s*(!\s*important\s*)?(;|$)", re.I)
-VISIBILITY_HIDDEN = re.compile(r"(^|;)\s*visibility\s*:\s*hidden\s*(!\s*important\s*)?(;|$)", re.I)
-
-
-def _is_probably_visible(node: Tag) -> bool:
-    """False for elements hidden by inline style, ``hidden`` or ``aria-hidden``."""
-    style = _attr(node, "style")
-    if style and (DISPLAY_NONE.search(style) or VISIBILITY_HIDDEN.search(style)):
-        return False
-    if node.has_attr("hidden"):
-        return False
-    # Wikipedia's maths images are aria-hidden fallbacks that carry the formula.
-    return node.get("aria-hidden") != "true" or "fallback-image" in _attr(node, "class")
-
-
-def _is_phrasing(node) -> bool:
-    """Phrasing content: text, inline elements, and links/edits holding only those."""
-    if _is_text(node):
-        return True
-    if not isinstance(node, Tag):
-        return False
-    if node.name in PHRASING_ELEMS:
-        return True
-    return node.name in ("a", "del", "ins") and all(_is_phrasing(c) for c in node.contents)
-
-
-def _is_whitespace(node) -> bool:
-    return (_is_text(node) and not str(node).strip()) or _is_element(node, "br")
-
-
-def _has_single_tag_inside(node: Tag, name: str) -> bool:
-    """Exactly one element child, named ``name``, and no text beside it."""
-    children = _children(node)
-    if len(children) != 1 or children[0].name != name:
-        return False
-    return not any(_is_text(c) and str(c).strip() for c in node.contents)
-
-
-def _is_element_without_content(node: Tag) -> bool:
-    """No text, and no children other than line breaks and rules."""
-    if _has_text(node):
-        return False
-    children = _children(node)
-    return not children or len(children) == len(node.find_all(["br", "hr"]))
-
-
-def _has_child_block_element(node: Tag) -> bool:
-    return node.find(DIV_TO_P_ELEMS) is not None
-
-
-def _is_single_image(node: Tag | None) -> bool:
-    """An <img>, or an element wrapping exactly one <img> and no text."""
-    while node is not None:
-        if node.name == "img":
-            return True
-        children = _children(node)
-        if len(children) != 1 or node.get_text().strip():
-            return False
-        node = children[0]
-    return False
-
-
-def _is_dateline(node: Tag) -> bool:
-    """Not in Readability: a block holding a <time> and at most a short label ("Published: <time>").
-
-    Blocks only: a <time> inside a sentence is part of the sentence.
+    Our own additions are marked "Not in Readability"; a step that is one function upstream but
+    several here says whose part it is.
     """
-    if node.name not in ("div", "p", "li", "dd", "section", "header", "footer"):
-        return False
-    times = node.find_all("time")
-    if not times:
-        return False
-    label = len(_inner_text(node)) - sum(len(_inner_text(t)) for t in times)
-    return label <= DATELINE_LABEL_LENGTH
 
-
-def _is_valid_byline(text: str) -> bool:
-    text = text.strip()
-    return 0 < len(text) < 100
-
-
-# --- what the page says about itself: only what the extraction needs ----------
-# Readability removes a heading that repeats the title, and an in-page byline
-# unless the metadata already names the author.
-
-JSON_LD_ARTICLE = re.compile(
-    r"^Article|AdvertiserContentArticle|NewsArticle|AnalysisNewsArticle|AskPublicNewsArticle"
-    r"|BackgroundNewsArticle|OpinionNewsArticle|ReportageNewsArticle|ReviewNewsArticle|Report"
-    r"|SatiricalArticle|ScholarlyArticle|MedicalScholarlyArticle|SocialMediaPosting|BlogPosting"
-    r"|LiveBlogPosting|DiscussionForumPosting|TechArticle|APIReference$")
-META_PROPERTY = re.compile(
-    r"\s*(article|dc|dcterm|og|twitter)\s*:\s*(author|creator|description|published_time|title"
-    r"|site_name)\s*", re.I)
-META_NAME = re.compile(
-    r"^\s*(?:(dc|dcterm|og|twitter|parsely|weibo:(article|webpage))\s*[-.:]\s*)?(author|creator"
-    r"|pub-date|description|title|site_name)\s*$", re.I)
-TITLE_KEYS = ("dc:title", "dcterm:title", "og:title", "weibo:article:title", "weibo:webpage:title",
-              "title", "twitter:title", "parsely-title")
-BYLINE_KEYS = ("dc:creator", "dcterm:creator", "author", "parsely-author")
-
-
-def _json_ld(soup: BeautifulSoup) -> dict:
-    """Title and byline from the first schema.org Article in JSON-LD."""
-    for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
-        try:
-            parsed = json.loads(re.sub(r"^\s*<!\[CDATA\[|\]\]>\s*$", "", script.get_text()))
-        except (ValueError, RecursionError):  # RecursionError: nested deeper than the decoder goes
-            continue
-        if isinstance(parsed, dict) and not parsed.get("@type") and isinstance(parsed.get("@graph"), list):
-            parsed = parsed["@graph"]
-        if isinstance(parsed, list):
-            parsed = next((it for it in parsed if isinstance(it, dict)
-                           and JSON_LD_ARTICLE.search(str(it.get("@type", "")))), None)
-        if not isinstance(parsed, dict) or not JSON_LD_ARTICLE.search(str(parsed.get("@type", ""))):
-            continue
-        title = parsed.get("name") or parsed.get("headline")
-        author = parsed.get("author")
-        authors = author if isinstance(author, list) else [author]
-        byline = ", ".join(a["name"].strip() for a in authors
-                           if isinstance(a, dict) and isinstance(a.get("name"), str))
-        return {"title": title.strip() if isinstance(title, str) else "", "byline": byline}
-    return {}
-
-
-def _meta_values(soup: BeautifulSoup) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for meta in soup.find_all("meta"):
-        content = _attr(meta, "content").strip()
-        if not content:
-            continue
-        match = META_PROPERTY.search(_attr(meta, "property"))
-        if match:
-            values[re.sub(r"\s", "", match.group(0).lower())] = content
-        elif META_NAME.search(_attr(meta, "name")):
-            values[re.sub(r"\s", "", _attr(meta, "name").lower()).replace(".", ":")] = content
-    return values
-
-
-def _document_title(soup: BeautifulSoup) -> str:
-    """The <title>, without a site name before or after a separator (_getArticleTitle)."""
-    original = " ".join(soup.title.get_text().split()) if soup.title else ""
-    title = original
-
-    def words(text: str) -> int:
-        return len(text.split())
-
-    hierarchical = False
-    if re.search(r" [|\-\\/>»] ", title):
-        hierarchical = bool(re.search(r" [\\/>»] ", title))
-        title = re.sub(r"(.*)[|\-\\/>»] .*", r"\1", original)
-        if words(title) < 3:
-            title = re.sub(r"[^|\-\\/>»]*[|\-\\/>»](.*)", r"\1", original)
-    elif ": " in title:
-        headings = {h.get_text().strip() for h in soup.find_all(["h1", "h2"])}
-        if title.strip() not in headings:
-            title = original[original.rfind(":") + 1:]
-            if words(title) < 3:
-                title = original[original.find(":") + 1:]
-            elif words(original[:original.find(":")]) > 5:
-                title = original
-    elif len(title) > 150 or len(title) < 15:
-        h1s = soup.find_all("h1")
-        if len(h1s) == 1:
-            title = _inner_text(h1s[0])
-    title = " ".join(title.split())
-    if words(title) <= 4 and (not hierarchical or
-                              words(title) != words(re.sub(r"[|\-\\/>»]+", "", original)) - 1):
-        title = original
-    return title
-
-
-def _page_title_and_byline(soup: BeautifulSoup) -> tuple[str, str]:
-    ld, values = _json_ld(soup), _meta_values(soup)
-    title = ld.get("title") or next((values[k] for k in TITLE_KEYS if values.get(k)), "")
-    byline = ld.get("byline") or next((values[k] for k in BYLINE_KEYS if values.get(k)), "")
-    return title or _document_title(soup), byline
-
-
-# --- the extraction -----------------------------------------------------------
-
-class _Readability:
-    """One extraction run over one soup (Readability.js's ``parse``)."""
-
-    def __init__(self, soup: BeautifulSoup) -> None:
+    def __init__(self, soup: BeautifulSoup, metadata: ReadabilityMetadata) -> None:
         self.soup = soup
         self.flags = ALL_FLAGS
         # Scores and data-table marks live beside the tree, keyed by id(); the
         # entry keeps the tag alive, so an id cannot be reused by a new tag.
         self.scores: dict[int, list] = {}
         self.data_tables: dict[int, tuple[Tag, bool]] = {}
-        self.title = ""
-        self.metadata_byline = ""
-        self.byline = ""
+        self.metadata = metadata
+        self.article_title = metadata.title
+        self.article_byline = ""  # the byline taken out of the page
         self._original_ancestors: list[Tag] = []
         self._best_text_holders: set[int] = set()
-        self.text_length = _TextLengths()
+        self.text_length = TextLengths()
         self._time_holders: set[int] = set()
 
-    # ..... driver ..............................................................
+    # Not ported: _postProcessContent, _cleanClasses, _fixRelativeUris, _simplifyNestedElements and
+    # _cleanStyles (the reader renders by tag name and resolves links itself), _removeNodes,
+    # _replaceNodeTags, _forEachNode, _findNode, _someNode, _everyNode and _getAllNodesWithTag (bs4's
+    # find_all and Python's loops), _isUrl.  _getArticleTitle, _getJSONLD, _getArticleMetadata: in
+    # metadata.py, which passes the title and byline in.  The DOM helpers and text measures
+    # (_nextNode, _getNextNode, _removeAndGetNext, _getNodeAncestors, _textSimilarity, _getInnerText,
+    # _getCharCount, _getLinkDensity, _hasAncestorTag, _getRowAndColumnCount, _getTextDensity), and the
+    # rules metadata.py or the reader share (_isProbablyVisible, _markDataTables's): in dom.py.
 
-    def run(self) -> Tag:
-        self.title, self.metadata_byline = _page_title_and_byline(self.soup)
-        self._prepare_document()
-        body = self.soup.body
-        if body is None:
-            return self.soup.html or self.soup
-        pristine = copy.copy(body)
-        attempts: list[tuple[int, Tag]] = []
-        while True:
-            article = self._grab_article(body)
-            # Characters, in every script, as Readability counts them.  (Counting a
-            # Chinese/Japanese character as three let a strict attempt that kept only
-            # the story cell of a table layout pass, where Readability relaxes.)
-            length = len(_inner_text(article))
-            if length >= CHAR_THRESHOLD:
-                return self._finish(body, article)
-            attempts.append((length, article))
-            if not self._relax_flags():
-                break
-            # Start again from the page as it was before this attempt cut it up.
-            fresh = copy.copy(pristine)
-            body.replace_with(fresh)
-            body = fresh
-        # Readability takes the longest attempt.  Relaxing the filters on a short page
-        # mostly lets junk back in (a cookie banner...), so take the strictest attempt
-        # that found nearly as much text.
-        longest = max(length for length, _ in attempts)
-        if not longest:
-            return body
-        article = next(article for length, article in attempts if length >= RELAXED_GAIN * longest)
-        return self._finish(body, article)
+    def _prep_document(self) -> None:
+        """Scripts, styles and comments out; noscript images in; <br><br> and <font> fixed.
 
-    def _relax_flags(self) -> bool:
-        """Drop the next filter (unlikely candidates, class weights, cleaning); False if none is left."""
-        for flag in (FLAG_STRIP_UNLIKELYS, FLAG_WEIGHT_CLASSES, FLAG_CLEAN_CONDITIONALLY):
-            if self.flags & flag:
-                self.flags &= ~flag
-                return True
-        return False
-
-    def _finish(self, body: Tag, article: Tag) -> Tag:
-        """Make the article the body's only content; note the byline Readability took out."""
-        if self.byline:
-            article["data-byline"] = self.byline
-        body.clear()
-        body.append(article)
-        return article
-
-    # ..... preparing the document ..............................................
-
-    def _prepare_document(self) -> None:
-        """Scripts, styles and comments out; noscript images in; <br><br> and <font> fixed."""
+        Also does what ``parse`` does before it upstream (_unwrapNoscriptImages, _removeScripts).
+        """
         for comment in self.soup.find_all(string=lambda s: isinstance(s, Comment)):
             comment.extract()
         self._unwrap_noscript_images()
@@ -579,34 +178,11 @@ class _Readability:
         for font in self.soup.find_all("font"):
             font.name = "span"
 
-    def _unwrap_noscript_images(self) -> None:
-        """Replace lazy-loading placeholders by the real <img> kept in a following <noscript>."""
-        for img in self.soup.find_all("img"):
-            if not any(name in ("src", "srcset", "data-src", "data-srcset")
-                       or IMAGE_URL.search(_attr(img, name)) for name in img.attrs):
-                img.extract()
-        for noscript in self.soup.find_all("noscript"):
-            if not _is_single_image(noscript):
-                continue
-            previous = _previous_sibling(noscript)
-            if previous is None or not _is_single_image(previous):
-                continue
-            old_img = previous if previous.name == "img" else previous.find("img")
-            new_img = noscript.find("img")
-            for name, value in list(old_img.attrs.items()):
-                value = " ".join(value) if isinstance(value, list) else value
-                if not value or not (name in ("src", "srcset") or IMAGE_URL.search(value)):
-                    continue
-                if new_img.get(name) == value:
-                    continue
-                new_img["data-old-" + name if new_img.has_attr(name) else name] = value
-            previous.replace_with(_first_child(noscript))
-
     def _replace_brs(self, root: Tag) -> None:
         """Turn runs of two or more <br> into paragraph breaks: ``a<br><br>b`` -> ``a<p>b</p>``."""
         for br in root.find_all("br"):
             following, replaced = br.next_sibling, False
-            while _is_element(following := _next_non_blank(following), "br"):
+            while is_element(following := next_non_blank(following), "br"):
                 replaced = True
                 after = following.next_sibling
                 following.extract()
@@ -617,21 +193,228 @@ class _Readability:
             br.replace_with(p)
             following = p.next_sibling
             while following is not None:
-                if _is_element(following, "br") and _is_element(_next_non_blank(following.next_sibling), "br"):
+                if is_element(following, "br") and is_element(next_non_blank(following.next_sibling), "br"):
                     break
-                if not _is_phrasing(following):
+                if not self._is_phrasing_content(following):
                     break
                 after = following.next_sibling
                 p.append(following)
                 following = after
-            while p.contents and _is_whitespace(p.contents[-1]):
+            while p.contents and self._is_whitespace(p.contents[-1]):
                 p.contents[-1].extract()
             if p.parent is not None and p.parent.name == "p":
                 p.parent.name = "div"
 
-    # ..... one attempt: walk, score, choose, merge, clean .....................
+    def _prep_article(self, article: Tag) -> None:
+        """Strip what is not prose from the chosen content, most certain removals first."""
+        self._mark_data_tables(article)
+        self._fix_lazy_images(article)
+        self._clean_conditionally(article, "form")
+        self._clean_conditionally(article, "fieldset")
+        for name in ("object", "embed", "footer", "link", "aside", "nav"):  # nav: not in Readability
+            self._clean(article, name)
+        for child in children(article):
+            # Share bars inside the content, but never a merged block itself.
+            self._clean_matched_nodes(child, lambda node, match: bool(SHARE_ELEMENTS.search(match))
+                                      and len(node.get_text()) < CHAR_THRESHOLD)
+        for name in ("iframe", "input", "textarea", "select", "button"):
+            self._clean(article, name)
+        self._clean_headers(article)
+        self._remove_policy_notices(article)
+        # Last, as the removals above change the counts these look at.
+        for name in ("table", "ul", "div", "section"):  # section: not in Readability
+            self._clean_conditionally(article, name)
+        for child in children(article):
+            self._clean_matched_nodes(child, lambda node, match: bool(PRINT_ELEMENTS.search(match))
+                                      and len(node.get_text()) < CHAR_THRESHOLD)
+        self._remove_link_paragraphs(article)
+        self._remove_headline_lists(article)
+        self._remove_empty_paragraphs(article)
+        for br in article.find_all("br"):
+            if is_element(next_non_blank(br.next_sibling), "p"):
+                br.extract()
+        self._unwrap_single_cell_tables(article)
+
+    # Parts of _prepArticle, inline there.
+
+    def _remove_empty_paragraphs(self, root: Tag) -> None:
+        """Paragraphs without text, image or embed ("Remove extra paragraphs")."""
+        for p in root.find_all("p"):
+            if not p.find(["img", "embed", "object", "iframe"]) and not has_text(p):
+                p.extract()
+
+    def _unwrap_single_cell_tables(self, root: Tag) -> None:
+        """A table of one cell is layout: put the cell (as <p> or <div>) in its place ("Remove single-cell tables")."""
+        for table in root.find_all("table"):
+            if table.parent is None:
+                continue
+            body = first_child(table) if self._has_single_tag_inside_element(table, "tbody") else table
+            if not self._has_single_tag_inside_element(body, "tr"):
+                continue
+            row = first_child(body)
+            if not self._has_single_tag_inside_element(row, "td"):
+                continue
+            cell = first_child(row)
+            cell.name = "p" if all(self._is_phrasing_content(c) for c in cell.contents) else "div"
+            table.replace_with(cell)
+
+    # Not in Readability: more of the cleaning of the article.
+
+    def _remove_policy_notices(self, root: Tag) -> None:
+        """Not in Readability: short blocks linking to two or more of the site's legal pages.
+
+        Comment rules, newsletter sign-ups and cookie notices ("see our terms and privacy
+        policy") are site chrome; an article's own links to such pages sit in long prose.
+        """
+        if not self._flag_is_active(FLAG_CLEAN_CONDITIONALLY):
+            return
+        for node in children(root):  # outermost first: the notice goes with its wrapper
+            if node.name in ("p", "div", "section", "ul", "form", "fieldset") \
+                    and len(inner_text(node)) < CHAR_THRESHOLD \
+                    and len({href for href in map(self._link_target, node.find_all("a"))
+                             if POLICY_PAGE.match(href.rsplit("/", 1)[-1])}) >= 2:
+                node.extract()
+            else:
+                self._remove_policy_notices(node)
+
+    @staticmethod
+    def _link_target(link: Tag) -> str:
+        """Not in Readability: the path of a link's href, without query, fragment or trailing slash."""
+        return re.split(r"[?#]", attr(link, "href"), maxsplit=1)[0].rstrip("/")
+
+    def _remove_link_paragraphs(self, root: Tag) -> None:
+        """Not in Readability: short paragraphs that are mostly a link ("Read also: ...").
+
+        Only links that lead somewhere count: in-page anchors and script links
+        (NHK's glossary pop-ups) wrap words of the text itself.  A kind of conditional
+        cleaning, so it is relaxed with it: a page on which every stricter attempt found
+        too little (an old table layout of short cells) keeps its linked lines.
+        """
+        if not self._flag_is_active(FLAG_CLEAN_CONDITIONALLY):
+            return
+        for p in root.find_all("p"):
+            length = len(inner_text(p))
+            if not length or length >= LINK_PARAGRAPH_LENGTH:
+                continue
+            linked = sum(len(inner_text(a)) for a in p.find_all("a")
+                         if not re.match(r"\s*(#|javascript:)", attr(a, "href"), re.I))
+            if linked / length > 0.5:
+                p.extract()
+
+    def _remove_headline_lists(self, root: Tag) -> None:
+        """Not in Readability: lists of headlines of other pages ("More from UK", "Trending").
+
+        Readability keeps lists whatever their link density, for the lists of an article's
+        own text.  A list of three or more items that are each nothing but a link to another
+        page, worded as a headline (six words or more; 12 characters in scripts written
+        without spaces), is a teaser box; a "See also" list of short titles, a list of
+        URLs or of names stays.  Its heading goes with it, and a wrapper left with nothing
+        else to say.  Relaxed with conditional cleaning.
+        """
+        if not self._flag_is_active(FLAG_CLEAN_CONDITIONALLY):
+            return
+        for lst in root.find_all(["ul", "ol"]):
+            if lst.parent is None or lst.find_parent(["ul", "ol"]) is not None or not self._is_headline_list(lst):
+                continue
+            heading = previous_sibling(lst)
+            if heading is not None and heading.name in ("h2", "h3", "h4", "h5", "h6") \
+                    and len(inner_text(heading)) < LINK_PARAGRAPH_LENGTH:
+                heading.extract()
+            parent = lst.parent
+            lst.extract()
+            # A wrapper left with a title and no prose of its own ("More from UK") goes too.
+            while parent is not None and parent is not root and parent.find(["p", "img", "table"]) is None \
+                    and len(inner_text(parent)) < LINK_PARAGRAPH_LENGTH // 2:
+                parent, child = parent.parent, parent
+                child.extract()
+
+    def _is_headline_list(self, lst: Tag) -> bool:
+        """Not in Readability: three or more items, each one link to another page whose text is a headline."""
+        items = children(lst)
+        if len(items) < 3 or any(item.name != "li" for item in items):
+            return False
+        for item in items:
+            links = item.find_all("a")
+            text = inner_text(item)
+            if len(links) != 1 or re.match(r"\s*(#|javascript:)", attr(links[0], "href"), re.I):
+                return False
+            if re.sub(r"\W", "", inner_text(links[0])) != re.sub(r"\W", "", text):
+                return False
+            if len(text.split()) < HEADLINE_WORDS and not (UNSPACED.search(text) and len(text) >= 2 * HEADLINE_WORDS):
+                return False
+        return True
+
+    def _initialize_node(self, node: Tag) -> None:
+        """A starting score from the tag (divs good, lists and headings poor) and class/id."""
+        score = {"div": 5, "pre": 3, "td": 3, "blockquote": 3,
+                 "address": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "form": -3,
+                 "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}.get(node.name, 0)
+        self.scores[id(node)] = [node, score + self._get_class_weight(node)]
+
+    def _score(self, node: Tag) -> float | None:
+        """``node.readability.contentScore``; None for a node not initialized."""
+        entry = self.scores.get(id(node))
+        return entry[1] if entry is not None else None
+
+    def _add_score(self, node: Tag, amount: float) -> None:
+        self.scores[id(node)][1] += amount
+
+    def _is_valid_byline(self, node: Tag) -> bool:
+        """Marked as the author (rel, itemprop, or a class or id like "byline"), and short.
+
+        The marks are metadata.py's (:func:`.metadata.marks_byline`), which reads the author from the
+        same elements.
+        """
+        length = len(node.get_text().strip())
+        return marks_byline(node) and 0 < length < 100
 
     def _grab_article(self, page: Tag) -> Tag:
+        """Attempts with the filters relaxed one at a time, until one finds enough text; the article.
+
+        Upstream's loop around the attempt; the attempt itself is :meth:`_grab_article_attempt`.
+        """
+        pristine = copy.copy(page)
+        attempts: list[tuple[int, Tag]] = []
+        while True:
+            article = self._grab_article_attempt(page)
+            # Characters, in every script, as Readability counts them.  (Counting a
+            # Chinese/Japanese character as three let a strict attempt that kept only
+            # the story cell of a table layout pass, where Readability relaxes.)
+            length = len(inner_text(article))
+            if length >= CHAR_THRESHOLD:
+                return self._finish(page, article)
+            attempts.append((length, article))
+            if not self._relax_flags():
+                break
+            # Start again from the page as it was before this attempt cut it up.
+            fresh = copy.copy(pristine)
+            page.replace_with(fresh)
+            page = fresh
+        # Readability takes the longest attempt.  Relaxing the filters on a short page
+        # mostly lets junk back in (a cookie banner...), so take the strictest attempt
+        # that found nearly as much text.
+        longest = max(length for length, _ in attempts)
+        if not longest:
+            return page
+        article = next(article for length, article in attempts if length >= RELAXED_GAIN * longest)
+        return self._finish(page, article)
+
+    def _finish(self, page: Tag, article: Tag) -> Tag:
+        """Make the article the page's only content; note the byline Readability took out.
+
+        Not in Readability, which returns the article: the caller reads the cleaned soup.
+        """
+        if self.article_byline:
+            article["data-byline"] = self.article_byline
+        page.clear()
+        page.append(article)
+        return article
+
+    # Parts of _grabArticle, one function there: an attempt, then its steps in upstream's order.
+    # _holders_of_best_text, _is_dateline and _same_kind are not in Readability.
+
+    def _grab_article_attempt(self, page: Tag) -> Tag:
+        """One pass with the current flags: walk, score, choose, merge siblings, clean."""
         self.scores.clear()
         self.data_tables.clear()
         to_score = self._walk_and_prune()
@@ -644,87 +427,81 @@ class _Readability:
         self._copy_direction(top, article)
         return article
 
-    def _holders_of_best_text(self, top_candidates: list[Tag]) -> set[int]:
-        """Ids of the candidates scoring within 75% of the best, and of their ancestors."""
-        if not top_candidates:
-            return set()
-        best = self._score(top_candidates[0])
-        holders: set[int] = set()
-        for candidate in top_candidates:
-            if _js_ratio(self._score(candidate), best) >= 0.75:
-                holders.update(id(node) for node in [candidate, *_ancestors(candidate)])
-        return holders
-
     def _walk_and_prune(self) -> list[Tag]:
         """Remove junk nodes, turn text-only divs into paragraphs; the elements worth scoring."""
         to_score: list[Tag] = []
         remove_title_header = True
         # Only a <time> and its near ancestors can be a dateline: find them once.
-        self._time_holders = {id(a) for t in self.soup.find_all("time") for a in [t, *_ancestors(t, 2)]}
-        node = _first_child(self.soup)
+        self._time_holders = {id(a) for t in self.soup.find_all("time") for a in [t, *ancestors(t, 2)]}
+        node = first_child(self.soup)
         while node is not None:
             if node.name in ("html", "body"):
                 # Never removed (Readability spares only <body>, but a page with
                 # <html class="sidebar-visible"> or a hidden-until-loaded body would lose all).
-                node = _next_node(node)
+                node = get_next_node(node)
                 continue
-            match = _match_string(node)
-            if self._is_junk(node, match):
-                node = _remove_and_get_next(node)
+            match = match_string(node)
+            if self._is_junk(node):
+                node = remove_and_get_next(node)
                 continue
             if remove_title_header and self._header_duplicates_title(node):
                 # The first heading repeating the title goes; an <h1> stays
                 # because the caller takes the title (and removes it) itself.
                 remove_title_header = False
                 if node.name != "h1":
-                    node = _remove_and_get_next(node)
+                    node = remove_and_get_next(node)
                     continue
-            if self.flags & FLAG_STRIP_UNLIKELYS and self._is_unlikely(node, match):
-                node = _remove_and_get_next(node)
+            if self._flag_is_active(FLAG_STRIP_UNLIKELYS) and self._is_unlikely(node, match):
+                node = remove_and_get_next(node)
                 continue
             if node.name in ("div", "section", "header", "h1", "h2", "h3", "h4", "h5", "h6") \
-                    and _is_element_without_content(node):
-                node = _remove_and_get_next(node)
+                    and self._is_element_without_content(node):
+                node = remove_and_get_next(node)
                 continue
             if node.name in TAGS_TO_SCORE:
                 to_score.append(node)
             if node.name == "div":
                 node = self._div_to_paragraphs(node, to_score)
-            node = _next_node(node)
+            node = get_next_node(node)
         return to_score
 
-    def _is_junk(self, node: Tag, match: str) -> bool:
-        """Hidden nodes, modal dialogs, the byline, and wiki "[edit]" links."""
-        if not _is_probably_visible(node):
+    def _is_junk(self, node: Tag) -> bool:
+        """Hidden nodes, modal dialogs, the byline; not in Readability: wiki "[edit]" links, bare datelines."""
+        if not is_probably_visible(node):
             return True
         if node.get("aria-modal") == "true" and node.get("role") == "dialog":
             return True
-        if EDIT_LINKS.search(_attr(node, "class")):
+        if EDIT_LINKS.search(attr(node, "class")):
             return True
-        if id(node) in self._time_holders and _is_dateline(node):
+        if id(node) in self._time_holders and self._is_dateline(node):
             return True
-        return self._check_byline(node, match)
+        return self._check_byline(node)
 
-    def _check_byline(self, node: Tag, match: str) -> bool:
+    def _is_dateline(self, node: Tag) -> bool:
+        """Not in Readability: a block holding a <time> and at most a short label ("Published: <time>").
+
+        Blocks only: a <time> inside a sentence is part of the sentence.
+        """
+        if node.name not in ("div", "p", "li", "dd", "section", "header", "footer"):
+            return False
+        times = node.find_all("time")
+        if not times:
+            return False
+        label = len(inner_text(node)) - sum(len(inner_text(t)) for t in times)
+        return label <= DATELINE_LABEL_LENGTH
+
+    def _check_byline(self, node: Tag) -> bool:
         """The first short element marked as the author, unless the metadata names one."""
-        if self.byline or self.metadata_byline:
+        if self.article_byline or self.metadata.byline or not self._is_valid_byline(node):
             return False
-        if (_attr(node, "rel") == "author" or "author" in _attr(node, "itemprop")
-                or BYLINE.search(match)) and _is_valid_byline(node.get_text()):
-            self.byline = " ".join(node.get_text().split())
-            return True
-        return False
-
-    def _header_duplicates_title(self, node: Tag) -> bool:
-        if node.name not in ("h1", "h2") or not self.title:
-            return False
-        return _text_similarity(self.title, _inner_text(node, normalize=False)) > 0.75
+        self.article_byline = " ".join(node.get_text().split())
+        return True
 
     def _is_unlikely(self, node: Tag, match: str) -> bool:
         """Class/id such as sidebar or comment (outside tables and code), or a chrome ARIA role."""
         if (UNLIKELY_CANDIDATES.search(match) and not MAYBE_CANDIDATE.search(match)
                 and node.name not in ("body", "a")
-                and not _has_ancestor_tag(node, "table") and not _has_ancestor_tag(node, "code")):
+                and not has_ancestor_tag(node, "table") and not has_ancestor_tag(node, "code")):
             return True
         return node.get("role") in UNLIKELY_ROLES
 
@@ -732,71 +509,44 @@ class _Readability:
         """Wrap loose inline content of a div in <p>; a div that is really a paragraph becomes one."""
         p = None
         for child in list(div.contents):
-            if _is_phrasing(child):
+            if self._is_phrasing_content(child):
                 if p is not None:
                     p.append(child)
-                elif not _is_whitespace(child):
+                elif not self._is_whitespace(child):
                     p = self.soup.new_tag("p")
                     child.replace_with(p)
                     p.append(child)
             elif p is not None:
-                while p.contents and _is_whitespace(p.contents[-1]):
+                while p.contents and self._is_whitespace(p.contents[-1]):
                     p.contents[-1].extract()
                 p = None
-        if _has_single_tag_inside(div, "p") and _link_density(div) < 0.25:
-            paragraph = _first_child(div)
+        if self._has_single_tag_inside_element(div, "p") and link_density(div) < 0.25:
+            paragraph = first_child(div)
             for name in ("id", "lang", "dir"):  # keep anchors and language marks
                 if div.has_attr(name) and not paragraph.has_attr(name):
                     paragraph[name] = div[name]
             div.replace_with(paragraph)
             to_score.append(paragraph)
             return paragraph
-        if not _has_child_block_element(div):
+        if not self._has_child_block_element(div):
             div.name = "p"
             to_score.append(div)
         return div
-
-    # ..... scoring ...............................................................
-
-    def _score(self, node: Tag) -> float | None:
-        entry = self.scores.get(id(node))
-        return entry[1] if entry is not None else None
-
-    def _add_score(self, node: Tag, amount: float) -> None:
-        self.scores[id(node)][1] += amount
-
-    def _initialize_node(self, node: Tag) -> None:
-        """A starting score from the tag (divs good, lists and headings poor) and class/id."""
-        score = {"div": 5, "pre": 3, "td": 3, "blockquote": 3,
-                 "address": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "form": -3,
-                 "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}.get(node.name, 0)
-        self.scores[id(node)] = [node, score + self._class_weight(node)]
-
-    def _class_weight(self, node: Tag) -> int:
-        """+25 for each of class and id that looks like content, -25 for each that looks like chrome."""
-        if not self.flags & FLAG_WEIGHT_CLASSES:
-            return 0
-        weight = 0
-        for value in (_attr(node, "class"), _attr(node, "id")):
-            if value:
-                weight -= 25 if NEGATIVE.search(value) else 0
-                weight += 25 if POSITIVE.search(value) else 0
-        return weight
 
     def _score_paragraphs(self, to_score: list[Tag]) -> list[Tag]:
         """Give each paragraph 1 + commas + length/100 (at most 3) and pass it to five ancestors."""
         candidates: list[Tag] = []
         for element in to_score:
-            if _is_page_root(element.parent):
+            if is_page_root(element.parent):
                 continue
-            text = _inner_text(element)
+            text = inner_text(element)
             if len(text) < 25:
                 continue
-            ancestors = _ancestors(element, 5)
+            lineage = ancestors(element, 5)
             # "split(commas).length" in Readability: the commas plus one.
             score = 1 + len(COMMAS.split(text)) + min(len(text) // 100, 3)
-            for level, ancestor in enumerate(ancestors):
-                if _is_page_root(ancestor) or _is_page_root(ancestor.parent):
+            for level, ancestor in enumerate(lineage):
+                if is_page_root(ancestor) or is_page_root(ancestor.parent):
                     continue  # the document and <html> are never candidates
                 if self._score(ancestor) is None:
                     self._initialize_node(ancestor)
@@ -809,7 +559,7 @@ class _Readability:
         """Scale scores by (1 - link density); the best N_TOP_CANDIDATES, best first."""
         top: list[Tag] = []
         for candidate in candidates:
-            score = self._score(candidate) * (1 - _link_density(candidate))
+            score = self._score(candidate) * (1 - link_density(candidate))
             self.scores[id(candidate)][1] = score
             for rank in range(N_TOP_CANDIDATES):
                 if rank >= len(top) or score > self._score(top[rank]):
@@ -817,8 +567,6 @@ class _Readability:
                     del top[N_TOP_CANDIDATES:]
                     break
         return top
-
-    # ..... choosing the top candidate ...........................................
 
     def _choose_top_candidate(self, page: Tag, top_candidates: list[Tag]) -> Tag:
         """The best candidate, promoted to an ancestor where the evidence says so."""
@@ -836,7 +584,7 @@ class _Readability:
         top = self._climb_while_score_rises(top)
         # An only child: take the parent, so that sibling merging sees the neighbours.
         parent = top.parent
-        while not _is_page_root(parent) and parent.name != "body" and len(_children(parent)) == 1:
+        while not is_page_root(parent) and parent.name != "body" and len(children(parent)) == 1:
             top, parent = parent, parent.parent
         if self._score(top) is None:
             self._initialize_node(top)
@@ -845,13 +593,13 @@ class _Readability:
     def _common_ancestor_of_alternatives(self, top: Tag, top_candidates: list[Tag]) -> Tag:
         """If three runners-up score within 75% of the winner, use an ancestor shared by three of them."""
         best = self._score(top)
-        alternatives = [{id(a) for a in _ancestors(c)} for c in top_candidates[1:]
-                        if _js_ratio(self._score(c), best) >= 0.75]
+        alternatives = [{id(a) for a in ancestors(c)} for c in top_candidates[1:]
+                        if js_ratio(self._score(c), best) >= 0.75]
         if len(alternatives) < 3:
             return top
         parent = top.parent
-        while not _is_page_root(parent) and parent.name != "body":
-            if sum(id(parent) in ancestors for ancestors in alternatives) >= 3:
+        while not is_page_root(parent) and parent.name != "body":
+            if sum(id(parent) in lineage for lineage in alternatives) >= 3:
                 return parent
             parent = parent.parent
         return top
@@ -861,7 +609,7 @@ class _Readability:
         last = self._score(top)
         threshold = last / 3
         parent = top.parent
-        while not _is_page_root(parent) and parent.name != "body":
+        while not is_page_root(parent) and parent.name != "body":
             score = self._score(parent)
             if score is None:
                 parent = parent.parent
@@ -874,15 +622,26 @@ class _Readability:
             parent = parent.parent
         return top
 
+    def _holders_of_best_text(self, top_candidates: list[Tag]) -> set[int]:
+        """Not in Readability: ids of the candidates scoring within 75% of the best, and of their ancestors."""
+        if not top_candidates:
+            return set()
+        best = self._score(top_candidates[0])
+        holders: set[int] = set()
+        for candidate in top_candidates:
+            if js_ratio(self._score(candidate), best) >= 0.75:
+                holders.update(id(node) for node in [candidate, *ancestors(candidate)])
+        return holders
+
     def _merge_siblings(self, top: Tag) -> Tag:
         """A new <div> holding the top candidate and those of its siblings that look like content."""
         article = self.soup.new_tag("div")
-        self._original_ancestors = [a for a in _ancestors(top) if not _is_page_root(a)]
+        self._original_ancestors = [a for a in ancestors(top) if not is_page_root(a)]
         top_score = self._score(top)
         threshold = max(10, top_score * 0.2)
-        top_class = _attr(top, "class")
+        top_class = attr(top, "class")
         parent = top.parent
-        for sibling in _children(parent) if parent is not None else [top]:
+        for sibling in children(parent) if parent is not None else [top]:
             if sibling is top or self._is_related_sibling(sibling, top_class, top_score, threshold):
                 if sibling.name not in ALTER_TO_DIV_EXCEPTIONS | KEEP_NAME_ON_MERGE:
                     # e.g. a <td> or <form>: a div is not filtered out later by accident.
@@ -891,20 +650,32 @@ class _Readability:
         return article
 
     def _is_related_sibling(self, sibling: Tag, top_class: str, top_score: float, threshold: float) -> bool:
-        bonus = top_score * 0.2 if _same_kind(_attr(sibling, "class"), top_class) else 0
+        """Whether a sibling of the top candidate is part of the article: its score, or a paragraph of prose."""
+        bonus = top_score * 0.2 if self._same_kind(attr(sibling, "class"), top_class) else 0
         score = self._score(sibling)
         if score is not None:
             # Not in Readability: a positive class name ("article-author-box") earns a
             # candidate 25 points but does not by itself make a neighbour part of the article.
-            score -= max(0, self._class_weight(sibling))
+            score -= max(0, self._get_class_weight(sibling))
         if score is not None and score + bonus >= threshold:
             return True
         if sibling.name != "p":
             return False
-        density, text = _link_density(sibling), _inner_text(sibling)
+        density, text = link_density(sibling), inner_text(sibling)
         if len(text) > 80:
             return density < 0.25
         return 0 < len(text) < 80 and density == 0 and re.search(r"\.( |\Z)", text) is not None
+
+    @staticmethod
+    def _same_kind(class_a: str, class_b: str) -> bool:
+        """Not in Readability: whether two class attributes name the same kind of block.
+
+        Readability asks for the same class string; an article cut into chunks often marks
+        one of them with a modifier ("body-text first" beside "body-text"), so here most
+        of the class names must be shared (Jaccard index of the sets >= 0.5).
+        """
+        a, b = set(class_a.split()), set(class_b.split())
+        return bool(a and b) and len(a & b) / len(a | b) >= 0.5
 
     def _copy_direction(self, top: Tag, article: Tag) -> None:
         """The nearest dir (and lang, below <html>) of the top candidate, onto the article."""
@@ -918,37 +689,82 @@ class _Readability:
                         article[name] = element[name]
                     break
 
-    # ..... cleaning the article (_prepArticle) ..................................
+    def _is_single_image(self, node: Tag | None) -> bool:
+        """An <img>, or an element wrapping exactly one <img> and no text."""
+        while node is not None:
+            if node.name == "img":
+                return True
+            elements = children(node)
+            if len(elements) != 1 or node.get_text().strip():
+                return False
+            node = elements[0]
+        return False
 
-    def _prep_article(self, article: Tag) -> None:
-        """Strip what is not prose from the chosen content, most certain removals first."""
-        self._mark_data_tables(article)
-        self._fix_lazy_images(article)
-        self._clean_conditionally(article, "form")
-        self._clean_conditionally(article, "fieldset")
-        for name in ("object", "embed", "footer", "link", "aside", "nav"):  # nav: not in Readability
-            self._clean(article, name)
-        for child in _children(article):
-            # Share bars inside the content, but never a merged block itself.
-            self._clean_matched_nodes(child, lambda node, match: bool(SHARE_ELEMENTS.search(match))
-                                      and len(node.get_text()) < CHAR_THRESHOLD)
-        for name in ("iframe", "input", "textarea", "select", "button"):
-            self._clean(article, name)
-        self._clean_headers(article)
-        self._remove_policy_notices(article)
-        # Last, as the removals above change the counts these look at.
-        for name in ("table", "ul", "div", "section"):  # section: not in Readability
-            self._clean_conditionally(article, name)
-        for child in _children(article):
-            self._clean_matched_nodes(child, lambda node, match: bool(PRINT_ELEMENTS.search(match))
-                                      and len(node.get_text()) < CHAR_THRESHOLD)
-        self._remove_link_paragraphs(article)
-        self._remove_headline_lists(article)
-        self._remove_empty_paragraphs(article)
-        for br in article.find_all("br"):
-            if _is_element(_next_non_blank(br.next_sibling), "p"):
-                br.extract()
-        self._unwrap_single_cell_tables(article)
+    def _unwrap_noscript_images(self) -> None:
+        """Replace lazy-loading placeholders by the real <img> kept in a following <noscript>."""
+        for img in self.soup.find_all("img"):
+            if not any(name in ("src", "srcset", "data-src", "data-srcset")
+                       or IMAGE_URL.search(attr(img, name)) for name in img.attrs):
+                img.extract()
+        for noscript in self.soup.find_all("noscript"):
+            if not self._is_single_image(noscript):
+                continue
+            previous = previous_sibling(noscript)
+            if previous is None or not self._is_single_image(previous):
+                continue
+            old_img = previous if previous.name == "img" else previous.find("img")
+            new_img = noscript.find("img")
+            for name, value in list(old_img.attrs.items()):
+                value = " ".join(value) if isinstance(value, list) else value
+                if not value or not (name in ("src", "srcset") or IMAGE_URL.search(value)):
+                    continue
+                if new_img.get(name) == value:
+                    continue
+                new_img["data-old-" + name if new_img.has_attr(name) else name] = value
+            previous.replace_with(first_child(noscript))
+
+    def _has_single_tag_inside_element(self, node: Tag, name: str) -> bool:
+        """Exactly one element child, named ``name``, and no text beside it."""
+        elements = children(node)
+        if len(elements) != 1 or elements[0].name != name:
+            return False
+        return not any(is_text(c) and str(c).strip() for c in node.contents)
+
+    def _is_element_without_content(self, node: Tag) -> bool:
+        """No text, and no children other than line breaks and rules."""
+        if has_text(node):
+            return False
+        elements = children(node)
+        return not elements or len(elements) == len(node.find_all(["br", "hr"]))
+
+    def _has_child_block_element(self, node: Tag) -> bool:
+        """Whether a block element (DIV_TO_P_ELEMS) lies anywhere inside."""
+        return node.find(DIV_TO_P_ELEMS) is not None
+
+    def _is_phrasing_content(self, node) -> bool:
+        """Phrasing content: text, inline elements, and links/edits holding only those."""
+        if is_text(node):
+            return True
+        if not isinstance(node, Tag):
+            return False
+        if node.name in PHRASING_ELEMS:
+            return True
+        return node.name in ("a", "del", "ins") and all(self._is_phrasing_content(c) for c in node.contents)
+
+    def _is_whitespace(self, node) -> bool:
+        """Blank text or a <br>."""
+        return (is_text(node) and not str(node).strip()) or is_element(node, "br")
+
+    def _get_class_weight(self, node: Tag) -> int:
+        """+25 for each of class and id that looks like content, -25 for each that looks like chrome."""
+        if not self._flag_is_active(FLAG_WEIGHT_CLASSES):
+            return 0
+        weight = 0
+        for value in (attr(node, "class"), attr(node, "id")):
+            if value:
+                weight -= 25 if NEGATIVE.search(value) else 0
+                weight += 25 if POSITIVE.search(value) else 0
+        return weight
 
     def _clean(self, root: Tag, name: str) -> None:
         """Remove every ``name`` element, except embedded videos from known hosts."""
@@ -960,123 +776,65 @@ class _Readability:
 
     @staticmethod
     def _is_video(node: Tag) -> bool:
-        if any(VIDEOS.search(_attr(node, name)) for name in node.attrs):
+        """An embed from a known video host (the test inside upstream's _clean and _cleanConditionally)."""
+        if any(VIDEOS.search(attr(node, name)) for name in node.attrs):
             return True
         return node.name == "object" and VIDEOS.search(node.decode_contents()) is not None
 
-    def _clean_matched_nodes(self, root: Tag, remove) -> None:
-        """Remove descendants of ``root`` for which ``remove(node, class + id)`` holds."""
-        end = _next_node(root, skip_children=True)
-        node = _next_node(root)
-        while node is not None and node is not end:
-            if remove(node, _match_string(node)):
-                node = _remove_and_get_next(node)
-            else:
-                node = _next_node(node)
-
-    def _clean_headers(self, root: Tag) -> None:
-        for heading in root.find_all(["h1", "h2"]):
-            if self._class_weight(heading) < 0:
-                heading.extract()
-
-    def _remove_policy_notices(self, root: Tag) -> None:
-        """Not in Readability: short blocks linking to two or more of the site's legal pages.
-
-        Comment rules, newsletter sign-ups and cookie notices ("see our terms and privacy
-        policy") are site chrome; an article's own links to such pages sit in long prose.
-        """
-        if not self.flags & FLAG_CLEAN_CONDITIONALLY:
-            return
-        for node in _children(root):  # outermost first: the notice goes with its wrapper
-            if node.name in ("p", "div", "section", "ul", "form", "fieldset") \
-                    and len(_inner_text(node)) < CHAR_THRESHOLD \
-                    and len({href for href in map(_link_target, node.find_all("a"))
-                             if POLICY_PAGE.match(href.rsplit("/", 1)[-1])}) >= 2:
-                node.extract()
-            else:
-                self._remove_policy_notices(node)
-
-    def _remove_link_paragraphs(self, root: Tag) -> None:
-        """Not in Readability: short paragraphs that are mostly a link ("Read also: ...").
-
-        Only links that lead somewhere count: in-page anchors and script links
-        (NHK's glossary pop-ups) wrap words of the text itself.  A kind of conditional
-        cleaning, so it is relaxed with it: a page on which every stricter attempt found
-        too little (an old table layout of short cells) keeps its linked lines.
-        """
-        if not self.flags & FLAG_CLEAN_CONDITIONALLY:
-            return
-        for p in root.find_all("p"):
-            length = len(_inner_text(p))
-            if not length or length >= LINK_PARAGRAPH_LENGTH:
-                continue
-            linked = sum(len(_inner_text(a)) for a in p.find_all("a")
-                         if not re.match(r"\s*(#|javascript:)", _attr(a, "href"), re.I))
-            if linked / length > 0.5:
-                p.extract()
-
-    def _remove_headline_lists(self, root: Tag) -> None:
-        """Not in Readability: lists of headlines of other pages ("More from UK", "Trending").
-
-        Readability keeps lists whatever their link density, for the lists of an article's
-        own text.  A list of three or more items that are each nothing but a link to another
-        page, worded as a headline (six words or more; 12 characters in scripts written
-        without spaces), is a teaser box; a "See also" list of short titles, a list of
-        URLs or of names stays.  Its heading goes with it, and a wrapper left with nothing
-        else to say.  Relaxed with conditional cleaning.
-        """
-        if not self.flags & FLAG_CLEAN_CONDITIONALLY:
-            return
-        for lst in root.find_all(["ul", "ol"]):
-            if lst.parent is None or lst.find_parent(["ul", "ol"]) is not None or not _is_headline_list(lst):
-                continue
-            heading = _previous_sibling(lst)
-            if heading is not None and heading.name in ("h2", "h3", "h4", "h5", "h6") \
-                    and len(_inner_text(heading)) < LINK_PARAGRAPH_LENGTH:
-                heading.extract()
-            parent = lst.parent
-            lst.extract()
-            # A wrapper left with a title and no prose of its own ("More from UK") goes too.
-            while parent is not None and parent is not root and parent.find(["p", "img", "table"]) is None \
-                    and len(_inner_text(parent)) < LINK_PARAGRAPH_LENGTH // 2:
-                parent, child = parent.parent, parent
-                child.extract()
-
-    def _remove_empty_paragraphs(self, root: Tag) -> None:
-        for p in root.find_all("p"):
-            if not p.find(["img", "embed", "object", "iframe"]) and not _has_text(p):
-                p.extract()
-
-    def _unwrap_single_cell_tables(self, root: Tag) -> None:
-        """A table of one cell is layout: put the cell (as <p> or <div>) in its place."""
+    def _mark_data_tables(self, root: Tag) -> None:
+        """Tell data tables (kept whole) from layout tables, by the rule the reader shares (dom.is_data_table)."""
         for table in root.find_all("table"):
-            if table.parent is None:
-                continue
-            body = _first_child(table) if _has_single_tag_inside(table, "tbody") else table
-            if not _has_single_tag_inside(body, "tr"):
-                continue
-            row = _first_child(body)
-            if not _has_single_tag_inside(row, "td"):
-                continue
-            cell = _first_child(row)
-            cell.name = "p" if all(_is_phrasing(c) for c in cell.contents) else "div"
-            table.replace_with(cell)
+            self.data_tables[id(table)] = (table, is_data_table(table))
 
-    # ..... conditional cleaning ..................................................
+    def _fix_lazy_images(self, root: Tag) -> None:
+        """Give lazy-loaded images a real src/srcset from their data-* attributes."""
+        for element in root.find_all(["img", "picture", "figure"]):
+            src = attr(element, "src") if element.name == "img" else ""
+            srcset = attr(element, "srcset") if element.name == "img" else ""
+            data_url = B64_DATA_URL.match(src)
+            if data_url:
+                if data_url.group(1) == "image/svg+xml":
+                    continue
+                # A tiny base64 image beside a real image URL is a placeholder.
+                if any(name != "src" and IMAGE_URL.search(attr(element, name)) for name in element.attrs):
+                    if len(src) - (re.search(r"base64\s*", src, re.I).start() + 7) < 133:
+                        del element["src"]
+                        src = ""
+            if (src or (srcset and srcset != "null")) and "lazy" not in attr(element, "class").lower():
+                continue
+            for name in list(element.attrs):
+                if name in ("src", "srcset", "alt"):
+                    continue
+                value = attr(element, name)
+                if re.search(r"\.(jpg|jpeg|png|webp)\s+\d", value):
+                    target = "srcset"
+                elif re.fullmatch(r"\s*\S+\.(jpg|jpeg|png|webp)\S*\s*", value):
+                    target = "src"
+                else:
+                    continue
+                if element.name in ("img", "picture"):
+                    element[target] = value
+                elif element.find(["img", "picture"]) is None:
+                    img = self.soup.new_tag("img")
+                    img[target] = value
+                    element.append(img)
 
     def _clean_conditionally(self, root: Tag, name: str) -> None:
         """Remove ``name`` elements that look like chrome rather than content (see _looks_fishy).
 
         Deepest first, as Readability does: inner removals change the counts of outer ones.
         """
-        if not self.flags & FLAG_CLEAN_CONDITIONALLY:
+        if not self._flag_is_active(FLAG_CLEAN_CONDITIONALLY):
             return
-        self.text_length = _TextLengths()
+        self.text_length = TextLengths()
         for node in reversed(root.find_all(name)):
             if node.parent is not None and self._looks_fishy(node, name):
                 self.text_length.remove(node)
 
+    # Parts of _cleanConditionally, one function there.
+
     def _is_data_table(self, table: Tag) -> bool:
+        """``table._readabilityDataTable``, as _markDataTables set it."""
         entry = self.data_tables.get(id(table))
         return entry is not None and entry[1]
 
@@ -1084,18 +842,19 @@ class _Readability:
         """Data tables, anything inside one or inside code, and anything holding one."""
         if name == "table" and self._is_data_table(node):
             return True
-        if _has_ancestor_tag(node, "table", -1, self._is_data_table) or _has_ancestor_tag(node, "code"):
+        if has_ancestor_tag(node, "table", -1, self._is_data_table) or has_ancestor_tag(node, "code"):
             return True
         return any(self._is_data_table(t) for t in node.find_all("table"))
 
     def _looks_fishy(self, node: Tag, name: str) -> bool:
+        """Whether _cleanConditionally removes ``node``: a negative class, ad words, or a shape unlike prose."""
         is_list = name in ("ul", "ol")
         if not is_list:
             list_length = sum(self.text_length(lst) for lst in node.find_all(["ul", "ol"]))
-            is_list = _js_ratio(list_length, self.text_length(node)) > 0.9
+            is_list = js_ratio(list_length, self.text_length(node)) > 0.9
         if self._is_protected(node, name):
             return False
-        weight = self._class_weight(node)
+        weight = self._get_class_weight(node)
         if weight < 0:
             return True
         if id(node) in self._best_text_holders:
@@ -1103,18 +862,18 @@ class _Readability:
             # the element holding the text that scored best is not cleaned away for its
             # shape - a link list beside the story made CTV News lose the whole story.
             return False
-        if _inner_text(node).count(",") >= 10:
+        if inner_text(node).count(",") >= 10:
             return False  # many commas: prose
         embeds = node.find_all(["object", "embed", "iframe"])
         if any(self._is_video(embed) for embed in embeds):
             return False
-        text = _inner_text(node)
+        text = inner_text(node)
         if AD_WORDS.fullmatch(text) or LOADING_WORDS.fullmatch(text):
             return True
         remove = self._fails_shape_checks(node, is_list, weight, len(embeds), text, name)
         if is_list and remove:
             # A plain list of images may stay: every item one child, every item an image.
-            if any(len(_children(child)) > 1 for child in _children(node)):
+            if any(len(children(child)) > 1 for child in children(node)):
                 return True
             return len(node.find_all("img")) != len(node.find_all("li"))
         return remove
@@ -1132,125 +891,61 @@ class _Readability:
         img = len(node.find_all("img"))
         li = len(node.find_all("li")) - 100
         inputs = len(node.find_all("input"))
-        heading_density = _text_density(node, ["h1", "h2", "h3", "h4", "h5", "h6"], self.text_length)
+        heading_density = text_density(node, ["h1", "h2", "h3", "h4", "h5", "h6"], self.text_length)
         length = len(text)
-        link_density = _link_density(node)
-        text_density = _text_density(node, ["span", "li", "td", *DIV_TO_P_ELEMS], self.text_length)
-        in_figure = _has_ancestor_tag(node, "figure")
+        links = link_density(node)
+        texts = text_density(node, ["span", "li", "td", *DIV_TO_P_ELEMS], self.text_length)
+        in_figure = has_ancestor_tag(node, "figure")
         return ((not in_figure and name != "section" and img > 1 and p / img < 0.5)
                 or (not is_list and li > p)
                 or inputs > p // 3
                 or (not is_list and not in_figure and heading_density < 0.9 and length < 25
-                    and (img == 0 or img > 2) and link_density > 0)
-                or (not is_list and weight < 25 and link_density > 0.2)
-                or (weight >= 25 and link_density > 0.5)
+                    and (img == 0 or img > 2) and links > 0)
+                or (not is_list and weight < 25 and links > 0.2)
+                or (weight >= 25 and links > 0.5)
                 or (embeds == 1 and length < 75) or embeds > 1
-                or (img == 0 and text_density == 0))
+                or (img == 0 and texts == 0))
 
-    # ..... tables and images ......................................................
+    def _clean_matched_nodes(self, root: Tag, remove) -> None:
+        """Remove descendants of ``root`` for which ``remove(node, class + id)`` holds."""
+        end = get_next_node(root, skip_children=True)
+        node = get_next_node(root)
+        while node is not None and node is not end:
+            if remove(node, match_string(node)):
+                node = remove_and_get_next(node)
+            else:
+                node = get_next_node(node)
 
-    def _mark_data_tables(self, root: Tag) -> None:
-        """Tell data tables (kept whole) from layout tables, as Firefox's accessibility code does."""
-        for table in root.find_all("table"):
-            self.data_tables[id(table)] = (table, self._judge_data_table(table))
+    def _clean_headers(self, root: Tag) -> None:
+        """<h1> and <h2> with a negative class weight."""
+        for heading in root.find_all(["h1", "h2"]):
+            if self._get_class_weight(heading) < 0:
+                heading.extract()
 
-    @staticmethod
-    def _judge_data_table(table: Tag) -> bool:
-        if table.get("role") == "presentation" or table.get("datatable") == "0":
+    def _header_duplicates_title(self, node: Tag) -> bool:
+        """An <h1> or <h2> whose words are mostly the title's."""
+        if node.name not in ("h1", "h2") or not self.article_title:
             return False
-        if table.get("summary"):
-            return True
-        caption = table.find("caption")
-        if caption is not None and caption.contents:
-            return True
-        if table.find(["col", "colgroup", "tfoot", "thead", "th"]) is not None:
-            return True
-        if table.find("table") is not None:
-            return False  # nested tables mean layout
-        rows = columns = 0
-        for tr in table.find_all("tr"):
-            rows += _int_attr(tr, "rowspan") or 1
-            columns = max(columns, sum(_int_attr(td, "colspan") or 1 for td in tr.find_all("td")))
-        if columns == 1 or rows == 1:
-            return False
-        if rows >= 10 or columns > 4:
-            return True
-        return rows * columns > 10
+        return text_similarity(self.article_title, inner_text(node, normalize=False)) > 0.75
 
-    def _fix_lazy_images(self, root: Tag) -> None:
-        """Give lazy-loaded images a real src/srcset from their data-* attributes."""
-        for element in root.find_all(["img", "picture", "figure"]):
-            src = _attr(element, "src") if element.name == "img" else ""
-            srcset = _attr(element, "srcset") if element.name == "img" else ""
-            data_url = B64_DATA_URL.match(src)
-            if data_url:
-                if data_url.group(1) == "image/svg+xml":
-                    continue
-                # A tiny base64 image beside a real image URL is a placeholder.
-                if any(name != "src" and IMAGE_URL.search(_attr(element, name)) for name in element.attrs):
-                    if len(src) - (re.search(r"base64\s*", src, re.I).start() + 7) < 133:
-                        del element["src"]
-                        src = ""
-            if (src or (srcset and srcset != "null")) and "lazy" not in _attr(element, "class").lower():
-                continue
-            for name in list(element.attrs):
-                if name in ("src", "srcset", "alt"):
-                    continue
-                value = _attr(element, name)
-                if re.search(r"\.(jpg|jpeg|png|webp)\s+\d", value):
-                    target = "srcset"
-                elif re.fullmatch(r"\s*\S+\.(jpg|jpeg|png|webp)\S*\s*", value):
-                    target = "src"
-                else:
-                    continue
-                if element.name in ("img", "picture"):
-                    element[target] = value
-                elif element.find(["img", "picture"]) is None:
-                    img = self.soup.new_tag("img")
-                    img[target] = value
-                    element.append(img)
+    def _flag_is_active(self, flag: int) -> bool:
+        return bool(self.flags & flag)
 
+    def _relax_flags(self) -> bool:
+        """Drop the next filter (unlikely candidates, class weights, cleaning); False if none is left.
 
-HEADLINE_WORDS = 6   # Not in Readability: a link text this long reads as the headline of a page
-UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-
-
-def _is_headline_list(lst: Tag) -> bool:
-    """Three or more items, each one link to another page whose text is a headline, and nothing else."""
-    items = _children(lst)
-    if len(items) < 3 or any(item.name != "li" for item in items):
+        _removeFlag, with the choice of flag that upstream makes inside _grabArticle's loop.
+        """
+        for flag in (FLAG_STRIP_UNLIKELYS, FLAG_WEIGHT_CLASSES, FLAG_CLEAN_CONDITIONALLY):
+            if self._flag_is_active(flag):
+                self.flags &= ~flag
+                return True
         return False
-    for item in items:
-        links = item.find_all("a")
-        text = _inner_text(item)
-        if len(links) != 1 or re.match(r"\s*(#|javascript:)", _attr(links[0], "href"), re.I):
-            return False
-        if re.sub(r"\W", "", _inner_text(links[0])) != re.sub(r"\W", "", text):
-            return False
-        if len(text.split()) < HEADLINE_WORDS and not (UNSPACED.search(text) and len(text) >= 2 * HEADLINE_WORDS):
-            return False
-    return True
 
-
-def _int_attr(node: Tag, name: str) -> int:
-    return html_integer(_attr(node, name), default=0, low=0, high=1000)
-
-
-HTML_INTEGER = re.compile(r"[\t\n\f\r ]*([+-]?)([0-9]+)")
-
-
-def html_integer(value, *, default: int, low: int, high: int) -> int:
-    """An integer attribute (colspan, start, width) read as browsers read it, clamped to [low, high].
-
-    The HTML standard's rules for parsing integers: leading whitespace, a sign, ASCII digits,
-    anything after them ignored ('2px' is 2); ``default`` when there are no digits. Not int():
-    it takes '²' and other Unicode digits, and refuses more than 4,300 digits.
-    """
-    match = HTML_INTEGER.match(value) if isinstance(value, str) else None
-    if match is None:
-        return default
-    digits = match.group(2).lstrip("0")
-    if len(digits) > 18:  # beyond any bound we clamp to
-        return low if match.group(1) == "-" else high
-    number = int(digits or "0") * (-1 if match.group(1) == "-" else 1)
-    return max(low, min(number, high))
+    def parse(self) -> Tag:
+        """Prepare the page and find the article; the body then holds only the article."""
+        self._prep_document()
+        body = self.soup.body
+        if body is None:
+            return self.soup.html or self.soup
+        return self._grab_article(body)

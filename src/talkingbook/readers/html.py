@@ -18,7 +18,8 @@ from bs4 import BeautifulSoup, NavigableString, ParserRejectedMarkup, Tag, XMLPa
 from bs4.builder import LXMLTreeBuilder
 
 from ..errors import InputError
-from .extract import find_article, html_integer
+from .dom import html_integer, is_data_table
+from .extract import find_article
 from .metadata import read_metadata
 from ..model import (
     Block, Cell, CodeBlock, Document, Heading, Image, ListBlock, ListItem, Paragraph, Quote, Span,
@@ -73,11 +74,11 @@ def read_html(source: Source, options: ReaderOptions = ReaderOptions()) -> Docum
     if soup.html is None:
         raise InputError(source_name, "not an HTML page")
 
-    meta = _clean_metadata(read_metadata(soup, source_name=source_name, base_url=source.url,
-                                         http_language=source.language))
+    page = read_metadata(soup, source_name=source_name, base_url=source.url, http_language=source.language)
+    meta = _clean_metadata(page.book)
     # The extractor's byline (data-byline) is not read: read_metadata has weighed every element the
     # extractor could take (the same marks) and refused the ones it took from menus and comments.
-    container = find_article(soup)
+    container = find_article(soup, page.readability)
     title_heading = _title_heading(container, meta.title)
     if not meta.title and title_heading is not None:
         meta = replace(meta, title=_text(title_heading))
@@ -417,7 +418,7 @@ class _Context:
         return Image(src=src, alt=alt, caption=caption, data=data, media_type=media_type, anchor=self.anchor(tag))
 
     def _table(self, tag: Tag, lang: str, direction: str) -> list[Block]:
-        if not _is_data_table(tag):
+        if not is_data_table(tag):
             return self.blocks(tag, lang, direction)  # a layout table: its cells are plain blocks
         caption_tag = tag.find("caption")
         caption = _relative(_tidy(self.spans_of(caption_tag, _Style(lang=lang))), lang) if caption_tag else ()
@@ -586,21 +587,6 @@ def _span(value) -> int:
 def _rows(table: Tag) -> list[Tag]:
     """The table's own rows, not those of tables nested inside it."""
     return [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
-
-
-def _is_data_table(table: Tag) -> bool:
-    """Readability's test for a data table (rather than one used for layout)."""
-    if table.get("role") in ("presentation", "none") or table.get("datatable") == "0":
-        return False
-    if table.find("table"):
-        return False
-    if table.get("summary") or table.find("caption") or table.find(["th", "thead", "tfoot", "colgroup", "col"]):
-        return True
-    rows = _rows(table)
-    columns = max((len(tr.find_all(["td", "th"], recursive=False)) for tr in rows), default=0)
-    if len(rows) == 1 or columns <= 1:
-        return False
-    return len(rows) * columns > 10
 
 
 def _relative(spans: tuple[Span, ...], lang: str) -> tuple[Span, ...]:

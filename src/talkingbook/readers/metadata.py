@@ -1,5 +1,9 @@
 """Article metadata from a page: JSON-LD, OpenGraph, Dublin Core, <meta>, <time>, bylines.
 
+This is the only module that reads a page's JSON-LD, ``<meta>`` and ``<title>``. It reads them
+once, for the book's metadata, and hands the extractor (:mod:`.extract`, a port of Readability.js)
+what Readability takes of them: the title and the author the metadata declares.
+
 Language comes from ``<html lang>`` or the HTTP ``Content-Language`` header and, when both
 are missing or invalid, from the text itself (py3langid). The result is always a valid
 BCP 47 tag.
@@ -15,12 +19,15 @@ from dataclasses import replace
 import re
 import urllib.parse
 import uuid
+from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from ..errors import UsageError
 from ..model import Metadata, xml_text
+from .dom import UNSPACED, attr, is_probably_visible
 from .urls import host, web_url
 
 ARTICLE_TYPES = {"NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle", "AnalysisNewsArticle",
@@ -29,16 +36,37 @@ ARTICLE_TYPES = {"NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle"
 TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " « ", " » ", "｜", "|")
 
 
+@dataclass(frozen=True)
+class ReadabilityMetadata:
+    """What Readability's extraction takes of the metadata (Readability.js's ``_getArticleMetadata``).
+
+    ``title``: a heading that repeats it is dropped from the article; it is the book's title.
+    ``byline``: when the metadata names an author, the byline shown in the page stays in the
+    article's text; it is the author as Readability finds it in JSON-LD and <meta>
+    (:func:`_readability_byline`).
+    """
+
+    title: str = ""
+    byline: str = ""
+
+
+class PageMetadata(NamedTuple):
+    """What the page says about itself: the book's metadata, and what the extractor takes of it."""
+
+    book: Metadata
+    readability: ReadabilityMetadata
+
+
 def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
-                  http_language: str = "") -> Metadata:
-    """Metadata of the page in ``soup`` (read before the page is cleaned)."""
-    ld = _json_ld_article(soup)
-    og = {m.get("property", "").lower(): m.get("content", "").strip()
-          for m in soup.find_all("meta", attrs={"property": True, "content": True})}
-    named = {m.get("name", "").lower(): m.get("content", "").strip()
-             for m in soup.find_all("meta", attrs={"name": True, "content": True})}
-    equiv = {m.get("http-equiv", "").lower(): m.get("content", "").strip()
-             for m in soup.find_all("meta", attrs={"http-equiv": True, "content": True})}
+                  http_language: str = "") -> PageMetadata:
+    """What the page in ``soup`` says about itself (read before the page is cleaned): the book's metadata,
+    and what the extractor takes of it."""
+    documents = list(_json_ld_documents(soup))
+    ld = _json_ld_article(documents)
+    metas = soup.find_all("meta")
+    og = {m.get("property", "").lower(): m.get("content", "").strip() for m in _with(metas, "property")}
+    named = {m.get("name", "").lower(): m.get("content", "").strip() for m in _with(metas, "name")}
+    equiv = {m.get("http-equiv", "").lower(): m.get("content", "").strip() for m in _with(metas, "http-equiv")}
     canonical = soup.find("link", rel="canonical", href=True)
 
     page_title = " ".join(soup.title.get_text(" ").split()) if soup.title else ""
@@ -69,16 +97,27 @@ def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
     description = _first(_clean(ld.get("description")), og.get("og:description"), named.get("description"))
     identity = url or source_name.rsplit("/", 1)[-1]
     license_name, license_url = read_license(soup, ld, named, base_url)
-    author = _author(soup, ld, _declared(soup), title, publisher)
+    author = _author(soup, ld, _meta_by_key(metas), title, publisher)
     if same_name(author, publisher):  # said once: "By BBC News", not "By BBC News. Published by BBC News"
         publisher = ""
-    return Metadata(
+    book = Metadata(
         title=_clean(title), language=language, author=author, publisher=publisher,
         date=normalize_date(published), description=_clean(description), source_url=url,
         identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, identity)}", license=license_name,
         license_url=license_url,
         image=_first(og.get("og:image:secure_url"), og.get("og:image"), og.get("og:image:url"), named.get("og:image"),
                      named.get("twitter:image"), named.get("twitter:image:src"), _ld_image(ld.get("image"))))
+    return PageMetadata(book, ReadabilityMetadata(title=book.title, byline=_readability_byline(documents, metas)))
+
+
+def readability_metadata(soup: BeautifulSoup) -> ReadabilityMetadata:
+    """What Readability's extraction takes of the metadata of the page in ``soup`` (read before it is cleaned)."""
+    return read_metadata(soup, source_name="").readability
+
+
+def _with(metas, name: str) -> list[Tag]:
+    """The <meta> elements with a ``name`` attribute and a content attribute (either may be empty)."""
+    return [m for m in metas if m.get(name) is not None and m.get("content") is not None]
 
 
 _CC_PATH = re.compile(r"^/(?:licenses/([a-z-]+)/(\d\.\d)|publicdomain/(zero|mark)/(\d\.\d))(?:/|$)", re.I)
@@ -123,13 +162,19 @@ def read_license(soup: BeautifulSoup, ld: dict, named: dict, base_url: str = "")
     return (_clean(text)[:200], "") if text else ("", "")
 
 
-def _json_ld_article(soup: BeautifulSoup) -> dict:
+def _json_ld_documents(soup: BeautifulSoup):
+    """Every JSON-LD document of the page that parses, in page order."""
     for script in soup.find_all("script", attrs={"type": re.compile(r"ld\+json", re.I)}):
         try:
             # Readability strips the CDATA markers that XHTML-minded pages wrap their JSON-LD in
-            data = json.loads(re.sub(r"^\s*<!\[CDATA\[|\]\]>\s*$", "", script.string or ""), strict=False)
-        except (ValueError, TypeError, RecursionError):
+            yield json.loads(re.sub(r"^\s*<!\[CDATA\[|\]\]>\s*$", "", script.string or ""), strict=False)
+        except (ValueError, TypeError, RecursionError):  # RecursionError: nested deeper than the decoder goes
             continue
+
+
+def _json_ld_article(documents) -> dict:
+    """The first schema.org article with a headline, in the documents or the graphs and main entities inside."""
+    for data in documents:
         stack, seen = [data], 0
         while stack and seen < 500:
             item, seen = stack.pop(0), seen + 1
@@ -186,18 +231,13 @@ def _first_h1(soup: BeautifulSoup) -> str:
 
 # Ruby annotations, code and hidden text are not part of a heading as it is seen.
 _UNSEEN = ("rt", "rp", "script", "style", "template", "noscript")
-_HIDDEN_STYLE = re.compile(r"(display\s*:\s*none|visibility\s*:\s*hidden)", re.I)
 # Permalink marks that documentation generators put after headings ("Setup ¶").
 _PERMALINK_MARKS = re.compile(r"[\s¶§#🔗]+$")
 
 
-def _hidden(tag: Tag) -> bool:
-    return tag.has_attr("hidden") or tag.get("aria-hidden") == "true" or bool(_HIDDEN_STYLE.search(str(tag.get("style", ""))))
-
-
 def _heading_text(heading: Tag) -> str:
     """A heading's text as a reader sees it: no ruby annotations or hidden parts; inline markup does not split words."""
-    if any(_hidden(t) for t in (heading, *heading.parents) if isinstance(t, Tag)):
+    if not all(is_probably_visible(t) for t in (heading, *heading.parents) if isinstance(t, Tag)):
         return ""
     parts, stack = [], list(reversed(heading.contents))
     while stack:  # a loop, not recursion: a hostile heading may nest thousands deep
@@ -205,7 +245,7 @@ def _heading_text(heading: Tag) -> str:
         if isinstance(node, Tag):
             if node.name == "br":
                 parts.append(" ")
-            elif node.name not in _UNSEEN and not _hidden(node):
+            elif node.name not in _UNSEEN and is_probably_visible(node):
                 stack.extend(reversed(node.contents))
         elif type(node) is NavigableString:
             parts.append(str(node))
@@ -216,11 +256,9 @@ def _words(text: str) -> collections.Counter:
     """Lower-cased words; Chinese, Japanese, Korean and Thai count a character as a word (they have no spaces)."""
     out: list[str] = []
     for word in re.findall(r"[^\W_]+", text.lower()):
-        out.extend(list(word) if _UNSPACED.search(word) else [word])
+        out.extend(list(word) if UNSPACED.search(word) else [word])
     return collections.Counter(out)
 
-
-_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 def _headline(soup: BeautifulSoup, declared: list[str], title: str) -> str:
@@ -410,15 +448,15 @@ def _is_url(text: str) -> bool:
     return bool(re.match(r"(?:[a-z][a-z0-9+.-]*://|www\.)", text.strip(), re.I))
 
 
-def _declared(soup: BeautifulSoup) -> dict[str, str]:
+def _meta_by_key(metas) -> dict[str, str]:
     """<meta> values by lower-case key, 'DC.creator' as 'dc:creator'; each key of a space-separated property
     counts, and a property comes before a name (RDFa is the page's most explicit statement)."""
     values: dict[str, str] = {}
-    metas = soup.find_all("meta", attrs={"content": True})
-    for attr in ("property", "name"):
+    metas = [m for m in metas if m.get("content") is not None]
+    for keyed_by in ("property", "name"):
         for meta in metas:
             content = " ".join(str(meta.get("content", "")).split())
-            for key in str(meta.get(attr) or "").lower().split():
+            for key in str(meta.get(keyed_by) or "").lower().split():
                 if content:
                     values.setdefault(key.replace(".", ":"), content)
     return values
@@ -442,7 +480,7 @@ def same_name(a: str, b: str) -> bool:
 def _shown_bylines(soup: BeautifulSoup, title: str):
     """Bylines the page shows, as text: the ones after the headline first, then the nearest ones before it."""
     order = {id(tag): i for i, tag in enumerate(soup.find_all(True))}
-    marked = soup.find_all(_marks_byline)
+    marked = soup.find_all(marks_byline)
     headline = next((h for h in soup.find_all("h1")
                      if _shared_share(_words(_heading_text(h)), _words(title)) >= 0.5), None)
     if headline is not None:
@@ -453,8 +491,13 @@ def _shown_bylines(soup: BeautifulSoup, title: str):
         yield _shown_name(tag)
 
 
-def _marks_byline(tag: Tag) -> bool:
-    """Readability's byline test (_isValidByline): rel=author, itemprop=author, or a byline class or id."""
+def marks_byline(tag: Tag) -> bool:
+    """Marked as a byline: rel=author, itemprop=author, or a byline class or id (Readability's _isValidByline marks).
+
+    Shared with the extractor, which takes the first such element out of the text. Not in Readability:
+    rel is a list of tokens, "authority" and "authorize" are not "author", and neither a whole <article>
+    or <main> nor the page is a byline.
+    """
     if tag.name in ("script", "style", "template", "link", "html", "body", "article", "main"):
         return False
     rel = tag.get("rel")
@@ -475,7 +518,7 @@ def _elsewhere(tag: Tag) -> bool:
     for node in (tag, *tag.parents):
         if not isinstance(node, Tag) or node.name in ("html", "body", "[document]"):
             return False
-        if node.name == "nav" or _hidden(node):
+        if node.name == "nav" or not is_probably_visible(node):
             return True
         if node.name == "aside" and node.find_parent("article") is None:
             return True  # a page's sidebar; an <aside> within the article is about it (its byline, its date)
@@ -620,3 +663,61 @@ def with_overrides(meta: Metadata, overrides: dict[str, str | None]) -> Metadata
     if "date" in given:
         given["date"] = normalize_date(given["date"])
     return replace(meta, **given)
+
+
+# --- the byline as Readability.js reads it (its _getJSONLD and _getArticleMetadata) ---------------
+# The extraction takes the byline the page shows out of the text unless the metadata names the author.
+# Which metadata counts is Readability's choice, kept so that the same bylines go as in Readability:
+# the first JSON-LD document (or item of a list or @graph) of an article type, not one inside
+# mainEntity, and fewer <meta> keys than the book's author is read from.
+
+READABILITY_ARTICLE_TYPES = re.compile(
+    r"^Article|AdvertiserContentArticle|NewsArticle|AnalysisNewsArticle|AskPublicNewsArticle"
+    r"|BackgroundNewsArticle|OpinionNewsArticle|ReportageNewsArticle|ReviewNewsArticle|Report"
+    r"|SatiricalArticle|ScholarlyArticle|MedicalScholarlyArticle|SocialMediaPosting|BlogPosting"
+    r"|LiveBlogPosting|DiscussionForumPosting|TechArticle|APIReference$")
+READABILITY_META_PROPERTY = re.compile(
+    r"\s*(article|dc|dcterm|og|twitter)\s*:\s*(author|creator|description|published_time|title"
+    r"|site_name)\s*", re.I)
+READABILITY_META_NAME = re.compile(
+    r"^\s*(?:(dc|dcterm|og|twitter|parsely|weibo:(article|webpage))\s*[-.:]\s*)?(author|creator"
+    r"|pub-date|description|title|site_name)\s*$", re.I)
+READABILITY_BYLINE_KEYS = ("dc:creator", "dcterm:creator", "author", "parsely-author")
+
+
+def _readability_byline(documents: list, metas: list[Tag]) -> str:
+    """The author's name from JSON-LD, else from <meta>, as Readability reads them; '' when neither names one."""
+    values = _readability_meta_values(metas)
+    return _readability_json_ld_byline(documents) or next(
+        (values[k] for k in READABILITY_BYLINE_KEYS if values.get(k)), "")
+
+
+def _readability_json_ld_byline(documents: list) -> str:
+    """The authors' names in the first schema.org article of the JSON-LD (_getJSONLD)."""
+    for parsed in documents:
+        if isinstance(parsed, dict) and not parsed.get("@type") and isinstance(parsed.get("@graph"), list):
+            parsed = parsed["@graph"]
+        if isinstance(parsed, list):
+            parsed = next((it for it in parsed if isinstance(it, dict)
+                           and READABILITY_ARTICLE_TYPES.search(str(it.get("@type", "")))), None)
+        if not isinstance(parsed, dict) or not READABILITY_ARTICLE_TYPES.search(str(parsed.get("@type", ""))):
+            continue
+        author = parsed.get("author")
+        authors = author if isinstance(author, list) else [author]
+        return ", ".join(a["name"].strip() for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str))
+    return ""
+
+
+def _readability_meta_values(metas: list[Tag]) -> dict[str, str]:
+    """<meta> values by Readability's keys ('dc:creator', 'author'...), the last of a key winning."""
+    values: dict[str, str] = {}
+    for meta in metas:
+        content = attr(meta, "content").strip()
+        if not content:
+            continue
+        match = READABILITY_META_PROPERTY.search(attr(meta, "property"))
+        if match:
+            values[re.sub(r"\s", "", match.group(0).lower())] = content
+        elif READABILITY_META_NAME.search(attr(meta, "name")):
+            values[re.sub(r"\s", "", attr(meta, "name").lower()).replace(".", ":")] = content
+    return values
