@@ -97,6 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("action", choices=("info", "clear"), help="info: where it is and its size; clear: empty it")
     check = commands.add_parser("check", help="read every output of a book back and report where they disagree")
     check.add_argument("folder", metavar="DIR", help="a book's folder, such as dist/<slug>")
+    library = commands.add_parser(
+        "library", help="refresh and list the library of an output folder (its page, podcast feed and catalog)",
+        description="Refresh DIR/index.html, DIR/feed.xml (one podcast) and DIR/catalog/ (OPDS) from the books "
+                    "in DIR, and list them. `convert -o DIR` does the same after each book. The options given "
+                    "are kept for the refreshes that follow.")
+    library.add_argument("folder", metavar="DIR", help="the output folder of `convert -o DIR` (such as dist)")
+    library.add_argument("--title", help="the library's title (default: the folder's name)")
+    library.add_argument("--description", help="the library's description, shown by podcast apps")
+    library.add_argument("--base-url", metavar="URL",
+                         help="where DIR will be published (http:// or https://): makes the feed's and catalog's "
+                              "URLs absolute, as podcast apps need (default: relative links)")
     return parser
 
 
@@ -117,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
                 return _cache(args.action)
             if args.command == "check":
                 return _check(args.folder)
+            if args.command == "library":
+                return _library(args)
             return _convert(args)
         except TalkingbookError as exc:
             _report(exc)
@@ -310,6 +323,32 @@ def _check(folder: str) -> int:
         return 0
     print(f"{path.name}: {len(report.problems)} of {len(report.checked)} outputs disagree", file=sys.stderr)
     return 1
+
+
+def _library(args) -> int:
+    """Refresh the library files of a folder and list its books, newest first."""
+    from dataclasses import replace
+
+    from .errors import InputError
+    from .library import refresh
+    from .library.model import read_settings
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    path = Path(args.folder)
+    if not path.is_dir():
+        raise InputError(args.folder, "not a folder")
+    settings = None
+    given = {k: v for k, v in (("title", args.title), ("description", args.description),
+                               ("base_url", args.base_url and _base_url(args.base_url))) if v is not None}
+    if given:
+        settings = replace(read_settings(path), **given)
+    library = refresh(path, settings)
+    for book in library.books:
+        facts = ", ".join(filter(None, (book.language, book.date, book.site)))
+        print(f"{book.slug}: {book.title} ({facts})")
+    print(f"{len(library.books)} books in {path}/index.html, feed.xml and catalog/"
+          + (f"; {len(library.skipped)} folders skipped" if library.skipped else ""), file=sys.stderr)
+    return 0
 
 
 def _voices() -> int:

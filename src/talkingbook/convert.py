@@ -15,7 +15,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .cover import make_cover
+from .errors import TalkingbookError
 from .engines import Engine, book_engine
+from .library import CATALOG, refresh_locked
 from .model import Book, Cover
 from .narration.lexicon import load_lexicon
 from .narration.render import Voices, render_audio
@@ -52,7 +54,8 @@ def book_slug(source: Source, title: str) -> str:
         stem = Path(source.name).name.rsplit(".", 1)[0]
     else:
         stem = ""
-    return slugify(stem, fallback="") or slugify(title, fallback="article")
+    slug = slugify(stem, fallback="") or slugify(title, fallback="article")
+    return f"{slug}-book" if slug == CATALOG else slug  # DIR/catalog/ is the library's OPDS catalog
 
 
 def article_of(source: Source, metadata) -> Article:
@@ -111,7 +114,18 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
         finally:
             shutil.rmtree(pcm, ignore_errors=True)
 
-    return publish(out_parent, book_slug(loaded, book.metadata.title), article_of(loaded, book.metadata), build)
+    return publish(out_parent, book_slug(loaded, book.metadata.title), article_of(loaded, book.metadata), build,
+                   _refresh_library)
+
+
+def _refresh_library(folder: Path) -> None:
+    """The library files of ``folder`` (index.html, feed.xml, catalog/), now that the book is in place;
+    a failure is a warning: the book itself is written."""
+    try:
+        refresh_locked(folder)
+    except (OSError, TalkingbookError) as exc:
+        log.warning("%s: the library files were not refreshed (%s); `talkingbook library %s` retries",
+                    folder, exc.strerror if isinstance(exc, OSError) else exc.why, folder)
 
 
 def _narrate(book: Book, toc: tuple[TocEntry, ...], layout: Layout, engine: Engine | None, options: Options,

@@ -60,8 +60,10 @@ class Article:
         return cls(hashlib.sha256(origin.encode("utf-8", "surrogateescape")).hexdigest(), identifier, source)
 
 
-def publish(parent: Path, slug: str, article: Article, build: Callable[[Path, str], None]) -> Path:
-    """Run ``build(folder, name)`` in a partial folder in ``parent``, then move it to ``parent/name``.
+def publish(parent: Path, slug: str, article: Article, build: Callable[[Path, str], None],
+            published: Callable[[Path], None] | None = None) -> Path:
+    """Run ``build(folder, name)`` in a partial folder in ``parent``, then move it to ``parent/name``
+    and, still under the folder's lock, call ``published(parent)`` (the library's refresh).
 
     ``name`` is ``slug`` or ``slug-N``: the first that is free or holds this article's book. On any
     failure (a signal included) the partial folder is removed, as is any parent folder this call
@@ -86,6 +88,8 @@ def publish(parent: Path, slug: str, article: Article, build: Callable[[Path, st
                     raise OutputError(str(target), "another article's book or someone's files appeared there "
                                                    "while this one was made; nothing was replaced")
                 old = _swap(partial, target)
+                if published is not None:
+                    published(parent)
         except OSError as exc:
             raise OutputError(_public(exc.filename, partial.path, target), why(exc)) from exc
         except OutputError as exc:

@@ -23,10 +23,15 @@ def write_manifest(pub: Publication, folder: Path) -> Path:
         "playlist": layout.playlist if layout.playlist in files else None,
         "transcript": layout.transcript if layout.transcript in files else None,
         "cover": layout.cover(pub.cover),
+        # what the library (index.html, feed.xml, catalog/) lists the book with, without parsing its files
+        "audiobook": {"mp3": layout.mp3, "m4b": layout.m4b, "chapters": layout.chapters} if pub.audiobook else None,
+        "page": layout.PAGE if layout.PAGE in files else None,
+        "duration": round(sum(narration.durations.values()), 3) if narration else None,
+        "modified": pub.modified.isoformat(),
         "metadata": {
             "title": meta.title, "author": meta.author, "publisher": meta.publisher,
             "language": meta.language, "date": meta.date, "source_url": meta.source_url,
-            "identifier": meta.identifier,
+            "identifier": meta.identifier, "summary": meta.description,
         },
         "sections": [
             {

@@ -1,0 +1,239 @@
+"""The library as read from disk: every book folder of ``DIR`` described by its own manifest.json.
+
+Nothing else is remembered between refreshes: a book folder deleted is forgotten at the next one,
+a folder whose manifest is missing or damaged is skipped with a warning (and listed in
+``Library.skipped``), never a failure of the whole library.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import stat
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..system.files import read_regular, why
+
+log = logging.getLogger(__name__)
+
+CATALOG = "catalog"  # DIR/catalog/: the OPDS files; never a book's folder name
+SETTINGS = ".talkingbook-library.json"  # the title, description and base URL `talkingbook library` was given
+MANIFEST = "manifest.json"
+MANIFEST_LIMIT = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One book of the library; every path is relative to the library's folder (``slug/...``)."""
+
+    slug: str
+    identifier: str
+    title: str
+    author: str
+    publisher: str
+    language: str
+    date: str  # the article's date, YYYY-MM-DD, or ''
+    modified: str  # when the book was made (ISO 8601)
+    summary: str
+    source_url: str
+    epub: str
+    epub_size: int
+    cover: str | None
+    page: str | None  # the listening page
+    mp3: str | None  # the full-length MP3 with chapters
+    mp3_size: int
+    m4b: str | None
+    m4b_size: int
+    chapters: str | None
+    transcript: str | None  # the whole book's WebVTT
+    duration: float | None  # seconds of narration
+
+    @property
+    def published(self) -> datetime:
+        """The article's date (midnight UTC), else when the book was made."""
+        for text in (self.date, self.modified):
+            try:
+                when = datetime.fromisoformat(text)
+            except ValueError:
+                continue
+            return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        return datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+    @property
+    def site(self) -> str:
+        """The publisher, else the host of the article's URL."""
+        host = self.source_url.split("//", 1)[-1].split("/", 1)[0].removeprefix("www.")
+        return self.publisher or host
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the user gave `talkingbook library` (kept in ``DIR/.talkingbook-library.json``)."""
+
+    title: str = ""
+    description: str = ""
+    base_url: str = ""
+
+
+@dataclass(frozen=True)
+class Library:
+    """The books of a folder, newest first, and the folders skipped with the reason."""
+
+    folder: Path
+    settings: Settings
+    books: tuple[Entry, ...]
+    skipped: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def title(self) -> str:
+        return self.settings.title or self.folder.resolve().name or "Library"
+
+    @property
+    def description(self) -> str:
+        return self.settings.description or f"Articles read aloud: {self.title}"
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every book's language, sorted, once each."""
+        return tuple(sorted({b.language for b in self.books}))
+
+    @property
+    def language(self) -> str:
+        """The one language of every book, '' when they are mixed (or there is none)."""
+        return self.languages[0] if len(self.languages) == 1 else ""
+
+    @property
+    def updated(self) -> datetime:
+        """The newest book's making time (a fixed date for an empty library: reproducible files)."""
+        times = [_when(b.modified) for b in self.books]
+        return max(times) if times else datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _when(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def read_settings(folder: Path) -> Settings:
+    """The library's saved settings; the defaults when there are none (or they are damaged)."""
+    try:
+        data = json.loads(read_regular(folder / SETTINGS, 1024 * 1024))
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, ValueError) as exc:
+        log.warning("%s: ignored (%s)", folder / SETTINGS, why(exc) if isinstance(exc, OSError) else "not JSON")
+        return Settings()
+    if not isinstance(data, dict):
+        return Settings()
+    return Settings(**{k: v for k in ("title", "description", "base_url") if isinstance(v := data.get(k), str)})
+
+
+def read_library(folder: Path, settings: Settings | None = None) -> Library:
+    """Every book folder of ``folder``, newest first (article date, then making time, then name)."""
+    books, skipped = [], []
+    with os.scandir(folder) as entries:
+        names = sorted(e.name for e in entries if not e.name.startswith(".") and e.name != CATALOG
+                       and e.is_dir(follow_symlinks=False))
+    for name in names:
+        try:
+            books.append(read_book(folder / name))
+        except BookSkipped as exc:
+            log.warning("%s: skipped from the library: %s", folder / name, exc.why)
+            skipped.append((name, exc.why))
+    books.sort(key=lambda b: (b.published, _when(b.modified), b.slug), reverse=True)
+    return Library(folder, settings if settings is not None else read_settings(folder), tuple(books), tuple(skipped))
+
+
+class BookSkipped(Exception):
+    """A folder the library cannot list, and why."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+def read_book(folder: Path) -> Entry:
+    """The library's entry for one book folder, from its manifest.json; raises BookSkipped."""
+    try:
+        data = json.loads(read_regular(folder / MANIFEST, MANIFEST_LIMIT))
+    except FileNotFoundError:
+        raise BookSkipped("no manifest.json (not a book talkingbook made, or an unfinished one)") from None
+    except OSError as exc:
+        raise BookSkipped(f"manifest.json: {why(exc)}") from None
+    except (ValueError, RecursionError):
+        raise BookSkipped("manifest.json is damaged (not JSON)") from None
+    if not isinstance(data, dict) or not str(data.get("generator", "")).startswith("talkingbook "):
+        raise BookSkipped("manifest.json was not written by talkingbook")
+    meta = data.get("metadata")
+    if not isinstance(meta, dict) or not _text(meta.get("title")):
+        raise BookSkipped("manifest.json has no title")
+    slug = folder.name
+    epub = _file(folder, data.get("epub"))
+    if epub is None:
+        raise BookSkipped("its EPUB is missing")
+    audiobook = data.get("audiobook") if isinstance(data.get("audiobook"), dict) else {}
+    mp3, m4b = _file(folder, audiobook.get("mp3")), _file(folder, audiobook.get("m4b"))
+    duration = data.get("duration")
+    if not isinstance(duration, (int, float)) or isinstance(duration, bool):
+        sections = data.get("sections") if isinstance(data.get("sections"), list) else []
+        found = [s.get("duration") for s in sections if isinstance(s, dict)]
+        duration = sum(found) if found and all(isinstance(d, (int, float)) for d in found) else None
+    return Entry(
+        slug=slug, identifier=_text(meta.get("identifier")) or f"urn:talkingbook:{slug}",
+        title=_text(meta.get("title")), author=_text(meta.get("author")), publisher=_text(meta.get("publisher")),
+        language=_text(meta.get("language")) or "und", date=_text(meta.get("date")),
+        modified=_text(data.get("modified")) or _mtime(folder / MANIFEST), summary=_text(meta.get("summary")),
+        source_url=_text(meta.get("source_url")),
+        epub=f"{slug}/{epub[0]}", epub_size=epub[1],
+        cover=_path(folder, data.get("cover")), page=_path(folder, data.get("page")),
+        mp3=f"{slug}/{mp3[0]}" if mp3 else None, mp3_size=mp3[1] if mp3 else 0,
+        m4b=f"{slug}/{m4b[0]}" if m4b else None, m4b_size=m4b[1] if m4b else 0,
+        chapters=_path(folder, audiobook.get("chapters")), transcript=_path(folder, data.get("transcript")),
+        duration=float(duration) if duration is not None else None)
+
+
+def _text(value) -> str:
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def _safe(name) -> bool:
+    """A file name the manifest may point at: inside the book's folder, not hidden."""
+    return isinstance(name, str) and bool(name) and not name.startswith(("/", ".")) and "\\" not in name \
+        and all(part not in ("", ".", "..") and not part.startswith(".") for part in name.split("/"))
+
+
+def _file(folder: Path, name) -> tuple[str, int] | None:
+    """``name`` and its size when it is a regular file of the book's folder (no symlink)."""
+    if not _safe(name):
+        return None
+    try:
+        info = os.lstat(folder / name)
+    except OSError:
+        return None
+    return (name, info.st_size) if stat.S_ISREG(info.st_mode) else None
+
+
+def _path(folder: Path, name) -> str | None:
+    found = _file(folder, name)
+    return f"{folder.name}/{found[0]}" if found else None
+
+
+def _mtime(path: Path) -> str:
+    try:
+        return datetime.fromtimestamp(int(path.stat().st_mtime), tz=timezone.utc).isoformat()
+    except OSError:
+        return ""
+
+
+def search(library: Library, terms: str) -> tuple[Entry, ...]:
+    """The books whose title, author, site or summary hold every word of ``terms`` (any case), newest
+    first; every book for empty terms. What `serve` answers the OpenSearch template with."""
+    words = terms.casefold().split()
+    return tuple(b for b in library.books
+                 if all(w in f"{b.title} {b.author} {b.site} {b.summary}".casefold() for w in words))
