@@ -36,6 +36,15 @@ def need(condition: bool, reason: str) -> None:
         pytest.skip(reason)
 
 
+def book_names(folder: Path) -> list[str]:
+    """The folders in an output folder, sorted: its books (not the library's catalog/, index.html,
+    feed.xml, nor hidden files)."""
+    from talkingbook.library import CATALOG
+
+    return sorted(p.name for p in folder.iterdir()
+                  if p.is_dir() and not p.is_symlink() and not p.name.startswith(".") and p.name != CATALOG)
+
+
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path, monkeypatch):
     """Every test gets its own empty speech cache (never the user's)."""

@@ -7,7 +7,7 @@ import pytest
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
-from conftest import DATA, SAMPLE, decode_mp3, epubcheck5, read_playlist
+from conftest import DATA, SAMPLE, book_names, decode_mp3, epubcheck5, read_playlist
 
 
 @pytest.fixture(scope="module")
@@ -142,8 +142,7 @@ def test_two_inputs_with_one_name_get_unique_slugs(tmp_path, run):
     copy.write_bytes(SAMPLE.read_bytes())
     code, _, err = run("convert", SAMPLE, other, copy, "-o", tmp_path / "out", "--no-audio", "--progress", "plain")
     assert code == 0, err
-    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == \
-        [SAMPLE.stem, f"{SAMPLE.stem}-2"]
+    assert book_names(tmp_path / "out") == [SAMPLE.stem, f"{SAMPLE.stem}-2"]
 
 
 def test_plain_progress_prints_one_line_per_section(tmp_path, run):
@@ -159,7 +158,7 @@ def test_rerun_replaces_the_book(tmp_path, run):
         assert run("convert", SAMPLE, "-o", tmp_path, "--no-audio", "--title", title, "-q")[0] == 0
     manifest = json.loads((tmp_path / SAMPLE.stem / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["metadata"]["title"] == "Second"
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [SAMPLE.stem]
+    assert book_names(tmp_path) == [SAMPLE.stem]
 
 
 def test_standard_input_book_is_named_after_its_title(tmp_path, run, monkeypatch):
@@ -169,5 +168,5 @@ def test_standard_input_book_is_named_after_its_title(tmp_path, run, monkeypatch
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(SAMPLE.read_bytes())))
     code, _, err = run("convert", "-", "-o", tmp_path, "--no-audio", "-q")
     assert code == 0, err
-    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == \
+    assert book_names(tmp_path) == \
         ["japan-and-south-koreas-leaders-drum-to-k-pop-in-a-rare-show"]

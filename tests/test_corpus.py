@@ -13,7 +13,7 @@ import zipfile
 import pytest
 from lxml import html as lxml_html
 
-from conftest import ROOT, ace_all, epubcheck5, epubcheck_all, unresolved_links
+from conftest import ROOT, book_names, ace_all, epubcheck5, epubcheck_all, unresolved_links
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 PAGES = sorted(p.name for p in CORPUS.iterdir() if (p / "source.html").exists()) if CORPUS.exists() else []
@@ -39,7 +39,7 @@ def books(tmp_path_factory):
         target = out / name
         code = main(["convert", str(CORPUS / name / "source.html"), "-o", str(target), "--no-audio", "-q"])
         assert code == 0, name
-        folder = next(p for p in target.iterdir() if p.is_dir())  # not the lock file beside it
+        folder = next(p for p in target.iterdir() if p.name in book_names(target))  # not the lock file beside it
         result[name] = (folder / f"{folder.name}.epub", json.loads((folder / "manifest.json").read_text("utf-8")))
     return result
 
@@ -131,7 +131,7 @@ def narrated(tmp_path_factory):
         code = main(["convert", str(CORPUS / name / "source.html"), "-o", str(target), "--engine", "espeak", "-q"])
         if code != 0:
             assert main(["convert", str(CORPUS / name / "source.html"), "-o", str(target), "--no-audio", "-q"]) == 0
-        folder = next(p for p in target.iterdir() if p.is_dir())  # not the lock file beside it
+        folder = next(p for p in target.iterdir() if p.name in book_names(target))  # not the lock file beside it
         result[name] = (folder / f"{folder.name}.epub", json.loads((folder / "manifest.json").read_text("utf-8")))
     return result
 

@@ -32,7 +32,7 @@ from talkingbook.narration.script import section_script
 from talkingbook.structure.segment import MAX_SENTENCE
 from talkingbook.narration.speech_text import normalize
 
-from conftest import NS, ROOT, SAMPLE, epubcheck_all
+from conftest import NS, ROOT, SAMPLE, book_names, epubcheck_all
 
 PROSE = "<p>The council met on Tuesday, and after a long debate, it voted to rebuild the old bridge.</p>" * 3
 MODIFIED = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -347,7 +347,7 @@ def test_control_characters_in_metadata_options_are_cleaned(tmp_path, run):
     code, _, err = run("convert", SAMPLE, "-o", tmp_path / "out", "--engine", "fake", "--no-audiobook", "-q",
                        "--title", "A\x01 title\x1f", "--author", "An\x02n", "--publisher", "Pub\x0blisher")
     assert code == 0, err
-    folder = next((tmp_path / "out").iterdir())
+    folder = tmp_path / "out" / book_names(tmp_path / "out")[0]
     opf = etree.fromstring(zipfile.ZipFile(next(folder.glob("*.epub"))).read("EPUB/content.opf"))
     assert opf.xpath("//dc:title/text()", namespaces=NS) == ["A title"]
     assert opf.xpath("//dc:creator/text()", namespaces=NS) == ["Ann"]

@@ -14,7 +14,7 @@ import pytest
 
 from talkingbook.system.publish import MARKER
 
-from conftest import SAMPLE
+from conftest import SAMPLE, book_names
 
 
 def tree(folder: Path) -> dict:
@@ -80,7 +80,7 @@ def test_someones_folder_is_never_touched_and_the_book_goes_beside_it_every_time
     convert(run, SAMPLE, out)
     convert(run, SAMPLE, out)  # again: the same folder beside it, no -3
     assert tree(mine) == before
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [SAMPLE.stem, f"{SAMPLE.stem}-2"]
+    assert book_names(out) == [SAMPLE.stem, f"{SAMPLE.stem}-2"]
     assert (out / f"{SAMPLE.stem}-2" / f"{SAMPLE.stem}-2.epub").is_file()
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert warnings and all(str(mine) in w and "did not write" in w and f"{SAMPLE.stem}-2" in w for w in warnings)
@@ -102,7 +102,7 @@ def test_two_articles_saved_under_the_same_name_keep_two_books(tmp_path, run):
     write(first, page("Rivers of the north, revised"))
     convert(run, first, out)
     assert title_of(out / "source") == "Rivers of the north, revised"
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["source", "source-2"]
+    assert book_names(out) == ["source", "source-2"]
 
 
 def test_the_same_article_from_two_copies_is_one_book(tmp_path, run):
@@ -111,7 +111,7 @@ def test_the_same_article_from_two_copies_is_one_book(tmp_path, run):
     url = "https://news.example.org/2026/rivers"
     convert(run, write(tmp_path / "a" / "rivers.html", page("Rivers", canonical=url)), out)
     convert(run, write(tmp_path / "b" / "rivers.html", page("Rivers, updated", canonical=url)), out)
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["rivers"]
+    assert book_names(out) == ["rivers"]
     assert title_of(out / "rivers") == "Rivers, updated"
 
 

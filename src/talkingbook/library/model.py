@@ -1,8 +1,9 @@
 """The library as read from disk: every book folder of ``DIR`` described by its own manifest.json.
 
 Nothing else is remembered between refreshes: a book folder deleted is forgotten at the next one,
-a folder whose manifest is missing or damaged is skipped with a warning (and listed in
-``Library.skipped``), never a failure of the whole library.
+a book folder (talkingbook's marker in it) whose manifest is missing or damaged is skipped with a
+warning (and listed in ``Library.skipped``), never a failure of the whole library; someone else's
+folder is not a book and is passed over in silence.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import logging
 import os
 import stat
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..system.files import read_regular, why
+from ..system.publish import read_marker
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +61,8 @@ class Entry:
                 when = datetime.fromisoformat(text)
             except ValueError:
                 continue
-            return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-        return datetime(1970, 1, 1, tzinfo=timezone.utc)
+            return when if when.tzinfo else when.replace(tzinfo=UTC)
+        return datetime(1970, 1, 1, tzinfo=UTC)
 
     @property
     def site(self) -> str:
@@ -109,15 +111,15 @@ class Library:
     def updated(self) -> datetime:
         """The newest book's making time (a fixed date for an empty library: reproducible files)."""
         times = [_when(b.modified) for b in self.books]
-        return max(times) if times else datetime(1970, 1, 1, tzinfo=timezone.utc)
+        return max(times) if times else datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _when(text: str) -> datetime:
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        return datetime(1970, 1, 1, tzinfo=timezone.utc)
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        return datetime(1970, 1, 1, tzinfo=UTC)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def read_settings(folder: Path) -> Settings:
@@ -144,6 +146,9 @@ def read_library(folder: Path, settings: Settings | None = None) -> Library:
         try:
             books.append(read_book(folder / name))
         except BookSkipped as exc:
+            if read_marker(folder / name) is None and not exc.ours:  # someone's folder, not a book: no news
+                log.info("%s: not a book of talkingbook's; not in the library", folder / name)
+                continue
             log.warning("%s: skipped from the library: %s", folder / name, exc.why)
             skipped.append((name, exc.why))
     books.sort(key=lambda b: (b.published, _when(b.modified), b.slug), reverse=True)
@@ -153,9 +158,9 @@ def read_library(folder: Path, settings: Settings | None = None) -> Library:
 class BookSkipped(Exception):
     """A folder the library cannot list, and why."""
 
-    def __init__(self, why: str) -> None:
+    def __init__(self, why: str, ours: bool = False) -> None:
         super().__init__(why)
-        self.why = why
+        self.why, self.ours = why, ours  # ours: its manifest says talkingbook made it
 
 
 def read_book(folder: Path) -> Entry:
@@ -172,11 +177,11 @@ def read_book(folder: Path) -> Entry:
         raise BookSkipped("manifest.json was not written by talkingbook")
     meta = data.get("metadata")
     if not isinstance(meta, dict) or not _text(meta.get("title")):
-        raise BookSkipped("manifest.json has no title")
+        raise BookSkipped("manifest.json has no title", ours=True)
     slug = folder.name
     epub = _file(folder, data.get("epub"))
     if epub is None:
-        raise BookSkipped("its EPUB is missing")
+        raise BookSkipped("its EPUB is missing", ours=True)
     audiobook = data.get("audiobook") if isinstance(data.get("audiobook"), dict) else {}
     mp3, m4b = _file(folder, audiobook.get("mp3")), _file(folder, audiobook.get("m4b"))
     duration = data.get("duration")
@@ -226,7 +231,7 @@ def _path(folder: Path, name) -> str | None:
 
 def _mtime(path: Path) -> str:
     try:
-        return datetime.fromtimestamp(int(path.stat().st_mtime), tz=timezone.utc).isoformat()
+        return datetime.fromtimestamp(int(path.stat().st_mtime), tz=UTC).isoformat()
     except OSError:
         return ""
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from .. import __version__
 from ..model import section_words
 from ..publication import Publication
+from .feed import _summary
 
 
 def write_manifest(pub: Publication, folder: Path) -> Path:
@@ -31,7 +32,9 @@ def write_manifest(pub: Publication, folder: Path) -> Path:
         "metadata": {
             "title": meta.title, "author": meta.author, "publisher": meta.publisher,
             "language": meta.language, "date": meta.date, "source_url": meta.source_url,
-            "identifier": meta.identifier, "summary": meta.description,
+            "identifier": meta.identifier,
+            # the page's description, else the first sentences: what the library's feed and catalog show
+            "summary": meta.description or (_summary(pub.toc[0]) if pub.toc else ""),
         },
         "sections": [
             {

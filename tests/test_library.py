@@ -1,0 +1,332 @@
+"""The output folder is a library: three articles converted into one folder give one podcast feed
+(podcastparser, feedparser), OPDS 1.2 and 2.0 catalogs (Readium's parser, feedparser) and a page,
+all derived from the book folders on disk: concurrent runs both listed, a run killed with SIGKILL
+leaves catalogs listing exactly the books there, a damaged manifest skips its book with a warning."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
+
+import feedparser
+import podcastparser
+import pytest
+from conftest import ROOT, SAMPLE, book_names, need
+from lxml import etree, html
+from mutagen.id3 import ID3
+
+from talkingbook.cli import main
+from talkingbook.library import (
+    CATALOG,
+    catalog_file,
+    read_library,
+    render_feed,
+    render_search,
+    search,
+)
+from talkingbook.library.feed import podcast_guid
+from talkingbook.library.opds import PAGE_SIZE
+from talkingbook.system.publish import MARKER
+
+CORPUS = Path("/work/shared/corpus")
+PAGES = [SAMPLE, CORPUS / "mr-wikipedia" / "source.html", CORPUS / "ae-healthline.com" / "source.html"]
+JS = ROOT / "tests" / "js"
+ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory) -> Path:
+    """The sample and two corpus pages converted one after the other into one folder (fake voice)."""
+    for page in PAGES[1:]:
+        need(page.is_file(), f"the shared corpus page {page}")
+    out = tmp_path_factory.mktemp("library") / "dist"
+    for page in PAGES:
+        assert main(["convert", str(page), "-o", str(out), "--engine", "fake", "-q"]) == 0, page
+    return out
+
+
+def manifests(folder: Path) -> dict[str, dict]:
+    return {name: json.loads((folder / name / "manifest.json").read_text("utf-8")) for name in book_names(folder)}
+
+
+def local(url: str) -> Path:
+    return Path(url2pathname(urlparse(url).path))
+
+
+def newest_first(folder: Path) -> list[str]:
+    """The identifiers of the books, newest first, by their manifests (article date, else making time)."""
+    books = manifests(folder).items()
+
+    def when(item):
+        name, m = item
+        return (m["metadata"]["date"] or m["modified"], m["modified"], name)  # ties: by folder name
+    return [m["metadata"]["identifier"] for _, m in sorted(books, key=when, reverse=True)]
+
+
+def test_two_pages_saved_under_one_name_are_two_books(library):
+    """Two corpus pages are both source.html: the second goes to source-2, the first stays."""
+    assert book_names(library) == sorted([SAMPLE.stem, "source", "source-2"])
+    titles = {m["metadata"]["title"] for m in manifests(library).values()}
+    assert len(titles) == 3
+
+
+def test_podcastparser_reads_three_episodes_each_a_chaptered_mp3(library):
+    feed_url = (library / "feed.xml").as_uri()
+    with open(library / "feed.xml", "rb") as stream:
+        parsed = podcastparser.parse(feed_url, stream)
+    episodes = parsed["episodes"]
+    assert len(episodes) == 3
+    by_guid = {m["metadata"]["identifier"]: (name, m) for name, m in manifests(library).items()}
+    assert sorted(e["guid"] for e in episodes) == sorted(newest_first(library))  # it sorts them by date itself
+    for episode in episodes:
+        name, manifest = by_guid[episode["guid"]]
+        (enclosure,) = episode["enclosures"]
+        mp3 = local(enclosure["url"])
+        assert mp3 == library / name / f"{name}.mp3" and enclosure["mime_type"] == "audio/mpeg"
+        assert enclosure["file_size"] == mp3.stat().st_size
+        assert mp3.read_bytes()[:3] == b"ID3" and ID3(mp3).getall("CHAP") and ID3(mp3).getall("CTOC")
+        assert episode["total_time"] == round(manifest["duration"])
+        assert episode["title"] == manifest["metadata"]["title"]
+
+
+def test_feedparser_reads_the_feed_newest_first_with_chapters_and_transcripts(library):
+    parsed = feedparser.parse(str(library / "feed.xml"))
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.feed.itunes_type == "episodic"
+    assert [e.id for e in parsed.entries] == newest_first(library)  # in the document's own order
+    dates = [e.published_parsed for e in parsed.entries]
+    assert dates == sorted(dates, reverse=True)
+    tree = etree.parse(str(library / "feed.xml"))
+    ns = {"podcast": "https://podcastindex.org/namespace/1.0", "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd"}
+    for item in tree.iterfind("channel/item"):
+        chapters = json.loads((library / item.find("podcast:chapters", ns).get("url")).read_text("utf-8"))
+        assert chapters["chapters"] and all("title" in c for c in chapters["chapters"])
+        transcript = library / item.find("podcast:transcript", ns).get("url")
+        assert transcript.read_text("utf-8").startswith("WEBVTT")
+        assert (library / item.find("itunes:image", ns).get("href")).is_file()
+
+
+def test_the_feed_for_a_base_url_is_absolute_with_a_podcast_guid(library):
+    """What `serve` calls per request host: enclosures absolute, podcast:guid from the feed's URL."""
+    base = "https://example.org/talks/"
+    data = render_feed(read_library(library), base)
+    parsed = podcastparser.parse(base + "feed.xml", __import__("io").BytesIO(data))
+    assert all(e["enclosures"][0]["url"].startswith(base) for e in parsed["episodes"])
+    guid = etree.fromstring(data).findtext("channel/{https://podcastindex.org/namespace/1.0}guid")
+    assert guid == str(uuid.uuid5(uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6"), "example.org/talks/feed.xml"))
+    assert guid == podcast_guid(base + "feed.xml")
+    assert b'url="feed.xml' not in data and b"../" not in data
+
+
+def readium(path: Path) -> dict:
+    """What Readium's OPDS parser (r2-opds-js, Thorium's) reads in a catalog file."""
+    need(shutil.which("node") is not None and (JS / "node_modules" / "r2-opds-js").is_dir(),
+         "node and r2-opds-js (npm ci --prefix tests/js)")
+    proc = subprocess.run(["node", str(JS / "opds.js"), str(path)], capture_output=True, text=True, timeout=120, check=False,
+                          cwd=JS)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.validators
+@pytest.mark.parametrize("kind", ["xml", "json"])
+def test_readium_reads_three_publications_each_with_an_epub_acquisition_link(library, kind):
+    catalog = library / CATALOG
+    root = readium(catalog / f"index.{kind}")
+    newest = next(link for link in root["navigation"] if "http://opds-spec.org/sort/new" in link["rel"])
+    feed = readium(catalog / newest["href"])
+    assert len(feed["publications"]) == 3
+    assert [p["identifier"] for p in feed["publications"]] == newest_first(library)
+    for publication in feed["publications"]:
+        epubs = [link for link in publication["links"]
+                 if "http://opds-spec.org/acquisition" in link["rel"] and link["type"] == "application/epub+zip"]
+        assert len(epubs) == 1
+        epub = (catalog / epubs[0]["href"]).resolve()
+        assert zipfile.ZipFile(epub).read("mimetype") == b"application/epub+zip"
+        audio = {link["type"] for link in publication["links"] if link["type"] and link["type"].startswith("audio/")}
+        assert audio == {"audio/mp4", "audio/mpeg"}
+        assert publication["images"] and (catalog / publication["images"][0]["href"]).resolve().is_file()
+        assert publication["language"] == ["en"] and publication["title"]
+    languages = readium(catalog / next(link["href"] for link in root["navigation"] if link["title"] == "By language"))
+    assert [link["title"] for link in languages["navigation"]] == ["English (en)"]
+
+
+def test_feedparser_reads_the_opds_1_2_catalog(library):
+    catalog = library / CATALOG
+    root = feedparser.parse(str(catalog / "index.xml"))
+    assert not root.bozo and [e.title for e in root.entries] == ["Newest", "By language"]
+    newest = feedparser.parse(str(catalog / root.entries[0].links[0].href))
+    assert not newest.bozo and [e.id for e in newest.entries] == newest_first(library)
+    for entry in newest.entries:
+        kinds = {(link.rel, link.type) for link in entry.links}
+        assert ("http://opds-spec.org/acquisition", "application/epub+zip") in kinds
+        assert ("http://opds-spec.org/image/thumbnail", "image/png") in kinds
+        assert entry.summary is not None and entry.dcterms_language == "en"  # OPDS 1.2: dc is DCMI terms
+        for link in entry.links:  # every link leads to a file of the library
+            assert (catalog / link.href).resolve().is_file(), link.href
+
+
+def test_the_library_page_lists_every_book_and_announces_the_feed_and_catalogs(library):
+    page = html.parse(str(library / "index.html")).getroot()
+    alternates = {link.get("type"): link.get("href") for link in page.iterfind(".//head/link[@rel='alternate']")}
+    assert alternates["application/rss+xml"] == "feed.xml"
+    assert alternates["application/atom+xml;profile=opds-catalog;kind=navigation"] == "catalog/index.xml"
+    assert alternates["application/opds+json"] == "catalog/index.json"
+    assert all((library / href).is_file() for href in alternates.values())
+    titles = [h.text_content() for h in page.iterfind(".//main//article/h2")]
+    by_id = {m["metadata"]["identifier"]: m["metadata"]["title"] for m in manifests(library).values()}
+    assert titles == [by_id[i] for i in newest_first(library)]
+    for link in page.iterfind(".//main//a"):
+        assert (library / link.get("href")).is_file(), link.get("href")
+    assert all(img.get("alt") == "" for img in page.iterfind(".//img"))
+
+
+def test_search_finds_titles_for_serve(library):
+    books = read_library(library)
+    found = search(books, "binge EATING")
+    assert [b.slug for b in found] == ["source-2"]
+    assert search(books, "no such words here") == ()
+    parsed = feedparser.parse(render_search(books, "mozilla", "http://127.0.0.1:8000/", "xml"))
+    assert [e.title for e in parsed.entries] == ["Mozilla"]
+    assert json.loads(render_search(books, "drum", None, "json"))["publications"][0]["metadata"]["title"].startswith(
+        "Japan")
+
+
+def write_book(folder: Path, slug: str, date: str, language: str = "en") -> None:
+    """A minimal book folder as the library reads it: a manifest and its EPUB."""
+    book = folder / slug
+    book.mkdir(parents=True)
+    (book / f"{slug}.epub").write_bytes(b"PK")
+    (book / MARKER).write_text(json.dumps({"generator": "talkingbook", "article": slug}))
+    (book / "manifest.json").write_text(json.dumps({
+        "generator": "talkingbook test", "epub": f"{slug}.epub", "modified": f"{date}T00:00:00+00:00",
+        "metadata": {"title": f"Book {slug}", "language": language, "date": date, "identifier": f"urn:test:{slug}"},
+    }))
+
+
+def test_acquisition_feeds_are_paginated_in_both_formats(tmp_path, run):
+    for n in range(PAGE_SIZE * 2 + 3):
+        write_book(tmp_path, f"b{n:03d}", f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}", "fr" if n % 3 == 0 else "en")
+    assert run("library", tmp_path)[0] == 0
+    library = read_library(tmp_path)
+    for kind, next_of in (("xml", lambda d: next((link.href for link in d.feed.links if link.rel == "next"), None)),
+                          ("json", lambda d: next((link["href"] for link in d["links"] if link["rel"] == "next"),
+                                                  None))):
+        seen, name, pages = [], f"newest.{kind}", 0
+        while name:
+            text = (tmp_path / CATALOG / name).read_bytes()
+            assert text == catalog_file(library, name, None)  # what serve would answer is what is on disk
+            data = feedparser.parse(text) if kind == "xml" else json.loads(text)
+            seen += [e.id for e in data.entries] if kind == "xml" else \
+                [p["metadata"]["identifier"] for p in data["publications"]]
+            name, pages = next_of(data), pages + 1
+        assert pages == 3 and seen == [b.identifier for b in library.books] and len(set(seen)) == len(seen)
+    french = feedparser.parse(str(tmp_path / CATALOG / "language-fr.xml"))
+    assert len(french.entries) == sum(b.language == "fr" for b in library.books) == 35
+    # a book removed is forgotten at the next refresh, and so are the pages no longer needed
+    for book in library.books[PAGE_SIZE:]:
+        shutil.rmtree(tmp_path / book.slug)
+    assert run("library", tmp_path)[0] == 0
+    assert not (tmp_path / CATALOG / "newest-page2.xml").exists()
+    assert len(feedparser.parse(str(tmp_path / CATALOG / "newest.xml")).entries) == PAGE_SIZE
+
+
+def test_a_damaged_or_missing_manifest_skips_that_book_with_a_warning(tmp_path, run, caplog):
+    for slug in ("good", "damaged", "missing", "foreign"):
+        write_book(tmp_path, slug, "2026-01-01")
+    (tmp_path / "damaged" / "manifest.json").write_text('{"generator": "talkingbook 1", "metadata": {"ti')
+    (tmp_path / "missing" / "manifest.json").unlink()
+    (tmp_path / "foreign" / "manifest.json").write_text("[1, 2, 3]")
+    code, out, err = run("library", tmp_path)
+    assert code == 0, err
+    assert out.splitlines() == ["good: Book good (en, 2026-01-01)"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    for slug in ("damaged", "missing", "foreign"):
+        assert any(str(tmp_path / slug) in w and "skipped" in w for w in warnings), warnings
+    assert "3 folders skipped" in err
+    (tmp_path / "someones").mkdir()  # a folder that is no book at all: passed over in silence
+    caplog.clear()
+    code, out, err = run("library", tmp_path)
+    assert code == 0 and len(out.splitlines()) == 1
+    assert not any("someones" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert [e.title for e in feedparser.parse(str(tmp_path / CATALOG / "newest.xml")).entries] == ["Book good"]
+
+
+def test_someone_elses_index_html_is_left_alone(tmp_path, run, caplog):
+    (tmp_path / "index.html").write_text("<p>my own page</p>")
+    write_book(tmp_path, "good", "2026-01-01")
+    code, _, err = run("library", tmp_path, "--title", "Talks", "--base-url", "https://example.org/t/")
+    assert code == 0, err
+    assert any("index.html: not written by talkingbook" in r.getMessage() for r in caplog.records)
+    assert (tmp_path / "index.html").read_text() == "<p>my own page</p>"
+    assert feedparser.parse(str(tmp_path / "feed.xml")).feed.title == "Talks"
+    assert run("library", tmp_path)[0] == 0  # the options are kept for the refreshes that follow
+    assert feedparser.parse(str(tmp_path / "feed.xml")).feed.title == "Talks"
+    assert "https://example.org/t/good/good.epub" in (tmp_path / CATALOG / "newest.xml").read_text()
+
+
+def test_a_page_named_catalog_does_not_take_the_catalog_folder(tmp_path, run):
+    page = tmp_path / "in" / "catalog.html"
+    page.parent.mkdir()
+    page.write_bytes(SAMPLE.read_bytes())
+    assert run("convert", page, "-o", tmp_path / "out", "--no-audio", "-q")[0] == 0
+    assert book_names(tmp_path / "out") == ["catalog-book"]
+    assert (tmp_path / "out" / CATALOG / "index.xml").is_file()
+
+
+def convert_in_background(page: Path, out: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "talkingbook", "convert", str(page), "-o", str(out),
+                             "--engine", "fake", "-q"], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_two_conversions_at_once_are_both_listed(tmp_path):
+    pages = []
+    for n, title in enumerate(("Rivers of the north", "Lakes of the south")):
+        page = tmp_path / f"in{n}" / "source.html"
+        page.parent.mkdir()
+        text = f"This page is about {title.lower()}. It has a few sentences of its own. " * 12
+        page.write_text(f"<!doctype html><html lang='en'><head><title>{title}</title></head><body><article>"
+                        f"<h1>{title}</h1><p>{text}</p><h2>More</h2><p>{text}</p></article></body></html>")
+        pages.append(page)
+    runs = [convert_in_background(page, tmp_path / "out") for page in pages]
+    for proc in runs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    assert book_names(tmp_path / "out") == ["source", "source-2"]
+    feed = feedparser.parse(str(tmp_path / "out" / "feed.xml"))
+    assert sorted(e.title for e in feed.entries) == ["Lakes of the south", "Rivers of the north"]
+    catalog = feedparser.parse(str(tmp_path / "out" / CATALOG / "newest.xml"))
+    assert sorted(e.title for e in catalog.entries) == ["Lakes of the south", "Rivers of the north"]
+
+
+def test_a_conversion_killed_with_sigkill_leaves_catalogs_listing_the_books_on_disk(library, tmp_path, run):
+    need(PAGES[1].is_file(), "the shared corpus")
+    out = tmp_path / "out"
+    shutil.copytree(library, out, symlinks=True)
+    proc = convert_in_background(CORPUS / "mr-google-sre-book-1" / "source.html", out)
+    deadline = time.monotonic() + 120
+    while not any(p.name.endswith(".partial") for p in out.iterdir()):  # killed mid-run
+        assert proc.poll() is None and time.monotonic() < deadline, "the conversion ended before it was killed"
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    code, out_text, err = run("library", out)
+    assert code == 0, err
+    on_disk = {m["metadata"]["identifier"] for m in manifests(out).values()}
+    assert len(on_disk) == 3
+    assert {e.id for e in feedparser.parse(str(out / CATALOG / "newest.xml")).entries} == on_disk
+    assert {p["metadata"]["identifier"] for p in json.loads((out / CATALOG / "newest.json").read_text())[
+        "publications"]} == on_disk
+    assert {e.id for e in feedparser.parse(str(out / "feed.xml")).entries} == on_disk
+    assert len(out_text.splitlines()) == 3
