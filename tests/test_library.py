@@ -330,3 +330,19 @@ def test_a_conversion_killed_with_sigkill_leaves_catalogs_listing_the_books_on_d
         "publications"]} == on_disk
     assert {e.id for e in feedparser.parse(str(out / "feed.xml")).entries} == on_disk
     assert len(out_text.splitlines()) == 3
+
+
+def test_the_memo_of_read_manifests_never_hides_a_change(tmp_path, run):
+    """A refresh reuses what it read of an unchanged book; an edited manifest or a file removed from
+    a book's folder is read again."""
+    for slug in ("a", "b"):
+        write_book(tmp_path, slug, "2026-01-01")
+    assert run("library", tmp_path)[0] == 0
+    assert (tmp_path / CATALOG / ".books.json").is_file()
+    manifest = tmp_path / "a" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["metadata"]["title"] = "Book a, revised"
+    manifest.write_text(json.dumps(data))
+    (tmp_path / "b" / "b.epub").unlink()
+    code, out, _ = run("library", tmp_path)
+    assert code == 0 and out.splitlines() == ["a: Book a, revised (en, 2026-01-01)"]

@@ -296,7 +296,8 @@ def _publication(book: Entry, base_url: str | None) -> dict:
 
 
 def _json(data: dict) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode()
+    # compact: with an indent, json falls back on its pure-Python encoder (3 times slower here)
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
 # -- search --------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from ..errors import OutputError
 from ..system.files import read_regular, why
 from ..system.publish import locked
 from .feed import FEED, render_feed
-from .model import CATALOG, SETTINGS, Library, Settings, read_library
+from .model import CATALOG, MEMO, SETTINGS, Library, Settings, memo, read_library
 from .opds import _NAME, catalog_file, catalog_names
 from .page import GENERATOR, render_page
 
@@ -63,9 +63,10 @@ def refresh_locked(folder: Path, settings: Settings | None = None) -> Library:
     _remove_temporaries(catalog, re.compile(r"^\..+\.tmp$"))
     names = catalog_names(library)
     for name in names:
-        data = catalog_file(library, name, base_url)
-        assert data is not None, name
-        _replace(catalog / name, data)
+        rendered = catalog_file(library, name, base_url)
+        assert rendered is not None, name
+        _replace(catalog / name, rendered)
+    _replace(catalog / MEMO, memo(library))
     for entry in os.scandir(catalog):  # pages and languages no longer there
         if (entry.name not in names and (_NAME.match(entry.name) or entry.name == "opensearch.xml")
                 and entry.is_file(follow_symlinks=False)):
