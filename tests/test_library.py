@@ -198,6 +198,9 @@ def test_search_finds_titles_for_serve(library):
     assert search(books, "no such words here") == ()
     parsed = feedparser.parse(render_search(books, "mozilla", "http://127.0.0.1:8000/", "xml"))
     assert [e.title for e in parsed.entries] == ["Mozilla"]
+    assert [link.href for link in parsed.feed.links if link.rel == "self"] == [
+        "http://127.0.0.1:8000/catalog/search.xml?q=mozilla"]
+    assert not [link for link in parsed.feed.links if link.rel in ("next", "first", "last")]
     assert json.loads(render_search(books, "drum", None, "json"))["publications"][0]["metadata"]["title"].startswith(
         "Japan")
 
@@ -346,3 +349,26 @@ def test_the_memo_of_read_manifests_never_hides_a_change(tmp_path, run):
     (tmp_path / "b" / "b.epub").unlink()
     code, out, _ = run("library", tmp_path)
     assert code == 0 and out.splitlines() == ["a: Book a, revised (en, 2026-01-01)"]
+
+
+def test_a_hostile_manifest_cannot_break_the_library(tmp_path, run):
+    """Values no talkingbook writes (control characters, dates that are not dates, a path out of the
+    folder) are cleaned or dropped; the book is still listed and every file still parses."""
+    write_book(tmp_path, "odd", "2026-01-01")
+    manifest = tmp_path / "odd" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["metadata"].update(title="A\x01 title\ufffe", date="soon", language="<en>", summary="x\x0by")
+    data.update(modified="yesterday", duration="long", cover="../../etc/passwd", audiobook={"mp3": "/etc/passwd"})
+    manifest.write_text(json.dumps(data))
+    code, out, err = run("library", tmp_path)
+    assert code == 0, err
+    assert out.splitlines() == ["odd: A title (und)"]
+    assert [e.title for e in feedparser.parse(str(tmp_path / CATALOG / "newest.xml")).entries] == ["A title"]
+    assert not feedparser.parse(str(tmp_path / "feed.xml")).bozo
+    assert "passwd" not in (tmp_path / CATALOG / "newest.json").read_text()
+    assert html.parse(str(tmp_path / "index.html")).getroot().findtext(".//main//h2") == "A title"
+
+
+def test_library_of_a_missing_folder_is_one_error_line(tmp_path, run):
+    code, out, err = run("library", tmp_path / "nowhere")
+    assert code == 1 and out == "" and err == f"error: {tmp_path / 'nowhere'}: not a folder\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import stat
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -236,8 +237,8 @@ def read_book(folder: Path) -> Entry:
     return Entry(
         slug=slug, identifier=_text(meta.get("identifier")) or f"urn:talkingbook:{slug}",
         title=_text(meta.get("title")), author=_text(meta.get("author")), publisher=_text(meta.get("publisher")),
-        language=_text(meta.get("language")) or "und", date=_text(meta.get("date")),
-        modified=_text(data.get("modified")) or _mtime(folder / MANIFEST), summary=_text(meta.get("summary")),
+        language=_language(meta.get("language")), date=_iso(meta.get("date"), 10),
+        modified=_iso(data.get("modified"), 0) or _mtime(folder / MANIFEST), summary=_text(meta.get("summary")),
         source_url=_text(meta.get("source_url")),
         epub=f"{slug}/{epub[0]}", epub_size=epub[1],
         cover=_path(folder, data.get("cover")), page=_path(folder, data.get("page")),
@@ -247,8 +248,28 @@ def read_book(folder: Path) -> Entry:
         duration=float(duration) if duration is not None else None)
 
 
+# what XML 1.0 cannot hold (lxml refuses it): a damaged or edited manifest must not stop the library
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _text(value) -> str:
-    return " ".join(value.split()) if isinstance(value, str) else ""
+    return " ".join(_NOT_XML.sub(" ", value).split()) if isinstance(value, str) else ""
+
+
+def _language(value) -> str:
+    """A BCP 47 tag as the manifest gives it ('und' when it gives none that looks like one)."""
+    text = _text(value)
+    return text if re.fullmatch(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*", text) else "und"
+
+
+def _iso(value, length: int) -> str:
+    """An ISO 8601 date (length 10) or date and time, as written; '' when it is not one."""
+    text = _text(value)
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return ""
+    return text if length != 10 or len(text) == 10 else ""
 
 
 def _safe(name) -> bool:

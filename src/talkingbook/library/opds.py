@@ -11,7 +11,8 @@ OPDS 2.0 (JSON, ``.json``), the same feeds in both.
 For `serve` (URLs absolute for the request's host):
 - ``catalog_file(library, name, base_url) -> bytes | None``: any file of ``catalog/`` by name
   (``None``: no such file);
-- ``render_opds1(library, base_url, feed="newest", page=1) -> bytes`` and ``render_opds2(...)``;
+- ``render_opds1(library, base_url, feed="newest", page=1) -> bytes`` and ``render_opds2(...)``
+  (``feed``: ``index``, ``languages``, ``newest`` or ``language-<code>``);
 - ``render_search(library, terms, base_url, kind) -> bytes`` (kind ``"xml"`` or ``"json"``).
 Without a base URL the links are relative (OPDS allows them; they resolve against the file's URL).
 """
@@ -23,6 +24,7 @@ import re
 import uuid
 from datetime import datetime
 from typing import Literal
+from urllib.parse import quote
 
 from lxml import etree
 
@@ -111,6 +113,8 @@ def _title(library: Library, feed: str) -> str:
         return f"{library.title}: by language"
     if feed == "newest":
         return f"{library.title}: newest"
+    if feed == "search":
+        return library.title
     return f"{library.title}: {_language_name(feed.removeprefix('language-'))}"
 
 
@@ -159,7 +163,15 @@ def _sub(parent, tag: str, text: str | None = None, **attributes) -> etree._Elem
     return element
 
 
-def render_opds1(library: Library, base_url: str | None, feed: str = "newest", page: int = 1) -> bytes:
+def _self(base_url: str | None, feed: str, page: int, kind: Kind, terms: str) -> str:
+    """A feed's own URL; a search's is the query it answers."""
+    if feed == "search":
+        return _link(base_url, f"search.{kind}") + ("?q=" if kind == "xml" else "?query=") + quote(terms)
+    return _link(base_url, _name(feed, page, kind))
+
+
+def render_opds1(library: Library, base_url: str | None, feed: str = "newest", page: int = 1,
+                 terms: str = "") -> bytes:
     """One OPDS 1.2 feed: ``index`` or ``languages`` (navigation), ``newest`` or ``language-<code>``."""
     root = etree.Element(f"{{{ATOM}}}feed", nsmap=NS)
     navigation = feed in ("index", "languages")
@@ -168,7 +180,7 @@ def render_opds1(library: Library, base_url: str | None, feed: str = "newest", p
     _sub(root, "updated", _stamp(library.updated))
     _sub(_sub(root, "author"), "name", "talkingbook")
     kind = NAVIGATION if navigation else ACQUISITION
-    _sub(root, "link", rel="self", href=_link(base_url, _name(feed, page, "xml")), type=kind)
+    _sub(root, "link", rel="self", href=_self(base_url, feed, page, "xml", terms), type=kind)
     _sub(root, "link", rel="start", href=_link(base_url, "index.xml"), type=NAVIGATION)
     if feed != "index":
         up = "languages.xml" if feed.startswith("language-") else "index.xml"
@@ -187,7 +199,8 @@ def render_opds1(library: Library, base_url: str | None, feed: str = "newest", p
             _sub(entry, "link", rel=rel, href=_link(base_url, _name(target, 1, "xml")), type=target_kind)
     else:
         books = _books(library, feed)
-        _paging(root, base_url, feed, page, _pages(len(books)), "xml", kind)
+        if feed != "search":  # one page of results
+            _paging(root, base_url, feed, page, _pages(len(books)), "xml", kind)
         _sub(root, "opensearch:totalResults", str(len(books)))
         _sub(root, "opensearch:itemsPerPage", str(PAGE_SIZE))
         _sub(root, "opensearch:startIndex", str((page - 1) * PAGE_SIZE + 1))
@@ -243,9 +256,10 @@ def _jlink(rel: str, target: str, media: str = OPDS2, **more) -> dict:
     return {"rel": rel, "href": target, "type": media, **more}
 
 
-def render_opds2(library: Library, base_url: str | None, feed: str = "newest", page: int = 1) -> bytes:
+def render_opds2(library: Library, base_url: str | None, feed: str = "newest", page: int = 1,
+                 terms: str = "") -> bytes:
     """One OPDS 2.0 feed, the JSON twin of :func:`render_opds1`."""
-    links = [_jlink("self", _link(base_url, _name(feed, page, "json"))),
+    links = [_jlink("self", _self(base_url, feed, page, "json", terms)),
              _jlink("start", _link(base_url, "index.json")),
              _jlink("search", _link(base_url, "search.json") + "{?query}", templated=True),
              _jlink("alternate", href(base_url, "index.html", CATALOG), "text/html")]
@@ -259,12 +273,13 @@ def render_opds2(library: Library, base_url: str | None, feed: str = "newest", p
     books = _books(library, feed)
     pages = _pages(len(books))
     data["metadata"].update(numberOfItems=len(books), itemsPerPage=PAGE_SIZE, currentPage=page)
-    links += [_jlink("first", _link(base_url, _name(feed, 1, "json"))),
-              _jlink("last", _link(base_url, _name(feed, pages, "json")))]
-    if page > 1:
-        links.append(_jlink("previous", _link(base_url, _name(feed, page - 1, "json"))))
-    if page < pages:
-        links.append(_jlink("next", _link(base_url, _name(feed, page + 1, "json"))))
+    if feed != "search":  # one page of results
+        links += [_jlink("first", _link(base_url, _name(feed, 1, "json"))),
+                  _jlink("last", _link(base_url, _name(feed, pages, "json")))]
+        if page > 1:
+            links.append(_jlink("previous", _link(base_url, _name(feed, page - 1, "json"))))
+        if page < pages:
+            links.append(_jlink("next", _link(base_url, _name(feed, page + 1, "json"))))
     data["publications"] = [_publication(book, base_url) for book in books[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]]
     return _json(data)
 
@@ -323,4 +338,4 @@ def render_search(library: Library, terms: str, base_url: str | None, kind: Kind
 
     found = replace(library, books=search(library, terms)[:PAGE_SIZE],
                     settings=replace(library.settings, title=f"{library.title}: {terms}"))
-    return (render_opds1 if kind == "xml" else render_opds2)(found, base_url, "newest", 1)
+    return (render_opds1 if kind == "xml" else render_opds2)(found, base_url, "search", 1, terms)
