@@ -64,7 +64,7 @@ def local(url: str) -> Path:
 
 
 def newest_first(folder: Path) -> list[str]:
-    """The identifiers of the books, newest first, by their manifests (article date, else making time)."""
+    """The identifiers of the books, newest first, by their manifests (article date, else modification date)."""
     books = manifests(folder).items()
 
     def when(item):

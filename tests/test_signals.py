@@ -184,7 +184,9 @@ def test_two_runs_of_one_article_into_one_folder_at_once_give_one_whole_book(tmp
     results = [finish(run) for run in runs]
     assert [code for code, _ in results] == [0, 0], results
     assert not any("error" in err.lower() for _, err in results), results
-    assert sorted(p.name for p in out.iterdir()) == [".talkingbook.lock", SAMPLE.stem]
+    # the book and the library's files, nothing temporary left
+    assert sorted(p.name for p in out.iterdir()) == [".talkingbook.lock", "catalog", "feed.xml", "index.html",
+                                                     SAMPLE.stem]
     whole_book(out / SAMPLE.stem)
 
 

@@ -39,7 +39,7 @@ class Entry:
     publisher: str
     language: str
     date: str  # the article's date, YYYY-MM-DD, or ''
-    modified: str  # when the book was made (ISO 8601)
+    modified: str  # the book's dcterms:modified (the page file's mtime, or SOURCE_DATE_EPOCH), ISO 8601
     summary: str
     source_url: str
     epub: str
@@ -56,7 +56,7 @@ class Entry:
 
     @property
     def published(self) -> datetime:
-        """The article's date (midnight UTC), else when the book was made."""
+        """The article's date (midnight UTC), else the book's modification date."""
         for text in (self.date, self.modified):
             try:
                 when = datetime.fromisoformat(text)
@@ -110,7 +110,7 @@ class Library:
 
     @property
     def updated(self) -> datetime:
-        """The newest book's making time (a fixed date for an empty library: reproducible files)."""
+        """The newest book's modification date (a fixed date for an empty library: reproducible files)."""
         times = [_when(b.modified) for b in self.books]
         return max(times) if times else datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -138,7 +138,7 @@ def read_settings(folder: Path) -> Settings:
 
 
 def read_library(folder: Path, settings: Settings | None = None) -> Library:
-    """Every book folder of ``folder``, newest first (article date, then making time, then name)."""
+    """Every book folder of ``folder``, newest first (article date, then modification date, then name)."""
     books, skipped = [], []
     with os.scandir(folder) as entries:
         names = sorted(e.name for e in entries if not e.name.startswith(".") and e.name != CATALOG
