@@ -145,10 +145,14 @@ def test_identifier_is_stable_when_the_text_changes():
     assert read(edited, name=SAMPLE.name).metadata.identifier == first
 
 
-def test_identifier_without_canonical_url_comes_from_the_file_name():
+def test_identifier_without_canonical_url_comes_from_the_file_itself():
+    """Stable when the text is edited; two pages saved under one name in two folders are two articles
+    (issue 14: one identifier would make them one episode in a podcast app, one book on an e-reader)."""
     html = b"<html><body><p>Hello there.</p></body></html>"
     a = read(html, name="dir/one.html").metadata.identifier
-    assert read(html + b"<p>More.</p>", name="other/one.html").metadata.identifier == a
+    assert read(html + b"<p>More.</p>", name="dir/one.html").metadata.identifier == a
+    assert read(html, name="dir/../dir/one.html").metadata.identifier == a
+    assert read(html, name="other/one.html").metadata.identifier != a
     assert read(html, name="two.html").metadata.identifier != a
 
 

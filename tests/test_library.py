@@ -308,6 +308,7 @@ def test_two_conversions_at_once_are_both_listed(tmp_path):
     assert book_names(tmp_path / "out") == ["source", "source-2"]
     feed = feedparser.parse(str(tmp_path / "out" / "feed.xml"))
     assert sorted(e.title for e in feed.entries) == ["Lakes of the south", "Rivers of the north"]
+    assert len({e.id for e in feed.entries}) == 2  # both pages are source.html: two articles all the same
     catalog = feedparser.parse(str(tmp_path / "out" / CATALOG / "newest.xml"))
     assert sorted(e.title for e in catalog.entries) == ["Lakes of the south", "Rivers of the north"]
 
@@ -372,3 +373,29 @@ def test_a_hostile_manifest_cannot_break_the_library(tmp_path, run):
 def test_library_of_a_missing_folder_is_one_error_line(tmp_path, run):
     code, out, err = run("library", tmp_path / "nowhere")
     assert code == 1 and out == "" and err == f"error: {tmp_path / 'nowhere'}: not a folder\n"
+
+
+def test_two_books_with_one_identifier_are_warned_about(tmp_path, run, caplog):
+    for slug in ("page", "page-2", "other"):
+        write_book(tmp_path, slug, "2026-01-01")
+    manifest = tmp_path / "page-2" / "manifest.json"
+    manifest.write_text(manifest.read_text().replace("urn:test:page-2", "urn:test:page"))
+    assert run("library", tmp_path)[0] == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "page and page-2 have the same identifier (urn:test:page)" in warnings[0]
+
+
+def test_a_refresh_killed_midway_is_mended_by_the_next(tmp_path, run):
+    """What a refresh killed while writing leaves (temporary files, a stale page) the next one removes."""
+    write_book(tmp_path, "good", "2026-01-01")
+    assert run("library", tmp_path)[0] == 0
+    leftovers = [tmp_path / ".feed.xml.k1ll3d.tmp", tmp_path / ".index.html.x9.tmp", tmp_path / CATALOG / ".newest.xml.a.tmp"]
+    for path in leftovers:
+        path.write_text("half a file")
+    (tmp_path / CATALOG / "newest-page7.xml").write_text("a page of a larger library")
+    (tmp_path / "feed.xml").write_text("<rss><channel><generator>talkingbook</generator><title>half")
+    assert run("library", tmp_path)[0] == 0
+    assert not any(path.exists() for path in leftovers)
+    assert not (tmp_path / CATALOG / "newest-page7.xml").exists()
+    assert [e.title for e in feedparser.parse(str(tmp_path / "feed.xml")).entries] == []  # no MP3: no episode
+    assert not feedparser.parse(str(tmp_path / "feed.xml")).bozo

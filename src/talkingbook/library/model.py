@@ -162,7 +162,21 @@ def read_library(folder: Path, settings: Settings | None = None) -> Library:
             log.warning("%s: skipped from the library: %s", folder / name, exc.why)
             skipped.append((name, exc.why))
     books.sort(key=lambda b: (b.published, _when(b.modified), b.slug), reverse=True)
+    _warn_shared_identifiers(folder, books)
     return Library(folder, settings if settings is not None else read_settings(folder), tuple(books), tuple(skipped))
+
+
+def _warn_shared_identifiers(folder: Path, books: list[Entry]) -> None:
+    """Two books with one identifier are one episode to a podcast app and one book to an e-reader:
+    say so (two pages saved under one file name without a canonical URL are given one identifier)."""
+    seen: dict[str, list[str]] = {}
+    for book in books:
+        seen.setdefault(book.identifier, []).append(book.slug)
+    for identifier, slugs in seen.items():
+        if len(slugs) > 1:
+            log.warning("%s: %s have the same identifier (%s): podcast apps and e-readers will show only one "
+                        "of them; give each page its canonical URL, or convert it from a file of its own name",
+                        folder, " and ".join(sorted(slugs)), identifier)
 
 
 # A memo of the entries read from the manifests, so that a refresh of 500 books does not parse 500

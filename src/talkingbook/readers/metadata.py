@@ -21,6 +21,7 @@ import urllib.parse
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import NamedTuple
 
 from bs4 import BeautifulSoup, NavigableString, Tag
@@ -55,6 +56,15 @@ class PageMetadata(NamedTuple):
 
     book: Metadata
     readability: ReadabilityMetadata
+
+
+def _file_identity(source_name: str, title: str) -> str:
+    """Which article a page without a URL is, as its book folder knows it (convert.article_of): its
+    file, by absolute path (two pages saved as source.html in two folders are two articles, one
+    article edited in place stays one), else, from standard input, its title."""
+    if source_name == "stdin":
+        return f"stdin:{title}"
+    return f"file:{Path(source_name).resolve()}"
 
 
 def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
@@ -95,7 +105,7 @@ def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
                 (og.get("og:locale") or "")]
     language = next((n for n in (normalize_language(v or "") for v in declared) if n), "")
     description = _first(_clean(ld.get("description")), og.get("og:description"), named.get("description"))
-    identity = url or source_name.rsplit("/", 1)[-1]
+    identity = url or _file_identity(source_name, _clean(title))
     license_name, license_url = read_license(soup, ld, named, base_url)
     author = _author(soup, ld, _meta_by_key(metas), title, publisher)
     if same_name(author, publisher):  # said once: "By BBC News", not "By BBC News. Published by BBC News"
