@@ -97,6 +97,18 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("action", choices=("info", "clear"), help="info: where it is and its size; clear: empty it")
     check = commands.add_parser("check", help="read every output of a book back and report where they disagree")
     check.add_argument("folder", metavar="DIR", help="a book's folder, such as dist/<slug>")
+    serve = commands.add_parser("serve", help="serve the library folder over HTTP to podcast apps, e-readers and browsers",
+                                description="Serve DIR read-only over HTTP (byte ranges, 304s, compressed text) "
+                                            "until Ctrl-C; books converted into it meanwhile are served too.")
+    serve.add_argument("folder", metavar="DIR", nargs="?", default="dist", help="the library folder (default: dist)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: phones on your network)")
+    serve.add_argument("--port", type=int, default=8000, choices=range(65536), metavar="PORT",
+                       help="TCP port (default 8000; 0: any free port)")
+    serve.add_argument("--base-url", metavar="URL",
+                       help="the library's public URL, for the absolute links of the feed and catalogs "
+                            "(default: the address each request was sent to)")
+    serve.add_argument("-v", "--verbose", action="count", default=0, help="log each request")
     return parser
 
 
@@ -117,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
                 return _cache(args.action)
             if args.command == "check":
                 return _check(args.folder)
+            if args.command == "serve":
+                return _serve(args)
             return _convert(args)
         except TalkingbookError as exc:
             _report(exc)
@@ -310,6 +324,27 @@ def _check(folder: str) -> int:
         return 0
     print(f"{path.name}: {len(report.problems)} of {len(report.checked)} outputs disagree", file=sys.stderr)
     return 1
+
+
+def _serve(args) -> int:
+    """Serve until stopped; Ctrl-C (or SIGTERM, SIGHUP) is the normal end, so it exits 0."""
+    from . import serve
+
+    base_url = _base_url(args.base_url) if args.base_url is not None else None
+    folder = Path(args.folder)
+    app = serve.create_app(folder, base_url, serve.dynamic_routes(folder))
+    sock = serve.bind(args.host, args.port)
+    port = sock.getsockname()[1]
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"serving {folder} at http://{shown}:{port}/", file=sys.stderr)
+    if args.host in ("0.0.0.0", "::", ""):
+        lan = serve.lan_address()
+        print(f"on this network: http://{lan}:{port}/" if lan else "no network address found for phones to use",
+              file=sys.stderr)
+    print("press Ctrl-C to stop", file=sys.stderr, flush=True)
+    stopped_by = serve.run(app, sock, access_log=args.verbose > 0)
+    print(f"stopped ({_signal_name(stopped_by)})" if stopped_by else "stopped", file=sys.stderr)
+    return 0
 
 
 def _voices() -> int:
