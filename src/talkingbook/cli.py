@@ -342,7 +342,10 @@ def _serve(args) -> int:
         print(f"on this network: http://{lan}:{port}/" if lan else "no network address found for phones to use",
               file=sys.stderr)
     print("press Ctrl-C to stop", file=sys.stderr, flush=True)
-    stopped_by = serve.run(app, sock, access_log=args.verbose > 0)
+    try:
+        stopped_by = serve.run(app, sock, access_log=args.verbose > 0)
+    except KeyboardInterrupt as exc:  # a signal before the server set its own handlers
+        stopped_by = getattr(exc, "signum", signal.SIGINT)
     print(f"stopped ({_signal_name(stopped_by)})" if stopped_by else "stopped", file=sys.stderr)
     return 0
 

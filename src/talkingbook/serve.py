@@ -223,18 +223,20 @@ def run(app: Starlette, sock: socket.socket, access_log: bool = False) -> int | 
     config = uvicorn.Config(app, lifespan="off", log_level="info" if access_log else "warning",
                             access_log=access_log, timeout_graceful_shutdown=5)
     server = _Server(config)
-    server.run(sockets=[sock])
+    with server.stop_on_signals():
+        server.run(sockets=[sock])
     return server.stopped_by
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's Server, also stopping gracefully on SIGHUP, and not raising the signal again once
-    stopped as uvicorn does (so that a parent sees a death by signal): Ctrl-C is `serve`'s normal end."""
+    """uvicorn's Server, stopping gracefully on SIGHUP too, with its handlers set before the event loop
+    starts (a Ctrl-C at start-up stops it as well), and not raising the signal again once stopped as
+    uvicorn does (so that a parent sees a death by signal): Ctrl-C is `serve`'s normal end."""
 
     stopped_by: int | None = None
 
     @contextmanager
-    def capture_signals(self) -> Iterator[None]:
+    def stop_on_signals(self) -> Iterator[None]:
         if threading.current_thread() is not threading.main_thread():
             yield
             return
@@ -246,6 +248,10 @@ class _Server(uvicorn.Server):
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # stop_on_signals has set them
 
     def _stop(self, signum, frame) -> None:
         self.stopped_by = self.stopped_by or signum
