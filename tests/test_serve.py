@@ -379,14 +379,14 @@ def app_server(library):
         thread.join(timeout=10)
 
 
-def stand_in_feed(base_url: str) -> tuple[bytes, str]:
+def stand_in_feed(base_url: str, params) -> tuple[bytes, str]:
     return f"<rss><channel><link>{base_url}</link><enclosure url='{base_url}{BOOK}/{BOOK}.mp3'/>" \
            f"</channel></rss>{'padding ' * 100}".encode(), "application/rss+xml"
 
 
 def test_generated_routes_take_the_requests_host(app_server):
     calls = []
-    port = app_server({"feed.xml": lambda base: (calls.append(base), stand_in_feed(base))[1]})
+    port = app_server({"feed.xml": lambda base, params: (calls.append(base), stand_in_feed(base, params))[1]})
     status, headers, body = request(port, "/feed.xml", headers={"Host": f"127.0.0.1:{port}"})
     assert status == 200 and headers["content-type"] == "application/rss+xml"
     assert f"url='http://127.0.0.1:{port}/{BOOK}/{BOOK}.mp3'".encode() in body
@@ -412,6 +412,30 @@ def test_generated_routes_have_etag_head_gzip_and_405(app_server, library):
     assert zipped.get("content-encoding") == "gzip" and gzip.decompress(body).startswith(b"<rss>")
     assert request(port, "/feed.xml", "POST", body=b"x")[0] == 405
     (library / "feed.xml").unlink()
+
+
+def stand_in_catalog(base_url: str, params) -> tuple[bytes, str] | None:
+    """catalog/{name}: one known name; the search's terms from the query."""
+    from talkingbook.serve import media_type_of
+
+    if params["name"] == "newest.xml":
+        body = OPDS_ACQ.replace('href="a/a.epub"', f'href="{base_url}a/a.epub"').encode()
+    elif params["name"] == "search.xml":
+        body = OPDS_ACQ.replace("<title>A book</title>", f"<title>{params.get('q', '')}</title>").encode()
+    else:
+        return None
+    return body, media_type_of(params["name"], body)
+
+
+def test_generated_routes_take_path_and_query_parameters(app_server):
+    port = app_server({"catalog/{name}": stand_in_catalog})
+    status, headers, body = request(port, "/catalog/newest.xml", headers={"Host": "192.168.1.20:8000"})
+    assert status == 200 and headers["content-type"] == "application/atom+xml;profile=opds-catalog;kind=acquisition"
+    assert b'href="http://192.168.1.20:8000/a/a.epub"' in body
+    status, _, body = request(port, "/catalog/search.xml?q=drums")
+    assert status == 200 and b"<title>drums</title>" in body
+    assert request(port, "/catalog/missing.xml")[0] == 404  # the renderer's None
+    assert request(port, "/catalog/../secret.txt")[0] == 404
 
 
 # Chromium: the listening page over HTTP, its audio played and sought, axe-core on the page.

@@ -19,7 +19,9 @@ from pathlib import Path, PurePosixPath
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.requests import Request
@@ -30,8 +32,10 @@ from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from .errors import InputError, UsageError
 
 # A file generated per request (the library's feed and catalogs, whose links must be absolute): given
-# the base URL of the library ("http://host:port/", ending in "/"), its bytes and media type.
-Dynamic = Callable[[str], tuple[bytes, str]]
+# the base URL of the library ("http://host:port/", ending in "/") and the request's parameters (the
+# route's path parameters, e.g. {name} of "catalog/{name}", and the query, e.g. q of a search), its
+# bytes and media type, or None for 404.
+Dynamic = Callable[[str, Mapping[str, str]], "tuple[bytes, str] | None"]
 
 OPDS_NAVIGATION = "application/atom+xml;profile=opds-catalog;kind=navigation"
 OPDS_ACQUISITION = "application/atom+xml;profile=opds-catalog;kind=acquisition"
@@ -75,17 +79,23 @@ NOT_COMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/epub+zip")
 def media_type(path: Path) -> str:
     """The Content-Type of a file of the library, by its name and, for XML and JSON, its root."""
     name = path.name.lower()
+    return media_type_of(name, _read_head(path) if name.endswith((".xml", ".json")) else b"")
+
+
+def media_type_of(name: str, head: bytes) -> str:
+    """The Content-Type of a file named ``name`` beginning with ``head`` (for XML and JSON)."""
+    name = name.lower()
     if name.endswith(".xml"):
-        return _xml_media_type(path)
+        return _xml_media_type(head)
     ending = max((e for e in MEDIA_TYPES if name.endswith(e)), key=len, default=None)
-    if ending == ".json" and _is_opds2(path):
+    if ending == ".json" and _is_opds2(head):
         return OPDS2
     return MEDIA_TYPES[ending] if ending else "application/octet-stream"
 
 
-def _xml_media_type(path: Path) -> str:
+def _xml_media_type(head: bytes) -> str:
     """RSS, OPDS 1.2 navigation or acquisition feed, OpenSearch description, or other XML."""
-    head = _read_head(path)
+    head = head[:SNIFF]
     root = _XML_ROOT.search(head)
     kind = root.group(1).lower() if root else b""
     if kind == b"rss":
@@ -100,9 +110,9 @@ def _xml_media_type(path: Path) -> str:
     return "application/xml"
 
 
-def _is_opds2(path: Path) -> bool:
+def _is_opds2(head: bytes) -> bool:
     """An OPDS 2.0 feed: JSON with "metadata" and "navigation", "publications" or "groups"."""
-    head = _read_head(path)
+    head = head[:SNIFF]
     return b'"metadata"' in head and any(k in head for k in (b'"navigation"', b'"publications"', b'"groups"'))
 
 
@@ -149,8 +159,9 @@ class LibraryFiles(StaticFiles):
 
 
 def create_app(folder: Path, base_url: str | None = None, routes: Mapping[str, Dynamic] | None = None) -> Starlette:
-    """The ASGI application serving ``folder``; ``routes`` ({"feed.xml": render, ...}) are generated
-    per request, with absolute links from ``base_url``, else from the request's own host."""
+    """The ASGI application serving ``folder``; ``routes`` ({"feed.xml": render, "catalog/{name}":
+    render, ...}, in Starlette's path syntax) are generated per request and take precedence over the
+    files on disk, with absolute links from ``base_url``, else from the request's own host."""
     if not folder.is_dir():
         raise InputError(str(folder), "not a folder")
     dynamic = [Route("/" + path.lstrip("/"), _dynamic(render, base_url), methods=["GET", "HEAD"])
@@ -164,7 +175,11 @@ def _dynamic(render: Dynamic, base_url: str | None):
     """A Starlette endpoint for one generated file, with an ETag so that apps polling it get 304s."""
     async def endpoint(request: Request) -> Response:
         base = base_url or str(request.base_url)
-        body, kind = render(base if base.endswith("/") else base + "/")
+        params = {**request.query_params, **request.path_params}
+        rendered = await run_in_threadpool(render, base if base.endswith("/") else base + "/", params)
+        if rendered is None:
+            raise HTTPException(status_code=404)
+        body, kind = rendered
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
         if etag in [tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")]:
@@ -175,7 +190,8 @@ def _dynamic(render: Dynamic, base_url: str | None):
 
 
 def dynamic_routes(folder: Path) -> dict[str, Dynamic]:
-    """The library's generated files (feed, catalogs): none yet; the library module registers them."""
+    """The library's generated files (feed, catalogs), read from ``folder`` at each request: none yet,
+    until the library module's renderers are wired here (e.g. "feed.xml", "catalog/{name}")."""
     return {}
 
 
