@@ -258,6 +258,19 @@ def test_a_folder_url_serves_its_index(server, library):
     assert status == 200 and body == book_file(library, "index.html")
 
 
+def test_the_root_serves_the_library_page(tmp_path):
+    (tmp_path / "index.html").write_text("<!doctype html><title>Library</title>", encoding="utf-8")
+    served = Served(tmp_path, tmp_path / "access.log")
+    try:
+        status, headers, body = request(served.port, "/")
+        assert status == 200 and body == (tmp_path / "index.html").read_bytes()
+        assert headers["content-type"] == "text/html; charset=utf-8"
+        (tmp_path / "index.html").unlink()
+        assert request(served.port, "/")[0] == 404  # and never a listing of the folder
+    finally:
+        served.stop()
+
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
 def test_only_get_and_head(server, library, method):
     before = book_file(library, f"{BOOK}.epub")

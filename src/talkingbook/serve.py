@@ -135,7 +135,7 @@ class LibraryFiles(StaticFiles):
 
     def lookup_path(self, path: str):
         parts = PurePosixPath(path.replace("\\", "/")).parts
-        if not parts or _hidden(parts) or path.startswith(("/", "\\")):
+        if _hidden(parts) or path.startswith(("/", "\\")):  # no parts: the folder itself
             return "", None
         try:
             # follow_symlink=False (the default): the real path must stay under the real folder
