@@ -108,6 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
     library.add_argument("--base-url", metavar="URL",
                          help="where DIR will be published (http:// or https://): makes the feed's and catalog's "
                               "URLs absolute, as podcast apps need (default: relative links)")
+    serve = commands.add_parser("serve", help="serve the library folder over HTTP to podcast apps, e-readers and browsers",
+                                description="Serve DIR read-only over HTTP (byte ranges, 304s, compressed text) "
+                                            "until Ctrl-C; books converted into it meanwhile are served too.")
+    serve.add_argument("folder", metavar="DIR", nargs="?", default="dist", help="the library folder (default: dist)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: phones on your network)")
+    serve.add_argument("--port", type=int, default=8000, choices=range(65536), metavar="PORT",
+                       help="TCP port (default 8000; 0: any free port)")
+    serve.add_argument("--base-url", metavar="URL",
+                       help="the library's public URL, for the absolute links of the feed and catalogs "
+                            "(default: the address each request was sent to)")
+    serve.add_argument("-v", "--verbose", action="count", default=0, help="log each request")
     return parser
 
 
@@ -130,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
                 return _check(args.folder)
             if args.command == "library":
                 return _library(args)
+            if args.command == "serve":
+                return _serve(args)
             return _convert(args)
         except TalkingbookError as exc:
             _report(exc)
@@ -348,6 +362,30 @@ def _library(args) -> int:
         print(f"{book.slug}: {book.title} ({facts})")
     print(f"{len(library.books)} books in {path}/index.html, feed.xml and catalog/"
           + (f"; {len(library.skipped)} folders skipped" if library.skipped else ""), file=sys.stderr)
+    return 0
+
+
+def _serve(args) -> int:
+    """Serve until stopped; Ctrl-C (or SIGTERM, SIGHUP) is the normal end, so it exits 0."""
+    from . import serve
+
+    base_url = _base_url(args.base_url) if args.base_url is not None else None
+    folder = Path(args.folder)
+    app = serve.create_app(folder, base_url, serve.dynamic_routes(folder))
+    sock = serve.bind(args.host, args.port)
+    port = sock.getsockname()[1]
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"serving {folder} at http://{shown}:{port}/", file=sys.stderr)
+    if args.host in ("0.0.0.0", "::", ""):
+        lan = serve.lan_address()
+        print(f"on this network: http://{lan}:{port}/" if lan else "no network address found for phones to use",
+              file=sys.stderr)
+    print("press Ctrl-C to stop", file=sys.stderr, flush=True)
+    try:
+        stopped_by = serve.run(app, sock, access_log=args.verbose > 0)
+    except KeyboardInterrupt as exc:  # a signal before the server set its own handlers
+        stopped_by = getattr(exc, "signum", signal.SIGINT)
+    print(f"stopped ({_signal_name(stopped_by)})" if stopped_by else "stopped", file=sys.stderr)
     return 0
 
 

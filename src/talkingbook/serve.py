@@ -1,0 +1,274 @@
+"""`talkingbook serve`: the library folder over HTTP, read-only, with Starlette and uvicorn.
+
+Starlette's ``StaticFiles``/``FileResponse`` do the HTTP a podcast app and a browser need (byte ranges,
+suffix ranges, 416, If-Range, HEAD, ETag/Last-Modified and 304) and stream each file from disk in 64 KB
+chunks; this module only decides which files may be served and as what. Every request looks at the disk
+again (no index built at start), so a book converted while the server runs is served at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
+
+from .errors import InputError, UsageError
+
+# A file generated per request (the library's feed and catalogs, whose links must be absolute): given
+# the base URL of the library ("http://host:port/", ending in "/") and the request's parameters (the
+# route's path parameters, e.g. {name} of "catalog/{name}", and the query, e.g. q of a search), its
+# bytes and media type, or None for 404.
+Dynamic = Callable[[str, Mapping[str, str]], "tuple[bytes, str] | None"]
+
+OPDS_NAVIGATION = "application/atom+xml;profile=opds-catalog;kind=navigation"
+OPDS_ACQUISITION = "application/atom+xml;profile=opds-catalog;kind=acquisition"
+OPDS2 = "application/opds+json"
+CHAPTERS = "application/json+chapters"  # Podcasting 2.0's JSON chapters
+
+# By file name ending, longest first wins; set here rather than left to the `mimetypes` module, whose
+# table depends on the machine's /etc/mime.types and knows neither .m4b, .vtt nor JSON chapters.
+MEDIA_TYPES = {
+    ".chapters.json": CHAPTERS,
+    ".opds.json": OPDS2,
+    ".epub": "application/epub+zip",
+    ".mp3": "audio/mpeg",
+    ".m4b": "audio/mp4",
+    ".m4a": "audio/mp4",
+    ".vtt": "text/vtt",
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".json": "application/json",
+    ".html": "text/html",
+    ".xhtml": "application/xhtml+xml",
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".txt": "text/plain",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".svg": "image/svg+xml",
+    ".ico": "image/vnd.microsoft.icon",
+    ".smil": "application/smil+xml",
+    ".opf": "application/oebps-package+xml",
+    ".ncx": "application/x-dtbncx+xml",
+}
+_XML_ROOT = re.compile(rb"<(?![?!])(?:[\w.-]+:)?([\w.-]+)")  # the first element's local name
+SNIFF = 1 << 20  # how much of an XML or JSON file is read to tell which kind it is
+
+# Already compressed: gzip would cost CPU for nothing. Starlette never compresses a 206 either.
+NOT_COMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/epub+zip")
+
+
+def media_type(path: Path) -> str:
+    """The Content-Type of a file of the library, by its name and, for XML and JSON, its root."""
+    name = path.name.lower()
+    return media_type_of(name, _read_head(path) if name.endswith((".xml", ".json")) else b"")
+
+
+def media_type_of(name: str, head: bytes) -> str:
+    """The Content-Type of a file named ``name`` beginning with ``head`` (for XML and JSON)."""
+    name = name.lower()
+    if name.endswith(".xml"):
+        return _xml_media_type(head)
+    ending = max((e for e in MEDIA_TYPES if name.endswith(e)), key=len, default=None)
+    if ending == ".json" and _is_opds2(head):
+        return OPDS2
+    return MEDIA_TYPES[ending] if ending else "application/octet-stream"
+
+
+def _xml_media_type(head: bytes) -> str:
+    """RSS, OPDS 1.2 navigation or acquisition feed, OpenSearch description, or other XML."""
+    head = head[:SNIFF]
+    root = _XML_ROOT.search(head)
+    kind = root.group(1).lower() if root else b""
+    if kind == b"rss":
+        return "application/rss+xml"
+    if kind == b"opensearchdescription":
+        return "application/opensearchdescription+xml"
+    if kind == b"feed":
+        if b"opds-spec.org" not in head and b"opds-catalog" not in head:
+            return "application/atom+xml"
+        # OPDS 1.2: a feed whose entries link to publications is an acquisition feed
+        return OPDS_ACQUISITION if b"opds-spec.org/acquisition" in head else OPDS_NAVIGATION
+    return "application/xml"
+
+
+def _is_opds2(head: bytes) -> bool:
+    """An OPDS 2.0 feed: JSON with "metadata" and "navigation", "publications" or "groups"."""
+    head = head[:SNIFF]
+    return b'"metadata"' in head and any(k in head for k in (b'"navigation"', b'"publications"', b'"groups"'))
+
+
+def _read_head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as file:
+            return file.read(SNIFF)
+    except OSError:
+        return b""
+
+
+def _hidden(parts: tuple[str, ...]) -> bool:
+    """A dot-file or dot-folder: the lock, the book marker, partial books being written, '..'."""
+    return any(part.startswith(".") for part in parts)
+
+
+class LibraryFiles(StaticFiles):
+    """StaticFiles confined to the library: no hidden file, nothing whose real path leaves the
+    folder (symlinks pointing out included), a folder only through its index.html, our media types."""
+
+    def lookup_path(self, path: str):
+        parts = PurePosixPath(path.replace("\\", "/")).parts
+        if _hidden(parts) or path.startswith(("/", "\\")):  # no parts: the folder itself
+            return "", None
+        try:
+            # follow_symlink=False (the default): the real path must stay under the real folder
+            full_path, stat_result = super().lookup_path(path)
+        except PermissionError:
+            return "", None
+        if stat_result is None:
+            return "", None
+        root = Path(str(self.directory)).resolve()
+        if _hidden(Path(full_path).relative_to(root).parts):  # a visible link to a hidden file
+            return "", None
+        return full_path, stat_result
+
+    def file_response(self, full_path, stat_result, scope, status_code: int = 200) -> Response:
+        response = FileResponse(full_path, status_code=status_code, stat_result=stat_result,
+                                media_type=media_type(Path(full_path)),
+                                headers={"Cache-Control": "no-cache"})  # revalidate: the library changes
+        if self.is_not_modified(response.headers, Headers(scope=scope)):
+            return NotModifiedResponse(response.headers)
+        return response
+
+
+def create_app(folder: Path, base_url: str | None = None, routes: Mapping[str, Dynamic] | None = None) -> Starlette:
+    """The ASGI application serving ``folder``; ``routes`` ({"feed.xml": render, "catalog/{name}":
+    render, ...}, in Starlette's path syntax) are generated per request and take precedence over the
+    files on disk, with absolute links from ``base_url``, else from the request's own host."""
+    if not folder.is_dir():
+        raise InputError(str(folder), "not a folder")
+    dynamic = [Route("/" + path.lstrip("/"), _dynamic(render, base_url), methods=["GET", "HEAD"])
+               for path, render in (routes or {}).items()]
+    files = Mount("/", app=LibraryFiles(directory=folder, html=True))
+    return Starlette(routes=[*dynamic, files],
+                     middleware=[Middleware(GZipMiddleware, exclude_content_types=NOT_COMPRESSED)])
+
+
+def _dynamic(render: Dynamic, base_url: str | None):
+    """A Starlette endpoint for one generated file, with an ETag so that apps polling it get 304s."""
+    async def endpoint(request: Request) -> Response:
+        base = base_url or str(request.base_url)
+        params = {**request.query_params, **request.path_params}
+        rendered = await run_in_threadpool(render, base if base.endswith("/") else base + "/", params)
+        if rendered is None:
+            raise HTTPException(status_code=404)
+        body, kind = rendered
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if etag in [tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")]:
+            return NotModifiedResponse(Headers(headers))
+        return Response(body, media_type=kind, headers=headers)
+
+    return endpoint
+
+
+def dynamic_routes(folder: Path) -> dict[str, Dynamic]:
+    """The library's generated files (feed, catalogs), read from ``folder`` at each request: none yet,
+    until the library module's renderers are wired here (e.g. "feed.xml", "catalog/{name}")."""
+    return {}
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (port 0: any free one); UsageError naming the option if not."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UsageError(f"--host {host}", f"not an address of this machine ({exc.strerror})") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"--host {host} --port {port}", f"cannot listen there ({exc.strerror})") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def lan_address() -> str | None:
+    """This machine's address on its network, as a phone beside it would reach it; None if offline.
+
+    Connecting a UDP socket sends no packet: it only asks the kernel which source address it would
+    use for that destination (a documentation-only address, never contacted)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+            address = probe.getsockname()[0]
+        except OSError:
+            address = None
+    if address and not address.startswith("127.") and address != "0.0.0.0":
+        return address
+    try:
+        found = {str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)}
+    except OSError:
+        return None
+    return next((a for a in sorted(found) if not a.startswith("127.")), None)
+
+
+def run(app: Starlette, sock: socket.socket, access_log: bool = False) -> int | None:
+    """Serve until SIGINT (Ctrl-C), SIGTERM or SIGHUP; returns that signal's number (None if none)."""
+    config = uvicorn.Config(app, lifespan="off", log_level="info" if access_log else "warning",
+                            access_log=access_log, timeout_graceful_shutdown=5)
+    server = _Server(config)
+    with server.stop_on_signals():
+        server.run(sockets=[sock])
+    return server.stopped_by
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's Server, stopping gracefully on SIGHUP too, with its handlers set before the event loop
+    starts (a Ctrl-C at start-up stops it as well), and not raising the signal again once stopped as
+    uvicorn does (so that a parent sees a death by signal): Ctrl-C is `serve`'s normal end."""
+
+    stopped_by: int | None = None
+
+    @contextmanager
+    def stop_on_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = [s for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+                   if signal.getsignal(s) != signal.SIG_IGN]  # nohup's SIGHUP stays ignored
+        previous = {s: signal.signal(s, self._stop) for s in handled}
+        try:
+            yield
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # stop_on_signals has set them
+
+    def _stop(self, signum, frame) -> None:
+        self.stopped_by = self.stopped_by or signum
+        self.handle_exit(signum, frame)

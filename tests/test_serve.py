@@ -1,0 +1,482 @@
+"""`talkingbook serve` over real HTTP: the command started as a process (uvicorn on 127.0.0.1, a free
+port), asked with http.client, which sends paths as written (no client-side '..' clean-up), so that
+every traversal reaches the server as an attacker would send it."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ARTIFACTS, CHROMIUM, JS, ROOT, SAMPLE, epubcheck5, need
+
+BOOK = SAMPLE.stem
+SECRET = b"not-for-the-library-7c1e5a"  # the bytes of every file outside DIR the tests try to reach
+
+
+def env() -> dict:
+    return {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+
+
+class Served:
+    """A `talkingbook serve` process and its address; its stdout (the access log) goes to a file."""
+
+    def __init__(self, folder: Path, log: Path, *options: str) -> None:
+        self.log = log
+        self.proc = subprocess.Popen([sys.executable, "-m", "talkingbook", "serve", str(folder), "--port", "0",
+                                      *options], stdout=log.open("wb"), stderr=subprocess.PIPE, text=True, env=env())
+        first = self.proc.stderr.readline()
+        match = re.match(r"serving .* at http://([^/]+):(\d+)/$", first.strip())
+        assert match, first + self.proc.stderr.read() if self.proc.poll() is not None else first
+        self.host, self.port = match.group(1), int(match.group(2))
+        self.lines = [first]
+        while not self.lines[-1].startswith("press Ctrl-C"):
+            self.lines.append(self.proc.stderr.readline())
+            assert self.lines[-1], "".join(self.lines)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self, signum: int = signal.SIGINT, timeout: float = 30) -> tuple[int, str]:
+        self.proc.send_signal(signum)
+        _, err = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, err
+
+
+def request(port: int, path: str, method: str = "GET", headers: dict | None = None, body: bytes | None = None):
+    """(status, headers, body) of one request; the path goes out byte for byte."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.putrequest(method, path, skip_host="Host" in (headers or {}), skip_accept_encoding=True)
+        for name, value in (headers or {}).items():
+            conn.putheader(name, value)
+        if body is not None:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    """A library folder with the sample converted by the fake engine, and a secret beside it."""
+    from talkingbook.cli import main
+
+    root = tmp_path_factory.mktemp("serve")
+    folder = root / "dist"
+    assert main(["convert", str(SAMPLE), "-o", str(folder), "--engine", "fake", "-q"]) == 0
+    (root / "secret.txt").write_bytes(SECRET)
+    (root / "outside").mkdir()
+    (root / "outside" / "secret.txt").write_bytes(SECRET)
+    (folder / "linked-out").symlink_to(root / "outside", target_is_directory=True)
+    (folder / "secret-link.txt").symlink_to(root / "secret.txt")
+    (folder / ".hidden.txt").write_bytes(SECRET)
+    (folder / "visible-link.txt").symlink_to(folder / ".hidden.txt")  # a visible name for a hidden file
+    partial = folder / f".{BOOK}.1234.abcd.partial"
+    partial.mkdir()
+    (partial / "index.html").write_bytes(SECRET)
+    (folder / "plain").mkdir()  # a folder without index.html
+    (folder / "plain" / "notes.txt").write_bytes(b"notes")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(library, tmp_path_factory):
+    served = Served(library, tmp_path_factory.mktemp("log") / "access.log", "-v")
+    yield served
+    if served.proc.poll() is None:
+        served.stop()
+
+
+def book_file(library: Path, name: str) -> bytes:
+    return (library / BOOK / name).read_bytes()
+
+
+def test_range_on_an_mp3_is_206_with_the_right_bytes(server, library):
+    mp3 = book_file(library, f"{BOOK}.mp3")
+    status, headers, body = request(server.port, f"/{BOOK}/{BOOK}.mp3",
+                                    headers={"Range": "bytes=1000-1999", "Accept-Encoding": "gzip"})
+    assert status == 206
+    assert headers["content-range"] == f"bytes 1000-1999/{len(mp3)}"
+    assert body == mp3[1000:2000] and headers["content-length"] == "1000"
+    assert headers["content-type"] == "audio/mpeg" and "content-encoding" not in headers
+    assert headers["accept-ranges"] == "bytes"
+
+
+def test_suffix_range_gives_the_last_bytes(server, library):
+    mp3 = book_file(library, f"{BOOK}.mp3")
+    status, headers, body = request(server.port, f"/{BOOK}/{BOOK}.mp3", headers={"Range": "bytes=-500"})
+    assert status == 206 and body == mp3[-500:]
+    assert headers["content-range"] == f"bytes {len(mp3) - 500}-{len(mp3) - 1}/{len(mp3)}"
+
+
+def test_open_range_to_the_end(server, library):
+    mp3 = book_file(library, f"{BOOK}.mp3")
+    status, _, body = request(server.port, f"/{BOOK}/{BOOK}.mp3", headers={"Range": f"bytes={len(mp3) - 10}-"})
+    assert status == 206 and body == mp3[-10:]
+
+
+def test_unsatisfiable_range_is_416(server, library):
+    size = len(book_file(library, f"{BOOK}.mp3"))
+    status, headers, _ = request(server.port, f"/{BOOK}/{BOOK}.mp3", headers={"Range": f"bytes={size}-"})
+    assert status == 416 and headers["content-range"] == f"bytes */{size}"
+
+
+def test_if_range_with_a_stale_etag_gives_the_whole_file(server, library):
+    mp3 = book_file(library, f"{BOOK}.mp3")
+    path = f"/{BOOK}/{BOOK}.mp3"
+    etag = request(server.port, path, "HEAD")[1]["etag"]
+    status, _, body = request(server.port, path, headers={"Range": "bytes=0-99", "If-Range": '"stale"'})
+    assert status == 200 and body == mp3
+    status, _, body = request(server.port, path, headers={"Range": "bytes=0-99", "If-Range": etag})
+    assert status == 206 and body == mp3[:100]
+
+
+@pytest.mark.parametrize("name", [f"{BOOK}.mp3", f"{BOOK}.epub", "index.html", f"{BOOK}.vtt"])
+def test_head_gives_the_length_and_no_body(server, library, name):
+    status, headers, body = request(server.port, f"/{BOOK}/{name}", "HEAD", headers={"Accept-Encoding": "identity"})
+    assert status == 200 and body == b""
+    assert int(headers["content-length"]) == len(book_file(library, name))
+
+
+def test_etag_and_last_modified_give_304(server):
+    path = f"/{BOOK}/{BOOK}.epub"
+    _, headers, _ = request(server.port, path, "HEAD")
+    status, again, body = request(server.port, path, headers={"If-None-Match": headers["etag"]})
+    assert status == 304 and body == b"" and again["etag"] == headers["etag"]
+    status, _, body = request(server.port, path, headers={"If-Modified-Since": headers["last-modified"]})
+    assert status == 304 and body == b""
+    status, _, body = request(server.port, path, headers={"If-None-Match": '"something-else"'})
+    assert status == 200 and len(body) > 0
+
+
+OPDS_NAV = """<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><id>urn:x</id><title>Library</title>
+<link rel="start" href="catalog.xml" type="application/atom+xml;profile=opds-catalog;kind=navigation"/>
+<entry><title>Newest</title><link rel="subsection" href="newest.xml"
+ type="application/atom+xml;profile=opds-catalog;kind=acquisition"/></entry></feed>"""
+OPDS_ACQ = """<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:opds="http://opds-spec.org/2010/catalog"><id>urn:y</id>
+<title>Newest</title><entry><title>A book</title>
+<link rel="http://opds-spec.org/acquisition" href="a/a.epub" type="application/epub+zip"/></entry></feed>"""
+OPDS2 = json.dumps({"metadata": {"title": "Library"}, "links": [], "publications": []})
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    (f"{BOOK}/{BOOK}.epub", "application/epub+zip"),
+    (f"{BOOK}/{BOOK}.mp3", "audio/mpeg"),
+    (f"{BOOK}/{BOOK}.m4b", "audio/mp4"),
+    (f"{BOOK}/{BOOK}.vtt", "text/vtt; charset=utf-8"),
+    (f"{BOOK}/{BOOK}.chapters.json", "application/json+chapters"),
+    (f"{BOOK}/feed.xml", "application/rss+xml"),
+    (f"{BOOK}/index.html", "text/html; charset=utf-8"),
+    (f"{BOOK}/manifest.json", "application/json"),
+    (f"{BOOK}/cover.png", "image/png"),
+    ("types/catalog.xml", "application/atom+xml;profile=opds-catalog;kind=navigation"),
+    ("types/newest.xml", "application/atom+xml;profile=opds-catalog;kind=acquisition"),
+    ("types/catalog.json", "application/opds+json"),
+])
+def test_every_file_has_its_media_type(server, library, name, expected):
+    types = library / "types"
+    types.mkdir(exist_ok=True)
+    (types / "catalog.xml").write_text(OPDS_NAV, encoding="utf-8")
+    (types / "newest.xml").write_text(OPDS_ACQ, encoding="utf-8")
+    (types / "catalog.json").write_text(OPDS2, encoding="utf-8")
+    status, headers, _ = request(server.port, "/" + name, "HEAD")
+    assert status == 200 and headers["content-type"] == expected
+
+
+@pytest.mark.parametrize("name", ["index.html", f"{BOOK}.vtt", "manifest.json", "feed.xml"])
+def test_text_is_compressed(server, library, name):
+    status, headers, body = request(server.port, f"/{BOOK}/{name}", headers={"Accept-Encoding": "gzip"})
+    assert status == 200 and headers.get("content-encoding") == "gzip"
+    assert gzip.decompress(body) == book_file(library, name) and len(body) < len(book_file(library, name))
+
+
+@pytest.mark.parametrize("name", [f"{BOOK}.mp3", f"{BOOK}.m4b", f"{BOOK}.epub", "cover.png"])
+def test_audio_books_and_images_are_never_compressed(server, library, name):
+    status, headers, body = request(server.port, f"/{BOOK}/{name}", headers={"Accept-Encoding": "gzip"})
+    assert status == 200 and "content-encoding" not in headers and body == book_file(library, name)
+
+
+def test_a_range_of_text_is_not_compressed(server, library):
+    vtt = book_file(library, f"{BOOK}.vtt")
+    status, headers, body = request(server.port, f"/{BOOK}/{BOOK}.vtt",
+                                    headers={"Accept-Encoding": "gzip", "Range": "bytes=10-2009"})
+    assert status == 206 and "content-encoding" not in headers and body == vtt[10:2010]
+
+
+TRAVERSALS = [
+    "/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/secret.txt", "/..%2fsecret.txt", "/%2e%2e%2fsecret.txt",
+    "/.%2e/secret.txt", f"/{BOOK}/../../secret.txt", f"/{BOOK}/%2e%2e/%2e%2e/secret.txt",
+    "/..\\secret.txt", "/%2e%2e%5csecret.txt", "/../../../../../../etc/passwd", "//etc/passwd",
+    "/%2fetc%2fpasswd", "/%2Fetc/passwd", "///etc/passwd", "/linked-out/secret.txt", "/secret-link.txt",
+    "/linked-out/", "/linked-out", "/%00", "/secret.txt%00.mp3", "/../", "/%2e%2e",
+]
+
+
+@pytest.mark.parametrize("path", TRAVERSALS)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_nothing_outside_the_folder_is_reachable(server, path, method):
+    status, headers, body = request(server.port, path, method, headers={"Range": "bytes=0-"} if "mp3" in path else None)
+    assert status in (400, 403, 404), (path, status, body[:200])
+    assert SECRET not in body and b"root:" not in body
+    assert status == 400 or int(headers.get("content-length", 0)) != len(SECRET)
+
+
+@pytest.mark.parametrize("path", ["/.hidden.txt", "/.talkingbook.lock", f"/{BOOK}/.talkingbook.json",
+                                  f"/.{BOOK}.1234.abcd.partial/index.html", f"/.{BOOK}.1234.abcd.partial/",
+                                  "/visible-link.txt", "/%2ehidden.txt"])
+def test_hidden_files_and_partial_books_are_404(server, library, path):
+    assert (library / ".talkingbook.lock").exists() and (library / BOOK / ".talkingbook.json").exists()
+    status, _, body = request(server.port, path)
+    assert status == 404 and SECRET not in body and b"talkingbook" not in body
+
+
+def test_folders_are_never_listed(server):
+    assert request(server.port, "/plain/")[0] == 404
+    assert request(server.port, "/plain/notes.txt")[0] == 200
+    status, _, body = request(server.port, f"/{BOOK}/audio/")
+    assert status == 404 and b".mp3" not in body
+
+
+def test_a_folder_url_serves_its_index(server, library):
+    status, headers, _ = request(server.port, f"/{BOOK}")
+    assert status in (301, 302, 307, 308) and headers["location"].endswith(f"/{BOOK}/")
+    status, _, body = request(server.port, f"/{BOOK}/", headers={"Accept-Encoding": "identity"})
+    assert status == 200 and body == book_file(library, "index.html")
+
+
+def test_the_root_serves_the_library_page(tmp_path):
+    (tmp_path / "index.html").write_text("<!doctype html><title>Library</title>", encoding="utf-8")
+    served = Served(tmp_path, tmp_path / "access.log")
+    try:
+        status, headers, body = request(served.port, "/")
+        assert status == 200 and body == (tmp_path / "index.html").read_bytes()
+        assert headers["content-type"] == "text/html; charset=utf-8"
+        (tmp_path / "index.html").unlink()
+        assert request(served.port, "/")[0] == 404  # and never a listing of the folder
+    finally:
+        served.stop()
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_only_get_and_head(server, library, method):
+    before = book_file(library, f"{BOOK}.epub")
+    status, headers, _ = request(server.port, f"/{BOOK}/{BOOK}.epub", method, body=b"overwrite")
+    assert status == 405 and set(headers["allow"].replace(" ", "").split(",")) == {"GET", "HEAD"}
+    assert book_file(library, f"{BOOK}.epub") == before
+    assert request(server.port, "/new.txt", "PUT", body=b"x")[0] == 405 and not (library / "new.txt").exists()
+
+
+def test_a_book_converted_while_serving_is_served(server, library, tmp_path):
+    from talkingbook.cli import main
+
+    page = tmp_path / "later.html"
+    page.write_text("<!doctype html><html lang='en'><head><title>Later</title></head><body><article><h1>Later</h1>"
+                    "<p>This article arrives after the server started, and is served all the same.</p>"
+                    "</article></body></html>", encoding="utf-8")
+    assert request(server.port, "/later/later.epub")[0] == 404
+    assert main(["convert", str(page), "-o", str(library), "--no-audio", "-q"]) == 0
+    status, headers, body = request(server.port, "/later/later.epub")
+    assert status == 200 and body == (library / "later" / "later.epub").read_bytes()
+    assert headers["content-type"] == "application/epub+zip"
+
+
+@pytest.mark.validators
+def test_an_epub_downloaded_through_serve_passes_epubcheck(server, library, tmp_path):
+    status, _, body = request(server.port, f"/{BOOK}/{BOOK}.epub", headers={"Accept-Encoding": "gzip"})
+    assert status == 200
+    downloaded = tmp_path / "downloaded.epub"
+    downloaded.write_bytes(body)
+    assert epubcheck5(downloaded) == []
+
+
+def test_access_log_records_ranges(server):
+    request(server.port, f"/{BOOK}/{BOOK}.mp3", headers={"Range": "bytes=0-1"})
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and f'"GET /{BOOK}/{BOOK}.mp3 HTTP/1.1" 206' not in server.log.read_text():
+        time.sleep(0.05)
+    assert f'"GET /{BOOK}/{BOOK}.mp3 HTTP/1.1" 206' in server.log.read_text()
+
+
+@pytest.mark.parametrize(("signum", "name"), [(signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")])
+def test_ctrl_c_stops_it_cleanly(library, tmp_path, signum, name):
+    served = Served(library, tmp_path / "access.log")
+    assert request(served.port, f"/{BOOK}/{BOOK}.mp3", headers={"Range": "bytes=0-9"})[0] == 206
+    code, err = served.stop(signum)
+    assert code == 0, err
+    assert "Traceback" not in err and "error" not in err.lower()
+    assert err.strip().splitlines()[-1] == f"stopped ({name})"
+    with pytest.raises(OSError):
+        request(served.port, "/")
+
+
+def test_ctrl_c_right_at_start_up_is_clean_too(library):
+    proc = subprocess.Popen([sys.executable, "-m", "talkingbook", "serve", str(library), "--port", "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env())
+    assert proc.stderr.readline().startswith("serving ")
+    proc.send_signal(signal.SIGINT)  # before the banner is finished, before uvicorn's loop runs
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "Traceback" not in err and err.strip().endswith("stopped (Ctrl-C)"), err
+
+
+def test_lan_address_is_printed_for_all_interfaces(library, tmp_path):
+    served = Served(library, tmp_path / "access.log", "--host", "0.0.0.0")
+    try:
+        said = "".join(served.lines)
+        match = re.search(r"on this network: http://(\d+\.\d+\.\d+\.\d+):(\d+)/", said)
+        assert match or "no network address found" in said, said
+        if match:
+            assert not match.group(1).startswith("127.") and int(match.group(2)) == served.port
+    finally:
+        assert served.stop()[0] == 0
+
+
+def test_default_host_is_loopback_only(library, tmp_path):
+    served = Served(library, tmp_path / "access.log")
+    try:
+        assert served.host == "127.0.0.1" and "on this network" not in "".join(served.lines)
+    finally:
+        served.stop()
+
+
+def test_bad_folder_and_busy_port_are_one_line_errors(library, tmp_path, run):
+    code, _, err = run("serve", tmp_path / "missing")
+    assert code == 1 and err.startswith("error: ") and "not a folder" in err and len(err.splitlines()) == 1
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        code, _, err = run("serve", library, "--port", str(busy.getsockname()[1]))
+    assert code == 2 and err.startswith("error: --host 127.0.0.1 --port") and len(err.splitlines()) == 1
+    code, _, err = run("serve", library, "--base-url", "ftp://example.org/")
+    assert code == 2 and "--base-url" in err
+
+
+# The seam for generated files (the library's feed and catalogs), tested with a stand-in renderer.
+
+@pytest.fixture
+def app_server(library):
+    """create_app in a uvicorn thread, with a stand-in feed; yields a function (routes, base_url) -> port."""
+    import uvicorn
+
+    from talkingbook import serve
+
+    running = []
+
+    def start(routes, base_url=None):
+        sock = serve.bind("127.0.0.1", 0)
+        server = uvicorn.Server(uvicorn.Config(serve.create_app(library, base_url, routes), lifespan="off",
+                                               log_level="warning"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        return sock.getsockname()[1]
+
+    yield start
+    for server, thread in running:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def stand_in_feed(base_url: str, params) -> tuple[bytes, str]:
+    return f"<rss><channel><link>{base_url}</link><enclosure url='{base_url}{BOOK}/{BOOK}.mp3'/>" \
+           f"</channel></rss>{'padding ' * 100}".encode(), "application/rss+xml"
+
+
+def test_generated_routes_take_the_requests_host(app_server):
+    calls = []
+    port = app_server({"feed.xml": lambda base, params: (calls.append(base), stand_in_feed(base, params))[1]})
+    status, headers, body = request(port, "/feed.xml", headers={"Host": f"127.0.0.1:{port}"})
+    assert status == 200 and headers["content-type"] == "application/rss+xml"
+    assert f"url='http://127.0.0.1:{port}/{BOOK}/{BOOK}.mp3'".encode() in body
+    status, _, body = request(port, "/feed.xml", headers={"Host": "192.168.1.20:8000"})
+    assert b"http://192.168.1.20:8000/" in body and calls[-1] == "http://192.168.1.20:8000/"
+
+
+def test_generated_routes_take_base_url(app_server):
+    port = app_server({"feed.xml": stand_in_feed}, base_url="https://books.example.org/library")
+    _, _, body = request(port, "/feed.xml", headers={"Host": "192.168.1.20:8000"})
+    assert b"<link>https://books.example.org/library/</link>" in body and b"192.168" not in body
+
+
+def test_generated_routes_have_etag_head_gzip_and_405(app_server, library):
+    (library / "feed.xml").write_bytes(b"<rss>the file on disk, written for another address</rss>")
+    port = app_server({"feed.xml": stand_in_feed})
+    status, headers, body = request(port, "/feed.xml")
+    assert status == 200 and b"the file on disk" not in body  # generated, not the static file
+    assert request(port, "/feed.xml", headers={"If-None-Match": headers["etag"]})[0] == 304
+    status, _, body = request(port, "/feed.xml", "HEAD")
+    assert status == 200 and body == b""
+    status, zipped, body = request(port, "/feed.xml", headers={"Accept-Encoding": "gzip"})
+    assert zipped.get("content-encoding") == "gzip" and gzip.decompress(body).startswith(b"<rss>")
+    assert request(port, "/feed.xml", "POST", body=b"x")[0] == 405
+    (library / "feed.xml").unlink()
+
+
+def stand_in_catalog(base_url: str, params) -> tuple[bytes, str] | None:
+    """catalog/{name}: one known name; the search's terms from the query."""
+    from talkingbook.serve import media_type_of
+
+    if params["name"] == "newest.xml":
+        body = OPDS_ACQ.replace('href="a/a.epub"', f'href="{base_url}a/a.epub"').encode()
+    elif params["name"] == "search.xml":
+        body = OPDS_ACQ.replace("<title>A book</title>", f"<title>{params.get('q', '')}</title>").encode()
+    else:
+        return None
+    return body, media_type_of(params["name"], body)
+
+
+def test_generated_routes_take_path_and_query_parameters(app_server):
+    port = app_server({"catalog/{name}": stand_in_catalog})
+    status, headers, body = request(port, "/catalog/newest.xml", headers={"Host": "192.168.1.20:8000"})
+    assert status == 200 and headers["content-type"] == "application/atom+xml;profile=opds-catalog;kind=acquisition"
+    assert b'href="http://192.168.1.20:8000/a/a.epub"' in body
+    status, _, body = request(port, "/catalog/search.xml?q=drums")
+    assert status == 200 and b"<title>drums</title>" in body
+    assert request(port, "/catalog/missing.xml")[0] == 404  # the renderer's None
+    assert request(port, "/catalog/../secret.txt")[0] == 404
+
+
+# Chromium: the listening page over HTTP, its audio played and sought, axe-core on the page.
+
+def open_in_chromium(url: str, shot: Path, play: bool = False) -> dict:
+    """What headless Chromium saw at ``url``: responses, playback, axe-core's violations (any page)."""
+    need(CHROMIUM is not None, "Chromium is not installed (Debian package chromium)")
+    need((JS / "node_modules" / "puppeteer-core").exists() and (JS / "node_modules" / "axe-core").exists(),
+         "puppeteer-core and axe-core are not installed: npm ci --prefix tests/js --ignore-scripts")
+    ARTIFACTS.mkdir(exist_ok=True)
+    proc = subprocess.run(["node", str(JS / "page.js"), url, str(shot), *(["--play"] if play else [])],
+                          capture_output=True, text=True, timeout=300, env=dict(os.environ, CHROMIUM=CHROMIUM), check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.validators
+def test_listening_page_plays_and_seeks_over_http_in_chromium(server):
+    seen = open_in_chromium(server.url(f"/{BOOK}/"), ARTIFACTS / "served-listening-page.png", play=True)
+    assert seen["status"] == 200 and seen["errors"] == []
+    playback = seen["playback"]
+    assert playback["error"] is None and playback["duration"] > 0
+    assert abs(playback["currentTime"] - playback["target"]) < 1.5
+    media = [r for r in seen["responses"] if r["type"] == "media"]
+    assert media and playback["src"].endswith(".mp3")
+    assert any(r["status"] == 206 and r["contentRange"] and r["url"] == playback["src"] for r in media), media
+    assert all(r["status"] in (200, 206) for r in seen["responses"]), seen["responses"]
+    assert seen["axe"]["violations"] == [] and seen["axe"]["passes"] > 0
+    log = server.log.read_text()
+    path = playback["src"].split(str(server.port), 1)[1]
+    assert re.search(rf'"GET {re.escape(path)} HTTP/1.1" 206', log), log[-2000:]
