@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 import uvicorn
 from starlette.applications import Starlette
@@ -190,9 +191,31 @@ def _dynamic(render: Dynamic, base_url: str | None):
 
 
 def dynamic_routes(folder: Path) -> dict[str, Dynamic]:
-    """The library's generated files (feed, catalogs), read from ``folder`` at each request: none yet,
-    until the library module's renderers are wired here (e.g. "feed.xml", "catalog/{name}")."""
-    return {}
+    """The library's generated files, rendered from ``folder``'s books at each request so that their
+    links are absolute for the address the request was sent to: the podcast feed, the OPDS catalogs
+    and the catalog searches (which a static host cannot answer). Searches come before ``{name}``."""
+    from . import library
+
+    def feed(base: str, params: Mapping[str, str]) -> tuple[bytes, str]:
+        return library.render_feed(library.read_library(folder), base), "application/rss+xml"
+
+    def search(kind: Literal["xml", "json"], key: str, media: str) -> Dynamic:
+        def answer(base: str, params: Mapping[str, str]) -> tuple[bytes, str]:
+            terms = params.get(key, "")
+            return library.render_search(library.read_library(folder), terms, base, kind), media
+        return answer
+
+    def catalog(base: str, params: Mapping[str, str]) -> tuple[bytes, str] | None:
+        name = params["name"]
+        data = library.catalog_file(library.read_library(folder), name, base)
+        return None if data is None else (data, media_type_of(name, data[:SNIFF]))
+
+    return {
+        library.FEED: feed,
+        f"{library.CATALOG}/search.xml": search("xml", "q", OPDS_ACQUISITION),
+        f"{library.CATALOG}/search.json": search("json", "query", OPDS2),
+        f"{library.CATALOG}/{{name}}": catalog,
+    }
 
 
 def bind(host: str, port: int) -> socket.socket:
