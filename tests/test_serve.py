@@ -466,8 +466,25 @@ def open_in_chromium(url: str, shot: Path, play: bool = False) -> dict:
 
 
 @pytest.mark.validators
-def test_listening_page_plays_and_seeks_over_http_in_chromium(server):
-    seen = open_in_chromium(server.url(f"/{BOOK}/"), ARTIFACTS / "served-listening-page.png", play=True)
+def test_library_page_over_http_has_no_axe_violations_and_leads_to_the_listening_page(server):
+    from urllib.parse import urljoin
+
+    from lxml import html as lxml_html
+
+    seen = open_in_chromium(server.url("/"), ARTIFACTS / "served-library-page.png")
+    assert seen["status"] == 200 and seen["errors"] == []
+    assert seen["axe"]["violations"] == [] and seen["axe"]["passes"] > 0
+    _, _, body = request(server.port, "/")
+    page = lxml_html.fromstring(body)
+    heading_link = page.xpath("//h2//a/@href | //h3//a/@href")  # each article's title links its listening page
+    assert heading_link, body[:2000]
+    plays_and_seeks(server, urljoin(server.url("/"), heading_link[0]))  # followed from the library page
+
+
+def plays_and_seeks(server, url: str) -> None:
+    """Chromium plays the listening page's audio at ``url`` and seeks it, the server answering with 206;
+    axe-core finds no violation on the page."""
+    seen = open_in_chromium(url, ARTIFACTS / "served-listening-page.png", play=True)
     assert seen["status"] == 200 and seen["errors"] == []
     playback = seen["playback"]
     assert playback["error"] is None and playback["duration"] > 0
