@@ -67,9 +67,12 @@ def build(folder: Path, books: int, page: Path) -> Path:
             if data.get(key):
                 data[key] = data[key].replace(first.name, slug)
         data["audiobook"] = {k: v.replace(first.name, slug) for k, v in (data.get("audiobook") or {}).items()}
-        data["metadata"].update(title=f"Article {n}: {manifest['metadata']['title']}", identifier=f"urn:bench:{n}",
-                                date=f"20{10 + n % 16}-{1 + n % 12:02d}-{1 + n % 28:02d}",
-                                language=LANGUAGES[n % len(LANGUAGES)])
+        data["metadata"].update(
+            title=f"Article {n}: {manifest['metadata']['title']}",
+            identifier=f"urn:bench:{n}",
+            date=f"20{10 + n % 16}-{1 + n % 12:02d}-{1 + n % 28:02d}",
+            language=LANGUAGES[n % len(LANGUAGES)],
+        )
         (copy / "manifest.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
         (copy / MARKER).write_text(json.dumps({"generator": "talkingbook", "article": f"bench-{n}"}))
     return first
@@ -101,37 +104,48 @@ def run(books: int, page: Path) -> None:
         start = time.perf_counter()
         first = build(folder, books, page)
         manifest_kb = (first / "manifest.json").stat().st_size / 1024
-        print(f"library of {books} books built in {time.perf_counter() - start:.1f} s "
-              f"(each manifest {manifest_kb:.0f} KB, from {page.name})")
+        print(
+            f"library of {books} books built in {time.perf_counter() - start:.1f} s "
+            f"(each manifest {manifest_kb:.0f} KB, from {page.name})"
+        )
         start = time.perf_counter()
         refresh(folder)
         print(f"  {'first refresh (every file written)':<44}{(time.perf_counter() - start) * 1000:8.0f} ms")
         library = timed("refresh (files unchanged)", lambda: refresh(folder))
         timed(f"read_library ({books} entries from the memo)", lambda: read_library(folder))
-        timed(f"the same without the memo ({books} manifests parsed)",
-              lambda: [read_book(folder / b.slug) for b in library.books])
+        timed(
+            f"the same without the memo ({books} manifests parsed)",
+            lambda: [read_book(folder / b.slug) for b in library.books],
+        )
         timed("render_page", lambda: render_page(library))
         timed("render_feed", lambda: render_feed(library, "https://example.org/"))
         names = catalog_names(library)
         timed(f"catalog: {len(names)} files", lambda: [catalog_file(library, n, None) for n in names])
         timed("catalog_file('newest.xml') (one serve request)", lambda: catalog_file(library, "newest.xml", None))
         sizes = {p.name: p.stat().st_size for p in (folder / "index.html", folder / "feed.xml")}
-        print(f"  index.html {sizes['index.html'] / 1024:.0f} KB, feed.xml {sizes['feed.xml'] / 1024:.0f} KB, "
-              f"{len(library.books)} books listed")
+        print(
+            f"  index.html {sizes['index.html'] / 1024:.0f} KB, feed.xml {sizes['feed.xml'] / 1024:.0f} KB, "
+            f"{len(library.books)} books listed"
+        )
 
         before = snapshot(folder)
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
         start = time.perf_counter()
         other = Path(tempfile.mkdtemp(prefix="bench-page-")) / "another.html"
         other.write_bytes(SAMPLE.read_bytes().replace(b"K-pop", b"jazz"))
-        subprocess.run([sys.executable, "-m", "talkingbook", "convert", str(other), "-o", str(folder),
-                        "--engine", "fake", "-q"], env=env, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "talkingbook", "convert", str(other), "-o", str(folder), "--engine", "fake", "-q"],
+            env=env,
+            check=True,
+        )
         took = time.perf_counter() - start
         after = snapshot(folder)
         books_before = {k: v for k, v in before.items() if not k.startswith(("catalog/", "index.html", "feed.xml"))}
         changed = [k for k, v in books_before.items() if after.get(k) != v]
-        print(f"one more article converted in {took:.1f} s (fake engine, refresh included): "
-              f"{len(books_before)} files of the {books} other books compared, {len(changed)} changed")
+        print(
+            f"one more article converted in {took:.1f} s (fake engine, refresh included): "
+            f"{len(books_before)} files of the {books} other books compared, {len(changed)} changed"
+        )
         assert not changed, changed[:5]
         assert len(read_library(folder).books) == books + 1
         shutil.rmtree(other.parent)

@@ -56,8 +56,9 @@ def round_of(pid: int, port: int, path: str, size: int, clients: int, seconds: f
     served: list[int] = []
     statuses: list[int] = []
     until = time.monotonic() + seconds
-    threads = [threading.Thread(target=client, args=(port, path, size, until, pause, served, statuses))
-               for _ in range(clients)]
+    threads = [
+        threading.Thread(target=client, args=(port, path, size, until, pause, served, statuses)) for _ in range(clients)
+    ]
     samples = []
     for thread in threads:
         thread.start()
@@ -67,8 +68,14 @@ def round_of(pid: int, port: int, path: str, size: int, clients: int, seconds: f
     for thread in threads:
         thread.join()
     time.sleep(1)
-    return {"peak": max(samples), "mean": sum(samples) / len(samples), "after": rss_mb(pid),
-            "served": sum(served), "statuses": sorted(set(statuses)), "count": len(statuses)}
+    return {
+        "peak": max(samples),
+        "mean": sum(samples) / len(samples),
+        "after": rss_mb(pid),
+        "served": sum(served),
+        "statuses": sorted(set(statuses)),
+        "count": len(statuses),
+    }
 
 
 def main() -> None:
@@ -85,8 +92,12 @@ def main() -> None:
             for _ in range(args.size_mb):
                 out.write(os.urandom(1024 * 1024))
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-        proc = subprocess.Popen([sys.executable, "-m", "talkingbook", "serve", str(book.parent), "--port", "0"],
-                                stderr=subprocess.PIPE, text=True, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "talkingbook", "serve", str(book.parent), "--port", "0"],
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         try:
             port = int(re.search(r":(\d+)/$", proc.stderr.readline().strip()).group(1))
             proc.stderr.readline()  # "press Ctrl-C to stop"
@@ -101,9 +112,11 @@ def main() -> None:
             print(f"server RSS idle (after one request): {idle:.1f} MB")
             for name, pause in (("slow readers (64 KB every 50 ms, as players buffer)", 0.05), ("fast readers", 0)):
                 r = round_of(proc.pid, port, path, size, args.clients, args.seconds, pause)
-                print(f"{name}: {r['count']} responses {r['statuses']}, {r['served'] / 1e6:.0f} MB served; "
-                      f"RSS peak {r['peak']:.1f} MB (+{r['peak'] - idle:.1f}), mean {r['mean']:.1f}, "
-                      f"after {r['after']:.1f} MB")
+                print(
+                    f"{name}: {r['count']} responses {r['statuses']}, {r['served'] / 1e6:.0f} MB served; "
+                    f"RSS peak {r['peak']:.1f} MB (+{r['peak'] - idle:.1f}), mean {r['mean']:.1f}, "
+                    f"after {r['after']:.1f} MB"
+                )
         finally:
             proc.send_signal(signal.SIGINT)
             proc.communicate(timeout=30)

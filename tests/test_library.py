@@ -42,8 +42,14 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 # Two real pages of the shared corpus beside the sample; where the corpus is absent (a checkout on its
 # own), two fixtures of ours stand in, so that the library is still three articles.
 _REAL = [CORPUS / "mr-wikipedia" / "source.html", CORPUS / "ae-healthline.com" / "source.html"]
-PAGES = [SAMPLE, *(_REAL if all(p.is_file() for p in _REAL) else
-                   [ROOT / "tests" / "data" / "nested.html", ROOT / "tests" / "data" / "kitchen-sink.html"])]
+PAGES = [
+    SAMPLE,
+    *(
+        _REAL
+        if all(p.is_file() for p in _REAL)
+        else [ROOT / "tests" / "data" / "nested.html", ROOT / "tests" / "data" / "kitchen-sink.html"]
+    ),
+]
 
 
 def long_page(folder: Path) -> Path:
@@ -51,9 +57,14 @@ def long_page(folder: Path) -> Path:
     prose = " ".join(f"Sentence {n} of a long report on listening, read aloud by a voice." for n in range(12))
     sections = "".join(f"<h2>Part {n}</h2>" + f"<p>{prose}</p>" * 8 for n in range(60))
     page = folder / "long-report.html"
-    page.write_text(f"<html><head><title>A long report</title></head><body><article><h1>A long report</h1>"
-                    f"{sections}</article></body></html>", encoding="utf-8")
+    page.write_text(
+        f"<html><head><title>A long report</title></head><body><article><h1>A long report</h1>"
+        f"{sections}</article></body></html>",
+        encoding="utf-8",
+    )
     return page
+
+
 JS = ROOT / "tests" / "js"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 
@@ -82,6 +93,7 @@ def newest_first(folder: Path) -> list[str]:
     def when(item):
         name, m = item
         return (m["metadata"]["date"] or m["modified"], m["modified"], name)  # ties: by folder name
+
     return [m["metadata"]["identifier"] for _, m in sorted(books, key=when, reverse=True)]
 
 
@@ -142,10 +154,13 @@ def test_the_feed_for_a_base_url_is_absolute_with_a_podcast_guid(library):
 
 def readium(path: Path) -> dict:
     """What Readium's OPDS parser (r2-opds-js, Thorium's) reads in a catalog file."""
-    need(shutil.which("node") is not None and (JS / "node_modules" / "r2-opds-js").is_dir(),
-         "node and r2-opds-js (npm ci --prefix tests/js)")
-    proc = subprocess.run(["node", str(JS / "opds.js"), str(path)], capture_output=True, text=True, timeout=120, check=False,
-                          cwd=JS)
+    need(
+        shutil.which("node") is not None and (JS / "node_modules" / "r2-opds-js").is_dir(),
+        "node and r2-opds-js (npm ci --prefix tests/js)",
+    )
+    proc = subprocess.run(
+        ["node", str(JS / "opds.js"), str(path)], capture_output=True, text=True, timeout=120, check=False, cwd=JS
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -160,8 +175,11 @@ def test_readium_reads_three_publications_each_with_an_epub_acquisition_link(lib
     assert len(feed["publications"]) == 3
     assert [p["identifier"] for p in feed["publications"]] == newest_first(library)
     for publication in feed["publications"]:
-        epubs = [link for link in publication["links"]
-                 if "http://opds-spec.org/acquisition" in link["rel"] and link["type"] == "application/epub+zip"]
+        epubs = [
+            link
+            for link in publication["links"]
+            if "http://opds-spec.org/acquisition" in link["rel"] and link["type"] == "application/epub+zip"
+        ]
         assert len(epubs) == 1
         epub = (catalog / epubs[0]["href"]).resolve()
         assert zipfile.ZipFile(epub).read("mimetype") == b"application/epub+zip"
@@ -211,10 +229,12 @@ def test_search_finds_titles_for_serve(library):
     parsed = feedparser.parse(render_search(books, "mozilla", "http://127.0.0.1:8000/", "xml"))
     assert [e.title for e in parsed.entries] == ["Mozilla"]
     assert [link.href for link in parsed.feed.links if link.rel == "self"] == [
-        "http://127.0.0.1:8000/catalog/search.xml?q=mozilla"]
+        "http://127.0.0.1:8000/catalog/search.xml?q=mozilla"
+    ]
     assert not [link for link in parsed.feed.links if link.rel in ("next", "first", "last")]
     assert json.loads(render_search(books, "drum", None, "json"))["publications"][0]["metadata"]["title"].startswith(
-        "Japan")
+        "Japan"
+    )
 
 
 def write_book(folder: Path, slug: str, date: str, language: str = "en") -> None:
@@ -223,10 +243,21 @@ def write_book(folder: Path, slug: str, date: str, language: str = "en") -> None
     book.mkdir(parents=True)
     (book / f"{slug}.epub").write_bytes(b"PK")
     (book / MARKER).write_text(json.dumps({"generator": "talkingbook", "article": slug}))
-    (book / "manifest.json").write_text(json.dumps({
-        "generator": "talkingbook test", "epub": f"{slug}.epub", "modified": f"{date}T00:00:00+00:00",
-        "metadata": {"title": f"Book {slug}", "language": language, "date": date, "identifier": f"urn:test:{slug}"},
-    }))
+    (book / "manifest.json").write_text(
+        json.dumps(
+            {
+                "generator": "talkingbook test",
+                "epub": f"{slug}.epub",
+                "modified": f"{date}T00:00:00+00:00",
+                "metadata": {
+                    "title": f"Book {slug}",
+                    "language": language,
+                    "date": date,
+                    "identifier": f"urn:test:{slug}",
+                },
+            }
+        )
+    )
 
 
 def test_acquisition_feeds_are_paginated_in_both_formats(tmp_path, run):
@@ -234,16 +265,20 @@ def test_acquisition_feeds_are_paginated_in_both_formats(tmp_path, run):
         write_book(tmp_path, f"b{n:03d}", f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}", "fr" if n % 3 == 0 else "en")
     assert run("library", tmp_path)[0] == 0
     library = read_library(tmp_path)
-    for kind, next_of in (("xml", lambda d: next((link.href for link in d.feed.links if link.rel == "next"), None)),
-                          ("json", lambda d: next((link["href"] for link in d["links"] if link["rel"] == "next"),
-                                                  None))):
+    for kind, next_of in (
+        ("xml", lambda d: next((link.href for link in d.feed.links if link.rel == "next"), None)),
+        ("json", lambda d: next((link["href"] for link in d["links"] if link["rel"] == "next"), None)),
+    ):
         seen, name, pages = [], f"newest.{kind}", 0
         while name:
             text = (tmp_path / CATALOG / name).read_bytes()
             assert text == catalog_file(library, name, None)  # what serve would answer is what is on disk
             data = feedparser.parse(text) if kind == "xml" else json.loads(text)
-            seen += [e.id for e in data.entries] if kind == "xml" else \
-                [p["metadata"]["identifier"] for p in data["publications"]]
+            seen += (
+                [e.id for e in data.entries]
+                if kind == "xml"
+                else [p["metadata"]["identifier"] for p in data["publications"]]
+            )
             name, pages = next_of(data), pages + 1
         assert pages == 3 and seen == [b.identifier for b in library.books] and len(set(seen)) == len(seen)
     french = feedparser.parse(str(tmp_path / CATALOG / "language-fr.xml"))
@@ -300,8 +335,12 @@ def test_a_page_named_catalog_does_not_take_the_catalog_folder(tmp_path, run):
 
 
 def convert_in_background(page: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "talkingbook", "convert", str(page), "-o", str(out),
-                             "--engine", "fake", "-q"], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "talkingbook", "convert", str(page), "-o", str(out), "--engine", "fake", "-q"],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def test_two_conversions_at_once_are_both_listed(tmp_path):
@@ -310,8 +349,10 @@ def test_two_conversions_at_once_are_both_listed(tmp_path):
         page = tmp_path / f"in{n}" / "source.html"
         page.parent.mkdir()
         text = f"This page is about {title.lower()}. It has a few sentences of its own. " * 12
-        page.write_text(f"<!doctype html><html lang='en'><head><title>{title}</title></head><body><article>"
-                        f"<h1>{title}</h1><p>{text}</p><h2>More</h2><p>{text}</p></article></body></html>")
+        page.write_text(
+            f"<!doctype html><html lang='en'><head><title>{title}</title></head><body><article>"
+            f"<h1>{title}</h1><p>{text}</p><h2>More</h2><p>{text}</p></article></body></html>"
+        )
         pages.append(page)
     runs = [convert_in_background(page, tmp_path / "out") for page in pages]
     for proc in runs:
@@ -341,8 +382,9 @@ def test_a_conversion_killed_with_sigkill_leaves_catalogs_listing_the_books_on_d
     on_disk = {m["metadata"]["identifier"] for m in manifests(out).values()}
     assert len(on_disk) == 3
     assert {e.id for e in feedparser.parse(str(out / CATALOG / "newest.xml")).entries} == on_disk
-    assert {p["metadata"]["identifier"] for p in json.loads((out / CATALOG / "newest.json").read_text())[
-        "publications"]} == on_disk
+    assert {
+        p["metadata"]["identifier"] for p in json.loads((out / CATALOG / "newest.json").read_text())["publications"]
+    } == on_disk
     assert {e.id for e in feedparser.parse(str(out / "feed.xml")).entries} == on_disk
     assert len(out_text.splitlines()) == 3
 
@@ -400,7 +442,11 @@ def test_a_refresh_killed_midway_is_mended_by_the_next(tmp_path, run):
     """What a refresh killed while writing leaves (temporary files, a stale page) the next one removes."""
     write_book(tmp_path, "good", "2026-01-01")
     assert run("library", tmp_path)[0] == 0
-    leftovers = [tmp_path / ".feed.xml.k1ll3d.tmp", tmp_path / ".index.html.x9.tmp", tmp_path / CATALOG / ".newest.xml.a.tmp"]
+    leftovers = [
+        tmp_path / ".feed.xml.k1ll3d.tmp",
+        tmp_path / ".index.html.x9.tmp",
+        tmp_path / CATALOG / ".newest.xml.a.tmp",
+    ]
     for path in leftovers:
         path.write_text("half a file")
     (tmp_path / CATALOG / "newest-page7.xml").write_text("a page of a larger library")
@@ -413,6 +459,7 @@ def test_a_refresh_killed_midway_is_mended_by_the_next(tmp_path, run):
 
 
 # --- every link of the feed and the catalogs resolves through `talkingbook serve` -------------------
+
 
 def _links_of(body: bytes, media: str) -> set[str]:
     """Every URL a feed or catalog document points at (hrefs, enclosures, images, chapters, transcripts)."""
@@ -427,6 +474,7 @@ def _links_of(body: bytes, media: str) -> set[str]:
             elif isinstance(node, list):
                 for v in node:
                     walk(v)
+
         walk(json.loads(body))
         return {u for u in found if "{" not in u}  # a templated link (search) is filled in by the app
     root = etree.fromstring(body)
@@ -448,7 +496,7 @@ def test_every_link_of_the_feed_and_catalogs_resolves_through_serve(library, tmp
                 continue
             seen.add(url)
             assert url.startswith(base), url  # absolute, for the address the request was sent to
-            status, headers, body = request(served.port, url[len(base) - 1:], "GET")
+            status, headers, body = request(served.port, url[len(base) - 1 :], "GET")
             assert status == 200, (url, status)
             media = headers["content-type"]
             if url.endswith(("feed.xml", ".json", ".xml")) or "search." in url:

@@ -32,8 +32,13 @@ class Served:
 
     def __init__(self, folder: Path, log: Path, *options: str) -> None:
         self.log = log
-        self.proc = subprocess.Popen([sys.executable, "-m", "talkingbook", "serve", str(folder), "--port", "0",
-                                      *options], stdout=log.open("wb"), stderr=subprocess.PIPE, text=True, env=env())
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "talkingbook", "serve", str(folder), "--port", "0", *options],
+            stdout=log.open("wb"),
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env(),
+        )
         first = self.proc.stderr.readline()
         match = re.match(r"serving .* at http://([^/]+):(\d+)/$", first.strip())
         assert match, first + self.proc.stderr.read() if self.proc.poll() is not None else first
@@ -105,8 +110,9 @@ def book_file(library: Path, name: str) -> bytes:
 
 def test_range_on_an_mp3_is_206_with_the_right_bytes(server, library):
     mp3 = book_file(library, f"{BOOK}.mp3")
-    status, headers, body = request(server.port, f"/{BOOK}/{BOOK}.mp3",
-                                    headers={"Range": "bytes=1000-1999", "Accept-Encoding": "gzip"})
+    status, headers, body = request(
+        server.port, f"/{BOOK}/{BOOK}.mp3", headers={"Range": "bytes=1000-1999", "Accept-Encoding": "gzip"}
+    )
     assert status == 206
     assert headers["content-range"] == f"bytes 1000-1999/{len(mp3)}"
     assert body == mp3[1000:2000] and headers["content-length"] == "1000"
@@ -173,20 +179,23 @@ OPDS_ACQ = """<?xml version="1.0" encoding="UTF-8"?>
 OPDS2 = json.dumps({"metadata": {"title": "Library"}, "links": [], "publications": []})
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    (f"{BOOK}/{BOOK}.epub", "application/epub+zip"),
-    (f"{BOOK}/{BOOK}.mp3", "audio/mpeg"),
-    (f"{BOOK}/{BOOK}.m4b", "audio/mp4"),
-    (f"{BOOK}/{BOOK}.vtt", "text/vtt; charset=utf-8"),
-    (f"{BOOK}/{BOOK}.chapters.json", "application/json+chapters"),
-    (f"{BOOK}/feed.xml", "application/rss+xml"),
-    (f"{BOOK}/index.html", "text/html; charset=utf-8"),
-    (f"{BOOK}/manifest.json", "application/json"),
-    (f"{BOOK}/cover.png", "image/png"),
-    ("types/catalog.xml", "application/atom+xml;profile=opds-catalog;kind=navigation"),
-    ("types/newest.xml", "application/atom+xml;profile=opds-catalog;kind=acquisition"),
-    ("types/catalog.json", "application/opds+json"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (f"{BOOK}/{BOOK}.epub", "application/epub+zip"),
+        (f"{BOOK}/{BOOK}.mp3", "audio/mpeg"),
+        (f"{BOOK}/{BOOK}.m4b", "audio/mp4"),
+        (f"{BOOK}/{BOOK}.vtt", "text/vtt; charset=utf-8"),
+        (f"{BOOK}/{BOOK}.chapters.json", "application/json+chapters"),
+        (f"{BOOK}/feed.xml", "application/rss+xml"),
+        (f"{BOOK}/index.html", "text/html; charset=utf-8"),
+        (f"{BOOK}/manifest.json", "application/json"),
+        (f"{BOOK}/cover.png", "image/png"),
+        ("types/catalog.xml", "application/atom+xml;profile=opds-catalog;kind=navigation"),
+        ("types/newest.xml", "application/atom+xml;profile=opds-catalog;kind=acquisition"),
+        ("types/catalog.json", "application/opds+json"),
+    ],
+)
 def test_every_file_has_its_media_type(server, library, name, expected):
     types = library / "types"
     types.mkdir(exist_ok=True)
@@ -212,17 +221,36 @@ def test_audio_books_and_images_are_never_compressed(server, library, name):
 
 def test_a_range_of_text_is_not_compressed(server, library):
     vtt = book_file(library, f"{BOOK}.vtt")
-    status, headers, body = request(server.port, f"/{BOOK}/{BOOK}.vtt",
-                                    headers={"Accept-Encoding": "gzip", "Range": "bytes=10-2009"})
+    status, headers, body = request(
+        server.port, f"/{BOOK}/{BOOK}.vtt", headers={"Accept-Encoding": "gzip", "Range": "bytes=10-2009"}
+    )
     assert status == 206 and "content-encoding" not in headers and body == vtt[10:2010]
 
 
 TRAVERSALS = [
-    "/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/secret.txt", "/..%2fsecret.txt", "/%2e%2e%2fsecret.txt",
-    "/.%2e/secret.txt", f"/{BOOK}/../../secret.txt", f"/{BOOK}/%2e%2e/%2e%2e/secret.txt",
-    "/..\\secret.txt", "/%2e%2e%5csecret.txt", "/../../../../../../etc/passwd", "//etc/passwd",
-    "/%2fetc%2fpasswd", "/%2Fetc/passwd", "///etc/passwd", "/linked-out/secret.txt", "/secret-link.txt",
-    "/linked-out/", "/linked-out", "/%00", "/secret.txt%00.mp3", "/../", "/%2e%2e",
+    "/../secret.txt",
+    "/%2e%2e/secret.txt",
+    "/%2E%2E/secret.txt",
+    "/..%2fsecret.txt",
+    "/%2e%2e%2fsecret.txt",
+    "/.%2e/secret.txt",
+    f"/{BOOK}/../../secret.txt",
+    f"/{BOOK}/%2e%2e/%2e%2e/secret.txt",
+    "/..\\secret.txt",
+    "/%2e%2e%5csecret.txt",
+    "/../../../../../../etc/passwd",
+    "//etc/passwd",
+    "/%2fetc%2fpasswd",
+    "/%2Fetc/passwd",
+    "///etc/passwd",
+    "/linked-out/secret.txt",
+    "/secret-link.txt",
+    "/linked-out/",
+    "/linked-out",
+    "/%00",
+    "/secret.txt%00.mp3",
+    "/../",
+    "/%2e%2e",
 ]
 
 
@@ -235,9 +263,18 @@ def test_nothing_outside_the_folder_is_reachable(server, path, method):
     assert status == 400 or int(headers.get("content-length", 0)) != len(SECRET)
 
 
-@pytest.mark.parametrize("path", ["/.hidden.txt", "/.talkingbook.lock", f"/{BOOK}/.talkingbook.json",
-                                  f"/.{BOOK}.1234.abcd.partial/index.html", f"/.{BOOK}.1234.abcd.partial/",
-                                  "/visible-link.txt", "/%2ehidden.txt"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/.hidden.txt",
+        "/.talkingbook.lock",
+        f"/{BOOK}/.talkingbook.json",
+        f"/.{BOOK}.1234.abcd.partial/index.html",
+        f"/.{BOOK}.1234.abcd.partial/",
+        "/visible-link.txt",
+        "/%2ehidden.txt",
+    ],
+)
 def test_hidden_files_and_partial_books_are_404(server, library, path):
     assert (library / ".talkingbook.lock").exists() and (library / BOOK / ".talkingbook.json").exists()
     status, _, body = request(server.port, path)
@@ -284,9 +321,12 @@ def test_a_book_converted_while_serving_is_served(server, library, tmp_path):
     from talkingbook.cli import main
 
     page = tmp_path / "later.html"
-    page.write_text("<!doctype html><html lang='en'><head><title>Later</title></head><body><article><h1>Later</h1>"
-                    "<p>This article arrives after the server started, and is served all the same.</p>"
-                    "</article></body></html>", encoding="utf-8")
+    page.write_text(
+        "<!doctype html><html lang='en'><head><title>Later</title></head><body><article><h1>Later</h1>"
+        "<p>This article arrives after the server started, and is served all the same.</p>"
+        "</article></body></html>",
+        encoding="utf-8",
+    )
     assert request(server.port, "/later/later.epub")[0] == 404
     assert main(["convert", str(page), "-o", str(library), "--no-audio", "-q"]) == 0
     status, headers, body = request(server.port, "/later/later.epub")
@@ -324,8 +364,13 @@ def test_ctrl_c_stops_it_cleanly(library, tmp_path, signum, name):
 
 
 def test_ctrl_c_right_at_start_up_is_clean_too(library):
-    proc = subprocess.Popen([sys.executable, "-m", "talkingbook", "serve", str(library), "--port", "0"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "talkingbook", "serve", str(library), "--port", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(),
+    )
     assert proc.stderr.readline().startswith("serving ")
     proc.send_signal(signal.SIGINT)  # before the banner is finished, before uvicorn's loop runs
     _, err = proc.communicate(timeout=30)
@@ -368,6 +413,7 @@ def test_bad_folder_and_busy_port_are_one_line_errors(library, tmp_path, run):
 
 # The seam for generated files (the library's feed and catalogs), tested with a stand-in renderer.
 
+
 @pytest.fixture
 def app_server(library):
     """create_app in a uvicorn thread, with a stand-in feed; yields a function (routes, base_url) -> port."""
@@ -379,8 +425,9 @@ def app_server(library):
 
     def start(routes, base_url=None):
         sock = serve.bind("127.0.0.1", 0)
-        server = uvicorn.Server(uvicorn.Config(serve.create_app(library, base_url, routes), lifespan="off",
-                                               log_level="warning"))
+        server = uvicorn.Server(
+            uvicorn.Config(serve.create_app(library, base_url, routes), lifespan="off", log_level="warning")
+        )
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         running.append((server, thread))
@@ -393,8 +440,11 @@ def app_server(library):
 
 
 def stand_in_feed(base_url: str, params) -> tuple[bytes, str]:
-    return f"<rss><channel><link>{base_url}</link><enclosure url='{base_url}{BOOK}/{BOOK}.mp3'/>" \
-           f"</channel></rss>{'padding ' * 100}".encode(), "application/rss+xml"
+    return (
+        f"<rss><channel><link>{base_url}</link><enclosure url='{base_url}{BOOK}/{BOOK}.mp3'/>"
+        f"</channel></rss>{'padding ' * 100}".encode(),
+        "application/rss+xml",
+    )
 
 
 def test_generated_routes_take_the_requests_host(app_server):
@@ -453,14 +503,23 @@ def test_generated_routes_take_path_and_query_parameters(app_server):
 
 # Chromium: the listening page over HTTP, its audio played and sought, axe-core on the page.
 
+
 def open_in_chromium(url: str, shot: Path, play: bool = False) -> dict:
     """What headless Chromium saw at ``url``: responses, playback, axe-core's violations (any page)."""
     need(CHROMIUM is not None, "Chromium is not installed (Debian package chromium)")
-    need((JS / "node_modules" / "puppeteer-core").exists() and (JS / "node_modules" / "axe-core").exists(),
-         "puppeteer-core and axe-core are not installed: npm ci --prefix tests/js --ignore-scripts")
+    need(
+        (JS / "node_modules" / "puppeteer-core").exists() and (JS / "node_modules" / "axe-core").exists(),
+        "puppeteer-core and axe-core are not installed: npm ci --prefix tests/js --ignore-scripts",
+    )
     ARTIFACTS.mkdir(exist_ok=True)
-    proc = subprocess.run(["node", str(JS / "page.js"), url, str(shot), *(["--play"] if play else [])],
-                          capture_output=True, text=True, timeout=300, env=dict(os.environ, CHROMIUM=CHROMIUM), check=False)
+    proc = subprocess.run(
+        ["node", str(JS / "page.js"), url, str(shot), *(["--play"] if play else [])],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, CHROMIUM=CHROMIUM),
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout)
 

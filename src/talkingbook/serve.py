@@ -151,9 +151,13 @@ class LibraryFiles(StaticFiles):
         return full_path, stat_result
 
     def file_response(self, full_path, stat_result, scope, status_code: int = 200) -> Response:
-        response = FileResponse(full_path, status_code=status_code, stat_result=stat_result,
-                                media_type=media_type(Path(full_path)),
-                                headers={"Cache-Control": "no-cache"})  # revalidate: the library changes
+        response = FileResponse(
+            full_path,
+            status_code=status_code,
+            stat_result=stat_result,
+            media_type=media_type(Path(full_path)),
+            headers={"Cache-Control": "no-cache"},
+        )  # revalidate: the library changes
         if self.is_not_modified(response.headers, Headers(scope=scope)):
             return NotModifiedResponse(response.headers)
         return response
@@ -165,15 +169,19 @@ def create_app(folder: Path, base_url: str | None = None, routes: Mapping[str, D
     files on disk, with absolute links from ``base_url``, else from the request's own host."""
     if not folder.is_dir():
         raise InputError(str(folder), "not a folder")
-    dynamic = [Route("/" + path.lstrip("/"), _dynamic(render, base_url), methods=["GET", "HEAD"])
-               for path, render in (routes or {}).items()]
+    dynamic = [
+        Route("/" + path.lstrip("/"), _dynamic(render, base_url), methods=["GET", "HEAD"])
+        for path, render in (routes or {}).items()
+    ]
     files = Mount("/", app=LibraryFiles(directory=folder, html=True))
-    return Starlette(routes=[*dynamic, files],
-                     middleware=[Middleware(GZipMiddleware, exclude_content_types=NOT_COMPRESSED)])
+    return Starlette(
+        routes=[*dynamic, files], middleware=[Middleware(GZipMiddleware, exclude_content_types=NOT_COMPRESSED)]
+    )
 
 
 def _dynamic(render: Dynamic, base_url: str | None):
     """A Starlette endpoint for one generated file, with an ETag so that apps polling it get 304s."""
+
     async def endpoint(request: Request) -> Response:
         base = base_url or str(request.base_url)
         params = {**request.query_params, **request.path_params}
@@ -203,6 +211,7 @@ def dynamic_routes(folder: Path) -> dict[str, Dynamic]:
         def answer(base: str, params: Mapping[str, str]) -> tuple[bytes, str]:
             terms = params.get(key, "")
             return library.render_search(library.read_library(folder), terms, base, kind), media
+
         return answer
 
     def catalog(base: str, params: Mapping[str, str]) -> tuple[bytes, str] | None:
@@ -259,8 +268,13 @@ def lan_address() -> str | None:
 
 def run(app: Starlette, sock: socket.socket, access_log: bool = False) -> int | None:
     """Serve until SIGINT (Ctrl-C), SIGTERM or SIGHUP; returns that signal's number (None if none)."""
-    config = uvicorn.Config(app, lifespan="off", log_level="info" if access_log else "warning",
-                            access_log=access_log, timeout_graceful_shutdown=5)
+    config = uvicorn.Config(
+        app,
+        lifespan="off",
+        log_level="info" if access_log else "warning",
+        access_log=access_log,
+        timeout_graceful_shutdown=5,
+    )
     server = _Server(config)
     with server.stop_on_signals():
         server.run(sockets=[sock])
@@ -279,8 +293,9 @@ class _Server(uvicorn.Server):
         if threading.current_thread() is not threading.main_thread():
             yield
             return
-        handled = [s for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-                   if signal.getsignal(s) != signal.SIG_IGN]  # nohup's SIGHUP stays ignored
+        handled = [
+            s for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP) if signal.getsignal(s) != signal.SIG_IGN
+        ]  # nohup's SIGHUP stays ignored
         previous = {s: signal.signal(s, self._stop) for s in handled}
         try:
             yield

@@ -25,6 +25,22 @@ from .opds import catalog_file, catalog_names, render_opds1, render_opds2, rende
 from .page import render_page
 from .refresh import PAGE, refresh, refresh_locked
 
-__all__ = ["CATALOG", "FEED", "PAGE", "Entry", "Library", "Settings", "catalog_file", "catalog_names",
-           "read_library", "refresh", "refresh_locked", "render_feed", "render_opds1", "render_opds2",
-           "render_page", "render_search", "search"]
+__all__ = [
+    "CATALOG",
+    "FEED",
+    "PAGE",
+    "Entry",
+    "Library",
+    "Settings",
+    "catalog_file",
+    "catalog_names",
+    "read_library",
+    "refresh",
+    "refresh_locked",
+    "render_feed",
+    "render_opds1",
+    "render_opds2",
+    "render_page",
+    "render_search",
+    "search",
+]

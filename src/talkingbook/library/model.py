@@ -141,8 +141,11 @@ def read_library(folder: Path, settings: Settings | None = None) -> Library:
     """Every book folder of ``folder``, newest first (article date, then modification date, then name)."""
     books, skipped = [], []
     with os.scandir(folder) as entries:
-        names = sorted(e.name for e in entries if not e.name.startswith(".") and e.name != CATALOG
-                       and e.is_dir(follow_symlinks=False))
+        names = sorted(
+            e.name
+            for e in entries
+            if not e.name.startswith(".") and e.name != CATALOG and e.is_dir(follow_symlinks=False)
+        )
     memo = _read_memo(folder)
     for name in names:
         key = _memo_key(folder / name)
@@ -174,9 +177,13 @@ def _warn_shared_identifiers(folder: Path, books: list[Entry]) -> None:
         seen.setdefault(book.identifier, []).append(book.slug)
     for identifier, slugs in seen.items():
         if len(slugs) > 1:
-            log.warning("%s: %s have the same identifier (%s): podcast apps and e-readers will show only one "
-                        "of them; give each page its canonical URL, or convert it from a file of its own name",
-                        folder, " and ".join(sorted(slugs)), identifier)
+            log.warning(
+                "%s: %s have the same identifier (%s): podcast apps and e-readers will show only one "
+                "of them; give each page its canonical URL, or convert it from a file of its own name",
+                folder,
+                " and ".join(sorted(slugs)),
+                identifier,
+            )
 
 
 # A memo of the entries read from the manifests, so that a refresh of 500 books does not parse 500
@@ -249,17 +256,28 @@ def read_book(folder: Path) -> Entry:
         numbers = [d for d in found if isinstance(d, (int, float))]
         duration = sum(numbers) if numbers and len(numbers) == len(found) else None
     return Entry(
-        slug=slug, identifier=_text(meta.get("identifier")) or f"urn:talkingbook:{slug}",
-        title=_text(meta.get("title")), author=_text(meta.get("author")), publisher=_text(meta.get("publisher")),
-        language=_language(meta.get("language")), date=_iso(meta.get("date"), 10),
-        modified=_iso(data.get("modified"), 0) or _mtime(folder / MANIFEST), summary=_text(meta.get("summary")),
+        slug=slug,
+        identifier=_text(meta.get("identifier")) or f"urn:talkingbook:{slug}",
+        title=_text(meta.get("title")),
+        author=_text(meta.get("author")),
+        publisher=_text(meta.get("publisher")),
+        language=_language(meta.get("language")),
+        date=_iso(meta.get("date"), 10),
+        modified=_iso(data.get("modified"), 0) or _mtime(folder / MANIFEST),
+        summary=_text(meta.get("summary")),
         source_url=_text(meta.get("source_url")),
-        epub=f"{slug}/{epub[0]}", epub_size=epub[1],
-        cover=_path(folder, data.get("cover")), page=_path(folder, data.get("page")),
-        mp3=f"{slug}/{mp3[0]}" if mp3 else None, mp3_size=mp3[1] if mp3 else 0,
-        m4b=f"{slug}/{m4b[0]}" if m4b else None, m4b_size=m4b[1] if m4b else 0,
-        chapters=_path(folder, audiobook.get("chapters")), transcript=_path(folder, data.get("transcript")),
-        duration=float(duration) if duration is not None else None)
+        epub=f"{slug}/{epub[0]}",
+        epub_size=epub[1],
+        cover=_path(folder, data.get("cover")),
+        page=_path(folder, data.get("page")),
+        mp3=f"{slug}/{mp3[0]}" if mp3 else None,
+        mp3_size=mp3[1] if mp3 else 0,
+        m4b=f"{slug}/{m4b[0]}" if m4b else None,
+        m4b_size=m4b[1] if m4b else 0,
+        chapters=_path(folder, audiobook.get("chapters")),
+        transcript=_path(folder, data.get("transcript")),
+        duration=float(duration) if duration is not None else None,
+    )
 
 
 # what XML 1.0 cannot hold (lxml refuses it): a damaged or edited manifest must not stop the library
@@ -288,8 +306,13 @@ def _iso(value, length: int) -> str:
 
 def _safe(name) -> bool:
     """A file name the manifest may point at: inside the book's folder, not hidden."""
-    return isinstance(name, str) and bool(name) and not name.startswith(("/", ".")) and "\\" not in name \
+    return (
+        isinstance(name, str)
+        and bool(name)
+        and not name.startswith(("/", "."))
+        and "\\" not in name
         and all(part not in ("", ".", "..") and not part.startswith(".") for part in name.split("/"))
+    )
 
 
 def _file(folder: Path, name) -> tuple[str, int] | None:
@@ -319,5 +342,6 @@ def search(library: Library, terms: str) -> tuple[Entry, ...]:
     """The books whose title, author, site or summary hold every word of ``terms`` (any case), newest
     first; every book for empty terms. What `serve` answers the OpenSearch template with."""
     words = terms.casefold().split()
-    return tuple(b for b in library.books
-                 if all(w in f"{b.title} {b.author} {b.site} {b.summary}".casefold() for w in words))
+    return tuple(
+        b for b in library.books if all(w in f"{b.title} {b.author} {b.site} {b.summary}".casefold() for w in words)
+    )

@@ -33,21 +33,28 @@ from .urls import href
 
 PAGE_SIZE = 50
 ATOM = "http://www.w3.org/2005/Atom"
-NS = {None: ATOM, "dc": "http://purl.org/dc/terms/", "opds": "http://opds-spec.org/2010/catalog",
-      "opensearch": "http://a9.com/-/spec/opensearch/1.1/"}
+NS = {
+    None: ATOM,
+    "dc": "http://purl.org/dc/terms/",
+    "opds": "http://opds-spec.org/2010/catalog",
+    "opensearch": "http://a9.com/-/spec/opensearch/1.1/",
+}
 NAVIGATION = "application/atom+xml;profile=opds-catalog;kind=navigation"
 ACQUISITION = "application/atom+xml;profile=opds-catalog;kind=acquisition"
 OPDS2 = "application/opds+json"
 ACQUIRE = "http://opds-spec.org/acquisition"
 SORT_NEW = "http://opds-spec.org/sort/new"
-_NAME = re.compile(r"^(?P<feed>index|languages|newest|language-(?P<language>[A-Za-z0-9-]+?))"
-                   r"(?:-page(?P<page>[1-9][0-9]*))?\.(?P<ext>xml|json)$")
+_NAME = re.compile(
+    r"^(?P<feed>index|languages|newest|language-(?P<language>[A-Za-z0-9-]+?))"
+    r"(?:-page(?P<page>[1-9][0-9]*))?\.(?P<ext>xml|json)$"
+)
 _MEDIA = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
 Kind = Literal["xml", "json"]
 
 
 # -- which feeds there are -----------------------------------------------------------------------
+
 
 def _pages(count: int) -> int:
     return max(1, -(-count // PAGE_SIZE))
@@ -145,19 +152,29 @@ def _audio(book: Entry) -> list[tuple[str, str, int, str]]:
 def _navigation(library: Library, feed: str) -> list[tuple[str, str, str, str]]:
     """A navigation feed's entries: (title, summary, target feed, rel)."""
     if feed == "index":
-        return [("Newest", f"Every article, newest first ({len(library.books)})", "newest", SORT_NEW),
-                ("By language", f"The articles of each language ({len(library.languages)})", "languages",
-                 "subsection")]
-    return [(_language_name(code), f"{sum(b.language == code for b in library.books)} articles",
-             f"language-{code}", "subsection") for code in library.languages]
+        return [
+            ("Newest", f"Every article, newest first ({len(library.books)})", "newest", SORT_NEW),
+            ("By language", f"The articles of each language ({len(library.languages)})", "languages", "subsection"),
+        ]
+    return [
+        (
+            _language_name(code),
+            f"{sum(b.language == code for b in library.books)} articles",
+            f"language-{code}",
+            "subsection",
+        )
+        for code in library.languages
+    ]
 
 
 # -- OPDS 1.2 ----------------------------------------------------------------------------------------
 
+
 def _sub(parent, tag: str, text: str | None = None, **attributes) -> etree._Element:
     prefix, _, local = tag.rpartition(":")
-    element = etree.SubElement(parent, f"{{{NS[prefix or None]}}}{local}",
-                               {k.rstrip("_"): v for k, v in attributes.items() if v is not None})
+    element = etree.SubElement(
+        parent, f"{{{NS[prefix or None]}}}{local}", {k.rstrip("_"): v for k, v in attributes.items() if v is not None}
+    )
     if text is not None:
         element.text = text
     return element
@@ -170,8 +187,7 @@ def _self(base_url: str | None, feed: str, page: int, kind: Kind, terms: str) ->
     return _link(base_url, _name(feed, page, kind))
 
 
-def render_opds1(library: Library, base_url: str | None, feed: str = "newest", page: int = 1,
-                 terms: str = "") -> bytes:
+def render_opds1(library: Library, base_url: str | None, feed: str = "newest", page: int = 1, terms: str = "") -> bytes:
     """One OPDS 1.2 feed: ``index`` or ``languages`` (navigation), ``newest`` or ``language-<code>``."""
     root = etree.Element(f"{{{ATOM}}}feed", nsmap=NS)
     navigation = feed in ("index", "languages")
@@ -185,8 +201,9 @@ def render_opds1(library: Library, base_url: str | None, feed: str = "newest", p
     if feed != "index":
         up = "languages.xml" if feed.startswith("language-") else "index.xml"
         _sub(root, "link", rel="up", href=_link(base_url, up), type=NAVIGATION)
-    _sub(root, "link", rel="search", href=_link(base_url, "opensearch.xml"),
-         type="application/opensearchdescription+xml")
+    _sub(
+        root, "link", rel="search", href=_link(base_url, "opensearch.xml"), type="application/opensearchdescription+xml"
+    )
     _sub(root, "link", rel="alternate", href=href(base_url, "index.html", CATALOG), type="text/html")
     if navigation:
         for title, summary, target, rel in _navigation(library, feed):
@@ -204,7 +221,7 @@ def render_opds1(library: Library, base_url: str | None, feed: str = "newest", p
         _sub(root, "opensearch:totalResults", str(len(books)))
         _sub(root, "opensearch:itemsPerPage", str(PAGE_SIZE))
         _sub(root, "opensearch:startIndex", str((page - 1) * PAGE_SIZE + 1))
-        for book in books[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]:
+        for book in books[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]:
             _entry1(root, book, base_url)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
@@ -224,8 +241,7 @@ def _entry1(root, book: Entry, base_url: str | None) -> None:
     entry = _sub(root, "entry")
     _sub(entry, "title", book.title)
     _sub(entry, "id", book.identifier)
-    _sub(entry, "updated", _stamp(datetime.fromisoformat(book.modified)) if book.modified else
-         _stamp(book.published))
+    _sub(entry, "updated", _stamp(datetime.fromisoformat(book.modified)) if book.modified else _stamp(book.published))
     if book.author:
         _sub(_sub(entry, "author"), "name", book.author)
     _sub(entry, "dc:language", book.language)
@@ -236,58 +252,86 @@ def _entry1(root, book: Entry, base_url: str | None) -> None:
     if book.summary:
         _sub(entry, "summary", book.summary, type="text")
     if book.cover:
-        media = _MEDIA.get(book.cover[book.cover.rfind("."):], "image/png")
+        media = _MEDIA.get(book.cover[book.cover.rfind(".") :], "image/png")
         cover = _book_link(base_url, book.cover)
         _sub(entry, "link", rel="http://opds-spec.org/image", href=cover, type=media)
         # the cover is square and small enough for a list; no second image is made
         _sub(entry, "link", rel="http://opds-spec.org/image/thumbnail", href=cover, type=media)
-    _sub(entry, "link", rel=ACQUIRE, href=_book_link(base_url, book.epub), type="application/epub+zip",
-         length=str(book.epub_size), title="EPUB (read-along)" if book.mp3 or book.m4b else "EPUB")
+    _sub(
+        entry,
+        "link",
+        rel=ACQUIRE,
+        href=_book_link(base_url, book.epub),
+        type="application/epub+zip",
+        length=str(book.epub_size),
+        title="EPUB (read-along)" if book.mp3 or book.m4b else "EPUB",
+    )
     for path, media, length, title in _audio(book):
         _sub(entry, "link", rel=ACQUIRE, href=_book_link(base_url, path), type=media, length=str(length), title=title)
     if book.page:
-        _sub(entry, "link", rel="alternate", href=_book_link(base_url, book.page), type="text/html",
-             title="Listening page")
+        _sub(
+            entry,
+            "link",
+            rel="alternate",
+            href=_book_link(base_url, book.page),
+            type="text/html",
+            title="Listening page",
+        )
 
 
 # -- OPDS 2.0 ------------------------------------------------------------------------------------
+
 
 def _jlink(rel: str, target: str, media: str = OPDS2, **more) -> dict:
     return {"rel": rel, "href": target, "type": media, **more}
 
 
-def render_opds2(library: Library, base_url: str | None, feed: str = "newest", page: int = 1,
-                 terms: str = "") -> bytes:
+def render_opds2(library: Library, base_url: str | None, feed: str = "newest", page: int = 1, terms: str = "") -> bytes:
     """One OPDS 2.0 feed, the JSON twin of :func:`render_opds1`."""
-    links = [_jlink("self", _self(base_url, feed, page, "json", terms)),
-             _jlink("start", _link(base_url, "index.json")),
-             _jlink("search", _link(base_url, "search.json") + "{?query}", templated=True),
-             _jlink("alternate", href(base_url, "index.html", CATALOG), "text/html")]
+    links = [
+        _jlink("self", _self(base_url, feed, page, "json", terms)),
+        _jlink("start", _link(base_url, "index.json")),
+        _jlink("search", _link(base_url, "search.json") + "{?query}", templated=True),
+        _jlink("alternate", href(base_url, "index.html", CATALOG), "text/html"),
+    ]
     data: dict = {"metadata": {"title": _title(library, feed), "modified": _stamp(library.updated)}, "links": links}
     if feed in ("index", "languages"):
-        data["navigation"] = [{"title": title, "href": _link(base_url, _name(target, 1, "json")), "type": OPDS2,
-                               "rel": rel, "properties": {"numberOfItems": len(_books(library, target))}
-                               if target != "languages" else {}}
-                              for title, _summary, target, rel in _navigation(library, feed)]
+        data["navigation"] = [
+            {
+                "title": title,
+                "href": _link(base_url, _name(target, 1, "json")),
+                "type": OPDS2,
+                "rel": rel,
+                "properties": {"numberOfItems": len(_books(library, target))} if target != "languages" else {},
+            }
+            for title, _summary, target, rel in _navigation(library, feed)
+        ]
         return _json(data)
     books = _books(library, feed)
     pages = _pages(len(books))
     data["metadata"].update(numberOfItems=len(books), itemsPerPage=PAGE_SIZE, currentPage=page)
     if feed != "search":  # one page of results
-        links += [_jlink("first", _link(base_url, _name(feed, 1, "json"))),
-                  _jlink("last", _link(base_url, _name(feed, pages, "json")))]
+        links += [
+            _jlink("first", _link(base_url, _name(feed, 1, "json"))),
+            _jlink("last", _link(base_url, _name(feed, pages, "json"))),
+        ]
         if page > 1:
             links.append(_jlink("previous", _link(base_url, _name(feed, page - 1, "json"))))
         if page < pages:
             links.append(_jlink("next", _link(base_url, _name(feed, page + 1, "json"))))
-    data["publications"] = [_publication(book, base_url) for book in books[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]]
+    data["publications"] = [_publication(book, base_url) for book in books[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
     return _json(data)
 
 
 def _publication(book: Entry, base_url: str | None) -> dict:
     """One publication as OPDS 2.0 (Readium Web Publication Manifest metadata)."""
-    meta: dict = {"@type": "http://schema.org/Book", "title": book.title, "identifier": book.identifier,
-                  "language": book.language, "modified": book.modified or _stamp(book.published)}
+    meta: dict = {
+        "@type": "http://schema.org/Book",
+        "title": book.title,
+        "identifier": book.identifier,
+        "language": book.language,
+        "modified": book.modified or _stamp(book.published),
+    }
     if book.author:
         meta["author"] = {"name": book.author}
     if book.publisher:
@@ -299,13 +343,15 @@ def _publication(book: Entry, base_url: str | None) -> dict:
     if book.duration is not None:
         meta["duration"] = book.duration
     links = [_jlink(ACQUIRE, _book_link(base_url, book.epub), "application/epub+zip", length=book.epub_size)]
-    links += [_jlink(ACQUIRE, _book_link(base_url, path), media, length=length, title=title)
-              for path, media, length, title in _audio(book)]
+    links += [
+        _jlink(ACQUIRE, _book_link(base_url, path), media, length=length, title=title)
+        for path, media, length, title in _audio(book)
+    ]
     if book.page:
         links.append(_jlink("alternate", _book_link(base_url, book.page), "text/html", title="Listening page"))
     out: dict = {"metadata": meta, "links": links}
     if book.cover:
-        media = _MEDIA.get(book.cover[book.cover.rfind("."):], "image/png")
+        media = _MEDIA.get(book.cover[book.cover.rfind(".") :], "image/png")
         out["images"] = [{"href": _book_link(base_url, book.cover), "type": media, "width": 1400, "height": 1400}]
     return out
 
@@ -317,15 +363,17 @@ def _json(data: dict) -> bytes:
 
 # -- search --------------------------------------------------------------------------------------
 
+
 def render_opensearch(library: Library, base_url: str | None) -> bytes:
     """The OpenSearch description of the catalog's title search (answered by `talkingbook serve`)."""
-    root = etree.Element("{http://a9.com/-/spec/opensearch/1.1/}OpenSearchDescription",
-                         nsmap={None: "http://a9.com/-/spec/opensearch/1.1/"})
+    root = etree.Element(
+        "{http://a9.com/-/spec/opensearch/1.1/}OpenSearchDescription",
+        nsmap={None: "http://a9.com/-/spec/opensearch/1.1/"},
+    )
     etree.SubElement(root, "ShortName").text = library.title[:16]
     etree.SubElement(root, "Description").text = f"Search {library.title}"[:1024]
     etree.SubElement(root, "InputEncoding").text = "UTF-8"
-    etree.SubElement(root, "Url", type=f"{ACQUISITION}",
-                     template=_link(base_url, "search.xml") + "?q={searchTerms}")
+    etree.SubElement(root, "Url", type=f"{ACQUISITION}", template=_link(base_url, "search.xml") + "?q={searchTerms}")
     etree.SubElement(root, "Url", type=OPDS2, template=_link(base_url, "search.json") + "?query={searchTerms}")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
@@ -336,6 +384,9 @@ def render_search(library: Library, terms: str, base_url: str | None, kind: Kind
     ``catalog/search.json?query=`` with."""
     from dataclasses import replace
 
-    found = replace(library, books=search(library, terms)[:PAGE_SIZE],
-                    settings=replace(library.settings, title=f"{library.title}: {terms}"))
+    found = replace(
+        library,
+        books=search(library, terms)[:PAGE_SIZE],
+        settings=replace(library.settings, title=f"{library.title}: {terms}"),
+    )
     return (render_opds1 if kind == "xml" else render_opds2)(found, base_url, "search", 1, terms)

@@ -86,18 +86,28 @@ def render_page(library: Library) -> bytes:
     title = escape(library.title)
     lang = library.language or "en"
     parts = [
-        "<!DOCTYPE html>", f'<html lang="{escape(lang)}">', "<head>", '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">', GENERATOR,
+        "<!DOCTYPE html>",
+        f'<html lang="{escape(lang)}">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        GENERATOR,
         f"<title>{title}</title>",
         f'<link rel="alternate" type="application/rss+xml" title="{title} (podcast)" href="feed.xml">',
         f'<link rel="alternate" type="{NAVIGATION}" title="{title} (OPDS catalog)" href="{CATALOG}/index.xml">',
         f'<link rel="alternate" type="{OPDS2}" title="{title} (OPDS 2 catalog)" href="{CATALOG}/index.json">',
-        f"<style>{STYLE}</style>", "</head>", "<body>", "<header>", f"<h1>{title}</h1>",
+        f"<style>{STYLE}</style>",
+        "</head>",
+        "<body>",
+        "<header>",
+        f"<h1>{title}</h1>",
         f"<p>{escape(library.description)}</p>",
         '<nav aria-label="Subscribe"><ul>',
         '<li><a href="feed.xml">Podcast feed</a> (every article as an episode)</li>',
         f'<li><a href="{CATALOG}/index.xml">Catalog for e-reader apps</a> (OPDS)</li>',
-        "</ul></nav>", "</header>", "<main>",
+        "</ul></nav>",
+        "</header>",
+        "<main>",
     ]
     count = len(library.books)
     parts.append(f'<p id="count">{count} article{"s" if count != 1 else ""}, newest first.</p>')

@@ -54,8 +54,9 @@ def refresh_locked(folder: Path, settings: Settings | None = None) -> Library:
         if _ours(folder / name, _OURS[name]):
             _replace(folder / name, data)
         else:
-            log.warning("%s: not written by talkingbook; left as it is (the library's %s is not refreshed)",
-                        folder / name, name)
+            log.warning(
+                "%s: not written by talkingbook; left as it is (the library's %s is not refreshed)", folder / name, name
+            )
     catalog = folder / CATALOG
     if not _catalog_folder(catalog):
         log.warning("%s: not talkingbook's catalog folder; the OPDS catalog is not refreshed", catalog)
@@ -68,8 +69,11 @@ def refresh_locked(folder: Path, settings: Settings | None = None) -> Library:
         _replace(catalog / name, rendered)
     _replace(catalog / MEMO, memo(library))
     for entry in os.scandir(catalog):  # pages and languages no longer there
-        if (entry.name not in names and (_NAME.match(entry.name) or entry.name == "opensearch.xml")
-                and entry.is_file(follow_symlinks=False)):
+        if (
+            entry.name not in names
+            and (_NAME.match(entry.name) or entry.name == "opensearch.xml")
+            and entry.is_file(follow_symlinks=False)
+        ):
             os.unlink(entry.path)
     return library
 
@@ -77,7 +81,7 @@ def refresh_locked(folder: Path, settings: Settings | None = None) -> Library:
 def _ours(path: Path, mark: bytes) -> bool:
     """True when ``path`` is absent or a file talkingbook wrote (its generator mark near the top)."""
     try:
-        return mark in read_regular(path, 64 * 1024 * 1024)[:64 * 1024]
+        return mark in read_regular(path, 64 * 1024 * 1024)[: 64 * 1024]
     except FileNotFoundError:
         return True
     except OSError:

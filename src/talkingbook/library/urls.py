@@ -17,4 +17,4 @@ def href(base_url: str | None, path: str, here: str = "") -> str:
     # (10 000 calls for a catalog of 500 books); ``here`` is always a folder of the library's own
     depth = len(here.strip("/").split("/"))
     inside = f"{here.strip('/')}/"
-    return path[len(inside):] if path.startswith(inside) else "../" * depth + path
+    return path[len(inside) :] if path.startswith(inside) else "../" * depth + path

@@ -36,22 +36,37 @@ def write_listening_page(pub: Publication, folder: Path) -> Path:
     if meta.date:
         byline.append(f'<time datetime="{meta.date}">{escape(long_date(meta.date, meta.language))}</time>')
     parts = [
-        "<!DOCTYPE html>", f'<html lang="{lang}" dir="{direction}">', "<head>", '<meta charset="utf-8">',
+        "<!DOCTYPE html>",
+        f'<html lang="{lang}" dir="{direction}">',
+        "<head>",
+        '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(meta.title)}</title>", f"<style>{STYLE}</style>", "</head>", "<body>",
-        "<header>", f"<h1>{escape(meta.title)}</h1>",
+        f"<title>{escape(meta.title)}</title>",
+        f"<style>{STYLE}</style>",
+        "</head>",
+        "<body>",
+        "<header>",
+        f"<h1>{escape(meta.title)}</h1>",
     ]
     # the cover shows the title already given as text: decorative here
     parts.append(f'<img class="cover" src="{escape(layout.cover(pub.cover))}" alt="" width="1400" height="1400">')
     if byline:
         parts.append(f'<p class="meta">{" · ".join(byline)}</p>')
-    parts.append(f'<p class="meta">Narrated by a synthetic voice: {escape(spoken_voice_name(pub.narration.voice))}.</p>')
+    parts.append(
+        f'<p class="meta">Narrated by a synthetic voice: {escape(spoken_voice_name(pub.narration.voice))}.</p>'
+    )
     if meta.source_url:
         parts.append(f'<p class="meta">Source: <a href="{escape(meta.source_url)}">{escape(meta.source_url)}</a></p>')
     parts += ['<nav aria-label="Downloads">', "<ul>"]
     parts += [f'<li><a href="{escape(link.path)}">{escape(link.label)}</a></li>' for link in pub.links]
-    parts += ["</ul>", "</nav>", "</header>", "<main>", '<h2 id="sections">Sections</h2>',
-              '<ol class="sections" aria-labelledby="sections">']
+    parts += [
+        "</ul>",
+        "</nav>",
+        "</header>",
+        "<main>",
+        '<h2 id="sections">Sections</h2>',
+        '<ol class="sections" aria-labelledby="sections">',
+    ]
     for entry in pub.toc:
         heading = f"section-{entry.number}"
         transcript = " ".join(escape(c.text) for c in pub.audio(entry).clips[1:])  # the heading is above

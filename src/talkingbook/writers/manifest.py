@@ -30,8 +30,12 @@ def write_manifest(pub: Publication, folder: Path) -> Path:
         "duration": round(sum(narration.durations.values()), 3) if narration else None,
         "modified": pub.modified.isoformat(),
         "metadata": {
-            "title": meta.title, "author": meta.author, "publisher": meta.publisher,
-            "language": meta.language, "date": meta.date, "source_url": meta.source_url,
+            "title": meta.title,
+            "author": meta.author,
+            "publisher": meta.publisher,
+            "language": meta.language,
+            "date": meta.date,
+            "source_url": meta.source_url,
             "identifier": meta.identifier,
             # the page's description, else the first sentences: what the library's feed and catalog show
             "summary": meta.description or (_summary(pub.toc[0]) if pub.toc else ""),
@@ -46,8 +50,11 @@ def write_manifest(pub: Publication, folder: Path) -> Path:
                 "transcript": layout.section_vtt(entry) if narration else None,
                 "duration": round(pub.audio(entry).duration, 3) if narration else None,
                 "words": section_words(entry.section),
-                "clips": [{"id": c.unit, "begin": c.begin, "end": c.end, "text": c.text}
-                          for c in pub.audio(entry).clips] if narration else None,
+                "clips": [
+                    {"id": c.unit, "begin": c.begin, "end": c.end, "text": c.text} for c in pub.audio(entry).clips
+                ]
+                if narration
+                else None,
             }
             for entry in pub.toc
         ],
