@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import inspect
 import json
 import os
 import shutil
@@ -34,6 +35,86 @@ def need(condition: bool, reason: str) -> None:
         if IN_CI:
             pytest.fail(f"required in CI: {reason}")
         pytest.skip(reason)
+
+
+# --- the validators tier ---------------------------------------------------------------------------
+# Tests that start Java (EPUBCheck), Node (Ace, Readium, puppeteer) or Chromium are marked
+# ``validators`` by the hook below, never by hand: a test, or a fixture it uses, that refers to one of
+# these names (directly or through a function of the test files) gets the marker. A test that starts
+# one of these programs some other way fails with a message saying so (``_refuse_unmarked``).
+VALIDATOR_NAMES = frozenset({"epubcheck5", "epubcheck42", "epubcheck_all", "ace", "ace_all", "readium", "CHROMIUM"})
+VALIDATOR_PROGRAMS = frozenset({"java", "node", "nodejs", "chromium", "chromium-browser", "ace-puppeteer", "npx"})
+TESTS = Path(__file__).resolve().parent
+
+
+def _names(code) -> set[str]:
+    """The global names a code object and the functions nested in it refer to."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= _names(const)
+    return names
+
+
+def _starts_a_validator(func, seen: set) -> bool:
+    """Whether ``func`` refers to a validator, directly or through a function of the test files."""
+    func = inspect.unwrap(func)
+    code = getattr(func, "__code__", None)
+    if code is None or code in seen:
+        return False
+    seen.add(code)
+    found = getattr(func, "__globals__", {})
+    for name in _names(code):
+        if name not in found:
+            continue
+        if name in VALIDATOR_NAMES:
+            return True
+        helper = found[name]
+        source = getattr(inspect.unwrap(helper), "__code__", None) if callable(helper) else None
+        if source is not None and Path(source.co_filename).parent == TESTS and _starts_a_validator(helper, seen):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``validators`` each test that starts Java, Node or Chromium, itself or through a fixture."""
+    for item in items:
+        seen: set = set()
+        fixtures = getattr(item, "_fixtureinfo", None)
+        functions = [getattr(item, "function", None)]
+        if fixtures is not None:
+            functions += [defs[-1].func for defs in fixtures.name2fixturedefs.values() if defs]
+        if any(f is not None and _starts_a_validator(f, seen) for f in functions):
+            item.add_marker(pytest.mark.validators)
+
+
+_UNMARKED: list = []  # the test running now, when it is not marked ``validators``
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Remember, while a test and its fixtures run, whether it may start a validator."""
+    _UNMARKED[:] = [] if item.get_closest_marker("validators") else [item.nodeid]
+    try:
+        return (yield)
+    finally:
+        _UNMARKED.clear()
+
+
+def _refuse_unmarked(execute_child):
+    """Wrap Popen's start so that an unmarked test cannot start Java, Node or Chromium unnoticed."""
+    def start(self, args, executable, *rest, **kwargs):
+        argv = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
+        program = os.path.basename(os.fsdecode(executable or argv[0]))
+        if _UNMARKED and program in VALIDATOR_PROGRAMS:
+            pytest.fail(f"{_UNMARKED[0]} starts {program} but is not marked validators: call it through "
+                        "conftest's epubcheck5/ace/readium/CHROMIUM so the marker is found")
+        return execute_child(self, args, executable, *rest, **kwargs)
+    return start
+
+
+def pytest_configure(config):
+    subprocess.Popen._execute_child = _refuse_unmarked(subprocess.Popen._execute_child)
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ only when true, checked by EPUBCheck 5 and 4.2, Ace by DAISY, Readium's parser a
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -196,7 +195,3 @@ def test_chromium_renders_the_first_section(books, tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Japan and South Korea" in dom and 'id="tb-1"' in dom
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _tools():
-    need(shutil.which("java") is not None, "Java is not installed (EPUBCheck needs it)")
