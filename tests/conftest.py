@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,50 @@ def private_cache(tmp_path, monkeypatch):
     """Every test gets its own empty speech cache (never the user's)."""
     monkeypatch.setenv("TALKINGBOOK_CACHE", str(tmp_path / "speech-cache"))
     return tmp_path / "speech-cache"
+
+
+@dataclass(frozen=True)
+class Built:
+    """A book converted once for the whole run: read it, never change it (copy it first)."""
+
+    root: Path  # the output folder given with -o
+    cache: Path  # the speech cache its conversion filled
+
+    @property
+    def folder(self) -> Path:
+        """The book's own folder inside ``root``."""
+        return next(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def copy(self, target: Path, cache: Path | None = None) -> Path:
+        """A private copy of the output folder at ``target`` (and of the cache at ``cache``, as after an
+        earlier run into that cache); returns ``target``."""
+        shutil.copytree(self.root, target, symlinks=True)
+        if cache is not None:
+            shutil.copytree(self.cache, cache, symlinks=True, dirs_exist_ok=True)
+        return target
+
+
+@pytest.fixture(scope="session")
+def build(tmp_path_factory):
+    """``build(page=SAMPLE, *options)``: the page converted with the fake engine, once per run (per
+    worker) for each page and options: tests that only read a book share it instead of converting."""
+    from talkingbook.cli import main
+
+    made: dict[tuple, Built] = {}
+
+    def _build(page: Path = SAMPLE, *options: str) -> Built:
+        key = (str(page), options)
+        if key not in made:
+            root = tmp_path_factory.mktemp("built")
+            built = Built(root / "out", root / "cache")
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("TALKINGBOOK_CACHE", str(built.cache))
+                code = main(["convert", str(page), "-o", str(built.root), "--engine", "fake", "-q", *options])
+            assert code == 0, f"building {page.name} {options} failed"
+            made[key] = built
+        return made[key]
+
+    return _build
 
 
 @pytest.fixture

@@ -12,13 +12,9 @@ from conftest import DATA, SAMPLE, need
 
 
 @pytest.fixture(scope="module")
-def books(tmp_path_factory):
-    from talkingbook.cli import main
-
-    root = tmp_path_factory.mktemp("audiobook")
-    for page in (SAMPLE, DATA / "nested.html"):
-        assert main(["convert", str(page), "-o", str(root), "--engine", "fake", "-q"]) == 0
-    return {"sample": root / SAMPLE.stem, "nested": root / "nested"}
+def books(build):
+    """The run's shared books (read only)."""
+    return {"sample": build().folder, "nested": build(DATA / "nested.html").folder}
 
 
 def ffprobe_chapters(path):

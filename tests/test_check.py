@@ -10,25 +10,21 @@ from conftest import DATA, SAMPLE
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory):
-    from talkingbook.cli import main
-
-    root = tmp_path_factory.mktemp("check")
-    for page in (SAMPLE, DATA / "nested.html"):
-        assert main(["convert", str(page), "-o", str(root), "--engine", "fake", "-q"]) == 0
-    return root
+def pristine(build):
+    """The run's shared books (read only), by folder name."""
+    return {SAMPLE.stem: build().folder, "nested": build(DATA / "nested.html").folder}
 
 
 @pytest.fixture
 def book(pristine, tmp_path):
     copy = tmp_path / SAMPLE.stem
-    shutil.copytree(pristine / SAMPLE.stem, copy)
+    shutil.copytree(pristine[SAMPLE.stem], copy)
     return copy
 
 
 @pytest.mark.parametrize("name", [SAMPLE.stem, "nested"])
 def test_check_passes_on_a_fresh_book(pristine, run, name):
-    code, out, err = run("check", pristine / name)
+    code, out, err = run("check", pristine[name])
     assert code == 0 and "outputs agree" in out and err == ""
 
 

@@ -30,12 +30,11 @@ MEMORY = 1 << 30  # bytes: a guard against reading whole files or PCM into memor
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory):
-    from talkingbook.cli import main
-
-    root = tmp_path_factory.mktemp("damaged")
-    assert main(["convert", str(SAMPLE), "-o", str(root), "--engine", "fake", "-q"]) == 0
-    return root / SLUG
+def pristine(build):
+    """The run's shared sample book (read only)."""
+    folder = build().folder
+    assert folder.name == SLUG
+    return folder
 
 
 def check(folder: Path) -> tuple[int, str, int]:

@@ -11,12 +11,9 @@ from conftest import DATA, SAMPLE, decode_mp3, epubcheck5, read_playlist
 
 
 @pytest.fixture(scope="module")
-def book_dir(tmp_path_factory):
-    from talkingbook.cli import main
-
-    out = tmp_path_factory.mktemp("fake")
-    assert main(["convert", str(SAMPLE), "-o", str(out), "--engine", "fake", "--progress", "none"]) == 0
-    return out / SAMPLE.stem
+def book_dir(build):
+    """The run's shared sample book (read only)."""
+    return build().folder
 
 
 def test_outputs_exist(book_dir):

@@ -21,11 +21,10 @@ def snapshot(folder: Path) -> dict:
 
 
 @pytest.fixture
-def earlier_book(tmp_path, run):
-    """An output folder holding a good book from an earlier run."""
-    out = tmp_path / "dist"
-    assert run("convert", SAMPLE, "-o", out, "--engine", "fake", "-q")[0] == 0
-    return out
+def earlier_book(tmp_path, build, private_cache):
+    """An output folder holding a good book from an earlier run into this test's cache (the run's
+    shared book and its cache, copied)."""
+    return build().copy(tmp_path / "dist", cache=private_cache)
 
 
 def assert_one_line_error(code, err, *fragments, exit_code=1):

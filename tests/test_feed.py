@@ -10,13 +10,15 @@ from conftest import SAMPLE
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
+def published(tmp_path_factory, build):
+    """The run's shared sample book ("local"), one published under a base URL, and the sample converted
+    again here (the same feed from a second run)."""
     from talkingbook.cli import main
 
     root = tmp_path_factory.mktemp("feed")
-    for name, extra in (("local", []), ("web", ["--base-url", "https://books.example/kpop/"]), ("again", [])):
-        assert main(["convert", str(SAMPLE), "-o", str(root / name), "--engine", "fake", "-q", *extra]) == 0
-    return {name: root / name / SAMPLE.stem for name in ("local", "web", "again")}
+    assert main(["convert", str(SAMPLE), "-o", str(root / "again"), "--engine", "fake", "-q"]) == 0
+    return {"local": build().folder, "web": build(SAMPLE, "--base-url", "https://books.example/kpop/").folder,
+            "again": root / "again" / SAMPLE.stem}
 
 
 def manifest(folder):
