@@ -108,7 +108,8 @@ COVER = Cover(bytes.fromhex("89504e470d0a1a0a0000000d494844520000000100000001080
 def publication(the_book: Book, *, narrated: bool = True, slug: str = "small-book", options: Options = Options(),
                 folder: Path | None = None) -> Publication:
     """A Publication of ``the_book`` without speaking it: each section's audio is one clip per spoken
-    unit, a second each (the sizes and digests made up: nothing reads the files)."""
+    unit, a second each, saying what the script writes for it (sizes and digests made up; only a
+    read-along EPUB reads files: the section MP3s, from the folder it is written to)."""
     from talkingbook.narration.script import section_script
     from talkingbook.writers import planned
 
@@ -117,9 +118,12 @@ def publication(the_book: Book, *, narrated: bool = True, slug: str = "small-boo
     if narrated:
         sections = {}
         for entry in toc:
-            units = list(dict.fromkeys(u.unit for u in section_script(entry.section, the_book.metadata, "Test voice")))
-            clips = tuple(Clip(unit, float(k), float(k + 1), unit) for k, unit in enumerate(units))
-            sections[entry.number] = SectionAudio(float(len(units)), clips, -20.0, size=1000 + entry.number,
+            said: dict[str, list[str]] = {}
+            for utterance in section_script(entry.section, the_book.metadata, "Test voice"):
+                said.setdefault(utterance.unit, []).append(utterance.display)
+            clips = tuple(Clip(unit, float(k), float(k + 1), " ".join(pieces))
+                          for k, (unit, pieces) in enumerate(said.items()))
+            sections[entry.number] = SectionAudio(float(len(clips)), clips, -20.0, size=1000 + entry.number,
                                                   sha256=f"{entry.number:064x}")
         narration = Narration("fake", "Test voice", 16000, sections, folder)
     pub = Publication(the_book, toc, Layout(slug), options, MODIFIED, COVER, narration)
