@@ -97,9 +97,10 @@ def test_unchanged_article_synthesizes_nothing_and_an_edit_only_its_sentence(tmp
 
 def test_no_cache_synthesizes_again(tmp_path, run, monkeypatch):
     calls = count_calls(monkeypatch)
-    assert run("convert", SAMPLE, "-o", tmp_path / "a", "--engine", "fake", "-q", "--no-audiobook", "--no-cache")[0] == 0
+    options = ("--engine", "fake", "-q", "--no-audiobook", "--no-cache")
+    assert run("convert", SAMPLE, "-o", tmp_path / "a", *options)[0] == 0
     first = len(calls)
-    assert run("convert", SAMPLE, "-o", tmp_path / "b", "--engine", "fake", "-q", "--no-audiobook", "--no-cache")[0] == 0
+    assert run("convert", SAMPLE, "-o", tmp_path / "b", *options)[0] == 0
     assert len(calls) == 2 * first
 
 

@@ -6,8 +6,6 @@ import json
 import webvtt
 from mutagen.id3 import ID3
 
-from conftest import SAMPLE
-
 
 def seconds(stamp: str) -> float:
     h, m, s = stamp.split(":")
