@@ -22,9 +22,9 @@ import warnings
 from functools import lru_cache
 
 from .model import MAX_IMAGE_PIXELS, Book, Cover, Image, iter_text_blocks
+from .phrases import long_date
 from .publication import Layout
 from .system.cache import digest
-from .phrases import long_date
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def _article_image(candidates: list[bytes]):
                     continue
                 if picture.mode in ("RGBA", "LA", "P"):
                     picture = picture.convert("RGBA")
-                    backdrop = PILImage.new("RGBA", picture.size, BACKGROUND + (255,))
+                    backdrop = PILImage.new("RGBA", picture.size, (*BACKGROUND, 255))
                     picture = PILImage.alpha_composite(backdrop, picture)
                 return picture.convert("RGB")
         except (UnidentifiedImageError, OSError, ValueError, PILImage.DecompressionBombError):
@@ -172,7 +172,7 @@ def _title_block(draw, title: str, top: int, bottom: int, *, sizes: range, max_l
     else:
         fit = max(1, min(max_lines, (bottom - top) // round(font.size * 1.18)))
         if len(lines) > fit:
-            lines = lines[:fit - 1] + [_ellipsize(draw, " ".join(lines[fit - 1:]), font, SIZE - 2 * MARGIN, rtl)]
+            lines = [*lines[:fit - 1], _ellipsize(draw, " ".join(lines[fit - 1:]), font, SIZE - 2 * MARGIN, rtl)]
     y = top
     for line in lines:
         y = _line(draw, line, font, y, TEXT, rtl, spacing=1.18)

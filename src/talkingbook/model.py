@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
+from typing import TypeAlias
 
 # Pixels an embedded image may have (an Image's ``data``): decoded as RGBA that is 160 MB (a
 # 13,000 x 13,000 PNG of 164 kB took 2.1 GB). A 40-megapixel photograph passes; article images
@@ -98,7 +98,7 @@ class Heading:
 
 @dataclass(frozen=True)
 class ListItem:
-    blocks: tuple["Block", ...]
+    blocks: tuple[Block, ...]
     anchor: str = ""
 
 
@@ -113,7 +113,7 @@ class ListBlock:
 
 @dataclass(frozen=True)
 class Quote:
-    blocks: tuple["Block", ...]
+    blocks: tuple[Block, ...]
     lang: str = ""
     dir: str = ""
     anchor: str = ""
@@ -138,7 +138,7 @@ class Image:
 
 @dataclass(frozen=True)
 class Cell:
-    blocks: tuple["Block", ...]
+    blocks: tuple[Block, ...]
     header: bool = False
     scope: str = ""  # 'col' or 'row' for header cells
     colspan: int = 1
@@ -161,7 +161,7 @@ class CodeBlock:
     anchor: str = ""
 
 
-Block = Union[Paragraph, Heading, ListBlock, Quote, Image, Table, CodeBlock]
+Block: TypeAlias = Paragraph | Heading | ListBlock | Quote | Image | Table | CodeBlock
 
 
 @dataclass(frozen=True)

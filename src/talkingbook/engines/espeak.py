@@ -152,7 +152,7 @@ class EspeakEngine:
         self.rate = rate
 
     @classmethod
-    def open(cls, language: str, voice: str | None = None, rate: float = 1.0) -> "EspeakEngine":
+    def open(cls, language: str, voice: str | None = None, rate: float = 1.0) -> EspeakEngine:
         ident = check_voice(voice) if voice else voice_for(language)
         if ident is None:
             raise EngineUnavailableError(

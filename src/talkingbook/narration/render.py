@@ -12,16 +12,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from ..media.audio import ENCODER_ID, encode_mp3, resample, silence, tag_mp3
-from ..system.cache import SpeechCache, digest
 from ..engines import Engine, open_engine
 from ..errors import EngineUnavailableError
-from .lexicon import Lexicon
+from ..media.audio import ENCODER_ID, encode_mp3, resample, silence, tag_mp3
 from ..model import Book, Clip, Cover, SectionAudio
 from ..publication import Layout
-from .script import LEAD_IN, LEAD_OUT, Utterance, section_script
-from ..system.processes import worker_thread
 from ..structure.toc import TocEntry
+from ..system.cache import SpeechCache, digest
+from ..system.processes import worker_thread
+from .lexicon import Lexicon
+from .script import LEAD_IN, LEAD_OUT, Utterance, section_script
 
 log = logging.getLogger(__name__)
 

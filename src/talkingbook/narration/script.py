@@ -12,8 +12,19 @@ import re
 from dataclasses import dataclass, replace
 
 from ..model import (
-    Block, CodeBlock, Heading, Image, ListBlock, Metadata, Paragraph, Quote, Section, Sentence, Table,
-    iter_text_blocks, plain_text,
+    Block,
+    CodeBlock,
+    Heading,
+    Image,
+    ListBlock,
+    Metadata,
+    Paragraph,
+    Quote,
+    Section,
+    Sentence,
+    Table,
+    iter_text_blocks,
+    plain_text,
 )
 from ..phrases import long_date, narrator_notice, phrase, phrase_language
 from ..structure.ids import BYLINE_ID, CREDIT_ID, DATELINE_ID, NARRATOR_ID, TITLE_ID

@@ -138,8 +138,8 @@ def js_ratio(a: float, b: float) -> float:
 
 
 # What a browser's node.style.display / visibility say, read from the inline style.
-DISPLAY_NONE = re.compile(r"(^|;)\s*display\s*:\s*none\s*(!\s*important\s*)?(;|$)", re.I)
-VISIBILITY_HIDDEN = re.compile(r"(^|;)\s*visibility\s*:\s*hidden\s*(!\s*important\s*)?(;|$)", re.I)
+DISPLAY_NONE = re.compile(r"(^|;)\s*display\s*:\s*none\s*(!\s*important\s*)?(;|$)", re.IGNORECASE)
+VISIBILITY_HIDDEN = re.compile(r"(^|;)\s*visibility\s*:\s*hidden\s*(!\s*important\s*)?(;|$)", re.IGNORECASE)
 
 
 def is_probably_visible(node: Tag) -> bool:

@@ -53,11 +53,31 @@ import re
 from bs4 import BeautifulSoup, Comment, Tag
 
 from .dom import (
-    TextLengths, ancestors, attr, children, first_child, get_next_node, has_ancestor_tag, has_text, inner_text,
-    UNSPACED, is_data_table, is_element, is_probably_visible, is_page_root, is_text, js_ratio, link_density, match_string, next_non_blank,
-    previous_sibling, remove_and_get_next, text_density, text_similarity,
+    UNSPACED,
+    TextLengths,
+    ancestors,
+    attr,
+    children,
+    first_child,
+    get_next_node,
+    has_ancestor_tag,
+    has_text,
+    html_integer,  # noqa: F401  (tests import it from here, where it was)
+    inner_text,
+    is_data_table,
+    is_element,
+    is_page_root,
+    is_probably_visible,
+    is_text,
+    js_ratio,
+    link_density,
+    match_string,
+    next_non_blank,
+    previous_sibling,
+    remove_and_get_next,
+    text_density,
+    text_similarity,
 )
-from .dom import html_integer  # noqa: F401  (tests import it from here, where it was)
 from .metadata import ReadabilityMetadata, marks_byline, readability_metadata
 
 # --- settings and patterns (as in Readability.js) ----------------------------
@@ -78,32 +98,32 @@ TAGS_TO_SCORE = {"section", "h2", "h3", "h4", "h5", "h6", "p", "td", "pre"}
 UNLIKELY_CANDIDATES = re.compile(
     r"-ad-|ai2html|banner|breadcrumbs|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr"
     r"|header|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor"
-    r"|supplemental|ad-break|agegate|pagination|pager|popup|yom-remote", re.I)
-MAYBE_CANDIDATE = re.compile(r"and|article|body|column|content|main|shadow", re.I)
+    r"|supplemental|ad-break|agegate|pagination|pager|popup|yom-remote", re.IGNORECASE)
+MAYBE_CANDIDATE = re.compile(r"and|article|body|column|content|main|shadow", re.IGNORECASE)
 POSITIVE = re.compile(
-    r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story", re.I)
+    r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story", re.IGNORECASE)
 NEGATIVE = re.compile(
     r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|foot|footer|footnote"
     r"|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper"
-    r"|sponsor|shopping|tags|widget", re.I)
+    r"|sponsor|shopping|tags|widget", re.IGNORECASE)
 VIDEOS = re.compile(
     r"//(www\.)?((dailymotion|youtube|youtube-nocookie|player\.vimeo|v\.qq)\.com"
-    r"|(archive|upload\.wikimedia)\.org|player\.twitch\.tv)", re.I)
-SHARE_ELEMENTS = re.compile(r"(\b|_)(share|sharedaddy)(\b|_)", re.I)
+    r"|(archive|upload\.wikimedia)\.org|player\.twitch\.tv)", re.IGNORECASE)
+SHARE_ELEMENTS = re.compile(r"(\b|_)(share|sharedaddy)(\b|_)", re.IGNORECASE)
 # Not in Readability: "Print recipe" / "Print article" links are share-bar kin.  They
 # go after the conditional cleaning, whose link-density test they help.
-PRINT_ELEMENTS = re.compile(r"(\b|_)print(\b|_)", re.I)
+PRINT_ELEMENTS = re.compile(r"(\b|_)print(\b|_)", re.IGNORECASE)
 # Not in Readability: "[edit]" links beside wiki headings are page furniture.
-EDIT_LINKS = re.compile(r"(^|\s)(mw-)?editsection(\s|$)", re.I)
+EDIT_LINKS = re.compile(r"(^|\s)(mw-)?editsection(\s|$)", re.IGNORECASE)
 # Not in Readability: the last path segment of a link to a site's legal pages.
 POLICY_PAGE = re.compile(
     r"^(privacy|terms|cookie|legal|disclaimer|imprint|impressum|datenschutz|agb|nutzungsbedingungen"
-    r"|mentions-legales|aviso-legal|(community[-_])?guidelines)", re.I)
+    r"|mentions-legales|aviso-legal|(community[-_])?guidelines)", re.IGNORECASE)
 COMMAS = re.compile("[\u002C\u060C\uFE50\uFE10\uFE11\u2E41\u2E34\u2E32\uFF0C]")
-AD_WORDS = re.compile(r"^(ad(vertising|vertisement)?|pub(licité)?|werb(ung)?|广告|Реклама|Anuncio)$", re.I)
-LOADING_WORDS = re.compile(r"^((loading|正在加载|Загрузка|chargement|cargando)(…|\.\.\.)?)$", re.I)
-B64_DATA_URL = re.compile(r"^data:\s*([^\s;,]+)\s*;\s*base64\s*,", re.I)
-IMAGE_URL = re.compile(r"\.(jpg|jpeg|png|webp)", re.I)
+AD_WORDS = re.compile(r"^(ad(vertising|vertisement)?|pub(licité)?|werb(ung)?|广告|Реклама|Anuncio)$", re.IGNORECASE)
+LOADING_WORDS = re.compile(r"^((loading|正在加载|Загрузка|chargement|cargando)(…|\.\.\.)?)$", re.IGNORECASE)
+B64_DATA_URL = re.compile(r"^data:\s*([^\s;,]+)\s*;\s*base64\s*,", re.IGNORECASE)
+IMAGE_URL = re.compile(r"\.(jpg|jpeg|png|webp)", re.IGNORECASE)
 
 UNLIKELY_ROLES = {"menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog"}
 DIV_TO_P_ELEMS = {"blockquote", "dl", "div", "img", "ol", "p", "pre", "table", "ul"}
@@ -297,7 +317,7 @@ class Readability:
             if not length or length >= LINK_PARAGRAPH_LENGTH:
                 continue
             linked = sum(len(inner_text(a)) for a in p.find_all("a")
-                         if not re.match(r"\s*(#|javascript:)", attr(a, "href"), re.I))
+                         if not re.match(r"\s*(#|javascript:)", attr(a, "href"), re.IGNORECASE))
             if linked / length > 0.5:
                 p.extract()
 
@@ -336,7 +356,7 @@ class Readability:
         for item in items:
             links = item.find_all("a")
             text = inner_text(item)
-            if len(links) != 1 or re.match(r"\s*(#|javascript:)", attr(links[0], "href"), re.I):
+            if len(links) != 1 or re.match(r"\s*(#|javascript:)", attr(links[0], "href"), re.IGNORECASE):
                 return False
             if re.sub(r"\W", "", inner_text(links[0])) != re.sub(r"\W", "", text):
                 return False
@@ -679,7 +699,7 @@ class Readability:
 
     def _copy_direction(self, top: Tag, article: Tag) -> None:
         """The nearest dir (and lang, below <html>) of the top candidate, onto the article."""
-        chain = [top] + self._original_ancestors
+        chain = [top, *self._original_ancestors]
         for name in ("dir", "lang"):
             for element in chain:
                 if element.name == "html" and name == "lang":
@@ -797,7 +817,7 @@ class Readability:
                     continue
                 # A tiny base64 image beside a real image URL is a placeholder.
                 if any(name != "src" and IMAGE_URL.search(attr(element, name)) for name in element.attrs):
-                    if len(src) - (re.search(r"base64\s*", src, re.I).start() + 7) < 133:
+                    if len(src) - (re.search(r"base64\s*", src, re.IGNORECASE).start() + 7) < 133:
                         del element["src"]
                         src = ""
             if (src or (srcset and srcset != "null")) and "lazy" not in attr(element, "class").lower():

@@ -11,24 +11,37 @@ from __future__ import annotations
 import logging
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
-from typing import Callable
 
 from bs4 import BeautifulSoup, NavigableString, ParserRejectedMarkup, Tag, XMLParsedAsHTMLWarning
 from bs4.builder import LXMLTreeBuilder
 
 from ..errors import InputError
-from .dom import html_integer, is_data_table
-from .extract import find_article
-from .metadata import read_metadata
 from ..model import (
-    Block, Cell, CodeBlock, Document, Heading, Image, ListBlock, ListItem, Paragraph, Quote, Span,
-    Table, iter_text_blocks, plain_text, xml_text,
+    Block,
+    Cell,
+    CodeBlock,
+    Document,
+    Heading,
+    Image,
+    ListBlock,
+    ListItem,
+    Paragraph,
+    Quote,
+    Span,
+    Table,
+    iter_text_blocks,
+    plain_text,
+    xml_text,
 )
 from ..structure.ids import RESERVED_ID_PREFIXES
-from .images import ImageResolver
-from .sources import Source, decode
 from ..structure.toc import slugify, unique
+from .dom import html_integer, is_data_table
+from .extract import find_article
+from .images import ImageResolver
+from .metadata import read_metadata
+from .sources import Source, decode
 from .urls import link_url
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -126,7 +139,7 @@ class _BoundedBuilder(LXMLTreeBuilder):
     """bs4's lxml tree builder that cleans every string it is given (text and attribute values,
     character references included) and unwraps elements past ``MAX_DEPTH`` or ``MAX_ELEMENTS``."""
 
-    KEEP = {"html", "head", "body"}
+    KEEP = frozenset({"html", "head", "body"})
 
     def initialize_soup(self, soup) -> None:
         super().initialize_soup(soup)
@@ -412,7 +425,7 @@ class _Context:
             alt = ""
         alt = " ".join(alt.split()) if isinstance(alt, str) else None
         found = self.images(src) if src else None
-        data, media_type = found if found else (None, "")
+        data, media_type = found or (None, "")
         if data is None and not alt and not caption:
             return None  # nothing to show and nothing to say
         return Image(src=src, alt=alt, caption=caption, data=data, media_type=media_type, anchor=self.anchor(tag))
@@ -477,7 +490,7 @@ class _Context:
             spans.extend(self._child_spans(grandchild, inner))
         anchor = self.anchor(child)
         if anchor:
-            spans = [Span("", anchor=anchor)] + spans
+            spans = [Span("", anchor=anchor), *spans]
         return spans
 
     def _ruby(self, ruby: Tag, style: _Style) -> list[Span]:
@@ -539,7 +552,8 @@ def _place(blocks: list[Block], anchor: str, last: bool = False) -> bool:
 # MathML is kept as one unit, shown and read as its text alternative: the alttext, else its TeX
 # annotation, else its tokens in a line ("E = m c^2"). Written here: no well-kept Python library
 # reads MathML (MathCAT, what screen readers use, is Rust).
-TEX_STYLE = re.compile(r"^\s*\{\s*\\(?:display|text|script)style\s*(.*)\}\s*$|\\(?:display|text|script)style\s*", re.S)
+TEX_STYLE = re.compile(r"^\s*\{\s*\\(?:display|text|script)style\s*(.*)\}\s*$|\\(?:display|text|script)style\s*",
+                       re.DOTALL)
 TEX_GROUP = re.compile(r"([\^_])\{(\w+)\}")  # c^{2} is c^2
 MATH_SCRIPTS = {"msup": "{}^{}", "msub": "{}_{}", "msubsup": "{}_{}^{}", "mfrac": "{}/{}", "mroot": "root {1} of {0}"}
 
@@ -552,7 +566,7 @@ def _formula(math: Tag) -> str:
     """A formula's text: its alttext, its TeX annotation, or its MathML tokens in a line."""
     alt = math.get("alttext")
     if not (isinstance(alt, str) and alt.strip()):
-        tex = math.find("annotation", encoding=re.compile(r"^(application/x-tex|tex)$", re.I))
+        tex = math.find("annotation", encoding=re.compile(r"^(application/x-tex|tex)$", re.IGNORECASE))
         alt = tex.get_text() if tex is not None else ""
     if alt.strip():
         alt = TEX_STYLE.sub(lambda m: m.group(1) or "", alt)
@@ -571,7 +585,7 @@ def _linear_math(tag: Tag) -> str:
     if pattern and len(parts) == pattern.count("{"):
         grouped = [p if len(p) == 1 or p.isalnum() else f"({p})" for p in parts]
         return pattern.format(*grouped)
-    if tag.name in ("msqrt",):
+    if tag.name == "msqrt":
         return f"√({' '.join(parts)})"
     return " ".join(parts)
 

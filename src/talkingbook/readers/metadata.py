@@ -15,11 +15,10 @@ import collections
 import html
 import itertools
 import json
-from dataclasses import replace
 import re
 import urllib.parse
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import NamedTuple
 
@@ -120,7 +119,7 @@ def _with(metas, name: str) -> list[Tag]:
     return [m for m in metas if m.get(name) is not None and m.get("content") is not None]
 
 
-_CC_PATH = re.compile(r"^/(?:licenses/([a-z-]+)/(\d\.\d)|publicdomain/(zero|mark)/(\d\.\d))(?:/|$)", re.I)
+_CC_PATH = re.compile(r"^/(?:licenses/([a-z-]+)/(\d\.\d)|publicdomain/(zero|mark)/(\d\.\d))(?:/|$)", re.IGNORECASE)
 CC_HOSTS = ("creativecommons.org", "www.creativecommons.org")
 
 
@@ -164,7 +163,7 @@ def read_license(soup: BeautifulSoup, ld: dict, named: dict, base_url: str = "")
 
 def _json_ld_documents(soup: BeautifulSoup):
     """Every JSON-LD document of the page that parses, in page order."""
-    for script in soup.find_all("script", attrs={"type": re.compile(r"ld\+json", re.I)}):
+    for script in soup.find_all("script", attrs={"type": re.compile(r"ld\+json", re.IGNORECASE)}):
         try:
             # Readability strips the CDATA markers that XHTML-minded pages wrap their JSON-LD in
             yield json.loads(re.sub(r"^\s*<!\[CDATA\[|\]\]>\s*$", "", script.string or ""), strict=False)
@@ -221,7 +220,7 @@ def _clean(text) -> str:
 
 def _unescaped(text: str) -> str:
     """Text escaped twice by the page ('&amp;#8216;' in og:title reaches us as '&#8216;') read once more."""
-    return html.unescape(text) if re.search(r"&(#\d+|#x[0-9a-f]+|[a-z]+\d*);", text, re.I) else text
+    return html.unescape(text) if re.search(r"&(#\d+|#x[0-9a-f]+|[a-z]+\d*);", text, re.IGNORECASE) else text
 
 
 def _first_h1(soup: BeautifulSoup) -> str:
@@ -309,19 +308,20 @@ def _shared_share(a: collections.Counter, b: collections.Counter) -> float:
 AUTHOR_KEYS = ("dc:creator", "dcterm:creator", "dcterms:creator", "author", "parsely-author", "article:author",
                "og:article:author")
 # Readability's byline pattern (REGEXPS.byline), matched against class and id.
-BYLINE_MARK = re.compile(r"byline|author(?!i[tz])|dateline|writtenby|p-author", re.I)  # not "authority-control"
+# author(?!i[tz]): not "authority-control"
+BYLINE_MARK = re.compile(r"byline|author(?!i[tz])|dateline|writtenby|p-author", re.IGNORECASE)
 # Containers of other people's names: comments, related stories, "authors you follow", menus ("globalNav").
 ELSEWHERE = re.compile(r"(?:^|[-_\s])(?:comments?|commentlist|disqus|replies|reply|sidebar|related|recommend\w*|"
                        r"promo|newsletter|trending|popular|outbrain|taboola|follow\w*|[a-z]*nav(?:bar|igation)?|"
-                       r"[a-z]*menu)(?:[-_\s]|$)", re.I)
+                       r"[a-z]*menu)(?:[-_\s]|$)", re.IGNORECASE)
 # Readability's okMaybeItsACandidate (less "and"): a layout box such as "content-sidebar-wrap" holds the article.
-CONTAINER = re.compile(r"article|body|column|content|main|shadow", re.I)
+CONTAINER = re.compile(r"article|body|column|content|main|shadow", re.IGNORECASE)
 # Within a byline, what holds the name alone: a class naming it ("author-name", "byline__author", "fn").
-NAME_CLASS = re.compile(r"^(?:fn|.*(?:name|author).*)$", re.I)
+NAME_CLASS = re.compile(r"^(?:fn|.*(?:name|author).*)$", re.IGNORECASE)
 NOT_NAME_CLASS = re.compile(r"title|bio|image|img|avatar|photo|thumb|follow|desc|role|position|job|info|date|time",
-                            re.I)
+                            re.IGNORECASE)
 AUTHOR_PATH = re.compile(r"/(?:authors?|writers?|people|person|staff|profiles?|contributors?|columnists?|"
-                         r"journalists?|reporters?|by|auteurs?|autor(?:es|en)?|autori?|redakteur\w*)/", re.I)
+                         r"journalists?|reporters?|by|auteurs?|autor(?:es|en)?|autori?|redakteur\w*)/", re.IGNORECASE)
 NAME_LINE = 100  # Readability's bound on a byline's length (_isValidByline)
 MAX_BYLINES = 50  # marked elements weighed
 
@@ -329,7 +329,7 @@ MAX_BYLINES = 50  # marked elements weighed
 # Italian) also begin names ("Von Miller", "Di Stefano"): capitalised, they are the label only before two
 # more words.
 _BY = re.compile(r"^(?:(?:(?:written|posted|reported|words|story|text|published)\s+)?(?:by|par|por|door|av)\b"
-                 r"|(?:authors?|autor(?:es|in)?|auteurs?|autore|text|texte|texto|von)\s*:)\s*:?\s*", re.I)
+                 r"|(?:authors?|autor(?:es|in)?|auteurs?|autore|text|texte|texto|von)\s*:)\s*:?\s*", re.IGNORECASE)
 _BY_PARTICLE = re.compile(r"^(?:von|di)\s+(?=\S)|^(?:Von|VON|Di|DI)\s+(?=\S+\s+\S)")
 # What follows a name and never is part of one: a separator, a handle or address, a URL, a number
 # (a date, a time, "8h", a comment count), a label.
@@ -337,7 +337,7 @@ _STOP = re.compile(r"\s[-–—]\s|[|｜•·;:/]|[–—]|\S*@\S*|\S*(?:https?:
                    r"\b(?:(?:last\s+)?(?:updated|modified|published|posted|edited|reviewed|translated|fact[- ]checked)"
                    r"|photo(?:graph)?s?|illustrations?|feed|follow(?:ing)?|subscribe|e-?mail|twitter|facebook|"
                    r"instagram|linkedin|contact|more\s+(?:by|from|stories|articles)|view\s+(?:my\s+)?"
-                   r"(?:complete\s+)?profile|see\s+all|read\s+more)\b", re.I)
+                   r"(?:complete\s+)?profile|see\s+all|read\s+more)\b", re.IGNORECASE)
 # Job titles: a role word and the words that qualify it before ("Senior Staff Technologist", "Games Editor").
 # After a name of one word, only a qualified title is cut: "Ada Writer" is a name.
 _ROLES = (r"reporters?|correspondents?|editors?(?:-in-chief|-at-large)?|writers?|columnists?|contributors?|"
@@ -351,7 +351,7 @@ _QUALIFIERS = (r"senior|staff|chief|deputy|associate|assistant|managing|executiv
                r"principal|junior|freelance|news|general|political|politics|foreign|national|international|"
                r"science|technology|tech|health|business|sports?|games?|culture|arts?|features?|opinion|digital|"
                r"social|media|investigative|visiting|research|guest|regular|local|world|economics|finance")
-_ROLE = re.compile(rf"\b(?P<qualified>(?:(?:{_QUALIFIERS})\s+)+)?(?:{_ROLES})\b", re.I)
+_ROLE = re.compile(rf"\b(?P<qualified>(?:(?:{_QUALIFIERS})\s+)+)?(?:{_ROLES})\b", re.IGNORECASE)
 # Lower-case words that belong in names ("Ludwig van Beethoven") or join them ("Kim and Jett").
 _CONNECTORS = {"and", "und", "et", "og", "och", "en", "és", "with", "avec", "mit", "con", "com", "&"}
 _PARTICLES = {"de", "da", "das", "do", "dos", "del", "della", "delle", "di", "du", "des", "la", "le", "van", "von",
@@ -436,7 +436,7 @@ def _trimmed(text: str, dated: bool) -> str:
         words = text.rstrip(" ,-–—(@#*").split()
         if text.count("(") > text.count(")") and "(" in text:
             words = text[:text.rfind("(")].split()
-        if words and (words[-1].lower() in _CONNECTORS or dated and words[-1].lower().strip(",.") in _DATE_WORDS):
+        if words and (words[-1].lower() in _CONNECTORS or (dated and words[-1].lower().strip(",.") in _DATE_WORDS)):
             words = words[:-1]
         trimmed = " ".join(words)
         if trimmed == text:
@@ -445,7 +445,7 @@ def _trimmed(text: str, dated: bool) -> str:
 
 
 def _is_url(text: str) -> bool:
-    return bool(re.match(r"(?:[a-z][a-z0-9+.-]*://|www\.)", text.strip(), re.I))
+    return bool(re.match(r"(?:[a-z][a-z0-9+.-]*://|www\.)", text.strip(), re.IGNORECASE))
 
 
 def _meta_by_key(metas) -> dict[str, str]:
@@ -568,7 +568,8 @@ def clean_publisher(text: str, host: str = "") -> str:
     'Yahoo News - Latest News & Headlines' -> 'Yahoo News'; '' for a URL or a line longer than a name."""
     text = " ".join((text or "")[:4 * NAME_LINE].split())
     parts = [p.strip() for p in re.split(r"\s[-–—·•]\s|\s*[|｜]\s*|\s::\s", text)]
-    parts = [p for p in parts if p and not _is_url(p) and not re.match(r"by\b", p, re.I) and len(p) <= NAME_LINE]
+    parts = [p for p in parts
+             if p and not _is_url(p) and not re.match(r"by\b", p, re.IGNORECASE) and len(p) <= NAME_LINE]
     if not parts:
         return ""
     return next((p for p in parts if _names_site(p, "", host)), parts[0])
@@ -678,10 +679,10 @@ READABILITY_ARTICLE_TYPES = re.compile(
     r"|LiveBlogPosting|DiscussionForumPosting|TechArticle|APIReference$")
 READABILITY_META_PROPERTY = re.compile(
     r"\s*(article|dc|dcterm|og|twitter)\s*:\s*(author|creator|description|published_time|title"
-    r"|site_name)\s*", re.I)
+    r"|site_name)\s*", re.IGNORECASE)
 READABILITY_META_NAME = re.compile(
     r"^\s*(?:(dc|dcterm|og|twitter|parsely|weibo:(article|webpage))\s*[-.:]\s*)?(author|creator"
-    r"|pub-date|description|title|site_name)\s*$", re.I)
+    r"|pub-date|description|title|site_name)\s*$", re.IGNORECASE)
 READABILITY_BYLINE_KEYS = ("dc:creator", "dcterm:creator", "author", "parsely-author")
 
 

@@ -18,6 +18,7 @@ http.client still parses the status line, headers and chunks; its exceptions bec
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
@@ -146,10 +147,8 @@ class Deadline:
     @staticmethod
     def _shutdown(sock: socket.socket) -> None:
         # Wakes a recv() blocked in the fetching thread: it returns end-of-file at once.
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 class Refused(Exception):
@@ -264,7 +263,7 @@ def get(url: str, *, reach: Reach, typed: bool = False, seconds: float = 20, max
         raise
     except Refused as exc:
         raise InputError(name, f"not fetched: {exc}") from exc
-    except Exception as exc:  # noqa: BLE001 - every failure of the exchange becomes one line
+    except Exception as exc:
         if deadline.expired:
             raise InputError(name, f"no complete answer within {seconds:g} s") from exc
         raise InputError(name, _why(exc)) from exc

@@ -14,11 +14,23 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .ids import ID_PREFIX
 from ..model import (
-    Block, Book, CodeBlock, Heading, Image, Inlines, ListBlock, ListItem, Paragraph, Quote, Section, Sentence,
-    Span, Table,
+    Block,
+    Book,
+    CodeBlock,
+    Heading,
+    Image,
+    Inlines,
+    ListBlock,
+    ListItem,
+    Paragraph,
+    Quote,
+    Section,
+    Sentence,
+    Span,
+    Table,
 )
+from .ids import ID_PREFIX
 
 # A sentence longer than this (in characters) is read and highlighted in pieces, cut after a
 # comma, semicolon or colon, else at a space: one engine call on a sentence of 300,000 words
@@ -28,7 +40,7 @@ MAX_SENTENCE = 400
 
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[A-Z0-9À-ÖØ-Þ])|[。！？]+")
 _ABBREVIATIONS = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Sr|Jr|vs|etc|e\.g|i\.e|No|Fig|U\.S|U\.K)\.$")
-_MARKER = re.compile(r"^\W*(\d{1,3}|[a-z]|[ivx]{1,4}|note \d+|citation needed)\W*$", re.I)
+_MARKER = re.compile(r"^\W*(\d{1,3}|[a-z]|[ivx]{1,4}|note \d+|citation needed)\W*$", re.IGNORECASE)
 
 
 def sentence_bounds(text: str, limit: int = MAX_SENTENCE) -> list[tuple[int, int]]:

@@ -28,8 +28,8 @@ import stat
 import struct
 import tempfile
 import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from ..errors import OutputError
 from .files import open_regular, read_regular
@@ -245,7 +245,7 @@ class SpeechCache:
                 path.unlink(missing_ok=True)
         except OSError:
             pass
-        return None
+        return
 
     def _write(self, path: Path, chunks: Iterable[bytes]) -> None:
         try:

@@ -28,10 +28,10 @@ import shutil
 import stat
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ..errors import OutputError
 from .files import read_regular, why
@@ -56,7 +56,7 @@ class Article:
     source: str = ""
 
     @classmethod
-    def of(cls, origin: str, identifier: str = "", source: str = "") -> "Article":
+    def of(cls, origin: str, identifier: str = "", source: str = "") -> Article:
         return cls(hashlib.sha256(origin.encode("utf-8", "surrogateescape")).hexdigest(), identifier, source)
 
 
@@ -235,7 +235,7 @@ class _Partial:
         self.path, self._fd = path, fd
 
     @classmethod
-    def create(cls, parent: Path, name: str, article: Article) -> "_Partial":
+    def create(cls, parent: Path, name: str, article: Article) -> _Partial:
         path = Path(tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}.", suffix=".partial", dir=parent))
         partial = cls(path, None)
         try:

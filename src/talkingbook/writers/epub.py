@@ -12,7 +12,7 @@ import re
 import shutil
 import zipfile
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from html import escape
 from pathlib import Path
 
@@ -20,7 +20,16 @@ from ebooklib import epub
 
 from ..errors import OutputError
 from ..model import (
-    Block, Book, CodeBlock, Heading, Image, Inlines, ListBlock, Paragraph, Quote, Table,
+    Block,
+    Book,
+    CodeBlock,
+    Heading,
+    Image,
+    Inlines,
+    ListBlock,
+    Paragraph,
+    Quote,
+    Table,
     iter_text_blocks,
 )
 from ..phrases import long_date, narrator_notice, phrase, phrase_language
@@ -177,7 +186,8 @@ def _add_overlay(eb: epub.EpubBook, doc: epub.EpubHtml, entry: TocEntry, pub: Pu
     root = etree.Element(f"{{{smil_ns}}}smil", nsmap={None: smil_ns, "epub": epub_ns}, version="3.0")
     body = etree.SubElement(root, f"{{{smil_ns}}}body")
     text = f"../{entry.xhtml}"
-    seq = etree.SubElement(body, f"{{{smil_ns}}}seq", {"id": "seq1", f"{{{epub_ns}}}textref": f"{text}#sec-{entry.slug}",
+    seq = etree.SubElement(body, f"{{{smil_ns}}}seq", {"id": "seq1",
+                                                        f"{{{epub_ns}}}textref": f"{text}#sec-{entry.slug}",
                                                         f"{{{epub_ns}}}type": "chapter"})
     for k, clip in enumerate(audio.clips, start=1):
         par = etree.SubElement(seq, f"{{{smil_ns}}}par", id=f"par{k}")
@@ -218,8 +228,8 @@ def _add_accessibility(eb: epub.EpubBook, book: Book, narrator: str = "") -> Non
     for feature in features:
         meta("schema:accessibilityFeature", feature)
     meta("schema:accessibilityHazard", "none")
-    summary = ["The article as an EPUB 3 whose table of contents follows its headings and whose reading "
-               "order follows the page."]
+    summary = [("The article as an EPUB 3 whose table of contents follows its headings and whose reading "
+                "order follows the page.")]
     if narrator:
         summary.append(f"Every section is narrated by a synthetic voice ({narrator}), and the text is "
                        "highlighted sentence by sentence as it is read (media overlays).")
@@ -242,7 +252,7 @@ class _Writer(epub.EpubWriter):
         super()._write_opf_file(root)
 
     def write(self):
-        stamp = self.options["mtime"].astimezone(timezone.utc).timetuple()[:6]
+        stamp = self.options["mtime"].astimezone(UTC).timetuple()[:6]
         self.out = _FixedTimeZip(self.file_name, "w", zipfile.ZIP_DEFLATED, date_time=max(stamp, (1980, 1, 1)))
         try:
             self.out.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
@@ -325,8 +335,8 @@ class _Renderer:
         self.current = entry.xhtml.split("/", 1)[1]
         level = min(entry.level, 6)
         lang = f' lang="{escape(entry.section.lang)}"' if entry.section.lang else ""
-        parts = [f'<section id="sec-{entry.slug}" epub:type="chapter" role="doc-chapter" '
-                 f'aria-labelledby="{TITLE_ID}">',
+        parts = [(f'<section id="sec-{entry.slug}" epub:type="chapter" role="doc-chapter" '
+                  f'aria-labelledby="{TITLE_ID}">'),
                  f'<h{level} id="{TITLE_ID}"{lang}>{self.heading(entry)}</h{level}>']
         if entry.section.is_opening:
             # announcements in a language without its own phrases are English, and marked so
@@ -352,7 +362,8 @@ class _Renderer:
             if credit:
                 parts.append(f'<p class="credit" id="{CREDIT_ID}"{phrases_lang}>{" ".join(credit)}</p>')
             if self.narrator:
-                parts.append(f'<p class="narrator" id="{NARRATOR_ID}"{phrases_lang}>{escape(narrator_notice(self.narrator, meta.language))}</p>')
+                notice = escape(narrator_notice(self.narrator, meta.language))
+                parts.append(f'<p class="narrator" id="{NARRATOR_ID}"{phrases_lang}>{notice}</p>')
         ranks = {sub.anchor: min(6, level + sub.depth) for sub in entry.subentries}
         parts.extend(self.block(block, ranks) for block in entry.section.blocks)
         parts.append("</section>")

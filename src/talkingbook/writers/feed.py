@@ -8,7 +8,7 @@ link. Enclosure URLs are relative (local use) unless a base URL is given (publis
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import lxml.etree  # noqa: F401  (feedgen 1.0 uses lxml.etree without importing it)
@@ -78,7 +78,7 @@ def _start(book: Book, modified: datetime) -> datetime:
     """The first episode's date: the article's date (midnight UTC), else the book's modification time."""
     if book.metadata.date:
         try:
-            return datetime.combine(datetime.fromisoformat(book.metadata.date).date(), time(0), tzinfo=timezone.utc)
+            return datetime.combine(datetime.fromisoformat(book.metadata.date).date(), time(0), tzinfo=UTC)
         except ValueError:
             pass
     return modified
