@@ -13,6 +13,7 @@ import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
+from typing import assert_never
 
 from bs4 import BeautifulSoup, NavigableString, ParserRejectedMarkup, Tag, XMLParsedAsHTMLWarning
 from bs4.builder import LXMLTreeBuilder
@@ -230,19 +231,22 @@ def _dir(tag: Tag, inherited: str) -> str:
 
 
 def _has_text(block: Block) -> bool:
-    if isinstance(block, (Paragraph, Heading)):
-        return bool(block.text)
-    if isinstance(block, CodeBlock):
-        return bool(block.text.strip())
-    if isinstance(block, Image):
-        return bool(block.alt) or bool(block.caption)
-    if isinstance(block, ListBlock):
-        return any(_has_text(b) for item in block.items for b in item.blocks)
-    if isinstance(block, Quote):
-        return any(_has_text(b) for b in block.blocks)
-    if isinstance(block, Table):
-        return any(_has_text(b) for row in block.rows for cell in row for b in cell.blocks)
-    return False
+    """Whether ``block``, or a block inside it, has text to show or read."""
+    return any(_has_own_text(b) for b in iter_text_blocks((block,)))
+
+
+def _has_own_text(block: Block) -> bool:
+    match block:
+        case Paragraph() | Heading():
+            return bool(block.text)
+        case CodeBlock():
+            return bool(block.text.strip())
+        case Image():
+            return bool(block.alt) or bool(block.caption)
+        case ListBlock() | Quote() | Table():  # their text is in the blocks inside (a caption alone is none)
+            return False
+        case _:
+            assert_never(block)
 
 
 # --- the walk over the article's elements ------------------------------------
@@ -527,10 +531,16 @@ def _block_anchors(blocks: list[Block]) -> set[str]:
     """Every id that ``blocks`` carry (blocks, list items, inline spans, nested blocks)."""
     found = set()
     for block in iter_text_blocks(tuple(blocks)):
-        found.add(getattr(block, "anchor", ""))
-        if isinstance(block, ListBlock):
-            found.update(item.anchor for item in block.items)
-        found.update(s.anchor for s in getattr(block, "spans", ()))
+        match block:
+            case ListBlock():
+                found.update(item.anchor for item in block.items)
+            case Paragraph() | Heading():
+                found.add(block.anchor)
+                found.update(s.anchor for s in block.spans)
+            case Quote() | Image() | Table() | CodeBlock():
+                found.add(block.anchor)
+            case _:
+                assert_never(block)
     return found - {""}
 
 
@@ -539,13 +549,17 @@ def _place(blocks: list[Block], anchor: str, last: bool = False) -> bool:
     order = range(len(blocks) - 1, -1, -1) if last else range(len(blocks))
     for i in order:
         block = blocks[i]
-        if isinstance(block, ListBlock):
-            if block.items and not block.items[0].anchor:
-                blocks[i] = replace(block, items=(replace(block.items[0], anchor=anchor), *block.items[1:]))
-                return True
-        elif hasattr(block, "anchor") and not block.anchor:
-            blocks[i] = replace(block, anchor=anchor)
-            return True
+        match block:
+            case ListBlock():  # a list has no id of its own: its first item takes it
+                if block.items and not block.items[0].anchor:
+                    blocks[i] = replace(block, items=(replace(block.items[0], anchor=anchor), *block.items[1:]))
+                    return True
+            case Paragraph() | Heading() | Quote() | Image() | Table() | CodeBlock():
+                if not block.anchor:
+                    blocks[i] = replace(block, anchor=anchor)
+                    return True
+            case _:
+                assert_never(block)
     return False
 
 

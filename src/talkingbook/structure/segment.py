@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import assert_never
 
 from ..model import (
     Block,
@@ -196,19 +197,21 @@ def _section(section: Section) -> Section:
 
 
 def _block(block: Block, ids: _Ids) -> Block:
-    if isinstance(block, Paragraph):
-        return replace(block, sentences=tuple(Sentence(ids(), group) for group in cut_sentences(block.spans)))
-    if isinstance(block, Heading):
-        return replace(block, anchor=ids(block.anchor))
-    if isinstance(block, ListBlock):
-        return replace(block, items=tuple(ListItem(tuple(_block(b, ids) for b in item.blocks), item.anchor)
-                                          for item in block.items))
-    if isinstance(block, Quote):
-        return replace(block, anchor=ids(block.anchor), blocks=tuple(_block(b, ids) for b in block.blocks))
-    if isinstance(block, Image):
-        return replace(block, anchor=ids(block.anchor), caption_id=ids() if block.caption else "")
-    if isinstance(block, Table):  # read row by row: rows are the units, cells are not cut up
-        return replace(block, anchor=ids(block.anchor), row_ids=tuple(ids() for _ in block.rows))
-    if isinstance(block, CodeBlock):
-        return replace(block, anchor=ids(block.anchor))
-    return block
+    match block:
+        case Paragraph():
+            return replace(block, sentences=tuple(Sentence(ids(), group) for group in cut_sentences(block.spans)))
+        case Heading():
+            return replace(block, anchor=ids(block.anchor))
+        case ListBlock():
+            return replace(block, items=tuple(ListItem(tuple(_block(b, ids) for b in item.blocks), item.anchor)
+                                              for item in block.items))
+        case Quote():
+            return replace(block, anchor=ids(block.anchor), blocks=tuple(_block(b, ids) for b in block.blocks))
+        case Image():
+            return replace(block, anchor=ids(block.anchor), caption_id=ids() if block.caption else "")
+        case Table():  # read row by row: rows are the units, cells are not cut up
+            return replace(block, anchor=ids(block.anchor), row_ids=tuple(ids() for _ in block.rows))
+        case CodeBlock():
+            return replace(block, anchor=ids(block.anchor))
+        case _:
+            assert_never(block)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from html import escape
 from pathlib import Path
+from typing import assert_never
 
 from ebooklib import epub
 
@@ -375,26 +376,29 @@ class _Renderer:
         return self.inline(section.heading) if section.heading else escape(entry.title)
 
     def block(self, block: Block, ranks: dict[str, int]) -> str:
-        if isinstance(block, Paragraph):
-            return f"<p{_attrs(block.anchor, block.lang, block.dir)}>{self.sentences(block)}</p>"
-        if isinstance(block, Heading):
-            rank = ranks.get(block.anchor, 6)
-            return f"<h{rank}{_attrs(block.anchor, block.lang, block.dir)}>{self.inline(block.spans)}</h{rank}>"
-        if isinstance(block, ListBlock):
-            tag = "ol" if block.ordered else "ul"
-            start = f' start="{block.start}"' if block.ordered and block.start != 1 else ""
-            items = "".join(f"<li{_attrs(item.anchor)}>{self.item(item.blocks, ranks)}</li>" for item in block.items)
-            return f"<{tag}{start}{_attrs('', block.lang, block.dir)}>{items}</{tag}>"
-        if isinstance(block, Quote):
-            inner = "".join(self.block(b, ranks) for b in block.blocks)
-            return f"<blockquote{_attrs(block.anchor, block.lang, block.dir)}>{inner}</blockquote>"
-        if isinstance(block, Image):
-            return self.image(block)
-        if isinstance(block, Table):
-            return self.table(block, ranks)
-        if isinstance(block, CodeBlock):
-            return f"<pre{_attrs(block.anchor)}><code>{escape(block.text, quote=False)}</code></pre>"
-        raise TypeError(f"unknown block {block!r}")
+        match block:
+            case Paragraph():
+                return f"<p{_attrs(block.anchor, block.lang, block.dir)}>{self.sentences(block)}</p>"
+            case Heading():
+                rank = ranks.get(block.anchor, 6)
+                return f"<h{rank}{_attrs(block.anchor, block.lang, block.dir)}>{self.inline(block.spans)}</h{rank}>"
+            case ListBlock():
+                tag = "ol" if block.ordered else "ul"
+                start = f' start="{block.start}"' if block.ordered and block.start != 1 else ""
+                items = "".join(f"<li{_attrs(item.anchor)}>{self.item(item.blocks, ranks)}</li>"
+                                for item in block.items)
+                return f"<{tag}{start}{_attrs('', block.lang, block.dir)}>{items}</{tag}>"
+            case Quote():
+                inner = "".join(self.block(b, ranks) for b in block.blocks)
+                return f"<blockquote{_attrs(block.anchor, block.lang, block.dir)}>{inner}</blockquote>"
+            case Image():
+                return self.image(block)
+            case Table():
+                return self.table(block, ranks)
+            case CodeBlock():
+                return f"<pre{_attrs(block.anchor)}><code>{escape(block.text, quote=False)}</code></pre>"
+            case _:
+                assert_never(block)
 
     def item(self, blocks: tuple[Block, ...], ranks: dict[str, int]) -> str:
         if len(blocks) == 1 and isinstance(blocks[0], Paragraph) and not blocks[0].anchor:
