@@ -39,6 +39,8 @@ def xml_text(text: str) -> str:
 SpanKind: TypeAlias = Literal["", "em", "strong", "code", "sup", "sub", "link"]
 # A text direction as the page states it; '' where it states none (the surrounding one holds).
 Direction: TypeAlias = Literal["", "rtl", "ltr"]
+# What a header cell heads ('' for a data cell), as HTML's scope attribute says.
+CellScope: TypeAlias = Literal["", "col", "row", "colgroup", "rowgroup"]
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ class Image:
 class Cell:
     blocks: tuple[Block, ...]
     header: bool = False
-    scope: Literal["", "col", "row"] = ""  # for header cells
+    scope: CellScope = ""  # for header cells
     colspan: int = 1
     rowspan: int = 1
 
@@ -303,13 +305,17 @@ def section_words(section: Section) -> int:
     return len(section.title.split()) + sum(_block_words(b) for b in iter_text_blocks(section.blocks))
 
 
+CoverType: TypeAlias = Literal["image/jpeg", "image/png"]
+CoverOrigin: TypeAlias = Literal["article", "generated"]  # the page's own image, or one made from the title
+
+
 @dataclass(frozen=True)
 class Cover:
     """The book's cover image: square, at least 1400 pixels, JPEG or PNG."""
 
     data: bytes
-    media_type: Literal["image/jpeg", "image/png"]
-    origin: Literal["article", "generated"]  # the page's own image, or one made from the title
+    media_type: CoverType
+    origin: CoverOrigin
 
 
 @dataclass(frozen=True)

@@ -221,7 +221,8 @@ def from_espeak(ipa: str, english: bool = False, british: bool = False) -> str:
         for old, new in sorted(TIED.items()):
             ps = ps.replace(old, new)
     ps = ps.replace("^", "")
-    ps = ps.translate(str.maketrans({**MISSING, **dict.fromkeys(SILENT, "")}))
+    table: dict[str, str | int | None] = {**MISSING, **dict.fromkeys(SILENT, "")}
+    ps = ps.translate(str.maketrans(table))
     return " ".join(ps.split())
 
 

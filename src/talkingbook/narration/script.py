@@ -55,8 +55,9 @@ def speakable(text: str) -> str:
     """Text as an engine should receive it: typographic quotes made plain, spaces collapsed."""
     # apostrophes as typed on German and other keyboards (´ `), and modifier-letter ones, too: an engine
     # reads "tut´s" as three words
-    text = text.translate(str.maketrans({"’": "'", "‘": "'", "´": "'", "`": "'", "ʼ": "'", "“": '"', "”": '"',
-                                         "\u00a0": " "}))
+    plain: dict[str, str | int | None] = {"’": "'", "‘": "'", "´": "'", "`": "'", "ʼ": "'", "“": '"', "”": '"',
+                                          "\u00a0": " "}
+    text = text.translate(str.maketrans(plain))
     return " ".join(text.split())
 
 

@@ -11,18 +11,20 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import assert_never
 
 from bs4 import BeautifulSoup, NavigableString, ParserRejectedMarkup, Tag, XMLParsedAsHTMLWarning
-from bs4.builder import LXMLTreeBuilder
+from bs4.builder._lxml import LXMLTreeBuilder  # bs4.builder re-exports it only at run time
 
 from ..errors import InputError
 from ..model import (
     Block,
     Cell,
+    CellScope,
     CodeBlock,
+    Direction,
     Document,
     Heading,
     Image,
@@ -31,6 +33,7 @@ from ..model import (
     Paragraph,
     Quote,
     Span,
+    SpanKind,
     Table,
     iter_text_blocks,
     plain_text,
@@ -46,8 +49,9 @@ from .sources import Source, decode
 from .urls import link_url
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-INLINE_KINDS = {"em": "em", "i": "em", "cite": "em", "dfn": "em", "strong": "strong", "b": "strong",
-                "code": "code", "kbd": "code", "samp": "code", "tt": "code", "sup": "sup", "sub": "sub"}
+INLINE_KINDS: dict[str, SpanKind] = {"em": "em", "i": "em", "cite": "em", "dfn": "em", "strong": "strong",
+                                     "b": "strong", "code": "code", "kbd": "code", "samp": "code", "tt": "code",
+                                     "sup": "sup", "sub": "sub"}
 INLINE = set(INLINE_KINDS) | {"a", "span", "abbr", "small", "mark", "time", "q", "u", "s", "del", "ins", "var",
                               "bdi", "bdo", "data", "font", "wbr", "br", "label", "ruby", "rt", "rp", "rb",
                               "big", "strike", "acronym", "nobr", "output", "meter", "progress", "math"}
@@ -144,6 +148,7 @@ class _BoundedBuilder(LXMLTreeBuilder):
 
     def initialize_soup(self, soup) -> None:
         super().initialize_soup(soup)
+        self.page: BeautifulSoup = soup  # self.soup, never None from here on
         self.unwrapped: list[bool] = []  # one flag per open element: True when it was left out
         self.kept = self.dropped = 0
 
@@ -153,7 +158,7 @@ class _BoundedBuilder(LXMLTreeBuilder):
             self.unwrapped.append(True)
             self.dropped += 1
             if tag not in INLINE or tag == "br":
-                self.soup.handle_data(" ")  # words on either side of an unwrapped block stay apart
+                self.page.handle_data(" ")  # words on either side of an unwrapped block stay apart
             return
         self.unwrapped.append(False)
         self.kept += 1
@@ -162,12 +167,12 @@ class _BoundedBuilder(LXMLTreeBuilder):
     def end(self, tag) -> None:
         if self.unwrapped and self.unwrapped.pop():
             if tag not in INLINE:
-                self.soup.handle_data(" ")
+                self.page.handle_data(" ")
             return
         super().end(tag)
 
     def data(self, content) -> None:
-        self.soup.handle_data(xml_text(content))
+        self.page.handle_data(xml_text(content))
 
 
 def _parse(text: str, source_name: str) -> BeautifulSoup:
@@ -225,9 +230,13 @@ def _lang(tag: Tag, inherited: str) -> str:
     return inherited
 
 
-def _dir(tag: Tag, inherited: str) -> str:
+_DIRECTIONS: dict[str, Direction] = {"rtl": "rtl", "ltr": "ltr"}
+_SCOPES: dict[str, CellScope] = {"col": "col", "row": "row", "colgroup": "colgroup", "rowgroup": "rowgroup"}
+
+
+def _dir(tag: Tag, inherited: Direction) -> Direction:
     value = tag.get("dir")
-    return value.lower() if isinstance(value, str) and value.lower() in ("rtl", "ltr") else inherited
+    return _DIRECTIONS.get(value.lower(), inherited) if isinstance(value, str) else inherited
 
 
 def _has_text(block: Block) -> bool:
@@ -255,10 +264,10 @@ def _has_own_text(block: Block) -> bool:
 class _Style:
     """What an inline element passes to its text: emphasis, link, language, direction."""
 
-    kind: str = ""
+    kind: SpanKind = ""
     href: str | None = None
     lang: str = ""
-    dir: str = ""
+    dir: Direction = ""
 
 
 @dataclass
@@ -271,7 +280,7 @@ class _Context:
     taken: set[str] = field(default_factory=set)  # every id given out in the book
     nested: int = 0  # >0 inside lists, quotes and table cells: headings there are not TOC entries
 
-    def assign_ids(self, container: Tag, extra: list[str] = ()) -> None:
+    def assign_ids(self, container: Tag, extra: Sequence[str] = ()) -> None:
         """Keep ids that in-article links point at, made unique and valid.
 
         ``extra``: ids of elements taken out of the container whose place the reader keeps
@@ -291,7 +300,7 @@ class _Context:
         source_id = tag.get("id")
         return self.ids.get(source_id, "") if isinstance(source_id, str) else ""
 
-    def blocks(self, element: Tag, lang: str, direction: str = "") -> list[Block]:
+    def blocks(self, element: Tag, lang: str, direction: Direction = "") -> list[Block]:
         """The blocks of ``element`` in reading order; divs and sections are flattened."""
         out: list[Block] = []
         pending: list[Span] = []
@@ -333,10 +342,10 @@ class _Context:
             homeless.pop(0)
         return out
 
-    def _lang_dir(self, lang: str, direction: str) -> tuple[str, str]:
+    def _lang_dir(self, lang: str, direction: Direction) -> tuple[str, Direction]:
         return (lang if lang != self.book_lang else "", direction)
 
-    def block(self, tag: Tag, name: str, lang: str, direction: str) -> list[Block]:
+    def block(self, tag: Tag, name: str, lang: str, direction: Direction) -> list[Block]:
         own_lang, own_dir = self._lang_dir(lang, direction)
         if name in HEADINGS:
             spans = _tidy(self.spans_of(tag, _Style(lang=lang, dir=direction), own=False))
@@ -376,14 +385,14 @@ class _Context:
             return []
         return self.blocks(tag, lang, direction)
 
-    def _nested(self, tag: Tag, lang: str, direction: str) -> list[Block]:
+    def _nested(self, tag: Tag, lang: str, direction: Direction) -> list[Block]:
         self.nested += 1
         try:
             return self.blocks(tag, lang, direction)
         finally:
             self.nested -= 1
 
-    def _list(self, tag: Tag, name: str, lang: str, direction: str) -> list[Block]:
+    def _list(self, tag: Tag, name: str, lang: str, direction: Direction) -> list[Block]:
         items = []
         for li in tag.find_all("li", recursive=False):
             blocks = tuple(self._nested(li, _lang(li, lang), _dir(li, direction)))
@@ -395,7 +404,7 @@ class _Context:
         return [ListBlock(tuple(items), ordered=name == "ol", start=start, lang=self._lang_dir(lang, direction)[0],
                           dir=direction)]
 
-    def _definitions(self, tag: Tag, lang: str, direction: str) -> list[Block]:
+    def _definitions(self, tag: Tag, lang: str, direction: Direction) -> list[Block]:
         out: list[Block] = []
         for item in tag.find_all(["dt", "dd"]):
             spans = _tidy(self.spans_of(item, _Style(lang=lang, dir=direction), own=False))
@@ -405,23 +414,24 @@ class _Context:
                 out.append(Paragraph(_relative(spans, lang), *self._lang_dir(lang, direction)))
         return out
 
-    def _figure(self, tag: Tag, lang: str, direction: str) -> list[Block]:
+    def _figure(self, tag: Tag, lang: str, direction: Direction) -> list[Block]:
         caption_tag = tag.find("figcaption")
         caption = _relative(_tidy(self.spans_of(caption_tag, _Style(lang=lang))), lang) if caption_tag else ()
         if caption_tag:
             caption_tag.extract()
-        images = [self._image(img, ()) for img in tag.find_all("img")]
-        images = [i for i in images if i is not None]
+        images = [i for i in (self._image(img, ()) for img in tag.find_all("img")) if i is not None]
         if images:
             images[-1] = replace(images[-1], caption=caption, anchor=images[-1].anchor or self.anchor(tag))
-            return images
+            return list(images)
         return self.blocks(tag, lang, direction) + ([Paragraph(caption)] if caption else [])
 
     def _image(self, tag: Tag, caption) -> Image | None:
         src = tag.get("src") or ""
         for lazy in ("data-src", "data-original", "data-lazy-src"):
-            if tag.get(lazy) and (not src or src.startswith("data:image/gif") or "placeholder" in src):
-                src = tag.get(lazy)
+            lazy_src = tag.get(lazy)
+            if lazy_src and (not src or (isinstance(src, str) and (src.startswith("data:image/gif")
+                                                                 or "placeholder" in src))):
+                src = lazy_src
         if not isinstance(src, str) or _tracking_pixel(tag):
             return None
         alt = tag.get("alt")
@@ -434,19 +444,20 @@ class _Context:
             return None  # nothing to show and nothing to say
         return Image(src=src, alt=alt, caption=caption, data=data, media_type=media_type, anchor=self.anchor(tag))
 
-    def _table(self, tag: Tag, lang: str, direction: str) -> list[Block]:
+    def _table(self, tag: Tag, lang: str, direction: Direction) -> list[Block]:
         if not is_data_table(tag):
             return self.blocks(tag, lang, direction)  # a layout table: its cells are plain blocks
         caption_tag = tag.find("caption")
         caption = _relative(_tidy(self.spans_of(caption_tag, _Style(lang=lang))), lang) if caption_tag else ()
-        rows = []
+        rows: list[tuple[Cell, ...]] = []
         for tr in _rows(tag):
-            cells = []
+            cells: list[Cell] = []
             in_head = tr.find_parent("thead") is not None
             for position, cell in enumerate(tr.find_all(["td", "th"], recursive=False)):
                 blocks = tuple(self._nested(cell, _lang(cell, lang), _dir(cell, direction)))
                 header = cell.name == "th"
-                scope = cell.get("scope") if cell.get("scope") in ("col", "row", "colgroup", "rowgroup") else ""
+                value = cell.get("scope")
+                scope: CellScope = _SCOPES.get(value, "") if isinstance(value, str) else ""
                 if header and not scope:
                     scope = "col" if in_head or not rows else ("row" if position == 0 else "col")
                 cells.append(Cell(blocks, header, scope, _span(cell.get("colspan")), _span(cell.get("rowspan"))))
@@ -498,7 +509,8 @@ class _Context:
         return spans
 
     def _ruby(self, ruby: Tag, style: _Style) -> list[Span]:
-        spans, base = [], []
+        spans: list[Span] = []
+        base: list[str] = []
         for node in ruby.children:
             if isinstance(node, Tag) and node.name == "rt":
                 text = "".join(base)
@@ -529,7 +541,7 @@ class _Context:
 
 def _block_anchors(blocks: list[Block]) -> set[str]:
     """Every id that ``blocks`` carry (blocks, list items, inline spans, nested blocks)."""
-    found = set()
+    found: set[str] = set()
     for block in iter_text_blocks(tuple(blocks)):
         match block:
             case ListBlock():

@@ -18,6 +18,7 @@ import json
 import re
 import urllib.parse
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import NamedTuple
@@ -63,9 +64,9 @@ def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
     documents = list(_json_ld_documents(soup))
     ld = _json_ld_article(documents)
     metas = soup.find_all("meta")
-    og = {m.get("property", "").lower(): m.get("content", "").strip() for m in _with(metas, "property")}
-    named = {m.get("name", "").lower(): m.get("content", "").strip() for m in _with(metas, "name")}
-    equiv = {m.get("http-equiv", "").lower(): m.get("content", "").strip() for m in _with(metas, "http-equiv")}
+    og = {attr(m, "property").lower(): attr(m, "content").strip() for m in _with(metas, "property")}
+    named = {attr(m, "name").lower(): attr(m, "content").strip() for m in _with(metas, "name")}
+    equiv = {attr(m, "http-equiv").lower(): attr(m, "content").strip() for m in _with(metas, "http-equiv")}
     canonical = soup.find("link", rel="canonical", href=True)
 
     page_title = " ".join(soup.title.get_text(" ").split()) if soup.title else ""
@@ -88,11 +89,11 @@ def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
                 named.get("dc.title")]
     title = _headline(soup, [_unescaped(t) for t in declared if t], title) or title or _first_h1(soup)
     html_tag = soup.html
-    declared = [html_tag.get("lang") if html_tag else "", html_tag.get("xml:lang") if html_tag else "",
+    languages = [attr(html_tag, "lang") if html_tag else "", attr(html_tag, "xml:lang") if html_tag else "",
                 http_language, equiv.get("content-language"), named.get("language"), named.get("dc.language"),
                 ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str) else "",
                 (og.get("og:locale") or "")]
-    language = next((n for n in (normalize_language(v or "") for v in declared) if n), "")
+    language = next((n for n in (normalize_language(v or "") for v in languages) if n), "")
     description = _first(_clean(ld.get("description")), og.get("og:description"), named.get("description"))
     identity = url or source_name.rsplit("/", 1)[-1]
     license_name, license_url = read_license(soup, ld, named, base_url)
@@ -145,9 +146,8 @@ def read_license(soup: BeautifulSoup, ld: dict, named: dict, base_url: str = "")
         declared = declared.get("url") or declared.get("name")
     if isinstance(declared, str):
         candidates.append(declared)
-    candidates += [a.get("href") for a in soup.find_all("a", href=lambda h: isinstance(h, str)
-                                                        and "creativecommons.org" in h.lower()
-                                                        and license_name(web_url(h, base_url) or ""))]
+    candidates += [a.get("href") for a in soup.find_all("a", href=lambda h: bool(
+        isinstance(h, str) and "creativecommons.org" in h.lower() and license_name(web_url(h, base_url) or "")))]
     urls = [web_url(href, base_url) for href in candidates]
     for url in urls:
         if url and license_name(url):
@@ -480,7 +480,7 @@ def same_name(a: str, b: str) -> bool:
 def _shown_bylines(soup: BeautifulSoup, title: str):
     """Bylines the page shows, as text: the ones after the headline first, then the nearest ones before it."""
     order = {id(tag): i for i, tag in enumerate(soup.find_all(True))}
-    marked = soup.find_all(marks_byline)
+    marked: list[Tag] = list(soup.find_all(marks_byline))
     headline = next((h for h in soup.find_all("h1")
                      if _shared_share(_words(_heading_text(h)), _words(title)) >= 0.5), None)
     if headline is not None:
@@ -538,7 +538,7 @@ def _shown_name(tag: Tag) -> str:
     if len(text.strip()) > 3 * NAME_LINE:
         return ""  # a whole article or a bio: the names inside may be anyone's
     holders = (
-        tag.find_all(attrs={"itemprop": re.compile(r"\bname\b")}),
+        tag.find_all(itemprop=re.compile(r"\bname\b")),
         [t for t in tag.find_all(True) if _names_author(t)],
         [a for a in tag.find_all("a", href=True) if AUTHOR_PATH.search(str(a.get("href")))],
     )
@@ -555,7 +555,8 @@ def _names_author(tag: Tag) -> bool:
     rel = tag.get("rel")
     if "author" in (rel if isinstance(rel, list) else str(rel or "").split()):
         return True
-    classes = tag.get("class") if isinstance(tag.get("class"), list) else []
+    value = tag.get("class")
+    classes = value if isinstance(value, list) else []
     return any(NAME_CLASS.match(c) and not NOT_NAME_CLASS.search(c) for c in classes)
 
 
@@ -563,7 +564,7 @@ def _holder_text(tag: Tag) -> str:
     return str(tag.get("content") or "") if tag.name == "meta" else tag.get_text(" ")
 
 
-def clean_publisher(text: str, host: str = "") -> str:
+def clean_publisher(text: str | None, host: str = "") -> str:
     """The publisher's name from what pages declare: 'SIMPLYFOUND.COM | BY: JOE WEE' -> 'SIMPLYFOUND.COM',
     'Yahoo News - Latest News & Headlines' -> 'Yahoo News'; '' for a URL or a line longer than a name."""
     text = " ".join((text or "")[:4 * NAME_LINE].split())
@@ -653,7 +654,7 @@ def detect_language(text: str) -> str:
     return normalize_language(lang)
 
 
-def with_overrides(meta: Metadata, overrides: dict[str, str | None]) -> Metadata:
+def with_overrides(meta: Metadata, overrides: Mapping[str, str | None]) -> Metadata:
     """``meta`` with the fields the user gave (--title, --author...) instead of the page's, cleaned as
     the page's are: no control characters, whitespace collapsed, tags and dates normalised."""
     given = {k: " ".join(xml_text(v).split()) for k, v in overrides.items() if v is not None}

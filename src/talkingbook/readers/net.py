@@ -221,6 +221,7 @@ def tls_context() -> ssl.SSLContext:
 
 def _connection(url: str, guard: _Guard) -> http.client.HTTPConnection:
     parts = urllib.parse.urlsplit(url)
+    assert parts.hostname is not None  # the URL was checked to be http(s) with a host
     if parts.scheme == "https":
         return _HTTPS(ascii_host(parts.hostname), parts.port or 443, guard)
     return _HTTP(ascii_host(parts.hostname), parts.port or 80, guard)
@@ -242,7 +243,8 @@ def get(url: str, *, reach: Reach, typed: bool = False, seconds: float = 20, max
                     "User-Agent": f"talkingbook/{__version__} (accessible publishing)", "Accept": accept,
                     "Accept-Encoding": "gzip, deflate", "Connection": "close"})
                 response = conn.getresponse()
-                if guard.typed and is_private(ipaddress.ip_address(guard.connected[0])):
+                if guard.typed and guard.connected is not None \
+                        and is_private(ipaddress.ip_address(guard.connected[0])):
                     # An article served from a private address may use that address (deny) or that kind (auto).
                     reach = replace(reach, origin=guard.connected)
                 if response.status in REDIRECTS:

@@ -12,6 +12,7 @@ Generated ids start with ``tb-``; the HTML reader never gives out such ids (see 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import assert_never
 
@@ -103,7 +104,7 @@ def is_marker(span: Span) -> bool:
     return span.kind == "link" and (span.href or "").startswith("#") and bool(_MARKER.match(span.text))
 
 
-def spoken_text(spans: Inlines) -> str:
+def spoken_text(spans: Sequence[Span]) -> str:
     """Inline text as it is read: footnote and citation markers left out, spaces collapsed."""
     return " ".join("".join(s.text for s in spans if not is_marker(s)).split())
 
@@ -166,13 +167,13 @@ def _join_silent(groups: list[list[Span]]) -> list[list[Span]]:
 
 def _trim(spans: Inlines) -> Inlines:
     """Leading and trailing whitespace removed from a sentence's spans."""
-    spans = list(spans)
-    texts = [i for i, s in enumerate(spans) if s.text]
+    trimmed = list(spans)
+    texts = [i for i, s in enumerate(trimmed) if s.text]
     if texts:
         first, last = texts[0], texts[-1]
-        spans[first] = replace(spans[first], text=spans[first].text.lstrip())
-        spans[last] = replace(spans[last], text=spans[last].text.rstrip())
-    return tuple(s for s in spans if s.text or s.anchor)
+        trimmed[first] = replace(trimmed[first], text=trimmed[first].text.lstrip())
+        trimmed[last] = replace(trimmed[last], text=trimmed[last].text.rstrip())
+    return tuple(s for s in trimmed if s.text or s.anchor)
 
 
 class _Ids:

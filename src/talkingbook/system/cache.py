@@ -181,7 +181,8 @@ class SpeechCache:
         with handle:
             data = handle.read(length + 1)
         if len(data) != length or hashlib.sha256(data).digest() != expected:
-            return self._discard(path)
+            self._discard(path)
+            return None
         return data
 
     def copy_to(self, kind: str, key: str, suffix: str, dest: Path) -> bool:

@@ -18,7 +18,7 @@ STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 _running: set[subprocess.Popen] = set()
 _lock = threading.Lock()
 _stopping = False
-_signum = signal.SIGINT
+_signum: int = signal.SIGINT
 
 
 class Stopped(KeyboardInterrupt):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from html import escape
 from pathlib import Path
-from typing import assert_never
+from typing import TYPE_CHECKING, Any, assert_never
 
 from ebooklib import epub
 
@@ -37,6 +37,9 @@ from ..phrases import long_date, narrator_notice, phrase, phrase_language
 from ..publication import Publication
 from ..structure.ids import BYLINE_ID, CREDIT_ID, DATELINE_ID, NARRATOR_ID, TITLE_ID
 from ..structure.toc import TocEntry
+
+if TYPE_CHECKING:
+    from lxml.etree import _Element
 
 STYLESHEET = """\
 /* Readable defaults that leave font choice and size to the reader. */
@@ -167,11 +170,11 @@ class _Streamed:
 class _FileItem(epub.EpubItem):
     """A manifest item whose bytes stay on disk until the zip streams them in."""
 
-    def __init__(self, path: Path, **kwargs) -> None:
+    def __init__(self, path: Path, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.path = path
 
-    def get_content(self, default=None):
+    def get_content(self, default: object = None) -> _Streamed:
         return _Streamed(self.path)
 
 
@@ -248,11 +251,11 @@ def _add_accessibility(eb: epub.EpubBook, book: Book, narrator: str = "") -> Non
 class _Writer(epub.EpubWriter):
     """ebooklib's writer with ``<package xml:lang>`` and reproducible zip entries."""
 
-    def _write_opf_file(self, root):
+    def _write_opf_file(self, root: _Element) -> None:
         root.set(XML_LANG, self.book.language)
         super()._write_opf_file(root)
 
-    def write(self):
+    def write(self) -> None:
         stamp = self.options["mtime"].astimezone(UTC).timetuple()[:6]
         self.out = _FixedTimeZip(self.file_name, "w", zipfile.ZIP_DEFLATED, date_time=max(stamp, (1980, 1, 1)))
         try:
@@ -267,11 +270,13 @@ class _Writer(epub.EpubWriter):
 class _FixedTimeZip(zipfile.ZipFile):
     """A ZipFile whose entries all carry one timestamp."""
 
-    def __init__(self, *args, date_time, **kwargs):
+    def __init__(self, *args: Any, date_time: tuple[int, int, int, int, int, int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._date_time = date_time
 
-    def writestr(self, name, data, compress_type=None, compresslevel=None):
+    # ebooklib passes member names only, never a ZipInfo: narrower than ZipFile.writestr's first argument
+    def writestr(self, name: str, data: bytes | str | _Streamed,  # type: ignore[override]
+                 compress_type: int | None = None, compresslevel: int | None = None) -> None:
         info = zipfile.ZipInfo(name, date_time=self._date_time)
         if compress_type is None:  # MP3 does not deflate: stored, so readers can seek in it
             compress_type = zipfile.ZIP_STORED if name.endswith(".mp3") else zipfile.ZIP_DEFLATED
@@ -285,10 +290,10 @@ class _FixedTimeZip(zipfile.ZipFile):
         super().writestr(info, data)
 
 
-def _nested_toc(toc: tuple[TocEntry, ...]) -> list:
+def _nested_toc(toc: tuple[TocEntry, ...]) -> list[Any]:
     """ebooklib's nested toc (tuples of Section and children) from the entries' levels."""
-    root: list = []
-    stack: list[tuple[int, list]] = [(0, root)]
+    root: list[Any] = []
+    stack: list[tuple[int, list[Any]]] = [(0, root)]
     for entry in toc:
         nodes = [(entry.level, entry.title, entry.xhtml, f"toc-{entry.number}")]
         base = entry.level
@@ -297,13 +302,13 @@ def _nested_toc(toc: tuple[TocEntry, ...]) -> list:
         for level, title, href, uid in nodes:
             while len(stack) > 1 and stack[-1][0] >= level:
                 stack.pop()
-            children: list = []
+            children: list[Any] = []
             stack[-1][1].append([epub.Section(title, href), children, uid])
             stack.append((level, children))
     return [_as_ebooklib(node) for node in root]
 
 
-def _as_ebooklib(node):
+def _as_ebooklib(node: list[Any]) -> Any:  # an ebooklib Link, or a (Section, children) pair
     section, children, uid = node
     if not children:
         return epub.Link(section.href, section.title, uid)
