@@ -207,7 +207,8 @@ def test_a_writer_that_names_its_file_is_reported_by_the_published_name(run, ear
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(folder / pub.layout.playlist))  # as open() says it
 
     replace_writer(monkeypatch, "write_playlist", cannot_open)
-    _, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none")
+    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none")
+    assert_one_line_error(code, err)
     assert err.strip() == f"error: {earlier_book / SLUG / (SLUG + '.m3u8')}: {ENOSPC_LINE}"
 
 
