@@ -30,7 +30,7 @@ from talkingbook.model import (
     Quote,
     Table,
     child_blocks,
-    iter_text_blocks,
+    iter_blocks,
     plain_text,
 )
 from talkingbook.narration.lexicon import load_lexicon
@@ -51,7 +51,7 @@ def article(body: str, head: str = "", title: str = "Hostile page") -> bytes:
 
 
 def blocks_of(book):
-    return [b for s in book.sections for b in iter_text_blocks(s.blocks)]
+    return [b for s in book.sections for b in iter_blocks(s.blocks)]
 
 
 def all_text(book) -> str:

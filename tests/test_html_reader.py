@@ -3,7 +3,7 @@ import pytest
 from builders import read
 from conftest import DATA, ROOT, SAMPLE
 from talkingbook.errors import InputError
-from talkingbook.model import Heading, Image, ListBlock, Paragraph, Quote, iter_text_blocks
+from talkingbook.model import Heading, Image, ListBlock, Paragraph, Quote, iter_blocks
 from talkingbook.readers.metadata import normalize_date, normalize_language
 
 SEED = ROOT.parent / "shared" / "seed-article.txt"
@@ -72,7 +72,7 @@ def test_sample_keeps_every_word_of_the_seed_and_nothing_from_the_site_chrome():
     book = sample_book()
     text = " ".join(
         [s.title for s in book.sections[1:]]
-        + [b.text for s in book.sections for b in iter_text_blocks(s.blocks) if isinstance(b, Paragraph)])
+        + [b.text for s in book.sections for b in iter_blocks(s.blocks) if isinstance(b, Paragraph)])
     for line in seed_lines:
         assert line.removeprefix("- ") in text, line
     for chrome in ("Related stories", "Skip to content", "All rights reserved", "Share:", "Search"):

@@ -15,7 +15,7 @@ from lxml import etree
 from builders import read
 from conftest import DATA, NS, epubcheck5
 from talkingbook.errors import InputError
-from talkingbook.model import CodeBlock, Heading, Image, ListBlock, Table, iter_text_blocks
+from talkingbook.model import CodeBlock, Heading, Image, ListBlock, Table, iter_blocks
 from talkingbook.readers.sources import decode
 
 SINK = DATA / "kitchen-sink.html"
@@ -46,7 +46,7 @@ def test_headings_that_repeat_the_title_or_are_empty_are_not_sections():
     assert titles == ["Everything an Article Holds", "Tables and code", "Lists and quotes",
                       "Lists and quotes (2)", "Notes"]
     assert book.metadata.title == "Everything an Article Holds"  # without the site name
-    skipped = [b for b in iter_text_blocks(book.sections[1].blocks) if isinstance(b, Heading)]
+    skipped = [b for b in iter_blocks(book.sections[1].blocks) if isinstance(b, Heading)]
     assert [h.text for h in skipped] == ["A skipped level"]
 
 
@@ -59,7 +59,7 @@ def test_page_without_headings_is_one_section_titled_with_the_article():
 
 def test_kept_elements():
     book = read(SINK.read_bytes(), name=SINK.name)
-    blocks = list(iter_text_blocks(tuple(b for s in book.sections for b in s.blocks)))
+    blocks = list(iter_blocks(tuple(b for s in book.sections for b in s.blocks)))
     table = next(b for b in blocks if isinstance(b, Table))
     assert [c.header for c in table.rows[0]] == [True, True]
     assert [(c.header, c.scope) for c in table.rows[1]] == [(True, "row"), (False, "")]
@@ -173,7 +173,7 @@ def image_page(tmp_path):
 def test_images_only_from_inside_the_folder(image_page):
     book = read(image_page.read_bytes(), name=str(image_page),
                      folder=image_page.parent)
-    images = {b.alt: b for b in iter_text_blocks(book.sections[0].blocks) if isinstance(b, Image)}
+    images = {b.alt: b for b in iter_blocks(book.sections[0].blocks) if isinstance(b, Image)}
     assert images["A blue bar chart"].data is not None
     assert images["An inline picture"].data == images["A blue bar chart"].data  # the data: URI
     assert images[None].data is not None and images[""].data is not None

@@ -9,7 +9,7 @@ from lxml import etree
 
 from builders import read
 from conftest import DATA, NS, SAMPLE
-from talkingbook.model import Paragraph, Span, iter_text_blocks
+from talkingbook.model import Paragraph, Span, iter_blocks
 from talkingbook.narration.script import section_script
 from talkingbook.structure.segment import cut_sentences, spoken_text
 
@@ -86,7 +86,7 @@ def test_every_spoken_element_has_an_id_unique_in_its_section():
     for section in book.sections:
         units = [u.unit for u in section_script(section, book.metadata, "v", read_code=True)]
         assert all(units), [u for u in section_script(section, book.metadata, "v") if not u.unit]
-        ids = [s.id for b in iter_text_blocks(section.blocks) if isinstance(b, Paragraph) for s in b.sentences]
+        ids = [s.id for b in iter_blocks(section.blocks) if isinstance(b, Paragraph) for s in b.sentences]
         assert len(ids) == len(set(ids))
 
 

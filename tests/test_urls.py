@@ -13,7 +13,7 @@ from lxml import etree
 
 from builders import read
 from conftest import NS
-from talkingbook.model import Paragraph, iter_text_blocks
+from talkingbook.model import Paragraph, iter_blocks
 from talkingbook.readers.images import ImageResolver
 from talkingbook.readers.metadata import license_name
 from talkingbook.readers.urls import link_url, web_url
@@ -145,7 +145,7 @@ def test_links_in_the_text_keep_their_words_but_lose_dangerous_targets():
             '<a href="file:///etc/passwd">a file</a>, <a href="mailto:ed@example.org">the editor</a> and '
             '<a href="/more">more</a>.</p>')
     book = read(_page('<link rel="canonical" href="https://news.example/story">', body), name="p.html")
-    spans = [s for section in book.sections for b in iter_text_blocks(section.blocks) if isinstance(b, Paragraph)
+    spans = [s for section in book.sections for b in iter_blocks(section.blocks) if isinstance(b, Paragraph)
              for s in b.spans]
     links = {s.text: s.href for s in spans if s.href}
     text = "".join(s.text for s in spans)

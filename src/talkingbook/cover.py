@@ -21,7 +21,7 @@ import subprocess
 import warnings
 from functools import lru_cache
 
-from .model import MAX_IMAGE_PIXELS, Book, Cover, CoverOrigin, CoverType, Image, iter_text_blocks
+from .model import MAX_IMAGE_PIXELS, Book, Cover, CoverOrigin, CoverType, Image, iter_blocks
 from .phrases import long_date
 from .publication import Layout
 from .system.cache import digest
@@ -76,7 +76,7 @@ def _own_script(text: str) -> bool:
 def _candidates(book: Book) -> list[bytes]:
     """The page's declared lead image, then the text's meaningful images, then its others."""
     candidates = [book.lead_image.data] if book.lead_image is not None and book.lead_image.data else []
-    images = [(data, b.alt) for s in book.sections for b in iter_text_blocks(s.blocks)
+    images = [(data, b.alt) for s in book.sections for b in iter_blocks(s.blocks)
               if isinstance(b, Image) and (data := b.data)]
     return candidates + [data for data, alt in images if alt] + [data for data, alt in images if not alt]
 

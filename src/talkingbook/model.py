@@ -276,13 +276,13 @@ def child_blocks(block: Block) -> tuple[Block, ...]:
             assert_never(block)
 
 
-def iter_text_blocks(blocks: tuple[Block, ...]) -> Iterator[Block]:
+def iter_blocks(blocks: tuple[Block, ...]) -> Iterator[Block]:
     """Every block in reading order, depth first: nested ones in lists, quotes and tables included.
 
     The one walk over the block tree (segmenting, the TOC, the cover, the feed and the EPUB use it)."""
     for block in blocks:
         yield block
-        yield from iter_text_blocks(child_blocks(block))
+        yield from iter_blocks(child_blocks(block))
 
 
 def _block_words(block: Block) -> int:
@@ -302,7 +302,7 @@ def _block_words(block: Block) -> int:
 
 def section_words(section: Section) -> int:
     """Number of words of readable text in a section, heading included."""
-    return len(section.title.split()) + sum(_block_words(b) for b in iter_text_blocks(section.blocks))
+    return len(section.title.split()) + sum(_block_words(b) for b in iter_blocks(section.blocks))
 
 
 CoverType: TypeAlias = Literal["image/jpeg", "image/png"]

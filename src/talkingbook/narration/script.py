@@ -24,7 +24,7 @@ from ..model import (
     Section,
     Sentence,
     Table,
-    iter_text_blocks,
+    iter_blocks,
     plain_text,
 )
 from ..phrases import long_date, narrator_notice, phrase, phrase_language
@@ -199,7 +199,7 @@ def _block_script(block: Block, lang: str, say: _Say, read_code: bool = False) -
 
 
 def _cell_text(cell, read=False) -> str:
-    return " ".join(reading(b.spans) if read else b.text for b in iter_text_blocks(cell.blocks)
+    return " ".join(reading(b.spans) if read else b.text for b in iter_blocks(cell.blocks)
                     if isinstance(b, (Paragraph, Heading)))
 
 

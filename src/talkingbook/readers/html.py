@@ -35,7 +35,7 @@ from ..model import (
     Span,
     SpanKind,
     Table,
-    iter_text_blocks,
+    iter_blocks,
     plain_text,
     xml_text,
 )
@@ -241,7 +241,7 @@ def _dir(tag: Tag, inherited: Direction) -> Direction:
 
 def _has_text(block: Block) -> bool:
     """Whether ``block``, or a block inside it, has text to show or read."""
-    return any(_has_own_text(b) for b in iter_text_blocks((block,)))
+    return any(_has_own_text(b) for b in iter_blocks((block,)))
 
 
 def _has_own_text(block: Block) -> bool:
@@ -542,7 +542,7 @@ class _Context:
 def _block_anchors(blocks: list[Block]) -> set[str]:
     """Every id that ``blocks`` carry (blocks, list items, inline spans, nested blocks)."""
     found: set[str] = set()
-    for block in iter_text_blocks(tuple(blocks)):
+    for block in iter_blocks(tuple(blocks)):
         match block:
             case ListBlock():
                 found.update(item.anchor for item in block.items)

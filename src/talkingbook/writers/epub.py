@@ -31,7 +31,7 @@ from ..model import (
     Paragraph,
     Quote,
     Table,
-    iter_text_blocks,
+    iter_blocks,
 )
 from ..phrases import long_date, narrator_notice, phrase, phrase_language
 from ..publication import Publication
@@ -214,7 +214,7 @@ def _add_accessibility(eb: epub.EpubBook, book: Book, narrator: str = "") -> Non
     def meta(prop: str, value: str) -> None:
         eb.add_metadata(None, "meta", value, {"property": prop})
 
-    blocks = [b for s in book.sections for b in iter_text_blocks(s.blocks)]
+    blocks = [b for s in book.sections for b in iter_blocks(s.blocks)]
     images = [b for b in blocks if isinstance(b, Image) and b.alt != ""]  # alt '' marks decoration
     described = all(image.alt for image in images)
     visual = any(image.data is not None for image in images)

@@ -16,7 +16,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
-from ..model import Book, Paragraph, iter_text_blocks
+from ..model import Book, Paragraph, iter_blocks
 from ..publication import Publication
 from ..structure.segment import split_sentences
 from ..structure.toc import TocEntry
@@ -65,7 +65,7 @@ def _url(base_url: str | None, path: str) -> str:
 
 def _summary(entry: TocEntry, limit: int = 400) -> str:
     """The section's first sentences, up to about ``limit`` characters."""
-    text = " ".join(b.text for b in iter_text_blocks(entry.section.blocks) if isinstance(b, Paragraph))
+    text = " ".join(b.text for b in iter_blocks(entry.section.blocks) if isinstance(b, Paragraph))
     out = ""
     for sentence in split_sentences(text):
         if out and len(out) + len(sentence) > limit:
