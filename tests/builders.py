@@ -7,12 +7,24 @@ an in-memory Publication, so that a writer can be tested without a whole convers
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from talkingbook.model import (
-    Block, Book, Clip, Cover, Heading, Image, ListBlock, ListItem, Metadata, Paragraph, Quote, Section,
-    SectionAudio, Span,
+    Block,
+    Book,
+    Clip,
+    Cover,
+    Heading,
+    Image,
+    ListBlock,
+    ListItem,
+    Metadata,
+    Paragraph,
+    Quote,
+    Section,
+    SectionAudio,
+    Span,
 )
 from talkingbook.publication import Layout, Narration, Options, Publication
 from talkingbook.readers.html import ReaderOptions, read_html
@@ -22,7 +34,7 @@ from talkingbook.structure.sections import structure
 from talkingbook.structure.segment import segment
 from talkingbook.structure.toc import build_toc
 
-MODIFIED = datetime(2026, 1, 1, tzinfo=timezone.utc)
+MODIFIED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def read(data: bytes | str, name: str = "page.html", *, split_level: int | None = None, folder: Path | None = None,

@@ -112,7 +112,7 @@ def test_deeper_headings_are_chapter_marks_inside_their_section_mp3(books, epub_
     epub = epub_parts(next(folder.glob("*.epub")))
     marked = 0
     for section in sections:
-        chapters, duration = ffprobe_chapters(folder / section["mp3"])
+        chapters, _ = ffprobe_chapters(folder / section["mp3"])
         nested = epub.nav.xpath(f"//x:nav[@epub:type='toc']//x:a[@href='{section['xhtml']}']/../x:ol//x:a",
                                 namespaces={"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"})
         if not nested:
@@ -165,7 +165,7 @@ def rename_atom(path, container: tuple, old: bytes, new: bytes) -> None:
 
     with open(path, "r+b") as stream:
         atoms = Atoms(stream)
-        found = [a for a in atoms[container].findall(old, recursive=True)] if container else \
+        found = list(atoms[container].findall(old, recursive=True)) if container else \
             [a for t in atoms.atoms for a in t.findall(old, recursive=True)]
         assert found, old
         for atom in found:

@@ -8,8 +8,8 @@ source (JSON-LD, <meta>, the byline under the headline) and for the publisher.
 import pytest
 
 from builders import read
-from talkingbook.readers.metadata import clean_byline, clean_publisher, same_name
 from talkingbook.narration.script import announcement
+from talkingbook.readers.metadata import clean_byline, clean_publisher, same_name
 
 PROSE = "<p>" + "The council met on Tuesday and voted to repair the old bridge before winter. " * 8 + "</p>"
 
@@ -53,7 +53,8 @@ PROSE = "<p>" + "The council met on Tuesday and voted to repair the old bridge b
     ("Jong, Michiel de", "", "Jong, Michiel de"),
     ("Ludwig van Beethoven", "", "Ludwig van Beethoven"),
     ("Richard (R.J.) Eskow", "", "Richard (R.J.) Eskow"),
-    ("Martin Untersinger (avec Damien Leloup et Morgane Tual)", "", "Martin Untersinger (avec Damien Leloup et Morgane Tual)"),
+    ("Martin Untersinger (avec Damien Leloup et Morgane Tual)", "",
+     "Martin Untersinger (avec Damien Leloup et Morgane Tual)"),
     ("Organization for Transformative Works", "", "Organization for Transformative Works"),
     ("Our Foreign Staff", "The Telegraph", "Our Foreign Staff"),
     ("Theresa May", "", "Theresa May"),
@@ -100,17 +101,17 @@ def meta_of(html: str):
     ("<meta name='parsely-author' content='Ann Lee'>", "", "Ann Lee"),
     ("<meta property='dc:creator twitter:site_name' content='Ann Lee'><meta name='author' content='Bob Stone'>", "",
      "Ann Lee"),
-    ("<script type='application/ld+json'><![CDATA[{\"@context\": \"https://schema.org\", \"@type\": \"NewsArticle\","
-     " \"headline\": \"Bridge repairs approved\", \"author\": [{\"@type\": \"Person\", \"name\": \"Ann Lee \"}]}]]>"
-     "</script><meta name='author' content='Bob Stone'>", "", "Ann Lee"),
+    (("<script type='application/ld+json'><![CDATA[{\"@context\": \"https://schema.org\", \"@type\": \"NewsArticle\","
+      " \"headline\": \"Bridge repairs approved\", \"author\": [{\"@type\": \"Person\", \"name\": \"Ann Lee \"}]}]]>"
+      "</script><meta name='author' content='Bob Stone'>"), "", "Ann Lee"),
     # a meta value that is a URL is no name: the page's byline is read instead
     ("<meta property='article:author' content='https://www.facebook.com/annlee'>",
      "<p class='byline'>By Ann Lee</p>", "Ann Lee"),
     # the name part of a byline: itemprop=name, a part marked as the name, an author link
-    ("", "<div itemprop='author'>by <span itemprop='name'>Ann Lee</span> January 18, 2017 11:00 PM PST"
-         " <a href='https://x.example/annlee'>@annlee</a></div>", "Ann Lee"),
-    ("", "<div class='author'><a class='author-link' href='/a'>Ann Lee</a><div class='author-title'>Games Editor</div>"
-         "</div>", "Ann Lee"),
+    ("", ("<div itemprop='author'>by <span itemprop='name'>Ann Lee</span> January 18, 2017 11:00 PM PST"
+          " <a href='https://x.example/annlee'>@annlee</a></div>"), "Ann Lee"),
+    ("", ("<div class='author'><a class='author-link' href='/a'>Ann Lee</a><div class='author-title'>Games Editor</div>"
+          "</div>"), "Ann Lee"),
     ("", "<div class='byline'><a href='/people/ann-lee'>Ann Lee</a> <a href='/2024/05/03'>May 3, 2024</a></div>",
      "Ann Lee"),
     # a byline marked with rel=author after an empty one

@@ -12,10 +12,9 @@ import pytest
 from mutagen.mp4 import MP4
 from PIL import Image
 
-from talkingbook.system.cache import HEADER, TAG_NAME, TAG_SIGNATURE, SpeechCache
-
 from conftest import ROOT, SAMPLE, decode_mp3
 from small_disk import small_disk
+from talkingbook.system.cache import HEADER, TAG_NAME, TAG_SIGNATURE, SpeechCache
 
 
 def tree(folder: Path) -> dict:

@@ -75,7 +75,7 @@ def test_a_renamed_nav_entry_is_named_in_every_output_that_then_differs(book, ru
 
 
 def test_a_transcript_running_past_its_mp3_is_named(book, run):
-    vtt = sorted((book / "transcripts").glob("*.vtt"))[-1]
+    vtt = max((book / "transcripts").glob("*.vtt"))
     text = vtt.read_text(encoding="utf-8").rstrip("\n")
     vtt.write_text(text + "\n\n99\n00:59:00.000 --> 00:59:01.000\nA cue after the end\n", encoding="utf-8")
     err = failing(run, book)

@@ -122,7 +122,7 @@ def epub_directory(book):
 
 
 def last_mp3(book: Path) -> Path:
-    return sorted((book / "audio").glob("*.mp3"))[-1]
+    return max((book / "audio").glob("*.mp3"))
 
 
 def truncated_mp3(book):
@@ -151,8 +151,7 @@ def hours_long_mp3(book):
                     "sine=frequency=440:sample_rate=8000", "-t", "60", "-ac", "1", "-b:a", "8k", "-write_xing", "0",
                     "-id3v2_version", "0", "-f", "mp3", str(minute)], check=True)
     with open(mp3, "wb") as out:  # MP3 frames stand alone: 330 copies of a minute are 5.5 hours
-        for _ in range(330):
-            out.write(minute.read_bytes())
+        out.writelines(minute.read_bytes() for _ in range(330))
     tags.save(mp3)
     return mp3.stem
 
@@ -217,10 +216,10 @@ def nav_bomb(book):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(zipfile, "_get_compressor", _DeflatedZeros)
         patch.setattr(zipfile, "crc32", lambda data, crc=0: crc)
-        with zipfile.ZipFile(epub_of(book), "a", zipfile.ZIP_DEFLATED) as z:
-            with z.open(NAV, "w", force_zip64=True) as member:
-                for _ in range(80):
-                    member.write(CHUNK)
+        with zipfile.ZipFile(epub_of(book), "a", zipfile.ZIP_DEFLATED) as z, \
+                z.open(NAV, "w", force_zip64=True) as member:
+            for _ in range(80):
+                member.write(CHUNK)
     with zipfile.ZipFile(epub_of(book)) as z:
         assert z.getinfo(NAV).file_size == 80 * len(CHUNK) and z.getinfo(NAV).compress_size < 6 << 20
     return epub_of(book).name
@@ -350,9 +349,10 @@ def test_corrupted_outputs_are_reported_never_raised(pristine, tmp_path):
         for kind in ("cut", 1):
             shutil.rmtree(book, ignore_errors=True)
             shutil.copytree(pristine, book)
-            damage = (lambda data: data[: len(data) // 3]) if kind == "cut" else (lambda data: _flip(data, kind))
+            # the lambdas are called within this iteration, so the loop variables they read are current
+            damage = (lambda data: data[: len(data) // 3]) if kind == "cut" else (lambda data: _flip(data, kind))  # noqa: B023
             if target in MEMBERS:
-                rewrite_epub(book, lambda files: files.__setitem__(target, damage(files[target])))
+                rewrite_epub(book, lambda files: files.__setitem__(target, damage(files[target])))  # noqa: B023
             else:
                 path = next(book.glob(target))
                 path.write_bytes(damage(path.read_bytes()))

@@ -6,12 +6,11 @@ import io
 import pytest
 from PIL import Image
 
-from talkingbook import cover as cover_module
-from talkingbook.publication import Layout
-from talkingbook.cover import ACCENT, BACKGROUND, MARGIN, MUTED, SIZE, TEXT, make_cover
 from builders import read
-
 from conftest import SAMPLE
+from talkingbook import cover as cover_module
+from talkingbook.cover import ACCENT, BACKGROUND, MARGIN, MUTED, SIZE, TEXT, make_cover
+from talkingbook.publication import Layout
 
 
 def relative_luminance(rgb) -> float:
@@ -107,7 +106,8 @@ def test_the_articles_own_image_makes_the_cover(tmp_path):
     book = book_of(page("Gardens", '<figure><img src="lead.jpg" alt="Squash in rows"></figure>'), tmp_path)
     cover = make_cover(book)
     picture = opened(cover)
-    assert (cover.origin, Layout.cover(cover), picture.format, picture.size) == ("article", "cover.jpg", "JPEG", (SIZE, SIZE))
+    assert (cover.origin, Layout.cover(cover), picture.format, picture.size) == \
+        ("article", "cover.jpg", "JPEG", (SIZE, SIZE))
     r, g, b = picture.getpixel((SIZE // 2, 200))  # the photo fills the top
     assert abs(r - 30) < 8 and abs(g - 140) < 8 and abs(b - 60) < 8
     assert picture.getpixel((5, SIZE - 5)) != picture.getpixel((SIZE // 2, 200))  # the title panel below
@@ -128,7 +128,7 @@ def test_the_pages_declared_lead_image_comes_before_the_images_of_the_text(tmp_p
     book = book_of(page("Blue", '<img src="inline.png" alt="Red">',
                                 head='<meta property="og:image" content="lead.png">'), tmp_path)
     assert book.metadata.image == "lead.png"
-    r, g, b = opened(make_cover(book)).getpixel((SIZE // 2, SIZE // 2))
+    r, _, b = opened(make_cover(book)).getpixel((SIZE // 2, SIZE // 2))
     assert b > 180 and r < 40
 
 

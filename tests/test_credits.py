@@ -35,8 +35,8 @@ def test_the_licence_is_credited_everywhere(tmp_path, run):
     with zipfile.ZipFile(folder / "shared.epub") as z:
         opf = z.read("EPUB/content.opf").decode()
         first = z.read(next(n for n in z.namelist() if n.startswith("EPUB/text/01-"))).decode()
-    rights = "Licensed under CC BY-SA 3.0 (https://creativecommons.org/licenses/by-sa/3.0/). Published by " \
-             "Example Wiki. Source: https://wiki.example/wiki/Shared_Article."
+    rights = ("Licensed under CC BY-SA 3.0 (https://creativecommons.org/licenses/by-sa/3.0/). Published by "
+              "Example Wiki. Source: https://wiki.example/wiki/Shared_Article.")
     assert f"<dc:rights>{rights}</dc:rights>" in opf
     assert 'id="tb-credit"' in first and 'rel="license">CC BY-SA 3.0</a>' in first
     assert '<a href="https://wiki.example/wiki/Shared_Article">Example Wiki</a>' in first

@@ -3,15 +3,15 @@
 import base64
 import json
 import shutil
+from itertools import pairwise
 
 import numpy as np
 import pytest
 import requests
 
+from conftest import SAMPLE
 from talkingbook.engines import open_engine
 from talkingbook.errors import EngineUnavailableError, UsageError
-
-from conftest import SAMPLE
 
 
 def pcm_rms(pcm: bytes) -> float:
@@ -79,8 +79,8 @@ def test_piper_voice_by_path_needs_its_config(tmp_path):
 @pytest.fixture(scope="module")
 def tone_mp3(tmp_path_factory):
     """A short real MP3 (a tone), as Google's endpoint would return."""
-    from talkingbook.media.audio import encode_mp3
     from talkingbook.engines.fake import FakeEngine
+    from talkingbook.media.audio import encode_mp3
 
     path = tmp_path_factory.mktemp("tone") / "tone.mp3"
     encode_mp3(FakeEngine().synthesize("one two three four"), 16000, path)
@@ -145,7 +145,7 @@ def test_gtts_rate_limit_forever_is_reported_after_retries(tmp_path, run, monkey
     assert code == 1 and "429" in err and "after 5 tries" in err
     assert len(err.strip().splitlines()) == 1
     sleeps = [float(c.split()[1]) for c in calls if c.startswith("sleep")]
-    assert len(sleeps) == 4 and all(b > a for a, b in zip(sleeps, sleeps[1:]))  # exponential backoff
+    assert len(sleeps) == 4 and all(b > a for a, b in pairwise(sleeps))  # exponential backoff
     assert not (tmp_path / "out").exists()
 
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from talkingbook.errors import SynthesisError
-
 from conftest import SAMPLE
+from talkingbook.errors import SynthesisError
 
 
 def snapshot(folder: Path) -> dict:
@@ -56,7 +55,7 @@ def copy_sample(tmp_path, data: bytes, name: str = SAMPLE.name) -> Path:
 def test_bad_input_leaves_the_earlier_book_intact(tmp_path, run, earlier_book, make_input, why):
     before = snapshot(earlier_book)
     source = make_input(tmp_path)
-    code, out, err = run("convert", source, "-o", earlier_book, "--engine", "fake")
+    code, _, err = run("convert", source, "-o", earlier_book, "--engine", "fake")
     assert_one_line_error(code, err, str(source), why)
     assert snapshot(earlier_book) == before
 
@@ -138,7 +137,7 @@ def test_usage_errors_exit_2(tmp_path, run, args, fragment):
 
 
 def test_no_command_prints_help_and_exits_2(run):
-    code, out, err = run()
+    code, _, err = run()
     assert code == 2 and "convert" in err
 
 
@@ -170,8 +169,8 @@ def leftovers(out: Path) -> list[str]:
     ("write_audiobook", f"{SLUG}.m4b"), ("render_audio", "audio"),
 ])
 def test_a_full_disk_in_any_writer_names_its_output(run, earlier_book, monkeypatch, writer, output):
-    from talkingbook import convert as convert_module
     from builders import replace_writer
+    from talkingbook import convert as convert_module
 
     before = snapshot(earlier_book)
     if writer == "render_audio":
@@ -208,6 +207,7 @@ def test_a_writer_that_names_its_file_is_reported_by_the_published_name(run, ear
 
     replace_writer(monkeypatch, "write_playlist", cannot_open)
     code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none")
+    assert_one_line_error(code, err)
     assert err.strip() == f"error: {earlier_book / SLUG / (SLUG + '.m3u8')}: {ENOSPC_LINE}"
 
 
@@ -266,8 +266,8 @@ def test_a_bug_on_one_source_stops_no_other_and_is_one_line(tmp_path, run, monke
     code, _, err = run("convert", *sources, "-o", tmp_path / "out", "--no-audio")
     assert code == 1 and "Traceback" not in err
     errors = [line for line in err.splitlines() if line.startswith("error:")]
-    assert errors == [f"error: {sources[1]}: internal error (ZeroDivisionError: division by zero); please report "
-                      "this bug with the page that caused it (-v shows the details)"]
+    assert errors == [(f"error: {sources[1]}: internal error (ZeroDivisionError: division by zero); please report "
+                       "this bug with the page that caused it (-v shows the details)")]
     assert err.strip().splitlines()[-1] == "converted 2, failed 1"
     assert (tmp_path / "out" / "a" / "a.epub").is_file() and (tmp_path / "out" / "c" / "c.epub").is_file()
 

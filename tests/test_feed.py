@@ -1,6 +1,7 @@
 """The podcast feed, read back with gPodder's podcastparser and with feedparser."""
 
 import json
+from itertools import pairwise
 
 import feedparser
 import podcastparser
@@ -42,7 +43,7 @@ def test_podcastparser_finds_one_episode_per_section_in_order(published):
         assert enclosure["mime_type"] == "audio/mpeg"
         assert episode["total_time"] == round(section["duration"])
         assert episode["description"]
-    assert [b["published"] - a["published"] for a, b in zip(episodes, episodes[1:])] == [60] * (len(episodes) - 1)
+    assert [b["published"] - a["published"] for a, b in pairwise(episodes)] == [60] * (len(episodes) - 1)
 
 
 def test_feedparser_reads_the_channel_items_and_transcripts(published):

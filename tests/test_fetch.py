@@ -23,23 +23,20 @@ from pathlib import Path
 
 import pytest
 
-from talkingbook.readers import images as images_module
-from talkingbook.readers import net
-from talkingbook.readers import sources
-from talkingbook.errors import InputError
 from builders import read
+from conftest import DATA, ROOT, need
+from talkingbook.errors import InputError
+from talkingbook.readers import images as images_module, net, sources
 from talkingbook.readers.images import ImageResolver
 from talkingbook.readers.net import Reach
-
-from conftest import DATA, ROOT, need
 
 PNG = (DATA / "images" / "chart.png").read_bytes()
 LOOPBACK = ("127.0.0.1", "::1")
 ARTICLE = ("<html lang='en'><head><title>Served Article</title></head><body><article><h1>Served Article</h1>"
            "<p>Le projet du port étudié est une histoire longue et bien racontée, avec assez de mots.</p>"
            "{extra}</article></body></html>")
-FAKE_DNS = {"secure.test": "127.0.0.1", "intranet.test": "10.1.2.3", "router.test": "192.168.1.1", "metadata.test": "169.254.169.254",
-            "shared.test": "100.64.0.1", "v6private.test": "fd00:ec2::254"}
+FAKE_DNS = {"secure.test": "127.0.0.1", "intranet.test": "10.1.2.3", "router.test": "192.168.1.1",
+            "metadata.test": "169.254.169.254", "shared.test": "100.64.0.1", "v6private.test": "fd00:ec2::254"}
 
 
 # --- test peers ---------------------------------------------------------------------------------
@@ -228,7 +225,8 @@ def test_link_local_is_refused_even_when_private_addresses_are_allowed(connects,
 
 def test_allowed_private_images_are_fetched(connects):
     with serve({"/pic.png": (200, {"Content-Type": "image/png"}, PNG)}) as server:
-        assert ImageResolver(None, "", fetch_remote=True, reach=Reach("allow"))(f"{server}/pic.png") == (PNG, "image/png")
+        resolve = ImageResolver(None, "", fetch_remote=True, reach=Reach("allow"))
+        assert resolve(f"{server}/pic.png") == (PNG, "image/png")
         assert ImageResolver(None, "", fetch_remote=True, reach=Reach("auto", origin=HOME))(
             f"{server}/pic.png") == (PNG, "image/png")
     assert connects == ["127.0.0.1", "127.0.0.1"]
@@ -254,9 +252,9 @@ def test_every_redirect_hop_is_checked_before_connecting(location, mode, connect
     with serve({"/secret": (200, {"Content-Type": "text/html"}, ARTICLE.format(extra="").encode())}) as other:
         other_port = other.rsplit(":", 1)[1]
         with serve({"/start": (302, {"Location": "/hop"}, b""),
-                    "/hop": (307, {"Location": location.format(other=other_port)}, b"")}) as server:
-            with pytest.raises(InputError, match="not fetched"):
-                sources.load(f"{server}/start", private_network=mode)
+                    "/hop": (307, {"Location": location.format(other=other_port)}, b"")}) as server, \
+                pytest.raises(InputError, match="not fetched"):
+            sources.load(f"{server}/start", private_network=mode)
     assert connects == ["127.0.0.1", "127.0.0.1"]  # the article's own two hops on its own port, nothing else
 
 

@@ -11,31 +11,37 @@ import subprocess
 import sys
 import time
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from lxml import etree
 
-from talkingbook.errors import InputError
-from talkingbook.readers.extract import html_integer
 from builders import read, write_epub_of
-from talkingbook.readers.html import MAX_NESTING
-from talkingbook.model import MAX_IMAGE_PIXELS
-from talkingbook.narration.lexicon import load_lexicon
-from talkingbook.model import (
-    Heading, Image, ListBlock, Paragraph, Quote, Table, child_blocks, iter_text_blocks, plain_text,
-)
-from talkingbook.narration.script import section_script
-from talkingbook.structure.segment import MAX_SENTENCE
-from talkingbook.narration.speech_text import normalize
-
 from conftest import NS, ROOT, SAMPLE, epubcheck_all
+from talkingbook.errors import InputError
+from talkingbook.model import (
+    MAX_IMAGE_PIXELS,
+    Heading,
+    Image,
+    ListBlock,
+    Paragraph,
+    Quote,
+    Table,
+    child_blocks,
+    iter_blocks,
+    plain_text,
+)
+from talkingbook.narration.lexicon import load_lexicon
+from talkingbook.narration.script import section_script
+from talkingbook.narration.speech_text import normalize
+from talkingbook.readers.extract import html_integer
+from talkingbook.readers.html import MAX_NESTING
+from talkingbook.structure.segment import MAX_SENTENCE
 
 PROSE = "<p>The council met on Tuesday, and after a long debate, it voted to rebuild the old bridge.</p>" * 3
-MODIFIED = datetime(2026, 1, 1, tzinfo=timezone.utc)
+MODIFIED = datetime(2026, 1, 1, tzinfo=UTC)
 NOT_XML = [chr(c) for c in range(32) if chr(c) not in "\t\n\r"] + ["\ufffe", "\uffff"]
 
 
@@ -45,15 +51,11 @@ def article(body: str, head: str = "", title: str = "Hostile page") -> bytes:
 
 
 def blocks_of(book):
-    return [b for s in book.sections for b in iter_text_blocks(s.blocks)]
+    return [b for s in book.sections for b in iter_blocks(s.blocks)]
 
 
 def all_text(book) -> str:
-    parts = []
-    for block in blocks_of(book):
-        if isinstance(block, (Paragraph, Heading)):
-            parts.append(block.text)
-    return " ".join(parts)
+    return " ".join(block.text for block in blocks_of(book) if isinstance(block, (Paragraph, Heading)))
 
 
 def nesting(blocks) -> int:
@@ -249,8 +251,8 @@ def test_the_cover_never_decodes_a_bomb(monkeypatch):
     monkeypatch.setattr(ImageOps, "exif_transpose", lambda image, **kw: decoded.append(image.size) or real(image))
     bomb = png(13_000, 13_000, "1")
     book = read(article(PROSE), name="cover.html")
-    book = type(book)(book.metadata, book.sections[:1] + (type(book.sections[0])(
-        "Pictures", 1, (Image("bomb.png", "a bomb", data=bomb, media_type="image/png"),)),), book.source_name)
+    book = type(book)(book.metadata, (*book.sections[:1], type(book.sections[0])(
+        "Pictures", 1, (Image("bomb.png", "a bomb", data=bomb, media_type="image/png"),))), book.source_name)
     assert make_cover(book).origin == "generated"
     assert all(w * h <= MAX_IMAGE_PIXELS for w, h in decoded)
 

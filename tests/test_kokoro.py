@@ -150,7 +150,8 @@ def test_damaged_model_parts_are_refused(monkeypatch):
 
 @pytest.mark.slow
 def test_kokoro_speaks_japanese_and_french():
-    for language, text in [("ja", "子どもへの体罰を禁止する法律ができる。"), ("fr", "Bonjour à tous, le concert commence.")]:
+    for language, text in [("ja", "子どもへの体罰を禁止する法律ができる。"),
+                           ("fr", "Bonjour à tous, le concert commence.")]:
         engine = open_engine("kokoro", language)
         pcm = np.frombuffer(engine.synthesize(text), dtype=np.int16)
         assert engine.sample_rate == 24000

@@ -6,10 +6,9 @@ import subprocess
 import imageio_ffmpeg
 import pytest
 
+from conftest import DATA, SAMPLE
 from talkingbook.narration.lexicon import load_lexicon
 from talkingbook.narration.speech_text import normalize
-
-from conftest import DATA, SAMPLE
 
 
 @pytest.mark.parametrize("text, spoken", [

@@ -5,14 +5,12 @@ dozen books are written and validated in one batch at the end.
 """
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from talkingbook.errors import InputError
 from builders import read
-from talkingbook.structure.toc import build_toc
-
 from conftest import epubcheck_all
+from talkingbook.errors import InputError
+from talkingbook.structure.toc import build_toc
 
 TAGS = ["p", "div", "span", "h1", "h2", "h3", "h4", "h6", "ul", "ol", "li", "table", "tr", "td", "th", "caption",
         "blockquote", "pre", "code", "em", "strong", "a", "img", "figure", "figcaption", "ruby", "rt", "sup",

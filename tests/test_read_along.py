@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import zipfile
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -75,7 +76,7 @@ def test_every_section_has_an_overlay_whose_clips_match_the_text_and_the_audio(b
             [(c["id"], round(c["begin"], 3), round(c["end"], 3)) for c in section["clips"]]
         ids = {e.get("id") for e in etree.fromstring(overlay["zip"].read(overlay["xhtml"])).iter() if e.get("id")}
         assert {p["id"] for p in pars} <= ids and overlay["textref"].split("#")[1] in ids
-        assert pars[0]["begin"] == 0 and all(a["end"] == b["begin"] for a, b in zip(pars, pars[1:]))
+        assert pars[0]["begin"] == 0 and all(a["end"] == b["begin"] for a, b in pairwise(pars))
         assert abs(pars[-1]["end"] - overlay["duration"]) < 0.002
         assert abs(overlay["duration"] - section["duration"]) < 0.002
         # the MP3 inside the book is the very file in audio/

@@ -89,7 +89,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "published_by": "{publisher} 발행.", "published_on": "{date} 발행.",
         "narrator": "이 낭독은 합성 음성이 읽습니다: {voice}.",
         "quote": "인용.", "end_quote": "인용 끝.", "table": "표.", "table_caption": "표: {caption}",
-        "end_table": "표 끝.", "image": "이미지: {alt}", "code": "코드 예시.", "code_skipped": "코드 예시는 건너뜁니다.",
+        "end_table": "표 끝.", "image": "이미지: {alt}", "code": "코드 예시.",
+        "code_skipped": "코드 예시는 건너뜁니다.",
     },
     "ar": {
         "source": "المصدر: {source}.", "license": "الترخيص: {license}.",
@@ -106,7 +107,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "published_by": "{publisher}発行。", "published_on": "{date}発行。",
         "narrator": "この朗読は合成音声によるものです：{voice}。",
         "quote": "引用。", "end_quote": "引用終わり。", "table": "表。", "table_caption": "表：{caption}",
-        "end_table": "表終わり。", "image": "画像：{alt}", "code": "コード例。", "code_skipped": "コード例は省略します。",
+        "end_table": "表終わり。", "image": "画像：{alt}", "code": "コード例。",
+        "code_skipped": "コード例は省略します。",
     },
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -168,7 +169,7 @@ def cover_frame(cover: Cover):
 
 
 def book_tags(title: str, meta: Metadata, voice: str, cover: Cover | None = None,
-              chapters: list[tuple[float, float, str]] = ()):
+              chapters: Sequence[tuple[float, float, str]] = ()):
     """The ID3v2.4 frames every MP3 of the book carries: its title, the article as album, author,
     language, genre, date, publisher, the synthetic voice (as composer, where Audiobookshelf looks
     for the narrator, and in a comment), the cover; and, given ``chapters``
@@ -209,7 +210,7 @@ def save_tags(tags, path: Path) -> None:
 
 
 def tag_mp3(path: Path, entry: TocEntry, meta: Metadata, voice: str, transcript: str = "",
-            chapters: list[tuple[float, float, str]] = (), cover: Cover | None = None) -> None:
+            chapters: Sequence[tuple[float, float, str]] = (), cover: Cover | None = None) -> None:
     """Write the ID3v2.4 tags of a section MP3: TIT2 is exactly the TOC label, TRCK its number; USLT
     holds what it says; ``chapters``, when the section has deeper headings, become CHAP frames."""
     from mutagen.id3 import TRCK, USLT
