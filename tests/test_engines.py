@@ -92,7 +92,7 @@ def fake_google(monkeypatch, responses):
     from talkingbook.engines import gtts as gtts_engine
 
     calls = []
-    monkeypatch.setattr(gtts_engine, "_sleep", lambda seconds: calls.append(f"sleep {seconds:.1f}"))
+    monkeypatch.setattr(gtts_engine, "_sleep", lambda seconds: calls.append(f"sleep {seconds!r}")  # unrounded: jitter may bring two tries within 0.1 s)
 
     def send(self, request, **kwargs):
         calls.append(request.url)
