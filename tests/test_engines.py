@@ -92,7 +92,8 @@ def fake_google(monkeypatch, responses):
     from talkingbook.engines import gtts as gtts_engine
 
     calls = []
-    monkeypatch.setattr(gtts_engine, "_sleep", lambda seconds: calls.append(f"sleep {seconds!r}")  # unrounded: jitter may bring two tries within 0.1 s)
+    # unrounded: with jitter, two tries' delays may round to the same tenth of a second
+    monkeypatch.setattr(gtts_engine, "_sleep", lambda seconds: calls.append(f"sleep {seconds!r}"))
 
     def send(self, request, **kwargs):
         calls.append(request.url)
