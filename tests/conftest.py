@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import hashlib
 import inspect
 import json
 import os
@@ -148,21 +149,31 @@ class Built:
 
 @pytest.fixture(scope="session")
 def build(tmp_path_factory):
-    """``build(page=SAMPLE, *options)``: the page converted with the fake engine, once per run (per
-    worker) for each page and options: tests that only read a book share it instead of converting."""
+    """``build(page=SAMPLE, *options)``: the page converted with the fake engine, once per run for each
+    page and options (with pytest-xdist, once for all workers: the first builds under a file lock, the
+    others wait and read it): tests that only read a book share it instead of converting."""
+    from filelock import FileLock
+
     from talkingbook.cli import main
 
     made: dict[tuple, Built] = {}
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's folder, not the worker's
 
     def _build(page: Path = SAMPLE, *options: str) -> Built:
         key = (str(page), options)
         if key not in made:
-            root = tmp_path_factory.mktemp("built")
+            root = shared / f"built-{hashlib.sha256(repr(key).encode()).hexdigest()[:16]}"
             built = Built(root / "out", root / "cache")
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setenv("TALKINGBOOK_CACHE", str(built.cache))
-                code = main(["convert", str(page), "-o", str(built.root), "--engine", "fake", "-q", *options])
-            assert code == 0, f"building {page.name} {options} failed"
+            with FileLock(f"{root}.lock"):
+                if not (root / "built").exists():
+                    shutil.rmtree(root, ignore_errors=True)
+                    root.mkdir()
+                    with pytest.MonkeyPatch.context() as patch:
+                        patch.setenv("TALKINGBOOK_CACHE", str(built.cache))
+                        code = main(["convert", str(page), "-o", str(built.root), "--engine", "fake", "-q", *options])
+                    assert code == 0, f"building {page.name} {options} failed"
+                    (root / "built").touch()
             made[key] = built
         return made[key]
 

@@ -54,6 +54,7 @@ def test_the_mp3_has_a_ctoc_in_section_order_and_the_json_matches(books):
     assert [c["title"] for c in chapters["chapters"]] == [s["title"] for s in sections]
 
 
+@pytest.mark.slow
 def test_the_audiobook_is_at_podcast_loudness(books):
     from test_narration import loudness
 
@@ -62,6 +63,7 @@ def test_the_audiobook_is_at_podcast_loudness(books):
         assert -17.0 <= integrated <= -15.0 and peak <= -1.0, (suffix, integrated, peak)
 
 
+@pytest.mark.slow
 def test_a_second_run_reuses_the_audiobook(books, tmp_path, run):
     import os
 
@@ -74,6 +76,7 @@ def test_a_second_run_reuses_the_audiobook(books, tmp_path, run):
     assert any((__import__("pathlib").Path(cache) / "books").rglob("*.m4b"))
 
 
+@pytest.mark.slow
 def test_check_fails_on_a_chapter_moved_by_200_ms(books, tmp_path, run):
     from mutagen.id3 import CHAP
 
@@ -98,6 +101,7 @@ def test_mp3val_accepts_the_full_length_mp3(books):
         assert "WARNING" not in report and "ERROR" not in report, report
 
 
+@pytest.mark.slow
 def test_no_audiobook_skips_it_and_the_rest_still_agrees(tmp_path, run):
     assert run("convert", SAMPLE, "-o", tmp_path, "--engine", "fake", "-q", "--no-audiobook")[0] == 0
     folder = tmp_path / SAMPLE.stem
@@ -269,6 +273,7 @@ def _episode_without_image(folder):
 
 @pytest.mark.parametrize("damage", [_without_composer_m4b, _without_composer_mp3, _branded_m4a, _without_nero_chapters,
                                     _without_chapter_track, _episode_without_image])
+@pytest.mark.slow
 def test_check_names_what_players_would_miss(books, tmp_path, run, damage):
     copy = tmp_path / SAMPLE.stem
     shutil.copytree(books["sample"], copy)

@@ -290,11 +290,13 @@ CASES = {
 }
 
 
+@pytest.mark.slow
 def test_the_good_book_passes(pristine):
     code, err, _ = check(pristine)
     assert code == 0 and err == "", err
 
 
+@pytest.mark.slow
 def test_an_mp3_of_hours_is_counted_as_a_stream(pristine, tmp_path):
     """5.5 hours of audio (1.7 GB as PCM) decoded within the memory guard, and named as too long."""
     book = tmp_path / SLUG
@@ -307,6 +309,7 @@ def test_an_mp3_of_hours_is_counted_as_a_stream(pristine, tmp_path):
     assert peak < MEMORY, f"{peak / 1e6:.0f} MB"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES)
 def test_a_damaged_folder_is_one_line_per_problem_naming_the_file(pristine, tmp_path, case):
     book = tmp_path / SLUG
@@ -339,6 +342,7 @@ FILES = ["feed.xml", f"{SLUG}.m3u8", f"{SLUG}.chapters.json", f"{SLUG}.m4b", f"{
          "audio/*.mp3", "transcripts/*.vtt", "cover.png"]
 
 
+@pytest.mark.slow
 def test_corrupted_outputs_are_reported_never_raised(pristine, tmp_path):
     """Siblings of the cases above: every output, and the EPUB's XML members, cut short or with bytes
     replaced; check_book reports or passes, and never raises."""

@@ -120,6 +120,7 @@ def test_sections_read_heading_then_items_one_by_one():
     assert "Quote." in [u.text for u in first]
 
 
+@pytest.mark.slow
 def test_split_level_makes_an_mp3_per_split_heading(tmp_path, run):
     code, _, _ = run("convert", DATA / "nested.html", "-o", tmp_path, "--engine", "fake", "--split-level", "3",
                      "-q")
@@ -143,6 +144,7 @@ def test_two_inputs_with_one_name_get_unique_slugs(tmp_path, run):
         [SAMPLE.stem, f"{SAMPLE.stem}-2"]
 
 
+@pytest.mark.slow
 def test_plain_progress_prints_one_line_per_section(tmp_path, run):
     code, out, err = run("convert", SAMPLE, "-o", tmp_path, "--engine", "fake", "--progress", "plain")
     assert code == 0 and out == ""

@@ -45,6 +45,7 @@ def test_espeak_is_never_used_for_japanese():
     assert open_engine("auto", "ja").name == "kokoro"
 
 
+@pytest.mark.slow
 def test_bundled_piper_voice_loads_and_speaks():
     engine = open_engine("piper", "en-US")
     assert engine.name == "piper" and "en_US-joe-medium" in engine.voice
@@ -119,6 +120,7 @@ def fake_google(monkeypatch, responses):
     return calls
 
 
+@pytest.mark.slow
 def test_gtts_with_a_working_server_writes_real_mp3s(tmp_path, run, monkeypatch, tone_mp3):
     from mutagen.mp3 import MP3
 
@@ -150,6 +152,7 @@ def test_gtts_rate_limit_forever_is_reported_after_retries(tmp_path, run, monkey
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_gtts_429_then_success_retries_and_finishes(tmp_path, run, monkeypatch, tone_mp3):
     calls = fake_google(monkeypatch, [(429, b""), (503, b""), (200, tone_mp3)])
     code, _, err = run("convert", SAMPLE, "-o", tmp_path, "--engine", "gtts", "-q")
@@ -158,6 +161,7 @@ def test_gtts_429_then_success_retries_and_finishes(tmp_path, run, monkeypatch, 
     assert len(list((tmp_path / SAMPLE.stem / "audio").iterdir())) == 5
 
 
+@pytest.mark.slow
 def test_gtts_finished_sentences_are_not_requested_again(tmp_path, run, monkeypatch, tone_mp3):
     calls = fake_google(monkeypatch, [(200, tone_mp3)])
     assert run("convert", SAMPLE, "-o", tmp_path / "a", "--engine", "gtts", "-q")[0] == 0

@@ -225,6 +225,7 @@ def test_ffmpeg_out_of_space_names_the_section_mp3_not_a_temporary_file(run, ear
     assert snapshot(earlier_book) == before and leftovers(earlier_book) == []
 
 
+@pytest.mark.slow
 def test_an_m4b_failure_says_m4b(run, earlier_book, monkeypatch):
     from talkingbook.writers import audiobook
 
@@ -234,6 +235,7 @@ def test_an_m4b_failure_says_m4b(run, earlier_book, monkeypatch):
     assert "MP3" not in err and ".partial" not in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size, options", [("3000k", ["--no-audiobook"]), ("8m", []), ("11000k", [])])
 def test_a_real_full_disk(tmp_path, run, size, options):
     """A tmpfs that holds the earlier book but not the new one: the disk fills at some stage."""

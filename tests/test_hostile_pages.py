@@ -101,6 +101,7 @@ DEEP = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", DEEP)
 def test_deep_pages_are_read_whole_and_shallow(name):
     book = read(DEEP[name](), name=f"{name}.html")
@@ -124,6 +125,7 @@ BIG = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", BIG)
 def test_big_pages_finish_in_bounded_time_and_memory(name, tmp_path):
     """A guard against hangs and blow-ups, not a benchmark (the figures are in the report)."""
@@ -306,6 +308,7 @@ def test_odd_numeric_attributes_give_a_book(tmp_path):
     write(book, tmp_path, "attrs")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", ["en", "fr", "de"])
 def test_numbers_of_thousands_of_digits_are_read_digit_by_digit(language):
     big = "7" * 4400
@@ -345,6 +348,7 @@ def test_an_empty_title_is_a_usage_error(tmp_path, run):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_control_characters_in_metadata_options_are_cleaned(tmp_path, run):
     code, _, err = run("convert", SAMPLE, "-o", tmp_path / "out", "--engine", "fake", "--no-audiobook", "-q",
                        "--title", "A\x01 title\x1f", "--author", "An\x02n", "--publisher", "Pub\x0blisher")
@@ -490,6 +494,7 @@ def odd_pages(draw):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
+@pytest.mark.slow
 @given(page=odd_pages())
 def test_odd_pages_give_a_book_or_an_input_error(page, tmp_path_factory):
     try:

@@ -56,6 +56,7 @@ def test_bad_lexicon_is_a_one_line_error(tmp_path, run):
     assert code == 1 and "bad.toml" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_lexicon_reaches_the_engine(tmp_path, run, monkeypatch):
     from talkingbook.engines.fake import FakeEngine
 
@@ -78,6 +79,7 @@ def count_calls(monkeypatch):
     return calls
 
 
+@pytest.mark.slow
 def test_unchanged_article_synthesizes_nothing_and_an_edit_only_its_sentence(tmp_path, run, monkeypatch):
     calls = count_calls(monkeypatch)
     assert run("convert", SAMPLE, "-o", tmp_path / "a", "--engine", "fake", "-q", "--no-audiobook")[0] == 0
@@ -94,6 +96,7 @@ def test_unchanged_article_synthesizes_nothing_and_an_edit_only_its_sentence(tmp
     assert calls[first:] == ["In Conclusion"]
 
 
+@pytest.mark.slow
 def test_no_cache_synthesizes_again(tmp_path, run, monkeypatch):
     calls = count_calls(monkeypatch)
     options = ("--engine", "fake", "-q", "--no-audiobook", "--no-cache")
@@ -103,6 +106,7 @@ def test_no_cache_synthesizes_again(tmp_path, run, monkeypatch):
     assert len(calls) == 2 * first
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_with_finished_sentences(tmp_path, run, monkeypatch):
     from talkingbook.engines.fake import FakeEngine
 
@@ -123,6 +127,7 @@ def test_interrupted_run_resumes_with_finished_sentences(tmp_path, run, monkeypa
     assert not set(calls) & set(resumed)  # the ten finished sentences were not spoken again
 
 
+@pytest.mark.slow
 def test_cache_clear_command(tmp_path, run, private_cache):
     assert run("convert", SAMPLE, "-o", tmp_path, "--engine", "fake", "-q", "--no-audiobook")[0] == 0
     assert any(private_cache.rglob("*.pcm"))
@@ -137,6 +142,7 @@ def total_duration(run, out, *options) -> float:
     return sum(s["duration"] for s in manifest["sections"])
 
 
+@pytest.mark.slow
 def test_rate_makes_speech_faster(tmp_path, run):
     normal = total_duration(run, tmp_path / "1", "--rate", "1.0")
     assert total_duration(run, tmp_path / "2", "--rate", "1.5") < normal * 0.8
@@ -189,6 +195,7 @@ def test_every_mp3_is_at_podcast_loudness(tmp_path, run):
         assert peak <= -1.0, (mp3.name, peak)
 
 
+@pytest.mark.slow
 def test_pauses_scale(tmp_path, run):
     normal = total_duration(run, tmp_path / "1", "--pauses", "1")
     # the sample has about forty pauses of 0.35 to 0.9 s: doubling them adds well over ten seconds

@@ -46,6 +46,7 @@ def page(body: str, prefix: str) -> bytes:
 PREFIXES = st.sampled_from(["", "<!DOCTYPE html>", "\ufeff", "<?xml version='1.0'?>", "</html><html>"])
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=fragments(), prefix=PREFIXES)
 def test_reader_raises_nothing_but_input_error(body, prefix):
