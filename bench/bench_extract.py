@@ -39,8 +39,9 @@ def time_talkingbook(page: Path, out: Path) -> float:
 
     start = time.perf_counter()
     book = structure(read_html(Source(page.read_bytes(), str(page))))
-    pub = Publication(book, build_toc(book), Layout("tb"), Options(), datetime(2026, 1, 1, tzinfo=UTC),
-                      make_cover(book))
+    pub = Publication(
+        book, build_toc(book), Layout("tb"), Options(), datetime(2026, 1, 1, tzinfo=UTC), make_cover(book)
+    )
     write_epub(pub, out)
     return time.perf_counter() - start
 
@@ -50,8 +51,11 @@ def time_pandoc(page: Path, out: Path) -> float:
 
     pandoc = pypandoc.get_pandoc_path()
     start = time.perf_counter()
-    subprocess.run([pandoc, str(page), "-f", "html", "-t", "epub3", "--split-level=2", "-o", str(out / "p.epub")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [pandoc, str(page), "-f", "html", "-t", "epub3", "--split-level=2", "-o", str(out / "p.epub")],
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - start
 
 

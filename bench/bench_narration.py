@@ -23,8 +23,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULTS = [ROOT / "source" / "japan-south-korea-k-pop-drums.html",
-            ROOT.parent / "shared" / "corpus" / "mr-wikipedia" / "source.html"]
+DEFAULTS = [
+    ROOT / "source" / "japan-south-korea-k-pop-drums.html",
+    ROOT.parent / "shared" / "corpus" / "mr-wikipedia" / "source.html",
+]
 
 CHILD = r"""
 import resource, sys, time
@@ -57,8 +59,9 @@ def engine_alone(article: Path, engine: str) -> tuple[float, float, float, int, 
     """Synthesis time of the sentences; the same plus starting Python, importing and loading the
     engine (what running the engine by itself costs: reading the article is not counted); model
     load; sentences; peak memory."""
-    out = subprocess.run([sys.executable, "-c", CHILD, str(article), engine], capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(article), engine], capture_output=True, text=True, check=True
+    ).stdout.split()
     return float(out[0]), float(out[1]) + interpreter_start(), float(out[2]), int(out[3]), int(out[4])
 
 
@@ -66,8 +69,22 @@ def pipeline(article: Path, engine: str, out: Path, cache: Path, *extra: str) ->
     """Wall time and peak resident memory (KiB) of one `talkingbook convert` process."""
     env = dict(os.environ, TALKINGBOOK_CACHE=str(cache))
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "talkingbook", "convert", str(article), "-o", str(out),
-                             "--engine", engine, "-q", *extra], env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "talkingbook",
+            "convert",
+            str(article),
+            "-o",
+            str(out),
+            "--engine",
+            engine,
+            "-q",
+            *extra,
+        ],
+        env=env,
+    )
     _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak, not the largest child's so far
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
@@ -88,12 +105,14 @@ def main() -> None:
                 warm, _ = pipeline(article, engine, tmp / f"{engine}-warm", tmp / f"cache-{engine}", "--no-audiobook")
                 # then the audiobook too: sentences and sections come from the cache, the book is encoded
                 book, book_rss = pipeline(article, engine, tmp / f"{engine}-book", tmp / f"cache-{engine}")
-                print(f"{engine:7} {sentences} sentences: engine alone {alone:.2f} s synthesis, {whole:.2f} s "
-                      f"as a process (start, import, {load:.2f} s load); pipeline {cold:.2f} s: "
-                      f"ratio {cold / whole:.2f} to the engine's process ({cold / alone:.2f} to synthesis alone), "
-                      f"overhead {cold - whole:.2f} s; warm re-run {warm:.2f} s ({100 * warm / cold:.1f}% of cold); "
-                      f"peak memory {rss / 1024:.0f} MB (engine alone {alone_rss / 1024:.0f} MB); "
-                      f"the audiobook and cover add {book - warm:.2f} s ({book_rss / 1024:.0f} MB)")
+                print(
+                    f"{engine:7} {sentences} sentences: engine alone {alone:.2f} s synthesis, {whole:.2f} s "
+                    f"as a process (start, import, {load:.2f} s load); pipeline {cold:.2f} s: "
+                    f"ratio {cold / whole:.2f} to the engine's process ({cold / alone:.2f} to synthesis alone), "
+                    f"overhead {cold - whole:.2f} s; warm re-run {warm:.2f} s ({100 * warm / cold:.1f}% of cold); "
+                    f"peak memory {rss / 1024:.0f} MB (engine alone {alone_rss / 1024:.0f} MB); "
+                    f"the audiobook and cover add {book - warm:.2f} s ({book_rss / 1024:.0f} MB)"
+                )
 
 
 if __name__ == "__main__":

@@ -43,8 +43,10 @@ from talkingbook.errors import TalkingbookError  # noqa: E402
 from talkingbook.readers.html import read_html  # noqa: E402
 
 # beside the repository (CI, the main checkout), or beside the folder of worktrees
-CORPUS = next((p for p in (ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus")
-               if p.exists()), ROOT.parent / "shared" / "corpus")
+CORPUS = next(
+    (p for p in (ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus") if p.exists()),
+    ROOT.parent / "shared" / "corpus",
+)
 PASSAGES = ROOT / "bench" / "passages"
 PAGES = {
     "en": CORPUS / "mr-ehow-1" / "source.html",
@@ -82,11 +84,17 @@ def measure(language: str, engine_name: str, voice: str | None, groups, folder: 
     engine.synthesize("。" if language == "ja" else ".")  # loads the model: not counted
     heard = judge.narrate(engine, groups, language, folder)
     audio = sum(h.seconds for h in heard)
-    return {"language": language, "engine": engine_name, "voice": voice, "voice_name": engine.voice,
-            "recall": round(sum(h.recall for h in heard) / len(heard), 3),
-            "sections": [round(h.recall, 3) for h in heard],
-            "rtf": round(sum(h.wall for h in heard) / audio, 3),
-            "cpu_per_second": round(sum(h.cpu for h in heard) / audio, 3), "audio_seconds": round(audio, 1)}
+    return {
+        "language": language,
+        "engine": engine_name,
+        "voice": voice,
+        "voice_name": engine.voice,
+        "recall": round(sum(h.recall for h in heard) / len(heard), 3),
+        "sections": [round(h.recall, 3) for h in heard],
+        "rtf": round(sum(h.wall for h in heard) / audio, 3),
+        "cpu_per_second": round(sum(h.cpu for h in heard) / audio, 3),
+        "audio_seconds": round(audio, 1),
+    }
 
 
 def choose(rows: list[dict]) -> dict[str, tuple[dict, bool]]:
@@ -101,8 +109,9 @@ def choose(rows: list[dict]) -> dict[str, tuple[dict, bool]]:
         close = [r for r in mine if r["recall"] >= best - RECALL_MARGIN]
         # the faster engine among those (the voices of one engine differ in speed only by noise),
         # then its clearest voice
-        engine = min({r["engine"] for r in close}, key=lambda e: max(r["cpu_per_second"] for r in close
-                                                                    if r["engine"] == e))
+        engine = min(
+            {r["engine"] for r in close}, key=lambda e: max(r["cpu_per_second"] for r in close if r["engine"] == e)
+        )
         pick = max((r for r in close if r["engine"] == engine), key=lambda r: r["recall"])
         native = [r for r in mine if r["engine"] == NATIVE.get(language) and r["recall"] >= best - NATIVE_MARGIN]
         if native:  # a native speaker of the language, nearly as clear (engines.NATIVE_MARGIN)
@@ -118,8 +127,10 @@ def print_choice(path: str) -> None:
         rows = [json.loads(line) for line in lines if line.strip()]
     for language, (row, clear) in choose(rows).items():
         name = Locale.parse(language).get_display_name("en")
-        print(f'    "{language}": Measured("{name}", "{row["engine"]}", {row["voice"]!r}, {row["recall"]:.2f}, '
-              f'{row["cpu_per_second"]:.2f}),  # {"AUTO" if clear else "UNCLEAR"}')
+        print(
+            f'    "{language}": Measured("{name}", "{row["engine"]}", {row["voice"]!r}, {row["recall"]:.2f}, '
+            f"{row['cpu_per_second']:.2f}),  # {'AUTO' if clear else 'UNCLEAR'}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,9 +157,12 @@ def main(argv: list[str] | None = None) -> int:
                 except TalkingbookError as exc:
                     print(f"| {language} | {engine_name} | {voice or ''} | unavailable: {exc.why} | | | |")
                     continue
-                print(f"| {language} | {engine_name} | {voice or row['voice_name']} | {row['recall']:.2f} | "
-                      f"{' '.join(f'{r:.2f}' for r in row['sections'])} | {row['rtf']:.2f} | "
-                      f"{row['cpu_per_second']:.2f} |", flush=True)
+                print(
+                    f"| {language} | {engine_name} | {voice or row['voice_name']} | {row['recall']:.2f} | "
+                    f"{' '.join(f'{r:.2f}' for r in row['sections'])} | {row['rtf']:.2f} | "
+                    f"{row['cpu_per_second']:.2f} |",
+                    flush=True,
+                )
                 if args.json:
                     with open(args.json, "a", encoding="utf-8") as out:
                         out.write(json.dumps(row, ensure_ascii=False) + "\n")

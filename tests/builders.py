@@ -37,19 +37,31 @@ from talkingbook.structure.toc import build_toc
 MODIFIED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def read(data: bytes | str, name: str = "page.html", *, split_level: int | None = None, folder: Path | None = None,
-         url: str = "", charset: str = "", language: str = "", fetch_images: bool = False,
-         overrides: dict | None = None) -> Book:
+def read(
+    data: bytes | str,
+    name: str = "page.html",
+    *,
+    split_level: int | None = None,
+    folder: Path | None = None,
+    url: str = "",
+    charset: str = "",
+    language: str = "",
+    fetch_images: bool = False,
+    overrides: dict | None = None,
+) -> Book:
     """A page as ``convert`` reads it: read_html, the overrides, then sections and spoken units."""
     raw = data.encode() if isinstance(data, str) else data
-    document = read_html(Source(raw, name, url=url, charset=charset, language=language, folder=folder),
-                         ReaderOptions(fetch_images=fetch_images))
+    document = read_html(
+        Source(raw, name, url=url, charset=charset, language=language, folder=folder),
+        ReaderOptions(fetch_images=fetch_images),
+    )
     if overrides:
         document = replace(document, metadata=with_overrides(document.metadata, overrides))
     return structure(document, split_level)
 
 
 # --- the model by hand ----------------------------------------------------------------------------
+
 
 def text(value: str) -> Span:
     return Span(value)
@@ -92,8 +104,13 @@ def quote(*blocks: Block) -> Quote:
 
 
 def image(alt: str | None, data: bytes | None = None, caption: str = "") -> Image:
-    return Image(src="picture.png", alt=alt, caption=_spans([caption]) if caption else (),
-                 data=data, media_type="image/png" if data else "")
+    return Image(
+        src="picture.png",
+        alt=alt,
+        caption=_spans([caption]) if caption else (),
+        data=data,
+        media_type="image/png" if data else "",
+    )
 
 
 def section(title: str | tuple[str | Span, ...], *blocks: Block, level: int = 1) -> Section:
@@ -102,23 +119,40 @@ def section(title: str | tuple[str | Span, ...], *blocks: Block, level: int = 1)
     return Section("".join(s.text for s in spans), level, tuple(blocks), heading=spans)
 
 
-def book(*sections: Section, title: str = "A small book", language: str = "en", opening: tuple[Block, ...] = (),
-         **metadata: str) -> Book:
+def book(
+    *sections: Section,
+    title: str = "A small book",
+    language: str = "en",
+    opening: tuple[Block, ...] = (),
+    **metadata: str,
+) -> Book:
     """A segmented book: an opening section (``opening``), then ``sections``."""
-    meta = Metadata(title=title, language=language, identifier="urn:uuid:00000000-0000-0000-0000-000000000001",
-                    **metadata)
+    meta = Metadata(
+        title=title, language=language, identifier="urn:uuid:00000000-0000-0000-0000-000000000001", **metadata
+    )
     first = Section(title, 1, opening, is_opening=True)
     return segment(Book(meta, (first, *sections), source_name="built.html"))
 
 
 # one black pixel's PNG: enough for tags and the EPUB's cover-image, no Pillow needed
-COVER = Cover(bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944"
-                            "4154789c63606060000000040001f61738550000000049454e44ae426082"),
-              "image/png", "generated")
+COVER = Cover(
+    bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944"
+        "4154789c63606060000000040001f61738550000000049454e44ae426082"
+    ),
+    "image/png",
+    "generated",
+)
 
 
-def publication(the_book: Book, *, narrated: bool = True, slug: str = "small-book", options: Options = Options(),
-                folder: Path | None = None) -> Publication:
+def publication(
+    the_book: Book,
+    *,
+    narrated: bool = True,
+    slug: str = "small-book",
+    options: Options = Options(),
+    folder: Path | None = None,
+) -> Publication:
     """A Publication of ``the_book`` without speaking it: each section's audio is one clip per spoken
     unit, a second each, saying what the script writes for it (sizes and digests made up; only a
     read-along EPUB reads files: the section MP3s, from the folder it is written to)."""
@@ -133,10 +167,12 @@ def publication(the_book: Book, *, narrated: bool = True, slug: str = "small-boo
             said: dict[str, list[str]] = {}
             for utterance in section_script(entry.section, the_book.metadata, "Test voice"):
                 said.setdefault(utterance.unit, []).append(utterance.display)
-            clips = tuple(Clip(unit, float(k), float(k + 1), " ".join(pieces))
-                          for k, (unit, pieces) in enumerate(said.items()))
-            sections[entry.number] = SectionAudio(float(len(clips)), clips, -20.0, size=1000 + entry.number,
-                                                  sha256=f"{entry.number:064x}")
+            clips = tuple(
+                Clip(unit, float(k), float(k + 1), " ".join(pieces)) for k, (unit, pieces) in enumerate(said.items())
+            )
+            sections[entry.number] = SectionAudio(
+                float(len(clips)), clips, -20.0, size=1000 + entry.number, sha256=f"{entry.number:064x}"
+            )
         narration = Narration("fake", "Test voice", 16000, sections, folder)
     pub = Publication(the_book, toc, Layout(slug), options, MODIFIED, COVER, narration)
     return replace(pub, outputs=planned(pub))
@@ -155,7 +191,6 @@ def replace_writer(monkeypatch, function_name: str, replacement) -> None:
     from talkingbook import convert
     from talkingbook.writers import STEPS
 
-    steps = tuple(replace(step, write=replacement) if step.write.__name__ == function_name else step
-                  for step in STEPS)
+    steps = tuple(replace(step, write=replacement) if step.write.__name__ == function_name else step for step in STEPS)
     assert steps != STEPS, f"no step writes with {function_name}"
     monkeypatch.setattr(convert, "STEPS", steps)

@@ -26,9 +26,13 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _RUN_CACHE = tempfile.mkdtemp(prefix="talkingbook-test-cache-")
 atexit.register(shutil.rmtree, _RUN_CACHE, ignore_errors=True)
 os.environ["TALKINGBOOK_CACHE"] = _RUN_CACHE
-NS = {"x": "http://www.w3.org/1999/xhtml", "ncx": "http://www.daisy.org/z3986/2005/ncx/",
-      "opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/",
-      "epub": "http://www.idpf.org/2007/ops"}
+NS = {
+    "x": "http://www.w3.org/1999/xhtml",
+    "ncx": "http://www.daisy.org/z3986/2005/ncx/",
+    "opf": "http://www.idpf.org/2007/opf",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "epub": "http://www.idpf.org/2007/ops",
+}
 
 
 def need(condition: bool, reason: str) -> None:
@@ -105,13 +109,17 @@ def pytest_runtest_protocol(item, nextitem):
 
 def _refuse_unmarked(execute_child):
     """Wrap Popen's start so that an unmarked test cannot start Java, Node or Chromium unnoticed."""
+
     def start(self, args, executable, *rest, **kwargs):
         argv = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
         program = os.path.basename(os.fsdecode(executable or argv[0]))
         if _UNMARKED and program in VALIDATOR_PROGRAMS:
-            pytest.fail(f"{_UNMARKED[0]} starts {program} but is not marked validators: call it through "
-                        "conftest's epubcheck5/ace/readium/CHROMIUM so the marker is found")
+            pytest.fail(
+                f"{_UNMARKED[0]} starts {program} but is not marked validators: call it through "
+                "conftest's epubcheck5/ace/readium/CHROMIUM so the marker is found"
+            )
         return execute_child(self, args, executable, *rest, **kwargs)
+
     return start
 
 
@@ -199,8 +207,9 @@ JAVA_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss16m"]
 
 
 def _run_epubcheck(jar: Path, path: Path) -> list[str]:
-    proc = subprocess.run(["java", *JAVA_FLAGS, "-jar", str(jar), str(path)], capture_output=True, text=True,
-                          timeout=900)
+    proc = subprocess.run(
+        ["java", *JAVA_FLAGS, "-jar", str(jar), str(path)], capture_output=True, text=True, timeout=900
+    )
     output = proc.stdout + proc.stderr
     problems = [line for line in output.splitlines() if line.startswith(("ERROR", "WARNING", "FATAL"))]
     if proc.returncode != 0 and not problems:
@@ -261,8 +270,11 @@ def links_and_ids(epub) -> tuple[list[tuple[str, str, str]], dict[str, set[str]]
 def unresolved_links(epub) -> list[tuple[str, str]]:
     """(document, target) of every link into the book whose document or id is not in it (EPUBCheck RSC-012)."""
     links, ids = links_and_ids(epub)
-    return [(doc, href) for doc, href, _ in links
-            if href.split("#")[0] not in ids or href.split("#")[1] not in ids[href.split("#")[0]] | {""}]
+    return [
+        (doc, href)
+        for doc, href, _ in links
+        if href.split("#")[0] not in ids or href.split("#")[1] not in ids[href.split("#")[0]] | {""}
+    ]
 
 
 class EpubParts:
@@ -284,8 +296,10 @@ class EpubParts:
         return [" ".join("".join(a.itertext()).split()) for a in toc.xpath("./x:li/x:a", namespaces=NS)]
 
     def ncx_top_labels(self) -> list[str]:
-        return [t.strip() for t in self.ncx.xpath("/ncx:ncx/ncx:navMap/ncx:navPoint/ncx:navLabel/ncx:text/text()",
-                                                  namespaces=NS)]
+        return [
+            t.strip()
+            for t in self.ncx.xpath("/ncx:ncx/ncx:navMap/ncx:navPoint/ncx:navLabel/ncx:text/text()", namespaces=NS)
+        ]
 
     def spine_documents(self) -> list[str]:
         ids = self.opf.xpath("//opf:spine/opf:itemref/@idref", namespaces=NS)
@@ -310,7 +324,7 @@ def read_playlist(path: Path) -> list[tuple[float, str, str]]:
     entries = []
     for info, target in zip(lines[1::2], lines[2::2]):
         assert info.startswith("#EXTINF:"), info
-        seconds, title = info[len("#EXTINF:"):].split(",", 1)
+        seconds, title = info[len("#EXTINF:") :].split(",", 1)
         entries.append((float(seconds), title, target))
     return entries
 
@@ -320,8 +334,24 @@ def decode_mp3(path: Path):
     import imageio_ffmpeg
     import numpy as np
 
-    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "s16le",
-                           "-ac", "1", "-ar", "16000", "-"], capture_output=True, check=True)
+    proc = subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-f",
+            "s16le",
+            "-ac",
+            "1",
+            "-ar",
+            "16000",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    )
     return np.frombuffer(proc.stdout, dtype=np.int16), 16000
 
 
@@ -336,15 +366,19 @@ def ace(path: Path, out: Path) -> list[str]:
     need(tool.exists(), "Ace is not installed: npm ci --prefix tests/js --ignore-scripts")
     need(CHROMIUM is not None, "Chromium is not installed (Debian package chromium)")
     env = dict(os.environ, PUPPETEER_EXECUTABLE_PATH=CHROMIUM)
-    proc = subprocess.run([str(tool), "-f", "-s", "-o", str(out), str(path)], capture_output=True, text=True,
-                          env=env, timeout=600)
+    proc = subprocess.run(
+        [str(tool), "-f", "-s", "-o", str(out), str(path)], capture_output=True, text=True, env=env, timeout=600
+    )
     report = out / "report.json"
     assert report.exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
     data = json.loads(report.read_text(encoding="utf-8"))
-    return [f"{doc['earl:testSubject'].get('url')}: {a['earl:test']['earl:impact']} {a['earl:test']['dct:title']}: "
-            f"{a['earl:result'].get('dct:description', '')[:200]}"
-            for doc in data.get("assertions", []) for a in doc.get("assertions", [])
-            if a["earl:result"]["earl:outcome"] != "pass"]
+    return [
+        f"{doc['earl:testSubject'].get('url')}: {a['earl:test']['earl:impact']} {a['earl:test']['dct:title']}: "
+        f"{a['earl:result'].get('dct:description', '')[:200]}"
+        for doc in data.get("assertions", [])
+        for a in doc.get("assertions", [])
+        if a["earl:result"]["earl:outcome"] != "pass"
+    ]
 
 
 def ace_all(paths, root: Path) -> dict:

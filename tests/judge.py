@@ -72,8 +72,9 @@ def whisper():
 def transcribe(audio: Path, language: str) -> str:
     """What Whisper base hears in ``audio``, told the language. Not conditioned on its own previous
     text: with that, it loops on long French sections."""
-    segments, _ = whisper().transcribe(str(audio), language=language.split("-")[0].lower(), beam_size=1,
-                                       condition_on_previous_text=False)
+    segments, _ = whisper().transcribe(
+        str(audio), language=language.split("-")[0].lower(), beam_size=1, condition_on_previous_text=False
+    )
     return " ".join(s.text for s in segments)
 
 
@@ -186,6 +187,5 @@ def narrate(engine, groups, language: str, folder: Path) -> list[Heard]:
             sink.setframerate(engine.sample_rate)
             sink.writeframes(bytes(pcm))
         reference = " ".join(reference_of(u, language) for u in group)
-        out.append(Heard(reference, transcribe(path, language), language, len(pcm) / 2 / engine.sample_rate,
-                         wall, cpu))
+        out.append(Heard(reference, transcribe(path, language), language, len(pcm) / 2 / engine.sample_rate, wall, cpu))
     return out

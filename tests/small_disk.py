@@ -13,8 +13,9 @@ from conftest import need
 def small_disk(folder: Path, size: str):
     """Mount a tmpfs of ``size`` (e.g. '2m') on ``folder`` for the duration of the block."""
     folder.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True, text=True
+    )
     need(mounted.returncode == 0, f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
     try:
         yield folder

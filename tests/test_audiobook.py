@@ -19,8 +19,12 @@ def books(build):
 
 def ffprobe_chapters(path):
     need(shutil.which("ffprobe") is not None, "Debian's ffmpeg (ffprobe) is not installed")
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-of", "json", str(path)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-of", "json", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     data = json.loads(out)
     # mutagen stores CHAP frames by size, so ffprobe lists an MP3's chapters out of order: sort by start
     chapters = sorted(data["chapters"], key=lambda c: float(c["start_time"]))
@@ -87,8 +91,9 @@ def test_check_fails_on_a_chapter_moved_by_200_ms(books, tmp_path, run):
     tags = ID3(mp3)
     third = next(c for c in tags.getall("CHAP") if c.element_id == "chp3")
     tags.delall("CHAP:chp3")
-    tags.add(CHAP(element_id="chp3", start_time=third.start_time + 200, end_time=third.end_time,
-                  sub_frames=third.sub_frames))
+    tags.add(
+        CHAP(element_id="chp3", start_time=third.start_time + 200, end_time=third.end_time, sub_frames=third.sub_frames)
+    )
     tags.save(mp3, v2_version=4)
     code, _, err = run("check", copy)
     assert code == 1 and f"{mp3.name}: chapter" in err and "starts at" in err
@@ -117,8 +122,10 @@ def test_deeper_headings_are_chapter_marks_inside_their_section_mp3(books, epub_
     marked = 0
     for section in sections:
         chapters, _ = ffprobe_chapters(folder / section["mp3"])
-        nested = epub.nav.xpath(f"//x:nav[@epub:type='toc']//x:a[@href='{section['xhtml']}']/../x:ol//x:a",
-                                namespaces={"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"})
+        nested = epub.nav.xpath(
+            f"//x:nav[@epub:type='toc']//x:a[@href='{section['xhtml']}']/../x:ol//x:a",
+            namespaces={"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"},
+        )
         if not nested:
             assert chapters == []
             continue
@@ -137,22 +144,31 @@ def test_the_audiobook_carries_the_cover_as_its_attached_picture(books, suffix, 
     need(shutil.which("ffprobe") is not None, "Debian's ffmpeg (ffprobe) is not installed")
     folder = books["sample"]
     book = folder / f"{folder.name}{suffix}"
-    streams = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(book)],
-                                        capture_output=True, text=True, check=True).stdout)["streams"]
+    streams = json.loads(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(book)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )["streams"]
     pictures = [s for s in streams if s.get("disposition", {}).get("attached_pic") == 1]
     assert len(pictures) == 1 and (pictures[0]["width"], pictures[0]["height"]) == (1400, 1400)
     out = tmp_path / "picture.png"
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(book), "-map", "0:v", "-c", "copy", "-f", "image2", str(out)],
-                   check=True)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(book), "-map", "0:v", "-c", "copy", "-f", "image2", str(out)], check=True
+    )
     assert out.read_bytes() == (folder / "cover.png").read_bytes()
 
 
 # --- what players read: brand, layout, both chapter formats, the narrator as composer -------------
 
+
 def ffprobe_format(path):
     need(shutil.which("ffprobe") is not None, "Debian's ffmpeg (ffprobe) is not installed")
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_format", "-of", "json", str(path)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_format", "-of", "json", str(path)], capture_output=True, text=True, check=True
+    ).stdout
     return json.loads(out)["format"]
 
 
@@ -169,8 +185,11 @@ def rename_atom(path, container: tuple, old: bytes, new: bytes) -> None:
 
     with open(path, "r+b") as stream:
         atoms = Atoms(stream)
-        found = list(atoms[container].findall(old, recursive=True)) if container else \
-            [a for t in atoms.atoms for a in t.findall(old, recursive=True)]
+        found = (
+            list(atoms[container].findall(old, recursive=True))
+            if container
+            else [a for t in atoms.atoms for a in t.findall(old, recursive=True)]
+        )
         assert found, old
         for atom in found:
             stream.seek(atom.offset + 4)
@@ -194,8 +213,10 @@ def test_the_m4b_carries_nero_and_quicktime_chapters_each_on_its_own(books, name
 
     folder = books[name]
     sections = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["sections"]
-    titles, starts = [s["title"] for s in sections], [sum(s["duration"] for s in sections[:k])
-                                                      for k in range(len(sections))]
+    titles, starts = (
+        [s["title"] for s in sections],
+        [sum(s["duration"] for s in sections[:k]) for k in range(len(sections))],
+    )
     m4b = folder / f"{folder.name}.m4b"
     nero = [(c.start, c.title) for c in MP4(m4b).chapters]
     assert [t for _, t in nero] == titles
@@ -267,12 +288,21 @@ def _episode_without_image(folder):
     text = feed.read_text(encoding="utf-8")
     first = text.index("<item>")
     at = text.index("<itunes:image", first)
-    feed.write_text(text[:at] + text[text.index("/>", at) + 2:], encoding="utf-8")
+    feed.write_text(text[:at] + text[text.index("/>", at) + 2 :], encoding="utf-8")
     return "feed.xml", "has no itunes:image cover.png"
 
 
-@pytest.mark.parametrize("damage", [_without_composer_m4b, _without_composer_mp3, _branded_m4a, _without_nero_chapters,
-                                    _without_chapter_track, _episode_without_image])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        _without_composer_m4b,
+        _without_composer_mp3,
+        _branded_m4a,
+        _without_nero_chapters,
+        _without_chapter_track,
+        _episode_without_image,
+    ],
+)
 @pytest.mark.slow
 def test_check_names_what_players_would_miss(books, tmp_path, run, damage):
     copy = tmp_path / SAMPLE.stem

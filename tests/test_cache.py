@@ -19,8 +19,10 @@ from talkingbook.system.cache import HEADER, TAG_NAME, TAG_SIGNATURE, SpeechCach
 
 def tree(folder: Path) -> dict:
     """Every path under ``folder`` with a digest of each file's bytes (no file is opened but regular ones)."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "other"
-            for p in sorted(folder.rglob("*"))}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "other"
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 def entries(cache: Path, kind: str, suffix: str) -> list[Path]:
@@ -29,8 +31,13 @@ def entries(cache: Path, kind: str, suffix: str) -> list[Path]:
 
 def cli(*args, env=None, timeout=120):
     """The CLI in a child process (what cannot be tried in-process: a hang)."""
-    return subprocess.run([sys.executable, "-m", "talkingbook", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "talkingbook", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env or {})},
+    )
 
 
 def convert(run, out, *options):
@@ -53,8 +60,13 @@ def test_a_new_cache_folder_is_tagged_and_clear_keeps_the_tag(tmp_path, run, pri
 def home_like(tmp_path: Path) -> Path:
     """A folder that is not a cache but has the cache's folder names in it, as $HOME may."""
     home = tmp_path / "home"
-    for name, text in [("books/thesis.txt", "three years"), ("covers/front.png", "art"), ("speech/talk.txt", "hi"),
-                       ("sections/a.mp3", "mine"), ("notes.txt", "mine too")]:
+    for name, text in [
+        ("books/thesis.txt", "three years"),
+        ("covers/front.png", "art"),
+        ("speech/talk.txt", "hi"),
+        ("sections/a.mp3", "mine"),
+        ("notes.txt", "mine too"),
+    ]:
         (home / name).parent.mkdir(parents=True, exist_ok=True)
         (home / name).write_text(text)
     return home
@@ -99,6 +111,7 @@ def test_clear_unlinks_a_symlinked_entry_folder_without_following_it(tmp_path, r
     elsewhere = home_like(tmp_path)
     before = tree(elsewhere)
     import shutil
+
     shutil.rmtree(private_cache / "covers")
     (private_cache / "covers").symlink_to(elsewhere / "covers")
     assert run("cache", "clear")[0] == 0
@@ -145,9 +158,10 @@ def test_garbage_cached_section_mp3s_audiobook_and_cover_are_made_again(tmp_path
         assert found, (kind, suffix)
         for k, entry in enumerate(found):  # garbage after a whole header (same length), or no header at all
             size = entry.stat().st_size
-            garbage = (b"garbage, not audio nor a picture " * (size // 30 + 1))
-            entry.write_bytes(entry.read_bytes()[:HEADER.size] + garbage[:size - HEADER.size] if k % 2 == 0
-                              else garbage)
+            garbage = b"garbage, not audio nor a picture " * (size // 30 + 1)
+            entry.write_bytes(
+                entry.read_bytes()[: HEADER.size] + garbage[: size - HEADER.size] if k % 2 == 0 else garbage
+            )
     second = convert(run, tmp_path / "b")
     for name in sorted(p.relative_to(first).as_posix() for p in (first / "audio").iterdir()):
         assert (second / name).read_bytes() == (first / name).read_bytes()  # made again, the same bytes
@@ -183,8 +197,13 @@ def test_a_fifo_in_the_cache_hangs_neither_a_run_nor_cache_info(tmp_path):
     first = cli("convert", SAMPLE, "-o", tmp_path / "a", "--engine", "fake", "-q", env=env)
     assert first.returncode == 0, first.stderr
     fifos = []
-    for kind, suffix in [("speech", ".pcm"), ("sections", ".json"), ("sections", ".mp3"), ("books", ".m4b"),
-                         ("covers", ".png")]:
+    for kind, suffix in [
+        ("speech", ".pcm"),
+        ("sections", ".json"),
+        ("sections", ".mp3"),
+        ("books", ".m4b"),
+        ("covers", ".png"),
+    ]:
         entry = entries(cache, kind, suffix)[0]
         entry.unlink()
         os.mkfifo(entry)

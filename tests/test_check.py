@@ -56,7 +56,7 @@ def test_a_removed_feed_item_is_named(book, run):
     feed = book / "feed.xml"
     text = feed.read_text(encoding="utf-8")
     start = text.index("<item>", text.index("<item>") + 1)
-    feed.write_text(text[:start] + text[text.index("</item>", start) + len("</item>"):], encoding="utf-8")
+    feed.write_text(text[:start] + text[text.index("</item>", start) + len("</item>") :], encoding="utf-8")
     err = failing(run, book)
     assert "feed.xml: episode titles differ: 4 entries where the table of contents has 5" in err
 

@@ -23,8 +23,10 @@ from conftest import SAMPLE
 SLUG = SAMPLE.stem
 OPF = "EPUB/content.opf"
 NAV = "EPUB/nav.xhtml"
-ENV = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(talkingbook.__file__).parent.parent),
-                                                   os.environ.get("PYTHONPATH", "")]))
+ENV = dict(
+    os.environ,
+    PYTHONPATH=os.pathsep.join([str(Path(talkingbook.__file__).parent.parent), os.environ.get("PYTHONPATH", "")]),
+)
 HANG = 180  # seconds: a guard against hangs, not a speed goal (a case takes 1 s, the 5.5-hour MP3 20 s)
 MEMORY = 1 << 30  # bytes: a guard against reading whole files or PCM into memory (a case takes ~60 MB)
 
@@ -42,8 +44,13 @@ def check(folder: Path) -> tuple[int, str, int]:
     ffmpeg it ran); fails the test when it runs longer than HANG seconds."""
     err = folder.parent / "stderr.txt"
     with open(err, "wb") as stream:
-        proc = subprocess.Popen([sys.executable, "-m", "talkingbook", "check", str(folder)], stdout=subprocess.DEVNULL,
-                                stderr=stream, stdin=subprocess.DEVNULL, env=ENV)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "talkingbook", "check", str(folder)],
+            stdout=subprocess.DEVNULL,
+            stderr=stream,
+            stdin=subprocess.DEVNULL,
+            env=ENV,
+        )
     deadline = time.monotonic() + HANG
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -60,6 +67,7 @@ def check(folder: Path) -> tuple[int, str, int]:
 
 
 # --- ways to damage a book; each returns what every problem line must name ----------------------
+
 
 def epub_of(book: Path) -> Path:
     return book / f"{SLUG}.epub"
@@ -80,6 +88,7 @@ def epub_member(name: str, data: bytes):
     def damage(book):
         rewrite_epub(book, lambda files: files.__setitem__(name, data))
         return epub_of(book).name
+
     return damage
 
 
@@ -87,6 +96,7 @@ def epub_without(name: str):
     def damage(book):
         rewrite_epub(book, lambda files: files.pop(name))
         return epub_of(book).name
+
     return damage
 
 
@@ -95,8 +105,10 @@ def epub_replace(name: str, old: bytes, new: bytes):
         def change(files):
             assert old in files[name]
             files[name] = files[name].replace(old, new)
+
         rewrite_epub(book, change)
         return epub_of(book).name
+
     return damage
 
 
@@ -105,6 +117,7 @@ def write(relative: str, data: bytes):
         path = book / relative if "*" not in relative else next(book.glob(relative))
         path.write_bytes(data)
         return path.relative_to(book).as_posix()
+
     return damage
 
 
@@ -112,6 +125,7 @@ def epub_bytes(data: bytes):
     def damage(book):
         epub_of(book).write_bytes(data)
         return epub_of(book).name
+
     return damage
 
 
@@ -147,9 +161,32 @@ def hours_long_mp3(book):
     mp3 = last_mp3(book)
     tags = ID3(mp3)
     minute = book.parent / "minute.mp3"
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
-                    "sine=frequency=440:sample_rate=8000", "-t", "60", "-ac", "1", "-b:a", "8k", "-write_xing", "0",
-                    "-id3v2_version", "0", "-f", "mp3", str(minute)], check=True)
+    subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=8000",
+            "-t",
+            "60",
+            "-ac",
+            "1",
+            "-b:a",
+            "8k",
+            "-write_xing",
+            "0",
+            "-id3v2_version",
+            "0",
+            "-f",
+            "mp3",
+            str(minute),
+        ],
+        check=True,
+    )
     with open(mp3, "wb") as out:  # MP3 frames stand alone: 330 copies of a minute are 5.5 hours
         out.writelines(minute.read_bytes() for _ in range(330))
     tags.save(mp3)
@@ -163,6 +200,7 @@ def id3_tag_declaring(size: int):
         data[6:10] = bytes((size >> (7 * (3 - k))) & 0x7F for k in range(4))  # syncsafe
         mp3.write_bytes(bytes(data))
         return mp3.stem
+
     return damage
 
 
@@ -179,6 +217,7 @@ def link(relative: str, target):
         path.unlink()
         path.symlink_to(to)
         return relative
+
     return damage
 
 
@@ -216,8 +255,10 @@ def nav_bomb(book):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(zipfile, "_get_compressor", _DeflatedZeros)
         patch.setattr(zipfile, "crc32", lambda data, crc=0: crc)
-        with zipfile.ZipFile(epub_of(book), "a", zipfile.ZIP_DEFLATED) as z, \
-                z.open(NAV, "w", force_zip64=True) as member:
+        with (
+            zipfile.ZipFile(epub_of(book), "a", zipfile.ZIP_DEFLATED) as z,
+            z.open(NAV, "w", force_zip64=True) as member,
+        ):
             for _ in range(80):
                 member.write(CHUNK)
     with zipfile.ZipFile(epub_of(book)) as z:
@@ -236,7 +277,7 @@ def nav_bomb_declared_small(book):
     raw = bytearray(epub_of(book).read_bytes())
     struct.pack_into("<I", raw, local + 22, 1000)  # the local header's uncompressed size
     central = raw.find(b"PK\x01\x02")
-    while raw[central + 46:central + 46 + len(NAV)] != NAV.encode():
+    while raw[central + 46 : central + 46 + len(NAV)] != NAV.encode():
         central = raw.find(b"PK\x01\x02", central + 4)
     struct.pack_into("<I", raw, central + 24, 1000)  # the central directory's
     epub_of(book).write_bytes(bytes(raw))
@@ -255,16 +296,19 @@ CASES = {
     "epub lacks its OPF": epub_without(OPF),
     "epub lacks its nav": epub_without(NAV),
     "OPF lists no nav": epub_replace(OPF, b'properties="nav"', b'properties="x"'),
-    "full-path names a missing entry": epub_replace("META-INF/container.xml", b'full-path="EPUB/content.opf"',
-                                                    b'full-path="EPUB/missing.opf"'),
-    "container.xml names no rootfile": epub_member("META-INF/container.xml",
-                                                   b'<?xml version="1.0"?><container xmlns="urn:oasis:names:tc:'
-                                                   b'opendocument:xmlns:container" version="1.0"/>'),
+    "full-path names a missing entry": epub_replace(
+        "META-INF/container.xml", b'full-path="EPUB/content.opf"', b'full-path="EPUB/missing.opf"'
+    ),
+    "container.xml names no rootfile": epub_member(
+        "META-INF/container.xml",
+        b'<?xml version="1.0"?><container xmlns="urn:oasis:names:tc:opendocument:xmlns:container" version="1.0"/>',
+    ),
     "nav is garbage": epub_member(NAV, GARBAGE),
     "nav has an undefined entity": epub_replace(NAV, b"To Conclude", b"To &undefined; Conclude"),
     "OPF is garbage": epub_member(OPF, b"<package><unclosed>"),
-    "media:duration is not a clock value": epub_replace(OPF, b'refines="#mo002">0:00:49.000<',
-                                                        b'refines="#mo002">soon<'),
+    "media:duration is not a clock value": epub_replace(
+        OPF, b'refines="#mo002">0:00:49.000<', b'refines="#mo002">soon<'
+    ),
     "media:duration is nan": epub_replace(OPF, b'refines="#mo002">0:00:49.000<', b'refines="#mo002">nan<'),
     "nav is a zip bomb of 5 GB": nav_bomb,
     "nav inflates past its declared size": nav_bomb_declared_small,
@@ -338,8 +382,17 @@ def _flip(data: bytes, seed: int) -> bytes:
 
 
 MEMBERS = ["META-INF/container.xml", OPF, NAV, "EPUB/toc.ncx"]
-FILES = ["feed.xml", f"{SLUG}.m3u8", f"{SLUG}.chapters.json", f"{SLUG}.m4b", f"{SLUG}.mp3", f"{SLUG}.vtt",
-         "audio/*.mp3", "transcripts/*.vtt", "cover.png"]
+FILES = [
+    "feed.xml",
+    f"{SLUG}.m3u8",
+    f"{SLUG}.chapters.json",
+    f"{SLUG}.m4b",
+    f"{SLUG}.mp3",
+    f"{SLUG}.vtt",
+    "audio/*.mp3",
+    "transcripts/*.vtt",
+    "cover.png",
+]
 
 
 @pytest.mark.slow

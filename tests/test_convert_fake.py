@@ -18,9 +18,22 @@ def book_dir(build):
 
 def test_outputs_exist(book_dir):
     names = sorted(p.name for p in book_dir.iterdir() if not p.name.startswith("."))  # not the marker
-    assert names == sorted(["audio", "feed.xml", f"{SAMPLE.stem}.chapters.json", f"{SAMPLE.stem}.epub",
-                            f"{SAMPLE.stem}.m3u8", f"{SAMPLE.stem}.m4b", f"{SAMPLE.stem}.mp3", f"{SAMPLE.stem}.vtt",
-                            "cover.png", "index.html", "manifest.json", "transcripts"])
+    assert names == sorted(
+        [
+            "audio",
+            "feed.xml",
+            f"{SAMPLE.stem}.chapters.json",
+            f"{SAMPLE.stem}.epub",
+            f"{SAMPLE.stem}.m3u8",
+            f"{SAMPLE.stem}.m4b",
+            f"{SAMPLE.stem}.mp3",
+            f"{SAMPLE.stem}.vtt",
+            "cover.png",
+            "index.html",
+            "manifest.json",
+            "transcripts",
+        ]
+    )
     mp3s = sorted(p.name for p in (book_dir / "audio").iterdir())
     assert len(mp3s) == 5
     assert [m[:3] for m in mp3s] == ["01-", "02-", "03-", "04-", "05-"]
@@ -110,8 +123,14 @@ def test_sections_read_heading_then_items_one_by_one():
 
     book = read((DATA / "nested.html").read_bytes(), name="nested.html")
     script = section_script(book.sections[2], book.metadata, "v")
-    assert [u.text for u in script] == ["Second part", "Step one", "Step two", "Sub-step", "Second part details",
-                                        "More text."]
+    assert [u.text for u in script] == [
+        "Second part",
+        "Step one",
+        "Step two",
+        "Sub-step",
+        "Second part details",
+        "More text.",
+    ]
     assert script[0].pause_after == PAUSE_HEADING
     assert script[1].pause_after == PAUSE_ITEM
     assert PAUSE_SENTENCE < PAUSE_ITEM < PAUSE_PARAGRAPH < PAUSE_HEADING
@@ -122,12 +141,17 @@ def test_sections_read_heading_then_items_one_by_one():
 
 @pytest.mark.slow
 def test_split_level_makes_an_mp3_per_split_heading(tmp_path, run):
-    code, _, _ = run("convert", DATA / "nested.html", "-o", tmp_path, "--engine", "fake", "--split-level", "3",
-                     "-q")
+    code, _, _ = run("convert", DATA / "nested.html", "-o", tmp_path, "--engine", "fake", "--split-level", "3", "-q")
     assert code == 0
     names = sorted(p.name for p in (tmp_path / "nested" / "audio").iterdir())
-    assert names == ["01-a-nested-article.mp3", "02-first-part.mp3", "03-background.mp3", "04-method.mp3",
-                     "05-second-part.mp3", "06-second-part-details.mp3"]
+    assert names == [
+        "01-a-nested-article.mp3",
+        "02-first-part.mp3",
+        "03-background.mp3",
+        "04-method.mp3",
+        "05-second-part.mp3",
+        "06-second-part-details.mp3",
+    ]
     assert str(ID3(tmp_path / "nested" / "audio" / names[2])["TIT2"]) == "Background"
 
 
@@ -140,8 +164,10 @@ def test_two_inputs_with_one_name_get_unique_slugs(tmp_path, run):
     copy.write_bytes(SAMPLE.read_bytes())
     code, _, err = run("convert", SAMPLE, other, copy, "-o", tmp_path / "out", "--no-audio", "--progress", "plain")
     assert code == 0, err
-    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == \
-        [SAMPLE.stem, f"{SAMPLE.stem}-2"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == [
+        SAMPLE.stem,
+        f"{SAMPLE.stem}-2",
+    ]
 
 
 @pytest.mark.slow
@@ -168,5 +194,6 @@ def test_standard_input_book_is_named_after_its_title(tmp_path, run, monkeypatch
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(SAMPLE.read_bytes())))
     code, _, err = run("convert", "-", "-o", tmp_path, "--no-audio", "-q")
     assert code == 0, err
-    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == \
-        ["japan-and-south-koreas-leaders-drum-to-k-pop-in-a-rare-show"]
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == [
+        "japan-and-south-koreas-leaders-drum-to-k-pop-in-a-rare-show"
+    ]

@@ -76,8 +76,21 @@ def test_wikipedia_split_at_every_h3_has_no_undefined_fragment(tmp_path):
     from talkingbook.cli import main
 
     name = "mr-wikipedia"
-    assert main(["convert", str(CORPUS / name / "source.html"), "-o", str(tmp_path), "--no-audio", "-q",
-                 "--split-level", "3"]) == 0
+    assert (
+        main(
+            [
+                "convert",
+                str(CORPUS / name / "source.html"),
+                "-o",
+                str(tmp_path),
+                "--no-audio",
+                "-q",
+                "--split-level",
+                "3",
+            ]
+        )
+        == 0
+    )
     epub = next(tmp_path.glob("*/*.epub"))
     assert len([n for n in zipfile.ZipFile(epub).namelist() if n.startswith("EPUB/text/")]) > 10
     assert unresolved_links(epub) == []

@@ -32,9 +32,11 @@ def book_of(html: str, folder=None):
 
 
 def page(title: str, body: str = "", head: str = "", lang: str = "en") -> str:
-    return (f'<html lang="{lang}"><head><title>{title}</title>{head}</head><body><article><h1>{title}</h1>'
-            f"{body}<p>{'A paragraph of the article that says something of substance. ' * 6}</p>"
-            "</article></body></html>")
+    return (
+        f'<html lang="{lang}"><head><title>{title}</title>{head}</head><body><article><h1>{title}</h1>'
+        f"{body}<p>{'A paragraph of the article that says something of substance. ' * 6}</p>"
+        "</article></body></html>"
+    )
 
 
 def opened(cover):
@@ -80,8 +82,9 @@ def test_a_very_long_title_stays_inside_the_margins():
 
 def test_a_title_no_font_here_can_draw_is_left_off_not_drawn_as_boxes(monkeypatch):
     monkeypatch.setattr(cover_module, "_system_fonts", lambda bold, needed: [])
-    picture = opened(make_cover(book_of(page("東京の春", lang="ja",
-                                              head='<link rel="canonical" href="https://www.example.jp/a">'))))
+    picture = opened(
+        make_cover(book_of(page("東京の春", lang="ja", head='<link rel="canonical" href="https://www.example.jp/a">')))
+    )
     assert text_pixels(picture, TEXT) == 0
     assert text_pixels(picture, ACCENT, (0, MARGIN + 40, SIZE, SIZE)) > 500  # the site's host, in Latin letters
 
@@ -106,8 +109,12 @@ def test_the_articles_own_image_makes_the_cover(tmp_path):
     book = book_of(page("Gardens", '<figure><img src="lead.jpg" alt="Squash in rows"></figure>'), tmp_path)
     cover = make_cover(book)
     picture = opened(cover)
-    assert (cover.origin, Layout.cover(cover), picture.format, picture.size) == \
-        ("article", "cover.jpg", "JPEG", (SIZE, SIZE))
+    assert (cover.origin, Layout.cover(cover), picture.format, picture.size) == (
+        "article",
+        "cover.jpg",
+        "JPEG",
+        (SIZE, SIZE),
+    )
     r, g, b = picture.getpixel((SIZE // 2, 200))  # the photo fills the top
     assert abs(r - 30) < 8 and abs(g - 140) < 8 and abs(b - 60) < 8
     assert picture.getpixel((5, SIZE - 5)) != picture.getpixel((SIZE // 2, 200))  # the title panel below
@@ -125,8 +132,9 @@ def test_a_square_image_fills_the_whole_cover(tmp_path):
 def test_the_pages_declared_lead_image_comes_before_the_images_of_the_text(tmp_path):
     photo(tmp_path / "lead.png", (900, 900), (20, 20, 200))
     photo(tmp_path / "inline.png", (900, 900), (200, 20, 20))
-    book = book_of(page("Blue", '<img src="inline.png" alt="Red">',
-                                head='<meta property="og:image" content="lead.png">'), tmp_path)
+    book = book_of(
+        page("Blue", '<img src="inline.png" alt="Red">', head='<meta property="og:image" content="lead.png">'), tmp_path
+    )
     assert book.metadata.image == "lead.png"
     r, _, b = opened(make_cover(book)).getpixel((SIZE // 2, SIZE // 2))
     assert b > 180 and r < 40
@@ -135,14 +143,12 @@ def test_the_pages_declared_lead_image_comes_before_the_images_of_the_text(tmp_p
 def test_small_or_unreadable_images_give_a_drawn_cover(tmp_path):
     photo(tmp_path / "icon.png", (120, 120))
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff" + b"\0" * 400)
-    book = book_of(page("Icons", '<img src="icon.png" alt="An icon"><img src="broken.jpg" alt="Broken">'),
-                           tmp_path)
+    book = book_of(page("Icons", '<img src="icon.png" alt="An icon"><img src="broken.jpg" alt="Broken">'), tmp_path)
     assert make_cover(book).origin == "generated"
 
 
 def test_a_remote_lead_image_is_not_fetched_unless_asked(tmp_path):
-    book = book_of(page("Remote", head='<meta property="og:image" content="https://img.example/a.jpg">'),
-                           tmp_path)
+    book = book_of(page("Remote", head='<meta property="og:image" content="https://img.example/a.jpg">'), tmp_path)
     assert book.metadata.image == "https://img.example/a.jpg"
     assert make_cover(book).origin == "generated"  # no network: the reader did not fetch it
 

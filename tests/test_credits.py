@@ -17,12 +17,15 @@ PAGE = """<html lang="en"><head><title>Shared Article</title>
 <h2>More</h2><p>A second section so that the book has two of them.</p></article></body></html>"""
 
 
-@pytest.mark.parametrize("url, name", [
-    ("https://creativecommons.org/licenses/by-sa/3.0/", "CC BY-SA 3.0"),
-    ("//creativecommons.org/licenses/by-nc-nd/4.0/deed.en", "CC BY-NC-ND 4.0"),
-    ("https://creativecommons.org/publicdomain/zero/1.0/", "CC0 1.0"),
-    ("https://example.org/terms", ""),
-])
+@pytest.mark.parametrize(
+    "url, name",
+    [
+        ("https://creativecommons.org/licenses/by-sa/3.0/", "CC BY-SA 3.0"),
+        ("//creativecommons.org/licenses/by-nc-nd/4.0/deed.en", "CC BY-NC-ND 4.0"),
+        ("https://creativecommons.org/publicdomain/zero/1.0/", "CC0 1.0"),
+        ("https://example.org/terms", ""),
+    ],
+)
 def test_licence_names(url, name):
     assert license_name(url) == name
 
@@ -35,8 +38,10 @@ def test_the_licence_is_credited_everywhere(tmp_path, run):
     with zipfile.ZipFile(folder / "shared.epub") as z:
         opf = z.read("EPUB/content.opf").decode()
         first = z.read(next(n for n in z.namelist() if n.startswith("EPUB/text/01-"))).decode()
-    rights = ("Licensed under CC BY-SA 3.0 (https://creativecommons.org/licenses/by-sa/3.0/). Published by "
-              "Example Wiki. Source: https://wiki.example/wiki/Shared_Article.")
+    rights = (
+        "Licensed under CC BY-SA 3.0 (https://creativecommons.org/licenses/by-sa/3.0/). Published by "
+        "Example Wiki. Source: https://wiki.example/wiki/Shared_Article."
+    )
     assert f"<dc:rights>{rights}</dc:rights>" in opf
     assert 'id="tb-credit"' in first and 'rel="license">CC BY-SA 3.0</a>' in first
     assert '<a href="https://wiki.example/wiki/Shared_Article">Example Wiki</a>' in first

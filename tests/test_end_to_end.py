@@ -23,8 +23,13 @@ def real_book(tmp_path_factory):
     out = tmp_path_factory.mktemp("real")
     # a fresh cache: the real voice really speaks in every run of this test
     env = dict(os.environ, TALKINGBOOK_CACHE=str(tmp_path_factory.mktemp("real-cache")))
-    proc = subprocess.run([sys.executable, "-m", "talkingbook", "convert", str(SAMPLE), "-o", str(out)],
-                          capture_output=True, text=True, timeout=900, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "talkingbook", "convert", str(SAMPLE), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     return out / SAMPLE.stem, proc.stderr
 
@@ -85,15 +90,22 @@ def test_mp3s_play_in_ffprobe_and_mp3val(real_book):
 
     from conftest import need
 
-    need(shutil.which("ffprobe") is not None and shutil.which("mp3val") is not None,
-         "Debian's ffmpeg (ffprobe) and mp3val are not installed")
+    need(
+        shutil.which("ffprobe") is not None and shutil.which("mp3val") is not None,
+        "Debian's ffmpeg (ffprobe) and mp3val are not installed",
+    )
     folder = real_book[0]
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     for section in manifest["sections"]:
         path = folder / section["mp3"]
-        probe = json.loads(subprocess.run(
-            ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
-            capture_output=True, text=True, check=True).stdout)
+        probe = json.loads(
+            subprocess.run(
+                ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
         stream = probe["streams"][0]
         assert (stream["codec_name"], stream["channels"], stream["sample_rate"]) == ("mp3", 1, "44100")
         assert abs(float(probe["format"]["duration"]) - section["duration"]) < 0.15
@@ -133,8 +145,12 @@ def test_ten_random_read_along_clips_each_say_their_own_text(real_book, whisper)
 
     folder = real_book[0]
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    clips = [(section, clip) for section in manifest["sections"] for clip in section["clips"]
-             if clip["end"] - clip["begin"] > 1.0]
+    clips = [
+        (section, clip)
+        for section in manifest["sections"]
+        for clip in section["clips"]
+        if clip["end"] - clip["begin"] > 1.0
+    ]
     chosen = random.Random(2026).sample(clips, 10)
     book = zipfile.ZipFile(folder / f"{SAMPLE.stem}.epub")
     recalls = []
@@ -143,8 +159,22 @@ def test_ten_random_read_along_clips_each_say_their_own_text(real_book, whisper)
         element = next(e for e in doc.iter() if e.get("id") == clip["id"])
         reference = words("".join(element.itertext()))
         piece = folder.parent / f"clip-{k}.wav"
-        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(folder / section["mp3"]),
-                        "-ss", str(clip["begin"]), "-to", str(clip["end"]), str(piece)], check=True)
+        subprocess.run(
+            [
+                imageio_ffmpeg.get_ffmpeg_exe(),
+                "-v",
+                "error",
+                "-y",
+                "-i",
+                str(folder / section["mp3"]),
+                "-ss",
+                str(clip["begin"]),
+                "-to",
+                str(clip["end"]),
+                str(piece),
+            ],
+            check=True,
+        )
         segments, _ = whisper.transcribe(str(piece), language="en", beam_size=1)
         heard = words(" ".join(s.text for s in segments))
         recalls.append(lcs_recall(reference, heard))

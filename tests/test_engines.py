@@ -16,7 +16,7 @@ from talkingbook.errors import EngineUnavailableError, UsageError
 
 def pcm_rms(pcm: bytes) -> float:
     samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
-    return float(np.sqrt(np.mean(samples ** 2))) if len(samples) else 0.0
+    return float(np.sqrt(np.mean(samples**2))) if len(samples) else 0.0
 
 
 def test_unknown_engine_lists_the_choices():
@@ -76,6 +76,7 @@ def test_piper_voice_by_path_needs_its_config(tmp_path):
 
 
 # --- gTTS through a fake HTTP layer -----------------------------------------
+
 
 @pytest.fixture(scope="module")
 def tone_mp3(tmp_path_factory):

@@ -13,16 +13,20 @@ def books(tmp_path_factory):
     from talkingbook.cli import main
 
     out = tmp_path_factory.mktemp("epub")
-    assert main(["convert", str(SAMPLE), str(DATA / "nested.html"), "-o", str(out), "--no-audio",
-                 "--progress", "none"]) == 0
-    return {"sample": out / SAMPLE.stem / f"{SAMPLE.stem}.epub", "nested": out / "nested" / "nested.epub",
-            "out": out}
+    assert (
+        main(["convert", str(SAMPLE), str(DATA / "nested.html"), "-o", str(out), "--no-audio", "--progress", "none"])
+        == 0
+    )
+    return {"sample": out / SAMPLE.stem / f"{SAMPLE.stem}.epub", "nested": out / "nested" / "nested.epub", "out": out}
 
 
 def test_no_audio_writes_only_the_epub_its_cover_and_manifest(books):
     folder = books["sample"].parent
-    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == \
-        ["cover.png", f"{SAMPLE.stem}.epub", "manifest.json"]
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == [
+        "cover.png",
+        f"{SAMPLE.stem}.epub",
+        "manifest.json",
+    ]
 
 
 @pytest.mark.parametrize("name", ["sample", "nested"])
@@ -52,8 +56,13 @@ def test_package_metadata(books, epub_parts):
     assert dc("source")[0].startswith("https://www.meridianledger.example/")
     assert dc("identifier")[0].startswith("urn:uuid:")
     props = opf.xpath("//opf:meta[starts-with(@property,'schema:')]/@property", namespaces=NS)
-    assert {"schema:accessMode", "schema:accessModeSufficient", "schema:accessibilityFeature",
-            "schema:accessibilityHazard", "schema:accessibilitySummary"} <= set(props)
+    assert {
+        "schema:accessMode",
+        "schema:accessModeSufficient",
+        "schema:accessibilityFeature",
+        "schema:accessibilityHazard",
+        "schema:accessibilitySummary",
+    } <= set(props)
     css = opf.xpath("//opf:item[@media-type='text/css']/@href", namespaces=NS)
     assert css and "line-height" in book.zip.read(book.base + css[0]).decode()
 
@@ -75,16 +84,22 @@ def test_one_document_per_section_in_toc_order(books, epub_parts):
 def test_nested_toc_in_nav_and_ncx(books, epub_parts):
     book = epub_parts(books["nested"])
     nav_tree = [
-        (" ".join("".join(li.xpath("./x:a", namespaces=NS)[0].itertext()).split()),
-         [" ".join("".join(a.itertext()).split()) for a in li.xpath("./x:ol/x:li/x:a", namespaces=NS)])
+        (
+            " ".join("".join(li.xpath("./x:a", namespaces=NS)[0].itertext()).split()),
+            [" ".join("".join(a.itertext()).split()) for a in li.xpath("./x:ol/x:li/x:a", namespaces=NS)],
+        )
         for li in book.nav.xpath("//x:nav[@epub:type='toc']/x:ol/x:li", namespaces=NS)
     ]
-    assert nav_tree == [("A Nested Article", []), ("First part", ["Background", "Method"]),
-                        ("Second part", ["Second part details"])]
+    assert nav_tree == [
+        ("A Nested Article", []),
+        ("First part", ["Background", "Method"]),
+        ("Second part", ["Second part details"]),
+    ]
     deep = book.nav.xpath("//x:nav[@epub:type='toc']//x:ol/x:li/x:ol/x:li/x:ol/x:li/x:a/@href", namespaces=NS)
     assert [h.split("#")[1] for h in deep] == ["h-details"]
-    ncx_children = book.ncx.xpath("//ncx:navPoint[ncx:navLabel/ncx:text='First part']/ncx:navPoint/"
-                                  "ncx:navLabel/ncx:text/text()", namespaces=NS)
+    ncx_children = book.ncx.xpath(
+        "//ncx:navPoint[ncx:navLabel/ncx:text='First part']/ncx:navPoint/ncx:navLabel/ncx:text/text()", namespaces=NS
+    )
     assert ncx_children == ["Background", "Method"]
 
 

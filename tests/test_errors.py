@@ -15,8 +15,10 @@ def snapshot(folder: Path) -> dict:
     """Every file and folder under ``folder`` (hidden ones too) with a digest of its bytes."""
     if not folder.exists():
         return {"<absent>": True}
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
-            for p in sorted(folder.rglob("*"))}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 @pytest.fixture
@@ -43,15 +45,20 @@ def copy_sample(tmp_path, data: bytes, name: str = SAMPLE.name) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make_input, why", [
-    (lambda d: d / "missing.html", "no such file"),
-    (lambda d: d, "is a folder"),
-    (lambda d: copy_sample(d, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), SAMPLE.name), "binary"),
-    (lambda d: copy_sample(d, b"Plain words, no markup at all.\n", SAMPLE.name), "not an HTML page"),
-    (lambda d: copy_sample(d, b"<html><body><nav><a href='/'>Home</a></nav></body></html>", SAMPLE.name),
-     "no article text"),
-    (lambda d: copy_sample(d, b"", SAMPLE.name), "empty"),
-])
+@pytest.mark.parametrize(
+    "make_input, why",
+    [
+        (lambda d: d / "missing.html", "no such file"),
+        (lambda d: d, "is a folder"),
+        (lambda d: copy_sample(d, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), SAMPLE.name), "binary"),
+        (lambda d: copy_sample(d, b"Plain words, no markup at all.\n", SAMPLE.name), "not an HTML page"),
+        (
+            lambda d: copy_sample(d, b"<html><body><nav><a href='/'>Home</a></nav></body></html>", SAMPLE.name),
+            "no article text",
+        ),
+        (lambda d: copy_sample(d, b"", SAMPLE.name), "empty"),
+    ],
+)
 def test_bad_input_leaves_the_earlier_book_intact(tmp_path, run, earlier_book, make_input, why):
     before = snapshot(earlier_book)
     source = make_input(tmp_path)
@@ -102,8 +109,7 @@ def test_failure_midway_keeps_the_earlier_book_and_leaves_no_temporary_folder(ru
         return real(self, text)
 
     monkeypatch.setattr(FakeEngine, "synthesize", flaky)
-    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none",
-                       "--no-cache")
+    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none", "--no-cache")
     assert_one_line_error(code, err, "the engine broke")
     assert snapshot(earlier_book) == before
 
@@ -117,18 +123,20 @@ def test_ctrl_c_midway_keeps_the_earlier_book(run, earlier_book, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(FakeEngine, "synthesize", interrupt)
-    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none",
-                       "--no-cache")
+    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none", "--no-cache")
     assert code == 130 and "interrupted" in err
     assert snapshot(earlier_book) == before
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--engine", "festival"], "invalid choice"),
-    (["--split-level", "9"], "invalid choice"),
-    (["--date", "27/11/2026"], "YYYY-MM-DD"),
-    (["--language", "not a language"], "BCP 47"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--engine", "festival"], "invalid choice"),
+        (["--split-level", "9"], "invalid choice"),
+        (["--date", "27/11/2026"], "YYYY-MM-DD"),
+        (["--language", "not a language"], "BCP 47"),
+    ],
+)
 def test_usage_errors_exit_2(tmp_path, run, args, fragment):
     code, _, err = run("convert", SAMPLE, "-o", tmp_path, *args)
     assert code == 2
@@ -163,11 +171,19 @@ def leftovers(out: Path) -> list[str]:
     return [str(p) for p in out.rglob("*") if p.name.endswith((".partial", ".tmp", ".pcm")) or ".old" in p.name]
 
 
-@pytest.mark.parametrize("writer, output", [
-    ("write_epub", f"{SLUG}.epub"), ("write_playlist", f"{SLUG}.m3u8"), ("write_transcripts", f"{SLUG}.vtt"),
-    ("write_feed", "feed.xml"), ("write_listening_page", "index.html"), ("write_manifest", "manifest.json"),
-    ("write_audiobook", f"{SLUG}.m4b"), ("render_audio", "audio"),
-])
+@pytest.mark.parametrize(
+    "writer, output",
+    [
+        ("write_epub", f"{SLUG}.epub"),
+        ("write_playlist", f"{SLUG}.m3u8"),
+        ("write_transcripts", f"{SLUG}.vtt"),
+        ("write_feed", "feed.xml"),
+        ("write_listening_page", "index.html"),
+        ("write_manifest", "manifest.json"),
+        ("write_audiobook", f"{SLUG}.m4b"),
+        ("render_audio", "audio"),
+    ],
+)
 def test_a_full_disk_in_any_writer_names_its_output(run, earlier_book, monkeypatch, writer, output):
     from builders import replace_writer
     from talkingbook import convert as convert_module
@@ -253,6 +269,7 @@ def test_a_real_full_disk(tmp_path, run, size, options):
 
 # -- batches: every source converted on its own, whatever happens to another -----------------------
 
+
 def test_a_bug_on_one_source_stops_no_other_and_is_one_line(tmp_path, run, monkeypatch):
     from talkingbook import convert as convert_module
 
@@ -268,8 +285,12 @@ def test_a_bug_on_one_source_stops_no_other_and_is_one_line(tmp_path, run, monke
     code, _, err = run("convert", *sources, "-o", tmp_path / "out", "--no-audio")
     assert code == 1 and "Traceback" not in err
     errors = [line for line in err.splitlines() if line.startswith("error:")]
-    assert errors == [(f"error: {sources[1]}: internal error (ZeroDivisionError: division by zero); please report "
-                       "this bug with the page that caused it (-v shows the details)")]
+    assert errors == [
+        (
+            f"error: {sources[1]}: internal error (ZeroDivisionError: division by zero); please report "
+            "this bug with the page that caused it (-v shows the details)"
+        )
+    ]
     assert err.strip().splitlines()[-1] == "converted 2, failed 1"
     assert (tmp_path / "out" / "a" / "a.epub").is_file() and (tmp_path / "out" / "c" / "c.epub").is_file()
 

@@ -110,13 +110,20 @@ def test_the_feed_xml_escapes_descriptions_twice_and_titles_once(book):
 
 def test_chromium_shows_every_cue_and_the_page_as_text(book, tmp_path):
     need(CHROMIUM is not None, "Chromium is not installed (Debian package chromium)")
-    need(shutil.which("node") is not None and (JS / "node_modules" / "puppeteer-core").exists(),
-         "puppeteer-core is not installed: npm ci --prefix tests/js --ignore-scripts")
+    need(
+        shutil.which("node") is not None and (JS / "node_modules" / "puppeteer-core").exists(),
+        "puppeteer-core is not installed: npm ci --prefix tests/js --ignore-scripts",
+    )
     folder, manifest = book
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "listening-page-quoting.png"
-    proc = subprocess.run(["node", str(JS / "listen.js"), str(folder / "index.html"), str(shot)],
-                          capture_output=True, text=True, timeout=300, env=dict(os.environ, CHROMIUM=CHROMIUM))
+    proc = subprocess.run(
+        ["node", str(JS / "listen.js"), str(folder / "index.html"), str(shot)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, CHROMIUM=CHROMIUM),
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     seen = json.loads(proc.stdout)
     assert seen["errors"] == [] and seen["title"] == QUOTED

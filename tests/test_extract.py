@@ -23,6 +23,7 @@ MIN_PRECISION = 0.90
 
 # --- helpers ------------------------------------------------------------------
 
+
 def extract(html: str | bytes) -> Tag:
     return find_article(BeautifulSoup(html, "lxml"))
 
@@ -40,9 +41,38 @@ def flat_text(element: Tag) -> str:
     Ruby bases (<ruby>子<rt>こ</rt></ruby>ども) must read "子ども" for the snippet checks,
     so only block boundaries become spaces.
     """
-    inline = {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "del", "dfn", "em", "font",
-              "i", "ins", "kbd", "label", "mark", "q", "ruby", "s", "samp", "small", "span",
-              "strong", "sub", "sup", "time", "u", "var", "wbr"}
+    inline = {
+        "a",
+        "abbr",
+        "b",
+        "bdi",
+        "bdo",
+        "cite",
+        "code",
+        "data",
+        "del",
+        "dfn",
+        "em",
+        "font",
+        "i",
+        "ins",
+        "kbd",
+        "label",
+        "mark",
+        "q",
+        "ruby",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "u",
+        "var",
+        "wbr",
+    }
     parts: list[str] = []
 
     def walk(node: Tag) -> None:
@@ -66,7 +96,8 @@ def sentences(topic: str, count: int = 4) -> str:
     return " ".join(
         f"The {topic} study, published this spring, followed {n + 3} groups of volunteers over "
         f"several months, and its authors say the results, while early, are encouraging."
-        for n in range(count))
+        for n in range(count)
+    )
 
 
 def page(body: str, title: str = "A test article") -> str:
@@ -74,6 +105,7 @@ def page(body: str, title: str = "A test article") -> str:
 
 
 # --- synthetic pages ------------------------------------------------------------
+
 
 def test_site_chrome_around_an_article_is_left_out():
     html = page(f"""
@@ -97,8 +129,17 @@ def test_site_chrome_around_an_article_is_left_out():
     text = " ".join(text_of(article).split())
     for kept in ("The sleep study", "The memory study", "The dream study"):
         assert kept in text
-    for dropped in ("World", "Popular", "Ten cats", "Related", "Why we nap", "3 comments",
-                    "Great piece", "Copyright", "Home"):
+    for dropped in (
+        "World",
+        "Popular",
+        "Ten cats",
+        "Related",
+        "Why we nap",
+        "3 comments",
+        "Great piece",
+        "Copyright",
+        "Home",
+    ):
         assert dropped not in text
 
 
@@ -197,8 +238,10 @@ def test_a_neighbour_is_not_merged_on_a_content_class_alone():
 def test_a_section_of_photographs_stays():
     """A <section> is not cleaned for having more pictures than paragraphs (the New York Times en
     Español front kept half its text, recall 0.54)."""
-    photos = "".join(f'<li><figure><img src="/p{n}.jpg" alt="Boat {n}"><figcaption>Photo credit: '
-                     f'Ana Ruiz</figcaption></figure></li>' for n in range(5))
+    photos = "".join(
+        f'<li><figure><img src="/p{n}.jpg" alt="Boat {n}"><figcaption>Photo credit: Ana Ruiz</figcaption></figure></li>'
+        for n in range(5)
+    )
     html = page(f"""
       <main>
         <section class="lead"><p>{sentences("estuary")}</p><p>{sentences("marsh")}</p></section>
@@ -215,6 +258,7 @@ def test_a_section_of_photographs_stays():
 def test_a_list_of_headlines_of_other_pages_goes_with_its_heading():
     """A teaser box ("More from UK", "Trending") inside or after the body: each item one link worded
     as a headline. Readability keeps lists whatever their links (Sky News kept six headlines)."""
+
     def items(texts: list[str]) -> str:
         return "".join(f'<li><a href="/story/{n}">{t}</a></li>' for n, t in enumerate(texts))
 
@@ -238,11 +282,15 @@ def test_a_list_of_headlines_of_other_pages_goes_with_its_heading():
 def test_the_box_holding_the_best_text_is_not_cleaned_away():
     """The story shares a box with a link list, so the box is "linky" (CTV News): it was cleaned
     away with the story, and the relaxed attempts brought back every menu and list of the page."""
-    story = "".join(f"<p>The space agency says crew number {n} could sleep through most of the long trip "
-                    f"to Mars in small pods that need far less food and water than a crew awake.</p>"
-                    for n in range(5))
-    lede = "".join(f"<p>Hibernation, or torpor, has been studied in bears and squirrels, and now in people, "
-                   f"part {n}.</p>" for n in range(3))
+    story = "".join(
+        f"<p>The space agency says crew number {n} could sleep through most of the long trip "
+        f"to Mars in small pods that need far less food and water than a crew awake.</p>"
+        for n in range(5)
+    )
+    lede = "".join(
+        f"<p>Hibernation, or torpor, has been studied in bears and squirrels, and now in people, part {n}.</p>"
+        for n in range(3)
+    )
     links = "".join(f'<li><a href="/news/{n}">Watch the video clip {n}</a></li>' for n in range(12))
     html = page(f"""
       <div class="menu"><a href="/">Home</a> <a href="/world">World</a> <a href="/tech">Tech</a></div>
@@ -257,7 +305,8 @@ def test_the_box_holding_the_best_text_is_not_cleaned_away():
 
 
 def test_nested_headings_stay_and_edit_links_go():
-    html = page(f"""
+    html = page(
+        f"""
       <div id="content">
         <h1>Lakes</h1>
         <p>{sentences("lake")}</p>
@@ -267,10 +316,15 @@ def test_nested_headings_stay_and_edit_links_go():
         <p>{sentences("settler")}</p>
         <h4>Fishing</h4>
         <p>{sentences("fishing")}</p>
-      </div>""", title="Lakes - Wikipedia")
+      </div>""",
+        title="Lakes - Wikipedia",
+    )
     article = extract(html)
-    assert [h.get_text(" ", strip=True) for h in article.find_all(["h2", "h3", "h4"])] == \
-        ["History", "Early settlers", "Fishing"]
+    assert [h.get_text(" ", strip=True) for h in article.find_all(["h2", "h3", "h4"])] == [
+        "History",
+        "Early settlers",
+        "Fishing",
+    ]
     assert "edit" not in text_of(article)
 
 
@@ -297,11 +351,15 @@ def test_short_japanese_page_in_a_layout_table_is_kept_whole():
     Regression: counting each Chinese/Japanese character as three let the strict attempt
     (the story cell alone, its breadcrumb and language links cleaned away) pass the 500.
     """
-    story = "".join(f"<p>むかしむかし、ある村に{n}ひきのイヌがいて、毎日川のそばで遊んでいました。</p>"
-                    for n in range(1, 11))
-    today = "".join(f'<p><a href="/day/{n}">きょうの記念日{n}</a> ・ <a href="/flower/{n}">きょうの誕生花{n}</a></p>'
-                    for n in range(1, 9))
-    html = page(f"""
+    story = "".join(
+        f"<p>むかしむかし、ある村に{n}ひきのイヌがいて、毎日川のそばで遊んでいました。</p>" for n in range(1, 11)
+    )
+    today = "".join(
+        f'<p><a href="/day/{n}">きょうの記念日{n}</a> ・ <a href="/flower/{n}">きょうの誕生花{n}</a></p>'
+        for n in range(1, 9)
+    )
+    html = page(
+        f"""
       <table><tr>
         <td width="160" valign="top"><a href="/">トップ</a></td>
         <td width="600" valign="top">
@@ -310,7 +368,9 @@ def test_short_japanese_page_in_a_layout_table_is_kept_whole():
           <p><a href="/01_j.html">ひらがな</a> ←→ <a href="/01_E.html">English</a></p>
           {today}
         </td>
-      </tr></table>""", title="欲張りなイヌ")
+      </tr></table>""",
+        title="欲張りなイヌ",
+    )
     text = flat_text(extract(html))
     assert "ある村に10ひきのイヌ" in text
     assert "福娘童話集 > イソップ童話 > 欲張りなイヌ" in text
@@ -319,8 +379,9 @@ def test_short_japanese_page_in_a_layout_table_is_kept_whole():
 
 
 def test_the_article_replaces_the_body():
-    soup = BeautifulSoup(page(f'<div class="menu"><a href="/">Home</a></div><div><p>{sentences("x")}</p></div>'),
-                         "lxml")
+    soup = BeautifulSoup(
+        page(f'<div class="menu"><a href="/">Home</a></div><div><p>{sentences("x")}</p></div>'), "lxml"
+    )
     article = find_article(soup)
     assert article.parent is soup.body
     assert "Home" not in soup.body.get_text()
@@ -328,12 +389,14 @@ def test_the_article_replaces_the_body():
 
 # --- the real pages of the shared corpus ---------------------------------------
 
+
 def _corpus_pages(*references: str) -> list[str]:
     """Corpus pages with one of the reference files; a placeholder (skipped) without a corpus."""
     if not CORPUS.is_dir():
         return ["(no corpus)"]
-    return sorted(p.name for p in CORPUS.iterdir()
-                  if (p / "source.html").exists() and any((p / r).exists() for r in references))
+    return sorted(
+        p.name for p in CORPUS.iterdir() if (p / "source.html").exists() and any((p / r).exists() for r in references)
+    )
 
 
 def _score_module():

@@ -18,8 +18,11 @@ def published(tmp_path_factory, build):
 
     root = tmp_path_factory.mktemp("feed")
     assert main(["convert", str(SAMPLE), "-o", str(root / "again"), "--engine", "fake", "-q"]) == 0
-    return {"local": build().folder, "web": build(SAMPLE, "--base-url", "https://books.example/kpop/").folder,
-            "again": root / "again" / SAMPLE.stem}
+    return {
+        "local": build().folder,
+        "web": build(SAMPLE, "--base-url", "https://books.example/kpop/").folder,
+        "again": root / "again" / SAMPLE.stem,
+    }
 
 
 def manifest(folder):
@@ -79,7 +82,8 @@ def test_every_episode_carries_the_cover_as_its_own_image(published):
     folder = published["web"]
     with open(folder / "feed.xml", "rb") as stream:
         feed = podcastparser.parse("https://books.example/kpop/feed.xml", stream)
-    assert feed["episodes"] and all(e["episode_art_url"] == "https://books.example/kpop/cover.png"
-                                    for e in feed["episodes"])
+    assert feed["episodes"] and all(
+        e["episode_art_url"] == "https://books.example/kpop/cover.png" for e in feed["episodes"]
+    )
     local = feedparser.parse(str(published["local"] / "feed.xml"))
     assert local.entries and all(e.image.href == "cover.png" for e in local.entries)

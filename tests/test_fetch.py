@@ -32,18 +32,28 @@ from talkingbook.readers.net import Reach
 
 PNG = (DATA / "images" / "chart.png").read_bytes()
 LOOPBACK = ("127.0.0.1", "::1")
-ARTICLE = ("<html lang='en'><head><title>Served Article</title></head><body><article><h1>Served Article</h1>"
-           "<p>Le projet du port étudié est une histoire longue et bien racontée, avec assez de mots.</p>"
-           "{extra}</article></body></html>")
-FAKE_DNS = {"secure.test": "127.0.0.1", "intranet.test": "10.1.2.3", "router.test": "192.168.1.1",
-            "metadata.test": "169.254.169.254", "shared.test": "100.64.0.1", "v6private.test": "fd00:ec2::254"}
+ARTICLE = (
+    "<html lang='en'><head><title>Served Article</title></head><body><article><h1>Served Article</h1>"
+    "<p>Le projet du port étudié est une histoire longue et bien racontée, avec assez de mots.</p>"
+    "{extra}</article></body></html>"
+)
+FAKE_DNS = {
+    "secure.test": "127.0.0.1",
+    "intranet.test": "10.1.2.3",
+    "router.test": "192.168.1.1",
+    "metadata.test": "169.254.169.254",
+    "shared.test": "100.64.0.1",
+    "v6private.test": "fd00:ec2::254",
+}
 
 
 # --- test peers ---------------------------------------------------------------------------------
 
+
 @contextmanager
 def serve(routes: dict, host: str = "127.0.0.1"):
     """An HTTP server on ``host`` answering ``routes``: path -> (status, headers, body)."""
+
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             status, headers, body = routes.get(self.path, (404, {}, b"not found"))
@@ -163,48 +173,62 @@ def one_error(code, err, *words):
 HOME = ("127.0.0.1", 8080)  # where a typed URL on this machine was fetched from
 
 
-@pytest.mark.parametrize("ip, port, mode, origin, typed, refused", [
-    ("169.254.169.254", 80, "allow", HOME, False, True),
-    ("169.254.169.254", 80, "auto", None, True, True),  # even typed by the user
-    ("fe80::1", 80, "allow", HOME, False, True),
-    ("::ffff:169.254.169.254", 80, "allow", HOME, False, True),
-    ("2002:a9fe:a9fe::1", 80, "allow", HOME, False, True),  # 6to4 wrapping the metadata address
-    ("64:ff9b::a9fe:a9fe", 80, "allow", HOME, False, True),  # NAT64 wrapping it
-    ("224.0.0.1", 80, "allow", HOME, False, True),
-    ("ff02::1", 80, "allow", HOME, True, True),
-    ("127.0.0.1", 80, "auto", None, False, True),
-    ("127.0.0.1", 80, "auto", HOME, False, False),
-    ("10.1.2.3", 80, "auto", HOME, False, False),
-    ("127.0.0.1", 80, "deny", HOME, False, True),
-    ("127.0.0.1", 8080, "deny", HOME, False, False),  # the typed URL's own address: its redirects, images
-    ("127.0.0.1", 80, "deny", None, True, False),  # the URL the user typed is fetched
-    ("::1", 80, "auto", None, False, True),
-    ("10.1.2.3", 80, "auto", None, False, True),
-    ("192.168.1.1", 80, "auto", None, False, True),
-    ("172.16.0.1", 80, "deny", None, False, True),
-    ("fd00:ec2::254", 80, "auto", None, False, True),
-    ("100.64.0.1", 80, "auto", None, False, True),
-    ("0.0.0.0", 80, "auto", None, False, True),
-    ("::", 80, "auto", None, False, True),
-    ("240.0.0.1", 80, "auto", None, False, True),
-    ("::ffff:127.0.0.1", 80, "auto", None, False, True),
-    ("10.1.2.3", 80, "allow", None, False, False),
-    ("93.184.216.34", 80, "deny", None, False, False),
-    ("2606:2800:220:1:248:1893:25c8:1946", 443, "deny", None, False, False),
-])
+@pytest.mark.parametrize(
+    "ip, port, mode, origin, typed, refused",
+    [
+        ("169.254.169.254", 80, "allow", HOME, False, True),
+        ("169.254.169.254", 80, "auto", None, True, True),  # even typed by the user
+        ("fe80::1", 80, "allow", HOME, False, True),
+        ("::ffff:169.254.169.254", 80, "allow", HOME, False, True),
+        ("2002:a9fe:a9fe::1", 80, "allow", HOME, False, True),  # 6to4 wrapping the metadata address
+        ("64:ff9b::a9fe:a9fe", 80, "allow", HOME, False, True),  # NAT64 wrapping it
+        ("224.0.0.1", 80, "allow", HOME, False, True),
+        ("ff02::1", 80, "allow", HOME, True, True),
+        ("127.0.0.1", 80, "auto", None, False, True),
+        ("127.0.0.1", 80, "auto", HOME, False, False),
+        ("10.1.2.3", 80, "auto", HOME, False, False),
+        ("127.0.0.1", 80, "deny", HOME, False, True),
+        ("127.0.0.1", 8080, "deny", HOME, False, False),  # the typed URL's own address: its redirects, images
+        ("127.0.0.1", 80, "deny", None, True, False),  # the URL the user typed is fetched
+        ("::1", 80, "auto", None, False, True),
+        ("10.1.2.3", 80, "auto", None, False, True),
+        ("192.168.1.1", 80, "auto", None, False, True),
+        ("172.16.0.1", 80, "deny", None, False, True),
+        ("fd00:ec2::254", 80, "auto", None, False, True),
+        ("100.64.0.1", 80, "auto", None, False, True),
+        ("0.0.0.0", 80, "auto", None, False, True),
+        ("::", 80, "auto", None, False, True),
+        ("240.0.0.1", 80, "auto", None, False, True),
+        ("::ffff:127.0.0.1", 80, "auto", None, False, True),
+        ("10.1.2.3", 80, "allow", None, False, False),
+        ("93.184.216.34", 80, "deny", None, False, False),
+        ("2606:2800:220:1:248:1893:25c8:1946", 443, "deny", None, False, False),
+    ],
+)
 def test_reach(ip, port, mode, origin, typed, refused):
     import ipaddress
 
     assert (Reach(mode, origin).refusal(ipaddress.ip_address(ip), port, typed) is not None) == refused
 
 
-@pytest.mark.parametrize("src", [
-    "http://127.0.0.1:{port}/pic.png", "http://localhost:{port}/pic.png", "http://[::1]:{port}/pic.png",
-    "http://0x7f.1:{port}/pic.png", "http://intranet.test/pic.png", "http://router.test:8080/pic.png",
-    "http://shared.test/pic.png", "http://v6private.test/pic.png", "http://169.254.169.254/latest/meta-data/",
-    "http://metadata.test/computeMetadata/v1/", "http://[fe80::1]/pic.png", "http://[::ffff:169.254.169.254]/",
-    "http://224.0.0.1/pic.png",
-])
+@pytest.mark.parametrize(
+    "src",
+    [
+        "http://127.0.0.1:{port}/pic.png",
+        "http://localhost:{port}/pic.png",
+        "http://[::1]:{port}/pic.png",
+        "http://0x7f.1:{port}/pic.png",
+        "http://intranet.test/pic.png",
+        "http://router.test:8080/pic.png",
+        "http://shared.test/pic.png",
+        "http://v6private.test/pic.png",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://metadata.test/computeMetadata/v1/",
+        "http://[fe80::1]/pic.png",
+        "http://[::ffff:169.254.169.254]/",
+        "http://224.0.0.1/pic.png",
+    ],
+)
 @pytest.mark.slow
 def test_images_on_internal_addresses_are_refused_before_any_connection(src, connects, fake_dns, caplog):
     with serve({"/pic.png": (200, {"Content-Type": "image/png"}, PNG)}) as server:
@@ -228,8 +252,10 @@ def test_allowed_private_images_are_fetched(connects):
     with serve({"/pic.png": (200, {"Content-Type": "image/png"}, PNG)}) as server:
         resolve = ImageResolver(None, "", fetch_remote=True, reach=Reach("allow"))
         assert resolve(f"{server}/pic.png") == (PNG, "image/png")
-        assert ImageResolver(None, "", fetch_remote=True, reach=Reach("auto", origin=HOME))(
-            f"{server}/pic.png") == (PNG, "image/png")
+        assert ImageResolver(None, "", fetch_remote=True, reach=Reach("auto", origin=HOME))(f"{server}/pic.png") == (
+            PNG,
+            "image/png",
+        )
     assert connects == ["127.0.0.1", "127.0.0.1"]
 
 
@@ -241,21 +267,30 @@ def test_ipv6_loopback_is_fetched_only_when_allowed(connects):
     assert connects == ["::1"]
 
 
-@pytest.mark.parametrize("location, mode", [
-    ("http://169.254.169.254/latest/meta-data/", "allow"),
-    ("http://metadata.test/latest/meta-data/", "allow"),
-    ("http://[::1]:{other}/secret", "deny"),
-    ("http://127.0.0.1:{other}/secret", "deny"),
-    ("http://intranet.test/secret", "deny"),
-    ("http://router.test/secret", "deny"),
-])
+@pytest.mark.parametrize(
+    "location, mode",
+    [
+        ("http://169.254.169.254/latest/meta-data/", "allow"),
+        ("http://metadata.test/latest/meta-data/", "allow"),
+        ("http://[::1]:{other}/secret", "deny"),
+        ("http://127.0.0.1:{other}/secret", "deny"),
+        ("http://intranet.test/secret", "deny"),
+        ("http://router.test/secret", "deny"),
+    ],
+)
 @pytest.mark.slow
 def test_every_redirect_hop_is_checked_before_connecting(location, mode, connects, fake_dns):
     with serve({"/secret": (200, {"Content-Type": "text/html"}, ARTICLE.format(extra="").encode())}) as other:
         other_port = other.rsplit(":", 1)[1]
-        with serve({"/start": (302, {"Location": "/hop"}, b""),
-                    "/hop": (307, {"Location": location.format(other=other_port)}, b"")}) as server, \
-                pytest.raises(InputError, match="not fetched"):
+        with (
+            serve(
+                {
+                    "/start": (302, {"Location": "/hop"}, b""),
+                    "/hop": (307, {"Location": location.format(other=other_port)}, b""),
+                }
+            ) as server,
+            pytest.raises(InputError, match="not fetched"),
+        ):
             sources.load(f"{server}/start", private_network=mode)
     assert connects == ["127.0.0.1", "127.0.0.1"]  # the article's own two hops on its own port, nothing else
 
@@ -273,8 +308,13 @@ def test_the_address_is_looked_up_once_and_connected_to_as_found(connects, monke
 
         real_getaddrinfo = socket.getaddrinfo
         monkeypatch.setattr(net, "resolve", resolve)
-        monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: pytest.fail(f"second lookup of {host}")
-                            if host == "rebind.test" else real_getaddrinfo(host, *a, **k))
+        monkeypatch.setattr(
+            socket,
+            "getaddrinfo",
+            lambda host, *a, **k: (
+                pytest.fail(f"second lookup of {host}") if host == "rebind.test" else real_getaddrinfo(host, *a, **k)
+            ),
+        )
         found = ImageResolver(None, "", fetch_remote=True, reach=Reach("allow"))(f"http://rebind.test:{port}/pic.png")
     assert found == (PNG, "image/png") and calls == ["rebind.test"] and connects == ["127.0.0.1"]
 
@@ -282,16 +322,24 @@ def test_the_address_is_looked_up_once_and_connected_to_as_found(connects, monke
 @pytest.fixture
 def two_servers():
     """A page on one loopback port whose images and a redirect point at another."""
-    with serve({"/pic.png": (200, {"Content-Type": "image/png"}, PNG),
-                "/photo.png": (200, {"Content-Type": "image/png"}, (DATA / "images" / "photo.png").read_bytes()),
-                "/article.html": (200, {"Content-Type": "text/html; charset=utf-8"},
-                                  ARTICLE.format(extra="").encode())}) as internal:
-        extra = (f"<p>Chart:</p><img src='{internal}/pic.png' alt='A chart on the internal port'>"
-                 "<p>Photo:</p><img src='/via-redirect' alt='A photo behind a redirect'>")
-        with serve({"/page.html": (200, {"Content-Type": "text/html; charset=utf-8"},
-                                   ARTICLE.format(extra=extra).encode()),
-                    "/via-redirect": (302, {"Location": f"{internal}/photo.png"}, b""),
-                    "/moved": (301, {"Location": f"{internal}/article.html"}, b"")}) as public:
+    with serve(
+        {
+            "/pic.png": (200, {"Content-Type": "image/png"}, PNG),
+            "/photo.png": (200, {"Content-Type": "image/png"}, (DATA / "images" / "photo.png").read_bytes()),
+            "/article.html": (200, {"Content-Type": "text/html; charset=utf-8"}, ARTICLE.format(extra="").encode()),
+        }
+    ) as internal:
+        extra = (
+            f"<p>Chart:</p><img src='{internal}/pic.png' alt='A chart on the internal port'>"
+            "<p>Photo:</p><img src='/via-redirect' alt='A photo behind a redirect'>"
+        )
+        with serve(
+            {
+                "/page.html": (200, {"Content-Type": "text/html; charset=utf-8"}, ARTICLE.format(extra=extra).encode()),
+                "/via-redirect": (302, {"Location": f"{internal}/photo.png"}, b""),
+                "/moved": (301, {"Location": f"{internal}/article.html"}, b""),
+            }
+        ) as public:
             yield public, internal
 
 
@@ -303,12 +351,12 @@ def _embedded(out: Path) -> tuple[int, str]:
     return len([n for n in names if "/images/img-" in n]), text
 
 
-def test_end_to_end_private_network_deny_refuses_images_and_redirects(two_servers, tmp_path, run, connects,
-                                                                       caplog):
+def test_end_to_end_private_network_deny_refuses_images_and_redirects(two_servers, tmp_path, run, connects, caplog):
     two_servers, internal = two_servers
     with caplog.at_level(logging.WARNING):
-        code, _, err = convert_url(run, f"{two_servers}/page.html", tmp_path / "deny", "--fetch-images",
-                                   "--private-network", "deny")
+        code, _, err = convert_url(
+            run, f"{two_servers}/page.html", tmp_path / "deny", "--fetch-images", "--private-network", "deny"
+        )
     assert code == 0, err
     count, text = _embedded(tmp_path / "deny")
     assert count == 0 and "A chart on the internal port" in text and "A photo behind a redirect" in text
@@ -337,6 +385,7 @@ def test_a_link_local_article_url_is_refused(run, tmp_path, connects):
 
 # --- https: connected to the address found, the certificate checked against the name -------------
 
+
 @pytest.fixture
 def tls(monkeypatch):
     """(server context for secure.test, signed by a test authority the client trusts)."""
@@ -357,6 +406,7 @@ def tls(monkeypatch):
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert(name).configure_cert(context)
         return context
+
     return server
 
 
@@ -389,22 +439,28 @@ def test_a_trickling_https_server_meets_the_deadline(tls, fake_dns, monkeypatch,
 
 # --- deadlines and truncation (item 5) -----------------------------------------------------------
 
+
 def _trickle(prefix: bytes, every: float, gives_up: float = 12):
     """A byte every ``every`` seconds; the peer gives up after ``gives_up`` s, so a missing deadline
     fails the test on time instead of hanging it."""
+
     def answer(conn):
         conn.sendall(prefix)
         end = time.monotonic() + gives_up
         while time.monotonic() < end:
             time.sleep(every)
             conn.sendall(b"x")
+
     return answer
 
 
-@pytest.mark.parametrize("prefix", [
-    b"HTTP/1.1 200 OK\r\nX-Slow: ",  # headers that never end
-    b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n<html><body><p>",  # a body
-])
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        b"HTTP/1.1 200 OK\r\nX-Slow: ",  # headers that never end
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n<html><body><p>",  # a body
+    ],
+)
 @pytest.mark.slow
 def test_a_trickling_server_meets_a_total_deadline(prefix, monkeypatch, tmp_path, run):
     monkeypatch.setattr(sources, "DEADLINE", 1.5)
@@ -419,8 +475,10 @@ def test_a_trickling_server_meets_a_total_deadline(prefix, monkeypatch, tmp_path
 @pytest.mark.slow
 def test_a_trickling_image_meets_its_deadline(monkeypatch):
     monkeypatch.setattr(images_module, "IMAGE_DEADLINE", 1)
-    with raw_server(_trickle(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 99999\r\n\r\n", 0.2)) \
-            as (url, _):
+    with raw_server(_trickle(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 99999\r\n\r\n", 0.2)) as (
+        url,
+        _,
+    ):
         started = time.monotonic()
         assert ImageResolver(None, "", fetch_remote=True, reach=Reach("allow"))(f"{url}/slow.png") is None
         assert time.monotonic() - started < 8
@@ -450,6 +508,7 @@ def test_a_body_shorter_than_its_content_length_is_an_error(tmp_path, run):
 
 # --- malformed answers, redirects, compression (item 11) ----------------------------------------
 
+
 def _gzip(data: bytes) -> bytes:
     return gzip.compress(data)
 
@@ -457,27 +516,37 @@ def _gzip(data: bytes) -> bytes:
 OK_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
 
 
-@pytest.mark.parametrize("answer, words", [
-    (b"HTTP/1.1 abc OK\r\n\r\n", ["did not answer in HTTP"]),
-    (b"<html><body><p>An HTTP/0.9 answer is only a body.</p></body></html>", ["did not answer in HTTP"]),
-    (b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n", ["malformed answer"]),
-    (b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(101)) + b"\r\n", ["more than 100 headers"]),
-    (OK_HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", ["incomplete", "chunk"]),
-    (OK_HEAD + b"Transfer-Encoding: chunked\r\n\r\n10\r\n<html><p>cut", ["incomplete"]),
-    (b"", ["closed the connection without answering"]),
-    (b"HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n", ["302 Found", "no Location"]),
-    (b"HTTP/1.1 304 Not Modified\r\n\r\n", ["304 Not Modified"]),
-    (b"HTTP/1.1 301 Moved\r\nLocation: file:///etc/passwd\r\nContent-Length: 0\r\n\r\n", ["file: address"]),
-    (b"HTTP/1.1 302 Found\r\nLocation: data:text/html,<p>hi</p>\r\nContent-Length: 0\r\n\r\n", ["data: address"]),
-    (b"HTTP/1.1 302 Found\r\nLocation: javascript:alert(1)\r\nContent-Length: 0\r\n\r\n", ["javascript: address"]),
-    (OK_HEAD + b"Content-Encoding: br\r\nContent-Length: 4\r\n\r\nabcd", ["br"]),
-    (OK_HEAD + b"Content-Encoding: gzip\r\nContent-Length: 30\r\n\r\n" + _gzip(b"<html>" * 100)[:30],
-     ["compressed page ends early"]),
-    (OK_HEAD + b"Content-Encoding: gzip\r\nContent-Length: 20\r\n\r\n" + b"this is not gzip at all",
-     ["compressed page is damaged"]),
-    (b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n", ["500"]),
-    (b"HTTP/1.1 206 Partial Content\r\nContent-Length: 0\r\n\r\n", ["206"]),
-])
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (b"HTTP/1.1 abc OK\r\n\r\n", ["did not answer in HTTP"]),
+        (b"<html><body><p>An HTTP/0.9 answer is only a body.</p></body></html>", ["did not answer in HTTP"]),
+        (b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n", ["malformed answer"]),
+        (
+            b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(101)) + b"\r\n",
+            ["more than 100 headers"],
+        ),
+        (OK_HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", ["incomplete", "chunk"]),
+        (OK_HEAD + b"Transfer-Encoding: chunked\r\n\r\n10\r\n<html><p>cut", ["incomplete"]),
+        (b"", ["closed the connection without answering"]),
+        (b"HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n", ["302 Found", "no Location"]),
+        (b"HTTP/1.1 304 Not Modified\r\n\r\n", ["304 Not Modified"]),
+        (b"HTTP/1.1 301 Moved\r\nLocation: file:///etc/passwd\r\nContent-Length: 0\r\n\r\n", ["file: address"]),
+        (b"HTTP/1.1 302 Found\r\nLocation: data:text/html,<p>hi</p>\r\nContent-Length: 0\r\n\r\n", ["data: address"]),
+        (b"HTTP/1.1 302 Found\r\nLocation: javascript:alert(1)\r\nContent-Length: 0\r\n\r\n", ["javascript: address"]),
+        (OK_HEAD + b"Content-Encoding: br\r\nContent-Length: 4\r\n\r\nabcd", ["br"]),
+        (
+            OK_HEAD + b"Content-Encoding: gzip\r\nContent-Length: 30\r\n\r\n" + _gzip(b"<html>" * 100)[:30],
+            ["compressed page ends early"],
+        ),
+        (
+            OK_HEAD + b"Content-Encoding: gzip\r\nContent-Length: 20\r\n\r\n" + b"this is not gzip at all",
+            ["compressed page is damaged"],
+        ),
+        (b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n", ["500"]),
+        (b"HTTP/1.1 206 Partial Content\r\nContent-Length: 0\r\n\r\n", ["206"]),
+    ],
+)
 @pytest.mark.slow
 def test_malformed_answers_are_one_line(answer, words, tmp_path, run):
     with raw_server(answer) as (url, _):
@@ -492,8 +561,17 @@ def test_a_redirect_loop_is_still_too_many_redirects(tmp_path, run):
     one_error(code, err, "too many redirects")
 
 
-@pytest.mark.parametrize("url", ["{server}/a\r\nX-Injected: 1", "{server}/a\nb", "http://127.0.0.1:{port}\r\n/a",
-                                 "http://exa mple.org/", "http://[::1/", "http://127.0.0.1:99999/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "{server}/a\r\nX-Injected: 1",
+        "{server}/a\nb",
+        "http://127.0.0.1:{port}\r\n/a",
+        "http://exa mple.org/",
+        "http://[::1/",
+        "http://127.0.0.1:99999/",
+    ],
+)
 def test_a_url_with_control_characters_is_refused_unsent(url, tmp_path, run, connects):
     with raw_server(b"HTTP/1.1 200 OK\r\n\r\n") as (server, requests):
         code, _, err = convert_url(run, url.format(server=server, port=server.rsplit(":", 1)[1]), tmp_path / "out")
@@ -501,17 +579,21 @@ def test_a_url_with_control_characters_is_refused_unsent(url, tmp_path, run, con
     assert requests == [] and connects == []
 
 
-@pytest.mark.parametrize("encoding, compress", [
-    ("gzip", gzip.compress),
-    ("x-gzip", lambda d: gzip.compress(d[:100]) + gzip.compress(d[100:])),  # two gzip members
-    ("deflate", zlib.compress),
-    ("deflate", lambda d: zlib.compress(d)[2:-4]),  # raw deflate, as some servers send it
-])
+@pytest.mark.parametrize(
+    "encoding, compress",
+    [
+        ("gzip", gzip.compress),
+        ("x-gzip", lambda d: gzip.compress(d[:100]) + gzip.compress(d[100:])),  # two gzip members
+        ("deflate", zlib.compress),
+        ("deflate", lambda d: zlib.compress(d)[2:-4]),  # raw deflate, as some servers send it
+    ],
+)
 @pytest.mark.slow
 def test_compressed_pages_are_read(encoding, compress, tmp_path, run):
     page = ARTICLE.format(extra="<p>Compressed, and read all the same.</p>").encode()
-    with serve({"/c.html": (200, {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": encoding},
-                            compress(page))}) as server:
+    with serve(
+        {"/c.html": (200, {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": encoding}, compress(page))}
+    ) as server:
         code, _, err = convert_url(run, f"{server}/c.html", tmp_path / "out")
     assert code == 0, err
     assert "Compressed, and read all the same." in _embedded(tmp_path / "out")[1]
@@ -535,6 +617,7 @@ def test_a_gzip_bomb_stops_at_the_cap_without_inflating(monkeypatch):
 
 
 # --- standard input (item 4) ---------------------------------------------------------------------
+
 
 def test_standard_input_embeds_no_local_image_without_base_dir(tmp_path, run, monkeypatch):
     from PIL import Image

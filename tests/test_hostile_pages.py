@@ -46,8 +46,10 @@ NOT_XML = [chr(c) for c in range(32) if chr(c) not in "\t\n\r"] + ["\ufffe", "\u
 
 
 def article(body: str, head: str = "", title: str = "Hostile page") -> bytes:
-    return (f"<!DOCTYPE html><html lang='en'><head><title>{title}</title>{head}</head>"
-            f"<body><article>{body}</article></body></html>").encode("utf-8", "surrogatepass")
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><title>{title}</title>{head}</head>"
+        f"<body><article>{body}</article></body></html>"
+    ).encode("utf-8", "surrogatepass")
 
 
 def blocks_of(book):
@@ -82,22 +84,30 @@ def xhtml_documents(path: Path) -> list[etree._Element]:
 
 DEEP = {
     "500 nested divs": lambda: article(PROSE + "<div>" * 500 + "<p>The innermost words.</p>" + "</div>" * 500),
-    "400 nested blockquotes": lambda: article(PROSE + "<blockquote>" * 400 + "<p>The innermost words.</p>"
-                                              + "</blockquote>" * 400),
+    "400 nested blockquotes": lambda: article(
+        PROSE + "<blockquote>" * 400 + "<p>The innermost words.</p>" + "</blockquote>" * 400
+    ),
     "300 nested lists": lambda: article(PROSE + "<ul><li>item " * 300 + "The innermost words." + "</li></ul>" * 300),
     "2000 unclosed list items": lambda: article(PROSE + "<ol><li>item " * 2000 + "The innermost words."),
-    "100 nested layout tables": lambda: article(PROSE + "<table><tr><td>cell " * 100 + "The innermost words."
-                                                + "</td></tr></table>" * 100),
-    "200 nested data tables": lambda: article(PROSE + "<table><tr><th>Head</th></tr><tr><td>cell " * 200
-                                              + "The innermost words." + "</td></tr></table>" * 200),
-    "300 nested bold spans": lambda: article(PROSE + "<p>" + "<b><i><span>" * 300 + "The innermost words."
-                                             + "</span></i></b>" * 300 + "</p>"),
-    "deep JSON-LD": lambda: article(PROSE + "<p>The innermost words.</p>",
-                                    "<script type='application/ld+json'>" + "[" * 50_000 + "]" * 50_000 + "</script>"
-                                    "<script type='application/ld+json'>" + '{"a":' * 20_000 + "1" + "}" * 20_000
-                                    + "</script><script type='application/ld+json'>{\"@type\": \"NewsArticle\", "
-                                    "\"headline\": \"Hostile page\", \"author\": " + "[" * 900 + "\"Ann\""
-                                    + "]" * 900 + "}</script>"),
+    "100 nested layout tables": lambda: article(
+        PROSE + "<table><tr><td>cell " * 100 + "The innermost words." + "</td></tr></table>" * 100
+    ),
+    "200 nested data tables": lambda: article(
+        PROSE + "<table><tr><th>Head</th></tr><tr><td>cell " * 200 + "The innermost words." + "</td></tr></table>" * 200
+    ),
+    "300 nested bold spans": lambda: article(
+        PROSE + "<p>" + "<b><i><span>" * 300 + "The innermost words." + "</span></i></b>" * 300 + "</p>"
+    ),
+    "deep JSON-LD": lambda: article(
+        PROSE + "<p>The innermost words.</p>",
+        "<script type='application/ld+json'>" + "[" * 50_000 + "]" * 50_000 + "</script>"
+        "<script type='application/ld+json'>"
+        + '{"a":' * 20_000
+        + "1"
+        + "}" * 20_000
+        + '</script><script type=\'application/ld+json\'>{"@type": "NewsArticle", '
+        '"headline": "Hostile page", "author": ' + "[" * 900 + '"Ann"' + "]" * 900 + "}</script>",
+    ),
 }
 
 
@@ -111,17 +121,21 @@ def test_deep_pages_are_read_whole_and_shallow(name):
 
 # --- size: every pass linear, utterances capped ------------------------------------------------
 
-CHILD = ("import resource, sys; from talkingbook.cli import main; code = main(sys.argv[1:]); "
-         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)")
+CHILD = (
+    "import resource, sys; from talkingbook.cli import main; code = main(sys.argv[1:]); "
+    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
+)
 
 BIG = {
     "100,000 nested divs": lambda: article(PROSE + "<div>" * 100_000 + "The innermost words." + "</div>" * 100_000),
     "100,000 unclosed divs with text": lambda: article(PROSE + "<div>words " * 100_000),
-    "100,000 nested bold": lambda: article(PROSE + "<p>" + "<b>" * 100_000 + "The innermost words."
-                                           + "</b>" * 100_000 + "</p>"),
+    "100,000 nested bold": lambda: article(
+        PROSE + "<p>" + "<b>" * 100_000 + "The innermost words." + "</b>" * 100_000 + "</p>"
+    ),
     "a million spans": lambda: article("<p>" + "<span>word</span> " * 1_000_000 + "</p>"),
     "300,000 words without a full stop": lambda: article(
-        "<p>" + " ".join(("alpha", "beta,", "gamma", "delta;")[i % 4] for i in range(300_000)) + "</p>"),
+        "<p>" + " ".join(("alpha", "beta,", "gamma", "delta;")[i % 4] for i in range(300_000)) + "</p>"
+    ),
 }
 
 
@@ -133,8 +147,13 @@ def test_big_pages_finish_in_bounded_time_and_memory(name, tmp_path):
     page.write_bytes(BIG[name]())
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", CHILD, "convert", str(page), "--no-audio", "-q", "-o",
-                           str(tmp_path / "out")], capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, "convert", str(page), "--no-audio", "-q", "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     seconds = time.monotonic() - started
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
     peak_mb = int(proc.stdout.split()[-1]) / 1024
@@ -169,6 +188,7 @@ def test_a_too_long_heading_is_several_utterances_of_one_element():
 
 
 # --- images: size read before decoding, verified, capped, counted once ---------------------
+
 
 def png(width: int, height: int, mode: str = "RGB") -> bytes:
     from PIL import Image as PILImage
@@ -235,8 +255,9 @@ def test_the_images_of_one_book_are_capped_in_total(tmp_path, monkeypatch, caplo
     for i, data in enumerate(files):
         (tmp_path / f"{i}.png").write_bytes(data)
     monkeypatch.setattr(images_module, "MAX_BOOK_IMAGE_BYTES", sum(map(len, files[:2])))
-    body = PROSE + "".join(f"<img src='{i}.png' alt='image {i}'><img src='{i}.png?again' alt='again {i}'>"
-                           for i in range(4))
+    body = PROSE + "".join(
+        f"<img src='{i}.png' alt='image {i}'><img src='{i}.png?again' alt='again {i}'>" for i in range(4)
+    )
     book = read(article(body), name="cap.html", folder=tmp_path)
     kept = [b.src for b in blocks_of(book) if isinstance(b, Image) and b.data is not None]
     assert kept == ["0.png", "0.png?again", "1.png", "1.png?again"]  # the same bytes are counted once
@@ -253,22 +274,33 @@ def test_the_cover_never_decodes_a_bomb(monkeypatch):
     monkeypatch.setattr(ImageOps, "exif_transpose", lambda image, **kw: decoded.append(image.size) or real(image))
     bomb = png(13_000, 13_000, "1")
     book = read(article(PROSE), name="cover.html")
-    book = type(book)(book.metadata, (*book.sections[:1], type(book.sections[0])(
-        "Pictures", 1, (Image("bomb.png", "a bomb", data=bomb, media_type="image/png"),))), book.source_name)
+    book = type(book)(
+        book.metadata,
+        (
+            *book.sections[:1],
+            type(book.sections[0])("Pictures", 1, (Image("bomb.png", "a bomb", data=bomb, media_type="image/png"),)),
+        ),
+        book.source_name,
+    )
     assert make_cover(book).origin == "generated"
     assert all(w * h <= MAX_IMAGE_PIXELS for w, h in decoded)
 
 
 # --- one line, never a traceback, while reading ----------------------------------------------
 
+
 def test_control_characters_never_reach_the_model_or_the_book(tmp_path, run):
     dirty = "".join(NOT_XML[1:])  # a NUL in the first 4 kB marks binary data; &#0; stands for it below
-    head = (f"<meta name='author' content='Ann{dirty}Lee'><meta property='og:site_name' content='Site\x1f'>"
-            "<script type='application/ld+json'>{\"@type\": \"NewsArticle\", \"headline\": \"Head\\u0001line\","
-            " \"description\": \"D\\u0002\"}</script>")
-    body = (f"<h1>Head\x01line</h1>{PROSE}<h2>Sec&#1;tion\x02 &#0;two</h2><p>Para\x07graph &#x1f;&#xFFFE; with a"
-            f"\x0cform feed.</p><pre>code\x0c\x01line</pre><img src='x.png' alt='al\x01t'>"
-            f"<table><caption>Cap\x02</caption><tr><th>H\x03</th></tr><tr><td>c&#2;</td></tr></table>")
+    head = (
+        f"<meta name='author' content='Ann{dirty}Lee'><meta property='og:site_name' content='Site\x1f'>"
+        '<script type=\'application/ld+json\'>{"@type": "NewsArticle", "headline": "Head\\u0001line",'
+        ' "description": "D\\u0002"}</script>'
+    )
+    body = (
+        f"<h1>Head\x01line</h1>{PROSE}<h2>Sec&#1;tion\x02 &#0;two</h2><p>Para\x07graph &#x1f;&#xFFFE; with a"
+        f"\x0cform feed.</p><pre>code\x0c\x01line</pre><img src='x.png' alt='al\x01t'>"
+        f"<table><caption>Cap\x02</caption><tr><th>H\x03</th></tr><tr><td>c&#2;</td></tr></table>"
+    )
     page = tmp_path / "control.html"
     page.write_bytes(article(body, head, title=f"Head{dirty}line"))
     book = read(page.read_bytes(), name=str(page))
@@ -284,24 +316,37 @@ def test_control_characters_never_reach_the_model_or_the_book(tmp_path, run):
     assert run("check", tmp_path / "out" / "control")[0] == 0
 
 
-@pytest.mark.parametrize("value, default, low, high, expected", [
-    ("3", 1, 1, 100, 3), (" 7px", 1, 1, 100, 7), ("²", 1, 1, 100, 1), ("١٢", 1, 1, 100, 1), ("", 1, 1, 100, 1),
-    ("9" * 5000, 1, 1, 100, 100), ("-" + "9" * 5000, 1, -10, 10, -10), ("+4", 0, 0, 9, 4),
-    ("0" * 5000 + "5", 1, 1, 9, 5),
-    (None, 2, 0, 9, 2), (["3"], 2, 0, 9, 2), ("x3", 2, 0, 9, 2),
-])
+@pytest.mark.parametrize(
+    "value, default, low, high, expected",
+    [
+        ("3", 1, 1, 100, 3),
+        (" 7px", 1, 1, 100, 7),
+        ("²", 1, 1, 100, 1),
+        ("١٢", 1, 1, 100, 1),
+        ("", 1, 1, 100, 1),
+        ("9" * 5000, 1, 1, 100, 100),
+        ("-" + "9" * 5000, 1, -10, 10, -10),
+        ("+4", 0, 0, 9, 4),
+        ("0" * 5000 + "5", 1, 1, 9, 5),
+        (None, 2, 0, 9, 2),
+        (["3"], 2, 0, 9, 2),
+        ("x3", 2, 0, 9, 2),
+    ],
+)
 def test_integer_attributes_are_parsed_as_browsers_do_and_clamped(value, default, low, high, expected):
     assert html_integer(value, default=default, low=low, high=high) == expected
 
 
 def test_odd_numeric_attributes_give_a_book(tmp_path):
     big = "9" * 5000
-    body = (f"{PROSE}<ol start='²'><li>one</li><li>two</li></ol><ol start='{big}'><li>x</li></ol>"
-            f"<ol start='-{big}'><li>y</li></ol><table><tr><th colspan='²'>h</th><th rowspan='{big}'>k</th></tr>"
-            f"<tr><td colspan='{big}'>v</td><td>w</td></tr></table><img src='x.png' width='²' height='{big}' alt='p'>")
+    body = (
+        f"{PROSE}<ol start='²'><li>one</li><li>two</li></ol><ol start='{big}'><li>x</li></ol>"
+        f"<ol start='-{big}'><li>y</li></ol><table><tr><th colspan='²'>h</th><th rowspan='{big}'>k</th></tr>"
+        f"<tr><td colspan='{big}'>v</td><td>w</td></tr></table><img src='x.png' width='²' height='{big}' alt='p'>"
+    )
     book = read(article(body), name="attrs.html")
     lists = [b for b in blocks_of(book) if isinstance(b, ListBlock)]
-    assert [b.start for b in lists] == [1, 10 ** 9, -(10 ** 9)]
+    assert [b.start for b in lists] == [1, 10**9, -(10**9)]
     cells = [c for b in blocks_of(book) if isinstance(b, Table) for row in b.rows for c in row]
     assert [(c.colspan, c.rowspan) for c in cells] == [(1, 1), (1, 100), (100, 1), (1, 1)]
     assert any(isinstance(b, Image) and b.alt == "p" for b in blocks_of(book))  # not taken for a tracking pixel
@@ -328,18 +373,33 @@ def test_a_file_name_and_arguments_that_are_not_utf8_give_a_book(tmp_path, run):
     with open(os.path.join(folder, b"caf\xe9.html"), "wb") as f:
         f.write(article(PROSE))
     source = os.fsdecode(os.path.join(folder, b"caf\xe9.html"))
-    code, _, err = run("convert", source, "-o", tmp_path / "out", "--engine", "fake", "--no-audiobook", "-q",
-                       "--title", os.fsdecode(b"Caf\xe9 \xff"), "--author", os.fsdecode(b"\xfe"))
+    code, _, err = run(
+        "convert",
+        source,
+        "-o",
+        tmp_path / "out",
+        "--engine",
+        "fake",
+        "--no-audiobook",
+        "-q",
+        "--title",
+        os.fsdecode(b"Caf\xe9 \xff"),
+        "--author",
+        os.fsdecode(b"\xfe"),
+    )
     assert code == 0, err
     book_folder = tmp_path / "out" / "caf"
     opf = etree.fromstring(zipfile.ZipFile(book_folder / "caf.epub").read("EPUB/content.opf"))
     assert opf.xpath("//dc:title/text()", namespaces=NS) == ["Caf\ufffd \ufffd"]
-    assert json.loads((book_folder / "manifest.json").read_text(encoding="utf-8"))["metadata"]["title"] == \
-        "Caf\ufffd \ufffd"
+    assert (
+        json.loads((book_folder / "manifest.json").read_text(encoding="utf-8"))["metadata"]["title"]
+        == "Caf\ufffd \ufffd"
+    )
     assert run("check", book_folder)[0] == 0
 
 
 # --- options and lexicons ---------------------------------------------------------------------
+
 
 def test_an_empty_title_is_a_usage_error(tmp_path, run):
     for title in ("", "  ", "\x01\x02"):
@@ -350,8 +410,22 @@ def test_an_empty_title_is_a_usage_error(tmp_path, run):
 
 @pytest.mark.slow
 def test_control_characters_in_metadata_options_are_cleaned(tmp_path, run):
-    code, _, err = run("convert", SAMPLE, "-o", tmp_path / "out", "--engine", "fake", "--no-audiobook", "-q",
-                       "--title", "A\x01 title\x1f", "--author", "An\x02n", "--publisher", "Pub\x0blisher")
+    code, _, err = run(
+        "convert",
+        SAMPLE,
+        "-o",
+        tmp_path / "out",
+        "--engine",
+        "fake",
+        "--no-audiobook",
+        "-q",
+        "--title",
+        "A\x01 title\x1f",
+        "--author",
+        "An\x02n",
+        "--publisher",
+        "Pub\x0blisher",
+    )
     assert code == 0, err
     folder = next((tmp_path / "out").iterdir())
     opf = etree.fromstring(zipfile.ZipFile(next(folder.glob("*.epub"))).read("EPUB/content.opf"))
@@ -364,13 +438,17 @@ def test_control_characters_in_metadata_options_are_cleaned(tmp_path, run):
 
 def test_lexicon_aliases_are_literal_text(tmp_path):
     lexicon = tmp_path / "l.toml"
-    lexicon.write_text('[words]\n"Seoul" = "sole \\\\1 \\\\g<0>"\n"pop" = "back\\\\"\n"K-pop" = "kay pop"\n',
-                       encoding="utf-8")
+    lexicon.write_text(
+        '[words]\n"Seoul" = "sole \\\\1 \\\\g<0>"\n"pop" = "back\\\\"\n"K-pop" = "kay pop"\n', encoding="utf-8"
+    )
     assert load_lexicon(str(lexicon)).apply("Seoul K-pop pop, popular") == "sole \\1 \\g<0> kay pop back\\, popular"
     pls = tmp_path / "l.pls"
-    pls.write_text('<lexicon version="1.0" xmlns="http://www.w3.org/2005/01/pronunciation-lexicon" '
-                   'alphabet="ipa" xml:lang="en"><lexeme><grapheme>Seoul</grapheme><alias>\\1\\</alias></lexeme>'
-                   '</lexicon>', encoding="utf-8")
+    pls.write_text(
+        '<lexicon version="1.0" xmlns="http://www.w3.org/2005/01/pronunciation-lexicon" '
+        'alphabet="ipa" xml:lang="en"><lexeme><grapheme>Seoul</grapheme><alias>\\1\\</alias></lexeme>'
+        "</lexicon>",
+        encoding="utf-8",
+    )
     assert load_lexicon(str(pls)).apply("Seoul.") == "\\1\\."
 
 
@@ -379,8 +457,9 @@ def test_a_lexicon_of_twenty_thousand_entries_is_one_lookup(tmp_path):
     import string
 
     rng = random.Random(3)
-    words = sorted({"".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 12)))
-                    for _ in range(20_000)})
+    words = sorted(
+        {"".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 12))) for _ in range(20_000)}
+    )
     lexicon = tmp_path / "big.toml"
     lexicon.write_text("[words]\n" + "\n".join(f'"{w}" = "{w.upper()}"' for w in words) + "\n", encoding="utf-8")
     loaded = load_lexicon(str(lexicon))
@@ -394,8 +473,9 @@ def test_a_lexicon_of_twenty_thousand_entries_is_one_lookup(tmp_path):
     assert out[sentences.index(sample)] == expected
 
 
-@pytest.mark.parametrize("voice", ["en+../../etc/passwd", "../../../etc/passwd", "en+", "no-such-voice",
-                                   "en+f3/../../x"])
+@pytest.mark.parametrize(
+    "voice", ["en+../../etc/passwd", "../../../etc/passwd", "en+", "no-such-voice", "en+f3/../../x"]
+)
 def test_espeak_voices_and_variants_are_checked_against_what_espeak_has(tmp_path, run, voice):
     code, _, err = run("convert", SAMPLE, "-o", tmp_path / "out", "--engine", "espeak", "--voice", voice, "-q")
     assert code == 2 and err.startswith(f"error: --voice {voice}") and len(err.strip().splitlines()) == 1, err
@@ -412,10 +492,12 @@ def test_espeak_accepts_its_own_voices_and_variants():
 
 # Ids the writers also give out: the opening section's element is sec-01-hostile-page, the next
 # one's sec-02-intro; tb-3 and tb-title are read-along ids; h-intro an inner heading's anchor.
-RESERVED_IDS = ("<p id='sec-01-hostile-page'>A target, <a href='#sec-01-hostile-page'>here</a>.</p>"
-                "<h2>Intro</h2><p id='tb-3'>See <a href='#tb-3'>this</a>, <a href='#h-intro'>that</a>, "
-                "<a href='#sec-02-intro'>there</a>, <a href='#tb-title'>top</a>.</p><h3 id='h-intro'>Intro</h3>"
-                "<h3>Intro</h3><p id='sec-02-intro'>Target.</p><p id='tb-title'>Also a target.</p>")
+RESERVED_IDS = (
+    "<p id='sec-01-hostile-page'>A target, <a href='#sec-01-hostile-page'>here</a>.</p>"
+    "<h2>Intro</h2><p id='tb-3'>See <a href='#tb-3'>this</a>, <a href='#h-intro'>that</a>, "
+    "<a href='#sec-02-intro'>there</a>, <a href='#tb-title'>top</a>.</p><h3 id='h-intro'>Intro</h3>"
+    "<h3>Intro</h3><p id='sec-02-intro'>Target.</p><p id='tb-title'>Also a target.</p>"
+)
 
 
 def test_page_ids_never_equal_generated_ones(tmp_path):
@@ -427,11 +509,13 @@ def test_page_ids_never_equal_generated_ones(tmp_path):
         assert targets <= set(ids)  # and links still reach them
 
 
-MATH = (f"{PROSE}<p>Einstein wrote <math><mi>E</mi><mo>=</mo><mi>m</mi><msup><mi>c</mi><mn>2</mn></msup></math>"
-        f" in 1905.</p><math display='block' alttext='{{\\displaystyle a^{{2}}+b^{{2}}=c^{{2}}}}'><semantics><mrow>"
-        f"<msup><mi>a</mi><mn>2</mn></msup></mrow><annotation encoding='application/x-tex'>a^2</annotation>"
-        f"</semantics></math><p>Half is <math><semantics><mfrac><mn>1</mn><mn>2</mn></mfrac>"
-        f"<annotation encoding='application/x-tex'>\\frac{{1}}{{2}}</annotation></semantics></math>.</p>")
+MATH = (
+    f"{PROSE}<p>Einstein wrote <math><mi>E</mi><mo>=</mo><mi>m</mi><msup><mi>c</mi><mn>2</mn></msup></math>"
+    f" in 1905.</p><math display='block' alttext='{{\\displaystyle a^{{2}}+b^{{2}}=c^{{2}}}}'><semantics><mrow>"
+    f"<msup><mi>a</mi><mn>2</mn></msup></mrow><annotation encoding='application/x-tex'>a^2</annotation>"
+    f"</semantics></math><p>Half is <math><semantics><mfrac><mn>1</mn><mn>2</mn></mfrac>"
+    f"<annotation encoding='application/x-tex'>\\frac{{1}}{{2}}</annotation></semantics></math>.</p>"
+)
 
 
 def test_a_formula_is_one_unit_read_from_its_text_alternative(tmp_path):
@@ -448,12 +532,14 @@ def test_a_formula_is_one_unit_read_from_its_text_alternative(tmp_path):
 
 # --- every family through EPUBCheck, in one batch ----------------------------------------------
 
+
 def test_books_from_hostile_pages_pass_epubcheck(tmp_path, image_folder):
     pages = {name: make() for name, make in DEEP.items()}
     pages["ids"] = article(PROSE + RESERVED_IDS)
     pages["math"] = article(MATH)
-    pages["control"] = article(f"<h2>Sec&#1;tion\x02</h2>{PROSE}<pre>a\x0cb\x01</pre><p>x&#xFFFE;\x0b</p>",
-                               title="T\x01itle")
+    pages["control"] = article(
+        f"<h2>Sec&#1;tion\x02</h2>{PROSE}<pre>a\x0cb\x01</pre><p>x&#xFFFE;\x0b</p>", title="T\x01itle"
+    )
     pages["images"] = article(PROSE + "".join(f"<img src='{n}' alt='{n}'>" for n in os.listdir(image_folder)))
     books = []
     for name, data in pages.items():
@@ -465,12 +551,64 @@ def test_books_from_hostile_pages_pass_epubcheck(tmp_path, image_folder):
 
 # --- generated: deep, wide and odd pages ---------------------------------------------------------
 
-ODD_VALUES = ["²", "9" * 5000, "-" + "9" * 30, "\x01", "&#1;", "١٢", " 3px", "", "sec-01-t", "tb-2", "h-x",
-              "a\x0cb", "&#xFFFE;"]
-TEXTS = ["Hello world.", "déjà vu", "\x01\x02", "&#1;&#x1f;", "7" * 4400, "E = mc²", "\u200b", "one, two, three",
-         "\ufffe", " ".join(["long"] * 500), "Dr. Dr. Dr.", "1st 2nd 4300th", "$5bn", "3.5%"]
-TAGS = ["div", "p", "span", "b", "blockquote", "ul", "li", "ol", "table", "tr", "td", "th", "h2", "h3", "pre",
-        "figure", "img", "a", "section", "math", "mi", "msup", "mn", "code", "em"]
+ODD_VALUES = [
+    "²",
+    "9" * 5000,
+    "-" + "9" * 30,
+    "\x01",
+    "&#1;",
+    "١٢",
+    " 3px",
+    "",
+    "sec-01-t",
+    "tb-2",
+    "h-x",
+    "a\x0cb",
+    "&#xFFFE;",
+]
+TEXTS = [
+    "Hello world.",
+    "déjà vu",
+    "\x01\x02",
+    "&#1;&#x1f;",
+    "7" * 4400,
+    "E = mc²",
+    "\u200b",
+    "one, two, three",
+    "\ufffe",
+    " ".join(["long"] * 500),
+    "Dr. Dr. Dr.",
+    "1st 2nd 4300th",
+    "$5bn",
+    "3.5%",
+]
+TAGS = [
+    "div",
+    "p",
+    "span",
+    "b",
+    "blockquote",
+    "ul",
+    "li",
+    "ol",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "h2",
+    "h3",
+    "pre",
+    "figure",
+    "img",
+    "a",
+    "section",
+    "math",
+    "mi",
+    "msup",
+    "mn",
+    "code",
+    "em",
+]
 ATTRIBUTES = ["id", "colspan", "rowspan", "start", "width", "height", "alt", "lang", "href", "alttext", "display"]
 
 
@@ -492,8 +630,9 @@ def odd_pages(draw):
     return article("".join(parts), title=draw(st.sampled_from(["Odd page", "T\x01", "&#2;x"])))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @pytest.mark.slow
 @given(page=odd_pages())
 def test_odd_pages_give_a_book_or_an_input_error(page, tmp_path_factory):

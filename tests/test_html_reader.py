@@ -72,7 +72,8 @@ def test_sample_keeps_every_word_of_the_seed_and_nothing_from_the_site_chrome():
     book = sample_book()
     text = " ".join(
         [s.title for s in book.sections[1:]]
-        + [b.text for s in book.sections for b in iter_blocks(s.blocks) if isinstance(b, Paragraph)])
+        + [b.text for s in book.sections for b in iter_blocks(s.blocks) if isinstance(b, Paragraph)]
+    )
     for line in seed_lines:
         assert line.removeprefix("- ") in text, line
     for chrome in ("Related stories", "Skip to content", "All rights reserved", "Share:", "Search"):
@@ -97,7 +98,10 @@ def test_sample_model_matches_golden_dump():
 def test_nested_headings_default_split_is_the_highest_rank_below_the_title():
     book = read((DATA / "nested.html").read_bytes(), name="nested.html")
     assert [(s.title, s.level) for s in book.sections] == [
-        ("A Nested Article", 1), ("First part", 1), ("Second part", 1)]
+        ("A Nested Article", 1),
+        ("First part", 1),
+        ("Second part", 1),
+    ]
     assert book.metadata.title == "A Nested Article"  # the <title>'s site suffix is not the title
     assert book.metadata.language == "en-GB"
     assert dump(book) == (DATA / "nested.model.txt").read_text(encoding="utf-8")
@@ -106,8 +110,13 @@ def test_nested_headings_default_split_is_the_highest_rank_below_the_title():
 def test_split_level_3_makes_h3_sections_nested_under_h2():
     book = read((DATA / "nested.html").read_bytes(), name="nested.html", split_level=3)
     assert [(s.title, s.level) for s in book.sections] == [
-        ("A Nested Article", 1), ("First part", 1), ("Background", 2), ("Method", 2),
-        ("Second part", 1), ("Second part details", 2)]
+        ("A Nested Article", 1),
+        ("First part", 1),
+        ("Background", 2),
+        ("Method", 2),
+        ("Second part", 1),
+        ("Second part details", 2),
+    ]
     # A parent's text before its first child is the parent's own section.
     assert [b.text for b in book.sections[1].blocks] == ["Text of the first part."]
     # Deeper headings stay inside their section.
@@ -120,10 +129,21 @@ def test_split_level_1_keeps_everything_in_the_opening():
 
 
 def test_overrides_replace_page_metadata():
-    book = sample_book(overrides={"title": "Drums", "author": "A. Person", "language": "en_GB",
-                                  "date": "2025-01-02", "publisher": None})
+    book = sample_book(
+        overrides={
+            "title": "Drums",
+            "author": "A. Person",
+            "language": "en_GB",
+            "date": "2025-01-02",
+            "publisher": None,
+        }
+    )
     assert (book.metadata.title, book.metadata.author, book.metadata.language, book.metadata.date) == (
-        "Drums", "A. Person", "en-GB", "2025-01-02")
+        "Drums",
+        "A. Person",
+        "en-GB",
+        "2025-01-02",
+    )
     assert book.metadata.publisher == "The Meridian Ledger"
     assert book.sections[0].title == "Drums"
 
@@ -151,11 +171,14 @@ def test_identifier_without_canonical_url_comes_from_the_file_name():
     assert read(html, name="two.html").metadata.identifier != a
 
 
-@pytest.mark.parametrize("data, why", [
-    (b"\x00\x01\x02PNG binary", "binary"),
-    (b"just some words without any markup", "no markup"),
-    (b"<html><body><nav>Menu</nav><script>x()</script></body></html>", "no article text"),
-])
+@pytest.mark.parametrize(
+    "data, why",
+    [
+        (b"\x00\x01\x02PNG binary", "binary"),
+        (b"just some words without any markup", "no markup"),
+        (b"<html><body><nav>Menu</nav><script>x()</script></body></html>", "no article text"),
+    ],
+)
 def test_bad_input_raises_input_error(data, why):
     with pytest.raises(InputError, match=why):
         read(data, name="bad.html")
@@ -173,39 +196,74 @@ BODY = "<p>" + "The dough rests in a cool room, and the yeast works slowly, so t
 
 
 def titled(head: str, body_top: str) -> str:
-    return (f"<html><head>{head}</head><body><nav><a href='/'>Home</a></nav>"
-            f"<article>{body_top}{BODY}</article></body></html>")
+    return (
+        f"<html><head>{head}</head><body><nav><a href='/'>Home</a></nav>"
+        f"<article>{body_top}{BODY}</article></body></html>"
+    )
 
 
-@pytest.mark.parametrize("head, top, expected", [
-    # An SEO title ("Topic: the headline") and the visible headline: the headline.
-    ("<title>Baking: Why bread rises overnight</title>", "<h1>Why bread rises slowly overnight</h1>",
-     "Why bread rises slowly overnight"),
-    # A shortened og:title and a site suffix glued on with underscores: the headline.
-    ('<title>Why bread rises overnight_Food_Example</title><meta property="og:title" content="Bread overnight">',
-     "<h1>Why bread rises overnight</h1>", "Why bread rises overnight"),
-    # An <h1> naming the site or a section is not the headline.
-    ("<title>Why bread rises overnight | Example Gazette</title>", "<header><h1>Example Gazette</h1></header>",
-     "Why bread rises overnight"),
-    ("<title>Why bread rises overnight</title>", "<header><h1>Food and Drink</h1></header>",
-     "Why bread rises overnight"),
-    # Two different headings that fit as well as each other: the metadata decides.
-    ("<title>Bread, yeast and time: notes from a bakery</title>",
-     "<header><h1>Bread, yeast and time</h1><h1>Notes from a bakery</h1></header>",
-     "Bread, yeast and time: notes from a bakery"),
-    # A hidden <h1> is not seen.
-    ("<title>Baking: Why bread rises overnight</title>",
-     '<h1 style="display:none">Why bread rises slowly overnight</h1>', "Baking: Why bread rises overnight"),
-    # Ruby annotations are not part of the headline; inline markup does not split its words.
-    ("<title>子どもとパンの話 | 例</title>",
-     "<h1><ruby>子<rt>こ</rt></ruby>どもとパンの<b>話</b>をする</h1>", "子どもとパンの話をする"),
-    # A title escaped twice by the page is read once more.
-    ('<meta property="og:title" content="&amp;#8216;Bread&amp;#8217; rises overnight">', "",
-     "\u2018Bread\u2019 rises overnight"),
-    # The title's part that holds the site name and a headline is the headline, not the site.
-    (('<title>新竹尖石賞楓 @ 史蒂文的家 :: 痞客邦 PIXNET ::</title><meta property="og:site_name" content="史蒂文的家">'
-      '<meta property="og:url" content="https://steven.pixnet.net/blog/post/1">'), "", "新竹尖石賞楓 @ 史蒂文的家"),
-])
+@pytest.mark.parametrize(
+    "head, top, expected",
+    [
+        # An SEO title ("Topic: the headline") and the visible headline: the headline.
+        (
+            "<title>Baking: Why bread rises overnight</title>",
+            "<h1>Why bread rises slowly overnight</h1>",
+            "Why bread rises slowly overnight",
+        ),
+        # A shortened og:title and a site suffix glued on with underscores: the headline.
+        (
+            '<title>Why bread rises overnight_Food_Example</title><meta property="og:title" content="Bread overnight">',
+            "<h1>Why bread rises overnight</h1>",
+            "Why bread rises overnight",
+        ),
+        # An <h1> naming the site or a section is not the headline.
+        (
+            "<title>Why bread rises overnight | Example Gazette</title>",
+            "<header><h1>Example Gazette</h1></header>",
+            "Why bread rises overnight",
+        ),
+        (
+            "<title>Why bread rises overnight</title>",
+            "<header><h1>Food and Drink</h1></header>",
+            "Why bread rises overnight",
+        ),
+        # Two different headings that fit as well as each other: the metadata decides.
+        (
+            "<title>Bread, yeast and time: notes from a bakery</title>",
+            "<header><h1>Bread, yeast and time</h1><h1>Notes from a bakery</h1></header>",
+            "Bread, yeast and time: notes from a bakery",
+        ),
+        # A hidden <h1> is not seen.
+        (
+            "<title>Baking: Why bread rises overnight</title>",
+            '<h1 style="display:none">Why bread rises slowly overnight</h1>',
+            "Baking: Why bread rises overnight",
+        ),
+        # Ruby annotations are not part of the headline; inline markup does not split its words.
+        (
+            "<title>子どもとパンの話 | 例</title>",
+            "<h1><ruby>子<rt>こ</rt></ruby>どもとパンの<b>話</b>をする</h1>",
+            "子どもとパンの話をする",
+        ),
+        # A title escaped twice by the page is read once more.
+        (
+            '<meta property="og:title" content="&amp;#8216;Bread&amp;#8217; rises overnight">',
+            "",
+            "\u2018Bread\u2019 rises overnight",
+        ),
+        # The title's part that holds the site name and a headline is the headline, not the site.
+        (
+            (
+                "<title>新竹尖石賞楓 @ 史蒂文的家 :: 痞客邦 PIXNET ::</title>"
+                '<meta property="og:site_name" content="史蒂文的家">'
+                '<meta property="og:url" content="https://steven.pixnet.net/blog/post/1">'
+            ),
+            "",
+            "新竹尖石賞楓 @ 史蒂文的家",
+        ),
+    ],
+)
 def test_the_title_is_the_visible_headline(head, top, expected):
     book = read(titled(head, top).encode(), name="bread.html")
     assert book.metadata.title == expected

@@ -42,9 +42,13 @@ def test_english_follows_upstream_american_rules():
 
 def test_every_phoneme_given_to_the_model_is_in_its_vocabulary():
     vocab = kokoro.vocabulary()
-    for language, text in [("fr", "L'Assemblée nationale a approuvé le projet."), ("ar", "معارضون يسيطرون على مخازن"),
-                           ("zh", "大熊猫是中国特有的动物"), ("ko", "서울은 대한민국의 수도입니다."),
-                           ("ja", "【速報】東京〜大阪（とうきょう）")]:
+    for language, text in [
+        ("fr", "L'Assemblée nationale a approuvé le projet."),
+        ("ar", "معارضون يسيطرون على مخازن"),
+        ("zh", "大熊猫是中国特有的动物"),
+        ("ko", "서울은 대한민국의 수도입니다."),
+        ("ja", "【速報】東京〜大阪（とうきょう）"),
+    ]:
         said = kokoro.phonemes(text, language)
         assert said and all(c in vocab for c in said), (language, said)
 
@@ -55,7 +59,8 @@ def test_unknown_symbols_are_dropped_and_logged_once(caplog, monkeypatch):
         assert kokoro._known("aʘb", "xx") == "ab"
         kokoro._known("ʘ", "xx")
     assert [r.getMessage() for r in caplog.records if "ʘ" in r.getMessage()] == [
-        "kokoro: 'ʘ' (LATIN LETTER BILABIAL CLICK, xx) is not in the model's vocabulary; dropped"]
+        "kokoro: 'ʘ' (LATIN LETTER BILABIAL CLICK, xx) is not in the model's vocabulary; dropped"
+    ]
 
 
 def test_long_phoneme_strings_are_cut_after_punctuation():
@@ -65,23 +70,29 @@ def test_long_phoneme_strings_are_cut_after_punctuation():
     assert "".join(pieces).replace(" ", "") == said.replace(" ", "")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("3月11日", "saŋɡaʦɨ ʥɨːiʨiɲiʨi"),  # not 'san tsuki', as the package reads digits alone
-    ("10時30分", "ʥɨːʥi saɲʥɨʔpɯɴ"),
-    ("5人", "ɡo ɲiɴ"),
-    ("1人", "çitoɾʲi"),
-    ("2026年", "ɲi seɴ ɲiʥɨːɾokɯ neɴ"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("3月11日", "saŋɡaʦɨ ʥɨːiʨiɲiʨi"),  # not 'san tsuki', as the package reads digits alone
+        ("10時30分", "ʥɨːʥi saɲʥɨʔpɯɴ"),
+        ("5人", "ɡo ɲiɴ"),
+        ("1人", "çitoɾʲi"),
+        ("2026年", "ɲi seɴ ɲiʥɨːɾokɯ neɴ"),
+    ],
+)
 def test_japanese_digits_are_read_with_their_counters(text, expected):
     assert kokoro.phonemes(text, "ja").replace(" ", "") == expected.replace(" ", "")  # word breaks vary
 
 
-@pytest.mark.parametrize("written, spoken", [
-    ("価格は＋10％です。", "価格はプラス10パーセントです。"),
-    ("東京〜大阪、3〜5人", "東京から大阪、3から5人"),
-    ("2026/3/11 10:30", "2026年3月11日 10時30分"),
-    ("気温は−5℃、¥1,500", "気温はマイナス5度、1500円"),
-])
+@pytest.mark.parametrize(
+    "written, spoken",
+    [
+        ("価格は＋10％です。", "価格はプラス10パーセントです。"),
+        ("東京〜大阪、3〜5人", "東京から大阪、3から5人"),
+        ("2026/3/11 10:30", "2026年3月11日 10時30分"),
+        ("気温は−5℃、¥1,500", "気温はマイナス5度、1500円"),
+    ],
+)
 def test_japanese_symbols_are_spoken(written, spoken):
     from talkingbook.narration.speech_text import normalize
 
@@ -93,8 +104,10 @@ def test_ruby_reading_is_narrated_and_the_kanji_kept_on_the_page():
     from talkingbook.narration.script import section_script
     from talkingbook.structure.toc import build_toc
 
-    page = ("<html lang='ja'><body><article><h1>題</h1><p><ruby>法律<rt>ほうりつ</rt></ruby>ができる。"
-            "<ruby>漢字<rt>kanji</rt></ruby>です。</p></article></body></html>")
+    page = (
+        "<html lang='ja'><body><article><h1>題</h1><p><ruby>法律<rt>ほうりつ</rt></ruby>ができる。"
+        "<ruby>漢字<rt>kanji</rt></ruby>です。</p></article></body></html>"
+    )
     book = read(page.encode(), name="ruby.html")
     script = [u for e in build_toc(book) for u in section_script(e.section, book.metadata, "Kokoro jf_alpha")]
     said = {u.display: u.text for u in script}
@@ -150,8 +163,10 @@ def test_damaged_model_parts_are_refused(monkeypatch):
 
 @pytest.mark.slow
 def test_kokoro_speaks_japanese_and_french():
-    for language, text in [("ja", "子どもへの体罰を禁止する法律ができる。"),
-                           ("fr", "Bonjour à tous, le concert commence.")]:
+    for language, text in [
+        ("ja", "子どもへの体罰を禁止する法律ができる。"),
+        ("fr", "Bonjour à tous, le concert commence."),
+    ]:
         engine = open_engine("kokoro", language)
         pcm = np.frombuffer(engine.synthesize(text), dtype=np.int16)
         assert engine.sample_rate == 24000
@@ -165,11 +180,17 @@ def test_a_korean_page_becomes_a_text_only_book_with_one_warning(tmp_path):
     import sys
 
     page = tmp_path / "ko.html"
-    page.write_text("<html lang='ko'><head><title>서울</title></head><body><article><h1>서울</h1>"
-                    "<p>서울은 대한민국의 수도입니다. 한강이 도시를 가로질러 흐릅니다.</p></article></body></html>",
-                    encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "talkingbook", "convert", str(page), "-o", str(tmp_path / "out"),
-                           "--progress", "none"], capture_output=True, text=True, timeout=300)
+    page.write_text(
+        "<html lang='ko'><head><title>서울</title></head><body><article><h1>서울</h1>"
+        "<p>서울은 대한민국의 수도입니다. 한강이 도시를 가로질러 흐릅니다.</p></article></body></html>",
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "talkingbook", "convert", str(page), "-o", str(tmp_path / "out"), "--progress", "none"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     err = proc.stderr
     assert proc.returncode == 0, err
     warnings = [line for line in err.splitlines() if line.startswith("WARNING")]

@@ -13,8 +13,10 @@ from conftest import ARTIFACTS, CHROMIUM, JS, SAMPLE, need
 
 def test_listening_page_in_chromium(tmp_path, run):
     need(CHROMIUM is not None, "Chromium is not installed (Debian package chromium)")
-    need(shutil.which("node") is not None and (JS / "node_modules" / "puppeteer-core").exists(),
-         "puppeteer-core is not installed: npm ci --prefix tests/js --ignore-scripts")
+    need(
+        shutil.which("node") is not None and (JS / "node_modules" / "puppeteer-core").exists(),
+        "puppeteer-core is not installed: npm ci --prefix tests/js --ignore-scripts",
+    )
     assert run("convert", SAMPLE, "-o", tmp_path, "--engine", "fake", "-q")[0] == 0
     folder = tmp_path / SAMPLE.stem
     sections = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["sections"]
@@ -26,8 +28,13 @@ def test_listening_page_in_chromium(tmp_path, run):
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "listening-page.png"
-    proc = subprocess.run(["node", str(JS / "listen.js"), str(folder / "index.html"), str(shot)],
-                          capture_output=True, text=True, timeout=300, env=dict(os.environ, CHROMIUM=CHROMIUM))
+    proc = subprocess.run(
+        ["node", str(JS / "listen.js"), str(folder / "index.html"), str(shot)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, CHROMIUM=CHROMIUM),
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     seen = json.loads(proc.stdout)
     assert seen["errors"] == []

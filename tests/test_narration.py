@@ -11,22 +11,29 @@ from talkingbook.narration.lexicon import load_lexicon
 from talkingbook.narration.speech_text import normalize
 
 
-@pytest.mark.parametrize("text, spoken", [
-    ("It cost $1,234.56.", "It cost one thousand, two hundred and thirty-four dollars and fifty-six cents."),
-    ("Growth was 12.5% in 2026.", "Growth was twelve point five percent in twenty twenty-six."),
-    ("On 2026-11-27 at 9:05 a.m.", "On November twenty-seventh, twenty twenty-six at nine oh five a m"),
-    ("The 3rd of 5 km runs", "The third of five kilometers runs"),
-    ("Dr. Smith lives on St. Mary St. in the U.S.", "Doctor Smith lives on Saint Mary Street in the U S"),
-    ("Many, e.g. apples & pears, grew in the 1990s.",
-     "Many, for example, apples and pears, grew in the nineteen nineties."),
-    ("Write to info@example.org or see https://www.example.com/a/b.",
-     "Write to info at example dot org or see link to example dot com."),  # the full stop is kept: a pause
-    ("Read (https://example.org/a), then go.", "Read (link to example dot org), then go."),
-    ("Licensed under CC BY-SA 3.0.", "Licensed under CC BY-SA three point zero."),
-    ("Version 2.05 weighs 3.50 kg.", "Version two point zero five weighs three point five zero kilograms."),
-    ("Claims were made.[1][12] Then—silence…", "Claims were made. Then, silence..."),
-    ("It rose €5bn, from -4 to 1,000,000.", "It rose five billion euros, from minus four to one million."),
-])
+@pytest.mark.parametrize(
+    "text, spoken",
+    [
+        ("It cost $1,234.56.", "It cost one thousand, two hundred and thirty-four dollars and fifty-six cents."),
+        ("Growth was 12.5% in 2026.", "Growth was twelve point five percent in twenty twenty-six."),
+        ("On 2026-11-27 at 9:05 a.m.", "On November twenty-seventh, twenty twenty-six at nine oh five a m"),
+        ("The 3rd of 5 km runs", "The third of five kilometers runs"),
+        ("Dr. Smith lives on St. Mary St. in the U.S.", "Doctor Smith lives on Saint Mary Street in the U S"),
+        (
+            "Many, e.g. apples & pears, grew in the 1990s.",
+            "Many, for example, apples and pears, grew in the nineteen nineties.",
+        ),
+        (
+            "Write to info@example.org or see https://www.example.com/a/b.",
+            "Write to info at example dot org or see link to example dot com.",
+        ),  # the full stop is kept: a pause
+        ("Read (https://example.org/a), then go.", "Read (link to example dot org), then go."),
+        ("Licensed under CC BY-SA 3.0.", "Licensed under CC BY-SA three point zero."),
+        ("Version 2.05 weighs 3.50 kg.", "Version two point zero five weighs three point five zero kilograms."),
+        ("Claims were made.[1][12] Then—silence…", "Claims were made. Then, silence..."),
+        ("It rose €5bn, from -4 to 1,000,000.", "It rose five billion euros, from minus four to one million."),
+    ],
+)
 def test_english_normalisation(text, spoken):
     assert normalize(text, "en") == spoken
 
@@ -37,15 +44,20 @@ def test_other_languages_get_their_own_numbers():
 
 def test_toml_and_pls_lexicons(tmp_path):
     toml = tmp_path / "words.toml"
-    toml.write_text('[words]\n"K-pop" = "kay pop"\n"New York" = "New York"\n"New York City" = "the big apple"\n',
-                    encoding="utf-8")
-    assert load_lexicon(str(toml)).apply("K-pop in New York City, not K-popular") == \
-        "kay pop in the big apple, not K-popular"
+    toml.write_text(
+        '[words]\n"K-pop" = "kay pop"\n"New York" = "New York"\n"New York City" = "the big apple"\n', encoding="utf-8"
+    )
+    assert (
+        load_lexicon(str(toml)).apply("K-pop in New York City, not K-popular")
+        == "kay pop in the big apple, not K-popular"
+    )
     pls = tmp_path / "words.pls"
-    pls.write_text('<?xml version="1.0"?><lexicon version="1.0" xmlns="http://www.w3.org/2005/01/pronunciation-'
-                   'lexicon" alphabet="ipa" xml:lang="en"><lexeme><grapheme>Seoul</grapheme><alias>sole</alias>'
-                   '</lexeme><lexeme><grapheme>tomato</grapheme><phoneme>təˈmɑːtoʊ</phoneme></lexeme></lexicon>',
-                   encoding="utf-8")
+    pls.write_text(
+        '<?xml version="1.0"?><lexicon version="1.0" xmlns="http://www.w3.org/2005/01/pronunciation-'
+        'lexicon" alphabet="ipa" xml:lang="en"><lexeme><grapheme>Seoul</grapheme><alias>sole</alias>'
+        "</lexeme><lexeme><grapheme>tomato</grapheme><phoneme>təˈmɑːtoʊ</phoneme></lexeme></lexicon>",
+        encoding="utf-8",
+    )
     assert load_lexicon(str(pls)).apply("Seoul and tomato") == "sole and tomato"
 
 
@@ -154,12 +166,15 @@ def test_passage_in_another_language_uses_that_languages_voice(tmp_path, run, mo
 
     voices = []
     real = EspeakEngine.synthesize
-    monkeypatch.setattr(EspeakEngine, "synthesize", lambda self, text: voices.append((self.voice, text))
-                        or real(self, text))
+    monkeypatch.setattr(
+        EspeakEngine, "synthesize", lambda self, text: voices.append((self.voice, text)) or real(self, text)
+    )
     page = tmp_path / "mixed.html"
-    page.write_text("<html lang='en'><body><article><h1>Mixed</h1><p>An English sentence.</p>"
-                    "<blockquote lang='fr'><p>Une phrase en français.</p></blockquote></article></body></html>",
-                    encoding="utf-8")
+    page.write_text(
+        "<html lang='en'><body><article><h1>Mixed</h1><p>An English sentence.</p>"
+        "<blockquote lang='fr'><p>Une phrase en français.</p></blockquote></article></body></html>",
+        encoding="utf-8",
+    )
     assert run("convert", page, "-o", tmp_path / "o", "--engine", "espeak", "-q")[0] == 0
     by_text = {text: voice for voice, text in voices}
     assert by_text["Une phrase en français."].endswith("fr")
@@ -178,9 +193,23 @@ def test_code_is_skipped_unless_asked():
 
 
 def loudness(path):
-    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-af",
-                           "ebur128=peak=true", "-f", "null", "-"], capture_output=True, text=True)
-    summary = proc.stderr[proc.stderr.rfind("Summary:"):]
+    proc = subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-hide_banner",
+            "-nostats",
+            "-i",
+            str(path),
+            "-af",
+            "ebur128=peak=true",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    summary = proc.stderr[proc.stderr.rfind("Summary:") :]
     integrated = float(summary.split("I:")[1].split("LUFS")[0])
     peak = float(summary.split("Peak:")[1].split("dBFS")[0])
     return integrated, peak
@@ -207,10 +236,12 @@ def test_announcements_are_in_the_books_language_or_english_marked_as_such():
     from talkingbook.narration.script import section_script
 
     def script(lang):
-        page = (f"<html lang='{lang}'><head><meta name='author' content='A. Auteur'>"
-                "<meta property='article:published_time' content='2026-11-27'></head><body><article><h1>Titre</h1>"
-                "<p>Une phrase assez longue pour être un article.</p><blockquote><p>Dit-il.</p></blockquote>"
-                "</article></body></html>").encode()
+        page = (
+            f"<html lang='{lang}'><head><meta name='author' content='A. Auteur'>"
+            "<meta property='article:published_time' content='2026-11-27'></head><body><article><h1>Titre</h1>"
+            "<p>Une phrase assez longue pour être un article.</p><blockquote><p>Dit-il.</p></blockquote>"
+            "</article></body></html>"
+        ).encode()
         book = read(page, name="p.html")
         return [(u.text, u.lang) for u in section_script(book.sections[0], book.metadata, "espeak-ng fr")]
 

@@ -35,6 +35,7 @@ def tree(folder: Path) -> dict:
 @contextmanager
 def no_hang(seconds: int):
     """Fail instead of hanging (a FIFO opened for reading waits for a writer forever)."""
+
     def expire(signum, frame):
         raise TimeoutError(f"still running after {seconds} s")
 
@@ -50,8 +51,10 @@ def no_hang(seconds: int):
 def page(title: str, body: str = "", canonical: str = "") -> str:
     link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
     text = body or f"This page is about {title.lower()}. It has a few sentences of its own. " * 12
-    return (f"<!doctype html><html lang='en'><head><title>{title}</title>{link}</head><body><article>"
-            f"<h1>{title}</h1><p>{text}</p><h2>More</h2><p>{text}</p></article></body></html>")
+    return (
+        f"<!doctype html><html lang='en'><head><title>{title}</title>{link}</head><body><article>"
+        f"<h1>{title}</h1><p>{text}</p><h2>More</h2><p>{text}</p></article></body></html>"
+    )
 
 
 def write(path: Path, text: str) -> Path:

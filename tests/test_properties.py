@@ -12,16 +12,105 @@ from conftest import epubcheck_all
 from talkingbook.errors import InputError
 from talkingbook.structure.toc import build_toc
 
-TAGS = ["p", "div", "span", "h1", "h2", "h3", "h4", "h6", "ul", "ol", "li", "table", "tr", "td", "th", "caption",
-        "blockquote", "pre", "code", "em", "strong", "a", "img", "figure", "figcaption", "ruby", "rt", "sup",
-        "section", "article", "nav", "aside", "header", "footer", "script", "style", "br", "dl", "dt", "dd",
-        "iframe", "form", "svg", "math", "html", "body", "head", "title", "main"]
-ATTRS = ["", ' id="x"', ' id="x"', ' lang="fr"', ' lang="zz-!!"', ' dir="rtl"', ' href="#x"',
-         ' href="javascript:alert(1)"', ' src="../../etc/passwd"', ' src="data:image/png;base64,AAAA"',
-         ' alt=""', ' alt="A picture"', ' onclick="x()"', ' colspan="99999"', ' rowspan="-3"', ' start="x"',
-         ' class="comment sidebar"', ' hidden', ' style="display:none"']
-WORDS = st.sampled_from(["Hello", "world", "déjà", "日本語", "مرحبا", "&amp;", "&nbsp;", "<", ">", "&", "\u200b",
-                         "\x0b", "\ufffd", "1.5", "—", "\n", "  ", "", "&#0;", "&#x110000;", "]]>", "<!--", "-->"])
+TAGS = [
+    "p",
+    "div",
+    "span",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "caption",
+    "blockquote",
+    "pre",
+    "code",
+    "em",
+    "strong",
+    "a",
+    "img",
+    "figure",
+    "figcaption",
+    "ruby",
+    "rt",
+    "sup",
+    "section",
+    "article",
+    "nav",
+    "aside",
+    "header",
+    "footer",
+    "script",
+    "style",
+    "br",
+    "dl",
+    "dt",
+    "dd",
+    "iframe",
+    "form",
+    "svg",
+    "math",
+    "html",
+    "body",
+    "head",
+    "title",
+    "main",
+]
+ATTRS = [
+    "",
+    ' id="x"',
+    ' id="x"',
+    ' lang="fr"',
+    ' lang="zz-!!"',
+    ' dir="rtl"',
+    ' href="#x"',
+    ' href="javascript:alert(1)"',
+    ' src="../../etc/passwd"',
+    ' src="data:image/png;base64,AAAA"',
+    ' alt=""',
+    ' alt="A picture"',
+    ' onclick="x()"',
+    ' colspan="99999"',
+    ' rowspan="-3"',
+    ' start="x"',
+    ' class="comment sidebar"',
+    " hidden",
+    ' style="display:none"',
+]
+WORDS = st.sampled_from(
+    [
+        "Hello",
+        "world",
+        "déjà",
+        "日本語",
+        "مرحبا",
+        "&amp;",
+        "&nbsp;",
+        "<",
+        ">",
+        "&",
+        "\u200b",
+        "\x0b",
+        "\ufffd",
+        "1.5",
+        "—",
+        "\n",
+        "  ",
+        "",
+        "&#0;",
+        "&#x110000;",
+        "]]>",
+        "<!--",
+        "-->",
+    ]
+)
 
 
 @st.composite
@@ -61,8 +150,9 @@ def test_reader_raises_nothing_but_input_error(body, prefix):
 BOOKS: list = []
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(body=fragments(), prefix=PREFIXES)
 def test_written_books_collect(tmp_path_factory, body, prefix):
     from builders import write_epub_of

@@ -15,8 +15,12 @@ from lxml import etree
 from conftest import ARTIFACTS, CHROMIUM, DATA, NS, SAMPLE, EpubParts, ace_all, epubcheck_all, need, readium
 
 SMIL = {"s": "http://www.w3.org/ns/SMIL", "epub": "http://www.idpf.org/2007/ops"}
-PAGES = {"sample": SAMPLE, "sink": DATA / "kitchen-sink.html", "images": DATA / "images.html",
-         "nested": DATA / "nested.html"}
+PAGES = {
+    "sample": SAMPLE,
+    "sink": DATA / "kitchen-sink.html",
+    "images": DATA / "images.html",
+    "nested": DATA / "nested.html",
+}
 
 
 def clock(value: str) -> float:
@@ -42,8 +46,10 @@ def overlays(folder: Path) -> list[dict]:
     """Per content document with a media overlay: its SMIL's pars read back from the zip."""
     parts = EpubParts(epub_of(folder))
     items = {i.get("id"): i for i in parts.opf.xpath("//opf:manifest/opf:item", namespaces=NS)}
-    durations = {m.get("refines", "")[1:]: clock(m.text) for m in
-                 parts.opf.xpath("//opf:meta[@property='media:duration']", namespaces=NS)}
+    durations = {
+        m.get("refines", "")[1:]: clock(m.text)
+        for m in parts.opf.xpath("//opf:meta[@property='media:duration']", namespaces=NS)
+    }
     found = []
     for item in items.values():
         if not item.get("media-overlay"):
@@ -55,11 +61,26 @@ def overlays(folder: Path) -> list[dict]:
         for par in smil.xpath("//s:par", namespaces=SMIL):
             text = par.find("s:text", SMIL).get("src")
             audio = par.find("s:audio", SMIL)
-            pars.append({"doc": text.split("#")[0], "id": text.split("#")[1], "audio": audio.get("src"),
-                         "begin": clock(audio.get("clipBegin")), "end": clock(audio.get("clipEnd"))})
+            pars.append(
+                {
+                    "doc": text.split("#")[0],
+                    "id": text.split("#")[1],
+                    "audio": audio.get("src"),
+                    "begin": clock(audio.get("clipBegin")),
+                    "end": clock(audio.get("clipEnd")),
+                }
+            )
         textref = smil.xpath("//s:seq/@epub:textref", namespaces=SMIL)[0]
-        found.append({"xhtml": parts.base + item.get("href"), "smil": smil_path, "pars": pars, "textref": textref,
-                      "duration": durations[smil_item.get("id")], "zip": parts.zip})
+        found.append(
+            {
+                "xhtml": parts.base + item.get("href"),
+                "smil": smil_path,
+                "pars": pars,
+                "textref": textref,
+                "duration": durations[smil_item.get("id")],
+                "zip": parts.zip,
+            }
+        )
     return found
 
 
@@ -72,8 +93,9 @@ def test_every_section_has_an_overlay_whose_clips_match_the_text_and_the_audio(b
     for section, overlay in zip(manifest["sections"], found):
         assert overlay["xhtml"].endswith(section["xhtml"])
         pars = overlay["pars"]
-        assert [(p["id"], p["begin"], p["end"]) for p in pars] == \
-            [(c["id"], round(c["begin"], 3), round(c["end"], 3)) for c in section["clips"]]
+        assert [(p["id"], p["begin"], p["end"]) for p in pars] == [
+            (c["id"], round(c["begin"], 3), round(c["end"], 3)) for c in section["clips"]
+        ]
         ids = {e.get("id") for e in etree.fromstring(overlay["zip"].read(overlay["xhtml"])).iter() if e.get("id")}
         assert {p["id"] for p in pars} <= ids and overlay["textref"].split("#")[1] in ids
         assert pars[0]["begin"] == 0 and all(a["end"] == b["begin"] for a, b in pairwise(pars))
@@ -123,8 +145,9 @@ def test_the_sample_claims_conformance_and_what_it_has(books):
     claims = a11y(books["sample"])
     assert claims["dcterms:conformsTo"] == ["EPUB Accessibility 1.1 - WCAG 2.2 Level AA"]
     assert claims["schema:accessMode"] == ["textual", "auditory"]
-    assert {"structuralNavigation", "tableOfContents", "readingOrder", "synchronizedAudioText"} <= \
-        set(claims["schema:accessibilityFeature"])
+    assert {"structuralNavigation", "tableOfContents", "readingOrder", "synchronizedAudioText"} <= set(
+        claims["schema:accessibilityFeature"]
+    )
     assert "alternativeText" not in claims["schema:accessibilityFeature"]  # the sample has no images
     assert "synthetic voice (fake tone voice (en))" in claims["schema:accessibilitySummary"][0]
 
@@ -184,9 +207,9 @@ def test_chromium_renders_the_first_section(books, tmp_path):
     shot.unlink(missing_ok=True)
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=900,1200"]
     subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", first.as_uri()], capture_output=True, timeout=120)
-    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", first.as_uri()], capture_output=True, text=True,
-                         timeout=120).stdout
+    dom = subprocess.run(
+        [CHROMIUM, *flags, "--dump-dom", first.as_uri()], capture_output=True, text=True, timeout=120
+    ).stdout
     assert shot.exists() and shot.stat().st_size > 10_000
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Japan and South Korea" in dom and 'id="tb-1"' in dom
-

@@ -18,7 +18,9 @@ from talkingbook.readers.metadata import ReadabilityMetadata, read_metadata
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "talkingbook"
 PROSE = " ".join(
     f"The survey, run in {n + 3} towns over a whole winter, found that readers, young and old, "
-    f"listen to long articles more often than they read them." for n in range(5))
+    f"listen to long articles more often than they read them."
+    for n in range(5)
+)
 
 
 def page(head: str, body: str) -> str:
@@ -29,7 +31,8 @@ def page(head: str, body: str) -> str:
 
 # How code reads those parts of a page: a JSON-LD script, <meta> elements, the <title> element.
 PAGE_METADATA_READS = re.compile(
-    r"ld\\?\+json|find(?:_all)?\(\s*[\"']meta[\"']|find(?:_all)?\(\s*[\"']title[\"']|\bsoup\.title\b|select\(.*meta")
+    r"ld\\?\+json|find(?:_all)?\(\s*[\"']meta[\"']|find(?:_all)?\(\s*[\"']title[\"']|\bsoup\.title\b|select\(.*meta"
+)
 
 
 def test_metadata_is_the_only_module_that_reads_json_ld_meta_or_title():
@@ -45,7 +48,8 @@ TITLED_PAGE = page(
     <script type="application/ld+json">{{"@context": "https://schema.org", "@type": "NewsArticle",
       "headline": "{HEADLINE}", "author": {{"@type": "Person", "name": "Jane Doe"}}}}</script>""",
     f"""<article><h2>{HEADLINE}</h2><p class="byline">By Jane Doe</p>
-    <p>{PROSE}</p><p>{PROSE}</p></article>""")
+    <p>{PROSE}</p><p>{PROSE}</p></article>""",
+)
 
 
 def test_the_extractor_takes_the_title_it_is_given_not_the_pages():
@@ -76,8 +80,9 @@ def test_read_metadata_gives_the_extractor_the_books_title_and_the_declared_auth
     book, readability = read_metadata(BeautifulSoup(TITLED_PAGE, "lxml"), source_name="t.html")
     assert book.title == readability.title == HEADLINE
     assert readability.byline == "Jane Doe"
-    shown_only = page(f"<title>{HEADLINE}</title>",
-                      f'<article><p class="byline">By Ann Lee</p><p>{PROSE}</p></article>')
+    shown_only = page(
+        f"<title>{HEADLINE}</title>", f'<article><p class="byline">By Ann Lee</p><p>{PROSE}</p></article>'
+    )
     book, readability = read_metadata(BeautifulSoup(shown_only, "lxml"), source_name="t.html")
     assert book.author == "Ann Lee" and readability.byline == ""  # shown, not declared: Readability takes it out
 
@@ -90,8 +95,10 @@ SCORE_WORDS = ["Team", "Spring", "Summer", "Autumn", "Winter", "Owls", "3", "5",
 
 
 def article_with(table: str) -> str:
-    return page("<title>The season in numbers</title>",
-                f"<article><h1>The season in numbers</h1><p>{PROSE}</p>{table}<p>{PROSE}</p></article>")
+    return page(
+        "<title>The season in numbers</title>",
+        f"<article><h1>The season in numbers</h1><p>{PROSE}</p>{table}<p>{PROSE}</p></article>",
+    )
 
 
 def blocks_of(book):
@@ -102,8 +109,10 @@ def test_a_table_of_two_rows_and_five_columns_is_read_as_a_table():
     book = read(article_with(SCORES), "scores.html")
     tables = [b for b in blocks_of(book) if isinstance(b, Table)]
     assert len(tables) == 1
-    assert [[plain_text(cell.blocks[0].spans) for cell in row] for row in tables[0].rows] == \
-        [SCORE_WORDS[:5], SCORE_WORDS[5:]]
+    assert [[plain_text(cell.blocks[0].spans) for cell in row] for row in tables[0].rows] == [
+        SCORE_WORDS[:5],
+        SCORE_WORDS[5:],
+    ]
     paragraphs = [b.text for section in book.sections for b in section.blocks if isinstance(b, Paragraph)]
     assert not set(SCORE_WORDS) & set(paragraphs)  # not ten one-word paragraphs
 
@@ -124,17 +133,22 @@ def test_the_epub_shows_the_two_by_five_table_as_a_table(tmp_path, run):
         pages = [etree.fromstring(epub.read(name)) for name in epub.namelist() if name.endswith(".xhtml")]
     tables = [t for p in pages for t in p.iter("{http://www.w3.org/1999/xhtml}table")]
     assert len(tables) == 1
-    rows = [[" ".join("".join(td.itertext()).split()) for td in tr.iter("{http://www.w3.org/1999/xhtml}td")]
-            for tr in tables[0].iter("{http://www.w3.org/1999/xhtml}tr")]
+    rows = [
+        [" ".join("".join(td.itertext()).split()) for td in tr.iter("{http://www.w3.org/1999/xhtml}td")]
+        for tr in tables[0].iter("{http://www.w3.org/1999/xhtml}tr")
+    ]
     assert rows == [SCORE_WORDS[:5], SCORE_WORDS[5:]]
 
 
 # --- one rule says what marks a byline: the extractor takes out what metadata.py would read ----------
 
+
 def test_the_extractor_and_metadata_agree_on_what_marks_a_byline():
-    body = (f'<article><h1>Knowledge</h1><p>{PROSE}</p><p>{PROSE}</p>'
-            '<div class="authority-control">Authority control: VIAF, GND</div>'
-            '<p class="byline">By Ann Lee</p></article>')
+    body = (
+        f"<article><h1>Knowledge</h1><p>{PROSE}</p><p>{PROSE}</p>"
+        '<div class="authority-control">Authority control: VIAF, GND</div>'
+        '<p class="byline">By Ann Lee</p></article>'
+    )
     html = page("<title>Knowledge</title>", body)
     article = find_article(BeautifulSoup(html, "lxml"), ReadabilityMetadata("Knowledge"))
     assert "Authority control: VIAF, GND" in article.get_text()  # "authority" is not "author"

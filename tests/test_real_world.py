@@ -40,19 +40,26 @@ def document_text(xhtml: str) -> str:
 
 # --- structure ---------------------------------------------------------------
 
+
 def test_headings_that_repeat_the_title_or_are_empty_are_not_sections():
     book = read(SINK.read_bytes(), name=SINK.name)
     titles = [s.title for s in book.sections]
-    assert titles == ["Everything an Article Holds", "Tables and code", "Lists and quotes",
-                      "Lists and quotes (2)", "Notes"]
+    assert titles == [
+        "Everything an Article Holds",
+        "Tables and code",
+        "Lists and quotes",
+        "Lists and quotes (2)",
+        "Notes",
+    ]
     assert book.metadata.title == "Everything an Article Holds"  # without the site name
     skipped = [b for b in iter_blocks(book.sections[1].blocks) if isinstance(b, Heading)]
     assert [h.text for h in skipped] == ["A skipped level"]
 
 
 def test_page_without_headings_is_one_section_titled_with_the_article():
-    html = (b"<html lang='en'><head><title>Just Text</title></head>"
-            b"<body><p>One paragraph, no headings.</p></body></html>")
+    html = (
+        b"<html lang='en'><head><title>Just Text</title></head><body><p>One paragraph, no headings.</p></body></html>"
+    )
     book = read(html, name="t.html")
     assert [(s.title, s.is_opening) for s in book.sections] == [("Just Text", True)]
 
@@ -70,6 +77,7 @@ def test_kept_elements():
 
 # --- the EPUB: valid, sanitised, links working ----------------------------------
 
+
 @pytest.fixture(scope="module")
 def sink_epub(tmp_path_factory):
     from talkingbook.cli import main
@@ -85,8 +93,19 @@ def test_sink_is_valid(sink_epub):
 
 def test_sink_is_sanitised(sink_epub):
     text = "\n".join(documents(sink_epub).values())
-    for banned in ("<script", "<iframe", "<form", "<input", "<button", "onclick", "onload", "javascript:",
-                   "<style", "tracker.example", "cookies"):
+    for banned in (
+        "<script",
+        "<iframe",
+        "<form",
+        "<input",
+        "<button",
+        "onclick",
+        "onload",
+        "javascript:",
+        "<style",
+        "tracker.example",
+        "cookies",
+    ):
         assert banned not in text, banned
     assert 'href="https://news.example/about"' in text  # relative link made absolute
 
@@ -115,8 +134,11 @@ def test_sink_keeps_structure_languages_and_working_footnotes(sink_epub):
 
 def test_rtl_article_reads_right_to_left(tmp_path, run):
     page = tmp_path / "arabic.html"
-    page.write_text("<html lang='ar'><head><title>عنوان المقال</title></head><body><article><h1>عنوان المقال</h1>"
-                    "<p>هذا نص عربي طويل بما يكفي ليكون مقالا.</p></article></body></html>", encoding="utf-8")
+    page.write_text(
+        "<html lang='ar'><head><title>عنوان المقال</title></head><body><article><h1>عنوان المقال</h1>"
+        "<p>هذا نص عربي طويل بما يكفي ليكون مقالا.</p></article></body></html>",
+        encoding="utf-8",
+    )
     epub = convert(run, page, tmp_path / "out")
     with zipfile.ZipFile(epub) as z:
         opf = z.read("EPUB/content.opf").decode()
@@ -128,19 +150,28 @@ def test_rtl_article_reads_right_to_left(tmp_path, run):
 
 # --- encodings -------------------------------------------------------------------
 
-POLISH = ("Unijne fundusze coraz bliżej. Sejm zagłosował „za”. Posłowie przyjęli ustawę, która pozwoli szybciej "
-          "wydawać pieniądze z Krajowego Planu Odbudowy. Rząd liczy, że pierwsze środki trafią do Polski jeszcze "
-          "w tym roku, a samorządy dostaną więcej.")
+POLISH = (
+    "Unijne fundusze coraz bliżej. Sejm zagłosował „za”. Posłowie przyjęli ustawę, która pozwoli szybciej "
+    "wydawać pieniądze z Krajowego Planu Odbudowy. Rząd liczy, że pierwsze środki trafią do Polski jeszcze "
+    "w tym roku, a samorządy dostaną więcej."
+)
 
 
-@pytest.mark.parametrize("data, http_charset", [
-    (("<html><head><meta charset='windows-1250'></head><body><p>" + POLISH + "</p></body></html>").encode("cp1250"),
-     ""),
-    (("<html><body><p>" + POLISH + "</p></body></html>").encode("cp1250"), "windows-1250"),
-    (("<html><body><p>" + POLISH + "</p></body></html>").encode("cp1250"), ""),  # undeclared: detected
-    (b"\xef\xbb\xbf" + ("<html><body><p>" + POLISH + "</p></body></html>").encode("utf-8"), "iso-8859-1"),
-    (("<html><head><meta charset='gb2312'></head><body><p>" + POLISH + "</p></body></html>").encode("utf-8"), ""),
-])
+@pytest.mark.parametrize(
+    "data, http_charset",
+    [
+        (
+            ("<html><head><meta charset='windows-1250'></head><body><p>" + POLISH + "</p></body></html>").encode(
+                "cp1250"
+            ),
+            "",
+        ),
+        (("<html><body><p>" + POLISH + "</p></body></html>").encode("cp1250"), "windows-1250"),
+        (("<html><body><p>" + POLISH + "</p></body></html>").encode("cp1250"), ""),  # undeclared: detected
+        (b"\xef\xbb\xbf" + ("<html><body><p>" + POLISH + "</p></body></html>").encode("utf-8"), "iso-8859-1"),
+        (("<html><head><meta charset='gb2312'></head><body><p>" + POLISH + "</p></body></html>").encode("utf-8"), ""),
+    ],
+)
 def test_encodings_never_give_mojibake(data, http_charset):
     text, _ = decode(data, http_charset)
     assert POLISH in text
@@ -148,8 +179,10 @@ def test_encodings_never_give_mojibake(data, http_charset):
 
 def test_chinese_declared_gb2312_but_utf8_bytes():
     chinese = "这是一篇关于城市交通的中文文章，内容很长。"
-    data = (f"<html><head><meta http-equiv='Content-Type' content='text/html; charset=gb2312'></head>"
-            f"<body><p>{chinese}</p></body></html>")
+    data = (
+        f"<html><head><meta http-equiv='Content-Type' content='text/html; charset=gb2312'></head>"
+        f"<body><p>{chinese}</p></body></html>"
+    )
     text, encoding = decode(data.encode("utf-8"))
     assert chinese in text and encoding == "utf-8"
     text, encoding = decode(data.encode("gb18030"))
@@ -157,6 +190,7 @@ def test_chinese_declared_gb2312_but_utf8_bytes():
 
 
 # --- images ------------------------------------------------------------------------
+
 
 @pytest.fixture
 def image_page(tmp_path):
@@ -171,14 +205,17 @@ def image_page(tmp_path):
 
 
 def test_images_only_from_inside_the_folder(image_page):
-    book = read(image_page.read_bytes(), name=str(image_page),
-                     folder=image_page.parent)
+    book = read(image_page.read_bytes(), name=str(image_page), folder=image_page.parent)
     images = {b.alt: b for b in iter_blocks(book.sections[0].blocks) if isinstance(b, Image)}
     assert images["A blue bar chart"].data is not None
     assert images["An inline picture"].data == images["A blue bar chart"].data  # the data: URI
     assert images[None].data is not None and images[""].data is not None
-    for refused in ("An attempt to escape the folder", "A symlink pointing outside", "A missing picture",
-                    "A remote picture"):
+    for refused in (
+        "An attempt to escape the folder",
+        "A symlink pointing outside",
+        "A missing picture",
+        "A remote picture",
+    ):
         assert images[refused].data is None, refused
     assert "tracker" not in " ".join(i.src for i in images.values())
 
@@ -197,6 +234,7 @@ def test_image_epub_embeds_local_images_and_keeps_missing_alt_missing(image_page
 
 
 # --- URLs, from a server on this machine -----------------------------------------------
+
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     routes: ClassVar[dict] = {}
@@ -219,11 +257,16 @@ def server():
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    page = ("<html><head><title>Served Article - Local</title></head><body><article><h1>Served Article</h1>"
-            f"<p>{POLISH}</p><img src='/pic.png' alt='A served picture'></article></body></html>").encode("cp1250")
+    page = (
+        "<html><head><title>Served Article - Local</title></head><body><article><h1>Served Article</h1>"
+        f"<p>{POLISH}</p><img src='/pic.png' alt='A served picture'></article></body></html>"
+    ).encode("cp1250")
     _Handler.routes = {
-        "/news/served-article.html": (200, {"Content-Type": "text/html; charset=windows-1250",
-                                            "Content-Language": "pl"}, page),
+        "/news/served-article.html": (
+            200,
+            {"Content-Type": "text/html; charset=windows-1250", "Content-Language": "pl"},
+            page,
+        ),
         "/moved": (302, {"Location": "/news/served-article.html"}, b""),
         "/loop": (302, {"Location": "/loop"}, b""),
         "/image.png": (200, {"Content-Type": "image/png"}, (DATA / "images" / "photo.png").read_bytes()),
@@ -250,9 +293,15 @@ def test_fetch_images_embeds_remote_images(server, tmp_path, run):
         assert len([n for n in z.namelist() if "/images/img-" in n]) == 1
 
 
-@pytest.mark.parametrize("path, why", [
-    ("/gone", "410"), ("/loop", "redirect"), ("/image.png", "image/png"), ("/missing", "404"),
-])
+@pytest.mark.parametrize(
+    "path, why",
+    [
+        ("/gone", "410"),
+        ("/loop", "redirect"),
+        ("/image.png", "image/png"),
+        ("/missing", "404"),
+    ],
+)
 def test_bad_urls_fail_in_one_line(server, tmp_path, run, path, why):
     code, _, err = run("convert", f"{server}{path}", "-o", tmp_path / "out", "--no-audio")
     assert code == 1 and why in err and len(err.strip().splitlines()) == 1

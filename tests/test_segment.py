@@ -36,8 +36,12 @@ def test_a_footnote_marker_stays_with_its_sentence_and_is_not_read():
 def test_a_sentence_of_markers_only_joins_the_one_before():
     """Regression (Wikipedia "defined as:[3]:p. 234[5]"): the cut left "234[5]" a sentence of markers
     only (a superscript number reads as one), which was dropped with the [5] link and its id."""
-    spans = (Span("It is defined as:"), Span("[3]", "link", href="#n3", anchor="r3"), Span(":p. 234", "sup"),
-             Span("[5]", "link", href="#n5", anchor="r5"))
+    spans = (
+        Span("It is defined as:"),
+        Span("[3]", "link", href="#n3", anchor="r3"),
+        Span(":p. 234", "sup"),
+        Span("[5]", "link", href="#n5", anchor="r5"),
+    )
     groups = cut_sentences(spans)
     assert "".join(texts(groups)) == "It is defined as:[3]:p. 234[5]"
     assert {s.anchor for g in groups for s in g if s.anchor} == {"r3", "r5"}
@@ -54,8 +58,13 @@ WORDS = st.sampled_from(["Alpha", "beta.", "Gamma?", "delta", "E.", "(Zeta)", "e
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.lists(WORDS, min_size=1, max_size=6), st.sampled_from(["", "em", "strong"])),
-                min_size=1, max_size=5))
+@given(
+    st.lists(
+        st.tuples(st.lists(WORDS, min_size=1, max_size=6), st.sampled_from(["", "em", "strong"])),
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_sentences_put_together_give_back_the_paragraph(runs):
     spans = tuple(Span(" ".join(words) + " ", kind) for words, kind in runs)
     groups = cut_sentences(spans)
@@ -63,15 +72,28 @@ def test_sentences_put_together_give_back_the_paragraph(runs):
     assert all(text.strip() == text and text for text in texts(groups))
 
 
-PIECES = st.sampled_from([("Alpha ", ""), ("beta. ", ""), ("Gamma? ", "em"), ("12", "sup"), (" p. 34", "sup"),
-                          ("[1]", "link"), ("a", "sup"), ("Dr. ", ""), ("9. ", "")])
+PIECES = st.sampled_from(
+    [
+        ("Alpha ", ""),
+        ("beta. ", ""),
+        ("Gamma? ", "em"),
+        ("12", "sup"),
+        (" p. 34", "sup"),
+        ("[1]", "link"),
+        ("a", "sup"),
+        ("Dr. ", ""),
+        ("9. ", ""),
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(PIECES, st.booleans()), min_size=1, max_size=8))
 def test_no_text_marker_or_id_is_ever_lost(pieces):
-    spans = tuple(Span(text, kind, href="#fn" if kind == "link" else None, anchor=f"a{n}" if marked else "")
-                  for n, ((text, kind), marked) in enumerate(pieces))
+    spans = tuple(
+        Span(text, kind, href="#fn" if kind == "link" else None, anchor=f"a{n}" if marked else "")
+        for n, ((text, kind), marked) in enumerate(pieces)
+    )
     groups = cut_sentences(spans)
     if not spoken_text(spans):
         assert groups == []
@@ -91,8 +113,10 @@ def test_every_spoken_element_has_an_id_unique_in_its_section():
 
 
 def test_source_ids_never_take_the_reserved_prefix():
-    page = (b"<html><body><article><h1>T</h1><p id='tb-1'>Target one. Two.</p>"
-            b"<p><a href='#tb-1'>back</a> to it.</p></article></body></html>")
+    page = (
+        b"<html><body><article><h1>T</h1><p id='tb-1'>Target one. Two.</p>"
+        b"<p><a href='#tb-1'>back</a> to it.</p></article></body></html>"
+    )
     book = read(page, name="p.html")
     first = book.sections[0].blocks[0]
     assert first.anchor == "id-tb-1" and [s.id for s in first.sentences] == ["tb-1", "tb-2"]
@@ -126,12 +150,15 @@ def test_a_phrase_marked_in_another_language_is_read_by_that_voice(tmp_path, run
 
     spoken = []
     real = EspeakEngine.synthesize
-    monkeypatch.setattr(EspeakEngine, "synthesize", lambda self, text: spoken.append((self.voice, text))
-                        or real(self, text))
+    monkeypatch.setattr(
+        EspeakEngine, "synthesize", lambda self, text: spoken.append((self.voice, text)) or real(self, text)
+    )
     page = tmp_path / "inline.html"
-    page.write_text("<html lang='en'><body><article><h1>Inline</h1><p>They called it <i lang='fr'>"
-                    "une drôle de guerre</i> at the time. Nothing else.</p></article></body></html>",
-                    encoding="utf-8")
+    page.write_text(
+        "<html lang='en'><body><article><h1>Inline</h1><p>They called it <i lang='fr'>"
+        "une drôle de guerre</i> at the time. Nothing else.</p></article></body></html>",
+        encoding="utf-8",
+    )
     assert run("convert", page, "-o", tmp_path / "o", "--engine", "espeak", "-q")[0] == 0
     voices = {text: voice for voice, text in spoken}
     assert voices["une drôle de guerre"].endswith("fr")

@@ -19,13 +19,22 @@ from conftest import ROOT, SAMPLE, need
 
 def long_page(folder: Path, name: str = "long.html", title: str = "A long page") -> Path:
     """Forty sections: long enough to be stopped in the middle of its narration."""
-    parts = "".join(f"<h2>Part {i}</h2>" + "".join(
-        f"<p>Part {i}, paragraph {j}, tells of rivers, lakes and the spring weather. It goes on for a while, "
-        f"so that there is something to read aloud.</p>" for j in range(6)) for i in range(40))
+    parts = "".join(
+        f"<h2>Part {i}</h2>"
+        + "".join(
+            f"<p>Part {i}, paragraph {j}, tells of rivers, lakes and the spring weather. It goes on for a while, "
+            f"so that there is something to read aloud.</p>"
+            for j in range(6)
+        )
+        for i in range(40)
+    )
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"<!doctype html><html lang='en'><head><title>{title}</title></head><body><article>"
-                    f"<h1>{title}</h1>{parts}</article></body></html>", encoding="utf-8")
+    path.write_text(
+        f"<!doctype html><html lang='en'><head><title>{title}</title></head><body><article>"
+        f"<h1>{title}</h1>{parts}</article></body></html>",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -34,9 +43,13 @@ def env(tmp_path: Path) -> dict:
 
 
 def start(tmp_path: Path, source: Path, out: Path, *options: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "talkingbook", "convert", str(source), "-o", str(out),
-                             "--progress", "none", *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env(tmp_path))
+    return subprocess.Popen(
+        [sys.executable, "-m", "talkingbook", "convert", str(source), "-o", str(out), "--progress", "none", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(tmp_path),
+    )
 
 
 def finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[int, str]:
@@ -55,20 +68,26 @@ def proc_table() -> dict[int, tuple[int, str, str]]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         found[int(entry.name)] = (int(fields[1]), fields[0], cmdline)
     return found
 
 
 def ffmpeg_children(pid: int) -> list[int]:
-    return [child for child, (parent, state, cmdline) in proc_table().items()
-            if parent == pid and "ffmpeg" in cmdline and state != "Z"]
+    return [
+        child
+        for child, (parent, state, cmdline) in proc_table().items()
+        if parent == pid and "ffmpeg" in cmdline and state != "Z"
+    ]
 
 
 def running_with(text: str) -> list[str]:
     """Live processes (not zombies) whose command line mentions ``text``."""
-    return [cmdline for pid, (_, state, cmdline) in proc_table().items()
-            if text in cmdline and state != "Z" and pid != os.getpid()]
+    return [
+        cmdline
+        for pid, (_, state, cmdline) in proc_table().items()
+        if text in cmdline and state != "Z" and pid != os.getpid()
+    ]
 
 
 def wait_for(condition, timeout: float = 90, what: str = ""):
@@ -86,8 +105,10 @@ def partials(out: Path) -> list[str]:
 
 
 def tree(folder: Path) -> dict:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
-            for p in sorted(folder.rglob("*"))}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 def earlier_book(tmp_path: Path, source: Path, out: Path) -> dict:
@@ -102,8 +123,16 @@ def need_espeak():
     need(bool(espeak.voices()), "espeak-ng is not installed (pip install espeakng-loader)")
 
 
-@pytest.mark.parametrize("signum, engine", [(signal.SIGTERM, "fake"), (signal.SIGHUP, "fake"), (signal.SIGINT, "fake"),
-                                            (signal.SIGTERM, "espeak"), (signal.SIGHUP, "espeak")])
+@pytest.mark.parametrize(
+    "signum, engine",
+    [
+        (signal.SIGTERM, "fake"),
+        (signal.SIGHUP, "fake"),
+        (signal.SIGINT, "fake"),
+        (signal.SIGTERM, "espeak"),
+        (signal.SIGHUP, "espeak"),
+    ],
+)
 @pytest.mark.slow
 def test_a_stop_signal_while_narrating_stops_ffmpeg_and_removes_the_partial_folder(tmp_path, signum, engine):
     if engine == "espeak":
@@ -118,8 +147,9 @@ def test_a_stop_signal_while_narrating_stops_ffmpeg_and_removes_the_partial_fold
     name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
     assert code == 128 + signum, err
     assert "Traceback" not in err
-    assert [line for line in err.splitlines() if line.startswith("error:")] == \
-        [f"error: interrupted ({name}); the book being made was not written"], err
+    assert [line for line in err.splitlines() if line.startswith("error:")] == [
+        f"error: interrupted ({name}); the book being made was not written"
+    ], err
     assert partials(out) == []
     assert tree(out / source.stem) == before
     assert not any(pid in proc_table() and proc_table()[pid][1] != "Z" for pid in children)
@@ -131,8 +161,11 @@ def test_a_long_ffmpeg_run_is_stopped_at_once_not_waited_for(tmp_path):
     """One section of an hour and a half: its encoding takes half a minute, the stop a moment."""
     text = " ".join(f"Sentence {i} tells of rivers and lakes in the spring." for i in range(1500))
     source = tmp_path / "one.html"
-    source.write_text(f"<!doctype html><html lang='en'><head><title>One section</title></head><body><article>"
-                      f"<h1>One section</h1><p>{text}</p></article></body></html>", encoding="utf-8")
+    source.write_text(
+        f"<!doctype html><html lang='en'><head><title>One section</title></head><body><article>"
+        f"<h1>One section</h1><p>{text}</p></article></body></html>",
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
     proc = start(tmp_path, source, out, "--engine", "fake", "--no-cache", "--no-audiobook")
     children = wait_for(lambda: ffmpeg_children(proc.pid), what="an ffmpeg child")
@@ -158,8 +191,9 @@ def test_a_killed_runs_partial_folder_is_removed_by_the_next_run_and_a_live_runs
     # the killed run's ffmpeg orphans finish their section on their own
     wait_for(lambda: not running_with(str(out)), timeout=60, what="the killed run's ffmpeg orphans to end")
 
-    live = start(tmp_path, long_page(tmp_path / "other", "live.html", "Another long page"), out, "--engine", "fake",
-                 "--no-cache")
+    live = start(
+        tmp_path, long_page(tmp_path / "other", "live.html", "Another long page"), out, "--engine", "fake", "--no-cache"
+    )
     wait_for(lambda: [p for p in partials(out) if p.startswith(".live.")], what="the live run's partial folder")
     code, err = finish(start(tmp_path, SAMPLE, out, "--no-audio", "-q"))  # a third run into the same folder
     assert code == 0, err
@@ -197,8 +231,10 @@ def test_two_articles_with_one_name_at_once_both_land(tmp_path):
     sources = [long_page(tmp_path / folder, "page.html", title) for folder, title in [("a", "First"), ("b", "Second")]]
     runs = [start(tmp_path, source, out, "--no-audio", "-q") for source in sources]
     assert [finish(run)[0] for run in runs] == [0, 0]
-    titles = {json.loads((out / name / "manifest.json").read_text(encoding="utf-8"))["metadata"]["title"]
-              for name in ("page", "page-2")}
+    titles = {
+        json.loads((out / name / "manifest.json").read_text(encoding="utf-8"))["metadata"]["title"]
+        for name in ("page", "page-2")
+    }
     assert titles == {"First", "Second"}
     assert partials(out) == []
 

@@ -21,8 +21,12 @@ def test_entries_are_numbered_zero_padded_and_nested():
     toc = build_toc(book)
     assert [e.slug for e in toc][:2] == ["01-a-nested-article", "02-first-part"]
     layout = Layout("nested")
-    assert all(e.xhtml == f"text/{e.slug}.xhtml" and layout.section_mp3(e) == f"audio/{e.slug}.mp3"
-               and layout.section_vtt(e) == f"transcripts/{e.slug}.vtt" for e in toc)
+    assert all(
+        e.xhtml == f"text/{e.slug}.xhtml"
+        and layout.section_mp3(e) == f"audio/{e.slug}.mp3"
+        and layout.section_vtt(e) == f"transcripts/{e.slug}.vtt"
+        for e in toc
+    )
     assert [e.track for e in toc] == [f"{n}/{len(toc)}" for n in range(1, len(toc) + 1)]
     first = toc[1]
     assert [(s.title, s.depth) for s in first.subentries] == [("Background", 1), ("Details", 2), ("Method", 1)]

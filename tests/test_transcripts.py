@@ -19,8 +19,9 @@ def test_section_and_book_transcripts_follow_the_clips(build):
     offset, k = 0.0, 0
     for section in manifest["sections"]:
         cues = webvtt.read(str(folder / section["transcript"]))
-        assert [(seconds(c.start), seconds(c.end), c.text) for c in cues] == \
-            [(c["begin"], c["end"], c["text"]) for c in section["clips"]]
+        assert [(seconds(c.start), seconds(c.end), c.text) for c in cues] == [
+            (c["begin"], c["end"], c["text"]) for c in section["clips"]
+        ]
         assert cues[0].text == section["title"]  # each section opens with its heading
         for cue in cues:  # the book's transcript: the same cues, shifted by the sections before
             assert whole[k].text == cue.text

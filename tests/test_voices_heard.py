@@ -17,8 +17,10 @@ import judge
 from conftest import NS, ROOT, ace, epubcheck5, epubcheck42, need
 
 pytestmark = pytest.mark.slow
-CORPUS = next((p for p in (ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus")
-               if p.exists()), ROOT.parent / "shared" / "corpus")
+CORPUS = next(
+    (p for p in (ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus") if p.exists()),
+    ROOT.parent / "shared" / "corpus",
+)
 NHK = CORPUS / "tf-nhk.or.jp-easy" / "source.html"
 WORDS, SECTIONS = 50, 3  # judged per page: so many words of each of its first sections
 
@@ -29,8 +31,13 @@ def japanese_book(tmp_path_factory):
     need(NHK.exists(), "the shared corpus (../shared/corpus) is absent")
     out = tmp_path_factory.mktemp("ja")
     env = dict(os.environ, TALKINGBOOK_CACHE=str(tmp_path_factory.mktemp("ja-cache")))  # really spoken
-    proc = subprocess.run([sys.executable, "-m", "talkingbook", "convert", str(NHK), "-o", str(out)],
-                          capture_output=True, text=True, timeout=1800, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "talkingbook", "convert", str(NHK), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     folder = next(out.iterdir())
     return folder, json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -82,10 +89,13 @@ def test_judge_hears_each_japanese_section(japanese_book, epub_parts):
     assert all(r >= 0.85 for r in recalls.values()), recalls
 
 
-@pytest.mark.parametrize("page, language, floor", [
-    ("mr-lemonde-1", "fr", 0.75),
-    ("tf-backenmachtgluecklich.de", "de", 0.70),
-])
+@pytest.mark.parametrize(
+    "page, language, floor",
+    [
+        ("mr-lemonde-1", "fr", 0.75),
+        ("tf-backenmachtgluecklich.de", "de", 0.70),
+    ],
+)
 def test_default_voice_is_understood(page, language, floor, tmp_path):
     from builders import read
     from talkingbook.engines import AUTO, book_engine
@@ -108,8 +118,10 @@ def test_japanese_with_latin_letters_digits_and_dates_is_read_whole(tmp_path):
     from talkingbook.narration.script import Utterance
     from talkingbook.narration.speech_text import normalize
 
-    text = ("2026年3月11日の10時30分から、NHKのニュースでiPhoneとWindowsの新しいアプリが"
-            "5人のエンジニアによって紹介され、価格は10％下がりました。")
+    text = (
+        "2026年3月11日の10時30分から、NHKのニュースでiPhoneとWindowsの新しいアプリが"
+        "5人のエンジニアによって紹介され、価格は10％下がりました。"
+    )
     engine = open_engine("auto", "ja")
     heard = judge.narrate(engine, [[Utterance(normalize(text, "ja"), 0, display=text)]], "ja", tmp_path)[0]
     print("heard:", heard.heard, heard.recall)

@@ -40,13 +40,15 @@ def between(text: str, start: str, end: str, nth: int = 0) -> str:
     at = -1
     for _ in range(nth + 1):
         at = text.index(start, at + 1)
-    return text[at:text.index(end, at) + len(end)]
+    return text[at : text.index(end, at) + len(end)]
 
 
 def test_the_book_is_what_the_goldens_assume(pub):
     assert [(e.number, e.slug, e.title) for e in pub.toc] == [
-        (1, "01-a-small-book", "A small book"), (2, "02-the-big-drum", "The big drum 漢"),
-        (3, "03-outro-end", "Outro & <end>")]
+        (1, "01-a-small-book", "A small book"),
+        (2, "02-the-big-drum", "The big drum 漢"),
+        (3, "03-outro-end", "Outro & <end>"),
+    ]
     assert [pub.audio(e).duration for e in pub.toc] == [3.0, 3.0, 2.0]
 
 
@@ -161,7 +163,9 @@ def test_smil_document(epub):
 def test_chapters_json(pub, tmp_path):
     out = write_chapters(pub, tmp_path)
     assert out == tmp_path / "small-book.chapters.json"
-    assert out.read_text(encoding="utf-8") == """\
+    assert (
+        out.read_text(encoding="utf-8")
+        == """\
 {
   "version": "1.2.0",
   "chapters": [
@@ -183,6 +187,7 @@ def test_chapters_json(pub, tmp_path):
   ]
 }
 """
+    )
 
 
 def test_listening_page_links_and_section(pub, tmp_path):
@@ -216,7 +221,9 @@ def test_manifest_section_entry_and_files(pub, tmp_path):
     out = write_manifest(pub, tmp_path)
     assert out == tmp_path / "manifest.json"
     written = out.read_text(encoding="utf-8")
-    assert between(written, '    {\n      "number": 2,', "\n    }") == """\
+    assert (
+        between(written, '    {\n      "number": 2,', "\n    }")
+        == """\
     {
       "number": 2,
       "title": "The big drum 漢",
@@ -247,11 +254,25 @@ def test_manifest_section_entry_and_files(pub, tmp_path):
         }
       ]
     }"""
+    )
     assert json.loads(written)["files"] == [
-        "audio/01-a-small-book.mp3", "audio/02-the-big-drum.mp3", "audio/03-outro-end.mp3",
-        "cover.png", "small-book.epub", "small-book.m4b", "small-book.mp3", "small-book.chapters.json",
-        "feed.xml", "small-book.m3u8", "small-book.vtt", "transcripts/01-a-small-book.vtt",
-        "transcripts/02-the-big-drum.vtt", "transcripts/03-outro-end.vtt", "index.html", "manifest.json"]
+        "audio/01-a-small-book.mp3",
+        "audio/02-the-big-drum.mp3",
+        "audio/03-outro-end.mp3",
+        "cover.png",
+        "small-book.epub",
+        "small-book.m4b",
+        "small-book.mp3",
+        "small-book.chapters.json",
+        "feed.xml",
+        "small-book.m3u8",
+        "small-book.vtt",
+        "transcripts/01-a-small-book.vtt",
+        "transcripts/02-the-big-drum.vtt",
+        "transcripts/03-outro-end.vtt",
+        "index.html",
+        "manifest.json",
+    ]
 
 
 def test_cover(pub, tmp_path):

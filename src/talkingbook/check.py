@@ -34,9 +34,14 @@ from lxml import etree
 
 from .publication import Layout
 
-NS = {"x": "http://www.w3.org/1999/xhtml", "ncx": "http://www.daisy.org/z3986/2005/ncx/",
-      "opf": "http://www.idpf.org/2007/opf", "epub": "http://www.idpf.org/2007/ops",
-      "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "podcast": "https://podcastindex.org/namespace/1.0"}
+NS = {
+    "x": "http://www.w3.org/1999/xhtml",
+    "ncx": "http://www.daisy.org/z3986/2005/ncx/",
+    "opf": "http://www.idpf.org/2007/opf",
+    "epub": "http://www.idpf.org/2007/ops",
+    "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
+    "podcast": "https://podcastindex.org/namespace/1.0",
+}
 DURATION_TOLERANCE = 0.05  # seconds, for durations stored to the millisecond
 ROUNDED_TOLERANCE = 1.0  # for durations stored in whole seconds (playlist, feed)
 
@@ -50,10 +55,23 @@ CENTRAL_DIRECTORY_CAP = 16 * MB  # an EPUB's list of members (zipfile holds it a
 MP3_RATE = 44100  # the rate MP3s are decoded at to count their samples
 
 # What parsers raise on damaged input; each is reported as one line naming the output.
-READ_ERRORS = (OSError, ValueError, KeyError, IndexError, ArithmeticError, RecursionError, EOFError, struct.error,
-               zlib.error,
-               zipfile.BadZipFile, NotImplementedError, etree.LxmlError, mutagen.MutagenError,
-               webvtt.errors.MalformedFileError, webvtt.errors.MalformedCaptionError)
+READ_ERRORS = (
+    OSError,
+    ValueError,
+    KeyError,
+    IndexError,
+    ArithmeticError,
+    RecursionError,
+    EOFError,
+    struct.error,
+    zlib.error,
+    zipfile.BadZipFile,
+    NotImplementedError,
+    etree.LxmlError,
+    mutagen.MutagenError,
+    webvtt.errors.MalformedFileError,
+    webvtt.errors.MalformedCaptionError,
+)
 
 
 class Damaged(Exception):
@@ -111,12 +129,18 @@ def _reason(exc: BaseException) -> str:
 
 # --- reading files safely -------------------------------------------------------------------
 
+
 def _name(folder: Path, path: Path) -> str:
     return path.relative_to(folder).as_posix()
 
 
-_KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device",
-          stat.S_IFBLK: "a device"}
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+}
 
 
 def _open(folder: Path, path: Path) -> BinaryIO:
@@ -198,9 +222,11 @@ def _clock(value) -> float:
 
 # --- the EPUB -------------------------------------------------------------------------------
 
+
 @dataclass
 class Contents:
     """What the EPUB says: the table of contents and what the other outputs are compared with."""
+
     titles: list[str]
     smil_durations: list[float | None]
     cover: bytes | None
@@ -220,7 +246,7 @@ def _central_directory_size(stream: BinaryIO) -> int:
     stream.seek(0)
     if at < 0 or len(tail) - at < 22:
         return -1
-    return struct.unpack("<I", tail[at + 12:at + 16])[0]
+    return struct.unpack("<I", tail[at + 12 : at + 16])[0]
 
 
 def _member(z: zipfile.ZipFile, name: str, member: str, cap: int) -> bytes:
@@ -263,13 +289,19 @@ def _one(found: list, name: str, what: str):
 
 def _epub_contents(z: zipfile.ZipFile, name: str) -> Contents:
     container = _xml(_member(z, name, "META-INF/container.xml", XML_CAP), name, "META-INF/container.xml")
-    opf_path = _one(container.xpath("//*[local-name()='rootfile']/@full-path"), name,
-                    "META-INF/container.xml names no package document (rootfile full-path)")
+    opf_path = _one(
+        container.xpath("//*[local-name()='rootfile']/@full-path"),
+        name,
+        "META-INF/container.xml names no package document (rootfile full-path)",
+    )
     base = posixpath.dirname(opf_path)
     opf = _xml(_member(z, name, opf_path, XML_CAP), name, opf_path)
     items = [i for i in opf.xpath("//opf:manifest/opf:item", namespaces=NS) if i.get("href")]
-    nav_item = _one([i for i in items if "nav" in (i.get("properties") or "").split()], name,
-                    "its package document lists no nav document")
+    nav_item = _one(
+        [i for i in items if "nav" in (i.get("properties") or "").split()],
+        name,
+        "its package document lists no nav document",
+    )
     nav_path = _join(base, nav_item.get("href"))
     nav = _xml(_member(z, name, nav_path, XML_CAP), name, nav_path)
     toc = nav.xpath("//x:nav[@epub:type='toc']/x:ol/x:li/x:a", namespaces=NS)
@@ -282,8 +314,10 @@ def _epub_contents(z: zipfile.ZipFile, name: str) -> Contents:
     if ncx_item is not None:
         ncx_path = _join(base, ncx_item.get("href"))
         ncx = _xml(_member(z, name, ncx_path, XML_CAP), name, ncx_path)
-        labels = [" ".join(t.split()) for t in
-                  ncx.xpath("/ncx:ncx/ncx:navMap/ncx:navPoint/ncx:navLabel/ncx:text/text()", namespaces=NS)]
+        labels = [
+            " ".join(t.split())
+            for t in ncx.xpath("/ncx:ncx/ncx:navMap/ncx:navPoint/ncx:navLabel/ncx:text/text()", namespaces=NS)
+        ]
         if labels != titles:
             problems.append((f"{name} (NCX)", f"titles differ from the nav: {_diff(titles, labels)}"))
     overlay = {}
@@ -377,8 +411,10 @@ def _check_cover(folder: Path, epub_name: str, epub_cover: bytes | None, channel
             if [bytes(c) for c in (_mp4(folder, path).tags or {}).get("covr", [])] != [data]:
                 report.add(path.name, f"its cover art is not {cover.name}")
     if channel is not None:
-        named = [channel.findtext("image/url") or "",
-                 next(iter(channel.xpath("itunes:image/@href", namespaces=NS)), "")]
+        named = [
+            channel.findtext("image/url") or "",
+            next(iter(channel.xpath("itunes:image/@href", namespaces=NS)), ""),
+        ]
         if not all(_names(url, cover.name) for url in named):
             report.add(Layout.FEED, f"its image is not {cover.name}")
         for item in channel.findall("item"):
@@ -404,6 +440,7 @@ def _files(folder: Path, sub: str, pattern: str) -> list[Path]:
 
 
 # --- audio ----------------------------------------------------------------------------------
+
 
 def _id3(folder: Path, path: Path):
     """The MP3's ID3v2 tag (None when it has none), its declared size capped before mutagen reads it."""
@@ -433,10 +470,29 @@ def _decoded_length(folder: Path, path: Path) -> float:
     with _open(folder, path) as stream:
         # ffmpeg reads the file checked above by its descriptor, seekable (from a pipe the lengths came
         # out 3-17 ms longer than from the file), and opens nothing by name
-        proc = subprocess.Popen([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "quiet", "-f", "mp3",
-                                 "-i", f"/dev/fd/{stream.fileno()}", "-f", "s16le", "-ac", "1", "-ar", str(MP3_RATE),
-                                 "pipe:1"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, pass_fds=(stream.fileno(),))
+        proc = subprocess.Popen(
+            [
+                imageio_ffmpeg.get_ffmpeg_exe(),
+                "-nostdin",
+                "-v",
+                "quiet",
+                "-f",
+                "mp3",
+                "-i",
+                f"/dev/fd/{stream.fileno()}",
+                "-f",
+                "s16le",
+                "-ac",
+                "1",
+                "-ar",
+                str(MP3_RATE),
+                "pipe:1",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(stream.fileno(),),
+        )
         count, buffer = 0, bytearray(1 << 20)
         stdout = cast(io.BufferedReader, proc.stdout)  # stdout=PIPE, buffered (Popen's default)
         try:
@@ -511,8 +567,9 @@ def _check_playlist(folder, mp3s, titles, durations, report) -> None:
                 if segment.duration is None or not math.isfinite(segment.duration):
                     report.add(path.name, f"{segment.uri} has no duration")
                 elif seconds is not None and abs(segment.duration - seconds) > ROUNDED_TOLERANCE:
-                    report.add(path.name, f"{segment.uri} lasts {seconds:.0f} s, the playlist says "
-                                          f"{segment.duration:.0f}")
+                    report.add(
+                        path.name, f"{segment.uri} lasts {seconds:.0f} s, the playlist says {segment.duration:.0f}"
+                    )
 
 
 def _read_feed(folder: Path, report: Report):
@@ -611,8 +668,9 @@ CHAPTER_TOLERANCE = 0.05  # seconds between a chapter mark and its section's bou
 M4B_BRAND = b"M4B "  # what audiobook players look for
 
 
-def _check_chapters(report: Report, name: str, found: list[tuple[float, str]], titles: list[str],
-                    starts: list[float]) -> None:
+def _check_chapters(
+    report: Report, name: str, found: list[tuple[float, str]], titles: list[str], starts: list[float]
+) -> None:
     if [t for _, t in found] != titles:
         report.add(name, f"chapter titles differ: {_diff(titles, [t for _, t in found])}")
         return
@@ -663,7 +721,7 @@ def _m4b_layout(folder: Path, path: Path) -> list[str]:
         for tref in (t for a in atoms.atoms for t in a.findall(b"tref", recursive=True)):
             data, at = tref.read(stream)[1], 0
             while at + 8 <= len(data):
-                size, kind = struct.unpack(">I4s", data[at:at + 8])
+                size, kind = struct.unpack(">I4s", data[at : at + 8])
                 references.append(kind)
                 at += max(size, 8)
         if b"chap" not in references:
@@ -705,9 +763,22 @@ def _ffmpeg_chapters(folder: Path, path: Path) -> list[tuple[float, str]]:
     name = _name(folder, path)
     with _open(folder, path) as stream:  # ffmpeg reads the file checked, by its descriptor
         try:
-            proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "quiet", "-i",
-                                   f"/dev/fd/{stream.fileno()}", "-f", "ffmetadata", "pipe:1"],
-                                  capture_output=True, pass_fds=(stream.fileno(),), timeout=120)
+            proc = subprocess.run(
+                [
+                    imageio_ffmpeg.get_ffmpeg_exe(),
+                    "-nostdin",
+                    "-v",
+                    "quiet",
+                    "-i",
+                    f"/dev/fd/{stream.fileno()}",
+                    "-f",
+                    "ffmetadata",
+                    "pipe:1",
+                ],
+                capture_output=True,
+                pass_fds=(stream.fileno(),),
+                timeout=120,
+            )
         except subprocess.TimeoutExpired:
             raise Damaged(name, "ffmpeg took more than two minutes to read its chapters") from None
     if proc.returncode != 0:
@@ -740,8 +811,12 @@ def _chapters_json(folder: Path, path: Path) -> list[tuple[float, str]]:
     for k, chapter in enumerate(chapters, start=1):
         start = chapter.get("startTime") if isinstance(chapter, dict) else None
         title = chapter.get("title") if isinstance(chapter, dict) else None
-        if isinstance(start, bool) or not isinstance(start, (int, float)) or not math.isfinite(start) \
-                or not isinstance(title, str):
+        if (
+            isinstance(start, bool)
+            or not isinstance(start, (int, float))
+            or not math.isfinite(start)
+            or not isinstance(title, str)
+        ):
             raise Damaged(name, f"chapter {k} lacks a startTime in seconds or a title")
         found.append((float(start), title))
     return found
@@ -764,8 +839,9 @@ def _check_audiobook(folder: Path, contents: Contents, durations: list, report: 
             if starts is not None:
                 nero = [(c.start, c.title) for c in (book.chapters or [])]
                 _check_chapters(report, f"{path.name} (Nero chapters)", nero, titles, starts)
-                _check_chapters(report, f"{path.name} (QuickTime chapters)", _ffmpeg_chapters(folder, path), titles,
-                                starts)
+                _check_chapters(
+                    report, f"{path.name} (QuickTime chapters)", _ffmpeg_chapters(folder, path), titles, starts
+                )
     for path in sorted(folder.glob("*.chapters.json")):
         report.checked.append(path.name)
         with _Guard(report, path.name):

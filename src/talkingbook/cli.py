@@ -25,71 +25,147 @@ from .structure.toc import TocEntry
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="talkingbook",
-        description="Turn an article (HTML) into an accessible EPUB 3 and one narrated MP3 per section.")
+        description="Turn an article (HTML) into an accessible EPUB 3 and one narrated MP3 per section.",
+    )
     parser.add_argument("--version", action="version", version=f"talkingbook {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    conv = commands.add_parser("convert", help="convert article pages into books",
-                               description="Convert article pages into DIR/<slug>/: an EPUB 3, one MP3 per "
-                                           "section, an M3U8 playlist and manifest.json.")
-    conv.add_argument("sources", nargs="+", metavar="SOURCE",
-                      help="an HTML file, an http(s) URL, or - for standard input; several make several books")
-    conv.add_argument("-o", "--output", metavar="DIR", default="dist",
-                      help="parent folder of the books (default: dist); each book goes to DIR/<slug>/")
-    conv.add_argument("--engine", choices=CHOICES, default="auto",
-                      help="speech engine: auto (default: per language, the offline voice understood best, as "
-                           "measured; see `talkingbook voices`), piper, kokoro, espeak, gtts (online, Google), or "
-                           "fake (a test tone instead of speech, to try the pipeline quickly)")
-    conv.add_argument("--voice", metavar="VOICE",
-                      help="a Piper voice file (PATH.onnx with PATH.onnx.json beside it), a Kokoro voice (e.g. "
-                           "jm_kumo), an espeak-ng voice name (e.g. fr, en-gb), or for gtts a Google domain "
-                           "(e.g. co.uk)")
-    conv.add_argument("--rate", type=_number_between(0.5, 2.0), default=1.0, metavar="R",
-                      help="speaking speed, 0.5 to 2.0 (default 1.0)")
-    conv.add_argument("--pauses", dest="pause_scale", type=_number_between(0, 4), default=1.0, metavar="SCALE",
-                      help="lengthen or shorten every pause (sentence 0.35 s, item 0.5 s, paragraph 0.75 s, "
-                           "heading 0.9 s) by this factor, 0 to 4 (default 1)")
-    conv.add_argument("--lexicon", metavar="FILE",
-                      help='pronunciations: a TOML file with a [words] table ("word" = "spoken form") or a '
-                           "W3C PLS lexicon (aliases), applied to every engine")
-    conv.add_argument("--read-code", action="store_true",
-                      help="read code blocks aloud (by default they are skipped with a short notice)")
-    conv.add_argument("--no-cache", dest="cache", action="store_false",
-                      help="do not reuse or store synthesized speech (cache: $TALKINGBOOK_CACHE, else the "
-                           "user cache folder)")
-    conv.add_argument("--no-audio", dest="audio", action="store_false",
-                      help="write only the EPUB and manifest.json: no MP3s, no playlist")
-    conv.add_argument("--no-audiobook", dest="audiobook", action="store_false",
-                      help="skip the full-length M4B and MP3 (and chapters JSON): saves their encoding time")
-    conv.add_argument("--base-url", metavar="URL",
-                      help="where dist/<slug>/ will be published (an http:// or https:// URL without query or "
-                           "fragment): makes the feed's enclosure and transcript URLs absolute, as podcast apps "
-                           "need (default: relative, for local use)")
-    conv.add_argument("--base-dir", metavar="DIR",
-                      help="the folder local images may come from (default: the HTML file's own folder; "
-                           "for standard input, none: '-' embeds no local image without --base-dir)")
-    conv.add_argument("--no-read-along", dest="read_along", action="store_false",
-                      help="a text-only EPUB (smaller) even when audio is made; by default the EPUB carries "
-                           "the narration and highlights each sentence as it is read")
-    conv.add_argument("--fetch-images", action="store_true",
-                      help="also download the page's remote images (local images beside the page and data: "
-                           "URIs are always embedded)")
-    conv.add_argument("--private-network", choices=PRIVATE_MODES, default="auto",
-                      help="may redirects and remote images reach loopback and private addresses: auto (default) "
-                           "only when the article itself came from one, allow, or deny (only the URL you give and "
-                           "its own address and port). "
-                           "Link-local and multicast addresses (e.g. the cloud metadata service) are never fetched")
-    conv.add_argument("--split-level", type=int, choices=range(1, 7), metavar="N",
-                      help="every heading of rank <= N (2 = <h2>) starts a section and an MP3 "
-                           "(default: the highest rank below the title)")
+    conv = commands.add_parser(
+        "convert",
+        help="convert article pages into books",
+        description="Convert article pages into DIR/<slug>/: an EPUB 3, one MP3 per "
+        "section, an M3U8 playlist and manifest.json.",
+    )
+    conv.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="an HTML file, an http(s) URL, or - for standard input; several make several books",
+    )
+    conv.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        default="dist",
+        help="parent folder of the books (default: dist); each book goes to DIR/<slug>/",
+    )
+    conv.add_argument(
+        "--engine",
+        choices=CHOICES,
+        default="auto",
+        help="speech engine: auto (default: per language, the offline voice understood best, as "
+        "measured; see `talkingbook voices`), piper, kokoro, espeak, gtts (online, Google), or "
+        "fake (a test tone instead of speech, to try the pipeline quickly)",
+    )
+    conv.add_argument(
+        "--voice",
+        metavar="VOICE",
+        help="a Piper voice file (PATH.onnx with PATH.onnx.json beside it), a Kokoro voice (e.g. "
+        "jm_kumo), an espeak-ng voice name (e.g. fr, en-gb), or for gtts a Google domain "
+        "(e.g. co.uk)",
+    )
+    conv.add_argument(
+        "--rate",
+        type=_number_between(0.5, 2.0),
+        default=1.0,
+        metavar="R",
+        help="speaking speed, 0.5 to 2.0 (default 1.0)",
+    )
+    conv.add_argument(
+        "--pauses",
+        dest="pause_scale",
+        type=_number_between(0, 4),
+        default=1.0,
+        metavar="SCALE",
+        help="lengthen or shorten every pause (sentence 0.35 s, item 0.5 s, paragraph 0.75 s, "
+        "heading 0.9 s) by this factor, 0 to 4 (default 1)",
+    )
+    conv.add_argument(
+        "--lexicon",
+        metavar="FILE",
+        help='pronunciations: a TOML file with a [words] table ("word" = "spoken form") or a '
+        "W3C PLS lexicon (aliases), applied to every engine",
+    )
+    conv.add_argument(
+        "--read-code",
+        action="store_true",
+        help="read code blocks aloud (by default they are skipped with a short notice)",
+    )
+    conv.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="do not reuse or store synthesized speech (cache: $TALKINGBOOK_CACHE, else the user cache folder)",
+    )
+    conv.add_argument(
+        "--no-audio",
+        dest="audio",
+        action="store_false",
+        help="write only the EPUB and manifest.json: no MP3s, no playlist",
+    )
+    conv.add_argument(
+        "--no-audiobook",
+        dest="audiobook",
+        action="store_false",
+        help="skip the full-length M4B and MP3 (and chapters JSON): saves their encoding time",
+    )
+    conv.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="where dist/<slug>/ will be published (an http:// or https:// URL without query or "
+        "fragment): makes the feed's enclosure and transcript URLs absolute, as podcast apps "
+        "need (default: relative, for local use)",
+    )
+    conv.add_argument(
+        "--base-dir",
+        metavar="DIR",
+        help="the folder local images may come from (default: the HTML file's own folder; "
+        "for standard input, none: '-' embeds no local image without --base-dir)",
+    )
+    conv.add_argument(
+        "--no-read-along",
+        dest="read_along",
+        action="store_false",
+        help="a text-only EPUB (smaller) even when audio is made; by default the EPUB carries "
+        "the narration and highlights each sentence as it is read",
+    )
+    conv.add_argument(
+        "--fetch-images",
+        action="store_true",
+        help="also download the page's remote images (local images beside the page and data: URIs are always embedded)",
+    )
+    conv.add_argument(
+        "--private-network",
+        choices=PRIVATE_MODES,
+        default="auto",
+        help="may redirects and remote images reach loopback and private addresses: auto (default) "
+        "only when the article itself came from one, allow, or deny (only the URL you give and "
+        "its own address and port). "
+        "Link-local and multicast addresses (e.g. the cloud metadata service) are never fetched",
+    )
+    conv.add_argument(
+        "--split-level",
+        type=int,
+        choices=range(1, 7),
+        metavar="N",
+        help="every heading of rank <= N (2 = <h2>) starts a section and an MP3 "
+        "(default: the highest rank below the title)",
+    )
     group = conv.add_argument_group("metadata overrides (instead of what the page says)")
     for name in ("title", "author", "language", "date", "publisher"):
-        group.add_argument(f"--{name}", metavar=name.upper(),
-                           help={"language": "BCP 47 language tag, e.g. en, fr-CA",
-                                 "date": "publication date, YYYY-MM-DD"}.get(name, f"the article's {name}"))
-    conv.add_argument("--progress", choices=("auto", "bar", "plain", "none"), default="auto",
-                      help="progress on stderr: a bar on a terminal, plain lines otherwise (auto); plain "
-                           "suits screen readers")
+        group.add_argument(
+            f"--{name}",
+            metavar=name.upper(),
+            help={"language": "BCP 47 language tag, e.g. en, fr-CA", "date": "publication date, YYYY-MM-DD"}.get(
+                name, f"the article's {name}"
+            ),
+        )
+    conv.add_argument(
+        "--progress",
+        choices=("auto", "bar", "plain", "none"),
+        default="auto",
+        help="progress on stderr: a bar on a terminal, plain lines otherwise (auto); plain suits screen readers",
+    )
     conv.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     conv.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for debug)")
 
@@ -192,8 +268,11 @@ def _signal_name(signum: int) -> str:
 
 
 def _convert(args) -> int:
-    logging.basicConfig(level=logging.WARNING - 10 * args.verbose if not args.quiet else logging.ERROR,
-                        format="%(levelname)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.WARNING - 10 * args.verbose if not args.quiet else logging.ERROR,
+        format="%(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
     if args.date is not None and not _is_date(args.date):
         raise UsageError(f"--date {args.date}", "expected YYYY-MM-DD")
     if args.base_url is not None:
@@ -201,14 +280,26 @@ def _convert(args) -> int:
     if args.base_dir is not None and not Path(args.base_dir).is_dir():
         raise UsageError(f"--base-dir {args.base_dir}", "not a folder")
     options = Options(
-        engine=args.engine, voice=args.voice, audio=args.audio, split_level=args.split_level,
-        fetch_images=args.fetch_images, rate=args.rate, read_code=args.read_code, lexicon=args.lexicon,
-        cache=args.cache, pause_scale=args.pause_scale, read_along=args.read_along,
-        base_url=args.base_url, audiobook=args.audiobook, private_network=args.private_network,
+        engine=args.engine,
+        voice=args.voice,
+        audio=args.audio,
+        split_level=args.split_level,
+        fetch_images=args.fetch_images,
+        rate=args.rate,
+        read_code=args.read_code,
+        lexicon=args.lexicon,
+        cache=args.cache,
+        pause_scale=args.pause_scale,
+        read_along=args.read_along,
+        base_url=args.base_url,
+        audiobook=args.audiobook,
+        private_network=args.private_network,
         base_dir=args.base_dir,
-        overrides={k: getattr(args, k) for k in ("title", "author", "language", "date", "publisher")})
+        overrides={k: getattr(args, k) for k in ("title", "author", "language", "date", "publisher")},
+    )
     if args.language is not None:
         from .readers.metadata import normalize_language
+
         if not normalize_language(args.language):
             raise UsageError(f"--language {args.language}", "not a BCP 47 language tag (e.g. en, fr-CA)")
     mode = "none" if args.quiet else args.progress
@@ -240,8 +331,9 @@ def _base_url(value: str) -> str:
     url = web_url(value)
     if url is None or url.lower() != value.lower() or "?" in url or "#" in url:
         shown = value if value.isprintable() and " " not in value else repr(value)
-        raise UsageError(f"--base-url {shown}", "expected an http:// or https:// URL of a folder, without spaces, "
-                                                "query or fragment")
+        raise UsageError(
+            f"--base-url {shown}", "expected an http:// or https:// URL of a folder, without spaces, query or fragment"
+        )
     return url
 
 
@@ -262,6 +354,7 @@ def _report_bug(what: str, exc: Exception, verbose: int) -> None:
 
 def _number_between(low: float, high: float):
     """An argparse type: a number from ``low`` to ``high``."""
+
     def parse(value: str) -> float:
         try:
             number = float(value)
@@ -270,6 +363,7 @@ def _number_between(low: float, high: float):
         if not low <= number <= high:
             raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}")
         return number
+
     return parse
 
 
@@ -290,6 +384,7 @@ def _cache(action: str) -> int:
 
 def _is_date(value: str) -> bool:
     from .readers.metadata import normalize_date
+
     return len(value) == 10 and normalize_date(value) == value
 
 
@@ -321,14 +416,19 @@ def _voices() -> int:
     print("Measured (bench/bench_voices.py): recall = share of the words (characters for Japanese, Chinese, Thai)")
     print("that Whisper base heard, in order; cpu = CPU seconds of synthesis per second of speech.")
     floors = ", ".join(f"{code} {clear_enough(code):g}" for code in CHANCE)
-    print(f"auto picks the clearest voice with cpu <= {SPEED_BUDGET:g} (a native speaker of the language when "
-          f"nearly as clear); below recall {CLEAR_ENOUGH:g} ({floors}: "
-          "characters match by chance) it makes the book without audio.")
+    print(
+        f"auto picks the clearest voice with cpu <= {SPEED_BUDGET:g} (a native speaker of the language when "
+        f"nearly as clear); below recall {CLEAR_ENOUGH:g} ({floors}: "
+        "characters match by chance) it makes the book without audio."
+    )
     print(f"  {'language':<16}{'auto':<34}{'recall':>7}{'cpu':>6}")
     for code, row in sorted({**AUTO, **UNCLEAR}.items(), key=lambda kv: -kv[1].recall):
         voice = row.voice or (piper.BUNDLED_NAME if row.engine == "piper" else None)
-        chosen = " ".join(filter(None, (row.engine, voice))) if code in AUTO else \
-            f"no audio (best: {row.engine}{' ' + row.voice if row.voice else ''})"
+        chosen = (
+            " ".join(filter(None, (row.engine, voice)))
+            if code in AUTO
+            else f"no audio (best: {row.engine}{' ' + row.voice if row.voice else ''})"
+        )
         print(f"  {row.language + ' (' + code + ')':<16}{chosen:<34}{row.recall:>7.2f}{row.cpu:>6.2f}")
     print("Engines and voices here:")
     try:
@@ -338,8 +438,10 @@ def _voices() -> int:
         print(f"  piper    not available: {exc.why}")
     names = kokoro.voices()
     if names:
-        print(f"  kokoro   {', '.join(names)} (offline, --engine kokoro --voice NAME): Japanese, and every "
-              "language espeak-ng has below, through its phonemes")
+        print(
+            f"  kokoro   {', '.join(names)} (offline, --engine kokoro --voice NAME): Japanese, and every "
+            "language espeak-ng has below, through its phonemes"
+        )
     else:
         print(f"  kokoro   not available ({kokoro.INSTALL_HINT})")
     table = espeak.voices()
@@ -363,8 +465,11 @@ class PlainProgress(Progress):
 
     def section_finished(self, entry: TocEntry, seconds):
         elapsed = time.monotonic() - self._started
-        print(f"[{entry.number}/{entry.total}] {entry.title} ({seconds:.0f} s of audio, "
-              f"{elapsed:.0f} s elapsed)", file=sys.stderr, flush=True)
+        print(
+            f"[{entry.number}/{entry.total}] {entry.title} ({seconds:.0f} s of audio, {elapsed:.0f} s elapsed)",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def stage(self, name):
         if hasattr(self, "_started"):  # a narrated book, long enough to say what comes next
@@ -382,8 +487,10 @@ class BarProgress(Progress):
         elapsed = time.monotonic() - self._started
         left = elapsed / self._done * (self._total - self._done)
         filled = int(30 * self._done / self._total)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self._done}/{self._total} sentences, "
-                         f"section {entry.number}/{entry.total}, {left:.0f} s left ")
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'.' * (30 - filled)}] {self._done}/{self._total} sentences, "
+            f"section {entry.number}/{entry.total}, {left:.0f} s left "
+        )
         sys.stderr.flush()
 
     def section_finished(self, entry, seconds):

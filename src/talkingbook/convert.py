@@ -88,8 +88,7 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
     book = structure(document, options.split_level)
     toc = build_toc(book)
     # None also when 'auto' finds no offline voice clear enough in this language (it says so)
-    engine = book_engine(options.engine, book.metadata.language, options.voice, options.rate) \
-        if options.audio else None
+    engine = book_engine(options.engine, book.metadata.language, options.voice, options.rate) if options.audio else None
     cache = SpeechCache(enabled=options.cache)
     cover = make_cover(book, cache if engine is not None else None)  # a text-only run leaves no cache
 
@@ -99,8 +98,16 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
         try:
             with output_file(out_parent / slug / layout.AUDIO, folder):
                 narration = _narrate(book, toc, layout, engine, options, folder, pcm, cache, cover, progress)
-            pub = Publication(book, toc, layout, options, modified_time(source), cover, narration,
-                              cache if engine is not None else None)
+            pub = Publication(
+                book,
+                toc,
+                layout,
+                options,
+                modified_time(source),
+                cover,
+                narration,
+                cache if engine is not None else None,
+            )
             pub = replace(pub, outputs=planned(pub))
             for step in STEPS:
                 if step.applies(pub):
@@ -114,8 +121,18 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
     return publish(out_parent, book_slug(loaded, book.metadata.title), article_of(loaded, book.metadata), build)
 
 
-def _narrate(book: Book, toc: tuple[TocEntry, ...], layout: Layout, engine: Engine | None, options: Options,
-             folder: Path, pcm: Path, cache: SpeechCache, cover: Cover, progress: Progress) -> Narration | None:
+def _narrate(
+    book: Book,
+    toc: tuple[TocEntry, ...],
+    layout: Layout,
+    engine: Engine | None,
+    options: Options,
+    folder: Path,
+    pcm: Path,
+    cache: SpeechCache,
+    cover: Cover,
+    progress: Progress,
+) -> Narration | None:
     """Speak every section into its tagged MP3 (None for a text-only book); with the audiobook, each
     section's unlevelled PCM is kept in ``pcm`` for it."""
     if engine is None:
@@ -124,6 +141,18 @@ def _narrate(book: Book, toc: tuple[TocEntry, ...], layout: Layout, engine: Engi
     keep = pcm if options.audiobook else None
     if keep is not None:
         keep.mkdir()
-    sections = render_audio(book, toc, layout, voices, folder, progress, cache, load_lexicon(options.lexicon),
-                            options.read_code, options.pause_scale, keep_pcm=keep, cover=cover)
+    sections = render_audio(
+        book,
+        toc,
+        layout,
+        voices,
+        folder,
+        progress,
+        cache,
+        load_lexicon(options.lexicon),
+        options.read_code,
+        options.pause_scale,
+        keep_pcm=keep,
+        cover=cover,
+    )
     return Narration(engine.name, engine.voice, engine.sample_rate, sections, keep)

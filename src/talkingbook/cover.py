@@ -47,13 +47,23 @@ def make_cover(book: Book, cache=None) -> Cover:
     the same text and images is reused: drawing one costs a fifth of a second, much of a warm re-run."""
     candidates = _candidates(book)
     meta = book.metadata
-    texts = [meta.title, meta.source_label, meta.source_url, meta.author,
-             long_date(meta.date, meta.language) if meta.date else ""]
+    texts = [
+        meta.title,
+        meta.source_label,
+        meta.source_url,
+        meta.author,
+        long_date(meta.date, meta.language) if meta.date else "",
+    ]
     # a text in another script is drawn with whatever system font has it, which may change: not cached
-    key = digest("cover", COVER_ID, texts, meta.language, [hashlib.sha256(c).hexdigest() for c in candidates]) \
-        if cache is not None and all(_own_script(t) for t in texts) else None
-    stored: tuple[tuple[str, CoverType, CoverOrigin], ...] = ((".jpg", "image/jpeg", "article"),
-                                                              (".png", "image/png", "generated"))
+    key = (
+        digest("cover", COVER_ID, texts, meta.language, [hashlib.sha256(c).hexdigest() for c in candidates])
+        if cache is not None and all(_own_script(t) for t in texts)
+        else None
+    )
+    stored: tuple[tuple[str, CoverType, CoverOrigin], ...] = (
+        (".jpg", "image/jpeg", "article"),
+        (".png", "image/png", "generated"),
+    )
     for suffix, media_type, origin in stored:
         data = cache.get_bytes("covers", key, suffix) if key else None
         if data:
@@ -76,8 +86,9 @@ def _own_script(text: str) -> bool:
 def _candidates(book: Book) -> list[bytes]:
     """The page's declared lead image, then the text's meaningful images, then its others."""
     candidates = [book.lead_image.data] if book.lead_image is not None and book.lead_image.data else []
-    images = [(data, b.alt) for s in book.sections for b in iter_blocks(s.blocks)
-              if isinstance(b, Image) and (data := b.data)]
+    images = [
+        (data, b.alt) for s in book.sections for b in iter_blocks(s.blocks) if isinstance(b, Image) and (data := b.data)
+    ]
     return candidates + [data for data, alt in images if alt] + [data for data, alt in images if not alt]
 
 
@@ -176,7 +187,7 @@ def _title_block(draw, title: str, top: int, bottom: int, *, sizes: range, max_l
         assert font is not None and lines is not None  # the loop ran: ``sizes`` is never empty
         fit = max(1, min(max_lines, (bottom - top) // round(font.size * 1.18)))
         if len(lines) > fit:
-            lines = [*lines[:fit - 1], _ellipsize(draw, " ".join(lines[fit - 1:]), font, SIZE - 2 * MARGIN, rtl)]
+            lines = [*lines[: fit - 1], _ellipsize(draw, " ".join(lines[fit - 1 :]), font, SIZE - 2 * MARGIN, rtl)]
     y = top
     for line in lines:
         y = _line(draw, line, font, y, TEXT, rtl, spacing=1.18)
@@ -254,8 +265,9 @@ def _system_fonts(bold: bool, needed: frozenset[str]) -> list[str]:
         return []  # Atkinson Hyperlegible covers Latin; no fontconfig, no system fonts
     charset = " ".join(f"{ord(c):x}" for c in sorted(needed))
     try:
-        listed = subprocess.run(["fc-list", f":charset={charset}", "file", "style"], capture_output=True,
-                                text=True, timeout=20, check=False).stdout
+        listed = subprocess.run(
+            ["fc-list", f":charset={charset}", "file", "style"], capture_output=True, text=True, timeout=20, check=False
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return []
     found = []
@@ -263,8 +275,13 @@ def _system_fonts(bold: bool, needed: frozenset[str]) -> list[str]:
         path, _, style = row.partition(":")
         if path.lower().endswith((".ttf", ".otf", ".ttc")):
             style = style.lower()
-            rank = (("bold" in style) != bold, "mono" in path.lower(), "serif" in path.lower(),
-                    any(w in style for w in ("italic", "oblique", "condensed", "light", "black")), path)
+            rank = (
+                ("bold" in style) != bold,
+                "mono" in path.lower(),
+                "serif" in path.lower(),
+                any(w in style for w in ("italic", "oblique", "condensed", "light", "black")),
+                path,
+            )
             found.append((rank, path))
     return [path for _, path in sorted(found)]
 
@@ -291,7 +308,7 @@ def _has_glyph(path: str, char: str) -> bool:
         mask = font.getmask(c)
         return mask.size, bytes(mask)
 
-    return drawn(char) != drawn("\U000F0000")
+    return drawn(char) != drawn("\U000f0000")
 
 
 def _png(picture) -> bytes:

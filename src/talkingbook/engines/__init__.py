@@ -31,26 +31,31 @@ class Engine(Protocol):
 
 def _piper(language, voice, rate):
     from .piper import PiperEngine
+
     return PiperEngine.open(language, voice, rate)
 
 
 def _espeak(language, voice, rate):
     from .espeak import EspeakEngine
+
     return EspeakEngine.open(language, voice, rate)
 
 
 def _kokoro(language, voice, rate):
     from .kokoro import KokoroEngine
+
     return KokoroEngine.open(language, voice, rate)
 
 
 def _gtts(language, voice, rate):
     from .gtts import GttsEngine
+
     return GttsEngine.open(language, voice, rate)
 
 
 def _fake(language, voice, rate):
     from .fake import FakeEngine
+
     return FakeEngine(language, rate)
 
 
@@ -58,7 +63,7 @@ def _fake(language, voice, rate):
 LANGUAGES = {
     "piper": "English with the bundled en_US-joe-medium voice; other languages with --voice PATH.onnx",
     "kokoro": "Japanese natively; French, Spanish, German, Polish, Indonesian, English... through espeak-ng's "
-              "phonemes, with a Japanese accent (see `talkingbook voices` for how clearly)",
+    "phonemes, with a Japanese accent (see `talkingbook voices` for how clearly)",
     "espeak": "every language of its bundled voices except Japanese (kanji are read as 'Chinese letter')",
     "gtts": "the languages of Google Translate, Japanese included (online)",
 }
@@ -163,11 +168,17 @@ def book_engine(name: str, language: str, voice: str | None = None, rate: float 
 def unclear_notice(language: str) -> str:
     """The one line that says why a book in ``language`` gets no audio from 'auto', and the options."""
     best = UNCLEAR.get(language.split("-")[0].lower())
-    why = (f"no offline voice here is understood well enough in '{language}' (the best, {best.engine}"
-           f"{' ' + best.voice if best.voice else ''}, let a speech recognizer recover {best.recall:.0%} of the "
-           "words)" if best else f"no offline voice here speaks '{language}'")
-    return (f"{why}; making the book without audio. For audio use --engine gtts (online) or force an "
-            "offline one with --engine espeak")
+    why = (
+        f"no offline voice here is understood well enough in '{language}' (the best, {best.engine}"
+        f"{' ' + best.voice if best.voice else ''}, let a speech recognizer recover {best.recall:.0%} of the "
+        "words)"
+        if best
+        else f"no offline voice here speaks '{language}'"
+    )
+    return (
+        f"{why}; making the book without audio. For audio use --engine gtts (online) or force an "
+        "offline one with --engine espeak"
+    )
 
 
 def _any_offline(language: str) -> bool:

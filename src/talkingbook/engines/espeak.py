@@ -78,8 +78,11 @@ def _known() -> tuple[frozenset[str], frozenset[str]]:
                 parts = line.split(None, 1)
                 if len(parts) == 2 and parts[0] == "name":
                     names.add(parts[1].strip().lower())
-    variants = {path.name.lower() for path in (data / "voices" / "!v").iterdir() if path.is_file()} \
-        if (data / "voices" / "!v").is_dir() else set()
+    variants = (
+        {path.name.lower() for path in (data / "voices" / "!v").iterdir() if path.is_file()}
+        if (data / "voices" / "!v").is_dir()
+        else set()
+    )
     return frozenset(names), frozenset(variants)
 
 
@@ -89,8 +92,10 @@ def check_voice(voice: str) -> str:
     name, _, variant = voice.partition("+")
     names, variants = _known()
     if name.lower() not in names or ("+" in voice and variant.lower() not in variants):
-        raise UsageError(f"--voice {voice}", "espeak-ng has no such voice or variant; "
-                                             "'talkingbook voices' lists its voices (variants: f1-f5, m1-m7...)")
+        raise UsageError(
+            f"--voice {voice}",
+            "espeak-ng has no such voice or variant; 'talkingbook voices' lists its voices (variants: f1-f5, m1-m7...)",
+        )
     return voice
 
 
@@ -130,7 +135,7 @@ def ipa(text: str, language: str) -> str:
                 break
             # the clause read ends with its punctuation (the pointer also passes the next clause's
             # first character, which is never clause punctuation)
-            consumed = data[before - start:after - start].decode("utf-8", errors="ignore")
+            consumed = data[before - start : after - start].decode("utf-8", errors="ignore")
             marks = [c for c in consumed if c in CLAUSE_PUNCTUATION]
             said = (phonemes or b"").decode("utf-8", errors="replace").strip()
             if said:
@@ -155,7 +160,8 @@ class EspeakEngine:
         ident = check_voice(voice) if voice else voice_for(language)
         if ident is None:
             raise EngineUnavailableError(
-                f"language '{language}'", "espeak-ng cannot read it well; use --engine gtts (online) or --no-audio")
+                f"language '{language}'", "espeak-ng cannot read it well; use --engine gtts (online) or --no-audio"
+            )
         lib = cls._initialise()
         engine = cls(language, ident, rate)
         with _lock:

@@ -61,8 +61,11 @@ class GttsEngine:
             except _Retryable as exc:
                 limit = CONNECT_ATTEMPTS if exc.status is None else ATTEMPTS
                 if attempt >= limit:
-                    raise SynthesisError("gtts", f"{exc.message} after {attempt} tries (gTTS is an online "
-                                         "engine; the default offline voice needs no network)") from exc.__cause__
+                    raise SynthesisError(
+                        "gtts",
+                        f"{exc.message} after {attempt} tries (gTTS is an online "
+                        "engine; the default offline voice needs no network)",
+                    ) from exc.__cause__
                 delay = BACKOFF * 2 ** (attempt - 1) * (1 + random.random())
                 log.warning("gtts: %s; retrying in %.1f s", exc.message, delay)
                 _sleep(delay)
@@ -76,8 +79,7 @@ class GttsEngine:
 
         buffer = io.BytesIO()
         try:
-            gTTS(text, lang=self._lang, tld=self._tld, slow=self.rate < 0.8,
-                 lang_check=False).write_to_fp(buffer)
+            gTTS(text, lang=self._lang, tld=self._tld, slow=self.rate < 0.8, lang_check=False).write_to_fp(buffer)
         except gTTSError as exc:
             status = getattr(getattr(exc, "rsp", None), "status_code", None)
             if status is None or status == 429 or status >= 500:

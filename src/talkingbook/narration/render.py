@@ -50,14 +50,25 @@ class Voices:
 
 
 def speech_key(engine: Engine, text: str) -> str:
-    return digest("speech", engine.name, engine.voice, getattr(engine, "variant", ""), engine.rate,
-                  engine.sample_rate, text)
+    return digest(
+        "speech", engine.name, engine.voice, getattr(engine, "variant", ""), engine.rate, engine.sample_rate, text
+    )
 
 
-def render_audio(book: Book, toc: tuple[TocEntry, ...], layout: Layout, voices: Voices, folder: Path, progress,
-                 cache: SpeechCache, lexicon: Lexicon = Lexicon(), read_code: bool = False,
-                 pause_scale: float = 1.0, keep_pcm: Path | None = None,
-                 cover: Cover | None = None) -> dict[int, SectionAudio]:
+def render_audio(
+    book: Book,
+    toc: tuple[TocEntry, ...],
+    layout: Layout,
+    voices: Voices,
+    folder: Path,
+    progress,
+    cache: SpeechCache,
+    lexicon: Lexicon = Lexicon(),
+    read_code: bool = False,
+    pause_scale: float = 1.0,
+    keep_pcm: Path | None = None,
+    cover: Cover | None = None,
+) -> dict[int, SectionAudio]:
     """Write one tagged MP3 per TOC entry into ``folder`` (``Layout.section_mp3``); returns each
     one's audio by number, with the tagged file's size and digest.
 
@@ -66,9 +77,13 @@ def render_audio(book: Book, toc: tuple[TocEntry, ...], layout: Layout, voices: 
     audiobook is encoded from it (never from the MP3s).
     """
     main = voices.main
-    scripts = {e.number: [replace(u, text=lexicon.apply(u.text), pause_after=round(u.pause_after * pause_scale))
-                          for u in section_script(e.section, book.metadata, main.voice, read_code=read_code)]
-               for e in toc}
+    scripts = {
+        e.number: [
+            replace(u, text=lexicon.apply(u.text), pause_after=round(u.pause_after * pause_scale))
+            for u in section_script(e.section, book.metadata, main.voice, read_code=read_code)
+        ]
+        for e in toc
+    }
     progress.book_started(book.metadata.title, len(toc), sum(len(s) for s in scripts.values()))
     (folder / layout.AUDIO).mkdir()
     done: dict[int, SectionAudio] = {}
@@ -82,24 +97,50 @@ def render_audio(book: Book, toc: tuple[TocEntry, ...], layout: Layout, voices: 
             while pending and (len(pending) >= 2 * workers or pending[0][1].done()):
                 _finish(*pending.pop(0), done, progress)
             progress.section_started(entry)
-            job = _section_job(entry, scripts[entry.number], voices, folder / layout.section_mp3(entry), cache,
-                               progress, book, keep_pcm, cover)
+            job = _section_job(
+                entry,
+                scripts[entry.number],
+                voices,
+                folder / layout.section_mp3(entry),
+                cache,
+                progress,
+                book,
+                keep_pcm,
+                cover,
+            )
             pending.append((entry, pool.submit(job)))
         for entry, future in pending:
             _finish(entry, future, done, progress)
     return done
 
 
-def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, path: Path, cache: SpeechCache,
-                 progress, book: Book, keep_pcm: Path | None = None, cover: Cover | None = None):
+def _section_job(
+    entry: TocEntry,
+    script: list[Utterance],
+    voices: Voices,
+    path: Path,
+    cache: SpeechCache,
+    progress,
+    book: Book,
+    keep_pcm: Path | None = None,
+    cover: Cover | None = None,
+):
     """Speak a section now; return the rest (encode or copy to ``path``, then tag) as a function for
     the pool."""
     main = voices.main
     engines = [voices.for_language(u.lang) for u in script]
     keys = [speech_key(engine, u.text) for engine, u in zip(engines, script)]
-    section_key = digest("section", keys, [u.pause_after for u in script], [u.unit for u in script],
-                         [u.display for u in script],
-                         LEAD_IN, LEAD_OUT, main.sample_rate, ENCODER_ID)
+    section_key = digest(
+        "section",
+        keys,
+        [u.pause_after for u in script],
+        [u.unit for u in script],
+        [u.display for u in script],
+        LEAD_IN,
+        LEAD_OUT,
+        main.sample_rate,
+        ENCODER_ID,
+    )
     stored = cache.get_section(section_key, path)  # the MP3 is copied to ``path`` only when whole
     cached: SectionAudio | None = None
     if stored:
@@ -125,8 +166,15 @@ def _section_job(entry: TocEntry, script: list[Utterance], voices: Voices, path:
                 if keep_pcm is None:
                     pcm.unlink(missing_ok=True)
             cache.put_section(section_key, path, _to_json(audio))
-        tag_mp3(path, entry, book.metadata, main.voice, " ".join(c.text for c in audio.clips),
-                section_chapters(entry, audio), cover)
+        tag_mp3(
+            path,
+            entry,
+            book.metadata,
+            main.voice,
+            " ".join(c.text for c in audio.clips),
+            section_chapters(entry, audio),
+            cover,
+        )
         return replace(audio, size=path.stat().st_size, sha256=_sha256(path))
 
     return finish
@@ -158,15 +206,20 @@ def _encoded(pcm: Path, rate: int, path: Path, clips: tuple[Clip, ...]) -> Secti
 
 
 def _to_json(audio: SectionAudio) -> dict:
-    return {"duration": audio.duration, "loudness": audio.loudness,
-            "clips": [[c.unit, c.begin, c.end, c.text] for c in audio.clips]}
+    return {
+        "duration": audio.duration,
+        "loudness": audio.loudness,
+        "clips": [[c.unit, c.begin, c.end, c.text] for c in audio.clips],
+    }
 
 
 def _from_json(info: dict) -> SectionAudio:
     loudness = info["loudness"]
-    return SectionAudio(float(info["duration"]), tuple(Clip(u, float(b), float(e), str(t))
-                                                       for u, b, e, t in info["clips"]),
-                        None if loudness is None else float(loudness))
+    return SectionAudio(
+        float(info["duration"]),
+        tuple(Clip(u, float(b), float(e), str(t)) for u, b, e, t in info["clips"]),
+        None if loudness is None else float(loudness),
+    )
 
 
 def _finish(entry: TocEntry, job: Future, done: dict, progress) -> None:

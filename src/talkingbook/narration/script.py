@@ -41,7 +41,6 @@ LEAD_IN = 300
 LEAD_OUT = 1500  # silence closing each section's MP3, before the next track starts
 
 
-
 @dataclass(frozen=True)
 class Utterance:
     text: str
@@ -55,8 +54,16 @@ def speakable(text: str) -> str:
     """Text as an engine should receive it: typographic quotes made plain, spaces collapsed."""
     # apostrophes as typed on German and other keyboards (´ `), and modifier-letter ones, too: an engine
     # reads "tut´s" as three words
-    plain: dict[str, str | int | None] = {"’": "'", "‘": "'", "´": "'", "`": "'", "ʼ": "'", "“": '"', "”": '"',
-                                          "\u00a0": " "}
+    plain: dict[str, str | int | None] = {
+        "’": "'",
+        "‘": "'",
+        "´": "'",
+        "`": "'",
+        "ʼ": "'",
+        "“": '"',
+        "”": '"',
+        "\u00a0": " ",
+    }
     text = text.translate(str.maketrans(plain))
     return " ".join(text.split())
 
@@ -103,8 +110,10 @@ def section_script(section: Section, meta: Metadata, voice: str, *, read_code: b
     if section.is_opening:
         lines = announcement(meta, voice)
         script.append(Utterance(lines[0][0], PAUSE_HEADING, "", lines[0][1]))
-        script.extend(Utterance(line, PAUSE_PARAGRAPH if i == len(lines) - 2 else PAUSE_SENTENCE, say.lang, unit)
-                      for i, (line, unit) in enumerate(lines[1:]))
+        script.extend(
+            Utterance(line, PAUSE_PARAGRAPH if i == len(lines) - 2 else PAUSE_SENTENCE, say.lang, unit)
+            for i, (line, unit) in enumerate(lines[1:])
+        )
     else:
         script.append(Utterance(section.title, PAUSE_HEADING, section.lang, TITLE_ID))
     for block in section.blocks:
@@ -114,8 +123,15 @@ def section_script(section: Section, meta: Metadata, voice: str, *, read_code: b
         lang = u.lang or meta.language
         text = normalize(speakable(u.text), lang)
         if re.search(r"\w", text):
-            out.append(Utterance(text, u.pause_after, u.lang if u.lang != meta.language else "", u.unit,
-                                 " ".join((u.display or u.text).split())))
+            out.append(
+                Utterance(
+                    text,
+                    u.pause_after,
+                    u.lang if u.lang != meta.language else "",
+                    u.unit,
+                    " ".join((u.display or u.text).split()),
+                )
+            )
         elif out and out[-1].unit == u.unit:  # a silent piece of a sentence keeps its pause
             out[-1] = replace(out[-1], pause_after=max(out[-1].pause_after, u.pause_after))
     return out
@@ -176,16 +192,21 @@ def _block_script(block: Block, lang: str, say: _Say, read_code: bool = False) -
             return _with_pause(out, PAUSE_PARAGRAPH)
         case Quote():
             quoted = [u for b in block.blocks for u in _block_script(b, lang, say, read_code)]
-            return [say("quote", PAUSE_SENTENCE, block.anchor), *quoted,
-                    say("end_quote", PAUSE_PARAGRAPH, block.anchor)]
+            return [
+                say("quote", PAUSE_SENTENCE, block.anchor),
+                *quoted,
+                say("end_quote", PAUSE_PARAGRAPH, block.anchor),
+            ]
         case Table():
             return _table_script(block, say)
         case CodeBlock():
             if read_code:
                 lines = [line.strip() for line in block.text.splitlines() if line.strip()]
-                return _with_pause([say("code", PAUSE_SENTENCE, block.anchor)]
-                                   + [Utterance(line, PAUSE_SENTENCE, "", block.anchor) for line in lines],
-                                   PAUSE_PARAGRAPH)
+                return _with_pause(
+                    [say("code", PAUSE_SENTENCE, block.anchor)]
+                    + [Utterance(line, PAUSE_SENTENCE, "", block.anchor) for line in lines],
+                    PAUSE_PARAGRAPH,
+                )
             return [say("code_skipped", PAUSE_PARAGRAPH, block.anchor)]
         case Image():
             shown: list[Utterance] = []
@@ -199,15 +220,19 @@ def _block_script(block: Block, lang: str, say: _Say, read_code: bool = False) -
 
 
 def _cell_text(cell, read=False) -> str:
-    return " ".join(reading(b.spans) if read else b.text for b in iter_blocks(cell.blocks)
-                    if isinstance(b, (Paragraph, Heading)))
+    return " ".join(
+        reading(b.spans) if read else b.text for b in iter_blocks(cell.blocks) if isinstance(b, (Paragraph, Heading))
+    )
 
 
 def _table_script(table: Table, say: _Say) -> list[Utterance]:
     """A table row by row, each cell preceded by its column's header."""
     caption = plain_text(table.caption)
-    out = [say("table_caption", PAUSE_SENTENCE, table.anchor, caption=caption) if caption
-           else say("table", PAUSE_SENTENCE, table.anchor)]
+    out = [
+        say("table_caption", PAUSE_SENTENCE, table.anchor, caption=caption)
+        if caption
+        else say("table", PAUSE_SENTENCE, table.anchor)
+    ]
     headers: list[str] = []
     row_ids = table.row_ids or ("",) * len(table.rows)
     for row, row_id in zip(table.rows, row_ids):
@@ -247,9 +272,13 @@ def reading(spans) -> str:
     """Inline text as it is read aloud: where the page gives a reading in kana (furigana on
     ``<ruby>``), the reading instead of the kanji it annotates, as the page wants them read;
     footnote markers left out. Other ruby (pinyin, glosses) is not a reading to speak."""
-    return " ".join("".join(
-        s.ruby.replace(" ", "") if s.ruby and _KANA_READING.fullmatch(s.ruby) else s.text
-        for s in spans if not is_marker(s)).split())
+    return " ".join(
+        "".join(
+            s.ruby.replace(" ", "") if s.ruby and _KANA_READING.fullmatch(s.ruby) else s.text
+            for s in spans
+            if not is_marker(s)
+        ).split()
+    )
 
 
 def _language_runs(spans, lang: str) -> list[tuple[str, list]]:

@@ -10,36 +10,108 @@ import re
 import unicodedata
 from functools import lru_cache
 
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
-CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"), "€": ("euro", "euros", "cent", "cents"),
-              "£": ("pound", "pounds", "penny", "pence"), "¥": ("yen", "yen", "", ""),
-              "US$": ("dollar", "dollars", "cent", "cents")}
-SCALES = {"k": "thousand", "thousand": "thousand", "m": "million", "mn": "million", "million": "million",
-          "bn": "billion", "b": "billion", "billion": "billion", "trillion": "trillion", "tn": "trillion"}
-UNITS = {"km": ("kilometer", "kilometers"), "m": ("meter", "meters"), "cm": ("centimeter", "centimeters"),
-         "mm": ("millimeter", "millimeters"), "kg": ("kilogram", "kilograms"), "g": ("gram", "grams"),
-         "mg": ("milligram", "milligrams"), "lb": ("pound", "pounds"), "lbs": ("pounds", "pounds"),
-         "oz": ("ounce", "ounces"), "mi": ("mile", "miles"), "ft": ("foot", "feet"), "in": ("inch", "inches"),
-         "mph": ("mile per hour", "miles per hour"), "km/h": ("kilometer per hour", "kilometers per hour"),
-         "kph": ("kilometer per hour", "kilometers per hour"), "l": ("liter", "liters"),
-         "ml": ("milliliter", "milliliters"), "GB": ("gigabyte", "gigabytes"), "MB": ("megabyte", "megabytes"),
-         "KB": ("kilobyte", "kilobytes"), "TB": ("terabyte", "terabytes"), "GHz": ("gigahertz", "gigahertz"),
-         "MHz": ("megahertz", "megahertz"), "kW": ("kilowatt", "kilowatts"), "W": ("watt", "watts"),
-         "kWh": ("kilowatt hour", "kilowatt hours"), "°C": ("degree Celsius", "degrees Celsius"),
-         "°F": ("degree Fahrenheit", "degrees Fahrenheit"), "ms": ("millisecond", "milliseconds"),
-         "s": ("second", "seconds"), "min": ("minute", "minutes"), "h": ("hour", "hours"),
-         "hrs": ("hours", "hours"), "sq ft": ("square foot", "square feet")}
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+CURRENCIES = {
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "€": ("euro", "euros", "cent", "cents"),
+    "£": ("pound", "pounds", "penny", "pence"),
+    "¥": ("yen", "yen", "", ""),
+    "US$": ("dollar", "dollars", "cent", "cents"),
+}
+SCALES = {
+    "k": "thousand",
+    "thousand": "thousand",
+    "m": "million",
+    "mn": "million",
+    "million": "million",
+    "bn": "billion",
+    "b": "billion",
+    "billion": "billion",
+    "trillion": "trillion",
+    "tn": "trillion",
+}
+UNITS = {
+    "km": ("kilometer", "kilometers"),
+    "m": ("meter", "meters"),
+    "cm": ("centimeter", "centimeters"),
+    "mm": ("millimeter", "millimeters"),
+    "kg": ("kilogram", "kilograms"),
+    "g": ("gram", "grams"),
+    "mg": ("milligram", "milligrams"),
+    "lb": ("pound", "pounds"),
+    "lbs": ("pounds", "pounds"),
+    "oz": ("ounce", "ounces"),
+    "mi": ("mile", "miles"),
+    "ft": ("foot", "feet"),
+    "in": ("inch", "inches"),
+    "mph": ("mile per hour", "miles per hour"),
+    "km/h": ("kilometer per hour", "kilometers per hour"),
+    "kph": ("kilometer per hour", "kilometers per hour"),
+    "l": ("liter", "liters"),
+    "ml": ("milliliter", "milliliters"),
+    "GB": ("gigabyte", "gigabytes"),
+    "MB": ("megabyte", "megabytes"),
+    "KB": ("kilobyte", "kilobytes"),
+    "TB": ("terabyte", "terabytes"),
+    "GHz": ("gigahertz", "gigahertz"),
+    "MHz": ("megahertz", "megahertz"),
+    "kW": ("kilowatt", "kilowatts"),
+    "W": ("watt", "watts"),
+    "kWh": ("kilowatt hour", "kilowatt hours"),
+    "°C": ("degree Celsius", "degrees Celsius"),
+    "°F": ("degree Fahrenheit", "degrees Fahrenheit"),
+    "ms": ("millisecond", "milliseconds"),
+    "s": ("second", "seconds"),
+    "min": ("minute", "minutes"),
+    "h": ("hour", "hours"),
+    "hrs": ("hours", "hours"),
+    "sq ft": ("square foot", "square feet"),
+}
 ABBREVIATIONS = [
-    (r"\bDr\.(?=\s+[A-Z])", "Doctor"), (r"\bMr\.", "Mister"), (r"\bMrs\.", "Missus"), (r"\bMs\.", "Miz"),
-    (r"\bProf\.(?=\s+[A-Z])", "Professor"), (r"\bSt\.(?=\s+[A-Z])", "Saint"), (r"(?<=[a-z] )St\.", "Street"),
-    (r"\bAve\.", "Avenue"), (r"\bRd\.", "Road"), (r"\bJr\.", "Junior"), (r"\bSr\.", "Senior"),
-    (r"\be\.g\.,?", "for example,"), (r"\bi\.e\.,?", "that is,"), (r"\betc\.", "et cetera."),
-    (r"\bvs\.?(?=\s)", "versus"), (r"\bapprox\.", "approximately"), (r"\bNo\.(?=\s*\d)", "number"),
-    (r"\bFig\.(?=\s*\d)", "figure"), (r"\bU\.S\.A\.", "U S A"), (r"\bU\.S\.", "U S"), (r"\bU\.K\.", "U K"),
-    (r"\bU\.N\.", "U N"), (r"\bE\.U\.", "E U"), (r"\ba\.m\.", "a m"), (r"\bp\.m\.", "p m"),
-    (r"\bJan\.(?=\s*\d)", "January"), (r"\bFeb\.(?=\s*\d)", "February"), (r"\bAug\.(?=\s*\d)", "August"),
-    (r"\bSept?\.(?=\s*\d)", "September"), (r"\bOct\.(?=\s*\d)", "October"), (r"\bNov\.(?=\s*\d)", "November"),
+    (r"\bDr\.(?=\s+[A-Z])", "Doctor"),
+    (r"\bMr\.", "Mister"),
+    (r"\bMrs\.", "Missus"),
+    (r"\bMs\.", "Miz"),
+    (r"\bProf\.(?=\s+[A-Z])", "Professor"),
+    (r"\bSt\.(?=\s+[A-Z])", "Saint"),
+    (r"(?<=[a-z] )St\.", "Street"),
+    (r"\bAve\.", "Avenue"),
+    (r"\bRd\.", "Road"),
+    (r"\bJr\.", "Junior"),
+    (r"\bSr\.", "Senior"),
+    (r"\be\.g\.,?", "for example,"),
+    (r"\bi\.e\.,?", "that is,"),
+    (r"\betc\.", "et cetera."),
+    (r"\bvs\.?(?=\s)", "versus"),
+    (r"\bapprox\.", "approximately"),
+    (r"\bNo\.(?=\s*\d)", "number"),
+    (r"\bFig\.(?=\s*\d)", "figure"),
+    (r"\bU\.S\.A\.", "U S A"),
+    (r"\bU\.S\.", "U S"),
+    (r"\bU\.K\.", "U K"),
+    (r"\bU\.N\.", "U N"),
+    (r"\bE\.U\.", "E U"),
+    (r"\ba\.m\.", "a m"),
+    (r"\bp\.m\.", "p m"),
+    (r"\bJan\.(?=\s*\d)", "January"),
+    (r"\bFeb\.(?=\s*\d)", "February"),
+    (r"\bAug\.(?=\s*\d)", "August"),
+    (r"\bSept?\.(?=\s*\d)", "September"),
+    (r"\bOct\.(?=\s*\d)", "October"),
+    (r"\bNov\.(?=\s*\d)", "November"),
     (r"\bDec\.(?=\s*\d)", "December"),
 ]
 
@@ -111,9 +183,26 @@ def normalize(text: str, language: str = "en") -> str:
 # with their counters (3月 sangatsu, 1人 hitori, 20日 hatsuka, 10分 juppun), which neither of
 # num2words' Japanese forms can (its kana reading is context-free: 4 is always よん, so 4月 would
 # be yongatsu; its kanji numerals make 8分 'hachibu').
-JA_SYMBOLS = {"+": "プラス", "%": "パーセント", "=": "イコール", "×": "かける", "÷": "わる", "&": "アンド",
-              "@": "アット", "℃": "度", "°": "度", "#": "番", "→": "、", "⇒": "、", "≒": "ほぼ", "≠": "ノットイコール",
-              "<": "小なり", ">": "大なり", "…": "、", "※": "、"}
+JA_SYMBOLS = {
+    "+": "プラス",
+    "%": "パーセント",
+    "=": "イコール",
+    "×": "かける",
+    "÷": "わる",
+    "&": "アンド",
+    "@": "アット",
+    "℃": "度",
+    "°": "度",
+    "#": "番",
+    "→": "、",
+    "⇒": "、",
+    "≒": "ほぼ",
+    "≠": "ノットイコール",
+    "<": "小なり",
+    ">": "大なり",
+    "…": "、",
+    "※": "、",
+}
 JA_CURRENCIES = {"$": "ドル", "¥": "円", "€": "ユーロ", "£": "ポンド", "₩": "ウォン"}
 
 
@@ -122,8 +211,11 @@ def _japanese(text: str) -> str:
     times with their counters, money with its unit after the number, symbols as words."""
     text = unicodedata.normalize("NFKC", text)  # full-width digits, letters and signs made plain
     text = re.sub(r"(?<!\d)(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})(?!\d)", r"\1年\2月\3日", text)
-    text = re.sub(r"(?<![\d:])(\d{1,2}):(\d{2})(?![\d:])", lambda m: f"{m.group(1)}時" + (
-        f"{int(m.group(2))}分" if int(m.group(2)) else ""), text)
+    text = re.sub(
+        r"(?<![\d:])(\d{1,2}):(\d{2})(?![\d:])",
+        lambda m: f"{m.group(1)}時" + (f"{int(m.group(2))}分" if int(m.group(2)) else ""),
+        text,
+    )
     text = re.sub(r"([$¥€£₩])\s?(\d[\d,]*(?:\.\d+)?)", lambda m: m.group(2) + JA_CURRENCIES[m.group(1)], text)
     text = re.sub(r"(\d),(?=\d{3}(?!\d))", r"\1", text)  # thousands separators
     text = re.sub(r"(?<![\dA-Za-z)])[-−](?=\d)", "マイナス", text)
@@ -135,21 +227,31 @@ def _japanese(text: str) -> str:
 
 
 def _english(text: str) -> str:
-    text = re.sub(r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b", lambda m: m.group().replace("@", " at ").replace(".", " dot "),
-                  text)
+    text = re.sub(
+        r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b", lambda m: m.group().replace("@", " at ").replace(".", " dot "), text
+    )
     # a URL ends before the punctuation that ends its sentence or clause, which is still read as a pause
     url_rest = r"(?:\S*[^\s.,;:!?)\]'\"”’])?"
-    text = re.sub(r"\bhttps?://(?:www\.)?([\w-]+(?:\.[\w-]+)+)" + url_rest, lambda m: "link to " +
-                  m.group(1).replace(".", " dot "), text)
+    text = re.sub(
+        r"\bhttps?://(?:www\.)?([\w-]+(?:\.[\w-]+)+)" + url_rest,
+        lambda m: "link to " + m.group(1).replace(".", " dot "),
+        text,
+    )
     text = re.sub(r"\bwww\.([\w-]+(?:\.[\w-]+)+)" + url_rest, lambda m: m.group(1).replace(".", " dot "), text)
     for pattern, spoken in ABBREVIATIONS:
         text = re.sub(pattern, spoken, text)
     text = re.sub(r"\b(\d{4})-(\d{2})-(\d{2})\b", _iso_date, text)
     text = re.sub(rf"\b({'|'.join(MONTHS)})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(,?\s+(\d{{4}}))?", _month_day, text)
-    text = re.sub(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(MONTHS) + r")\b", lambda m:
-                  f"the {_words(int(m.group(1)), to='ordinal')} of {m.group(2)}", text)
-    text = re.sub(r"(US\$|[$€£¥])\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(k|m|mn|bn|b|tn|thousand|million|billion|trillion)\b)?",
-                  _money, text)
+    text = re.sub(
+        r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(MONTHS) + r")\b",
+        lambda m: f"the {_words(int(m.group(1)), to='ordinal')} of {m.group(2)}",
+        text,
+    )
+    text = re.sub(
+        r"(US\$|[$€£¥])\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(k|m|mn|bn|b|tn|thousand|million|billion|trillion)\b)?",
+        _money,
+        text,
+    )
     text = re.sub(r"(\d[\d,]*(?:\.\d+)?)\s?%", lambda m: f"{_decimal(m.group(1))} percent", text)
     text = re.sub(r"\b(\d{1,2}):(\d{2})\s?([ap])\.?m\.?\b", _clock, text, flags=re.IGNORECASE)
     text = re.sub(r"\b(\d{1,2}):(\d{2})\b", _clock, text)
@@ -157,8 +259,9 @@ def _english(text: str) -> str:
     text = re.sub(r"\b(\d{4})\s?[–-]\s?(\d{4})\b", lambda m: f"{m.group(1)} to {m.group(2)}", text)
     text = re.sub(r"\b(\d+)(st|nd|rd|th)\b", lambda m: _integer(m.group(1), to="ordinal"), text)
     unit_names = sorted(UNITS, key=len, reverse=True)
-    text = re.sub(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)\s?(" + "|".join(re.escape(u) for u in unit_names) + r")(?![\w/])",
-                  _unit, text)
+    text = re.sub(
+        r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)\s?(" + "|".join(re.escape(u) for u in unit_names) + r")(?![\w/])", _unit, text
+    )
     text = re.sub(r"(?<![\w.,])(1[1-9]\d\d|20\d\d)(?![\w,.]\d)", lambda m: _words(int(m.group(1)), to="year"), text)
     text = re.sub(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?![\w])", lambda m: _cardinal(m.group()), text)
     text = text.replace("&", " and ").replace("+", " plus ").replace("=", " equals ").replace("×", " times ")
@@ -211,7 +314,7 @@ def _money(m: re.Match) -> str:
         return f"{_decimal(amount)} {SCALES[scale.lower()]} {many}"
     whole, _, cents = amount.partition(".")
     words = f"{_integer(whole)} {one if whole.lstrip('0') == '1' else many}"
-    if cents and sub_one and int(cents[:2].ljust(2, '0')):
+    if cents and sub_one and int(cents[:2].ljust(2, "0")):
         value = int(cents[:2].ljust(2, "0"))
         words += f" and {_words(value)} {sub_one if value == 1 else sub_many}"
     return words

@@ -24,6 +24,7 @@ TEXT_TYPES = (NavigableString, CData)
 
 # --- elements and their neighbours ----------------------------------------------
 
+
 def is_text(node) -> bool:
     """A text node (comments, doctypes and the like are not)."""
     return type(node) in TEXT_TYPES
@@ -258,6 +259,7 @@ def int_attr(node: Tag, name: str) -> int:
 
 
 # --- tables as a browser's accessibility code judges them -----------------------------
+
 
 def is_data_table(table: Tag) -> bool:
     """Whether a table holds data (rather than lays out the page): Readability's _markDataTables rule.

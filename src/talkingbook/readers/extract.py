@@ -90,25 +90,32 @@ ALL_FLAGS = FLAG_STRIP_UNLIKELYS | FLAG_WEIGHT_CLASSES | FLAG_CLEAN_CONDITIONALL
 N_TOP_CANDIDATES = 5
 CHAR_THRESHOLD = 500
 # Not in Readability (see where they are used):
-LINK_PARAGRAPH_LENGTH = 200   # shorter paragraphs that are mostly link text are cross-links
-DATELINE_LABEL_LENGTH = 30    # text beside a <time> that still makes a bare dateline
-RELAXED_GAIN = 0.9            # a relaxed attempt must find over 1/0.9 times the text to win
+LINK_PARAGRAPH_LENGTH = 200  # shorter paragraphs that are mostly link text are cross-links
+DATELINE_LABEL_LENGTH = 30  # text beside a <time> that still makes a bare dateline
+RELAXED_GAIN = 0.9  # a relaxed attempt must find over 1/0.9 times the text to win
 TAGS_TO_SCORE = {"section", "h2", "h3", "h4", "h5", "h6", "p", "td", "pre"}
 
 UNLIKELY_CANDIDATES = re.compile(
     r"-ad-|ai2html|banner|breadcrumbs|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr"
     r"|header|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor"
-    r"|supplemental|ad-break|agegate|pagination|pager|popup|yom-remote", re.IGNORECASE)
+    r"|supplemental|ad-break|agegate|pagination|pager|popup|yom-remote",
+    re.IGNORECASE,
+)
 MAYBE_CANDIDATE = re.compile(r"and|article|body|column|content|main|shadow", re.IGNORECASE)
 POSITIVE = re.compile(
-    r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story", re.IGNORECASE)
+    r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story", re.IGNORECASE
+)
 NEGATIVE = re.compile(
     r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|foot|footer|footnote"
     r"|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper"
-    r"|sponsor|shopping|tags|widget", re.IGNORECASE)
+    r"|sponsor|shopping|tags|widget",
+    re.IGNORECASE,
+)
 VIDEOS = re.compile(
     r"//(www\.)?((dailymotion|youtube|youtube-nocookie|player\.vimeo|v\.qq)\.com"
-    r"|(archive|upload\.wikimedia)\.org|player\.twitch\.tv)", re.IGNORECASE)
+    r"|(archive|upload\.wikimedia)\.org|player\.twitch\.tv)",
+    re.IGNORECASE,
+)
 SHARE_ELEMENTS = re.compile(r"(\b|_)(share|sharedaddy)(\b|_)", re.IGNORECASE)
 # Not in Readability: "Print recipe" / "Print article" links are share-bar kin.  They
 # go after the conditional cleaning, whose link-density test they help.
@@ -118,8 +125,10 @@ EDIT_LINKS = re.compile(r"(^|\s)(mw-)?editsection(\s|$)", re.IGNORECASE)
 # Not in Readability: the last path segment of a link to a site's legal pages.
 POLICY_PAGE = re.compile(
     r"^(privacy|terms|cookie|legal|disclaimer|imprint|impressum|datenschutz|agb|nutzungsbedingungen"
-    r"|mentions-legales|aviso-legal|(community[-_])?guidelines)", re.IGNORECASE)
-COMMAS = re.compile("[\u002C\u060C\uFE50\uFE10\uFE11\u2E41\u2E34\u2E32\uFF0C]")
+    r"|mentions-legales|aviso-legal|(community[-_])?guidelines)",
+    re.IGNORECASE,
+)
+COMMAS = re.compile("[\u002c\u060c\ufe50\ufe10\ufe11\u2e41\u2e34\u2e32\uff0c]")
 AD_WORDS = re.compile(r"^(ad(vertising|vertisement)?|pub(licité)?|werb(ung)?|广告|Реклама|Anuncio)$", re.IGNORECASE)
 LOADING_WORDS = re.compile(r"^((loading|正在加载|Загрузка|chargement|cargando)(…|\.\.\.)?)$", re.IGNORECASE)
 B64_DATA_URL = re.compile(r"^data:\s*([^\s;,]+)\s*;\s*base64\s*,", re.IGNORECASE)
@@ -130,16 +139,67 @@ DIV_TO_P_ELEMS = {"blockquote", "dl", "div", "img", "ol", "p", "pre", "table", "
 ALTER_TO_DIV_EXCEPTIONS = {"div", "article", "section", "p"}
 # Appended siblings with these names keep them (Readability turns them into divs):
 # the caller renders headings, lists, tables, quotes and figures by tag name.
-KEEP_NAME_ON_MERGE = {"h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "blockquote",
-                      "figure", "pre", "img", "picture"}
+KEEP_NAME_ON_MERGE = {
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "dl",
+    "table",
+    "blockquote",
+    "figure",
+    "pre",
+    "img",
+    "picture",
+}
 PHRASING_ELEMS = {
-    "abbr", "audio", "b", "bdo", "br", "button", "cite", "code", "data", "datalist", "dfn", "em",
-    "embed", "i", "img", "input", "kbd", "label", "mark", "math", "meter", "noscript", "object",
-    "output", "progress", "q", "ruby", "samp", "script", "select", "small", "span", "strong",
-    "sub", "sup", "textarea", "time", "var", "wbr"}
+    "abbr",
+    "audio",
+    "b",
+    "bdo",
+    "br",
+    "button",
+    "cite",
+    "code",
+    "data",
+    "datalist",
+    "dfn",
+    "em",
+    "embed",
+    "i",
+    "img",
+    "input",
+    "kbd",
+    "label",
+    "mark",
+    "math",
+    "meter",
+    "noscript",
+    "object",
+    "output",
+    "progress",
+    "q",
+    "ruby",
+    "samp",
+    "script",
+    "select",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "textarea",
+    "time",
+    "var",
+    "wbr",
+}
 # Removed before anything else: code, styling and drawing surfaces have no article text.
 NEVER_CONTENT = ("script", "noscript", "style", "template", "svg", "canvas")
-HEADLINE_WORDS = 6   # Not in Readability: a link text this long reads as the headline of a page
+HEADLINE_WORDS = 6  # Not in Readability: a link text this long reads as the headline of a page
 
 
 def find_article(soup: BeautifulSoup, metadata: ReadabilityMetadata | None = None) -> Tag:
@@ -151,6 +211,7 @@ def find_article(soup: BeautifulSoup, metadata: ReadabilityMetadata | None = Non
 
 
 # --- the extraction: Readability.js's methods in its order ----------------------------------------
+
 
 class Readability:
     """One extraction over one soup: Readability.js's ``Readability`` object, its methods in upstream's order.
@@ -235,8 +296,9 @@ class Readability:
             self._clean(article, name)
         for child in children(article):
             # Share bars inside the content, but never a merged block itself.
-            self._clean_matched_nodes(child, lambda node, match: bool(SHARE_ELEMENTS.search(match))
-                                      and len(node.get_text()) < CHAR_THRESHOLD)
+            self._clean_matched_nodes(
+                child, lambda node, match: bool(SHARE_ELEMENTS.search(match)) and len(node.get_text()) < CHAR_THRESHOLD
+            )
         for name in ("iframe", "input", "textarea", "select", "button"):
             self._clean(article, name)
         self._clean_headers(article)
@@ -245,8 +307,9 @@ class Readability:
         for name in ("table", "ul", "div", "section"):  # section: not in Readability
             self._clean_conditionally(article, name)
         for child in children(article):
-            self._clean_matched_nodes(child, lambda node, match: bool(PRINT_ELEMENTS.search(match))
-                                      and len(node.get_text()) < CHAR_THRESHOLD)
+            self._clean_matched_nodes(
+                child, lambda node, match: bool(PRINT_ELEMENTS.search(match)) and len(node.get_text()) < CHAR_THRESHOLD
+            )
         self._remove_link_paragraphs(article)
         self._remove_headline_lists(article)
         self._remove_empty_paragraphs(article)
@@ -290,10 +353,18 @@ class Readability:
         if not self._flag_is_active(FLAG_CLEAN_CONDITIONALLY):
             return
         for node in children(root):  # outermost first: the notice goes with its wrapper
-            if node.name in ("p", "div", "section", "ul", "form", "fieldset") \
-                    and len(inner_text(node)) < CHAR_THRESHOLD \
-                    and len({href for href in map(self._link_target, node.find_all("a"))
-                             if POLICY_PAGE.match(href.rsplit("/", 1)[-1])}) >= 2:
+            if (
+                node.name in ("p", "div", "section", "ul", "form", "fieldset")
+                and len(inner_text(node)) < CHAR_THRESHOLD
+                and len(
+                    {
+                        href
+                        for href in map(self._link_target, node.find_all("a"))
+                        if POLICY_PAGE.match(href.rsplit("/", 1)[-1])
+                    }
+                )
+                >= 2
+            ):
                 node.extract()
             else:
                 self._remove_policy_notices(node)
@@ -317,8 +388,11 @@ class Readability:
             length = len(inner_text(p))
             if not length or length >= LINK_PARAGRAPH_LENGTH:
                 continue
-            linked = sum(len(inner_text(a)) for a in p.find_all("a")
-                         if not re.match(r"\s*(#|javascript:)", attr(a, "href"), re.IGNORECASE))
+            linked = sum(
+                len(inner_text(a))
+                for a in p.find_all("a")
+                if not re.match(r"\s*(#|javascript:)", attr(a, "href"), re.IGNORECASE)
+            )
             if linked / length > 0.5:
                 p.extract()
 
@@ -338,14 +412,21 @@ class Readability:
             if lst.parent is None or lst.find_parent(["ul", "ol"]) is not None or not self._is_headline_list(lst):
                 continue
             heading = previous_sibling(lst)
-            if heading is not None and heading.name in ("h2", "h3", "h4", "h5", "h6") \
-                    and len(inner_text(heading)) < LINK_PARAGRAPH_LENGTH:
+            if (
+                heading is not None
+                and heading.name in ("h2", "h3", "h4", "h5", "h6")
+                and len(inner_text(heading)) < LINK_PARAGRAPH_LENGTH
+            ):
                 heading.extract()
             parent: Tag | None = lst.parent  # (narrowed to Tag above, but climbs to None)
             lst.extract()
             # A wrapper left with a title and no prose of its own ("More from UK") goes too.
-            while parent is not None and parent is not root and parent.find(["p", "img", "table"]) is None \
-                    and len(inner_text(parent)) < LINK_PARAGRAPH_LENGTH // 2:
+            while (
+                parent is not None
+                and parent is not root
+                and parent.find(["p", "img", "table"]) is None
+                and len(inner_text(parent)) < LINK_PARAGRAPH_LENGTH // 2
+            ):
                 child, parent = parent, parent.parent
                 child.extract()
 
@@ -367,9 +448,27 @@ class Readability:
 
     def _initialize_node(self, node: Tag) -> None:
         """A starting score from the tag (divs good, lists and headings poor) and class/id."""
-        score = {"div": 5, "pre": 3, "td": 3, "blockquote": 3,
-                 "address": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "form": -3,
-                 "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}.get(node.name, 0)
+        score = {
+            "div": 5,
+            "pre": 3,
+            "td": 3,
+            "blockquote": 3,
+            "address": -3,
+            "ol": -3,
+            "ul": -3,
+            "dl": -3,
+            "dd": -3,
+            "dt": -3,
+            "li": -3,
+            "form": -3,
+            "h1": -5,
+            "h2": -5,
+            "h3": -5,
+            "h4": -5,
+            "h5": -5,
+            "h6": -5,
+            "th": -5,
+        }.get(node.name, 0)
         self.scores[id(node)] = [node, score + self._get_class_weight(node)]
 
     def _score(self, node: Tag) -> float | None:
@@ -481,8 +580,17 @@ class Readability:
             if self._flag_is_active(FLAG_STRIP_UNLIKELYS) and self._is_unlikely(node, match):
                 node = remove_and_get_next(node)
                 continue
-            if node.name in ("div", "section", "header", "h1", "h2", "h3", "h4", "h5", "h6") \
-                    and self._is_element_without_content(node):
+            if node.name in (
+                "div",
+                "section",
+                "header",
+                "h1",
+                "h2",
+                "h3",
+                "h4",
+                "h5",
+                "h6",
+            ) and self._is_element_without_content(node):
                 node = remove_and_get_next(node)
                 continue
             if node.name in TAGS_TO_SCORE:
@@ -526,9 +634,13 @@ class Readability:
 
     def _is_unlikely(self, node: Tag, match: str) -> bool:
         """Class/id such as sidebar or comment (outside tables and code), or a chrome ARIA role."""
-        if (UNLIKELY_CANDIDATES.search(match) and not MAYBE_CANDIDATE.search(match)
-                and node.name not in ("body", "a")
-                and not has_ancestor_tag(node, "table") and not has_ancestor_tag(node, "code")):
+        if (
+            UNLIKELY_CANDIDATES.search(match)
+            and not MAYBE_CANDIDATE.search(match)
+            and node.name not in ("body", "a")
+            and not has_ancestor_tag(node, "table")
+            and not has_ancestor_tag(node, "code")
+        ):
             return True
         return node.get("role") in UNLIKELY_ROLES
 
@@ -621,8 +733,9 @@ class Readability:
     def _common_ancestor_of_alternatives(self, top: Tag, top_candidates: list[Tag]) -> Tag:
         """If three runners-up score within 75% of the winner, use an ancestor shared by three of them."""
         best = self._known_score(top)
-        alternatives = [{id(a) for a in ancestors(c)} for c in top_candidates[1:]
-                        if js_ratio(self._known_score(c), best) >= 0.75]
+        alternatives = [
+            {id(a) for a in ancestors(c)} for c in top_candidates[1:] if js_ratio(self._known_score(c), best) >= 0.75
+        ]
         if len(alternatives) < 3:
             return top
         parent = top.parent
@@ -731,8 +844,10 @@ class Readability:
     def _unwrap_noscript_images(self) -> None:
         """Replace lazy-loading placeholders by the real <img> kept in a following <noscript>."""
         for img in self.soup.find_all("img"):
-            if not any(name in ("src", "srcset", "data-src", "data-srcset")
-                       or IMAGE_URL.search(attr(img, name)) for name in img.attrs):
+            if not any(
+                name in ("src", "srcset", "data-src", "data-srcset") or IMAGE_URL.search(attr(img, name))
+                for name in img.attrs
+            ):
                 img.extract()
         for noscript in self.soup.find_all("noscript"):
             if not self._is_single_image(noscript):
@@ -910,8 +1025,9 @@ class Readability:
             return len(node.find_all("img")) != len(node.find_all("li"))
         return remove
 
-    def _fails_shape_checks(self, node: Tag, is_list: bool, weight: int, embeds: int, text: str,
-                            name: str = "") -> bool:
+    def _fails_shape_checks(
+        self, node: Tag, is_list: bool, weight: int, embeds: int, text: str, name: str = ""
+    ) -> bool:
         """Readability's heuristics: too many images, items, inputs or links for the text.
 
         Not in Readability (which never cleans a <section>): a <section> is a part of the page
@@ -928,15 +1044,24 @@ class Readability:
         links = link_density(node)
         texts = text_density(node, ["span", "li", "td", *DIV_TO_P_ELEMS], self.text_length)
         in_figure = has_ancestor_tag(node, "figure")
-        return ((not in_figure and name != "section" and img > 1 and p / img < 0.5)
-                or (not is_list and li > p)
-                or inputs > p // 3
-                or (not is_list and not in_figure and heading_density < 0.9 and length < 25
-                    and (img == 0 or img > 2) and links > 0)
-                or (not is_list and weight < 25 and links > 0.2)
-                or (weight >= 25 and links > 0.5)
-                or (embeds == 1 and length < 75) or embeds > 1
-                or (img == 0 and texts == 0))
+        return (
+            (not in_figure and name != "section" and img > 1 and p / img < 0.5)
+            or (not is_list and li > p)
+            or inputs > p // 3
+            or (
+                not is_list
+                and not in_figure
+                and heading_density < 0.9
+                and length < 25
+                and (img == 0 or img > 2)
+                and links > 0
+            )
+            or (not is_list and weight < 25 and links > 0.2)
+            or (weight >= 25 and links > 0.5)
+            or (embeds == 1 and length < 75)
+            or embeds > 1
+            or (img == 0 and texts == 0)
+        )
 
     def _clean_matched_nodes(self, root: Tag, remove) -> None:
         """Remove descendants of ``root`` for which ``remove(node, class + id)`` holds."""

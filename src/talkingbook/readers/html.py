@@ -49,15 +49,74 @@ from .sources import Source, decode
 from .urls import link_url
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-INLINE_KINDS: dict[str, SpanKind] = {"em": "em", "i": "em", "cite": "em", "dfn": "em", "strong": "strong",
-                                     "b": "strong", "code": "code", "kbd": "code", "samp": "code", "tt": "code",
-                                     "sup": "sup", "sub": "sub"}
-INLINE = set(INLINE_KINDS) | {"a", "span", "abbr", "small", "mark", "time", "q", "u", "s", "del", "ins", "var",
-                              "bdi", "bdo", "data", "font", "wbr", "br", "label", "ruby", "rt", "rp", "rb",
-                              "big", "strike", "acronym", "nobr", "output", "meter", "progress", "math"}
+INLINE_KINDS: dict[str, SpanKind] = {
+    "em": "em",
+    "i": "em",
+    "cite": "em",
+    "dfn": "em",
+    "strong": "strong",
+    "b": "strong",
+    "code": "code",
+    "kbd": "code",
+    "samp": "code",
+    "tt": "code",
+    "sup": "sup",
+    "sub": "sub",
+}
+INLINE = set(INLINE_KINDS) | {
+    "a",
+    "span",
+    "abbr",
+    "small",
+    "mark",
+    "time",
+    "q",
+    "u",
+    "s",
+    "del",
+    "ins",
+    "var",
+    "bdi",
+    "bdo",
+    "data",
+    "font",
+    "wbr",
+    "br",
+    "label",
+    "ruby",
+    "rt",
+    "rp",
+    "rb",
+    "big",
+    "strike",
+    "acronym",
+    "nobr",
+    "output",
+    "meter",
+    "progress",
+    "math",
+}
 BLOCK_CHILDREN = ["img", "p", "div", "ul", "ol", "table", "blockquote", "pre", "figure", "section", *HEADINGS]
-SKIP = {"hr", "picture", "source", "video", "audio", "map", "area", "head", "title", "meta", "link", "header",
-        "track", "param", "script", "style", "noscript", "template"}
+SKIP = {
+    "hr",
+    "picture",
+    "source",
+    "video",
+    "audio",
+    "map",
+    "area",
+    "head",
+    "title",
+    "meta",
+    "link",
+    "header",
+    "track",
+    "param",
+    "script",
+    "style",
+    "noscript",
+    "template",
+}
 NCNAME = re.compile(r"^[A-Za-z_][\w.-]*$")
 Resolver = Callable[[str], "tuple[bytes, str] | None"]
 log = logging.getLogger(__name__)
@@ -110,6 +169,7 @@ def read_html(source: Source, options: ReaderOptions = ReaderOptions()) -> Docum
         meta = replace(meta, title=_fallback_title(source_name))
     if not meta.language or meta.language == "und":
         from .metadata import detect_language
+
         meta = replace(meta, language=detect_language(container.get_text(" ")) or "en")
 
     link_base = source.url or meta.source_url
@@ -119,8 +179,14 @@ def read_html(source: Source, options: ReaderOptions = ReaderOptions()) -> Docum
     if not any(_has_text(b) for b in blocks):
         raise InputError(source_name, "no article text found")
     title_anchor = ctx.ids.get(title_id, "") if isinstance(title_id, str) else ""
-    return Document(metadata=meta, blocks=tuple(blocks), source_name=source_name, title_anchor=title_anchor,
-                    ids=frozenset(ctx.taken), lead_image=_lead_image(meta.image, images))
+    return Document(
+        metadata=meta,
+        blocks=tuple(blocks),
+        source_name=source_name,
+        title_anchor=title_anchor,
+        ids=frozenset(ctx.taken),
+        lead_image=_lead_image(meta.image, images),
+    )
 
 
 def _lead_image(src: str, images: Resolver) -> Image | None:
@@ -185,15 +251,23 @@ def _parse(text: str, source_name: str) -> BeautifulSoup:
         except ParserRejectedMarkup as exc:
             raise InputError(source_name, "not an HTML page") from exc
     if builder.dropped:
-        log.warning("%s: the page nests elements more than %d deep or holds more than %d; %d elements "
-                    "past that are read as plain text", source_name, MAX_DEPTH, MAX_ELEMENTS, builder.dropped)
+        log.warning(
+            "%s: the page nests elements more than %d deep or holds more than %d; %d elements "
+            "past that are read as plain text",
+            source_name,
+            MAX_DEPTH,
+            MAX_ELEMENTS,
+            builder.dropped,
+        )
     return soup
 
 
 def _clean_metadata(meta):
     """Metadata with its strings cleaned: JSON-LD escapes (``\\u0001``) bring what the parser did not."""
-    return replace(meta, **{f.name: xml_text(getattr(meta, f.name)) for f in fields(meta)
-                            if isinstance(getattr(meta, f.name), str)})
+    return replace(
+        meta,
+        **{f.name: xml_text(getattr(meta, f.name)) for f in fields(meta) if isinstance(getattr(meta, f.name), str)},
+    )
 
 
 def _title_heading(container: Tag, title: str) -> Tag | None:
@@ -260,6 +334,7 @@ def _has_own_text(block: Block) -> bool:
 
 # --- the walk over the article's elements ------------------------------------
 
+
 @dataclass(frozen=True)
 class _Style:
     """What an inline element passes to its text: emphasis, link, language, direction."""
@@ -286,8 +361,11 @@ class _Context:
         ``extra``: ids of elements taken out of the container whose place the reader keeps
         (the title heading: the opening section).
         """
-        targets = {a["href"][1:] for a in container.find_all("a", href=True)
-                   if isinstance(a["href"], str) and a["href"].startswith("#") and len(a["href"]) > 1}
+        targets = {
+            a["href"][1:]
+            for a in container.find_all("a", href=True)
+            if isinstance(a["href"], str) and a["href"].startswith("#") and len(a["href"]) > 1
+        }
         taken = self.taken
         for source_id in [*extra, *(tag.get("id") for tag in container.find_all(id=True))]:
             if isinstance(source_id, str) and source_id in targets and source_id not in self.ids:
@@ -400,9 +478,12 @@ class _Context:
                 items.append(ListItem(blocks, self.anchor(li)))
         if not items:
             return []
-        start = html_integer(tag.get("start"), default=1, low=-(10 ** 9), high=10 ** 9)
-        return [ListBlock(tuple(items), ordered=name == "ol", start=start, lang=self._lang_dir(lang, direction)[0],
-                          dir=direction)]
+        start = html_integer(tag.get("start"), default=1, low=-(10**9), high=10**9)
+        return [
+            ListBlock(
+                tuple(items), ordered=name == "ol", start=start, lang=self._lang_dir(lang, direction)[0], dir=direction
+            )
+        ]
 
     def _definitions(self, tag: Tag, lang: str, direction: Direction) -> list[Block]:
         out: list[Block] = []
@@ -429,8 +510,9 @@ class _Context:
         src = tag.get("src") or ""
         for lazy in ("data-src", "data-original", "data-lazy-src"):
             lazy_src = tag.get(lazy)
-            if lazy_src and (not src or (isinstance(src, str) and (src.startswith("data:image/gif")
-                                                                 or "placeholder" in src))):
+            if lazy_src and (
+                not src or (isinstance(src, str) and (src.startswith("data:image/gif") or "placeholder" in src))
+            ):
                 src = lazy_src
         if not isinstance(src, str) or _tracking_pixel(tag):
             return None
@@ -515,8 +597,11 @@ class _Context:
             if isinstance(node, Tag) and node.name == "rt":
                 text = "".join(base)
                 if text.strip():
-                    spans.append(Span(text, style.kind, style.href, style.lang, style.dir,
-                                      ruby=" ".join(node.get_text().split())))
+                    spans.append(
+                        Span(
+                            text, style.kind, style.href, style.lang, style.dir, ruby=" ".join(node.get_text().split())
+                        )
+                    )
                 base = []
             elif isinstance(node, Tag) and node.name == "rp":
                 continue
@@ -578,8 +663,9 @@ def _place(blocks: list[Block], anchor: str, last: bool = False) -> bool:
 # MathML is kept as one unit, shown and read as its text alternative: the alttext, else its TeX
 # annotation, else its tokens in a line ("E = m c^2"). Written here: no well-kept Python library
 # reads MathML (MathCAT, what screen readers use, is Rust).
-TEX_STYLE = re.compile(r"^\s*\{\s*\\(?:display|text|script)style\s*(.*)\}\s*$|\\(?:display|text|script)style\s*",
-                       re.DOTALL)
+TEX_STYLE = re.compile(
+    r"^\s*\{\s*\\(?:display|text|script)style\s*(.*)\}\s*$|\\(?:display|text|script)style\s*", re.DOTALL
+)
 TEX_GROUP = re.compile(r"([\^_])\{(\w+)\}")  # c^{2} is c^2
 MATH_SCRIPTS = {"msup": "{}^{}", "msub": "{}_{}", "msubsup": "{}_{}^{}", "mfrac": "{}/{}", "mroot": "root {1} of {0}"}
 
@@ -604,8 +690,9 @@ def _linear_math(tag: Tag) -> str:
     """Presentation MathML in one line: scripts and fractions marked (c^2, a/b), other elements in order."""
     if tag.name in ("annotation", "annotation-xml"):
         return ""
-    parts = [str(c) if type(c) is NavigableString else _linear_math(c) if isinstance(c, Tag) else ""
-             for c in tag.children]
+    parts = [
+        str(c) if type(c) is NavigableString else _linear_math(c) if isinstance(c, Tag) else "" for c in tag.children
+    ]
     parts = [" ".join(p.split()) for p in parts if p.strip()]
     pattern = MATH_SCRIPTS.get(tag.name)
     if pattern and len(parts) == pattern.count("{"):
@@ -649,8 +736,14 @@ def _tidy(spans: list[Span]) -> tuple[Span, ...]:
         if not text:
             continue
         last = merged[-1] if merged else None
-        if (last is not None and not span.anchor and not pending_anchor and not span.ruby and not last.ruby
-                and (last.kind, last.href, last.lang, last.dir) == (span.kind, span.href, span.lang, span.dir)):
+        if (
+            last is not None
+            and not span.anchor
+            and not pending_anchor
+            and not span.ruby
+            and not last.ruby
+            and (last.kind, last.href, last.lang, last.dir) == (span.kind, span.href, span.lang, span.dir)
+        ):
             texts[-1].append(text)
         else:
             merged.append(replace(span, anchor=span.anchor or pending_anchor))

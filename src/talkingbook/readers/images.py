@@ -28,8 +28,12 @@ MAX_BOOK_IMAGE_BYTES = 100 * 1024 * 1024  # all the images one book embeds, each
 PIL_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 # EPUB 3 core media types for raster images, recognised by their first bytes. SVG is left
 # out on purpose: it can carry scripts and remote references.
-MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF87a", "image/gif"),
-         (b"GIF89a", "image/gif"))
+MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
 
 
 def sniff(data: bytes) -> str | None:
@@ -80,8 +84,9 @@ def verified_type(data: bytes) -> str:
 class ImageResolver:
     """Turn an ``<img src>`` into (bytes, media type), or None when it may not or cannot be embedded."""
 
-    def __init__(self, folder: Path | None, base_url: str = "", fetch_remote: bool = False,
-                 reach: Reach | None = None) -> None:
+    def __init__(
+        self, folder: Path | None, base_url: str = "", fetch_remote: bool = False, reach: Reach | None = None
+    ) -> None:
         self.folder = folder.resolve() if folder else None
         self.base_url = web_url(base_url) or ""
         self.fetch_remote = fetch_remote
@@ -134,8 +139,11 @@ class ImageResolver:
             log.warning("image %s is larger than %d MB; its text is kept", src[:80], MAX_IMAGE_BYTES >> 20)
             return None
         if self._embedded + len(data) > MAX_BOOK_IMAGE_BYTES:
-            log.warning("image %s: the book already holds %d MB of images; its text is kept", src[:80],
-                        MAX_BOOK_IMAGE_BYTES >> 20)
+            log.warning(
+                "image %s: the book already holds %d MB of images; its text is kept",
+                src[:80],
+                MAX_BOOK_IMAGE_BYTES >> 20,
+            )
             return None
         try:
             media_type = verified_type(data)
@@ -148,8 +156,11 @@ class ImageResolver:
     def _data_uri(self, src: str) -> tuple[bytes, str] | None:
         header, _, payload = src.partition(",")
         try:
-            data = (base64.b64decode(payload, validate=False) if header.endswith(";base64")
-                    else urllib.parse.unquote_to_bytes(payload))
+            data = (
+                base64.b64decode(payload, validate=False)
+                if header.endswith(";base64")
+                else urllib.parse.unquote_to_bytes(payload)
+            )
         except ValueError:
             return None
         return self._check(data, "data: URI")
@@ -176,8 +187,9 @@ class ImageResolver:
             return None
         if path not in self._files:
             try:
-                self._files[path] = None if path.stat().st_size > MAX_IMAGE_BYTES else \
-                    self._check(path.read_bytes(), src)
+                self._files[path] = (
+                    None if path.stat().st_size > MAX_IMAGE_BYTES else self._check(path.read_bytes(), src)
+                )
             except OSError:
                 self._files[path] = None
         return self._files[path]
@@ -191,13 +203,15 @@ class ImageResolver:
             self._images_end = time.monotonic() + IMAGES_DEADLINE
         left = self._images_end - time.monotonic()
         if left <= 0:
-            log.warning("image %s: no time left for remote images (%d s in all); its text is kept",
-                        url[:80], IMAGES_DEADLINE)
+            log.warning(
+                "image %s: no time left for remote images (%d s in all); its text is kept", url[:80], IMAGES_DEADLINE
+            )
             return None
         self._fetched += 1
         try:
-            fetched = fetch(url, reach=self.reach, max_bytes=MAX_IMAGE_BYTES, types=(),
-                            seconds=min(IMAGE_DEADLINE, left))
+            fetched = fetch(
+                url, reach=self.reach, max_bytes=MAX_IMAGE_BYTES, types=(), seconds=min(IMAGE_DEADLINE, left)
+            )
         except InputError as exc:
             log.warning("image %s: %s; its text is kept", url[:80], exc.why)
             return None

@@ -30,9 +30,21 @@ from ..model import Metadata, xml_text
 from .dom import UNSPACED, attr, is_probably_visible
 from .urls import host, web_url
 
-ARTICLE_TYPES = {"NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle", "AnalysisNewsArticle",
-                 "OpinionNewsArticle", "ScholarlyArticle", "TechArticle", "Report", "LiveBlogPosting",
-                 "SocialMediaPosting", "HowTo", "Recipe"}
+ARTICLE_TYPES = {
+    "NewsArticle",
+    "Article",
+    "BlogPosting",
+    "ReportageNewsArticle",
+    "AnalysisNewsArticle",
+    "OpinionNewsArticle",
+    "ScholarlyArticle",
+    "TechArticle",
+    "Report",
+    "LiveBlogPosting",
+    "SocialMediaPosting",
+    "HowTo",
+    "Recipe",
+}
 TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " « ", " » ", "｜", "|")
 
 
@@ -57,8 +69,9 @@ class PageMetadata(NamedTuple):
     readability: ReadabilityMetadata
 
 
-def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
-                  http_language: str = "") -> PageMetadata:
+def read_metadata(
+    soup: BeautifulSoup, *, source_name: str, base_url: str = "", http_language: str = ""
+) -> PageMetadata:
     """What the page in ``soup`` says about itself (read before the page is cleaned): the book's metadata,
     and what the extractor takes of it."""
     documents = list(_json_ld_documents(soup))
@@ -71,28 +84,57 @@ def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
 
     page_title = " ".join(soup.title.get_text(" ").split()) if soup.title else ""
     time_tag = soup.find("time", attrs={"datetime": True})
-    published = _first(ld.get("datePublished"), og.get("article:published_time"), named.get("dc.date"),
-                       named.get("date"), named.get("pubdate"), named.get("publish-date"),
-                       time_tag.get("datetime") if time_tag else "", ld.get("dateModified"))
-    url = _first(*(web_url(candidate, base_url) for candidate in (
-        canonical.get("href") if canonical else "", og.get("og:url"), ld.get("url"), base_url)))
-    declared_title = _unescaped(_first(_clean(ld.get("headline")), og.get("og:title"), named.get("twitter:title"),
-                                       named.get("dc.title")))
+    published = _first(
+        ld.get("datePublished"),
+        og.get("article:published_time"),
+        named.get("dc.date"),
+        named.get("date"),
+        named.get("pubdate"),
+        named.get("publish-date"),
+        time_tag.get("datetime") if time_tag else "",
+        ld.get("dateModified"),
+    )
+    url = _first(
+        *(
+            web_url(candidate, base_url)
+            for candidate in (canonical.get("href") if canonical else "", og.get("og:url"), ld.get("url"), base_url)
+        )
+    )
+    declared_title = _unescaped(
+        _first(_clean(ld.get("headline")), og.get("og:title"), named.get("twitter:title"), named.get("dc.title"))
+    )
     site_host = urllib.parse.urlsplit(url or base_url).hostname or ""
-    sites = (og.get("og:site_name"), _ld_name(ld.get("publisher")), named.get("application-name"),
-             named.get("dc.publisher"))
+    sites = (
+        og.get("og:site_name"),
+        _ld_name(ld.get("publisher")),
+        named.get("application-name"),
+        named.get("dc.publisher"),
+    )
     site = _first(*sites)  # as declared: what titles repeat
     publisher = _first(*(clean_publisher(name, site_host) for name in sites))
     title = strip_site_name(declared_title or page_title, site, generic=not declared_title, host=site_host)
-    declared = [title, page_title, strip_site_name(page_title, site, generic=True, host=site_host),
-                _clean(ld.get("headline")), _clean(ld.get("name")), og.get("og:title"), named.get("twitter:title"),
-                named.get("dc.title")]
+    declared = [
+        title,
+        page_title,
+        strip_site_name(page_title, site, generic=True, host=site_host),
+        _clean(ld.get("headline")),
+        _clean(ld.get("name")),
+        og.get("og:title"),
+        named.get("twitter:title"),
+        named.get("dc.title"),
+    ]
     title = _headline(soup, [_unescaped(t) for t in declared if t], title) or title or _first_h1(soup)
     html_tag = soup.html
-    languages = [attr(html_tag, "lang") if html_tag else "", attr(html_tag, "xml:lang") if html_tag else "",
-                http_language, equiv.get("content-language"), named.get("language"), named.get("dc.language"),
-                ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str) else "",
-                (og.get("og:locale") or "")]
+    languages = [
+        attr(html_tag, "lang") if html_tag else "",
+        attr(html_tag, "xml:lang") if html_tag else "",
+        http_language,
+        equiv.get("content-language"),
+        named.get("language"),
+        named.get("dc.language"),
+        ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str) else "",
+        (og.get("og:locale") or ""),
+    ]
     language = next((n for n in (normalize_language(v or "") for v in languages) if n), "")
     description = _first(_clean(ld.get("description")), og.get("og:description"), named.get("description"))
     identity = url or source_name.rsplit("/", 1)[-1]
@@ -101,12 +143,26 @@ def read_metadata(soup: BeautifulSoup, *, source_name: str, base_url: str = "",
     if same_name(author, publisher):  # said once: "By BBC News", not "By BBC News. Published by BBC News"
         publisher = ""
     book = Metadata(
-        title=_clean(title), language=language, author=author, publisher=publisher,
-        date=normalize_date(published), description=_clean(description), source_url=url,
-        identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, identity)}", license=license_name,
+        title=_clean(title),
+        language=language,
+        author=author,
+        publisher=publisher,
+        date=normalize_date(published),
+        description=_clean(description),
+        source_url=url,
+        identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, identity)}",
+        license=license_name,
         license_url=license_url,
-        image=_first(og.get("og:image:secure_url"), og.get("og:image"), og.get("og:image:url"), named.get("og:image"),
-                     named.get("twitter:image"), named.get("twitter:image:src"), _ld_image(ld.get("image"))))
+        image=_first(
+            og.get("og:image:secure_url"),
+            og.get("og:image"),
+            og.get("og:image:url"),
+            named.get("og:image"),
+            named.get("twitter:image"),
+            named.get("twitter:image:src"),
+            _ld_image(ld.get("image")),
+        ),
+    )
     return PageMetadata(book, ReadabilityMetadata(title=book.title, byline=_readability_byline(documents, metas)))
 
 
@@ -146,8 +202,15 @@ def read_license(soup: BeautifulSoup, ld: dict, named: dict, base_url: str = "")
         declared = declared.get("url") or declared.get("name")
     if isinstance(declared, str):
         candidates.append(declared)
-    candidates += [a.get("href") for a in soup.find_all("a", href=lambda h: bool(
-        isinstance(h, str) and "creativecommons.org" in h.lower() and license_name(web_url(h, base_url) or "")))]
+    candidates += [
+        a.get("href")
+        for a in soup.find_all(
+            "a",
+            href=lambda h: bool(
+                isinstance(h, str) and "creativecommons.org" in h.lower() and license_name(web_url(h, base_url) or "")
+            ),
+        )
+    ]
     urls = [web_url(href, base_url) for href in candidates]
     for url in urls:
         if url and license_name(url):
@@ -259,7 +322,6 @@ def _words(text: str) -> collections.Counter:
     return collections.Counter(out)
 
 
-
 def _headline(soup: BeautifulSoup, declared: list[str], title: str) -> str:
     """The visible <h1> that the page's titles are versions of, when its words differ from ``title``.
 
@@ -305,64 +367,140 @@ def _shared_share(a: collections.Counter, b: collections.Counter) -> float:
 # whole second extractor (htmldate, courlan, jusText) that we would otherwise not need.
 
 # Readability's order of <meta> keys for the author (its _getArticleMetadata), then others pages use.
-AUTHOR_KEYS = ("dc:creator", "dcterm:creator", "dcterms:creator", "author", "parsely-author", "article:author",
-               "og:article:author")
+AUTHOR_KEYS = (
+    "dc:creator",
+    "dcterm:creator",
+    "dcterms:creator",
+    "author",
+    "parsely-author",
+    "article:author",
+    "og:article:author",
+)
 # Readability's byline pattern (REGEXPS.byline), matched against class and id.
 # author(?!i[tz]): not "authority-control"
 BYLINE_MARK = re.compile(r"byline|author(?!i[tz])|dateline|writtenby|p-author", re.IGNORECASE)
 # Containers of other people's names: comments, related stories, "authors you follow", menus ("globalNav").
-ELSEWHERE = re.compile(r"(?:^|[-_\s])(?:comments?|commentlist|disqus|replies|reply|sidebar|related|recommend\w*|"
-                       r"promo|newsletter|trending|popular|outbrain|taboola|follow\w*|[a-z]*nav(?:bar|igation)?|"
-                       r"[a-z]*menu)(?:[-_\s]|$)", re.IGNORECASE)
+ELSEWHERE = re.compile(
+    r"(?:^|[-_\s])(?:comments?|commentlist|disqus|replies|reply|sidebar|related|recommend\w*|"
+    r"promo|newsletter|trending|popular|outbrain|taboola|follow\w*|[a-z]*nav(?:bar|igation)?|"
+    r"[a-z]*menu)(?:[-_\s]|$)",
+    re.IGNORECASE,
+)
 # Readability's okMaybeItsACandidate (less "and"): a layout box such as "content-sidebar-wrap" holds the article.
 CONTAINER = re.compile(r"article|body|column|content|main|shadow", re.IGNORECASE)
 # Within a byline, what holds the name alone: a class naming it ("author-name", "byline__author", "fn").
 NAME_CLASS = re.compile(r"^(?:fn|.*(?:name|author).*)$", re.IGNORECASE)
-NOT_NAME_CLASS = re.compile(r"title|bio|image|img|avatar|photo|thumb|follow|desc|role|position|job|info|date|time",
-                            re.IGNORECASE)
-AUTHOR_PATH = re.compile(r"/(?:authors?|writers?|people|person|staff|profiles?|contributors?|columnists?|"
-                         r"journalists?|reporters?|by|auteurs?|autor(?:es|en)?|autori?|redakteur\w*)/", re.IGNORECASE)
+NOT_NAME_CLASS = re.compile(
+    r"title|bio|image|img|avatar|photo|thumb|follow|desc|role|position|job|info|date|time", re.IGNORECASE
+)
+AUTHOR_PATH = re.compile(
+    r"/(?:authors?|writers?|people|person|staff|profiles?|contributors?|columnists?|"
+    r"journalists?|reporters?|by|auteurs?|autor(?:es|en)?|autori?|redakteur\w*)/",
+    re.IGNORECASE,
+)
 NAME_LINE = 100  # Readability's bound on a byline's length (_isValidByline)
 MAX_BYLINES = 50  # marked elements weighed
 
 # "By Jane Doe", "Written by", "BY:", "Author:", "Par", "Por"; "von" and "di" ("by" in German and
 # Italian) also begin names ("Von Miller", "Di Stefano"): capitalised, they are the label only before two
 # more words.
-_BY = re.compile(r"^(?:(?:(?:written|posted|reported|words|story|text|published)\s+)?(?:by|par|por|door|av)\b"
-                 r"|(?:authors?|autor(?:es|in)?|auteurs?|autore|text|texte|texto|von)\s*:)\s*:?\s*", re.IGNORECASE)
+_BY = re.compile(
+    r"^(?:(?:(?:written|posted|reported|words|story|text|published)\s+)?(?:by|par|por|door|av)\b"
+    r"|(?:authors?|autor(?:es|in)?|auteurs?|autore|text|texte|texto|von)\s*:)\s*:?\s*",
+    re.IGNORECASE,
+)
 _BY_PARTICLE = re.compile(r"^(?:von|di)\s+(?=\S)|^(?:Von|VON|Di|DI)\s+(?=\S+\s+\S)")
 # What follows a name and never is part of one: a separator, a handle or address, a URL, a number
 # (a date, a time, "8h", a comment count), a label.
-_STOP = re.compile(r"\s[-–—]\s|[|｜•·;:/]|[–—]|\S*@\S*|\S*(?:https?://|www\.)\S*|\S*\d\S*|"
-                   r"\b(?:(?:last\s+)?(?:updated|modified|published|posted|edited|reviewed|translated|fact[- ]checked)"
-                   r"|photo(?:graph)?s?|illustrations?|feed|follow(?:ing)?|subscribe|e-?mail|twitter|facebook|"
-                   r"instagram|linkedin|contact|more\s+(?:by|from|stories|articles)|view\s+(?:my\s+)?"
-                   r"(?:complete\s+)?profile|see\s+all|read\s+more)\b", re.IGNORECASE)
+_STOP = re.compile(
+    r"\s[-–—]\s|[|｜•·;:/]|[–—]|\S*@\S*|\S*(?:https?://|www\.)\S*|\S*\d\S*|"
+    r"\b(?:(?:last\s+)?(?:updated|modified|published|posted|edited|reviewed|translated|fact[- ]checked)"
+    r"|photo(?:graph)?s?|illustrations?|feed|follow(?:ing)?|subscribe|e-?mail|twitter|facebook|"
+    r"instagram|linkedin|contact|more\s+(?:by|from|stories|articles)|view\s+(?:my\s+)?"
+    r"(?:complete\s+)?profile|see\s+all|read\s+more)\b",
+    re.IGNORECASE,
+)
 # Job titles: a role word and the words that qualify it before ("Senior Staff Technologist", "Games Editor").
 # After a name of one word, only a qualified title is cut: "Ada Writer" is a name.
-_ROLES = (r"reporters?|correspondents?|editors?(?:-in-chief|-at-large)?|writers?|columnists?|contributors?|"
-          r"producers?|journalists?|critics?|analysts?|technologists?|photographers?|directors?|managers?|"
-          r"professors?|(?:co-?)?founders?|ceo|cto|cfo|president|fellow|intern|anchor|host|blogger|strategist|"
-          r"economist|attorney|scientist|researcher|engineer|developer|designer|officer|chair(?:man|woman)?|"
-          r"lecturer|student|consultant|specialist|coordinator|journaliste|rédact(?:eur|rice)|correspondant[e]?|"
-          r"redakteur(?:in)?|korrespondent(?:in)?|periodista|redactor[a]?|corresponsal|giornalista|jornalista|"
-          r"repórter|redator[a]?|colunista")
-_QUALIFIERS = (r"senior|staff|chief|deputy|associate|assistant|managing|executive|contributing|special|lead|head|"
-               r"principal|junior|freelance|news|general|political|politics|foreign|national|international|"
-               r"science|technology|tech|health|business|sports?|games?|culture|arts?|features?|opinion|digital|"
-               r"social|media|investigative|visiting|research|guest|regular|local|world|economics|finance")
+_ROLES = (
+    r"reporters?|correspondents?|editors?(?:-in-chief|-at-large)?|writers?|columnists?|contributors?|"
+    r"producers?|journalists?|critics?|analysts?|technologists?|photographers?|directors?|managers?|"
+    r"professors?|(?:co-?)?founders?|ceo|cto|cfo|president|fellow|intern|anchor|host|blogger|strategist|"
+    r"economist|attorney|scientist|researcher|engineer|developer|designer|officer|chair(?:man|woman)?|"
+    r"lecturer|student|consultant|specialist|coordinator|journaliste|rédact(?:eur|rice)|correspondant[e]?|"
+    r"redakteur(?:in)?|korrespondent(?:in)?|periodista|redactor[a]?|corresponsal|giornalista|jornalista|"
+    r"repórter|redator[a]?|colunista"
+)
+_QUALIFIERS = (
+    r"senior|staff|chief|deputy|associate|assistant|managing|executive|contributing|special|lead|head|"
+    r"principal|junior|freelance|news|general|political|politics|foreign|national|international|"
+    r"science|technology|tech|health|business|sports?|games?|culture|arts?|features?|opinion|digital|"
+    r"social|media|investigative|visiting|research|guest|regular|local|world|economics|finance"
+)
 _ROLE = re.compile(rf"\b(?P<qualified>(?:(?:{_QUALIFIERS})\s+)+)?(?:{_ROLES})\b", re.IGNORECASE)
 # Lower-case words that belong in names ("Ludwig van Beethoven") or join them ("Kim and Jett").
 _CONNECTORS = {"and", "und", "et", "og", "och", "en", "és", "with", "avec", "mit", "con", "com", "&"}
-_PARTICLES = {"de", "da", "das", "do", "dos", "del", "della", "delle", "di", "du", "des", "la", "le", "van", "von",
-              "der", "den", "ter", "ten", "zu", "zum", "bin", "binti", "ibn", "al", "el", "af", "av", "y", "e", "i",
-              } | _CONNECTORS
+_PARTICLES = {
+    "de",
+    "da",
+    "das",
+    "do",
+    "dos",
+    "del",
+    "della",
+    "delle",
+    "di",
+    "du",
+    "des",
+    "la",
+    "le",
+    "van",
+    "von",
+    "der",
+    "den",
+    "ter",
+    "ten",
+    "zu",
+    "zum",
+    "bin",
+    "binti",
+    "ibn",
+    "al",
+    "el",
+    "af",
+    "av",
+    "y",
+    "e",
+    "i",
+} | _CONNECTORS
 # Lower-case words inside the names of organisations, before a capital ("Organization for Transformative Works").
 _JOINING = {"of", "for", "to", "the", "on", "in", "at", "du", "des", "für", "der", "fur", "per", "para"}
-_ARTICLES = {"the", "a", "an", "le", "la", "les", "l", "el", "los", "las", "der", "die", "das", "il", "lo", "de",
-             "het", "o", "os", "as"}
-_MONTHS = ("january february march april june july august september october november december "
-           "jan feb mar apr jun jul aug sep sept oct nov dec")  # not "may": a name too (Theresa May)
+_ARTICLES = {
+    "the",
+    "a",
+    "an",
+    "le",
+    "la",
+    "les",
+    "l",
+    "el",
+    "los",
+    "las",
+    "der",
+    "die",
+    "das",
+    "il",
+    "lo",
+    "de",
+    "het",
+    "o",
+    "os",
+    "as",
+}
+_MONTHS = (
+    "january february march april june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+)  # not "may": a name too (Theresa May)
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun"
 _DATE_WORDS = set(_MONTHS.split()) | set(_WEEKDAYS.split()) | {"on", "at", "le", "am", "el", "il", "den", "the"}
 # After a comma, what may follow a name: a degree or suffix ("Brenda Goodman, MA", "Jr.").
@@ -376,15 +514,15 @@ def clean_byline(text: str, publisher: str = "") -> str:
     such as "Updated"), at lower-case words when the line has capitals (a sentence), and at the
     publisher's name ("Mark Di Stefano BuzzFeed News Reporter"). Longer than a name line: ''.
     """
-    text = " ".join((text or "")[:4 * NAME_LINE].split()).replace(" ,", ",")  # bounded: the patterns backtrack
+    text = " ".join((text or "")[: 4 * NAME_LINE].split()).replace(" ,", ",")  # bounded: the patterns backtrack
     text = _BY_PARTICLE.sub("", _BY.sub("", text, count=1), count=1)
     stop = _STOP.search(text)
     dated = bool(stop and re.match(r"\S*\d", stop.group()))
-    text = text[:stop.start()] if stop else text
+    text = text[: stop.start()] if stop else text
     role = _ROLE.search(text)
-    named = len(text[:role.start()].split()) if role else 0
+    named = len(text[: role.start()].split()) if role else 0
     if role and (named != 1 or role.group("qualified")):  # not "Ada Writer": a name, not a title
-        text = text[:role.start()]
+        text = text[: role.start()]
     text = _name_parts(_before_publisher(_before_sentence(text), publisher), dated)
     return text if 0 < len(text) <= NAME_LINE and re.search(r"\w", text) and not _is_url(text) else ""
 
@@ -396,7 +534,7 @@ def _before_sentence(text: str) -> str:
         return text  # all lower case: a user name ("mcupdate") or a name written so ("bell hooks")
     depth = 0
     for i, word in enumerate(words):
-        joins = word in _JOINING and words[i + 1:i + 2] and words[i + 1][:1].isupper()  # "Bank of England"
+        joins = word in _JOINING and words[i + 1 : i + 2] and words[i + 1][:1].isupper()  # "Bank of England"
         if depth == 0 and word[:1].islower() and word.lower().strip(",.") not in _PARTICLES and not joins:
             return " ".join(words[:i])
         depth = max(0, depth + word.count("(") - word.count(")"))
@@ -422,8 +560,13 @@ def _name_parts(text: str, dated: bool = False) -> str:
     kept = parts[:1]
     for part in parts[1:]:
         words = part.split()
-        if not words or not (_SUFFIX.match(part) or (len(words) <= 4 and all(
-                w[:1].isupper() or not w[:1].isalpha() or w.lower() in _PARTICLES for w in words))):
+        if not words or not (
+            _SUFFIX.match(part)
+            or (
+                len(words) <= 4
+                and all(w[:1].isupper() or not w[:1].isalpha() or w.lower() in _PARTICLES for w in words)
+            )
+        ):
             break
         kept.append(part)
     return _trimmed(", ".join(kept), dated)
@@ -435,7 +578,7 @@ def _trimmed(text: str, dated: bool) -> str:
     while True:
         words = text.rstrip(" ,-–—(@#*").split()
         if text.count("(") > text.count(")") and "(" in text:
-            words = text[:text.rfind("(")].split()
+            words = text[: text.rfind("(")].split()
         if words and (words[-1].lower() in _CONNECTORS or (dated and words[-1].lower().strip(",.") in _DATE_WORDS)):
             words = words[:-1]
         trimmed = " ".join(words)
@@ -464,16 +607,19 @@ def _meta_by_key(metas) -> dict[str, str]:
 
 def _author(soup: BeautifulSoup, ld: dict, declared: dict, title: str, publisher: str) -> str:
     """The article's author: JSON-LD, then <meta>, then the byline the page shows."""
-    candidates = itertools.chain((_ld_name(ld.get("author")),), (declared.get(k, "") for k in AUTHOR_KEYS),
-                                 _shown_bylines(soup, title))
+    candidates = itertools.chain(
+        (_ld_name(ld.get("author")),), (declared.get(k, "") for k in AUTHOR_KEYS), _shown_bylines(soup, title)
+    )
     return next((name for name in (clean_byline(c, publisher) for c in candidates) if name), "")
 
 
 def same_name(a: str, b: str) -> bool:
     """'The Telegraph' and 'Telegraph', 'BBC News' and 'BBC NEWS (bbcnews)' name the same."""
+
     def words(text: str) -> list[str]:
         found = re.findall(r"[^\W_]+", re.sub(r"\([^()]*\)", " ", text).lower())
         return found[1:] if found[:1] == ["the"] else found
+
     return bool(words(a)) and words(a) == words(b)
 
 
@@ -481,8 +627,9 @@ def _shown_bylines(soup: BeautifulSoup, title: str):
     """Bylines the page shows, as text: the ones after the headline first, then the nearest ones before it."""
     order = {id(tag): i for i, tag in enumerate(soup.find_all(True))}
     marked: list[Tag] = list(soup.find_all(marks_byline))
-    headline = next((h for h in soup.find_all("h1")
-                     if _shared_share(_words(_heading_text(h)), _words(title)) >= 0.5), None)
+    headline = next(
+        (h for h in soup.find_all("h1") if _shared_share(_words(_heading_text(h)), _words(title)) >= 0.5), None
+    )
     if headline is not None:
         at = order[id(headline)]
         marked = [t for t in marked if order[id(t)] > at] + [t for t in reversed(marked) if order[id(t)] < at]
@@ -502,8 +649,11 @@ def marks_byline(tag: Tag) -> bool:
         return False
     rel = tag.get("rel")
     rel = " ".join(rel) if isinstance(rel, list) else str(rel or "")
-    return ("author" in rel.lower().split() or "author" in str(tag.get("itemprop") or "")
-            or bool(BYLINE_MARK.search(_class_and_id(tag))))
+    return (
+        "author" in rel.lower().split()
+        or "author" in str(tag.get("itemprop") or "")
+        or bool(BYLINE_MARK.search(_class_and_id(tag)))
+    )
 
 
 def _class_and_id(tag: Tag) -> str:
@@ -567,10 +717,11 @@ def _holder_text(tag: Tag) -> str:
 def clean_publisher(text: str | None, host: str = "") -> str:
     """The publisher's name from what pages declare: 'SIMPLYFOUND.COM | BY: JOE WEE' -> 'SIMPLYFOUND.COM',
     'Yahoo News - Latest News & Headlines' -> 'Yahoo News'; '' for a URL or a line longer than a name."""
-    text = " ".join((text or "")[:4 * NAME_LINE].split())
+    text = " ".join((text or "")[: 4 * NAME_LINE].split())
     parts = [p.strip() for p in re.split(r"\s[-–—·•]\s|\s*[|｜]\s*|\s::\s", text)]
-    parts = [p for p in parts
-             if p and not _is_url(p) and not re.match(r"by\b", p, re.IGNORECASE) and len(p) <= NAME_LINE]
+    parts = [
+        p for p in parts if p and not _is_url(p) and not re.match(r"by\b", p, re.IGNORECASE) and len(p) <= NAME_LINE
+    ]
     if not parts:
         return ""
     return next((p for p in parts if _names_site(p, "", host)), parts[0])
@@ -607,8 +758,9 @@ def _names_site(part: str, site: str, host: str = "") -> bool:
     if re.fullmatch(r"(www\.)?[\w-]+(\.[\w-]+)*\.[a-z]{2,}", part.strip().lower()):
         return True
     host_words = [w for w in re.split(r"[.-]", host.lower()) if len(w) >= 3 and w not in ("www", "com", "org", "net")]
-    if norm(part) and any(norm(part) == w or (len(norm(part)) >= 4 and norm(part) in w) or (len(w) >= 4 and mostly(w))
-                          for w in host_words):
+    if norm(part) and any(
+        norm(part) == w or (len(norm(part)) >= 4 and norm(part) in w) or (len(w) >= 4 and mostly(w)) for w in host_words
+    ):
         return True
     if not site or not norm(site):
         return False
@@ -677,13 +829,18 @@ READABILITY_ARTICLE_TYPES = re.compile(
     r"^Article|AdvertiserContentArticle|NewsArticle|AnalysisNewsArticle|AskPublicNewsArticle"
     r"|BackgroundNewsArticle|OpinionNewsArticle|ReportageNewsArticle|ReviewNewsArticle|Report"
     r"|SatiricalArticle|ScholarlyArticle|MedicalScholarlyArticle|SocialMediaPosting|BlogPosting"
-    r"|LiveBlogPosting|DiscussionForumPosting|TechArticle|APIReference$")
+    r"|LiveBlogPosting|DiscussionForumPosting|TechArticle|APIReference$"
+)
 READABILITY_META_PROPERTY = re.compile(
     r"\s*(article|dc|dcterm|og|twitter)\s*:\s*(author|creator|description|published_time|title"
-    r"|site_name)\s*", re.IGNORECASE)
+    r"|site_name)\s*",
+    re.IGNORECASE,
+)
 READABILITY_META_NAME = re.compile(
     r"^\s*(?:(dc|dcterm|og|twitter|parsely|weibo:(article|webpage))\s*[-.:]\s*)?(author|creator"
-    r"|pub-date|description|title|site_name)\s*$", re.IGNORECASE)
+    r"|pub-date|description|title|site_name)\s*$",
+    re.IGNORECASE,
+)
 READABILITY_BYLINE_KEYS = ("dc:creator", "dcterm:creator", "author", "parsely-author")
 
 
@@ -691,7 +848,8 @@ def _readability_byline(documents: list, metas: list[Tag]) -> str:
     """The author's name from JSON-LD, else from <meta>, as Readability reads them; '' when neither names one."""
     values = _readability_meta_values(metas)
     return _readability_json_ld_byline(documents) or next(
-        (values[k] for k in READABILITY_BYLINE_KEYS if values.get(k)), "")
+        (values[k] for k in READABILITY_BYLINE_KEYS if values.get(k)), ""
+    )
 
 
 def _readability_json_ld_byline(documents: list) -> str:
@@ -700,8 +858,14 @@ def _readability_json_ld_byline(documents: list) -> str:
         if isinstance(parsed, dict) and not parsed.get("@type") and isinstance(parsed.get("@graph"), list):
             parsed = parsed["@graph"]
         if isinstance(parsed, list):
-            parsed = next((it for it in parsed if isinstance(it, dict)
-                           and READABILITY_ARTICLE_TYPES.search(str(it.get("@type", "")))), None)
+            parsed = next(
+                (
+                    it
+                    for it in parsed
+                    if isinstance(it, dict) and READABILITY_ARTICLE_TYPES.search(str(it.get("@type", "")))
+                ),
+                None,
+            )
         if not isinstance(parsed, dict) or not READABILITY_ARTICLE_TYPES.search(str(parsed.get("@type", ""))):
             continue
         author = parsed.get("author")

@@ -54,8 +54,9 @@ class Reach:
     mode: str = "auto"
     origin: tuple[str, int] | None = None  # the address and port the typed URL was fetched from
 
-    def refusal(self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, port: int = 0,
-                typed: bool = False) -> str | None:
+    def refusal(
+        self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, port: int = 0, typed: bool = False
+    ) -> str | None:
         """Why ``ip`` (port ``port``) may not be reached, or None when it may."""
         ip = embedded_ipv4(ip)
         if ip.is_link_local:
@@ -155,8 +156,6 @@ class Refused(Exception):
     """An address the :class:`Reach` does not allow; raised before any connection is made."""
 
 
-
-
 @dataclass
 class _Guard:
     """Opens the socket of one hop: an address of the host that ``reach`` allows, looked up once,
@@ -227,8 +226,17 @@ def _connection(url: str, guard: _Guard) -> http.client.HTTPConnection:
     return _HTTP(ascii_host(parts.hostname), parts.port or 80, guard)
 
 
-def get(url: str, *, reach: Reach, typed: bool = False, seconds: float = 20, max_bytes: int,
-        accept: str = "*/*", types: tuple[str, ...] = (), name: str | None = None) -> Response:
+def get(
+    url: str,
+    *,
+    reach: Reach,
+    typed: bool = False,
+    seconds: float = 20,
+    max_bytes: int,
+    accept: str = "*/*",
+    types: tuple[str, ...] = (),
+    name: str | None = None,
+) -> Response:
     """GET ``url`` (a valid http(s) URL): every hop checked by ``reach``, within ``seconds`` in all,
     at most ``max_bytes`` after decompression, one of ``types`` when given (checked before the body
     is read). Raises InputError naming ``name`` (default: the URL)."""
@@ -239,12 +247,18 @@ def get(url: str, *, reach: Reach, typed: bool = False, seconds: float = 20, max
             guard = _Guard(reach, typed and hop == 0, deadline)
             conn = _connection(url, guard)
             try:
-                conn.request("GET", request_target(url), headers={
-                    "User-Agent": f"talkingbook/{__version__} (accessible publishing)", "Accept": accept,
-                    "Accept-Encoding": "gzip, deflate", "Connection": "close"})
+                conn.request(
+                    "GET",
+                    request_target(url),
+                    headers={
+                        "User-Agent": f"talkingbook/{__version__} (accessible publishing)",
+                        "Accept": accept,
+                        "Accept-Encoding": "gzip, deflate",
+                        "Connection": "close",
+                    },
+                )
                 response = conn.getresponse()
-                if guard.typed and guard.connected is not None \
-                        and is_private(ipaddress.ip_address(guard.connected[0])):
+                if guard.typed and guard.connected is not None and is_private(ipaddress.ip_address(guard.connected[0])):
                     # An article served from a private address may use that address (deny) or that kind (auto).
                     reach = replace(reach, origin=guard.connected)
                 if response.status in REDIRECTS:
@@ -254,10 +268,14 @@ def get(url: str, *, reach: Reach, typed: bool = False, seconds: float = 20, max
                 if types and response.headers.get_content_type() not in types:
                     raise InputError(name, f"the server sent {response.headers.get_content_type()}, not an HTML page")
                 data = _read_body(name, response, max_bytes, deadline)
-                return Response(data, url, response.headers.get_content_type(),
-                                response.headers.get_content_charset() or "",
-                                (response.headers.get("Content-Language") or "").split(",")[0].strip(),
-                                reach)
+                return Response(
+                    data,
+                    url,
+                    response.headers.get_content_type(),
+                    response.headers.get_content_charset() or "",
+                    (response.headers.get("Content-Language") or "").split(",")[0].strip(),
+                    reach,
+                )
             finally:
                 conn.close()
         raise InputError(name, f"too many redirects (more than {MAX_REDIRECTS})")
@@ -277,8 +295,10 @@ def _next_hop(name: str, url: str, response) -> str:
     """The URL a redirect points to, checked by the same rule as every URL."""
     location = response.getheader("Location")
     if not location or not location.strip():
-        raise InputError(name, f"the server answered {response.status} {response.reason} without saying where "
-                               "to go (no Location header)")
+        raise InputError(
+            name,
+            f"the server answered {response.status} {response.reason} without saying where to go (no Location header)",
+        )
     target = web_url(location, url)
     if target is None:
         scheme = location.strip().partition(":")[0].lower() if ":" in location else ""

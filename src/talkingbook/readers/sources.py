@@ -23,14 +23,25 @@ MAX_BYTES = 20 * 1024 * 1024
 DEADLINE = 20  # seconds for the whole page, redirects included
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "text/plain")
 # WHATWG encoding labels that browsers read as a superset (declared Latin-1 pages are cp1252).
-SUPERSETS = {"iso-8859-1": "windows-1252", "latin-1": "windows-1252", "us-ascii": "windows-1252",
-             "ascii": "windows-1252", "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030",
-             "iso-8859-9": "windows-1254", "tis-620": "windows-874", "ks_c_5601-1987": "cp949",
-             "euc-kr": "cp949", "shift_jis": "cp932", "x-sjis": "cp932", "windows-31j": "cp932"}
+SUPERSETS = {
+    "iso-8859-1": "windows-1252",
+    "latin-1": "windows-1252",
+    "us-ascii": "windows-1252",
+    "ascii": "windows-1252",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "iso-8859-9": "windows-1254",
+    "tis-620": "windows-874",
+    "ks_c_5601-1987": "cp949",
+    "euc-kr": "cp949",
+    "shift_jis": "cp932",
+    "x-sjis": "cp932",
+    "windows-31j": "cp932",
+}
 # Python text codecs that are no character set of a web page (browsers ignore them as declarations;
 # UTF-7 would even let '+ADw-script+AD4-' become markup).
-NOT_CHARSETS = {"utf-7", "idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined", "mbcs",
-                "oem"}
+NOT_CHARSETS = {"utf-7", "idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined", "mbcs", "oem"}
 
 
 @dataclass(frozen=True)
@@ -58,7 +69,7 @@ def load(source: str, *, base_dir: str | Path | None = None, private_network: st
     scheme = re.match(r"^([a-z][a-z0-9+.-]*):", source, re.IGNORECASE)
     if scheme and scheme.group(1).lower() in ("http", "https"):
         return fetch(source, reach=reach, typed=True)
-    if scheme and source[scheme.end():].startswith("//"):
+    if scheme and source[scheme.end() :].startswith("//"):
         raise InputError(source, "only local files and http(s) URLs can be read")
     path = Path(source)
     try:
@@ -90,8 +101,15 @@ def _check_size(name: str, data: bytes) -> None:
         raise InputError(name, "the file is empty")
 
 
-def fetch(url: str, *, reach: net.Reach | None = None, typed: bool = False, max_bytes: int | None = None,
-          types: tuple[str, ...] = HTML_TYPES, seconds: float | None = None) -> Source:
+def fetch(
+    url: str,
+    *,
+    reach: net.Reach | None = None,
+    typed: bool = False,
+    max_bytes: int | None = None,
+    types: tuple[str, ...] = HTML_TYPES,
+    seconds: float | None = None,
+) -> Source:
     """GET ``url`` within a total deadline, a size cap, the address policy ``reach`` and a content-type check.
 
     ``typed``: the URL the user gave (it is fetched even from a private address unless link-local)."""
@@ -100,13 +118,21 @@ def fetch(url: str, *, reach: net.Reach | None = None, typed: bool = False, max_
     checked = web_url(url)
     if checked is None:
         raise InputError(url, "not a valid http(s) URL")
-    response = net.get(checked, reach=reach, typed=typed, seconds=DEADLINE if seconds is None else seconds,
-                       max_bytes=max_bytes, name=url, types=types,
-                       accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.1" if types else "image/*,*/*;q=0.5")
+    response = net.get(
+        checked,
+        reach=reach,
+        typed=typed,
+        seconds=DEADLINE if seconds is None else seconds,
+        max_bytes=max_bytes,
+        name=url,
+        types=types,
+        accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.1" if types else "image/*,*/*;q=0.5",
+    )
     if not response.data.strip():
         raise InputError(url, "the server sent an empty page")
-    return Source(response.data, url, url=response.url, charset=response.charset, language=response.language,
-                  reach=response.reach)
+    return Source(
+        response.data, url, url=response.url, charset=response.charset, language=response.language, reach=response.reach
+    )
 
 
 # --- decoding --------------------------------------------------------------
@@ -129,12 +155,21 @@ def _codec(label: str) -> str | None:
 
 def decode(data: bytes, http_charset: str = "") -> tuple[str, str]:
     """The page's text and the encoding used: BOM, then declarations, then detection."""
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                          (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if data.startswith(bom):
-            return data[len(bom):].decode(encoding, "replace"), encoding
-    declared = [c for c in (_codec(http_charset), *(_codec(m.decode("ascii", "ignore"))
-                                                    for m in _META_CHARSET.findall(data[:8192]))) if c]
+            return data[len(bom) :].decode(encoding, "replace"), encoding
+    declared = [
+        c
+        for c in (
+            _codec(http_charset),
+            *(_codec(m.decode("ascii", "ignore")) for m in _META_CHARSET.findall(data[:8192])),
+        )
+        if c
+    ]
     # Valid UTF-8 with multi-byte sequences is UTF-8 whatever the page claims (a page declared
     # GB2312 whose bytes are UTF-8 exists): legacy text is almost never valid UTF-8 by chance.
     text = data.decode("utf-8", "replace")

@@ -19,12 +19,17 @@ def structure(document: Document, split_level: int | None = None) -> Book:
     sections = _split(document.blocks, document.metadata.title, split_level, set(document.ids))
     if document.title_anchor:  # "back to the top" links lead to the opening
         sections = (replace(sections[0], anchor=document.title_anchor), *sections[1:])
-    return segment(Book(metadata=document.metadata, sections=sections, source_name=document.source_name,
-                        lead_image=document.lead_image))
+    return segment(
+        Book(
+            metadata=document.metadata,
+            sections=sections,
+            source_name=document.source_name,
+            lead_image=document.lead_image,
+        )
+    )
 
 
-def _split(blocks: tuple[Block, ...], title: str, split_level: int | None,
-           taken: set[str]) -> tuple[Section, ...]:
+def _split(blocks: tuple[Block, ...], title: str, split_level: int | None, taken: set[str]) -> tuple[Section, ...]:
     """Cut the flat block list at section headings: by default the highest rank present, else every
     rank up to ``split_level``; deeper headings stay inside, each with an id for the TOC."""
     ranks = sorted({b.rank for b in blocks if isinstance(b, Heading)})
@@ -39,8 +44,9 @@ def _split(blocks: tuple[Block, ...], title: str, split_level: int | None,
             anchor = block.anchor or next((s.anchor for s in block.spans if s.anchor), "")
             # the id goes on the section (links lead to it), not again on the heading's text
             heading = tuple(replace(s, anchor="") if s.anchor == anchor else s for s in block.spans)
-            current = Section(block.text, split_ranks.index(block.rank) + 1, (), lang=block.lang, anchor=anchor,
-                              heading=heading)
+            current = Section(
+                block.text, split_ranks.index(block.rank) + 1, (), lang=block.lang, anchor=anchor, heading=heading
+            )
             body = []
         elif isinstance(block, Heading):
             body.append(replace(block, anchor=block.anchor or unique("h-" + slugify(block.text, "heading"), taken)))
@@ -69,7 +75,10 @@ def _distinct_titles(sections: list[Section]) -> list[Section]:
         seen[section.title] = count
         if count > 1:
             suffix = f" ({count})"
-            section = replace(section, title=section.title + suffix,
-                              heading=(*section.heading, Span(suffix)) if section.heading else ())
+            section = replace(
+                section,
+                title=section.title + suffix,
+                heading=(*section.heading, Span(suffix)) if section.heading else (),
+            )
         out.append(section)
     return out

@@ -73,9 +73,12 @@ def _pieces(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]
     (comma, semicolon, colon) in the second half of each window, else at its last space."""
     pieces = []
     while end - start > limit:
-        window = text[start:start + limit]
-        cut = max((m.end() for m in _CLAUSE_END.finditer(window, limit // 2)), default=0) \
-            or max((m.start() for m in _SPACE.finditer(window, 1)), default=0) or limit
+        window = text[start : start + limit]
+        cut = (
+            max((m.end() for m in _CLAUSE_END.finditer(window, limit // 2)), default=0)
+            or max((m.start() for m in _SPACE.finditer(window, 1)), default=0)
+            or limit
+        )
         piece = window[:cut].rstrip()
         if piece:
             pieces.append((start, start + len(piece)))
@@ -135,13 +138,14 @@ def cut_sentences(spans: Inlines) -> list[Inlines]:
             cut = starts[nxt]
             nxt += 1
             if cut > piece:  # an id stays on the first piece
-                groups[-1].append(replace(span, text=span.text[piece - pos:cut - pos],
-                                          anchor=span.anchor if piece == pos else ""))
+                groups[-1].append(
+                    replace(span, text=span.text[piece - pos : cut - pos], anchor=span.anchor if piece == pos else "")
+                )
                 piece = cut
             groups.append([])
         while nxt < len(starts) and starts[nxt] <= end and whole:
             nxt += 1
-        groups[-1].append(span if piece == pos else replace(span, text=span.text[piece - pos:], anchor=""))
+        groups[-1].append(span if piece == pos else replace(span, text=span.text[piece - pos :], anchor=""))
         pos = end
         if nxt < len(starts) and starts[nxt] == end:
             nxt += 1
@@ -204,8 +208,10 @@ def _block(block: Block, ids: _Ids) -> Block:
         case Heading():
             return replace(block, anchor=ids(block.anchor))
         case ListBlock():
-            return replace(block, items=tuple(ListItem(tuple(_block(b, ids) for b in item.blocks), item.anchor)
-                                              for item in block.items))
+            return replace(
+                block,
+                items=tuple(ListItem(tuple(_block(b, ids) for b in item.blocks), item.anchor) for item in block.items),
+            )
         case Quote():
             return replace(block, anchor=ids(block.anchor), blocks=tuple(_block(b, ids) for b in block.blocks))
         case Image():

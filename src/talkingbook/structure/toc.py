@@ -68,9 +68,7 @@ def build_toc(book: Book) -> tuple[TocEntry, ...]:
     entries = []
     for number, section in enumerate(book.sections, start=1):
         slug = f"{number:0{width}d}-{slugify(section.title)}"
-        entries.append(
-            TocEntry(number, total, section.title, section.level, slug, section, _subentries(section))
-        )
+        entries.append(TocEntry(number, total, section.title, section.level, slug, section, _subentries(section)))
     return tuple(entries)
 
 

@@ -39,8 +39,10 @@ log = logging.getLogger(__name__)
 KINDS = ("speech", "sections", "books", "covers")
 TAG_NAME = "CACHEDIR.TAG"
 TAG_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"  # https://bford.info/cachedir/
-TAG = TAG_SIGNATURE + (b"\n# This file is a cache directory tag created by talkingbook.\n"
-                       b"# For information about cache directory tags, see https://bford.info/cachedir/\n")
+TAG = TAG_SIGNATURE + (
+    b"\n# This file is a cache directory tag created by talkingbook.\n"
+    b"# For information about cache directory tags, see https://bford.info/cachedir/\n"
+)
 # magic, payload length, SHA-256 of the payload
 HEADER = struct.Struct(">8sQ32s")
 MAGIC = b"tbcache1"
@@ -102,8 +104,11 @@ class SpeechCache:
             return True
         try:
             if self.root.exists() and not self._adoptable():
-                log.warning("%s is not a talkingbook cache (it has no CACHEDIR.TAG and is not empty): the cache "
-                            "is not used; point TALKINGBOOK_CACHE at a new folder", self.root)
+                log.warning(
+                    "%s is not a talkingbook cache (it has no CACHEDIR.TAG and is not empty): the cache "
+                    "is not used; point TALKINGBOOK_CACHE at a new folder",
+                    self.root,
+                )
                 return False
             self.root.mkdir(parents=True, exist_ok=True)
             _atomic_write(self.root / TAG_NAME, [TAG])
@@ -271,8 +276,9 @@ class SpeechCache:
         if not os.path.lexists(self.root):
             return 0
         if not is_marked(self.root):
-            raise OutputError(str(self.root), "not a talkingbook cache (no CACHEDIR.TAG written by talkingbook); "
-                                              "nothing was removed")
+            raise OutputError(
+                str(self.root), "not a talkingbook cache (no CACHEDIR.TAG written by talkingbook); nothing was removed"
+            )
         _, size = self.usage()
         for kind in KINDS:
             folder = self.root / kind

@@ -57,8 +57,7 @@ def run(args: list[str]) -> tuple[int, bytes]:
         if _stopping:
             raise Stopped(_signum)
         with _unblocked():
-            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE)
+            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _running.add(proc)
     try:
         if _stopping:  # stop_all ran between the check above and the add: it may have missed this one

@@ -83,8 +83,11 @@ def publish(parent: Path, slug: str, article: Article, build: Callable[[Path, st
             build(partial.path, name)
             with locked(parent):
                 if _occupant(target, article) not in (FREE, SAME):
-                    raise OutputError(str(target), "another article's book or someone's files appeared there "
-                                                   "while this one was made; nothing was replaced")
+                    raise OutputError(
+                        str(target),
+                        "another article's book or someone's files appeared there "
+                        "while this one was made; nothing was replaced",
+                    )
                 old = _swap(partial, target)
         except OSError as exc:
             raise OutputError(_public(exc.filename, partial.path, target), why(exc)) from exc
@@ -120,8 +123,13 @@ def output_file(path: Path, folder: Path) -> AbstractContextManager[None]:
                 raise OutputError(str(path), _reason(exc)) from exc
             raise
         except OSError as exc:
-            named = exc.filename if isinstance(exc.filename, str) and not _internal(exc.filename, folder) \
-                and exc.filename.startswith(str(folder) + os.sep) else None
+            named = (
+                exc.filename
+                if isinstance(exc.filename, str)
+                and not _internal(exc.filename, folder)
+                and exc.filename.startswith(str(folder) + os.sep)
+                else None
+            )
             raise OutputError(named or str(path), why(exc)) from exc
 
     return writing()
@@ -138,13 +146,13 @@ def _reason(exc: OutputError) -> str:
 def _internal(name: str, folder: Path) -> bool:
     """True for a temporary file inside ``folder`` (a hidden one, or one in a hidden folder)."""
     prefix = str(folder) + os.sep
-    return name.startswith(prefix) and any(part.startswith(".") for part in Path(name[len(prefix):]).parts)
+    return name.startswith(prefix) and any(part.startswith(".") for part in Path(name[len(prefix) :]).parts)
 
 
 def _public(name, partial: Path, target: Path) -> str:
     """A path inside the partial folder as it will be once published; the book folder otherwise."""
     if isinstance(name, str) and name.startswith(str(partial) + os.sep) and not _internal(name, partial):
-        return str(target) + name[len(str(partial)):]
+        return str(target) + name[len(str(partial)) :]
     return str(target)
 
 
@@ -164,12 +172,17 @@ def _choose(parent: Path, slug: str, article: Article) -> str:
             break
         passed.append((name, kind))
         n += 1
-    reasons = {FOREIGN: "holds files talkingbook did not write", SYMLINK: "is a symbolic link",
-               NOT_FOLDER: "is not a folder", OTHER_ARTICLE: "holds another article's book"}
+    reasons = {
+        FOREIGN: "holds files talkingbook did not write",
+        SYMLINK: "is a symbolic link",
+        NOT_FOLDER: "is not a folder",
+        OTHER_ARTICLE: "holds another article's book",
+    }
     for other, kind in passed:
         if kind in reasons:
             (log.info if kind == OTHER_ARTICLE else log.warning)(
-                "%s %s: left as it is; this book goes to %s", parent / other, reasons[kind], parent / name)
+                "%s %s: left as it is; this book goes to %s", parent / other, reasons[kind], parent / name
+            )
     return name
 
 
@@ -190,8 +203,11 @@ def _occupant(path: Path, article: Article) -> str:
     if manifest is not None:
         metadata = manifest.get("metadata")
         meta = metadata if isinstance(metadata, dict) else {}
-        same = bool(article.identifier) and meta.get("identifier") == article.identifier \
+        same = (
+            bool(article.identifier)
+            and meta.get("identifier") == article.identifier
             and manifest.get("source") == article.source
+        )
         return SAME if same else OTHER_ARTICLE
     return FOREIGN
 
@@ -228,6 +244,7 @@ def _reserved(parent: Path, name: str, article: Article) -> bool:
 
 # -- partial folders ---------------------------------------------------------------------------
 
+
 class _Partial:
     """A partial folder, locked by its run for as long as the run lives: the lock is an flock on
     its marker file (a file opened for writing, which NFS can lock too, unlike a folder)."""
@@ -243,8 +260,9 @@ class _Partial:
             umask = os.umask(0)
             os.umask(umask)
             path.chmod(0o777 & ~umask)  # a book folder as any other folder, not mkdtemp's 0700
-            partial._fd = os.open(path / MARKER, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                                  0o666)
+            partial._fd = os.open(
+                path / MARKER, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666
+            )
             fcntl.flock(partial._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             data = (json.dumps({"generator": "talkingbook", "article": article.key}) + "\n").encode()
             if os.write(partial._fd, data) != len(data):
@@ -267,8 +285,11 @@ class _Partial:
 def _partials(parent: Path) -> list[os.DirEntry]:
     """Folders (not symlinks) in ``parent`` named like partial folders."""
     with os.scandir(parent) as entries:
-        return [e for e in entries if e.name.startswith(".") and e.name.endswith(".partial")
-                and e.is_dir(follow_symlinks=False)]
+        return [
+            e
+            for e in entries
+            if e.name.startswith(".") and e.name.endswith(".partial") and e.is_dir(follow_symlinks=False)
+        ]
 
 
 def remove_stale(parent: Path) -> None:
@@ -281,8 +302,7 @@ def remove_stale(parent: Path) -> None:
             log.info("removing %s, left by a run that stopped", entry.path)
             shutil.rmtree(entry.path, ignore_errors=True)
     with os.scandir(parent) as entries:
-        old = [(e, found) for e in entries
-               if (found := _OLD_COPY.match(e.name)) and e.is_dir(follow_symlinks=False)]
+        old = [(e, found) for e in entries if (found := _OLD_COPY.match(e.name)) and e.is_dir(follow_symlinks=False)]
     for entry, found in old:
         if not _alive(int(found["pid"])):
             shutil.rmtree(entry.path, ignore_errors=True)
@@ -324,6 +344,7 @@ def _alive(pid: int) -> bool:
 
 
 # -- the lock, the swap --------------------------------------------------------------------------
+
 
 @contextmanager
 def locked(folder: Path) -> Iterator[None]:

@@ -48,16 +48,27 @@ def _audiobook(pub: Publication) -> bool:
 
 STEPS: tuple[Step, ...] = (
     Step("cover", write_cover, _always, lambda p: (Output(p.layout.cover(p.cover)),)),
-    Step("EPUB", write_epub, _always,
-         lambda p: (Output(p.layout.epub, "EPUB (read-along)" if p.read_along else "EPUB"),)),
-    Step("audiobook", write_audiobook, _audiobook,
-         lambda p: (Output(p.layout.m4b, "Audiobook (M4B, with chapters)"),
-                    Output(p.layout.mp3, "Audiobook (MP3, with chapters)"))),
+    Step(
+        "EPUB", write_epub, _always, lambda p: (Output(p.layout.epub, "EPUB (read-along)" if p.read_along else "EPUB"),)
+    ),
+    Step(
+        "audiobook",
+        write_audiobook,
+        _audiobook,
+        lambda p: (
+            Output(p.layout.m4b, "Audiobook (M4B, with chapters)"),
+            Output(p.layout.mp3, "Audiobook (MP3, with chapters)"),
+        ),
+    ),
     Step("chapters", write_chapters, _audiobook, lambda p: (Output(p.layout.chapters),)),
     Step("feed", write_feed, _narrated, lambda p: (Output(p.layout.FEED, "Podcast feed"),)),
     Step("playlist", write_playlist, _narrated, lambda p: (Output(p.layout.playlist, "Playlist"),)),
-    Step("transcripts", write_transcripts, _narrated,
-         lambda p: (Output(p.layout.transcript, "Transcript"), *(Output(p.layout.section_vtt(e)) for e in p.toc))),
+    Step(
+        "transcripts",
+        write_transcripts,
+        _narrated,
+        lambda p: (Output(p.layout.transcript, "Transcript"), *(Output(p.layout.section_vtt(e)) for e in p.toc)),
+    ),
     Step("listening page", write_listening_page, _narrated, lambda p: (Output(p.layout.PAGE),)),
     Step("manifest", write_manifest, _always, lambda p: (Output(p.layout.MANIFEST),)),
 )

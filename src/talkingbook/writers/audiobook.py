@@ -32,15 +32,25 @@ def _ffmetadata(meta: Metadata, voice: str, chapters: list[tuple[float, float, s
         return "".join("\\" + c if c in "=;#\\\n" else c for c in " ".join(value.split()))
 
     # Audiobookshelf reads the title from album, the author from artist, the narrator from composer
-    lines = [";FFMETADATA1", f"title={esc(meta.title)}", f"album={esc(meta.title)}", "genre=Speech",
-             f"composer={esc(voice)}"]
+    lines = [
+        ";FFMETADATA1",
+        f"title={esc(meta.title)}",
+        f"album={esc(meta.title)}",
+        "genre=Speech",
+        f"composer={esc(voice)}",
+    ]
     if meta.author:
         lines.append(f"artist={esc(meta.author)}")
     if meta.date:
         lines.append(f"date={meta.date}")
     for start, end, title in chapters:
-        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={round(start * 1000)}", f"END={round(end * 1000)}",
-                  f"title={esc(title)}"]
+        lines += [
+            "[CHAPTER]",
+            "TIMEBASE=1/1000",
+            f"START={round(start * 1000)}",
+            f"END={round(end * 1000)}",
+            f"title={esc(title)}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -81,12 +91,56 @@ def _encode(pub: Publication, m4b: Path, mp3: Path) -> None:
         graph.append(f"[{k}:a]{COMPRESSOR}{gain}[s{k}]")
     n = len(pub.toc)
     graph.append("".join(f"[s{k}]" for k in range(n)) + f"concat=n={n}:v=0:a=1,{LIMITER},asplit=2[book][tape]")
-    _ffmpeg([*inputs, "-f", "ffmetadata", "-i", str(metadata), "-filter_complex", ";".join(graph),
-             "-map", "[book]", "-map_metadata", str(n), "-map_chapters", str(n), "-c:a", "aac", "-aac_coder", "fast",
-             "-b:a", AAC_BITRATE, "-ac", "1", "-ar", str(sample_rate), *M4B_MUXER, str(m4b),
-             "-map", "[tape]", "-map_chapters", "-1", "-c:a", "libmp3lame", "-b:a", MP3_BITRATE, "-ac", "1",
-             "-compression_level", MP3_QUALITY, "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(mp3)],
-            str(m4b), "M4B audiobook encoding")
+    _ffmpeg(
+        [
+            *inputs,
+            "-f",
+            "ffmetadata",
+            "-i",
+            str(metadata),
+            "-filter_complex",
+            ";".join(graph),
+            "-map",
+            "[book]",
+            "-map_metadata",
+            str(n),
+            "-map_chapters",
+            str(n),
+            "-c:a",
+            "aac",
+            "-aac_coder",
+            "fast",
+            "-b:a",
+            AAC_BITRATE,
+            "-ac",
+            "1",
+            "-ar",
+            str(sample_rate),
+            *M4B_MUXER,
+            str(m4b),
+            "-map",
+            "[tape]",
+            "-map_chapters",
+            "-1",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            MP3_BITRATE,
+            "-ac",
+            "1",
+            "-compression_level",
+            MP3_QUALITY,
+            "-id3v2_version",
+            "0",
+            "-write_id3v1",
+            "0",
+            "-f",
+            "mp3",
+            str(mp3),
+        ],
+        str(m4b),
+        "M4B audiobook encoding",
+    )
     metadata.unlink(missing_ok=True)
     save_tags(book_tags(meta.title, meta, voice, cover, chapters), mp3)  # a CHAP per section, and the CTOC
     _tag_m4b_cover(m4b, cover)

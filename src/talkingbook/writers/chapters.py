@@ -21,9 +21,19 @@ def chapter_starts(pub: Publication) -> list[tuple[float, float, str]]:
 def write_chapters(pub: Publication, folder: Path) -> Path:
     """``Layout.chapters``: each section's start, end and title, as podcast apps read chapters."""
     out = folder / pub.layout.chapters
-    out.write_text(json.dumps({
-        "version": "1.2.0",
-        "chapters": [{"startTime": round(start, 3), "endTime": round(end, 3), "title": title}
-                     for start, end, title in chapter_starts(pub)],
-    }, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    out.write_text(
+        json.dumps(
+            {
+                "version": "1.2.0",
+                "chapters": [
+                    {"startTime": round(start, 3), "endTime": round(end, 3), "title": title}
+                    for start, end, title in chapter_starts(pub)
+                ],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return out

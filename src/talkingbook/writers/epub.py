@@ -102,8 +102,7 @@ def write_epub(pub: Publication, folder: Path) -> Path:
     # the manifest's cover-image: readers show it on their shelf; no page of its own
     eb.set_cover(f"images/{pub.layout.cover(cover)}", cover.data, create_page=False)
 
-    css = epub.EpubItem(uid="style", file_name="style/book.css", media_type="text/css",
-                        content=STYLESHEET.encode())
+    css = epub.EpubItem(uid="style", file_name="style/book.css", media_type="text/css", content=STYLESHEET.encode())
     eb.add_item(css)
 
     direction = meta.direction
@@ -112,8 +111,13 @@ def write_epub(pub: Publication, folder: Path) -> Path:
     renderer = _Renderer(book, toc, narrator)
     documents = []
     for entry in toc:
-        doc = epub.EpubHtml(title=entry.title, file_name=entry.xhtml, lang=meta.language,
-                            uid=f"s{entry.number:03d}", direction=direction if direction == "rtl" else None)
+        doc = epub.EpubHtml(
+            title=entry.title,
+            file_name=entry.xhtml,
+            lang=meta.language,
+            uid=f"s{entry.number:03d}",
+            direction=direction if direction == "rtl" else None,
+        )
         doc.content = renderer.body(entry, book)
         doc.add_link(href="../style/book.css", rel="stylesheet", type="text/css")
         eb.add_item(doc)
@@ -135,11 +139,16 @@ def write_epub(pub: Publication, folder: Path) -> Path:
     nav.add_item(css)
     eb.add_item(nav)
     eb.spine = ["nav", *documents]
-    eb.guide = [{"href": "nav.xhtml", "title": "Contents", "type": "toc"},
-                {"href": documents[0].file_name, "title": toc[0].title, "type": "text"}]
+    eb.guide = [
+        {"href": "nav.xhtml", "title": "Contents", "type": "toc"},
+        {"href": documents[0].file_name, "title": toc[0].title, "type": "text"},
+    ]
 
-    writer = _Writer(str(out), eb, {"raise_exceptions": True, "mtime": pub.modified,
-                                    "epub3_pages": False, "landmark_title": "Landmarks"})
+    writer = _Writer(
+        str(out),
+        eb,
+        {"raise_exceptions": True, "mtime": pub.modified, "epub3_pages": False, "landmark_title": "Landmarks"},
+    )
     writer.process()
     try:
         writer.write()
@@ -190,16 +199,25 @@ def _add_overlay(eb: epub.EpubBook, doc: epub.EpubHtml, entry: TocEntry, pub: Pu
     root = etree.Element(f"{{{smil_ns}}}smil", nsmap={None: smil_ns, "epub": epub_ns}, version="3.0")
     body = etree.SubElement(root, f"{{{smil_ns}}}body")
     text = f"../{entry.xhtml}"
-    seq = etree.SubElement(body, f"{{{smil_ns}}}seq", {"id": "seq1",
-                                                        f"{{{epub_ns}}}textref": f"{text}#sec-{entry.slug}",
-                                                        f"{{{epub_ns}}}type": "chapter"})
+    seq = etree.SubElement(
+        body,
+        f"{{{smil_ns}}}seq",
+        {"id": "seq1", f"{{{epub_ns}}}textref": f"{text}#sec-{entry.slug}", f"{{{epub_ns}}}type": "chapter"},
+    )
     for k, clip in enumerate(audio.clips, start=1):
         par = etree.SubElement(seq, f"{{{smil_ns}}}par", id=f"par{k}")
         etree.SubElement(par, f"{{{smil_ns}}}text", src=f"{text}#{clip.unit}")
-        etree.SubElement(par, f"{{{smil_ns}}}audio", src=f"../{mp3}", clipBegin=_clock(clip.begin),
-                         clipEnd=_clock(clip.end))
-    eb.add_item(epub.EpubItem(uid=smil_id, file_name=f"smil/{entry.slug}.smil", media_type="application/smil+xml",
-                              content=etree.tostring(root, xml_declaration=True, encoding="utf-8")))
+        etree.SubElement(
+            par, f"{{{smil_ns}}}audio", src=f"../{mp3}", clipBegin=_clock(clip.begin), clipEnd=_clock(clip.end)
+        )
+    eb.add_item(
+        epub.EpubItem(
+            uid=smil_id,
+            file_name=f"smil/{entry.slug}.smil",
+            media_type="application/smil+xml",
+            content=etree.tostring(root, xml_declaration=True, encoding="utf-8"),
+        )
+    )
     doc.media_overlay = smil_id
     eb.add_metadata(None, "meta", _clock(audio.clips[-1].end), {"property": "media:duration", "refines": f"#{smil_id}"})
 
@@ -211,6 +229,7 @@ def _add_accessibility(eb: epub.EpubBook, book: Book, narrator: str = "") -> Non
     meaningful image has a text alternative; the markup itself (language, headings,
     table headers, landmarks) is what Ace by DAISY checks in the test suite.
     """
+
     def meta(prop: str, value: str) -> None:
         eb.add_metadata(None, "meta", value, {"property": prop})
 
@@ -232,14 +251,21 @@ def _add_accessibility(eb: epub.EpubBook, book: Book, narrator: str = "") -> Non
     for feature in features:
         meta("schema:accessibilityFeature", feature)
     meta("schema:accessibilityHazard", "none")
-    summary = [("The article as an EPUB 3 whose table of contents follows its headings and whose reading "
-                "order follows the page.")]
+    summary = [
+        (
+            "The article as an EPUB 3 whose table of contents follows its headings and whose reading "
+            "order follows the page."
+        )
+    ]
     if narrator:
-        summary.append(f"Every section is narrated by a synthetic voice ({narrator}), and the text is "
-                       "highlighted sentence by sentence as it is read (media overlays).")
+        summary.append(
+            f"Every section is narrated by a synthetic voice ({narrator}), and the text is "
+            "highlighted sentence by sentence as it is read (media overlays)."
+        )
     if images and not described:
-        summary.append("Some images have no text alternative in the source article, so this book does not "
-                       "claim conformance.")
+        summary.append(
+            "Some images have no text alternative in the source article, so this book does not claim conformance."
+        )
     elif images:
         summary.append("Every image has the text alternative the source article gave it.")
     meta("schema:accessibilitySummary", " ".join(summary))
@@ -275,8 +301,13 @@ class _FixedTimeZip(zipfile.ZipFile):
         self._date_time = date_time
 
     # ebooklib passes member names only, never a ZipInfo: narrower than ZipFile.writestr's first argument
-    def writestr(self, name: str, data: bytes | str | _Streamed,  # type: ignore[override]
-                 compress_type: int | None = None, compresslevel: int | None = None) -> None:
+    def writestr(  # type: ignore[override]
+        self,
+        name: str,
+        data: bytes | str | _Streamed,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
         info = zipfile.ZipInfo(name, date_time=self._date_time)
         if compress_type is None:  # MP3 does not deflate: stored, so readers can seek in it
             compress_type = zipfile.ZIP_STORED if name.endswith(".mp3") else zipfile.ZIP_DEFLATED
@@ -317,6 +348,7 @@ def _as_ebooklib(node: list[Any]) -> Any:  # an ebooklib Link, or a (Section, ch
 
 # --- XHTML bodies ---------------------------------------------------------
 
+
 class _Renderer:
     """Model blocks as XHTML body markup for one book: images named once, in-book links resolved."""
 
@@ -341,13 +373,13 @@ class _Renderer:
         self.current = entry.xhtml.split("/", 1)[1]
         level = min(entry.level, 6)
         lang = f' lang="{escape(entry.section.lang)}"' if entry.section.lang else ""
-        parts = [(f'<section id="sec-{entry.slug}" epub:type="chapter" role="doc-chapter" '
-                  f'aria-labelledby="{TITLE_ID}">'),
-                 f'<h{level} id="{TITLE_ID}"{lang}>{self.heading(entry)}</h{level}>']
+        parts = [
+            (f'<section id="sec-{entry.slug}" epub:type="chapter" role="doc-chapter" aria-labelledby="{TITLE_ID}">'),
+            f'<h{level} id="{TITLE_ID}"{lang}>{self.heading(entry)}</h{level}>',
+        ]
         if entry.section.is_opening:
             # announcements in a language without its own phrases are English, and marked so
-            phrases_lang = "" if phrase_language(meta.language) == meta.language.split("-")[0].lower() \
-                else ' lang="en"'
+            phrases_lang = "" if phrase_language(meta.language) == meta.language.split("-")[0].lower() else ' lang="en"'
             if meta.author:
                 byline = escape(phrase(meta.language, "by", author=meta.author))
                 parts.append(f'<p class="byline" id="{BYLINE_ID}"{phrases_lang}>{byline}</p>')
@@ -390,8 +422,9 @@ class _Renderer:
             case ListBlock():
                 tag = "ol" if block.ordered else "ul"
                 start = f' start="{block.start}"' if block.ordered and block.start != 1 else ""
-                items = "".join(f"<li{_attrs(item.anchor)}>{self.item(item.blocks, ranks)}</li>"
-                                for item in block.items)
+                items = "".join(
+                    f"<li{_attrs(item.anchor)}>{self.item(item.blocks, ranks)}</li>" for item in block.items
+                )
                 return f"<{tag}{start}{_attrs('', block.lang, block.dir)}>{items}</{tag}>"
             case Quote():
                 inner = "".join(self.block(b, ranks) for b in block.blocks)
@@ -419,13 +452,15 @@ class _Renderer:
         return " ".join(f'<span id="{s.id}">{self.inline(s.spans)}</span>' for s in paragraph.sentences)
 
     def image(self, image: Image) -> str:
-        caption = f"<figcaption{_attrs(image.caption_id)}>{self.inline(image.caption)}</figcaption>" \
-            if image.caption else ""
+        caption = (
+            f"<figcaption{_attrs(image.caption_id)}>{self.inline(image.caption)}</figcaption>" if image.caption else ""
+        )
         if image.data is None:
             # Not embeddable: keep what the image says as its accessible name, as the page's
             # <img alt> did; the stylesheet shows it to sighted readers too.
-            text = f'<span class="image-missing" role="img" aria-label="{escape(image.alt)}"></span>' \
-                if image.alt else ""
+            text = (
+                f'<span class="image-missing" role="img" aria-label="{escape(image.alt)}"></span>' if image.alt else ""
+            )
             return f"<figure{_attrs(image.anchor)}>{text}{caption}</figure>" if (text or caption) else ""
         if image.data not in self.images:
             ext = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}[image.media_type]

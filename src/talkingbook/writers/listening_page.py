@@ -36,10 +36,17 @@ def write_listening_page(pub: Publication, folder: Path) -> Path:
     if meta.date:
         byline.append(f'<time datetime="{meta.date}">{escape(long_date(meta.date, meta.language))}</time>')
     parts = [
-        "<!DOCTYPE html>", f'<html lang="{lang}" dir="{direction}">', "<head>", '<meta charset="utf-8">',
+        "<!DOCTYPE html>",
+        f'<html lang="{lang}" dir="{direction}">',
+        "<head>",
+        '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(meta.title)}</title>", f"<style>{STYLE}</style>", "</head>", "<body>",
-        "<header>", f"<h1>{escape(meta.title)}</h1>",
+        f"<title>{escape(meta.title)}</title>",
+        f"<style>{STYLE}</style>",
+        "</head>",
+        "<body>",
+        "<header>",
+        f"<h1>{escape(meta.title)}</h1>",
     ]
     # the cover shows the title already given as text: decorative here
     parts.append(f'<img class="cover" src="{escape(layout.cover(pub.cover))}" alt="" width="1400" height="1400">')
@@ -51,8 +58,14 @@ def write_listening_page(pub: Publication, folder: Path) -> Path:
         parts.append(f'<p class="meta">Source: <a href="{escape(meta.source_url)}">{escape(meta.source_url)}</a></p>')
     parts += ['<nav aria-label="Downloads">', "<ul>"]
     parts += [f'<li><a href="{escape(link.path)}">{escape(link.label)}</a></li>' for link in pub.links]
-    parts += ["</ul>", "</nav>", "</header>", "<main>", '<h2 id="sections">Sections</h2>',
-              '<ol class="sections" aria-labelledby="sections">']
+    parts += [
+        "</ul>",
+        "</nav>",
+        "</header>",
+        "<main>",
+        '<h2 id="sections">Sections</h2>',
+        '<ol class="sections" aria-labelledby="sections">',
+    ]
     for entry in pub.toc:
         heading = f"section-{entry.number}"
         transcript = " ".join(escape(c.text) for c in pub.audio(entry).clips[1:])  # the heading is above
@@ -60,9 +73,11 @@ def write_listening_page(pub: Publication, folder: Path) -> Path:
         parts += [
             f'<li><section aria-labelledby="{heading}">',
             f'<h3 id="{heading}">{escape(entry.title)}</h3>',
-            (f'<audio controls preload="none" src="{escape(mp3)}" aria-labelledby="{heading}">'
-             f'<track kind="captions" src="{escape(layout.section_vtt(entry))}" srclang="{lang}" label="Transcript">'
-             f'<a href="{escape(mp3)}">Download the audio</a></audio>'),
+            (
+                f'<audio controls preload="none" src="{escape(mp3)}" aria-labelledby="{heading}">'
+                f'<track kind="captions" src="{escape(layout.section_vtt(entry))}" srclang="{lang}" label="Transcript">'
+                f'<a href="{escape(mp3)}">Download the audio</a></audio>'
+            ),
             f"<details><summary>Transcript of {escape(entry.title)}</summary><p>{transcript}</p></details>",
             "</section></li>",
         ]

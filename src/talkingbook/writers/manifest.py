@@ -24,8 +24,12 @@ def write_manifest(pub: Publication, folder: Path) -> Path:
         "transcript": layout.transcript if layout.transcript in files else None,
         "cover": layout.cover(pub.cover),
         "metadata": {
-            "title": meta.title, "author": meta.author, "publisher": meta.publisher,
-            "language": meta.language, "date": meta.date, "source_url": meta.source_url,
+            "title": meta.title,
+            "author": meta.author,
+            "publisher": meta.publisher,
+            "language": meta.language,
+            "date": meta.date,
+            "source_url": meta.source_url,
             "identifier": meta.identifier,
         },
         "sections": [
@@ -38,8 +42,11 @@ def write_manifest(pub: Publication, folder: Path) -> Path:
                 "transcript": layout.section_vtt(entry) if narration else None,
                 "duration": round(pub.audio(entry).duration, 3) if narration else None,
                 "words": section_words(entry.section),
-                "clips": [{"id": c.unit, "begin": c.begin, "end": c.end, "text": c.text}
-                          for c in pub.audio(entry).clips] if narration else None,
+                "clips": [
+                    {"id": c.unit, "begin": c.begin, "end": c.end, "text": c.text} for c in pub.audio(entry).clips
+                ]
+                if narration
+                else None,
             }
             for entry in pub.toc
         ],
