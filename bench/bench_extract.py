@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ def time_talkingbook(page: Path, out: Path) -> float:
     start = time.perf_counter()
     book = structure(read_html(Source(page.read_bytes(), str(page))))
     pub = Publication(
-        book, build_toc(book), Layout("tb"), Options(), datetime(2026, 1, 1, tzinfo=timezone.utc), make_cover(book)
+        book, build_toc(book), Layout("tb"), Options(), datetime(2026, 1, 1, tzinfo=UTC), make_cover(book)
     )
     write_epub(pub, out)
     return time.perf_counter() - start

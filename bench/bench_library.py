@@ -27,9 +27,6 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-
 from talkingbook.cli import main
 from talkingbook.library import (
     catalog_names,
@@ -42,6 +39,7 @@ from talkingbook.library.model import read_book
 from talkingbook.library.opds import catalog_file
 from talkingbook.system.publish import MARKER
 
+ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "source" / "japan-south-korea-k-pop-drums.html"
 LANGUAGES = ("en", "fr", "de", "es", "ja")
 

@@ -6,7 +6,8 @@ For each article (default: the sample and the longest English corpus page, mr-wi
 it prints: the engine alone on the same sentences, both as synthesis time and as a whole
 process (Python start, import, model load, synthesis: what running the engine by itself
 costs); the whole pipeline and its ratio to each (Piper goal <= 1.10); the pipeline's
-overhead in seconds (espeak-ng goal <= 2 s for the sample); a warm re-run into a new folder as a share of the cold run (goal <= 5%);
+overhead in seconds (espeak-ng goal <= 2 s for the sample); a warm re-run into a new folder as a
+share of the cold run (goal <= 5%);
 and the peak resident memory of each run (goal < 1 GB, flat with length). These runs leave out
 the full-length audiobook (``--no-audiobook``); a last run adds it and prints what it costs.
 Figures only.

@@ -38,7 +38,6 @@ sys.path.insert(0, str(ROOT / "tests"))  # the judge, shared with the tests
 sys.path.insert(0, str(ROOT / "src"))
 
 import judge  # noqa: E402
-
 from talkingbook.engines import open_engine  # noqa: E402
 from talkingbook.errors import TalkingbookError  # noqa: E402
 from talkingbook.readers.html import read_html  # noqa: E402
@@ -124,7 +123,8 @@ def choose(rows: list[dict]) -> dict[str, tuple[dict, bool]]:
 def print_choice(path: str) -> None:
     from babel import Locale
 
-    rows = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+    with open(path, encoding="utf-8") as lines:
+        rows = [json.loads(line) for line in lines if line.strip()]
     for language, (row, clear) in choose(rows).items():
         name = Locale.parse(language).get_display_name("en")
         print(

@@ -7,7 +7,7 @@ an in-memory Publication, so that a writer can be tested without a whole convers
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from talkingbook.model import (
@@ -34,7 +34,7 @@ from talkingbook.structure.sections import structure
 from talkingbook.structure.segment import segment
 from talkingbook.structure.toc import build_toc
 
-MODIFIED = datetime(2026, 1, 1, tzinfo=timezone.utc)
+MODIFIED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def read(
@@ -154,7 +154,8 @@ def publication(
     folder: Path | None = None,
 ) -> Publication:
     """A Publication of ``the_book`` without speaking it: each section's audio is one clip per spoken
-    unit, a second each (the sizes and digests made up: nothing reads the files)."""
+    unit, a second each, saying what the script writes for it (sizes and digests made up; only a
+    read-along EPUB reads files: the section MP3s, from the folder it is written to)."""
     from talkingbook.narration.script import section_script
     from talkingbook.writers import planned
 
@@ -163,10 +164,14 @@ def publication(
     if narrated:
         sections = {}
         for entry in toc:
-            units = list(dict.fromkeys(u.unit for u in section_script(entry.section, the_book.metadata, "Test voice")))
-            clips = tuple(Clip(unit, float(k), float(k + 1), unit) for k, unit in enumerate(units))
+            said: dict[str, list[str]] = {}
+            for utterance in section_script(entry.section, the_book.metadata, "Test voice"):
+                said.setdefault(utterance.unit, []).append(utterance.display)
+            clips = tuple(
+                Clip(unit, float(k), float(k + 1), " ".join(pieces)) for k, (unit, pieces) in enumerate(said.items())
+            )
             sections[entry.number] = SectionAudio(
-                float(len(units)), clips, -20.0, size=1000 + entry.number, sha256=f"{entry.number:064x}"
+                float(len(clips)), clips, -20.0, size=1000 + entry.number, sha256=f"{entry.number:064x}"
             )
         narration = Narration("fake", "Test voice", 16000, sections, folder)
     pub = Publication(the_book, toc, Layout(slug), options, MODIFIED, COVER, narration)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import atexit
+import hashlib
+import inspect
 import json
 import os
 import shutil
 import subprocess
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -52,11 +55,149 @@ def book_names(folder: Path) -> list[str]:
     )
 
 
+# --- the validators tier ---------------------------------------------------------------------------
+# Tests that start Java (EPUBCheck), Node (Ace, Readium, puppeteer) or Chromium are marked
+# ``validators`` by the hook below, never by hand: a test, or a fixture it uses, that refers to one of
+# these names (directly or through a function of the test files) gets the marker. A test that starts
+# one of these programs some other way fails with a message saying so (``_refuse_unmarked``).
+VALIDATOR_NAMES = frozenset({"epubcheck5", "epubcheck42", "epubcheck_all", "ace", "ace_all", "readium", "CHROMIUM"})
+VALIDATOR_PROGRAMS = frozenset({"java", "node", "nodejs", "chromium", "chromium-browser", "ace-puppeteer", "npx"})
+TESTS = Path(__file__).resolve().parent
+
+
+def _names(code) -> set[str]:
+    """The global names a code object and the functions nested in it refer to."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= _names(const)
+    return names
+
+
+def _starts_a_validator(func, seen: set) -> bool:
+    """Whether ``func`` refers to a validator, directly or through a function of the test files."""
+    func = inspect.unwrap(func)
+    code = getattr(func, "__code__", None)
+    if code is None or code in seen:
+        return False
+    seen.add(code)
+    found = getattr(func, "__globals__", {})
+    for name in _names(code):
+        if name not in found:
+            continue
+        if name in VALIDATOR_NAMES:
+            return True
+        helper = found[name]
+        source = getattr(inspect.unwrap(helper), "__code__", None) if callable(helper) else None
+        if source is not None and Path(source.co_filename).parent == TESTS and _starts_a_validator(helper, seen):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``validators`` each test that starts Java, Node or Chromium, itself or through a fixture."""
+    for item in items:
+        seen: set = set()
+        fixtures = getattr(item, "_fixtureinfo", None)
+        functions = [getattr(item, "function", None)]
+        if fixtures is not None:
+            functions += [defs[-1].func for defs in fixtures.name2fixturedefs.values() if defs]
+        if any(f is not None and _starts_a_validator(f, seen) for f in functions):
+            item.add_marker(pytest.mark.validators)
+
+
+_UNMARKED: list = []  # the test running now, when it is not marked ``validators``
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Remember, while a test and its fixtures run, whether it may start a validator."""
+    _UNMARKED[:] = [] if item.get_closest_marker("validators") else [item.nodeid]
+    try:
+        return (yield)
+    finally:
+        _UNMARKED.clear()
+
+
+def _refuse_unmarked(execute_child):
+    """Wrap Popen's start so that an unmarked test cannot start Java, Node or Chromium unnoticed."""
+
+    def start(self, args, executable, *rest, **kwargs):
+        argv = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
+        program = os.path.basename(os.fsdecode(executable or argv[0]))
+        if _UNMARKED and program in VALIDATOR_PROGRAMS:
+            pytest.fail(
+                f"{_UNMARKED[0]} starts {program} but is not marked validators: call it through "
+                "conftest's epubcheck5/ace/readium/CHROMIUM so the marker is found"
+            )
+        return execute_child(self, args, executable, *rest, **kwargs)
+
+    return start
+
+
+def pytest_configure(config):
+    subprocess.Popen._execute_child = _refuse_unmarked(subprocess.Popen._execute_child)
+
+
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path, monkeypatch):
     """Every test gets its own empty speech cache (never the user's)."""
     monkeypatch.setenv("TALKINGBOOK_CACHE", str(tmp_path / "speech-cache"))
     return tmp_path / "speech-cache"
+
+
+@dataclass(frozen=True)
+class Built:
+    """A book converted once for the whole run: read it, never change it (copy it first)."""
+
+    root: Path  # the output folder given with -o
+    cache: Path  # the speech cache its conversion filled
+
+    @property
+    def folder(self) -> Path:
+        """The book's own folder inside ``root``."""
+        return next(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def copy(self, target: Path, cache: Path | None = None) -> Path:
+        """A private copy of the output folder at ``target`` (and of the cache at ``cache``, as after an
+        earlier run into that cache); returns ``target``."""
+        shutil.copytree(self.root, target, symlinks=True)
+        if cache is not None:
+            shutil.copytree(self.cache, cache, symlinks=True, dirs_exist_ok=True)
+        return target
+
+
+@pytest.fixture(scope="session")
+def build(tmp_path_factory):
+    """``build(page=SAMPLE, *options)``: the page converted with the fake engine, once per run for each
+    page and options (with pytest-xdist, once for all workers: the first builds under a file lock, the
+    others wait and read it): tests that only read a book share it instead of converting."""
+    from filelock import FileLock
+
+    from talkingbook.cli import main
+
+    made: dict[tuple, Built] = {}
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's folder, not the worker's
+
+    def _build(page: Path = SAMPLE, *options: str) -> Built:
+        key = (str(page), options)
+        if key not in made:
+            root = shared / f"built-{hashlib.sha256(repr(key).encode()).hexdigest()[:16]}"
+            built = Built(root / "out", root / "cache")
+            with FileLock(f"{root}.lock"):
+                if not (root / "built").exists():
+                    shutil.rmtree(root, ignore_errors=True)
+                    root.mkdir()
+                    with pytest.MonkeyPatch.context() as patch:
+                        patch.setenv("TALKINGBOOK_CACHE", str(built.cache))
+                        code = main(["convert", str(page), "-o", str(built.root), "--engine", "fake", "-q", *options])
+                    assert code == 0, f"building {page.name} {options} failed"
+                    (root / "built").touch()
+            made[key] = built
+        return made[key]
+
+    return _build
 
 
 @pytest.fixture

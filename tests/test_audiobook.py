@@ -12,13 +12,9 @@ from conftest import DATA, SAMPLE, need
 
 
 @pytest.fixture(scope="module")
-def books(tmp_path_factory):
-    from talkingbook.cli import main
-
-    root = tmp_path_factory.mktemp("audiobook")
-    for page in (SAMPLE, DATA / "nested.html"):
-        assert main(["convert", str(page), "-o", str(root), "--engine", "fake", "-q"]) == 0
-    return {"sample": root / SAMPLE.stem, "nested": root / "nested"}
+def books(build):
+    """The run's shared books (read only)."""
+    return {"sample": build().folder, "nested": build(DATA / "nested.html").folder}
 
 
 def ffprobe_chapters(path):
@@ -62,6 +58,7 @@ def test_the_mp3_has_a_ctoc_in_section_order_and_the_json_matches(books):
     assert [c["title"] for c in chapters["chapters"]] == [s["title"] for s in sections]
 
 
+@pytest.mark.slow
 def test_the_audiobook_is_at_podcast_loudness(books):
     from test_narration import loudness
 
@@ -70,6 +67,7 @@ def test_the_audiobook_is_at_podcast_loudness(books):
         assert -17.0 <= integrated <= -15.0 and peak <= -1.0, (suffix, integrated, peak)
 
 
+@pytest.mark.slow
 def test_a_second_run_reuses_the_audiobook(books, tmp_path, run):
     import os
 
@@ -82,6 +80,7 @@ def test_a_second_run_reuses_the_audiobook(books, tmp_path, run):
     assert any((__import__("pathlib").Path(cache) / "books").rglob("*.m4b"))
 
 
+@pytest.mark.slow
 def test_check_fails_on_a_chapter_moved_by_200_ms(books, tmp_path, run):
     from mutagen.id3 import CHAP
 
@@ -107,6 +106,7 @@ def test_mp3val_accepts_the_full_length_mp3(books):
         assert "WARNING" not in report and "ERROR" not in report, report
 
 
+@pytest.mark.slow
 def test_no_audiobook_skips_it_and_the_rest_still_agrees(tmp_path, run):
     assert run("convert", SAMPLE, "-o", tmp_path, "--engine", "fake", "-q", "--no-audiobook")[0] == 0
     folder = tmp_path / SAMPLE.stem
@@ -121,7 +121,7 @@ def test_deeper_headings_are_chapter_marks_inside_their_section_mp3(books, epub_
     epub = epub_parts(next(folder.glob("*.epub")))
     marked = 0
     for section in sections:
-        chapters, duration = ffprobe_chapters(folder / section["mp3"])
+        chapters, _ = ffprobe_chapters(folder / section["mp3"])
         nested = epub.nav.xpath(
             f"//x:nav[@epub:type='toc']//x:a[@href='{section['xhtml']}']/../x:ol//x:a",
             namespaces={"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"},
@@ -186,7 +186,7 @@ def rename_atom(path, container: tuple, old: bytes, new: bytes) -> None:
     with open(path, "r+b") as stream:
         atoms = Atoms(stream)
         found = (
-            [a for a in atoms[container].findall(old, recursive=True)]
+            list(atoms[container].findall(old, recursive=True))
             if container
             else [a for t in atoms.atoms for a in t.findall(old, recursive=True)]
         )
@@ -303,6 +303,7 @@ def _episode_without_image(folder):
         _episode_without_image,
     ],
 )
+@pytest.mark.slow
 def test_check_names_what_players_would_miss(books, tmp_path, run, damage):
     copy = tmp_path / SAMPLE.stem
     shutil.copytree(books["sample"], copy)

@@ -8,8 +8,8 @@ source (JSON-LD, <meta>, the byline under the headline) and for the publisher.
 import pytest
 
 from builders import read
-from talkingbook.readers.metadata import clean_byline, clean_publisher, same_name
 from talkingbook.narration.script import announcement
+from talkingbook.readers.metadata import clean_byline, clean_publisher, same_name
 
 PROSE = "<p>" + "The council met on Tuesday and voted to repair the old bridge before winter. " * 8 + "</p>"
 
@@ -121,9 +121,12 @@ def meta_of(html: str):
             "Ann Lee",
         ),
         (
-            '<script type=\'application/ld+json\'><![CDATA[{"@context": "https://schema.org", "@type": "NewsArticle",'
-            ' "headline": "Bridge repairs approved", "author": [{"@type": "Person", "name": "Ann Lee "}]}]]>'
-            "</script><meta name='author' content='Bob Stone'>",
+            (
+                '<script type=\'application/ld+json\'><![CDATA[{"@context": "https://schema.org",'
+                ' "@type": "NewsArticle", "headline": "Bridge repairs approved",'
+                ' "author": [{"@type": "Person", "name": "Ann Lee "}]}]]>'
+                "</script><meta name='author' content='Bob Stone'>"
+            ),
             "",
             "Ann Lee",
         ),
@@ -136,14 +139,18 @@ def meta_of(html: str):
         # the name part of a byline: itemprop=name, a part marked as the name, an author link
         (
             "",
-            "<div itemprop='author'>by <span itemprop='name'>Ann Lee</span> January 18, 2017 11:00 PM PST"
-            " <a href='https://x.example/annlee'>@annlee</a></div>",
+            (
+                "<div itemprop='author'>by <span itemprop='name'>Ann Lee</span> January 18, 2017 11:00 PM PST"
+                " <a href='https://x.example/annlee'>@annlee</a></div>"
+            ),
             "Ann Lee",
         ),
         (
             "",
-            "<div class='author'><a class='author-link' href='/a'>Ann Lee</a><div class='author-title'>Games Editor</div>"
-            "</div>",
+            (
+                "<div class='author'><a class='author-link' href='/a'>Ann Lee</a>"
+                "<div class='author-title'>Games Editor</div></div>"
+            ),
             "Ann Lee",
         ),
         (
@@ -215,7 +222,10 @@ def test_a_byline_in_an_aside_of_the_article_is_its_author():
     "head, publisher",
     [
         (
-            "<meta property='og:site_name' content='http://www.tmz.com'><meta name='application-name' content='TMZ.COM'>",
+            (
+                "<meta property='og:site_name' content='http://www.tmz.com'>"
+                "<meta name='application-name' content='TMZ.COM'>"
+            ),
             "TMZ.COM",
         ),
         ("<meta property='og:site_name' content='http://www.tmz.com'>", ""),

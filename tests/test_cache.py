@@ -12,10 +12,9 @@ import pytest
 from mutagen.mp4 import MP4
 from PIL import Image
 
-from talkingbook.system.cache import HEADER, TAG_NAME, TAG_SIGNATURE, SpeechCache
-
 from conftest import ROOT, SAMPLE, decode_mp3
 from small_disk import small_disk
+from talkingbook.system.cache import HEADER, TAG_NAME, TAG_SIGNATURE, SpeechCache
 
 
 def tree(folder: Path) -> dict:
@@ -47,6 +46,7 @@ def convert(run, out, *options):
     return out / SAMPLE.stem
 
 
+@pytest.mark.slow
 def test_a_new_cache_folder_is_tagged_and_clear_keeps_the_tag(tmp_path, run, private_cache):
     convert(run, tmp_path / "out")
     tag = (private_cache / TAG_NAME).read_bytes()
@@ -94,6 +94,7 @@ def test_clear_refuses_a_tag_another_program_wrote(tmp_path, run, monkeypatch):
     assert tree(other) == before
 
 
+@pytest.mark.slow
 def test_a_run_never_writes_into_an_unmarked_folder(tmp_path, run, monkeypatch, caplog):
     home = home_like(tmp_path)
     before = tree(home)
@@ -104,6 +105,7 @@ def test_a_run_never_writes_into_an_unmarked_folder(tmp_path, run, monkeypatch, 
     assert any("not a talkingbook cache" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.slow
 def test_clear_unlinks_a_symlinked_entry_folder_without_following_it(tmp_path, run, private_cache):
     convert(run, tmp_path / "out", "--no-audiobook")
     elsewhere = home_like(tmp_path)
@@ -129,6 +131,7 @@ def durations(book: Path) -> list[float]:
     return [s["duration"] for s in json.loads((book / "manifest.json").read_text(encoding="utf-8"))["sections"]]
 
 
+@pytest.mark.slow
 def test_a_truncated_sentence_is_spoken_again_and_its_entry_replaced(tmp_path, run, private_cache, monkeypatch):
     first = convert(run, tmp_path / "a")
     damaged = entries(private_cache, "speech", ".pcm")
@@ -147,6 +150,7 @@ def test_a_truncated_sentence_is_spoken_again_and_its_entry_replaced(tmp_path, r
     assert abs(len(samples) - len(expected)) < 16000 * 0.1
 
 
+@pytest.mark.slow
 def test_garbage_cached_section_mp3s_audiobook_and_cover_are_made_again(tmp_path, run, private_cache):
     first = convert(run, tmp_path / "a")
     for kind, suffix in [("sections", ".mp3"), ("books", ".m4b"), ("books", ".mp3"), ("covers", ".png")]:
@@ -186,6 +190,7 @@ def test_a_symlink_or_a_folder_in_place_of_an_entry_is_a_miss_and_removed(tmp_pa
     assert cache.get_pcm("ab" * 32) is None and not os.path.lexists(entry)
 
 
+@pytest.mark.slow
 def test_a_fifo_in_the_cache_hangs_neither_a_run_nor_cache_info(tmp_path):
     cache = tmp_path / "cache"
     env = {"TALKINGBOOK_CACHE": str(cache)}

@@ -10,25 +10,21 @@ from conftest import DATA, SAMPLE
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory):
-    from talkingbook.cli import main
-
-    root = tmp_path_factory.mktemp("check")
-    for page in (SAMPLE, DATA / "nested.html"):
-        assert main(["convert", str(page), "-o", str(root), "--engine", "fake", "-q"]) == 0
-    return root
+def pristine(build):
+    """The run's shared books (read only), by folder name."""
+    return {SAMPLE.stem: build().folder, "nested": build(DATA / "nested.html").folder}
 
 
 @pytest.fixture
 def book(pristine, tmp_path):
     copy = tmp_path / SAMPLE.stem
-    shutil.copytree(pristine / SAMPLE.stem, copy)
+    shutil.copytree(pristine[SAMPLE.stem], copy)
     return copy
 
 
 @pytest.mark.parametrize("name", [SAMPLE.stem, "nested"])
 def test_check_passes_on_a_fresh_book(pristine, run, name):
-    code, out, err = run("check", pristine / name)
+    code, out, err = run("check", pristine[name])
     assert code == 0 and "outputs agree" in out and err == ""
 
 
@@ -79,7 +75,7 @@ def test_a_renamed_nav_entry_is_named_in_every_output_that_then_differs(book, ru
 
 
 def test_a_transcript_running_past_its_mp3_is_named(book, run):
-    vtt = sorted((book / "transcripts").glob("*.vtt"))[-1]
+    vtt = max((book / "transcripts").glob("*.vtt"))
     text = vtt.read_text(encoding="utf-8").rstrip("\n")
     vtt.write_text(text + "\n\n99\n00:59:00.000 --> 00:59:01.000\nA cue after the end\n", encoding="utf-8")
     err = failing(run, book)

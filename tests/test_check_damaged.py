@@ -32,12 +32,11 @@ MEMORY = 1 << 30  # bytes: a guard against reading whole files or PCM into memor
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory):
-    from talkingbook.cli import main
-
-    root = tmp_path_factory.mktemp("damaged")
-    assert main(["convert", str(SAMPLE), "-o", str(root), "--engine", "fake", "-q"]) == 0
-    return root / SLUG
+def pristine(build):
+    """The run's shared sample book (read only)."""
+    folder = build().folder
+    assert folder.name == SLUG
+    return folder
 
 
 def check(folder: Path) -> tuple[int, str, int]:
@@ -137,7 +136,7 @@ def epub_directory(book):
 
 
 def last_mp3(book: Path) -> Path:
-    return sorted((book / "audio").glob("*.mp3"))[-1]
+    return max((book / "audio").glob("*.mp3"))
 
 
 def truncated_mp3(book):
@@ -189,8 +188,7 @@ def hours_long_mp3(book):
         check=True,
     )
     with open(mp3, "wb") as out:  # MP3 frames stand alone: 330 copies of a minute are 5.5 hours
-        for _ in range(330):
-            out.write(minute.read_bytes())
+        out.writelines(minute.read_bytes() for _ in range(330))
     tags.save(mp3)
     return mp3.stem
 
@@ -257,10 +255,12 @@ def nav_bomb(book):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(zipfile, "_get_compressor", _DeflatedZeros)
         patch.setattr(zipfile, "crc32", lambda data, crc=0: crc)
-        with zipfile.ZipFile(epub_of(book), "a", zipfile.ZIP_DEFLATED) as z:
-            with z.open(NAV, "w", force_zip64=True) as member:
-                for _ in range(80):
-                    member.write(CHUNK)
+        with (
+            zipfile.ZipFile(epub_of(book), "a", zipfile.ZIP_DEFLATED) as z,
+            z.open(NAV, "w", force_zip64=True) as member,
+        ):
+            for _ in range(80):
+                member.write(CHUNK)
     with zipfile.ZipFile(epub_of(book)) as z:
         assert z.getinfo(NAV).file_size == 80 * len(CHUNK) and z.getinfo(NAV).compress_size < 6 << 20
     return epub_of(book).name
@@ -334,11 +334,13 @@ CASES = {
 }
 
 
+@pytest.mark.slow
 def test_the_good_book_passes(pristine):
     code, err, _ = check(pristine)
     assert code == 0 and err == "", err
 
 
+@pytest.mark.slow
 def test_an_mp3_of_hours_is_counted_as_a_stream(pristine, tmp_path):
     """5.5 hours of audio (1.7 GB as PCM) decoded within the memory guard, and named as too long."""
     book = tmp_path / SLUG
@@ -351,6 +353,7 @@ def test_an_mp3_of_hours_is_counted_as_a_stream(pristine, tmp_path):
     assert peak < MEMORY, f"{peak / 1e6:.0f} MB"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES)
 def test_a_damaged_folder_is_one_line_per_problem_naming_the_file(pristine, tmp_path, case):
     book = tmp_path / SLUG
@@ -392,6 +395,7 @@ FILES = [
 ]
 
 
+@pytest.mark.slow
 def test_corrupted_outputs_are_reported_never_raised(pristine, tmp_path):
     """Siblings of the cases above: every output, and the EPUB's XML members, cut short or with bytes
     replaced; check_book reports or passes, and never raises."""
@@ -402,9 +406,10 @@ def test_corrupted_outputs_are_reported_never_raised(pristine, tmp_path):
         for kind in ("cut", 1):
             shutil.rmtree(book, ignore_errors=True)
             shutil.copytree(pristine, book)
-            damage = (lambda data: data[: len(data) // 3]) if kind == "cut" else (lambda data: _flip(data, kind))
+            # the lambdas are called within this iteration, so the loop variables they read are current
+            damage = (lambda data: data[: len(data) // 3]) if kind == "cut" else (lambda data: _flip(data, kind))  # noqa: B023
             if target in MEMBERS:
-                rewrite_epub(book, lambda files: files.__setitem__(target, damage(files[target])))
+                rewrite_epub(book, lambda files: files.__setitem__(target, damage(files[target])))  # noqa: B023
             else:
                 path = next(book.glob(target))
                 path.write_bytes(damage(path.read_bytes()))

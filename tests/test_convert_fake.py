@@ -11,12 +11,9 @@ from conftest import DATA, SAMPLE, book_names, decode_mp3, epubcheck5, read_play
 
 
 @pytest.fixture(scope="module")
-def book_dir(tmp_path_factory):
-    from talkingbook.cli import main
-
-    out = tmp_path_factory.mktemp("fake")
-    assert main(["convert", str(SAMPLE), "-o", str(out), "--engine", "fake", "--progress", "none"]) == 0
-    return out / SAMPLE.stem
+def book_dir(build):
+    """The run's shared sample book (read only)."""
+    return build().folder
 
 
 def test_outputs_exist(book_dir):
@@ -142,6 +139,7 @@ def test_sections_read_heading_then_items_one_by_one():
     assert "Quote." in [u.text for u in first]
 
 
+@pytest.mark.slow
 def test_split_level_makes_an_mp3_per_split_heading(tmp_path, run):
     code, _, _ = run("convert", DATA / "nested.html", "-o", tmp_path, "--engine", "fake", "--split-level", "3", "-q")
     assert code == 0
@@ -169,6 +167,7 @@ def test_two_inputs_with_one_name_get_unique_slugs(tmp_path, run):
     assert book_names(tmp_path / "out") == [SAMPLE.stem, f"{SAMPLE.stem}-2"]
 
 
+@pytest.mark.slow
 def test_plain_progress_prints_one_line_per_section(tmp_path, run):
     code, out, err = run("convert", SAMPLE, "-o", tmp_path, "--engine", "fake", "--progress", "plain")
     assert code == 0 and out == ""

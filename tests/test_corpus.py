@@ -13,7 +13,7 @@ import zipfile
 import pytest
 from lxml import html as lxml_html
 
-from conftest import ROOT, book_names, ace_all, epubcheck5, epubcheck_all, unresolved_links
+from conftest import ROOT, ace_all, book_names, epubcheck5, epubcheck_all, unresolved_links
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 PAGES = sorted(p.name for p in CORPUS.iterdir() if (p / "source.html").exists()) if CORPUS.exists() else []
@@ -149,6 +149,7 @@ def narrated(tmp_path_factory):
     return result
 
 
+@pytest.mark.slow  # every corpus page narrated by espeak-ng
 def test_every_page_an_offline_engine_speaks_is_a_read_along_book(narrated):
     import zipfile
 
@@ -166,17 +167,20 @@ def test_every_page_an_offline_engine_speaks_is_a_read_along_book(narrated):
                 assert {c["id"].encode() for c in section["clips"]} <= ids, (name, path)
 
 
+@pytest.mark.slow  # every corpus page narrated by espeak-ng
 @pytest.mark.parametrize("version", ["5", "4.2"])
 def test_epubcheck_on_every_page(narrated, version):
     problems = epubcheck_all([epub for epub, _ in narrated.values()], version)
     assert {str(k): v for k, v in problems.items() if v} == {}
 
 
+@pytest.mark.slow  # every corpus page narrated by espeak-ng
 def test_ace_on_every_page(narrated, tmp_path):
     problems = ace_all([epub for epub, _ in narrated.values()], tmp_path)
     assert {k.parent.parent.name: v for k, v in problems.items() if v} == {}
 
 
+@pytest.mark.slow  # every corpus page narrated by espeak-ng
 def test_every_output_of_every_narrated_page_agrees(narrated):
     """`talkingbook check` on each corpus book: EPUB nav and NCX, MP3 tags, playlist, feed,
     transcripts, audiobook chapters and chapters JSON all agree (nested headings included)."""

@@ -6,12 +6,11 @@ import io
 import pytest
 from PIL import Image
 
-from talkingbook import cover as cover_module
-from talkingbook.publication import Layout
-from talkingbook.cover import ACCENT, BACKGROUND, MARGIN, MUTED, SIZE, TEXT, make_cover
 from builders import read
-
 from conftest import SAMPLE
+from talkingbook import cover as cover_module
+from talkingbook.cover import ACCENT, BACKGROUND, MARGIN, MUTED, SIZE, TEXT, make_cover
+from talkingbook.publication import Layout
 
 
 def relative_luminance(rgb) -> float:
@@ -137,7 +136,7 @@ def test_the_pages_declared_lead_image_comes_before_the_images_of_the_text(tmp_p
         page("Blue", '<img src="inline.png" alt="Red">', head='<meta property="og:image" content="lead.png">'), tmp_path
     )
     assert book.metadata.image == "lead.png"
-    r, g, b = opened(make_cover(book)).getpixel((SIZE // 2, SIZE // 2))
+    r, _, b = opened(make_cover(book)).getpixel((SIZE // 2, SIZE // 2))
     assert b > 180 and r < 40
 
 

@@ -79,7 +79,7 @@ def test_real_book_titles_agree_everywhere(real_book, epub_parts):
     tags = [str(ID3(p)["TIT2"]) for p in sorted((folder / "audio").glob("*.mp3"))]
     playlist = [title for _, title, _ in read_playlist(folder / f"{SAMPLE.stem}.m3u8")]
     assert epub.nav_top_labels() == epub.ncx_top_labels() == tags == playlist
-    comment = str(ID3(sorted((folder / "audio").glob("*.mp3"))[0]).getall("COMM")[0])
+    comment = str(ID3(min((folder / "audio").glob("*.mp3"))).getall("COMM")[0])
     from talkingbook.engines import AUTO
 
     assert AUTO["en"].engine == "piper" and "Piper en_US-joe-medium" in comment  # auto's English voice

@@ -3,15 +3,15 @@
 import base64
 import json
 import shutil
+from itertools import pairwise
 
 import numpy as np
 import pytest
 import requests
 
+from conftest import SAMPLE
 from talkingbook.engines import open_engine
 from talkingbook.errors import EngineUnavailableError, UsageError
-
-from conftest import SAMPLE
 
 
 def pcm_rms(pcm: bytes) -> float:
@@ -45,6 +45,7 @@ def test_espeak_is_never_used_for_japanese():
     assert open_engine("auto", "ja").name == "kokoro"
 
 
+@pytest.mark.slow
 def test_bundled_piper_voice_loads_and_speaks():
     engine = open_engine("piper", "en-US")
     assert engine.name == "piper" and "en_US-joe-medium" in engine.voice
@@ -80,8 +81,8 @@ def test_piper_voice_by_path_needs_its_config(tmp_path):
 @pytest.fixture(scope="module")
 def tone_mp3(tmp_path_factory):
     """A short real MP3 (a tone), as Google's endpoint would return."""
-    from talkingbook.media.audio import encode_mp3
     from talkingbook.engines.fake import FakeEngine
+    from talkingbook.media.audio import encode_mp3
 
     path = tmp_path_factory.mktemp("tone") / "tone.mp3"
     encode_mp3(FakeEngine().synthesize("one two three four"), 16000, path)
@@ -93,7 +94,8 @@ def fake_google(monkeypatch, responses):
     from talkingbook.engines import gtts as gtts_engine
 
     calls = []
-    monkeypatch.setattr(gtts_engine, "_sleep", lambda seconds: calls.append(f"sleep {seconds:.1f}"))
+    # unrounded: with jitter, two tries' delays may round to the same tenth of a second
+    monkeypatch.setattr(gtts_engine, "_sleep", lambda seconds: calls.append(f"sleep {seconds!r}"))
 
     def send(self, request, **kwargs):
         calls.append(request.url)
@@ -119,6 +121,7 @@ def fake_google(monkeypatch, responses):
     return calls
 
 
+@pytest.mark.slow
 def test_gtts_with_a_working_server_writes_real_mp3s(tmp_path, run, monkeypatch, tone_mp3):
     from mutagen.mp3 import MP3
 
@@ -146,10 +149,11 @@ def test_gtts_rate_limit_forever_is_reported_after_retries(tmp_path, run, monkey
     assert code == 1 and "429" in err and "after 5 tries" in err
     assert len(err.strip().splitlines()) == 1
     sleeps = [float(c.split()[1]) for c in calls if c.startswith("sleep")]
-    assert len(sleeps) == 4 and all(b > a for a, b in zip(sleeps, sleeps[1:]))  # exponential backoff
+    assert len(sleeps) == 4 and all(b > a for a, b in pairwise(sleeps))  # exponential backoff
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_gtts_429_then_success_retries_and_finishes(tmp_path, run, monkeypatch, tone_mp3):
     calls = fake_google(monkeypatch, [(429, b""), (503, b""), (200, tone_mp3)])
     code, _, err = run("convert", SAMPLE, "-o", tmp_path, "--engine", "gtts", "-q")
@@ -158,6 +162,7 @@ def test_gtts_429_then_success_retries_and_finishes(tmp_path, run, monkeypatch, 
     assert len(list((tmp_path / SAMPLE.stem / "audio").iterdir())) == 5
 
 
+@pytest.mark.slow
 def test_gtts_finished_sentences_are_not_requested_again(tmp_path, run, monkeypatch, tone_mp3):
     calls = fake_google(monkeypatch, [(200, tone_mp3)])
     assert run("convert", SAMPLE, "-o", tmp_path / "a", "--engine", "gtts", "-q")[0] == 0

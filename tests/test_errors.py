@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from talkingbook.errors import SynthesisError
-
 from conftest import SAMPLE
+from talkingbook.errors import SynthesisError
 
 
 def snapshot(folder: Path) -> dict:
@@ -23,11 +22,10 @@ def snapshot(folder: Path) -> dict:
 
 
 @pytest.fixture
-def earlier_book(tmp_path, run):
-    """An output folder holding a good book from an earlier run."""
-    out = tmp_path / "dist"
-    assert run("convert", SAMPLE, "-o", out, "--engine", "fake", "-q")[0] == 0
-    return out
+def earlier_book(tmp_path, build, private_cache):
+    """An output folder holding a good book from an earlier run into this test's cache (the run's
+    shared book and its cache, copied)."""
+    return build().copy(tmp_path / "dist", cache=private_cache)
 
 
 def assert_one_line_error(code, err, *fragments, exit_code=1):
@@ -64,7 +62,7 @@ def copy_sample(tmp_path, data: bytes, name: str = SAMPLE.name) -> Path:
 def test_bad_input_leaves_the_earlier_book_intact(tmp_path, run, earlier_book, make_input, why):
     before = snapshot(earlier_book)
     source = make_input(tmp_path)
-    code, out, err = run("convert", source, "-o", earlier_book, "--engine", "fake")
+    code, _, err = run("convert", source, "-o", earlier_book, "--engine", "fake")
     assert_one_line_error(code, err, str(source), why)
     assert snapshot(earlier_book) == before
 
@@ -147,7 +145,7 @@ def test_usage_errors_exit_2(tmp_path, run, args, fragment):
 
 
 def test_no_command_prints_help_and_exits_2(run):
-    code, out, err = run()
+    code, _, err = run()
     assert code == 2 and "convert" in err
 
 
@@ -187,8 +185,8 @@ def leftovers(out: Path) -> list[str]:
     ],
 )
 def test_a_full_disk_in_any_writer_names_its_output(run, earlier_book, monkeypatch, writer, output):
-    from talkingbook import convert as convert_module
     from builders import replace_writer
+    from talkingbook import convert as convert_module
 
     before = snapshot(earlier_book)
     if writer == "render_audio":
@@ -225,6 +223,7 @@ def test_a_writer_that_names_its_file_is_reported_by_the_published_name(run, ear
 
     replace_writer(monkeypatch, "write_playlist", cannot_open)
     code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none")
+    assert_one_line_error(code, err)
     assert err.strip() == f"error: {earlier_book / SLUG / (SLUG + '.m3u8')}: {ENOSPC_LINE}"
 
 
@@ -242,6 +241,7 @@ def test_ffmpeg_out_of_space_names_the_section_mp3_not_a_temporary_file(run, ear
     assert snapshot(earlier_book) == before and leftovers(earlier_book) == []
 
 
+@pytest.mark.slow
 def test_an_m4b_failure_says_m4b(run, earlier_book, monkeypatch):
     from talkingbook.writers import audiobook
 
@@ -251,6 +251,7 @@ def test_an_m4b_failure_says_m4b(run, earlier_book, monkeypatch):
     assert "MP3" not in err and ".partial" not in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size, options", [("3000k", ["--no-audiobook"]), ("8m", []), ("11000k", [])])
 def test_a_real_full_disk(tmp_path, run, size, options):
     """A tmpfs that holds the earlier book but not the new one: the disk fills at some stage."""
@@ -285,8 +286,10 @@ def test_a_bug_on_one_source_stops_no_other_and_is_one_line(tmp_path, run, monke
     assert code == 1 and "Traceback" not in err
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert errors == [
-        f"error: {sources[1]}: internal error (ZeroDivisionError: division by zero); please report "
-        "this bug with the page that caused it (-v shows the details)"
+        (
+            f"error: {sources[1]}: internal error (ZeroDivisionError: division by zero); please report "
+            "this bug with the page that caused it (-v shows the details)"
+        )
     ]
     assert err.strip().splitlines()[-1] == "converted 2, failed 1"
     assert (tmp_path / "out" / "a" / "a.epub").is_file() and (tmp_path / "out" / "c" / "c.epub").is_file()

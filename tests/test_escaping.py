@@ -13,8 +13,7 @@ import feedparser
 import podcastparser
 import pytest
 import webvtt
-from lxml import etree
-from lxml import html as lxml_html
+from lxml import etree, html as lxml_html
 
 from conftest import ARTIFACTS, CHROMIUM, JS, need
 
@@ -53,7 +52,7 @@ def book(tmp_path_factory):
 
 
 def test_check_passes_on_the_fresh_book(book, run):
-    code, out, err = run("check", book[0])
+    code, _, err = run("check", book[0])
     assert code == 0 and err == "", err
 
 

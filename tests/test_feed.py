@@ -1,6 +1,7 @@
 """The podcast feed, read back with gPodder's podcastparser and with feedparser."""
 
 import json
+from itertools import pairwise
 
 import feedparser
 import podcastparser
@@ -10,13 +11,18 @@ from conftest import SAMPLE
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
+def published(tmp_path_factory, build):
+    """The run's shared sample book ("local"), one published under a base URL, and the sample converted
+    again here (the same feed from a second run)."""
     from talkingbook.cli import main
 
     root = tmp_path_factory.mktemp("feed")
-    for name, extra in (("local", []), ("web", ["--base-url", "https://books.example/kpop/"]), ("again", [])):
-        assert main(["convert", str(SAMPLE), "-o", str(root / name), "--engine", "fake", "-q", *extra]) == 0
-    return {name: root / name / SAMPLE.stem for name in ("local", "web", "again")}
+    assert main(["convert", str(SAMPLE), "-o", str(root / "again"), "--engine", "fake", "-q"]) == 0
+    return {
+        "local": build().folder,
+        "web": build(SAMPLE, "--base-url", "https://books.example/kpop/").folder,
+        "again": root / "again" / SAMPLE.stem,
+    }
 
 
 def manifest(folder):
@@ -40,7 +46,7 @@ def test_podcastparser_finds_one_episode_per_section_in_order(published):
         assert enclosure["mime_type"] == "audio/mpeg"
         assert episode["total_time"] == round(section["duration"])
         assert episode["description"]
-    assert [b["published"] - a["published"] for a, b in zip(episodes, episodes[1:])] == [60] * (len(episodes) - 1)
+    assert [b["published"] - a["published"] for a, b in pairwise(episodes)] == [60] * (len(episodes) - 1)
 
 
 def test_feedparser_reads_the_channel_items_and_transcripts(published):

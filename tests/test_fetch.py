@@ -23,15 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from talkingbook.readers import images as images_module
-from talkingbook.readers import net
-from talkingbook.readers import sources
-from talkingbook.errors import InputError
 from builders import read
+from conftest import DATA, ROOT, need
+from talkingbook.errors import InputError
+from talkingbook.readers import images as images_module, net, sources
 from talkingbook.readers.images import ImageResolver
 from talkingbook.readers.net import Reach
-
-from conftest import DATA, ROOT, need
 
 PNG = (DATA / "images" / "chart.png").read_bytes()
 LOOPBACK = ("127.0.0.1", "::1")
@@ -232,6 +229,7 @@ def test_reach(ip, port, mode, origin, typed, refused):
         "http://224.0.0.1/pic.png",
     ],
 )
+@pytest.mark.slow
 def test_images_on_internal_addresses_are_refused_before_any_connection(src, connects, fake_dns, caplog):
     with serve({"/pic.png": (200, {"Content-Type": "image/png"}, PNG)}) as server:
         port = server.rsplit(":", 1)[1]
@@ -252,10 +250,8 @@ def test_link_local_is_refused_even_when_private_addresses_are_allowed(connects,
 
 def test_allowed_private_images_are_fetched(connects):
     with serve({"/pic.png": (200, {"Content-Type": "image/png"}, PNG)}) as server:
-        assert ImageResolver(None, "", fetch_remote=True, reach=Reach("allow"))(f"{server}/pic.png") == (
-            PNG,
-            "image/png",
-        )
+        resolve = ImageResolver(None, "", fetch_remote=True, reach=Reach("allow"))
+        assert resolve(f"{server}/pic.png") == (PNG, "image/png")
         assert ImageResolver(None, "", fetch_remote=True, reach=Reach("auto", origin=HOME))(f"{server}/pic.png") == (
             PNG,
             "image/png",
@@ -282,17 +278,20 @@ def test_ipv6_loopback_is_fetched_only_when_allowed(connects):
         ("http://router.test/secret", "deny"),
     ],
 )
+@pytest.mark.slow
 def test_every_redirect_hop_is_checked_before_connecting(location, mode, connects, fake_dns):
     with serve({"/secret": (200, {"Content-Type": "text/html"}, ARTICLE.format(extra="").encode())}) as other:
         other_port = other.rsplit(":", 1)[1]
-        with serve(
-            {
-                "/start": (302, {"Location": "/hop"}, b""),
-                "/hop": (307, {"Location": location.format(other=other_port)}, b""),
-            }
-        ) as server:
-            with pytest.raises(InputError, match="not fetched"):
-                sources.load(f"{server}/start", private_network=mode)
+        with (
+            serve(
+                {
+                    "/start": (302, {"Location": "/hop"}, b""),
+                    "/hop": (307, {"Location": location.format(other=other_port)}, b""),
+                }
+            ) as server,
+            pytest.raises(InputError, match="not fetched"),
+        ):
+            sources.load(f"{server}/start", private_network=mode)
     assert connects == ["127.0.0.1", "127.0.0.1"]  # the article's own two hops on its own port, nothing else
 
 
@@ -428,6 +427,7 @@ def test_https_connects_to_the_checked_address_and_verifies_the_name(tls, fake_d
     one_error(code, err, "secure connection failed")
 
 
+@pytest.mark.slow
 def test_a_trickling_https_server_meets_the_deadline(tls, fake_dns, monkeypatch, tmp_path, run):
     monkeypatch.setattr(sources, "DEADLINE", 1.5)
     with raw_server(_trickle(b"HTTP/1.1 200 OK\r\nX-Slow: ", 0.2), tls=tls("secure.test")) as (url, _):
@@ -461,6 +461,7 @@ def _trickle(prefix: bytes, every: float, gives_up: float = 12):
         b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n<html><body><p>",  # a body
     ],
 )
+@pytest.mark.slow
 def test_a_trickling_server_meets_a_total_deadline(prefix, monkeypatch, tmp_path, run):
     monkeypatch.setattr(sources, "DEADLINE", 1.5)
     with raw_server(_trickle(prefix, 0.2)) as (url, _):
@@ -471,6 +472,7 @@ def test_a_trickling_server_meets_a_total_deadline(prefix, monkeypatch, tmp_path
     assert elapsed < 10  # a per-read timeout would never fire: a byte comes every 0.2 s
 
 
+@pytest.mark.slow
 def test_a_trickling_image_meets_its_deadline(monkeypatch):
     monkeypatch.setattr(images_module, "IMAGE_DEADLINE", 1)
     with raw_server(_trickle(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 99999\r\n\r\n", 0.2)) as (
@@ -482,6 +484,7 @@ def test_a_trickling_image_meets_its_deadline(monkeypatch):
         assert time.monotonic() - started < 8
 
 
+@pytest.mark.slow
 def test_all_remote_images_share_one_budget(monkeypatch, caplog):
     monkeypatch.setattr(images_module, "IMAGE_DEADLINE", 0.6)
     monkeypatch.setattr(images_module, "IMAGES_DEADLINE", 1.5)
@@ -544,6 +547,7 @@ OK_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
         (b"HTTP/1.1 206 Partial Content\r\nContent-Length: 0\r\n\r\n", ["206"]),
     ],
 )
+@pytest.mark.slow
 def test_malformed_answers_are_one_line(answer, words, tmp_path, run):
     with raw_server(answer) as (url, _):
         code, _, err = convert_url(run, f"{url}/page", tmp_path / "out")
@@ -584,6 +588,7 @@ def test_a_url_with_control_characters_is_refused_unsent(url, tmp_path, run, con
         ("deflate", lambda d: zlib.compress(d)[2:-4]),  # raw deflate, as some servers send it
     ],
 )
+@pytest.mark.slow
 def test_compressed_pages_are_read(encoding, compress, tmp_path, run):
     page = ARTICLE.format(extra="<p>Compressed, and read all the same.</p>").encode()
     with serve(
@@ -594,6 +599,7 @@ def test_compressed_pages_are_read(encoding, compress, tmp_path, run):
     assert "Compressed, and read all the same." in _embedded(tmp_path / "out")[1]
 
 
+@pytest.mark.slow
 def test_a_gzip_bomb_stops_at_the_cap_without_inflating(monkeypatch):
     cap = 1024 * 1024
     monkeypatch.setattr(sources, "MAX_BYTES", cap)

@@ -11,21 +11,18 @@ import subprocess
 import sys
 import time
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from lxml import etree
 
-from talkingbook.errors import InputError
-from talkingbook.readers.extract import html_integer
 from builders import read, write_epub_of
-from talkingbook.readers.html import MAX_NESTING
-from talkingbook.model import MAX_IMAGE_PIXELS
-from talkingbook.narration.lexicon import load_lexicon
+from conftest import NS, ROOT, SAMPLE, book_names, epubcheck_all
+from talkingbook.errors import InputError
 from talkingbook.model import (
+    MAX_IMAGE_PIXELS,
     Heading,
     Image,
     ListBlock,
@@ -33,17 +30,18 @@ from talkingbook.model import (
     Quote,
     Table,
     child_blocks,
-    iter_text_blocks,
+    iter_blocks,
     plain_text,
 )
+from talkingbook.narration.lexicon import load_lexicon
 from talkingbook.narration.script import section_script
-from talkingbook.structure.segment import MAX_SENTENCE
 from talkingbook.narration.speech_text import normalize
-
-from conftest import NS, ROOT, SAMPLE, book_names, epubcheck_all
+from talkingbook.readers.extract import html_integer
+from talkingbook.readers.html import MAX_NESTING
+from talkingbook.structure.segment import MAX_SENTENCE
 
 PROSE = "<p>The council met on Tuesday, and after a long debate, it voted to rebuild the old bridge.</p>" * 3
-MODIFIED = datetime(2026, 1, 1, tzinfo=timezone.utc)
+MODIFIED = datetime(2026, 1, 1, tzinfo=UTC)
 NOT_XML = [chr(c) for c in range(32) if chr(c) not in "\t\n\r"] + ["\ufffe", "\uffff"]
 
 
@@ -55,15 +53,11 @@ def article(body: str, head: str = "", title: str = "Hostile page") -> bytes:
 
 
 def blocks_of(book):
-    return [b for s in book.sections for b in iter_text_blocks(s.blocks)]
+    return [b for s in book.sections for b in iter_blocks(s.blocks)]
 
 
 def all_text(book) -> str:
-    parts = []
-    for block in blocks_of(book):
-        if isinstance(block, (Paragraph, Heading)):
-            parts.append(block.text)
-    return " ".join(parts)
+    return " ".join(block.text for block in blocks_of(book) if isinstance(block, (Paragraph, Heading)))
 
 
 def nesting(blocks) -> int:
@@ -117,6 +111,7 @@ DEEP = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", DEEP)
 def test_deep_pages_are_read_whole_and_shallow(name):
     book = read(DEEP[name](), name=f"{name}.html")
@@ -144,6 +139,7 @@ BIG = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", BIG)
 def test_big_pages_finish_in_bounded_time_and_memory(name, tmp_path):
     """A guard against hangs and blow-ups, not a benchmark (the figures are in the report)."""
@@ -280,8 +276,10 @@ def test_the_cover_never_decodes_a_bomb(monkeypatch):
     book = read(article(PROSE), name="cover.html")
     book = type(book)(
         book.metadata,
-        book.sections[:1]
-        + (type(book.sections[0])("Pictures", 1, (Image("bomb.png", "a bomb", data=bomb, media_type="image/png"),)),),
+        (
+            *book.sections[:1],
+            type(book.sections[0])("Pictures", 1, (Image("bomb.png", "a bomb", data=bomb, media_type="image/png"),)),
+        ),
         book.source_name,
     )
     assert make_cover(book).origin == "generated"
@@ -355,6 +353,7 @@ def test_odd_numeric_attributes_give_a_book(tmp_path):
     write(book, tmp_path, "attrs")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", ["en", "fr", "de"])
 def test_numbers_of_thousands_of_digits_are_read_digit_by_digit(language):
     big = "7" * 4400
@@ -409,6 +408,7 @@ def test_an_empty_title_is_a_usage_error(tmp_path, run):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_control_characters_in_metadata_options_are_cleaned(tmp_path, run):
     code, _, err = run(
         "convert",
@@ -633,6 +633,7 @@ def odd_pages(draw):
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )
+@pytest.mark.slow
 @given(page=odd_pages())
 def test_odd_pages_give_a_book_or_an_input_error(page, tmp_path_factory):
     try:

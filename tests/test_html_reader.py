@@ -1,11 +1,10 @@
 import pytest
 
-from talkingbook.errors import InputError
 from builders import read
-from talkingbook.readers.metadata import normalize_date, normalize_language
-from talkingbook.model import Heading, Image, ListBlock, Paragraph, Quote, iter_text_blocks
-
 from conftest import DATA, ROOT, SAMPLE
+from talkingbook.errors import InputError
+from talkingbook.model import Heading, Image, ListBlock, Paragraph, Quote, iter_blocks
+from talkingbook.readers.metadata import normalize_date, normalize_language
 
 SEED = ROOT.parent / "shared" / "seed-article.txt"
 SEED_HEADINGS = [
@@ -73,7 +72,7 @@ def test_sample_keeps_every_word_of_the_seed_and_nothing_from_the_site_chrome():
     book = sample_book()
     text = " ".join(
         [s.title for s in book.sections[1:]]
-        + [b.text for s in book.sections for b in iter_text_blocks(s.blocks) if isinstance(b, Paragraph)]
+        + [b.text for s in book.sections for b in iter_blocks(s.blocks) if isinstance(b, Paragraph)]
     )
     for line in seed_lines:
         assert line.removeprefix("- ") in text, line
@@ -201,7 +200,10 @@ BODY = "<p>" + "The dough rests in a cool room, and the yeast works slowly, so t
 
 
 def titled(head: str, body_top: str) -> str:
-    return f"<html><head>{head}</head><body><nav><a href='/'>Home</a></nav><article>{body_top}{BODY}</article></body></html>"
+    return (
+        f"<html><head>{head}</head><body><nav><a href='/'>Home</a></nav>"
+        f"<article>{body_top}{BODY}</article></body></html>"
+    )
 
 
 @pytest.mark.parametrize(
@@ -256,8 +258,11 @@ def titled(head: str, body_top: str) -> str:
         ),
         # The title's part that holds the site name and a headline is the headline, not the site.
         (
-            '<title>新竹尖石賞楓 @ 史蒂文的家 :: 痞客邦 PIXNET ::</title><meta property="og:site_name" content="史蒂文的家">'
-            '<meta property="og:url" content="https://steven.pixnet.net/blog/post/1">',
+            (
+                "<title>新竹尖石賞楓 @ 史蒂文的家 :: 痞客邦 PIXNET ::</title>"
+                '<meta property="og:site_name" content="史蒂文的家">'
+                '<meta property="og:url" content="https://steven.pixnet.net/blog/post/1">'
+            ),
             "",
             "新竹尖石賞楓 @ 史蒂文的家",
         ),

@@ -21,10 +21,10 @@ from urllib.request import url2pathname
 import feedparser
 import podcastparser
 import pytest
-from conftest import ROOT, SAMPLE, book_names, need
 from lxml import etree, html
 from mutagen.id3 import ID3
 
+from conftest import ROOT, SAMPLE, book_names, need
 from talkingbook.cli import main
 from talkingbook.library import (
     CATALOG,

@@ -6,10 +6,9 @@ import subprocess
 import imageio_ffmpeg
 import pytest
 
+from conftest import DATA, SAMPLE
 from talkingbook.narration.lexicon import load_lexicon
 from talkingbook.narration.speech_text import normalize
-
-from conftest import DATA, SAMPLE
 
 
 @pytest.mark.parametrize(
@@ -69,6 +68,7 @@ def test_bad_lexicon_is_a_one_line_error(tmp_path, run):
     assert code == 1 and "bad.toml" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_lexicon_reaches_the_engine(tmp_path, run, monkeypatch):
     from talkingbook.engines.fake import FakeEngine
 
@@ -91,30 +91,34 @@ def count_calls(monkeypatch):
     return calls
 
 
+@pytest.mark.slow
 def test_unchanged_article_synthesizes_nothing_and_an_edit_only_its_sentence(tmp_path, run, monkeypatch):
     calls = count_calls(monkeypatch)
-    assert run("convert", SAMPLE, "-o", tmp_path / "a", "--engine", "fake", "-q")[0] == 0
+    assert run("convert", SAMPLE, "-o", tmp_path / "a", "--engine", "fake", "-q", "--no-audiobook")[0] == 0
     first = len(calls)
     assert first > 30
-    assert run("convert", SAMPLE, "-o", tmp_path / "b", "--engine", "fake", "-q")[0] == 0
+    assert run("convert", SAMPLE, "-o", tmp_path / "b", "--engine", "fake", "-q", "--no-audiobook")[0] == 0
     assert len(calls) == first
     a = sorted((tmp_path / "a" / SAMPLE.stem / "audio").iterdir())
     b = sorted((tmp_path / "b" / SAMPLE.stem / "audio").iterdir())
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]  # reused, same bytes
     edited = tmp_path / SAMPLE.name
     edited.write_text(SAMPLE.read_text(encoding="utf-8").replace("To Conclude", "In Conclusion"), encoding="utf-8")
-    assert run("convert", edited, "-o", tmp_path / "c", "--engine", "fake", "-q")[0] == 0
+    assert run("convert", edited, "-o", tmp_path / "c", "--engine", "fake", "-q", "--no-audiobook")[0] == 0
     assert calls[first:] == ["In Conclusion"]
 
 
+@pytest.mark.slow
 def test_no_cache_synthesizes_again(tmp_path, run, monkeypatch):
     calls = count_calls(monkeypatch)
-    assert run("convert", SAMPLE, "-o", tmp_path / "a", "--engine", "fake", "-q", "--no-cache")[0] == 0
+    options = ("--engine", "fake", "-q", "--no-audiobook", "--no-cache")
+    assert run("convert", SAMPLE, "-o", tmp_path / "a", *options)[0] == 0
     first = len(calls)
-    assert run("convert", SAMPLE, "-o", tmp_path / "b", "--engine", "fake", "-q", "--no-cache")[0] == 0
+    assert run("convert", SAMPLE, "-o", tmp_path / "b", *options)[0] == 0
     assert len(calls) == 2 * first
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_with_finished_sentences(tmp_path, run, monkeypatch):
     from talkingbook.engines.fake import FakeEngine
 
@@ -128,15 +132,16 @@ def test_interrupted_run_resumes_with_finished_sentences(tmp_path, run, monkeypa
         return real(self, text)
 
     monkeypatch.setattr(FakeEngine, "synthesize", crash_after_ten)
-    assert run("convert", SAMPLE, "-o", tmp_path / "a", "--engine", "fake", "-q")[0] == 130
+    assert run("convert", SAMPLE, "-o", tmp_path / "a", "--engine", "fake", "-q", "--no-audiobook")[0] == 130
     monkeypatch.setattr(FakeEngine, "synthesize", real)
     resumed = count_calls(monkeypatch)
-    assert run("convert", SAMPLE, "-o", tmp_path / "a", "--engine", "fake", "-q")[0] == 0
+    assert run("convert", SAMPLE, "-o", tmp_path / "a", "--engine", "fake", "-q", "--no-audiobook")[0] == 0
     assert not set(calls) & set(resumed)  # the ten finished sentences were not spoken again
 
 
+@pytest.mark.slow
 def test_cache_clear_command(tmp_path, run, private_cache):
-    assert run("convert", SAMPLE, "-o", tmp_path, "--engine", "fake", "-q")[0] == 0
+    assert run("convert", SAMPLE, "-o", tmp_path, "--engine", "fake", "-q", "--no-audiobook")[0] == 0
     assert any(private_cache.rglob("*.pcm"))
     code, out, _ = run("cache", "clear")
     assert code == 0 and "cleared" in out and not any(private_cache.rglob("*.pcm"))
@@ -144,11 +149,12 @@ def test_cache_clear_command(tmp_path, run, private_cache):
 
 def total_duration(run, out, *options) -> float:
     """Seconds of audio in the sample's book, converted with the fake engine and ``options``."""
-    assert run("convert", SAMPLE, "-o", out, "--engine", "fake", "-q", *options)[0] == 0
+    assert run("convert", SAMPLE, "-o", out, "--engine", "fake", "-q", "--no-audiobook", *options)[0] == 0
     manifest = json.loads((out / SAMPLE.stem / "manifest.json").read_text(encoding="utf-8"))
     return sum(s["duration"] for s in manifest["sections"])
 
 
+@pytest.mark.slow
 def test_rate_makes_speech_faster(tmp_path, run):
     normal = total_duration(run, tmp_path / "1", "--rate", "1.0")
     assert total_duration(run, tmp_path / "2", "--rate", "1.5") < normal * 0.8
@@ -209,6 +215,7 @@ def loudness(path):
     return integrated, peak
 
 
+@pytest.mark.slow  # the sample narrated by espeak-ng, end to end
 def test_every_mp3_is_at_podcast_loudness(tmp_path, run):
     assert run("convert", SAMPLE, "-o", tmp_path, "--engine", "espeak", "-q")[0] == 0
     for mp3 in sorted((tmp_path / SAMPLE.stem / "audio").iterdir()):
@@ -217,6 +224,7 @@ def test_every_mp3_is_at_podcast_loudness(tmp_path, run):
         assert peak <= -1.0, (mp3.name, peak)
 
 
+@pytest.mark.slow
 def test_pauses_scale(tmp_path, run):
     normal = total_duration(run, tmp_path / "1", "--pauses", "1")
     # the sample has about forty pauses of 0.35 to 0.9 s: doubling them adds well over ten seconds

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from talkingbook.system.publish import MARKER
-
 from conftest import SAMPLE, book_names
+from talkingbook.system.publish import MARKER
 
 
 def tree(folder: Path) -> dict:

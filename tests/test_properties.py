@@ -5,14 +5,12 @@ dozen books are written and validated in one batch at the end.
 """
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from talkingbook.errors import InputError
 from builders import read
-from talkingbook.structure.toc import build_toc
-
 from conftest import epubcheck_all
+from talkingbook.errors import InputError
+from talkingbook.structure.toc import build_toc
 
 TAGS = [
     "p",
@@ -137,6 +135,7 @@ def page(body: str, prefix: str) -> bytes:
 PREFIXES = st.sampled_from(["", "<!DOCTYPE html>", "\ufeff", "<?xml version='1.0'?>", "</html><html>"])
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=fragments(), prefix=PREFIXES)
 def test_reader_raises_nothing_but_input_error(body, prefix):

@@ -9,12 +9,11 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 from lxml import etree
 
-from talkingbook.model import Paragraph, Table, iter_text_blocks, plain_text
+from builders import read
+from talkingbook.model import Paragraph, Table, iter_blocks, plain_text
 from talkingbook.readers import metadata
 from talkingbook.readers.extract import find_article
 from talkingbook.readers.metadata import ReadabilityMetadata, read_metadata
-
-from builders import read
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "talkingbook"
 PROSE = " ".join(
@@ -103,7 +102,7 @@ def article_with(table: str) -> str:
 
 
 def blocks_of(book):
-    return [b for section in book.sections for b in iter_text_blocks(section.blocks)]
+    return [b for section in book.sections for b in iter_blocks(section.blocks)]
 
 
 def test_a_table_of_two_rows_and_five_columns_is_read_as_a_table():

@@ -6,17 +6,17 @@ import shutil
 import threading
 import zipfile
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from bs4 import BeautifulSoup
 from lxml import etree
 
-from talkingbook.errors import InputError
 from builders import read
-from talkingbook.model import CodeBlock, Heading, Image, ListBlock, Table, iter_text_blocks
-from talkingbook.readers.sources import decode
-
 from conftest import DATA, NS, epubcheck5
+from talkingbook.errors import InputError
+from talkingbook.model import CodeBlock, Heading, Image, ListBlock, Table, iter_blocks
+from talkingbook.readers.sources import decode
 
 SINK = DATA / "kitchen-sink.html"
 
@@ -52,7 +52,7 @@ def test_headings_that_repeat_the_title_or_are_empty_are_not_sections():
         "Notes",
     ]
     assert book.metadata.title == "Everything an Article Holds"  # without the site name
-    skipped = [b for b in iter_text_blocks(book.sections[1].blocks) if isinstance(b, Heading)]
+    skipped = [b for b in iter_blocks(book.sections[1].blocks) if isinstance(b, Heading)]
     assert [h.text for h in skipped] == ["A skipped level"]
 
 
@@ -66,7 +66,7 @@ def test_page_without_headings_is_one_section_titled_with_the_article():
 
 def test_kept_elements():
     book = read(SINK.read_bytes(), name=SINK.name)
-    blocks = list(iter_text_blocks(tuple(b for s in book.sections for b in s.blocks)))
+    blocks = list(iter_blocks(tuple(b for s in book.sections for b in s.blocks)))
     table = next(b for b in blocks if isinstance(b, Table))
     assert [c.header for c in table.rows[0]] == [True, True]
     assert [(c.header, c.scope) for c in table.rows[1]] == [(True, "row"), (False, "")]
@@ -179,7 +179,10 @@ def test_encodings_never_give_mojibake(data, http_charset):
 
 def test_chinese_declared_gb2312_but_utf8_bytes():
     chinese = "这是一篇关于城市交通的中文文章，内容很长。"
-    data = f"<html><head><meta http-equiv='Content-Type' content='text/html; charset=gb2312'></head><body><p>{chinese}</p></body></html>"
+    data = (
+        f"<html><head><meta http-equiv='Content-Type' content='text/html; charset=gb2312'></head>"
+        f"<body><p>{chinese}</p></body></html>"
+    )
     text, encoding = decode(data.encode("utf-8"))
     assert chinese in text and encoding == "utf-8"
     text, encoding = decode(data.encode("gb18030"))
@@ -203,7 +206,7 @@ def image_page(tmp_path):
 
 def test_images_only_from_inside_the_folder(image_page):
     book = read(image_page.read_bytes(), name=str(image_page), folder=image_page.parent)
-    images = {b.alt: b for b in iter_text_blocks(book.sections[0].blocks) if isinstance(b, Image)}
+    images = {b.alt: b for b in iter_blocks(book.sections[0].blocks) if isinstance(b, Image)}
     assert images["A blue bar chart"].data is not None
     assert images["An inline picture"].data == images["A blue bar chart"].data  # the data: URI
     assert images[None].data is not None and images[""].data is not None
@@ -234,7 +237,7 @@ def test_image_epub_embeds_local_images_and_keeps_missing_alt_missing(image_page
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    routes: dict = {}
+    routes: ClassVar[dict] = {}
 
     def do_GET(self):
         status, headers, body = self.routes.get(self.path, (404, {}, b"not found"))

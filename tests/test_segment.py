@@ -2,16 +2,16 @@
 
 import json
 import zipfile
+from itertools import pairwise
 
 from hypothesis import given, settings, strategies as st
 from lxml import etree
 
 from builders import read
-from talkingbook.model import Paragraph, Span, iter_text_blocks
+from conftest import DATA, NS, SAMPLE
+from talkingbook.model import Paragraph, Span, iter_blocks
 from talkingbook.narration.script import section_script
 from talkingbook.structure.segment import cut_sentences, spoken_text
-
-from conftest import DATA, NS, SAMPLE
 
 
 def texts(groups):
@@ -108,7 +108,7 @@ def test_every_spoken_element_has_an_id_unique_in_its_section():
     for section in book.sections:
         units = [u.unit for u in section_script(section, book.metadata, "v", read_code=True)]
         assert all(units), [u for u in section_script(section, book.metadata, "v") if not u.unit]
-        ids = [s.id for b in iter_text_blocks(section.blocks) if isinstance(b, Paragraph) for s in b.sentences]
+        ids = [s.id for b in iter_blocks(section.blocks) if isinstance(b, Paragraph) for s in b.sentences]
         assert len(ids) == len(set(ids))
 
 
@@ -126,17 +126,16 @@ def element_ids_in_order(xhtml: bytes) -> list[str]:
     return [e.get("id") for e in etree.fromstring(xhtml).iter() if e.get("id")]
 
 
-def test_every_clip_belongs_to_an_element_of_its_section_in_reading_order(tmp_path, run):
+def test_every_clip_belongs_to_an_element_of_its_section_in_reading_order(build):
     """Clips are contiguous from 0 to the MP3's length, and each names an element of the XHTML, in order."""
     for page in (SAMPLE, DATA / "kitchen-sink.html"):
-        assert run("convert", page, "-o", tmp_path, "--engine", "fake", "-q")[0] == 0
-        folder = tmp_path / page.stem
+        folder = build(page).folder
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         with zipfile.ZipFile(folder / f"{page.stem}.epub") as z:
             for section in manifest["sections"]:
                 clips = section["clips"]
                 assert clips[0]["begin"] == 0 and abs(clips[-1]["end"] - section["duration"]) < 0.002
-                assert all(abs(a["end"] - b["begin"]) < 1e-9 for a, b in zip(clips, clips[1:]))
+                assert all(abs(a["end"] - b["begin"]) < 1e-9 for a, b in pairwise(clips))
                 assert all(c["end"] > c["begin"] for c in clips)
                 order = element_ids_in_order(z.read(f"EPUB/{section['xhtml']}"))
                 positions = [order.index(c["id"]) for c in clips]  # raises if an id is missing

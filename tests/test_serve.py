@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from conftest import ARTIFACTS, CHROMIUM, JS, ROOT, SAMPLE, epubcheck5, need
 
 BOOK = SAMPLE.stem

@@ -133,6 +133,7 @@ def need_espeak():
         (signal.SIGHUP, "espeak"),
     ],
 )
+@pytest.mark.slow
 def test_a_stop_signal_while_narrating_stops_ffmpeg_and_removes_the_partial_folder(tmp_path, signum, engine):
     if engine == "espeak":
         need_espeak()  # its audio callback is C calling Python: a signal may land inside it
@@ -155,6 +156,7 @@ def test_a_stop_signal_while_narrating_stops_ffmpeg_and_removes_the_partial_fold
     assert running_with(str(out)) == []  # no ffmpeg (or anything) still writing there
 
 
+@pytest.mark.slow
 def test_a_long_ffmpeg_run_is_stopped_at_once_not_waited_for(tmp_path):
     """One section of an hour and a half: its encoding takes half a minute, the stop a moment."""
     text = " ".join(f"Sentence {i} tells of rivers and lakes in the spring." for i in range(1500))
@@ -176,6 +178,7 @@ def test_a_long_ffmpeg_run_is_stopped_at_once_not_waited_for(tmp_path):
     assert not out.exists() or partials(out) == []
 
 
+@pytest.mark.slow
 def test_a_killed_runs_partial_folder_is_removed_by_the_next_run_and_a_live_runs_is_not(tmp_path):
     source, out = long_page(tmp_path / "in"), tmp_path / "out"
     before = earlier_book(tmp_path, source, out)
@@ -211,6 +214,7 @@ def whole_book(book: Path) -> None:
             assert (book / section["mp3"]).stat().st_size > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("options", [["--no-audio"], ["--no-audio"], ["--engine", "fake"]])
 def test_two_runs_of_one_article_into_one_folder_at_once_give_one_whole_book(tmp_path, options):
     out = tmp_path / "out"

@@ -1,8 +1,7 @@
 from builders import read
+from conftest import DATA
 from talkingbook.publication import Layout
 from talkingbook.structure.toc import build_toc, slugify, unique
-
-from conftest import DATA
 
 
 def test_slugify_keeps_ascii_letters_digits_hyphens():

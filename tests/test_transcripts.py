@@ -6,17 +6,14 @@ import json
 import webvtt
 from mutagen.id3 import ID3
 
-from conftest import SAMPLE
-
 
 def seconds(stamp: str) -> float:
     h, m, s = stamp.split(":")
     return int(h) * 3600 + int(m) * 60 + float(s)
 
 
-def test_section_and_book_transcripts_follow_the_clips(tmp_path, run):
-    assert run("convert", SAMPLE, "-o", tmp_path, "--engine", "fake", "-q")[0] == 0
-    folder = tmp_path / SAMPLE.stem
+def test_section_and_book_transcripts_follow_the_clips(build):
+    folder = build().folder
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     whole = webvtt.read(str(folder / manifest["transcript"]))
     offset, k = 0.0, 0

@@ -12,12 +12,11 @@ import pytest
 from lxml import etree
 
 from builders import read
+from conftest import NS
+from talkingbook.model import Paragraph, iter_blocks
 from talkingbook.readers.images import ImageResolver
 from talkingbook.readers.metadata import license_name
-from talkingbook.model import Paragraph, iter_text_blocks
 from talkingbook.readers.urls import link_url, web_url
-
-from conftest import NS
 
 HOSTILE_LICENCES = [
     "javascript:alert(document.domain)//creativecommons.org/licenses/by/4.0/",
@@ -160,8 +159,10 @@ def test_a_relative_licence_link_is_made_absolute_on_a_fetched_page():
             "https://example.org/b",
         ),
         (
-            '<script type="application/ld+json">{"@type": "Article", "headline": "Hostile Article", '
-            '"url": "javascript:alert(1)"}</script>',
+            (
+                '<script type="application/ld+json">{"@type": "Article", "headline": "Hostile Article", '
+                '"url": "javascript:alert(1)"}</script>'
+            ),
             "",
         ),
     ],
@@ -178,11 +179,7 @@ def test_links_in_the_text_keep_their_words_but_lose_dangerous_targets():
     )
     book = read(_page('<link rel="canonical" href="https://news.example/story">', body), name="p.html")
     spans = [
-        s
-        for section in book.sections
-        for b in iter_text_blocks(section.blocks)
-        if isinstance(b, Paragraph)
-        for s in b.spans
+        s for section in book.sections for b in iter_blocks(section.blocks) if isinstance(b, Paragraph) for s in b.spans
     ]
     links = {s.text: s.href for s in spans if s.href}
     text = "".join(s.text for s in spans)
@@ -271,6 +268,6 @@ def test_hostile_urls_never_reach_any_output(tmp_path, run):
 def test_bad_base_url_is_a_usage_error(tmp_path, run, base_url):
     page = tmp_path / "p.html"
     page.write_bytes(_page())
-    code, out, err = run("convert", page, "-o", tmp_path / "out", "--no-audio", "--base-url", base_url)
+    code, _, err = run("convert", page, "-o", tmp_path / "out", "--no-audio", "--base-url", base_url)
     assert code == 2 and err.startswith("error: --base-url") and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()

@@ -97,8 +97,8 @@ def test_judge_hears_each_japanese_section(japanese_book, epub_parts):
     ],
 )
 def test_default_voice_is_understood(page, language, floor, tmp_path):
-    from talkingbook.engines import AUTO, book_engine
     from builders import read
+    from talkingbook.engines import AUTO, book_engine
 
     path = CORPUS / page / "source.html"
     need(path.exists(), "the shared corpus (../shared/corpus) is absent")

@@ -12,6 +12,7 @@ output that cannot be read is one problem naming it, never a traceback.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -24,7 +25,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 from urllib.parse import unquote
 
 import mutagen
@@ -493,11 +494,12 @@ def _decoded_length(folder: Path, path: Path) -> float:
             pass_fds=(stream.fileno(),),
         )
         count, buffer = 0, bytearray(1 << 20)
+        stdout = cast(io.BufferedReader, proc.stdout)  # stdout=PIPE, buffered (Popen's default)
         try:
-            while read := proc.stdout.readinto(buffer):
+            while read := stdout.readinto(buffer):
                 count += read
         finally:
-            proc.stdout.close()
+            stdout.close()
             proc.wait()
     if proc.returncode != 0 or count == 0:
         raise Damaged(name, "not MP3 audio that ffmpeg can decode")
@@ -527,7 +529,7 @@ def _check_audio(folder: Path, contents: Contents, channel, report: Report) -> N
             if tags is None:
                 report.add(name, "no ID3 tags")
                 continue
-            durations[-1] = _decoded_length(folder, path)
+            durations[-1] = length = _decoded_length(folder, path)
             title = str(tags.get("TIT2", ""))
             track = str(tags.get("TRCK", ""))
             if k > len(titles):
@@ -539,8 +541,8 @@ def _check_audio(folder: Path, contents: Contents, channel, report: Report) -> N
                 report.add(name, f"track {track!r}, expected '{k}/{len(titles)}'")
             _check_composer(report, name, str(tags.get("TCOM", "")), contents.narrator)
             expected = smil_durations[k - 1] if k - 1 < len(smil_durations) else None
-            if expected is not None and abs(durations[-1] - expected) > DURATION_TOLERANCE:
-                report.add(name, f"lasts {durations[-1]:.3f} s, its media overlay says {expected:.3f} s")
+            if expected is not None and abs(length - expected) > DURATION_TOLERANCE:
+                report.add(name, f"lasts {length:.3f} s, its media overlay says {expected:.3f} s")
     if len(mp3s) != len(titles):
         report.add(f"{Layout.AUDIO}/", f"{len(mp3s)} MP3s for {len(titles)} sections")
     _check_playlist(folder, mp3s, titles, durations, report)
@@ -731,7 +733,9 @@ def _ffmetadata_chapters(text: str) -> list[dict[str, str]]:
     """The chapters in ffmpeg's FFMETADATA output, their keys and values unescaped. Written by hand:
     no library reads this format, and ffmpeg (from imageio-ffmpeg) has no ffprobe to give JSON."""
     sections: list[dict[str, str]] = [{}]
-    key, value, escaped, in_value = [], [], False, False
+    key: list[str] = []
+    value: list[str] = []
+    escaped = in_value = False
     for ch in text + "\n":
         if escaped:
             (value if in_value else key).append(ch)

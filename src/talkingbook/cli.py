@@ -18,8 +18,8 @@ from .convert import Options, Progress, convert
 from .engines import CHOICES
 from .errors import TalkingbookError, UsageError
 from .readers.net import PRIVATE_MODES
-from .structure.toc import TocEntry
 from .readers.urls import web_url
+from .structure.toc import TocEntry
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--voice",
         metavar="VOICE",
         help="a Piper voice file (PATH.onnx with PATH.onnx.json beside it), a Kokoro voice (e.g. "
-        "jm_kumo), an espeak-ng voice name (e.g. fr, en-gb), or for gtts a Google domain (e.g. co.uk)",
+        "jm_kumo), an espeak-ng voice name (e.g. fr, en-gb), or for gtts a Google domain "
+        "(e.g. co.uk)",
     )
     conv.add_argument(
         "--rate",
@@ -252,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             done = "; the book being made was not written" if args.command == "convert" else ""
             print(f"error: interrupted ({_signal_name(signum)}){done}", file=sys.stderr)
             return 128 + signum
-        except Exception as exc:  # a bug of ours: one line, the traceback only with -v
+        except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, the traceback only with -v
             _report_bug(args.command, exc, getattr(args, "verbose", 0))
             return 1
 
@@ -360,7 +361,7 @@ def _convert(args) -> int:
             _report(exc)
             status, failed = max(status, exc.exit_code), failed + 1
             continue
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a bug of ours: one line; the other sources still convert
             _report_bug(source, exc, args.verbose)
             status, failed = max(status, 1), failed + 1
             continue
@@ -525,7 +526,8 @@ def _voices() -> int:
     print("that Whisper base heard, in order; cpu = CPU seconds of synthesis per second of speech.")
     floors = ", ".join(f"{code} {clear_enough(code):g}" for code in CHANCE)
     print(
-        f"auto picks the clearest voice with cpu <= {SPEED_BUDGET:g} (a native speaker of the language when nearly as clear); below recall {CLEAR_ENOUGH:g} ({floors}: "
+        f"auto picks the clearest voice with cpu <= {SPEED_BUDGET:g} (a native speaker of the language when "
+        f"nearly as clear); below recall {CLEAR_ENOUGH:g} ({floors}: "
         "characters match by chance) it makes the book without audio."
     )
     print(f"  {'language':<16}{'auto':<34}{'recall':>7}{'cpu':>6}")

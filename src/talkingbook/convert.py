@@ -11,12 +11,12 @@ import logging
 import os
 import shutil
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .cover import make_cover
-from .errors import TalkingbookError
 from .engines import Engine, book_engine
+from .errors import TalkingbookError
 from .library import CATALOG, refresh_locked
 from .model import Book, Cover
 from .narration.lexicon import load_lexicon
@@ -75,11 +75,11 @@ def modified_time(source: str) -> datetime:
     """dcterms:modified: SOURCE_DATE_EPOCH when set, else the input file's mtime (reproducible)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+        return datetime.fromtimestamp(int(epoch), tz=UTC)
     try:
-        return datetime.fromtimestamp(int(Path(source).stat().st_mtime), tz=timezone.utc)
+        return datetime.fromtimestamp(int(Path(source).stat().st_mtime), tz=UTC)
     except OSError:
-        return datetime.now(timezone.utc).replace(microsecond=0)
+        return datetime.now(UTC).replace(microsecond=0)
 
 
 def convert(source: str, out_parent: Path, options: Options, progress: Progress | None = None) -> Path:

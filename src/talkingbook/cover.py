@@ -21,10 +21,10 @@ import subprocess
 import warnings
 from functools import lru_cache
 
-from .model import MAX_IMAGE_PIXELS, Book, Cover, Image, iter_text_blocks
+from .model import MAX_IMAGE_PIXELS, Book, Cover, CoverOrigin, CoverType, Image, iter_blocks
+from .phrases import long_date
 from .publication import Layout
 from .system.cache import digest
-from .phrases import long_date
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,11 @@ def make_cover(book: Book, cache=None) -> Cover:
         if cache is not None and all(_own_script(t) for t in texts)
         else None
     )
-    for suffix, media_type, origin in ((".jpg", "image/jpeg", "article"), (".png", "image/png", "generated")):
+    stored: tuple[tuple[str, CoverType, CoverOrigin], ...] = (
+        (".jpg", "image/jpeg", "article"),
+        (".png", "image/png", "generated"),
+    )
+    for suffix, media_type, origin in stored:
         data = cache.get_bytes("covers", key, suffix) if key else None
         if data:
             return Cover(data, media_type, origin)
@@ -82,8 +86,10 @@ def _own_script(text: str) -> bool:
 def _candidates(book: Book) -> list[bytes]:
     """The page's declared lead image, then the text's meaningful images, then its others."""
     candidates = [book.lead_image.data] if book.lead_image is not None and book.lead_image.data else []
-    blocks = [b for s in book.sections for b in iter_text_blocks(s.blocks) if isinstance(b, Image) and b.data]
-    return candidates + [b.data for b in blocks if b.alt] + [b.data for b in blocks if not b.alt]
+    images = [
+        (data, b.alt) for s in book.sections for b in iter_blocks(s.blocks) if isinstance(b, Image) and (data := b.data)
+    ]
+    return candidates + [data for data, alt in images if alt] + [data for data, alt in images if not alt]
 
 
 def _article_image(candidates: list[bytes]):
@@ -103,7 +109,7 @@ def _article_image(candidates: list[bytes]):
                     continue
                 if picture.mode in ("RGBA", "LA", "P"):
                     picture = picture.convert("RGBA")
-                    backdrop = PILImage.new("RGBA", picture.size, BACKGROUND + (255,))
+                    backdrop = PILImage.new("RGBA", picture.size, (*BACKGROUND, 255))
                     picture = PILImage.alpha_composite(backdrop, picture)
                 return picture.convert("RGB")
         except (UnidentifiedImageError, OSError, ValueError, PILImage.DecompressionBombError):
@@ -178,9 +184,10 @@ def _title_block(draw, title: str, top: int, bottom: int, *, sizes: range, max_l
         if len(lines) <= max_lines and top + len(lines) * round(size * 1.18) <= bottom:
             break
     else:
+        assert font is not None and lines is not None  # the loop ran: ``sizes`` is never empty
         fit = max(1, min(max_lines, (bottom - top) // round(font.size * 1.18)))
         if len(lines) > fit:
-            lines = lines[: fit - 1] + [_ellipsize(draw, " ".join(lines[fit - 1 :]), font, SIZE - 2 * MARGIN, rtl)]
+            lines = [*lines[: fit - 1], _ellipsize(draw, " ".join(lines[fit - 1 :]), font, SIZE - 2 * MARGIN, rtl)]
     y = top
     for line in lines:
         y = _line(draw, line, font, y, TEXT, rtl, spacing=1.18)

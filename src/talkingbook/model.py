@@ -9,8 +9,9 @@ each section holds its blocks. Inline text is a tuple of :class:`Span`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Union
+from typing import Literal, TypeAlias, assert_never
 
 # Pixels an embedded image may have (an Image's ``data``): decoded as RGBA that is 160 MB (a
 # 13,000 x 13,000 PNG of 164 kB took 2.1 GB). A 40-megapixel photograph passes; article images
@@ -34,6 +35,14 @@ def xml_text(text: str) -> str:
     return _NOT_XML.sub(lambda m: _NOT_XML_AS.get(m.group(), "\ufffd" if m.group() >= "\ud800" else ""), text)
 
 
+# The kinds of inline text: '' is plain; 'link' carries an ``href``.
+SpanKind: TypeAlias = Literal["", "em", "strong", "code", "sup", "sub", "link"]
+# A text direction as the page states it; '' where it states none (the surrounding one holds).
+Direction: TypeAlias = Literal["", "rtl", "ltr"]
+# What a header cell heads ('' for a data cell), as HTML's scope attribute says.
+CellScope: TypeAlias = Literal["", "col", "row", "colgroup", "rowgroup"]
+
+
 @dataclass(frozen=True)
 class Span:
     """A run of inline text.
@@ -44,10 +53,10 @@ class Span:
     """
 
     text: str
-    kind: str = ""
+    kind: SpanKind = ""
     href: str | None = None
     lang: str = ""
-    dir: str = ""
+    dir: Direction = ""
     ruby: str = ""
     anchor: str = ""
 
@@ -72,7 +81,7 @@ class Sentence:
 class Paragraph:
     spans: Inlines
     lang: str = ""
-    dir: str = ""
+    dir: Direction = ""
     anchor: str = ""
     sentences: tuple[Sentence, ...] = ()  # set by segment.segment(); their spans are ``spans`` cut up
 
@@ -89,7 +98,7 @@ class Heading:
     spans: Inlines
     anchor: str = ""  # unique id within the book
     lang: str = ""
-    dir: str = ""
+    dir: Direction = ""
 
     @property
     def text(self) -> str:
@@ -98,7 +107,7 @@ class Heading:
 
 @dataclass(frozen=True)
 class ListItem:
-    blocks: tuple["Block", ...]
+    blocks: tuple[Block, ...]
     anchor: str = ""
 
 
@@ -108,14 +117,14 @@ class ListBlock:
     ordered: bool = False
     start: int = 1
     lang: str = ""
-    dir: str = ""
+    dir: Direction = ""
 
 
 @dataclass(frozen=True)
 class Quote:
-    blocks: tuple["Block", ...]
+    blocks: tuple[Block, ...]
     lang: str = ""
-    dir: str = ""
+    dir: Direction = ""
     anchor: str = ""
 
 
@@ -138,9 +147,9 @@ class Image:
 
 @dataclass(frozen=True)
 class Cell:
-    blocks: tuple["Block", ...]
+    blocks: tuple[Block, ...]
     header: bool = False
-    scope: str = ""  # 'col' or 'row' for header cells
+    scope: CellScope = ""  # for header cells
     colspan: int = 1
     rowspan: int = 1
 
@@ -151,7 +160,7 @@ class Table:
     caption: Inlines = ()
     anchor: str = ""
     lang: str = ""
-    dir: str = ""
+    dir: Direction = ""
     row_ids: tuple[str, ...] = ()  # one id per row (set by segment.segment())
 
 
@@ -161,7 +170,9 @@ class CodeBlock:
     anchor: str = ""
 
 
-Block = Union[Paragraph, Heading, ListBlock, Quote, Image, Table, CodeBlock]
+# Every kind of block. A switch over kinds is a ``match`` ending in ``case _: assert_never(block)``,
+# so a kind added here is a type error wherever it is not handled, not silently dropped.
+Block: TypeAlias = Paragraph | Heading | ListBlock | Quote | Image | Table | CodeBlock
 
 
 @dataclass(frozen=True)
@@ -201,7 +212,7 @@ class Metadata:
         return ". ".join(parts) + "." if parts else ""
 
     @property
-    def direction(self) -> str:
+    def direction(self) -> Literal["rtl", "ltr"]:
         return "rtl" if self.language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
 
 
@@ -252,33 +263,50 @@ class Book:
 
 def child_blocks(block: Block) -> tuple[Block, ...]:
     """The blocks directly inside ``block`` (list items, quote, table cells)."""
-    if isinstance(block, ListBlock):
-        return tuple(b for item in block.items for b in item.blocks)
-    if isinstance(block, Quote):
-        return block.blocks
-    if isinstance(block, Table):
-        return tuple(b for row in block.rows for cell in row for b in cell.blocks)
-    return ()
+    match block:
+        case ListBlock():
+            return tuple(b for item in block.items for b in item.blocks)
+        case Quote():
+            return block.blocks
+        case Table():
+            return tuple(b for row in block.rows for cell in row for b in cell.blocks)
+        case Paragraph() | Heading() | Image() | CodeBlock():
+            return ()
+        case _:
+            assert_never(block)
 
 
-def iter_text_blocks(blocks: tuple[Block, ...]):
-    """Yield every block, depth first, descending into lists, quotes and tables."""
+def iter_blocks(blocks: tuple[Block, ...]) -> Iterator[Block]:
+    """Every block in reading order, depth first: nested ones in lists, quotes and tables included.
+
+    The one walk over the block tree (segmenting, the TOC, the cover, the feed and the EPUB use it)."""
     for block in blocks:
         yield block
-        yield from iter_text_blocks(child_blocks(block))
+        yield from iter_blocks(child_blocks(block))
+
+
+def _block_words(block: Block) -> int:
+    """Words of readable text a block holds itself (a list's, quote's or cell's are in its children)."""
+    match block:
+        case Paragraph() | Heading():
+            return len(block.text.split())
+        case Image():
+            return len((block.alt or "").split()) + len(plain_text(block.caption).split())
+        case Table():
+            return len(plain_text(block.caption).split())
+        case ListBlock() | Quote() | CodeBlock():  # code is no prose: it counts no words
+            return 0
+        case _:
+            assert_never(block)
 
 
 def section_words(section: Section) -> int:
     """Number of words of readable text in a section, heading included."""
-    words = len(section.title.split())
-    for block in iter_text_blocks(section.blocks):
-        if isinstance(block, (Paragraph, Heading)):
-            words += len(block.text.split())
-        elif isinstance(block, Image):
-            words += len((block.alt or "").split()) + len(plain_text(block.caption).split())
-        elif isinstance(block, Table):
-            words += len(plain_text(block.caption).split())
-    return words
+    return len(section.title.split()) + sum(_block_words(b) for b in iter_blocks(section.blocks))
+
+
+CoverType: TypeAlias = Literal["image/jpeg", "image/png"]
+CoverOrigin: TypeAlias = Literal["article", "generated"]  # the page's own image, or one made from the title
 
 
 @dataclass(frozen=True)
@@ -286,8 +314,8 @@ class Cover:
     """The book's cover image: square, at least 1400 pixels, JPEG or PNG."""
 
     data: bytes
-    media_type: str  # 'image/jpeg' or 'image/png'
-    origin: str  # 'article' (the page's own image) or 'generated'
+    media_type: CoverType
+    origin: CoverOrigin
 
 
 @dataclass(frozen=True)

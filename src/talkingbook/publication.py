@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from .model import Book, Cover, SectionAudio
 from .structure.toc import TocEntry
@@ -64,7 +64,7 @@ class Layout:
     FEED = "feed.xml"
     PAGE = "index.html"
     MANIFEST = "manifest.json"
-    COVERS = {"image/jpeg": "cover.jpg", "image/png": "cover.png"}
+    COVERS: ClassVar[dict[str, str]] = {"image/jpeg": "cover.jpg", "image/png": "cover.png"}
 
     @property
     def epub(self) -> str:

@@ -118,8 +118,7 @@ def ipa(text: str, language: str) -> str:
     ident = voice_for(language) if language.split("-")[0].lower() not in UNFIT else None
     if ident is None:
         raise EngineUnavailableError(f"language '{language}'", "espeak-ng has no voice for it")
-    EspeakEngine._initialise()
-    lib = EspeakEngine._lib
+    lib = EspeakEngine._initialise()
     data = text.encode("utf-8") + b"\0"
     buffer = ctypes.create_string_buffer(data, len(data))
     start = ctypes.addressof(buffer)
@@ -147,7 +146,7 @@ def ipa(text: str, language: str) -> str:
 
 class EspeakEngine:
     name = "espeak"
-    _lib = None
+    _lib: ctypes.CDLL | None = None  # loaded once, by the first engine opened
     _rate = 0
 
     def __init__(self, language: str, ident: str, rate: float = 1.0) -> None:
@@ -157,23 +156,24 @@ class EspeakEngine:
         self.rate = rate
 
     @classmethod
-    def open(cls, language: str, voice: str | None = None, rate: float = 1.0) -> "EspeakEngine":
+    def open(cls, language: str, voice: str | None = None, rate: float = 1.0) -> EspeakEngine:
         ident = check_voice(voice) if voice else voice_for(language)
         if ident is None:
             raise EngineUnavailableError(
                 f"language '{language}'", "espeak-ng cannot read it well; use --engine gtts (online) or --no-audio"
             )
-        cls._initialise()
+        lib = cls._initialise()
         engine = cls(language, ident, rate)
         with _lock:
-            if cls._lib.espeak_SetVoiceByName(ident.encode()) != 0:
+            if lib.espeak_SetVoiceByName(ident.encode()) != 0:
                 raise EngineUnavailableError(f"--voice {ident}", "espeak-ng has no such voice")
         return engine
 
     @classmethod
-    def _initialise(cls) -> None:
+    def _initialise(cls) -> ctypes.CDLL:
+        """The library, loaded and initialised on the first call."""
         if cls._lib is not None:
-            return
+            return cls._lib
         loader = _loader()
         try:
             lib = ctypes.CDLL(loader.get_library_path())
@@ -186,6 +186,7 @@ class EspeakEngine:
         lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
         cls._lib, cls._rate = lib, rate
+        return lib
 
     def synthesize(self, text: str) -> bytes:
         chunks: list[bytes] = []
@@ -198,7 +199,7 @@ class EspeakEngine:
         callback = _SynthCallback(collect)
         data = text.encode("utf-8") + b"\0"
         with _lock:
-            lib = self._lib
+            lib = self._initialise()  # loaded when the engine was opened
             lib.espeak_SetVoiceByName(self._ident.encode())
             lib.espeak_SetParameter(ESPEAK_RATE, int(175 * self.rate), 0)
             lib.espeak_SetSynthCallback(callback)

@@ -41,7 +41,7 @@ class GttsEngine:
         self.voice = f"Google Translate text-to-speech ({lang}, online)"
 
     @classmethod
-    def open(cls, language: str, voice: str | None = None, rate: float = 1.0) -> "GttsEngine":
+    def open(cls, language: str, voice: str | None = None, rate: float = 1.0) -> GttsEngine:
         try:
             from gtts.lang import tts_langs
         except ImportError as exc:

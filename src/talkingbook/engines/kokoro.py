@@ -280,7 +280,8 @@ def from_espeak(ipa: str, english: bool = False, british: bool = False) -> str:
         for old, new in sorted(TIED.items()):
             ps = ps.replace(old, new)
     ps = ps.replace("^", "")
-    ps = ps.translate(str.maketrans({**MISSING, **{c: "" for c in SILENT}}))
+    table: dict[str, str | int | None] = {**MISSING, **dict.fromkeys(SILENT, "")}
+    ps = ps.translate(str.maketrans(table))
     return " ".join(ps.split())
 
 
@@ -294,7 +295,7 @@ def _known(said: str, lang: str) -> str:
             log.info(
                 "kokoro: '%s' (%s, %s) is not in the model's vocabulary; dropped",
                 symbol,
-                unicodedata.name(symbol, "U+%04X" % ord(symbol)),
+                unicodedata.name(symbol, f"U+{ord(symbol):04X}"),
                 lang,
             )
     return "".join(c for c in said if c in vocab) if unknown else said
@@ -332,7 +333,7 @@ class KokoroEngine:
         self.variant = f"model={model_digest()[:16]} lang={self.language} g2p={G2P_VERSION}"
 
     @classmethod
-    def open(cls, language: str, voice: str | None = None, rate: float = 1.0) -> "KokoroEngine":
+    def open(cls, language: str, voice: str | None = None, rate: float = 1.0) -> KokoroEngine:
         from . import default_voice
 
         available = voices()

@@ -82,7 +82,7 @@ class PiperEngine:
         self.rate = rate
 
     @classmethod
-    def open(cls, language: str, voice: str | None = None, rate: float = 1.0) -> "PiperEngine":
+    def open(cls, language: str, voice: str | None = None, rate: float = 1.0) -> PiperEngine:
         """A Piper voice: a path to an .onnx file (with its .json), or the bundled English voice."""
         expected = None
         packaged = _voice_package(voice) if voice and not voice.endswith(".onnx") else None

@@ -9,6 +9,7 @@ warning. Unchanged files are not rewritten: their date and ETag stay, for podcas
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -125,8 +126,6 @@ def _replace(path: Path, data: bytes) -> None:
         os.chmod(temp, 0o666 & ~_umask())  # readable as any other file, not mkstemp's 0600
         os.replace(temp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temp)
-        except OSError:
-            pass
         raise

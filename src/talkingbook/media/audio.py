@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -197,7 +198,11 @@ def cover_frame(cover: Cover):
 
 
 def book_tags(
-    title: str, meta: Metadata, voice: str, cover: Cover | None = None, chapters: list[tuple[float, float, str]] = ()
+    title: str,
+    meta: Metadata,
+    voice: str,
+    cover: Cover | None = None,
+    chapters: Sequence[tuple[float, float, str]] = (),
 ):
     """The ID3v2.4 frames every MP3 of the book carries: its title, the article as album, author,
     language, genre, date, publisher, the synthetic voice (as composer, where Audiobookshelf looks
@@ -256,7 +261,7 @@ def tag_mp3(
     meta: Metadata,
     voice: str,
     transcript: str = "",
-    chapters: list[tuple[float, float, str]] = (),
+    chapters: Sequence[tuple[float, float, str]] = (),
     cover: Cover | None = None,
 ) -> None:
     """Write the ID3v2.4 tags of a section MP3: TIT2 is exactly the TOC label, TRCK its number; USLT

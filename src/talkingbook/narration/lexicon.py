@@ -54,7 +54,8 @@ class Lexicon:
         (an alias is never a pattern, and the text it puts in is not looked up again)."""
         if not self._index:
             return text
-        out, done = [], 0
+        out: list[str] = []
+        done = 0
         for token in _TOKEN.finditer(text):
             start = token.start()
             candidates = self._index.get(token.group())
@@ -98,12 +99,13 @@ def _pls(data: bytes, path) -> list[tuple[str, str]]:
         root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
         raise InputError(str(path), f"not a PLS lexicon ({exc})") from exc
-    entries = []
+    entries: list[tuple[str, str]] = []
     for lexeme in root.iter(f"{{{PLS_NS}}}lexeme"):
         alias = lexeme.find(f"{{{PLS_NS}}}alias")
+        spoken = (alias.text or "").strip() if alias is not None else ""
         graphemes = [g.text.strip() for g in lexeme.iter(f"{{{PLS_NS}}}grapheme") if g.text and g.text.strip()]
-        if alias is None or not (alias.text or "").strip():
+        if not spoken:
             log.warning("%s: lexeme %s has no <alias>; phonemes are not used", path, graphemes[:1])
             continue
-        entries.extend((g, alias.text.strip()) for g in graphemes)
+        entries.extend((g, spoken) for g in graphemes)
     return entries

@@ -12,16 +12,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from ..media.audio import ENCODER_ID, encode_mp3, resample, silence, tag_mp3
-from ..system.cache import SpeechCache, digest
 from ..engines import Engine, open_engine
 from ..errors import EngineUnavailableError
-from .lexicon import Lexicon
+from ..media.audio import ENCODER_ID, encode_mp3, resample, silence, tag_mp3
 from ..model import Book, Clip, Cover, SectionAudio
 from ..publication import Layout
-from .script import LEAD_IN, LEAD_OUT, Utterance, section_script
-from ..system.processes import worker_thread
 from ..structure.toc import TocEntry
+from ..system.cache import SpeechCache, digest
+from ..system.processes import worker_thread
+from .lexicon import Lexicon
+from .script import LEAD_IN, LEAD_OUT, Utterance, section_script
 
 log = logging.getLogger(__name__)
 
@@ -141,10 +141,11 @@ def _section_job(
         main.sample_rate,
         ENCODER_ID,
     )
-    cached = cache.get_section(section_key, path)  # the MP3 is copied to ``path`` only when whole
-    if cached:
+    stored = cache.get_section(section_key, path)  # the MP3 is copied to ``path`` only when whole
+    cached: SectionAudio | None = None
+    if stored:
         try:
-            cached = _from_json(cached)
+            cached = _from_json(stored)
         except (KeyError, ValueError, TypeError):
             cached = None  # an entry from an older version: made again
     # the section's PCM goes to a file beside the output, never the whole section in memory

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import assert_never
 
 from ..model import (
     Block,
@@ -23,7 +24,7 @@ from ..model import (
     Section,
     Sentence,
     Table,
-    iter_text_blocks,
+    iter_blocks,
     plain_text,
 )
 from ..phrases import long_date, narrator_notice, phrase, phrase_language
@@ -53,9 +54,17 @@ def speakable(text: str) -> str:
     """Text as an engine should receive it: typographic quotes made plain, spaces collapsed."""
     # apostrophes as typed on German and other keyboards (´ `), and modifier-letter ones, too: an engine
     # reads "tut´s" as three words
-    text = text.translate(
-        str.maketrans({"’": "'", "‘": "'", "´": "'", "`": "'", "ʼ": "'", "“": '"', "”": '"', "\u00a0": " "})
-    )
+    plain: dict[str, str | int | None] = {
+        "’": "'",
+        "‘": "'",
+        "´": "'",
+        "`": "'",
+        "ʼ": "'",
+        "“": '"',
+        "”": '"',
+        "\u00a0": " ",
+    }
+    text = text.translate(str.maketrans(plain))
     return " ".join(text.split())
 
 
@@ -165,50 +174,54 @@ class _Say:
 
 
 def _block_script(block: Block, lang: str, say: _Say, read_code: bool = False) -> list[Utterance]:
-    lang = getattr(block, "lang", "") or lang
-    if isinstance(block, Heading):
-        return [Utterance(reading(block.spans), PAUSE_HEADING, lang, block.anchor, block.text)]
-    if isinstance(block, Paragraph):
-        return _paragraph(block, lang, PAUSE_PARAGRAPH)
-    if isinstance(block, ListBlock):
-        out: list[Utterance] = []
-        for item in block.items:
-            start = len(out)
-            for inner in item.blocks:
-                out.extend(_block_script(inner, lang, say, read_code))
-            # inside an item, nothing pauses longer than the step to the next item
-            out[start:] = [replace(u, pause_after=min(u.pause_after, PAUSE_ITEM)) for u in out[start:]]
-            _with_pause(out, PAUSE_ITEM)
-        return _with_pause(out, PAUSE_PARAGRAPH)
-    if isinstance(block, Quote):
-        inner = [u for b in block.blocks for u in _block_script(b, lang, say, read_code)]
-        return [say("quote", PAUSE_SENTENCE, block.anchor), *inner, say("end_quote", PAUSE_PARAGRAPH, block.anchor)]
-    if isinstance(block, Table):
-        return _table_script(block, say)
-    if isinstance(block, CodeBlock):
-        if read_code:
-            lines = [line.strip() for line in block.text.splitlines() if line.strip()]
-            return _with_pause(
-                [say("code", PAUSE_SENTENCE, block.anchor)]
-                + [Utterance(line, PAUSE_SENTENCE, "", block.anchor) for line in lines],
-                PAUSE_PARAGRAPH,
-            )
-        return [say("code_skipped", PAUSE_PARAGRAPH, block.anchor)]
-    if isinstance(block, Image):
-        out = []
-        if block.alt:
-            out.append(say("image", PAUSE_SENTENCE, block.anchor, alt=block.alt))
-        if block.caption:
-            out.extend(_paragraph(Paragraph(block.caption), lang, PAUSE_SENTENCE, unit=block.caption_id))
-        return _with_pause(out, PAUSE_PARAGRAPH)
-    return []
+    lang = getattr(block, "lang", "") or lang  # images and code have no language of their own
+    match block:
+        case Heading():
+            return [Utterance(reading(block.spans), PAUSE_HEADING, lang, block.anchor, block.text)]
+        case Paragraph():
+            return _paragraph(block, lang, PAUSE_PARAGRAPH)
+        case ListBlock():
+            out: list[Utterance] = []
+            for item in block.items:
+                start = len(out)
+                for inner in item.blocks:
+                    out.extend(_block_script(inner, lang, say, read_code))
+                # inside an item, nothing pauses longer than the step to the next item
+                out[start:] = [replace(u, pause_after=min(u.pause_after, PAUSE_ITEM)) for u in out[start:]]
+                _with_pause(out, PAUSE_ITEM)
+            return _with_pause(out, PAUSE_PARAGRAPH)
+        case Quote():
+            quoted = [u for b in block.blocks for u in _block_script(b, lang, say, read_code)]
+            return [
+                say("quote", PAUSE_SENTENCE, block.anchor),
+                *quoted,
+                say("end_quote", PAUSE_PARAGRAPH, block.anchor),
+            ]
+        case Table():
+            return _table_script(block, say)
+        case CodeBlock():
+            if read_code:
+                lines = [line.strip() for line in block.text.splitlines() if line.strip()]
+                return _with_pause(
+                    [say("code", PAUSE_SENTENCE, block.anchor)]
+                    + [Utterance(line, PAUSE_SENTENCE, "", block.anchor) for line in lines],
+                    PAUSE_PARAGRAPH,
+                )
+            return [say("code_skipped", PAUSE_PARAGRAPH, block.anchor)]
+        case Image():
+            shown: list[Utterance] = []
+            if block.alt:
+                shown.append(say("image", PAUSE_SENTENCE, block.anchor, alt=block.alt))
+            if block.caption:
+                shown.extend(_paragraph(Paragraph(block.caption), lang, PAUSE_SENTENCE, unit=block.caption_id))
+            return _with_pause(shown, PAUSE_PARAGRAPH)
+        case _:
+            assert_never(block)
 
 
 def _cell_text(cell, read=False) -> str:
     return " ".join(
-        reading(b.spans) if read else b.text
-        for b in iter_text_blocks(cell.blocks)
-        if isinstance(b, (Paragraph, Heading))
+        reading(b.spans) if read else b.text for b in iter_blocks(cell.blocks) if isinstance(b, (Paragraph, Heading))
     )
 
 

@@ -253,7 +253,7 @@ def _english(text: str) -> str:
         text,
     )
     text = re.sub(r"(\d[\d,]*(?:\.\d+)?)\s?%", lambda m: f"{_decimal(m.group(1))} percent", text)
-    text = re.sub(r"\b(\d{1,2}):(\d{2})\s?([ap])\.?m\.?\b", _clock, text, flags=re.I)
+    text = re.sub(r"\b(\d{1,2}):(\d{2})\s?([ap])\.?m\.?\b", _clock, text, flags=re.IGNORECASE)
     text = re.sub(r"\b(\d{1,2}):(\d{2})\b", _clock, text)
     text = re.sub(r"\b(\d{4})s\b", lambda m: _decade(int(m.group(1))), text)
     text = re.sub(r"\b(\d{4})\s?[–-]\s?(\d{4})\b", lambda m: f"{m.group(1)} to {m.group(2)}", text)
@@ -268,8 +268,7 @@ def _english(text: str) -> str:
     text = text.replace("°", " degrees ").replace("#", " number ").replace("~", " about ")
     text = text.replace("^", " to the power of ")  # a formula's text: E=mc^2
     text = re.sub(r"\s[–—-]\s|—|–", ", ", text)
-    text = text.replace("…", "...")
-    return text
+    return text.replace("…", "...")
 
 
 def _cardinal(raw: str) -> str:

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import math
 import re
+from typing import TYPE_CHECKING
 
-from bs4 import BeautifulSoup, CData, NavigableString, Tag
+from bs4 import BeautifulSoup, CData, NavigableString, PageElement, Tag
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
 
 TEXT_TYPES = (NavigableString, CData)
 
@@ -61,11 +65,12 @@ def get_next_node(node: Tag, skip_children: bool = False) -> Tag | None:
         child = first_child(node)
         if child is not None:
             return child
-    while node is not None:
-        sibling = next_sibling(node)
+    current: Tag | None = node
+    while current is not None:
+        sibling = next_sibling(current)
         if sibling is not None:
             return sibling
-        node = node.parent
+        current = current.parent
     return None
 
 
@@ -87,7 +92,7 @@ def is_element(node, name: str) -> bool:
     return isinstance(node, Tag) and node.name == name
 
 
-def is_page_root(node) -> bool:
+def is_page_root(node: PageElement | None) -> TypeIs[BeautifulSoup | None]:
     """The document itself, which has no tag name in the DOM."""
     return node is None or isinstance(node, BeautifulSoup)
 
@@ -139,8 +144,8 @@ def js_ratio(a: float, b: float) -> float:
 
 
 # What a browser's node.style.display / visibility say, read from the inline style.
-DISPLAY_NONE = re.compile(r"(^|;)\s*display\s*:\s*none\s*(!\s*important\s*)?(;|$)", re.I)
-VISIBILITY_HIDDEN = re.compile(r"(^|;)\s*visibility\s*:\s*hidden\s*(!\s*important\s*)?(;|$)", re.I)
+DISPLAY_NONE = re.compile(r"(^|;)\s*display\s*:\s*none\s*(!\s*important\s*)?(;|$)", re.IGNORECASE)
+VISIBILITY_HIDDEN = re.compile(r"(^|;)\s*visibility\s*:\s*hidden\s*(!\s*important\s*)?(;|$)", re.IGNORECASE)
 
 
 def is_probably_visible(node: Tag) -> bool:

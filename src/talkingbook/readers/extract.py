@@ -53,6 +53,7 @@ import re
 from bs4 import BeautifulSoup, Comment, Tag
 
 from .dom import (
+    UNSPACED,
     TextLengths,
     ancestors,
     attr,
@@ -61,12 +62,12 @@ from .dom import (
     get_next_node,
     has_ancestor_tag,
     has_text,
+    html_integer,  # noqa: F401  (tests import it from here, where it was)
     inner_text,
-    UNSPACED,
     is_data_table,
     is_element,
-    is_probably_visible,
     is_page_root,
+    is_probably_visible,
     is_text,
     js_ratio,
     link_density,
@@ -77,7 +78,6 @@ from .dom import (
     text_density,
     text_similarity,
 )
-from .dom import html_integer  # noqa: F401  (tests import it from here, where it was)
 from .metadata import ReadabilityMetadata, marks_byline, readability_metadata
 
 # --- settings and patterns (as in Readability.js) ----------------------------
@@ -99,38 +99,40 @@ UNLIKELY_CANDIDATES = re.compile(
     r"-ad-|ai2html|banner|breadcrumbs|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr"
     r"|header|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor"
     r"|supplemental|ad-break|agegate|pagination|pager|popup|yom-remote",
-    re.I,
+    re.IGNORECASE,
 )
-MAYBE_CANDIDATE = re.compile(r"and|article|body|column|content|main|shadow", re.I)
-POSITIVE = re.compile(r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story", re.I)
+MAYBE_CANDIDATE = re.compile(r"and|article|body|column|content|main|shadow", re.IGNORECASE)
+POSITIVE = re.compile(
+    r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story", re.IGNORECASE
+)
 NEGATIVE = re.compile(
     r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|foot|footer|footnote"
     r"|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper"
     r"|sponsor|shopping|tags|widget",
-    re.I,
+    re.IGNORECASE,
 )
 VIDEOS = re.compile(
     r"//(www\.)?((dailymotion|youtube|youtube-nocookie|player\.vimeo|v\.qq)\.com"
     r"|(archive|upload\.wikimedia)\.org|player\.twitch\.tv)",
-    re.I,
+    re.IGNORECASE,
 )
-SHARE_ELEMENTS = re.compile(r"(\b|_)(share|sharedaddy)(\b|_)", re.I)
+SHARE_ELEMENTS = re.compile(r"(\b|_)(share|sharedaddy)(\b|_)", re.IGNORECASE)
 # Not in Readability: "Print recipe" / "Print article" links are share-bar kin.  They
 # go after the conditional cleaning, whose link-density test they help.
-PRINT_ELEMENTS = re.compile(r"(\b|_)print(\b|_)", re.I)
+PRINT_ELEMENTS = re.compile(r"(\b|_)print(\b|_)", re.IGNORECASE)
 # Not in Readability: "[edit]" links beside wiki headings are page furniture.
-EDIT_LINKS = re.compile(r"(^|\s)(mw-)?editsection(\s|$)", re.I)
+EDIT_LINKS = re.compile(r"(^|\s)(mw-)?editsection(\s|$)", re.IGNORECASE)
 # Not in Readability: the last path segment of a link to a site's legal pages.
 POLICY_PAGE = re.compile(
     r"^(privacy|terms|cookie|legal|disclaimer|imprint|impressum|datenschutz|agb|nutzungsbedingungen"
     r"|mentions-legales|aviso-legal|(community[-_])?guidelines)",
-    re.I,
+    re.IGNORECASE,
 )
 COMMAS = re.compile("[\u002c\u060c\ufe50\ufe10\ufe11\u2e41\u2e34\u2e32\uff0c]")
-AD_WORDS = re.compile(r"^(ad(vertising|vertisement)?|pub(licité)?|werb(ung)?|广告|Реклама|Anuncio)$", re.I)
-LOADING_WORDS = re.compile(r"^((loading|正在加载|Загрузка|chargement|cargando)(…|\.\.\.)?)$", re.I)
-B64_DATA_URL = re.compile(r"^data:\s*([^\s;,]+)\s*;\s*base64\s*,", re.I)
-IMAGE_URL = re.compile(r"\.(jpg|jpeg|png|webp)", re.I)
+AD_WORDS = re.compile(r"^(ad(vertising|vertisement)?|pub(licité)?|werb(ung)?|广告|Реклама|Anuncio)$", re.IGNORECASE)
+LOADING_WORDS = re.compile(r"^((loading|正在加载|Загрузка|chargement|cargando)(…|\.\.\.)?)$", re.IGNORECASE)
+B64_DATA_URL = re.compile(r"^data:\s*([^\s;,]+)\s*;\s*base64\s*,", re.IGNORECASE)
+IMAGE_URL = re.compile(r"\.(jpg|jpeg|png|webp)", re.IGNORECASE)
 
 UNLIKELY_ROLES = {"menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog"}
 DIV_TO_P_ELEMS = {"blockquote", "dl", "div", "img", "ol", "p", "pre", "table", "ul"}
@@ -330,12 +332,13 @@ class Readability:
             if table.parent is None:
                 continue
             body = first_child(table) if self._has_single_tag_inside_element(table, "tbody") else table
-            if not self._has_single_tag_inside_element(body, "tr"):
+            if body is None or not self._has_single_tag_inside_element(body, "tr"):
                 continue
             row = first_child(body)
-            if not self._has_single_tag_inside_element(row, "td"):
+            if row is None or not self._has_single_tag_inside_element(row, "td"):
                 continue
             cell = first_child(row)
+            assert cell is not None  # the row's single element
             cell.name = "p" if all(self._is_phrasing_content(c) for c in cell.contents) else "div"
             table.replace_with(cell)
 
@@ -388,7 +391,7 @@ class Readability:
             linked = sum(
                 len(inner_text(a))
                 for a in p.find_all("a")
-                if not re.match(r"\s*(#|javascript:)", attr(a, "href"), re.I)
+                if not re.match(r"\s*(#|javascript:)", attr(a, "href"), re.IGNORECASE)
             )
             if linked / length > 0.5:
                 p.extract()
@@ -415,7 +418,7 @@ class Readability:
                 and len(inner_text(heading)) < LINK_PARAGRAPH_LENGTH
             ):
                 heading.extract()
-            parent = lst.parent
+            parent: Tag | None = lst.parent  # (narrowed to Tag above, but climbs to None)
             lst.extract()
             # A wrapper left with a title and no prose of its own ("More from UK") goes too.
             while (
@@ -424,7 +427,7 @@ class Readability:
                 and parent.find(["p", "img", "table"]) is None
                 and len(inner_text(parent)) < LINK_PARAGRAPH_LENGTH // 2
             ):
-                parent, child = parent.parent, parent
+                child, parent = parent, parent.parent
                 child.extract()
 
     def _is_headline_list(self, lst: Tag) -> bool:
@@ -435,7 +438,7 @@ class Readability:
         for item in items:
             links = item.find_all("a")
             text = inner_text(item)
-            if len(links) != 1 or re.match(r"\s*(#|javascript:)", attr(links[0], "href"), re.I):
+            if len(links) != 1 or re.match(r"\s*(#|javascript:)", attr(links[0], "href"), re.IGNORECASE):
                 return False
             if re.sub(r"\W", "", inner_text(links[0])) != re.sub(r"\W", "", text):
                 return False
@@ -472,6 +475,12 @@ class Readability:
         """``node.readability.contentScore``; None for a node not initialized."""
         entry = self.scores.get(id(node))
         return entry[1] if entry is not None else None
+
+    def _known_score(self, node: Tag) -> float:
+        """The score of a node already initialized (a candidate)."""
+        score = self._score(node)
+        assert score is not None, "a candidate is initialized when it is found"
+        return score
 
     def _add_score(self, node: Tag, amount: float) -> None:
         self.scores[id(node)][1] += amount
@@ -652,6 +661,7 @@ class Readability:
                 p = None
         if self._has_single_tag_inside_element(div, "p") and link_density(div) < 0.25:
             paragraph = first_child(div)
+            assert paragraph is not None  # the div's single element
             for name in ("id", "lang", "dir"):  # keep anchors and language marks
                 if div.has_attr(name) and not paragraph.has_attr(name):
                     paragraph[name] = div[name]
@@ -689,10 +699,10 @@ class Readability:
         """Scale scores by (1 - link density); the best N_TOP_CANDIDATES, best first."""
         top: list[Tag] = []
         for candidate in candidates:
-            score = self._score(candidate) * (1 - link_density(candidate))
+            score = self._known_score(candidate) * (1 - link_density(candidate))
             self.scores[id(candidate)][1] = score
             for rank in range(N_TOP_CANDIDATES):
-                if rank >= len(top) or score > self._score(top[rank]):
+                if rank >= len(top) or score > self._known_score(top[rank]):
                     top.insert(rank, candidate)
                     del top[N_TOP_CANDIDATES:]
                     break
@@ -722,9 +732,9 @@ class Readability:
 
     def _common_ancestor_of_alternatives(self, top: Tag, top_candidates: list[Tag]) -> Tag:
         """If three runners-up score within 75% of the winner, use an ancestor shared by three of them."""
-        best = self._score(top)
+        best = self._known_score(top)
         alternatives = [
-            {id(a) for a in ancestors(c)} for c in top_candidates[1:] if js_ratio(self._score(c), best) >= 0.75
+            {id(a) for a in ancestors(c)} for c in top_candidates[1:] if js_ratio(self._known_score(c), best) >= 0.75
         ]
         if len(alternatives) < 3:
             return top
@@ -737,7 +747,7 @@ class Readability:
 
     def _climb_while_score_rises(self, top: Tag) -> Tag:
         """Parents collect half a child's score; if one scores higher, content is spread out: take it."""
-        last = self._score(top)
+        last = self._known_score(top)
         threshold = last / 3
         parent = top.parent
         while not is_page_root(parent) and parent.name != "body":
@@ -757,10 +767,10 @@ class Readability:
         """Not in Readability: ids of the candidates scoring within 75% of the best, and of their ancestors."""
         if not top_candidates:
             return set()
-        best = self._score(top_candidates[0])
+        best = self._known_score(top_candidates[0])
         holders: set[int] = set()
         for candidate in top_candidates:
-            if js_ratio(self._score(candidate), best) >= 0.75:
+            if js_ratio(self._known_score(candidate), best) >= 0.75:
                 holders.update(id(node) for node in [candidate, *ancestors(candidate)])
         return holders
 
@@ -768,7 +778,7 @@ class Readability:
         """A new <div> holding the top candidate and those of its siblings that look like content."""
         article = self.soup.new_tag("div")
         self._original_ancestors = [a for a in ancestors(top) if not is_page_root(a)]
-        top_score = self._score(top)
+        top_score = self._known_score(top)
         threshold = max(10, top_score * 0.2)
         top_class = attr(top, "class")
         parent = top.parent
@@ -810,7 +820,7 @@ class Readability:
 
     def _copy_direction(self, top: Tag, article: Tag) -> None:
         """The nearest dir (and lang, below <html>) of the top candidate, onto the article."""
-        chain = [top] + self._original_ancestors
+        chain = [top, *self._original_ancestors]
         for name in ("dir", "lang"):
             for element in chain:
                 if element.name == "html" and name == "lang":
@@ -847,6 +857,8 @@ class Readability:
                 continue
             old_img = previous if previous.name == "img" else previous.find("img")
             new_img = noscript.find("img")
+            replacement = first_child(noscript)
+            assert isinstance(old_img, Tag) and isinstance(new_img, Tag) and replacement is not None  # single images
             for name, value in list(old_img.attrs.items()):
                 value = " ".join(value) if isinstance(value, list) else value
                 if not value or not (name in ("src", "srcset") or IMAGE_URL.search(value)):
@@ -854,7 +866,7 @@ class Readability:
                 if new_img.get(name) == value:
                     continue
                 new_img["data-old-" + name if new_img.has_attr(name) else name] = value
-            previous.replace_with(first_child(noscript))
+            previous.replace_with(replacement)
 
     def _has_single_tag_inside_element(self, node: Tag, name: str) -> bool:
         """Exactly one element child, named ``name``, and no text beside it."""
@@ -930,7 +942,9 @@ class Readability:
                     continue
                 # A tiny base64 image beside a real image URL is a placeholder.
                 if any(name != "src" and IMAGE_URL.search(attr(element, name)) for name in element.attrs):
-                    if len(src) - (re.search(r"base64\s*", src, re.I).start() + 7) < 133:
+                    base64 = re.search(r"base64\s*", src, re.IGNORECASE)
+                    assert base64 is not None  # B64_DATA_URL matched
+                    if len(src) - (base64.start() + 7) < 133:
                         del element["src"]
                         src = ""
             if (src or (srcset and srcset != "null")) and "lazy" not in attr(element, "class").lower():

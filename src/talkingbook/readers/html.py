@@ -11,20 +11,20 @@ from __future__ import annotations
 import logging
 import re
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import Callable
+from typing import assert_never
 
 from bs4 import BeautifulSoup, NavigableString, ParserRejectedMarkup, Tag, XMLParsedAsHTMLWarning
-from bs4.builder import LXMLTreeBuilder
+from bs4.builder._lxml import LXMLTreeBuilder  # bs4.builder re-exports it only at run time
 
 from ..errors import InputError
-from .dom import html_integer, is_data_table
-from .extract import find_article
-from .metadata import read_metadata
 from ..model import (
     Block,
     Cell,
+    CellScope,
     CodeBlock,
+    Direction,
     Document,
     Heading,
     Image,
@@ -33,19 +33,23 @@ from ..model import (
     Paragraph,
     Quote,
     Span,
+    SpanKind,
     Table,
-    iter_text_blocks,
+    iter_blocks,
     plain_text,
     xml_text,
 )
 from ..structure.ids import RESERVED_ID_PREFIXES
-from .images import ImageResolver
-from .sources import Source, decode
 from ..structure.toc import slugify, unique
+from .dom import html_integer, is_data_table
+from .extract import find_article
+from .images import ImageResolver
+from .metadata import read_metadata
+from .sources import Source, decode
 from .urls import link_url
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-INLINE_KINDS = {
+INLINE_KINDS: dict[str, SpanKind] = {
     "em": "em",
     "i": "em",
     "cite": "em",
@@ -206,10 +210,11 @@ class _BoundedBuilder(LXMLTreeBuilder):
     """bs4's lxml tree builder that cleans every string it is given (text and attribute values,
     character references included) and unwraps elements past ``MAX_DEPTH`` or ``MAX_ELEMENTS``."""
 
-    KEEP = {"html", "head", "body"}
+    KEEP = frozenset({"html", "head", "body"})
 
     def initialize_soup(self, soup) -> None:
         super().initialize_soup(soup)
+        self.page: BeautifulSoup = soup  # self.soup, never None from here on
         self.unwrapped: list[bool] = []  # one flag per open element: True when it was left out
         self.kept = self.dropped = 0
 
@@ -219,7 +224,7 @@ class _BoundedBuilder(LXMLTreeBuilder):
             self.unwrapped.append(True)
             self.dropped += 1
             if tag not in INLINE or tag == "br":
-                self.soup.handle_data(" ")  # words on either side of an unwrapped block stay apart
+                self.page.handle_data(" ")  # words on either side of an unwrapped block stay apart
             return
         self.unwrapped.append(False)
         self.kept += 1
@@ -228,12 +233,12 @@ class _BoundedBuilder(LXMLTreeBuilder):
     def end(self, tag) -> None:
         if self.unwrapped and self.unwrapped.pop():
             if tag not in INLINE:
-                self.soup.handle_data(" ")
+                self.page.handle_data(" ")
             return
         super().end(tag)
 
     def data(self, content) -> None:
-        self.soup.handle_data(xml_text(content))
+        self.page.handle_data(xml_text(content))
 
 
 def _parse(text: str, source_name: str) -> BeautifulSoup:
@@ -299,25 +304,32 @@ def _lang(tag: Tag, inherited: str) -> str:
     return inherited
 
 
-def _dir(tag: Tag, inherited: str) -> str:
+_DIRECTIONS: dict[str, Direction] = {"rtl": "rtl", "ltr": "ltr"}
+_SCOPES: dict[str, CellScope] = {"col": "col", "row": "row", "colgroup": "colgroup", "rowgroup": "rowgroup"}
+
+
+def _dir(tag: Tag, inherited: Direction) -> Direction:
     value = tag.get("dir")
-    return value.lower() if isinstance(value, str) and value.lower() in ("rtl", "ltr") else inherited
+    return _DIRECTIONS.get(value.lower(), inherited) if isinstance(value, str) else inherited
 
 
 def _has_text(block: Block) -> bool:
-    if isinstance(block, (Paragraph, Heading)):
-        return bool(block.text)
-    if isinstance(block, CodeBlock):
-        return bool(block.text.strip())
-    if isinstance(block, Image):
-        return bool(block.alt) or bool(block.caption)
-    if isinstance(block, ListBlock):
-        return any(_has_text(b) for item in block.items for b in item.blocks)
-    if isinstance(block, Quote):
-        return any(_has_text(b) for b in block.blocks)
-    if isinstance(block, Table):
-        return any(_has_text(b) for row in block.rows for cell in row for b in cell.blocks)
-    return False
+    """Whether ``block``, or a block inside it, has text to show or read."""
+    return any(_has_own_text(b) for b in iter_blocks((block,)))
+
+
+def _has_own_text(block: Block) -> bool:
+    match block:
+        case Paragraph() | Heading():
+            return bool(block.text)
+        case CodeBlock():
+            return bool(block.text.strip())
+        case Image():
+            return bool(block.alt) or bool(block.caption)
+        case ListBlock() | Quote() | Table():  # their text is in the blocks inside (a caption alone is none)
+            return False
+        case _:
+            assert_never(block)
 
 
 # --- the walk over the article's elements ------------------------------------
@@ -327,10 +339,10 @@ def _has_text(block: Block) -> bool:
 class _Style:
     """What an inline element passes to its text: emphasis, link, language, direction."""
 
-    kind: str = ""
+    kind: SpanKind = ""
     href: str | None = None
     lang: str = ""
-    dir: str = ""
+    dir: Direction = ""
 
 
 @dataclass
@@ -343,7 +355,7 @@ class _Context:
     taken: set[str] = field(default_factory=set)  # every id given out in the book
     nested: int = 0  # >0 inside lists, quotes and table cells: headings there are not TOC entries
 
-    def assign_ids(self, container: Tag, extra: list[str] = ()) -> None:
+    def assign_ids(self, container: Tag, extra: Sequence[str] = ()) -> None:
         """Keep ids that in-article links point at, made unique and valid.
 
         ``extra``: ids of elements taken out of the container whose place the reader keeps
@@ -366,7 +378,7 @@ class _Context:
         source_id = tag.get("id")
         return self.ids.get(source_id, "") if isinstance(source_id, str) else ""
 
-    def blocks(self, element: Tag, lang: str, direction: str = "") -> list[Block]:
+    def blocks(self, element: Tag, lang: str, direction: Direction = "") -> list[Block]:
         """The blocks of ``element`` in reading order; divs and sections are flattened."""
         out: list[Block] = []
         pending: list[Span] = []
@@ -408,10 +420,10 @@ class _Context:
             homeless.pop(0)
         return out
 
-    def _lang_dir(self, lang: str, direction: str) -> tuple[str, str]:
+    def _lang_dir(self, lang: str, direction: Direction) -> tuple[str, Direction]:
         return (lang if lang != self.book_lang else "", direction)
 
-    def block(self, tag: Tag, name: str, lang: str, direction: str) -> list[Block]:
+    def block(self, tag: Tag, name: str, lang: str, direction: Direction) -> list[Block]:
         own_lang, own_dir = self._lang_dir(lang, direction)
         if name in HEADINGS:
             spans = _tidy(self.spans_of(tag, _Style(lang=lang, dir=direction), own=False))
@@ -451,14 +463,14 @@ class _Context:
             return []
         return self.blocks(tag, lang, direction)
 
-    def _nested(self, tag: Tag, lang: str, direction: str) -> list[Block]:
+    def _nested(self, tag: Tag, lang: str, direction: Direction) -> list[Block]:
         self.nested += 1
         try:
             return self.blocks(tag, lang, direction)
         finally:
             self.nested -= 1
 
-    def _list(self, tag: Tag, name: str, lang: str, direction: str) -> list[Block]:
+    def _list(self, tag: Tag, name: str, lang: str, direction: Direction) -> list[Block]:
         items = []
         for li in tag.find_all("li", recursive=False):
             blocks = tuple(self._nested(li, _lang(li, lang), _dir(li, direction)))
@@ -473,7 +485,7 @@ class _Context:
             )
         ]
 
-    def _definitions(self, tag: Tag, lang: str, direction: str) -> list[Block]:
+    def _definitions(self, tag: Tag, lang: str, direction: Direction) -> list[Block]:
         out: list[Block] = []
         for item in tag.find_all(["dt", "dd"]):
             spans = _tidy(self.spans_of(item, _Style(lang=lang, dir=direction), own=False))
@@ -483,23 +495,25 @@ class _Context:
                 out.append(Paragraph(_relative(spans, lang), *self._lang_dir(lang, direction)))
         return out
 
-    def _figure(self, tag: Tag, lang: str, direction: str) -> list[Block]:
+    def _figure(self, tag: Tag, lang: str, direction: Direction) -> list[Block]:
         caption_tag = tag.find("figcaption")
         caption = _relative(_tidy(self.spans_of(caption_tag, _Style(lang=lang))), lang) if caption_tag else ()
         if caption_tag:
             caption_tag.extract()
-        images = [self._image(img, ()) for img in tag.find_all("img")]
-        images = [i for i in images if i is not None]
+        images = [i for i in (self._image(img, ()) for img in tag.find_all("img")) if i is not None]
         if images:
             images[-1] = replace(images[-1], caption=caption, anchor=images[-1].anchor or self.anchor(tag))
-            return images
+            return list(images)
         return self.blocks(tag, lang, direction) + ([Paragraph(caption)] if caption else [])
 
     def _image(self, tag: Tag, caption) -> Image | None:
         src = tag.get("src") or ""
         for lazy in ("data-src", "data-original", "data-lazy-src"):
-            if tag.get(lazy) and (not src or src.startswith("data:image/gif") or "placeholder" in src):
-                src = tag.get(lazy)
+            lazy_src = tag.get(lazy)
+            if lazy_src and (
+                not src or (isinstance(src, str) and (src.startswith("data:image/gif") or "placeholder" in src))
+            ):
+                src = lazy_src
         if not isinstance(src, str) or _tracking_pixel(tag):
             return None
         alt = tag.get("alt")
@@ -507,24 +521,25 @@ class _Context:
             alt = ""
         alt = " ".join(alt.split()) if isinstance(alt, str) else None
         found = self.images(src) if src else None
-        data, media_type = found if found else (None, "")
+        data, media_type = found or (None, "")
         if data is None and not alt and not caption:
             return None  # nothing to show and nothing to say
         return Image(src=src, alt=alt, caption=caption, data=data, media_type=media_type, anchor=self.anchor(tag))
 
-    def _table(self, tag: Tag, lang: str, direction: str) -> list[Block]:
+    def _table(self, tag: Tag, lang: str, direction: Direction) -> list[Block]:
         if not is_data_table(tag):
             return self.blocks(tag, lang, direction)  # a layout table: its cells are plain blocks
         caption_tag = tag.find("caption")
         caption = _relative(_tidy(self.spans_of(caption_tag, _Style(lang=lang))), lang) if caption_tag else ()
-        rows = []
+        rows: list[tuple[Cell, ...]] = []
         for tr in _rows(tag):
-            cells = []
+            cells: list[Cell] = []
             in_head = tr.find_parent("thead") is not None
             for position, cell in enumerate(tr.find_all(["td", "th"], recursive=False)):
                 blocks = tuple(self._nested(cell, _lang(cell, lang), _dir(cell, direction)))
                 header = cell.name == "th"
-                scope = cell.get("scope") if cell.get("scope") in ("col", "row", "colgroup", "rowgroup") else ""
+                value = cell.get("scope")
+                scope: CellScope = _SCOPES.get(value, "") if isinstance(value, str) else ""
                 if header and not scope:
                     scope = "col" if in_head or not rows else ("row" if position == 0 else "col")
                 cells.append(Cell(blocks, header, scope, _span(cell.get("colspan")), _span(cell.get("rowspan"))))
@@ -572,11 +587,12 @@ class _Context:
             spans.extend(self._child_spans(grandchild, inner))
         anchor = self.anchor(child)
         if anchor:
-            spans = [Span("", anchor=anchor)] + spans
+            spans = [Span("", anchor=anchor), *spans]
         return spans
 
     def _ruby(self, ruby: Tag, style: _Style) -> list[Span]:
-        spans, base = [], []
+        spans: list[Span] = []
+        base: list[str] = []
         for node in ruby.children:
             if isinstance(node, Tag) and node.name == "rt":
                 text = "".join(base)
@@ -610,12 +626,18 @@ class _Context:
 
 def _block_anchors(blocks: list[Block]) -> set[str]:
     """Every id that ``blocks`` carry (blocks, list items, inline spans, nested blocks)."""
-    found = set()
-    for block in iter_text_blocks(tuple(blocks)):
-        found.add(getattr(block, "anchor", ""))
-        if isinstance(block, ListBlock):
-            found.update(item.anchor for item in block.items)
-        found.update(s.anchor for s in getattr(block, "spans", ()))
+    found: set[str] = set()
+    for block in iter_blocks(tuple(blocks)):
+        match block:
+            case ListBlock():
+                found.update(item.anchor for item in block.items)
+            case Paragraph() | Heading():
+                found.add(block.anchor)
+                found.update(s.anchor for s in block.spans)
+            case Quote() | Image() | Table() | CodeBlock():
+                found.add(block.anchor)
+            case _:
+                assert_never(block)
     return found - {""}
 
 
@@ -624,20 +646,26 @@ def _place(blocks: list[Block], anchor: str, last: bool = False) -> bool:
     order = range(len(blocks) - 1, -1, -1) if last else range(len(blocks))
     for i in order:
         block = blocks[i]
-        if isinstance(block, ListBlock):
-            if block.items and not block.items[0].anchor:
-                blocks[i] = replace(block, items=(replace(block.items[0], anchor=anchor), *block.items[1:]))
-                return True
-        elif hasattr(block, "anchor") and not block.anchor:
-            blocks[i] = replace(block, anchor=anchor)
-            return True
+        match block:
+            case ListBlock():  # a list has no id of its own: its first item takes it
+                if block.items and not block.items[0].anchor:
+                    blocks[i] = replace(block, items=(replace(block.items[0], anchor=anchor), *block.items[1:]))
+                    return True
+            case Paragraph() | Heading() | Quote() | Image() | Table() | CodeBlock():
+                if not block.anchor:
+                    blocks[i] = replace(block, anchor=anchor)
+                    return True
+            case _:
+                assert_never(block)
     return False
 
 
 # MathML is kept as one unit, shown and read as its text alternative: the alttext, else its TeX
 # annotation, else its tokens in a line ("E = m c^2"). Written here: no well-kept Python library
 # reads MathML (MathCAT, what screen readers use, is Rust).
-TEX_STYLE = re.compile(r"^\s*\{\s*\\(?:display|text|script)style\s*(.*)\}\s*$|\\(?:display|text|script)style\s*", re.S)
+TEX_STYLE = re.compile(
+    r"^\s*\{\s*\\(?:display|text|script)style\s*(.*)\}\s*$|\\(?:display|text|script)style\s*", re.DOTALL
+)
 TEX_GROUP = re.compile(r"([\^_])\{(\w+)\}")  # c^{2} is c^2
 MATH_SCRIPTS = {"msup": "{}^{}", "msub": "{}_{}", "msubsup": "{}_{}^{}", "mfrac": "{}/{}", "mroot": "root {1} of {0}"}
 
@@ -650,7 +678,7 @@ def _formula(math: Tag) -> str:
     """A formula's text: its alttext, its TeX annotation, or its MathML tokens in a line."""
     alt = math.get("alttext")
     if not (isinstance(alt, str) and alt.strip()):
-        tex = math.find("annotation", encoding=re.compile(r"^(application/x-tex|tex)$", re.I))
+        tex = math.find("annotation", encoding=re.compile(r"^(application/x-tex|tex)$", re.IGNORECASE))
         alt = tex.get_text() if tex is not None else ""
     if alt.strip():
         alt = TEX_STYLE.sub(lambda m: m.group(1) or "", alt)
@@ -670,7 +698,7 @@ def _linear_math(tag: Tag) -> str:
     if pattern and len(parts) == pattern.count("{"):
         grouped = [p if len(p) == 1 or p.isalnum() else f"({p})" for p in parts]
         return pattern.format(*grouped)
-    if tag.name in ("msqrt",):
+    if tag.name == "msqrt":
         return f"√({' '.join(parts)})"
     return " ".join(parts)
 

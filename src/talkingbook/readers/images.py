@@ -171,10 +171,7 @@ class ImageResolver:
             return None
         parts = urllib.parse.urlsplit(src)
         relative = urllib.parse.unquote(parts.path)
-        if parts.scheme == "file":
-            candidate = Path(relative)
-        else:
-            candidate = self.folder / relative.lstrip("/")
+        candidate = Path(relative) if parts.scheme == "file" else self.folder / relative.lstrip("/")
         try:
             resolved = candidate.resolve()
         except (OSError, RuntimeError):

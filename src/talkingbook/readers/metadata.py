@@ -15,11 +15,11 @@ import collections
 import html
 import itertools
 import json
-from dataclasses import replace
 import re
 import urllib.parse
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import NamedTuple
@@ -87,9 +87,9 @@ def read_metadata(
     documents = list(_json_ld_documents(soup))
     ld = _json_ld_article(documents)
     metas = soup.find_all("meta")
-    og = {m.get("property", "").lower(): m.get("content", "").strip() for m in _with(metas, "property")}
-    named = {m.get("name", "").lower(): m.get("content", "").strip() for m in _with(metas, "name")}
-    equiv = {m.get("http-equiv", "").lower(): m.get("content", "").strip() for m in _with(metas, "http-equiv")}
+    og = {attr(m, "property").lower(): attr(m, "content").strip() for m in _with(metas, "property")}
+    named = {attr(m, "name").lower(): attr(m, "content").strip() for m in _with(metas, "name")}
+    equiv = {attr(m, "http-equiv").lower(): attr(m, "content").strip() for m in _with(metas, "http-equiv")}
     canonical = soup.find("link", rel="canonical", href=True)
 
     page_title = " ".join(soup.title.get_text(" ").split()) if soup.title else ""
@@ -135,9 +135,9 @@ def read_metadata(
     ]
     title = _headline(soup, [_unescaped(t) for t in declared if t], title) or title or _first_h1(soup)
     html_tag = soup.html
-    declared = [
-        html_tag.get("lang") if html_tag else "",
-        html_tag.get("xml:lang") if html_tag else "",
+    languages = [
+        attr(html_tag, "lang") if html_tag else "",
+        attr(html_tag, "xml:lang") if html_tag else "",
         http_language,
         equiv.get("content-language"),
         named.get("language"),
@@ -145,7 +145,7 @@ def read_metadata(
         ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str) else "",
         (og.get("og:locale") or ""),
     ]
-    language = next((n for n in (normalize_language(v or "") for v in declared) if n), "")
+    language = next((n for n in (normalize_language(v or "") for v in languages) if n), "")
     description = _first(_clean(ld.get("description")), og.get("og:description"), named.get("description"))
     identity = url or _file_identity(source_name, _clean(title))
     license_name, license_url = read_license(soup, ld, named, base_url)
@@ -186,7 +186,7 @@ def _with(metas, name: str) -> list[Tag]:
     return [m for m in metas if m.get(name) is not None and m.get("content") is not None]
 
 
-_CC_PATH = re.compile(r"^/(?:licenses/([a-z-]+)/(\d\.\d)|publicdomain/(zero|mark)/(\d\.\d))(?:/|$)", re.I)
+_CC_PATH = re.compile(r"^/(?:licenses/([a-z-]+)/(\d\.\d)|publicdomain/(zero|mark)/(\d\.\d))(?:/|$)", re.IGNORECASE)
 CC_HOSTS = ("creativecommons.org", "www.creativecommons.org")
 
 
@@ -216,7 +216,7 @@ def read_license(soup: BeautifulSoup, ld: dict, named: dict, base_url: str = "")
         a.get("href")
         for a in soup.find_all(
             "a",
-            href=lambda h: (
+            href=lambda h: bool(
                 isinstance(h, str) and "creativecommons.org" in h.lower() and license_name(web_url(h, base_url) or "")
             ),
         )
@@ -236,7 +236,7 @@ def read_license(soup: BeautifulSoup, ld: dict, named: dict, base_url: str = "")
 
 def _json_ld_documents(soup: BeautifulSoup):
     """Every JSON-LD document of the page that parses, in page order."""
-    for script in soup.find_all("script", attrs={"type": re.compile(r"ld\+json", re.I)}):
+    for script in soup.find_all("script", attrs={"type": re.compile(r"ld\+json", re.IGNORECASE)}):
         try:
             # Readability strips the CDATA markers that XHTML-minded pages wrap their JSON-LD in
             yield json.loads(re.sub(r"^\s*<!\[CDATA\[|\]\]>\s*$", "", script.string or ""), strict=False)
@@ -293,7 +293,7 @@ def _clean(text) -> str:
 
 def _unescaped(text: str) -> str:
     """Text escaped twice by the page ('&amp;#8216;' in og:title reaches us as '&#8216;') read once more."""
-    return html.unescape(text) if re.search(r"&(#\d+|#x[0-9a-f]+|[a-z]+\d*);", text, re.I) else text
+    return html.unescape(text) if re.search(r"&(#\d+|#x[0-9a-f]+|[a-z]+\d*);", text, re.IGNORECASE) else text
 
 
 def _first_h1(soup: BeautifulSoup) -> str:
@@ -387,25 +387,26 @@ AUTHOR_KEYS = (
     "og:article:author",
 )
 # Readability's byline pattern (REGEXPS.byline), matched against class and id.
-BYLINE_MARK = re.compile(r"byline|author(?!i[tz])|dateline|writtenby|p-author", re.I)  # not "authority-control"
+# author(?!i[tz]): not "authority-control"
+BYLINE_MARK = re.compile(r"byline|author(?!i[tz])|dateline|writtenby|p-author", re.IGNORECASE)
 # Containers of other people's names: comments, related stories, "authors you follow", menus ("globalNav").
 ELSEWHERE = re.compile(
     r"(?:^|[-_\s])(?:comments?|commentlist|disqus|replies|reply|sidebar|related|recommend\w*|"
     r"promo|newsletter|trending|popular|outbrain|taboola|follow\w*|[a-z]*nav(?:bar|igation)?|"
     r"[a-z]*menu)(?:[-_\s]|$)",
-    re.I,
+    re.IGNORECASE,
 )
 # Readability's okMaybeItsACandidate (less "and"): a layout box such as "content-sidebar-wrap" holds the article.
-CONTAINER = re.compile(r"article|body|column|content|main|shadow", re.I)
+CONTAINER = re.compile(r"article|body|column|content|main|shadow", re.IGNORECASE)
 # Within a byline, what holds the name alone: a class naming it ("author-name", "byline__author", "fn").
-NAME_CLASS = re.compile(r"^(?:fn|.*(?:name|author).*)$", re.I)
+NAME_CLASS = re.compile(r"^(?:fn|.*(?:name|author).*)$", re.IGNORECASE)
 NOT_NAME_CLASS = re.compile(
-    r"title|bio|image|img|avatar|photo|thumb|follow|desc|role|position|job|info|date|time", re.I
+    r"title|bio|image|img|avatar|photo|thumb|follow|desc|role|position|job|info|date|time", re.IGNORECASE
 )
 AUTHOR_PATH = re.compile(
     r"/(?:authors?|writers?|people|person|staff|profiles?|contributors?|columnists?|"
     r"journalists?|reporters?|by|auteurs?|autor(?:es|en)?|autori?|redakteur\w*)/",
-    re.I,
+    re.IGNORECASE,
 )
 NAME_LINE = 100  # Readability's bound on a byline's length (_isValidByline)
 MAX_BYLINES = 50  # marked elements weighed
@@ -416,7 +417,7 @@ MAX_BYLINES = 50  # marked elements weighed
 _BY = re.compile(
     r"^(?:(?:(?:written|posted|reported|words|story|text|published)\s+)?(?:by|par|por|door|av)\b"
     r"|(?:authors?|autor(?:es|in)?|auteurs?|autore|text|texte|texto|von)\s*:)\s*:?\s*",
-    re.I,
+    re.IGNORECASE,
 )
 _BY_PARTICLE = re.compile(r"^(?:von|di)\s+(?=\S)|^(?:Von|VON|Di|DI)\s+(?=\S+\s+\S)")
 # What follows a name and never is part of one: a separator, a handle or address, a URL, a number
@@ -427,7 +428,7 @@ _STOP = re.compile(
     r"|photo(?:graph)?s?|illustrations?|feed|follow(?:ing)?|subscribe|e-?mail|twitter|facebook|"
     r"instagram|linkedin|contact|more\s+(?:by|from|stories|articles)|view\s+(?:my\s+)?"
     r"(?:complete\s+)?profile|see\s+all|read\s+more)\b",
-    re.I,
+    re.IGNORECASE,
 )
 # Job titles: a role word and the words that qualify it before ("Senior Staff Technologist", "Games Editor").
 # After a name of one word, only a qualified title is cut: "Ada Writer" is a name.
@@ -446,7 +447,7 @@ _QUALIFIERS = (
     r"science|technology|tech|health|business|sports?|games?|culture|arts?|features?|opinion|digital|"
     r"social|media|investigative|visiting|research|guest|regular|local|world|economics|finance"
 )
-_ROLE = re.compile(rf"\b(?P<qualified>(?:(?:{_QUALIFIERS})\s+)+)?(?:{_ROLES})\b", re.I)
+_ROLE = re.compile(rf"\b(?P<qualified>(?:(?:{_QUALIFIERS})\s+)+)?(?:{_ROLES})\b", re.IGNORECASE)
 # Lower-case words that belong in names ("Ludwig van Beethoven") or join them ("Kim and Jett").
 _CONNECTORS = {"and", "und", "et", "og", "och", "en", "és", "with", "avec", "mit", "con", "com", "&"}
 _PARTICLES = {
@@ -588,7 +589,7 @@ def _trimmed(text: str, dated: bool) -> str:
         words = text.rstrip(" ,-–—(@#*").split()
         if text.count("(") > text.count(")") and "(" in text:
             words = text[: text.rfind("(")].split()
-        if words and (words[-1].lower() in _CONNECTORS or dated and words[-1].lower().strip(",.") in _DATE_WORDS):
+        if words and (words[-1].lower() in _CONNECTORS or (dated and words[-1].lower().strip(",.") in _DATE_WORDS)):
             words = words[:-1]
         trimmed = " ".join(words)
         if trimmed == text:
@@ -597,7 +598,7 @@ def _trimmed(text: str, dated: bool) -> str:
 
 
 def _is_url(text: str) -> bool:
-    return bool(re.match(r"(?:[a-z][a-z0-9+.-]*://|www\.)", text.strip(), re.I))
+    return bool(re.match(r"(?:[a-z][a-z0-9+.-]*://|www\.)", text.strip(), re.IGNORECASE))
 
 
 def _meta_by_key(metas) -> dict[str, str]:
@@ -635,7 +636,7 @@ def same_name(a: str, b: str) -> bool:
 def _shown_bylines(soup: BeautifulSoup, title: str):
     """Bylines the page shows, as text: the ones after the headline first, then the nearest ones before it."""
     order = {id(tag): i for i, tag in enumerate(soup.find_all(True))}
-    marked = soup.find_all(marks_byline)
+    marked: list[Tag] = list(soup.find_all(marks_byline))
     headline = next(
         (h for h in soup.find_all("h1") if _shared_share(_words(_heading_text(h)), _words(title)) >= 0.5), None
     )
@@ -697,7 +698,7 @@ def _shown_name(tag: Tag) -> str:
     if len(text.strip()) > 3 * NAME_LINE:
         return ""  # a whole article or a bio: the names inside may be anyone's
     holders = (
-        tag.find_all(attrs={"itemprop": re.compile(r"\bname\b")}),
+        tag.find_all(itemprop=re.compile(r"\bname\b")),
         [t for t in tag.find_all(True) if _names_author(t)],
         [a for a in tag.find_all("a", href=True) if AUTHOR_PATH.search(str(a.get("href")))],
     )
@@ -714,7 +715,8 @@ def _names_author(tag: Tag) -> bool:
     rel = tag.get("rel")
     if "author" in (rel if isinstance(rel, list) else str(rel or "").split()):
         return True
-    classes = tag.get("class") if isinstance(tag.get("class"), list) else []
+    value = tag.get("class")
+    classes = value if isinstance(value, list) else []
     return any(NAME_CLASS.match(c) and not NOT_NAME_CLASS.search(c) for c in classes)
 
 
@@ -722,12 +724,14 @@ def _holder_text(tag: Tag) -> str:
     return str(tag.get("content") or "") if tag.name == "meta" else tag.get_text(" ")
 
 
-def clean_publisher(text: str, host: str = "") -> str:
+def clean_publisher(text: str | None, host: str = "") -> str:
     """The publisher's name from what pages declare: 'SIMPLYFOUND.COM | BY: JOE WEE' -> 'SIMPLYFOUND.COM',
     'Yahoo News - Latest News & Headlines' -> 'Yahoo News'; '' for a URL or a line longer than a name."""
     text = " ".join((text or "")[: 4 * NAME_LINE].split())
     parts = [p.strip() for p in re.split(r"\s[-–—·•]\s|\s*[|｜]\s*|\s::\s", text)]
-    parts = [p for p in parts if p and not _is_url(p) and not re.match(r"by\b", p, re.I) and len(p) <= NAME_LINE]
+    parts = [
+        p for p in parts if p and not _is_url(p) and not re.match(r"by\b", p, re.IGNORECASE) and len(p) <= NAME_LINE
+    ]
     if not parts:
         return ""
     return next((p for p in parts if _names_site(p, "", host)), parts[0])
@@ -812,7 +816,7 @@ def detect_language(text: str) -> str:
     return normalize_language(lang)
 
 
-def with_overrides(meta: Metadata, overrides: dict[str, str | None]) -> Metadata:
+def with_overrides(meta: Metadata, overrides: Mapping[str, str | None]) -> Metadata:
     """``meta`` with the fields the user gave (--title, --author...) instead of the page's, cleaned as
     the page's are: no control characters, whitespace collapsed, tags and dates normalised."""
     given = {k: " ".join(xml_text(v).split()) for k, v in overrides.items() if v is not None}
@@ -840,12 +844,12 @@ READABILITY_ARTICLE_TYPES = re.compile(
 READABILITY_META_PROPERTY = re.compile(
     r"\s*(article|dc|dcterm|og|twitter)\s*:\s*(author|creator|description|published_time|title"
     r"|site_name)\s*",
-    re.I,
+    re.IGNORECASE,
 )
 READABILITY_META_NAME = re.compile(
     r"^\s*(?:(dc|dcterm|og|twitter|parsely|weibo:(article|webpage))\s*[-.:]\s*)?(author|creator"
     r"|pub-date|description|title|site_name)\s*$",
-    re.I,
+    re.IGNORECASE,
 )
 READABILITY_BYLINE_KEYS = ("dc:creator", "dcterm:creator", "author", "parsely-author")
 

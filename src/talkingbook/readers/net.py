@@ -18,6 +18,7 @@ http.client still parses the status line, headers and chunks; its exceptions bec
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
@@ -147,10 +148,8 @@ class Deadline:
     @staticmethod
     def _shutdown(sock: socket.socket) -> None:
         # Wakes a recv() blocked in the fetching thread: it returns end-of-file at once.
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 class Refused(Exception):
@@ -221,6 +220,7 @@ def tls_context() -> ssl.SSLContext:
 
 def _connection(url: str, guard: _Guard) -> http.client.HTTPConnection:
     parts = urllib.parse.urlsplit(url)
+    assert parts.hostname is not None  # the URL was checked to be http(s) with a host
     if parts.scheme == "https":
         return _HTTPS(ascii_host(parts.hostname), parts.port or 443, guard)
     return _HTTP(ascii_host(parts.hostname), parts.port or 80, guard)
@@ -258,7 +258,7 @@ def get(
                     },
                 )
                 response = conn.getresponse()
-                if guard.typed and is_private(ipaddress.ip_address(guard.connected[0])):
+                if guard.typed and guard.connected is not None and is_private(ipaddress.ip_address(guard.connected[0])):
                     # An article served from a private address may use that address (deny) or that kind (auto).
                     reach = replace(reach, origin=guard.connected)
                 if response.status in REDIRECTS:
@@ -283,7 +283,7 @@ def get(
         raise
     except Refused as exc:
         raise InputError(name, f"not fetched: {exc}") from exc
-    except Exception as exc:  # noqa: BLE001 - every failure of the exchange becomes one line
+    except Exception as exc:
         if deadline.expired:
             raise InputError(name, f"no complete answer within {seconds:g} s") from exc
         raise InputError(name, _why(exc)) from exc

@@ -15,8 +15,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import net
 from ..errors import InputError, UsageError
+from . import net
 from .urls import web_url
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -66,7 +66,7 @@ def load(source: str, *, base_dir: str | Path | None = None, private_network: st
         data = sys.stdin.buffer.read(MAX_BYTES + 1)
         _check_size(source, data)
         return Source(data, "stdin", folder=folder, reach=reach)
-    scheme = re.match(r"^([a-z][a-z0-9+.-]*):", source, re.I)
+    scheme = re.match(r"^([a-z][a-z0-9+.-]*):", source, re.IGNORECASE)
     if scheme and scheme.group(1).lower() in ("http", "https"):
         return fetch(source, reach=reach, typed=True)
     if scheme and source[scheme.end() :].startswith("//"):
@@ -137,7 +137,7 @@ def fetch(
 
 # --- decoding --------------------------------------------------------------
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 
 
 def _codec(label: str) -> str | None:

@@ -27,7 +27,7 @@ def web_url(value, base: str = "") -> str | None:
         return None
     try:
         parts = urllib.parse.urlsplit(url)
-        parts.port  # raises ValueError for a port that is not a number from 0 to 65535
+        _ = parts.port  # raises ValueError for a port that is not a number from 0 to 65535
     except ValueError:
         return None
     if parts.scheme.lower() not in ("http", "https") or not valid_host(parts.hostname or ""):

@@ -12,9 +12,10 @@ Generated ids start with ``tb-``; the HTML reader never gives out such ids (see 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import assert_never
 
-from .ids import ID_PREFIX
 from ..model import (
     Block,
     Book,
@@ -31,6 +32,7 @@ from ..model import (
     Span,
     Table,
 )
+from .ids import ID_PREFIX
 
 # A sentence longer than this (in characters) is read and highlighted in pieces, cut after a
 # comma, semicolon or colon, else at a space: one engine call on a sentence of 300,000 words
@@ -40,7 +42,7 @@ MAX_SENTENCE = 400
 
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[A-Z0-9À-ÖØ-Þ])|[。！？]+")
 _ABBREVIATIONS = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Sr|Jr|vs|etc|e\.g|i\.e|No|Fig|U\.S|U\.K)\.$")
-_MARKER = re.compile(r"^\W*(\d{1,3}|[a-z]|[ivx]{1,4}|note \d+|citation needed)\W*$", re.I)
+_MARKER = re.compile(r"^\W*(\d{1,3}|[a-z]|[ivx]{1,4}|note \d+|citation needed)\W*$", re.IGNORECASE)
 
 
 def sentence_bounds(text: str, limit: int = MAX_SENTENCE) -> list[tuple[int, int]]:
@@ -105,7 +107,7 @@ def is_marker(span: Span) -> bool:
     return span.kind == "link" and (span.href or "").startswith("#") and bool(_MARKER.match(span.text))
 
 
-def spoken_text(spans: Inlines) -> str:
+def spoken_text(spans: Sequence[Span]) -> str:
     """Inline text as it is read: footnote and citation markers left out, spaces collapsed."""
     return " ".join("".join(s.text for s in spans if not is_marker(s)).split())
 
@@ -169,13 +171,13 @@ def _join_silent(groups: list[list[Span]]) -> list[list[Span]]:
 
 def _trim(spans: Inlines) -> Inlines:
     """Leading and trailing whitespace removed from a sentence's spans."""
-    spans = list(spans)
-    texts = [i for i, s in enumerate(spans) if s.text]
+    trimmed = list(spans)
+    texts = [i for i, s in enumerate(trimmed) if s.text]
     if texts:
         first, last = texts[0], texts[-1]
-        spans[first] = replace(spans[first], text=spans[first].text.lstrip())
-        spans[last] = replace(spans[last], text=spans[last].text.rstrip())
-    return tuple(s for s in spans if s.text or s.anchor)
+        trimmed[first] = replace(trimmed[first], text=trimmed[first].text.lstrip())
+        trimmed[last] = replace(trimmed[last], text=trimmed[last].text.rstrip())
+    return tuple(s for s in trimmed if s.text or s.anchor)
 
 
 class _Ids:
@@ -200,21 +202,23 @@ def _section(section: Section) -> Section:
 
 
 def _block(block: Block, ids: _Ids) -> Block:
-    if isinstance(block, Paragraph):
-        return replace(block, sentences=tuple(Sentence(ids(), group) for group in cut_sentences(block.spans)))
-    if isinstance(block, Heading):
-        return replace(block, anchor=ids(block.anchor))
-    if isinstance(block, ListBlock):
-        return replace(
-            block,
-            items=tuple(ListItem(tuple(_block(b, ids) for b in item.blocks), item.anchor) for item in block.items),
-        )
-    if isinstance(block, Quote):
-        return replace(block, anchor=ids(block.anchor), blocks=tuple(_block(b, ids) for b in block.blocks))
-    if isinstance(block, Image):
-        return replace(block, anchor=ids(block.anchor), caption_id=ids() if block.caption else "")
-    if isinstance(block, Table):  # read row by row: rows are the units, cells are not cut up
-        return replace(block, anchor=ids(block.anchor), row_ids=tuple(ids() for _ in block.rows))
-    if isinstance(block, CodeBlock):
-        return replace(block, anchor=ids(block.anchor))
-    return block
+    match block:
+        case Paragraph():
+            return replace(block, sentences=tuple(Sentence(ids(), group) for group in cut_sentences(block.spans)))
+        case Heading():
+            return replace(block, anchor=ids(block.anchor))
+        case ListBlock():
+            return replace(
+                block,
+                items=tuple(ListItem(tuple(_block(b, ids) for b in item.blocks), item.anchor) for item in block.items),
+            )
+        case Quote():
+            return replace(block, anchor=ids(block.anchor), blocks=tuple(_block(b, ids) for b in block.blocks))
+        case Image():
+            return replace(block, anchor=ids(block.anchor), caption_id=ids() if block.caption else "")
+        case Table():  # read row by row: rows are the units, cells are not cut up
+            return replace(block, anchor=ids(block.anchor), row_ids=tuple(ids() for _ in block.rows))
+        case CodeBlock():
+            return replace(block, anchor=ids(block.anchor))
+        case _:
+            assert_never(block)

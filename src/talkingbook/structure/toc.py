@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ..model import Book, Heading, Section, iter_text_blocks
+from ..model import Book, Heading, Section, iter_blocks
 
 
 def slugify(text: str, fallback: str = "section", max_length: int = 60) -> str:
@@ -73,6 +73,6 @@ def build_toc(book: Book) -> tuple[TocEntry, ...]:
 
 
 def _subentries(section: Section) -> tuple[SubEntry, ...]:
-    headings = [b for b in iter_text_blocks(section.blocks) if isinstance(b, Heading) and b.text]
+    headings = [b for b in iter_blocks(section.blocks) if isinstance(b, Heading) and b.text]
     ranks = sorted({h.rank for h in headings})
     return tuple(SubEntry(h.text, h.anchor, ranks.index(h.rank) + 1) for h in headings)

@@ -28,8 +28,8 @@ import stat
 import struct
 import tempfile
 import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from ..errors import OutputError
 from .files import open_regular, read_regular
@@ -186,7 +186,8 @@ class SpeechCache:
         with handle:
             data = handle.read(length + 1)
         if len(data) != length or hashlib.sha256(data).digest() != expected:
-            return self._discard(path)
+            self._discard(path)
+            return None
         return data
 
     def copy_to(self, kind: str, key: str, suffix: str, dest: Path) -> bool:
@@ -250,7 +251,7 @@ class SpeechCache:
                 path.unlink(missing_ok=True)
         except OSError:
             pass
-        return None
+        return
 
     def _write(self, path: Path, chunks: Iterable[bytes]) -> None:
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 # What `timeout`, systemd, `docker stop` and a closed SSH session send: handled as Ctrl-C is.
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
@@ -18,7 +18,7 @@ STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 _running: set[subprocess.Popen] = set()
 _lock = threading.Lock()
 _stopping = False
-_signum = signal.SIGINT
+_signum: int = signal.SIGINT
 
 
 class Stopped(KeyboardInterrupt):
@@ -87,10 +87,8 @@ def stop_all(signum: int = signal.SIGINT) -> None:
         except RuntimeError:  # another thread changed the set while it was copied
             continue
     for proc in running:
-        try:
+        with suppress(OSError):
             proc.kill()
-        except OSError:
-            pass
 
 
 def allow() -> None:

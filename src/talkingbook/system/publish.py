@@ -28,10 +28,10 @@ import shutil
 import stat
 import tempfile
 import time
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ..errors import OutputError
 from .files import read_regular, why
@@ -56,7 +56,7 @@ class Article:
     source: str = ""
 
     @classmethod
-    def of(cls, origin: str, identifier: str = "", source: str = "") -> "Article":
+    def of(cls, origin: str, identifier: str = "", source: str = "") -> Article:
         return cls(hashlib.sha256(origin.encode("utf-8", "surrogateescape")).hexdigest(), identifier, source)
 
 
@@ -118,7 +118,7 @@ def publish(
     return target
 
 
-def output_file(path: Path, folder: Path) -> Callable:
+def output_file(path: Path, folder: Path) -> AbstractContextManager[None]:
     """A context in which an OSError (a full disk...) or an OutputError naming an internal file
     becomes an OutputError naming ``path``, the output being written; a public file named by
     the error itself is kept."""
@@ -210,7 +210,8 @@ def _occupant(path: Path, article: Article) -> str:
         return SAME if marker == article.key else OTHER_ARTICLE
     manifest = _legacy_manifest(path)
     if manifest is not None:
-        meta = manifest.get("metadata") if isinstance(manifest.get("metadata"), dict) else {}
+        metadata = manifest.get("metadata")
+        meta = metadata if isinstance(metadata, dict) else {}
         same = (
             bool(article.identifier)
             and meta.get("identifier") == article.identifier
@@ -261,7 +262,7 @@ class _Partial:
         self.path, self._fd = path, fd
 
     @classmethod
-    def create(cls, parent: Path, name: str, article: Article) -> "_Partial":
+    def create(cls, parent: Path, name: str, article: Article) -> _Partial:
         path = Path(tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}.", suffix=".partial", dir=parent))
         partial = cls(path, None)
         try:
@@ -310,9 +311,9 @@ def remove_stale(parent: Path) -> None:
             log.info("removing %s, left by a run that stopped", entry.path)
             shutil.rmtree(entry.path, ignore_errors=True)
     with os.scandir(parent) as entries:
-        old = [e for e in entries if _OLD_COPY.match(e.name) and e.is_dir(follow_symlinks=False)]
-    for entry in old:
-        if not _alive(int(_OLD_COPY.match(entry.name)["pid"])):
+        old = [(e, found) for e in entries if (found := _OLD_COPY.match(e.name)) and e.is_dir(follow_symlinks=False)]
+    for entry, found in old:
+        if not _alive(int(found["pid"])):
             shutil.rmtree(entry.path, ignore_errors=True)
 
 

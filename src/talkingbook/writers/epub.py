@@ -12,9 +12,10 @@ import re
 import shutil
 import zipfile
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, assert_never
 
 from ebooklib import epub
 
@@ -30,12 +31,15 @@ from ..model import (
     Paragraph,
     Quote,
     Table,
-    iter_text_blocks,
+    iter_blocks,
 )
 from ..phrases import long_date, narrator_notice, phrase, phrase_language
 from ..publication import Publication
 from ..structure.ids import BYLINE_ID, CREDIT_ID, DATELINE_ID, NARRATOR_ID, TITLE_ID
 from ..structure.toc import TocEntry
+
+if TYPE_CHECKING:
+    from lxml.etree import _Element
 
 STYLESHEET = """\
 /* Readable defaults that leave font choice and size to the reader. */
@@ -175,11 +179,11 @@ class _Streamed:
 class _FileItem(epub.EpubItem):
     """A manifest item whose bytes stay on disk until the zip streams them in."""
 
-    def __init__(self, path: Path, **kwargs) -> None:
+    def __init__(self, path: Path, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.path = path
 
-    def get_content(self, default=None):
+    def get_content(self, default: object = None) -> _Streamed:
         return _Streamed(self.path)
 
 
@@ -229,7 +233,7 @@ def _add_accessibility(eb: epub.EpubBook, book: Book, narrator: str = "") -> Non
     def meta(prop: str, value: str) -> None:
         eb.add_metadata(None, "meta", value, {"property": prop})
 
-    blocks = [b for s in book.sections for b in iter_text_blocks(s.blocks)]
+    blocks = [b for s in book.sections for b in iter_blocks(s.blocks)]
     images = [b for b in blocks if isinstance(b, Image) and b.alt != ""]  # alt '' marks decoration
     described = all(image.alt for image in images)
     visual = any(image.data is not None for image in images)
@@ -248,8 +252,10 @@ def _add_accessibility(eb: epub.EpubBook, book: Book, narrator: str = "") -> Non
         meta("schema:accessibilityFeature", feature)
     meta("schema:accessibilityHazard", "none")
     summary = [
-        "The article as an EPUB 3 whose table of contents follows its headings and whose reading "
-        "order follows the page."
+        (
+            "The article as an EPUB 3 whose table of contents follows its headings and whose reading "
+            "order follows the page."
+        )
     ]
     if narrator:
         summary.append(
@@ -271,12 +277,12 @@ def _add_accessibility(eb: epub.EpubBook, book: Book, narrator: str = "") -> Non
 class _Writer(epub.EpubWriter):
     """ebooklib's writer with ``<package xml:lang>`` and reproducible zip entries."""
 
-    def _write_opf_file(self, root):
+    def _write_opf_file(self, root: _Element) -> None:
         root.set(XML_LANG, self.book.language)
         super()._write_opf_file(root)
 
-    def write(self):
-        stamp = self.options["mtime"].astimezone(timezone.utc).timetuple()[:6]
+    def write(self) -> None:
+        stamp = self.options["mtime"].astimezone(UTC).timetuple()[:6]
         self.out = _FixedTimeZip(self.file_name, "w", zipfile.ZIP_DEFLATED, date_time=max(stamp, (1980, 1, 1)))
         try:
             self.out.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
@@ -290,11 +296,18 @@ class _Writer(epub.EpubWriter):
 class _FixedTimeZip(zipfile.ZipFile):
     """A ZipFile whose entries all carry one timestamp."""
 
-    def __init__(self, *args, date_time, **kwargs):
+    def __init__(self, *args: Any, date_time: tuple[int, int, int, int, int, int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._date_time = date_time
 
-    def writestr(self, name, data, compress_type=None, compresslevel=None):
+    # ebooklib passes member names only, never a ZipInfo: narrower than ZipFile.writestr's first argument
+    def writestr(  # type: ignore[override]
+        self,
+        name: str,
+        data: bytes | str | _Streamed,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
         info = zipfile.ZipInfo(name, date_time=self._date_time)
         if compress_type is None:  # MP3 does not deflate: stored, so readers can seek in it
             compress_type = zipfile.ZIP_STORED if name.endswith(".mp3") else zipfile.ZIP_DEFLATED
@@ -308,10 +321,10 @@ class _FixedTimeZip(zipfile.ZipFile):
         super().writestr(info, data)
 
 
-def _nested_toc(toc: tuple[TocEntry, ...]) -> list:
+def _nested_toc(toc: tuple[TocEntry, ...]) -> list[Any]:
     """ebooklib's nested toc (tuples of Section and children) from the entries' levels."""
-    root: list = []
-    stack: list[tuple[int, list]] = [(0, root)]
+    root: list[Any] = []
+    stack: list[tuple[int, list[Any]]] = [(0, root)]
     for entry in toc:
         nodes = [(entry.level, entry.title, entry.xhtml, f"toc-{entry.number}")]
         base = entry.level
@@ -320,13 +333,13 @@ def _nested_toc(toc: tuple[TocEntry, ...]) -> list:
         for level, title, href, uid in nodes:
             while len(stack) > 1 and stack[-1][0] >= level:
                 stack.pop()
-            children: list = []
+            children: list[Any] = []
             stack[-1][1].append([epub.Section(title, href), children, uid])
             stack.append((level, children))
     return [_as_ebooklib(node) for node in root]
 
 
-def _as_ebooklib(node):
+def _as_ebooklib(node: list[Any]) -> Any:  # an ebooklib Link, or a (Section, children) pair
     section, children, uid = node
     if not children:
         return epub.Link(section.href, section.title, uid)
@@ -361,7 +374,7 @@ class _Renderer:
         level = min(entry.level, 6)
         lang = f' lang="{escape(entry.section.lang)}"' if entry.section.lang else ""
         parts = [
-            f'<section id="sec-{entry.slug}" epub:type="chapter" role="doc-chapter" aria-labelledby="{TITLE_ID}">',
+            (f'<section id="sec-{entry.slug}" epub:type="chapter" role="doc-chapter" aria-labelledby="{TITLE_ID}">'),
             f'<h{level} id="{TITLE_ID}"{lang}>{self.heading(entry)}</h{level}>',
         ]
         if entry.section.is_opening:
@@ -387,9 +400,8 @@ class _Renderer:
             if credit:
                 parts.append(f'<p class="credit" id="{CREDIT_ID}"{phrases_lang}>{" ".join(credit)}</p>')
             if self.narrator:
-                parts.append(
-                    f'<p class="narrator" id="{NARRATOR_ID}"{phrases_lang}>{escape(narrator_notice(self.narrator, meta.language))}</p>'
-                )
+                notice = escape(narrator_notice(self.narrator, meta.language))
+                parts.append(f'<p class="narrator" id="{NARRATOR_ID}"{phrases_lang}>{notice}</p>')
         ranks = {sub.anchor: min(6, level + sub.depth) for sub in entry.subentries}
         parts.extend(self.block(block, ranks) for block in entry.section.blocks)
         parts.append("</section>")
@@ -401,26 +413,30 @@ class _Renderer:
         return self.inline(section.heading) if section.heading else escape(entry.title)
 
     def block(self, block: Block, ranks: dict[str, int]) -> str:
-        if isinstance(block, Paragraph):
-            return f"<p{_attrs(block.anchor, block.lang, block.dir)}>{self.sentences(block)}</p>"
-        if isinstance(block, Heading):
-            rank = ranks.get(block.anchor, 6)
-            return f"<h{rank}{_attrs(block.anchor, block.lang, block.dir)}>{self.inline(block.spans)}</h{rank}>"
-        if isinstance(block, ListBlock):
-            tag = "ol" if block.ordered else "ul"
-            start = f' start="{block.start}"' if block.ordered and block.start != 1 else ""
-            items = "".join(f"<li{_attrs(item.anchor)}>{self.item(item.blocks, ranks)}</li>" for item in block.items)
-            return f"<{tag}{start}{_attrs('', block.lang, block.dir)}>{items}</{tag}>"
-        if isinstance(block, Quote):
-            inner = "".join(self.block(b, ranks) for b in block.blocks)
-            return f"<blockquote{_attrs(block.anchor, block.lang, block.dir)}>{inner}</blockquote>"
-        if isinstance(block, Image):
-            return self.image(block)
-        if isinstance(block, Table):
-            return self.table(block, ranks)
-        if isinstance(block, CodeBlock):
-            return f"<pre{_attrs(block.anchor)}><code>{escape(block.text, quote=False)}</code></pre>"
-        raise TypeError(f"unknown block {block!r}")
+        match block:
+            case Paragraph():
+                return f"<p{_attrs(block.anchor, block.lang, block.dir)}>{self.sentences(block)}</p>"
+            case Heading():
+                rank = ranks.get(block.anchor, 6)
+                return f"<h{rank}{_attrs(block.anchor, block.lang, block.dir)}>{self.inline(block.spans)}</h{rank}>"
+            case ListBlock():
+                tag = "ol" if block.ordered else "ul"
+                start = f' start="{block.start}"' if block.ordered and block.start != 1 else ""
+                items = "".join(
+                    f"<li{_attrs(item.anchor)}>{self.item(item.blocks, ranks)}</li>" for item in block.items
+                )
+                return f"<{tag}{start}{_attrs('', block.lang, block.dir)}>{items}</{tag}>"
+            case Quote():
+                inner = "".join(self.block(b, ranks) for b in block.blocks)
+                return f"<blockquote{_attrs(block.anchor, block.lang, block.dir)}>{inner}</blockquote>"
+            case Image():
+                return self.image(block)
+            case Table():
+                return self.table(block, ranks)
+            case CodeBlock():
+                return f"<pre{_attrs(block.anchor)}><code>{escape(block.text, quote=False)}</code></pre>"
+            case _:
+                assert_never(block)
 
     def item(self, blocks: tuple[Block, ...], ranks: dict[str, int]) -> str:
         if len(blocks) == 1 and isinstance(blocks[0], Paragraph) and not blocks[0].anchor:

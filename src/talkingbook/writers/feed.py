@@ -8,15 +8,15 @@ link. Enclosure URLs are relative (local use) unless a base URL is given (publis
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
-import lxml.etree  # noqa: F401  (feedgen 1.0 uses lxml.etree without importing it)
+import lxml.etree
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
-from ..model import Book, Paragraph, iter_text_blocks
+from ..model import Book, Paragraph, iter_blocks
 from ..publication import Publication
 from ..structure.segment import split_sentences
 from ..structure.toc import TocEntry
@@ -27,18 +27,18 @@ PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 class _PodcastIndex(BaseExtension):
     """The Podcasting 2.0 namespace, which feedgen does not know."""
 
-    def extend_ns(self):
+    def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST_NS}
 
 
 class _PodcastIndexEntry(BaseEntryExtension):
-    def __init__(self):
-        self._transcripts: list[dict] = []
+    def __init__(self) -> None:
+        self._transcripts: list[dict[str, str]] = []
 
     def transcript(self, url: str, media_type: str, language: str) -> None:
         self._transcripts.append({"url": url, "type": media_type, "language": language})
 
-    def extend_rss(self, entry):
+    def extend_rss(self, entry: lxml.etree._Element) -> lxml.etree._Element:
         for transcript in self._transcripts:
             element = xml_elem(f"{{{PODCAST_NS}}}transcript", entry)
             for key, value in transcript.items():
@@ -65,7 +65,7 @@ def _url(base_url: str | None, path: str) -> str:
 
 def _summary(entry: TocEntry, limit: int = 400) -> str:
     """The section's first sentences, up to about ``limit`` characters."""
-    text = " ".join(b.text for b in iter_text_blocks(entry.section.blocks) if isinstance(b, Paragraph))
+    text = " ".join(b.text for b in iter_blocks(entry.section.blocks) if isinstance(b, Paragraph))
     out = ""
     for sentence in split_sentences(text):
         if out and len(out) + len(sentence) > limit:
@@ -78,7 +78,7 @@ def _start(book: Book, modified: datetime) -> datetime:
     """The first episode's date: the article's date (midnight UTC), else the book's modification time."""
     if book.metadata.date:
         try:
-            return datetime.combine(datetime.fromisoformat(book.metadata.date).date(), time(0), tzinfo=timezone.utc)
+            return datetime.combine(datetime.fromisoformat(book.metadata.date).date(), time(0), tzinfo=UTC)
         except ValueError:
             pass
     return modified

@@ -52,9 +52,8 @@ def write_listening_page(pub: Publication, folder: Path) -> Path:
     parts.append(f'<img class="cover" src="{escape(layout.cover(pub.cover))}" alt="" width="1400" height="1400">')
     if byline:
         parts.append(f'<p class="meta">{" · ".join(byline)}</p>')
-    parts.append(
-        f'<p class="meta">Narrated by a synthetic voice: {escape(spoken_voice_name(pub.narration.voice))}.</p>'
-    )
+    voice = escape(spoken_voice_name(pub.narration.voice))
+    parts.append(f'<p class="meta">Narrated by a synthetic voice: {voice}.</p>')
     if meta.source_url:
         parts.append(f'<p class="meta">Source: <a href="{escape(meta.source_url)}">{escape(meta.source_url)}</a></p>')
     parts += ['<nav aria-label="Downloads">', "<ul>"]
@@ -74,9 +73,11 @@ def write_listening_page(pub: Publication, folder: Path) -> Path:
         parts += [
             f'<li><section aria-labelledby="{heading}">',
             f'<h3 id="{heading}">{escape(entry.title)}</h3>',
-            f'<audio controls preload="none" src="{escape(mp3)}" aria-labelledby="{heading}">'
-            f'<track kind="captions" src="{escape(layout.section_vtt(entry))}" srclang="{lang}" label="Transcript">'
-            f'<a href="{escape(mp3)}">Download the audio</a></audio>',
+            (
+                f'<audio controls preload="none" src="{escape(mp3)}" aria-labelledby="{heading}">'
+                f'<track kind="captions" src="{escape(layout.section_vtt(entry))}" srclang="{lang}" label="Transcript">'
+                f'<a href="{escape(mp3)}">Download the audio</a></audio>'
+            ),
             f"<details><summary>Transcript of {escape(entry.title)}</summary><p>{transcript}</p></details>",
             "</section></li>",
         ]
