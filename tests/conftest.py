@@ -155,8 +155,9 @@ class Built:
 
     @property
     def folder(self) -> Path:
-        """The book's own folder inside ``root``."""
-        return next(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        """The book's own folder inside ``root`` (not the library's catalog beside it)."""
+        (name,) = book_names(self.root)
+        return self.root / name
 
     def copy(self, target: Path, cache: Path | None = None) -> Path:
         """A private copy of the output folder at ``target`` (and of the cache at ``cache``, as after an

@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 from lxml import etree
 
 from builders import read
-from conftest import DATA, NS, epubcheck5
+from conftest import DATA, NS, book_names, epubcheck5
 from talkingbook.errors import InputError
 from talkingbook.model import CodeBlock, Heading, Image, ListBlock, Table, iter_blocks
 from talkingbook.readers.sources import decode
@@ -24,7 +24,8 @@ SINK = DATA / "kitchen-sink.html"
 def convert(run, source, out, *extra):
     code, _, err = run("convert", source, "-o", out, "--no-audio", "-q", *extra)
     assert code == 0, err
-    folder = next(p for p in Path(out).iterdir() if p.is_dir())
+    (name,) = book_names(Path(out))
+    folder = Path(out) / name
     return folder / f"{folder.name}.epub"
 
 

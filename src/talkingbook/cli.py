@@ -501,15 +501,15 @@ def _serve(args) -> int:
     sock = serve.bind(args.host, args.port)
     port = sock.getsockname()[1]
     shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"serving {folder} at http://{shown}:{port}/", file=sys.stderr)
-    if args.host in ("0.0.0.0", "::", ""):
-        lan = serve.lan_address()
-        print(
-            f"on this network: http://{lan}:{port}/" if lan else "no network address found for phones to use",
-            file=sys.stderr,
-        )
-    print("press Ctrl-C to stop", file=sys.stderr, flush=True)
-    try:
+    try:  # from the first line printed: a Ctrl-C as soon as the address is shown is the normal end too
+        print(f"serving {folder} at http://{shown}:{port}/", file=sys.stderr)
+        if args.host in ("0.0.0.0", "::", ""):
+            lan = serve.lan_address()
+            print(
+                f"on this network: http://{lan}:{port}/" if lan else "no network address found for phones to use",
+                file=sys.stderr,
+            )
+        print("press Ctrl-C to stop", file=sys.stderr, flush=True)
         stopped_by = serve.run(app, sock, access_log=args.verbose > 0)
     except KeyboardInterrupt as exc:  # a signal before the server set its own handlers
         stopped_by = getattr(exc, "signum", signal.SIGINT)
