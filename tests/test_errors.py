@@ -282,7 +282,8 @@ def test_a_bug_on_one_source_stops_no_other_and_is_one_line(tmp_path, run, monke
 
     monkeypatch.setattr(convert_module, "read_html", buggy)
     sources = [copy_sample(tmp_path, SAMPLE.read_bytes(), name) for name in ("a.html", "bad.html", "c.html")]
-    code, _, err = run("convert", *sources, "-o", tmp_path / "out", "--no-audio")
+    # --jobs 1: the patched reader lives in this process, not in a worker's
+    code, _, err = run("convert", *sources, "-o", tmp_path / "out", "--no-audio", "--jobs", "1")
     assert code == 1 and "Traceback" not in err
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert errors == [
@@ -291,7 +292,7 @@ def test_a_bug_on_one_source_stops_no_other_and_is_one_line(tmp_path, run, monke
             "this bug with the page that caused it (-v shows the details)"
         )
     ]
-    assert err.strip().splitlines()[-1] == "converted 2, failed 1"
+    assert err.strip().splitlines()[-1] == "converted 2, unchanged 0, failed 1"
     assert (tmp_path / "out" / "a" / "a.epub").is_file() and (tmp_path / "out" / "c" / "c.epub").is_file()
 
 
@@ -313,4 +314,7 @@ def test_a_batch_ends_with_a_summary(tmp_path, run):
     code, _, err = run("convert", tmp_path / "missing.html", SAMPLE, "-o", tmp_path / "out", "--no-audio")
     assert code == 1
     lines = err.strip().splitlines()
-    assert lines[0] == f"error: {tmp_path / 'missing.html'}: no such file" and lines[-1] == "converted 1, failed 1"
+    assert [line for line in lines if line.startswith("error:")] == [
+        f"error: {tmp_path / 'missing.html'}: no such file"
+    ]
+    assert lines[-2:] == [f"failed: {tmp_path / 'missing.html'}: no such file", "converted 1, unchanged 0, failed 1"]

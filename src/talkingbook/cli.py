@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
-from .convert import Options, Progress, convert
+from .batch import BatchProgress
+from .convert import Options
 from .engines import CHOICES
 from .errors import TalkingbookError, UsageError
 from .readers.net import PRIVATE_MODES
@@ -30,26 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"talkingbook {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    conv = commands.add_parser(
-        "convert",
-        help="convert article pages into books",
-        description="Convert article pages into DIR/<slug>/: an EPUB 3, one MP3 per "
-        "section, an M3U8 playlist and manifest.json.",
-    )
-    conv.add_argument(
-        "sources",
-        nargs="+",
-        metavar="SOURCE",
-        help="an HTML file, an http(s) URL, or - for standard input; several make several books",
-    )
-    conv.add_argument(
+    common = argparse.ArgumentParser(add_help=False)  # what convert and follow share
+    common.add_argument(
         "-o",
         "--output",
         metavar="DIR",
         default="dist",
         help="parent folder of the books (default: dist); each book goes to DIR/<slug>/",
     )
-    conv.add_argument(
+    common.add_argument(
         "--engine",
         choices=CHOICES,
         default="auto",
@@ -57,21 +47,21 @@ def build_parser() -> argparse.ArgumentParser:
         "measured; see `talkingbook voices`), piper, kokoro, espeak, gtts (online, Google), or "
         "fake (a test tone instead of speech, to try the pipeline quickly)",
     )
-    conv.add_argument(
+    common.add_argument(
         "--voice",
         metavar="VOICE",
         help="a Piper voice file (PATH.onnx with PATH.onnx.json beside it), a Kokoro voice (e.g. "
         "jm_kumo), an espeak-ng voice name (e.g. fr, en-gb), or for gtts a Google domain "
         "(e.g. co.uk)",
     )
-    conv.add_argument(
+    common.add_argument(
         "--rate",
         type=_number_between(0.5, 2.0),
         default=1.0,
         metavar="R",
         help="speaking speed, 0.5 to 2.0 (default 1.0)",
     )
-    conv.add_argument(
+    common.add_argument(
         "--pauses",
         dest="pause_scale",
         type=_number_between(0, 4),
@@ -80,61 +70,61 @@ def build_parser() -> argparse.ArgumentParser:
         help="lengthen or shorten every pause (sentence 0.35 s, item 0.5 s, paragraph 0.75 s, "
         "heading 0.9 s) by this factor, 0 to 4 (default 1)",
     )
-    conv.add_argument(
+    common.add_argument(
         "--lexicon",
         metavar="FILE",
         help='pronunciations: a TOML file with a [words] table ("word" = "spoken form") or a '
         "W3C PLS lexicon (aliases), applied to every engine",
     )
-    conv.add_argument(
+    common.add_argument(
         "--read-code",
         action="store_true",
         help="read code blocks aloud (by default they are skipped with a short notice)",
     )
-    conv.add_argument(
+    common.add_argument(
         "--no-cache",
         dest="cache",
         action="store_false",
         help="do not reuse or store synthesized speech (cache: $TALKINGBOOK_CACHE, else the user cache folder)",
     )
-    conv.add_argument(
+    common.add_argument(
         "--no-audio",
         dest="audio",
         action="store_false",
         help="write only the EPUB and manifest.json: no MP3s, no playlist",
     )
-    conv.add_argument(
+    common.add_argument(
         "--no-audiobook",
         dest="audiobook",
         action="store_false",
         help="skip the full-length M4B and MP3 (and chapters JSON): saves their encoding time",
     )
-    conv.add_argument(
+    common.add_argument(
         "--base-url",
         metavar="URL",
         help="where dist/<slug>/ will be published (an http:// or https:// URL without query or "
         "fragment): makes the feed's enclosure and transcript URLs absolute, as podcast apps "
         "need (default: relative, for local use)",
     )
-    conv.add_argument(
+    common.add_argument(
         "--base-dir",
         metavar="DIR",
         help="the folder local images may come from (default: the HTML file's own folder; "
         "for standard input, none: '-' embeds no local image without --base-dir)",
     )
-    conv.add_argument(
+    common.add_argument(
         "--no-read-along",
         dest="read_along",
         action="store_false",
         help="a text-only EPUB (smaller) even when audio is made; by default the EPUB carries "
         "the narration and highlights each sentence as it is read",
     )
-    conv.add_argument(
+    common.add_argument(
         "--fetch-images",
         action="store_true",
         help="also download the page's remote images (local images beside the page and data: URIs are always embedded)",
     )
-    conv.add_argument(
+    common.add_argument(
         "--private-network",
         choices=PRIVATE_MODES,
         default="auto",
@@ -143,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         "its own address and port). "
         "Link-local and multicast addresses (e.g. the cloud metadata service) are never fetched",
     )
-    conv.add_argument(
+    common.add_argument(
         "--split-level",
         type=int,
         choices=range(1, 7),
@@ -151,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="every heading of rank <= N (2 = <h2>) starts a section and an MP3 "
         "(default: the highest rank below the title)",
     )
-    group = conv.add_argument_group("metadata overrides (instead of what the page says)")
+    group = common.add_argument_group("metadata overrides (instead of what the page says)")
     for name in ("title", "author", "language", "date", "publisher"):
         group.add_argument(
             f"--{name}",
@@ -160,14 +150,57 @@ def build_parser() -> argparse.ArgumentParser:
                 name, f"the article's {name}"
             ),
         )
-    conv.add_argument(
+    common.add_argument(
         "--progress",
         choices=("auto", "bar", "plain", "none"),
         default="auto",
         help="progress on stderr: a bar on a terminal, plain lines otherwise (auto); plain suits screen readers",
     )
-    conv.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-    conv.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for debug)")
+    common.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    common.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for debug)")
+
+    common.add_argument(
+        "--jobs",
+        type=_positive,
+        metavar="N",
+        help="convert N articles at once, each in its own process (default: 1 for piper, kokoro, gtts and auto, "
+        "whose voices use every core for one article; the number of cores for espeak, fake and --no-audio)",
+    )
+    conv = commands.add_parser(
+        "convert",
+        parents=[common],
+        help="convert article pages into books",
+        description="Convert article pages into DIR/<slug>/: an EPUB 3, one MP3 per "
+        "section, an M3U8 playlist and manifest.json. Several sources make a batch: each converted "
+        "on its own, a summary at the end.",
+    )
+    conv.add_argument(
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        help="an HTML file, an http(s) URL, or - for standard input; several make several books",
+    )
+    conv.add_argument(
+        "--from",
+        dest="from_file",
+        metavar="FILE",
+        help="also convert the sources listed in FILE, one path or URL a line (# comments, blank lines ignored)",
+    )
+    fol = commands.add_parser(
+        "follow",
+        parents=[common],
+        help="convert the new articles of an RSS or Atom feed into the library",
+        description="Read the feed at FEED_URL and convert the articles not yet in DIR (known by their GUID "
+        "or link, remembered in DIR/.talkingbook-follow.json): meant for cron or a systemd timer.",
+    )
+    fol.add_argument("feed", metavar="FEED_URL", help="the address of an RSS or Atom feed")
+    fol.add_argument("--limit", type=_positive, metavar="N", help="convert at most N new articles (the feed's first)")
+    fol.add_argument("--since", metavar="DATE", help="only articles published on or after DATE (YYYY-MM-DD)")
+    fol.add_argument(
+        "--refresh",
+        action="store_true",
+        help="also look at the articles already converted; those whose page changed are made again",
+    )
 
     commands.add_parser("voices", help="list the speech engines and voices available here, by language")
     cache = commands.add_parser("cache", help="show or clear the cache of synthesized speech")
@@ -241,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
                 return _library(args)
             if args.command == "serve":
                 return _serve(args)
+            if args.command == "follow":
+                return _follow(args)
             return _convert(args)
         except TalkingbookError as exc:
             _report(exc)
@@ -250,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         except KeyboardInterrupt as exc:
             signum = getattr(exc, "signum", signal.SIGINT)
-            done = "; the book being made was not written" if args.command == "convert" else ""
+            done = "; the book being made was not written" if args.command in ("convert", "follow") else ""
             print(f"error: interrupted ({_signal_name(signum)}){done}", file=sys.stderr)
             return 128 + signum
         except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, the traceback only with -v
@@ -314,7 +349,8 @@ def _signal_name(signum: int) -> str:
     return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
 
 
-def _convert(args) -> int:
+def _conversion(args) -> tuple[Options, BatchProgress]:
+    """The options and progress display of convert and follow, checked (a bad one is a UsageError)."""
     logging.basicConfig(
         level=logging.WARNING - 10 * args.verbose if not args.quiet else logging.ERROR,
         format="%(levelname)s: %(message)s",
@@ -352,25 +388,106 @@ def _convert(args) -> int:
     mode = "none" if args.quiet else args.progress
     if mode == "auto":
         mode = "bar" if sys.stderr.isatty() else "plain"
-    progress = {"bar": BarProgress, "plain": PlainProgress, "none": Progress}[mode]()
-    status = converted = failed = 0
-    for source in args.sources:  # each on its own: one that fails, whatever the reason, stops no other
-        try:
-            folder = convert(source, Path(args.output), options, progress)
-        except TalkingbookError as exc:
-            _report(exc)
-            status, failed = max(status, exc.exit_code), failed + 1
-            continue
-        except Exception as exc:  # noqa: BLE001 - a bug of ours: one line; the other sources still convert
-            _report_bug(source, exc, args.verbose)
-            status, failed = max(status, 1), failed + 1
-            continue
-        converted += 1
-        if not args.quiet:
-            print(f"wrote {folder}", file=sys.stderr)
-    if len(args.sources) > 1 and not args.quiet:
-        print(f"converted {converted}, failed {failed}", file=sys.stderr)
-    return status
+    progress = {"bar": BarProgress, "plain": PlainProgress, "none": BatchProgress}[mode]()
+    return options, progress
+
+
+def _jobs(args) -> int:
+    """--jobs, else what suits the engine: a neural voice uses every core for one article."""
+    if args.jobs is not None:
+        return args.jobs
+    return os.cpu_count() or 1 if args.engine in ("espeak", "fake") or not args.audio else 1
+
+
+def _convert(args) -> int:
+    from .batch import run_batch
+
+    sources = list(args.sources)
+    if args.from_file is not None:
+        sources += _sources_from(args.from_file)
+    if not sources:
+        raise UsageError("convert", "no SOURCE given (name pages, URLs or - , or --from FILE)")
+    options, progress = _conversion(args)
+    batch = len(sources) > 1 or args.from_file is not None
+    if not batch:  # one article: made now, as asked, even when an earlier book is the same
+        from .batch import convert_one
+
+        result = convert_one(sources[0], Path(args.output), options, progress, keep_unchanged=False)
+        _show(result, args)
+        return result.exit_code
+    results = run_batch(sources, Path(args.output), options, _jobs(args), _Shown(progress, args))
+    return _summary(results, args.quiet)
+
+
+def _follow(args) -> int:
+    from datetime import UTC, datetime
+
+    from .batch import follow
+
+    since = None
+    if args.since is not None:
+        if not _is_date(args.since):
+            raise UsageError(f"--since {args.since}", "expected YYYY-MM-DD")
+        since = datetime.fromisoformat(args.since).replace(tzinfo=UTC)
+    options, progress = _conversion(args)
+    report = follow(
+        args.feed,
+        Path(args.output),
+        options,
+        limit=args.limit,
+        since=since,
+        refresh=args.refresh,
+        jobs=_jobs(args),
+        progress=_Shown(progress, args),
+    )
+    if not args.quiet:
+        print(
+            f"{args.feed}: {report.items} articles in the feed, {report.known} already in {args.output}",
+            file=sys.stderr,
+        )
+    return _summary(report.results, args.quiet)
+
+
+def _sources_from(name: str) -> list[str]:
+    """The sources listed in ``name``: one a line; blank lines and # comments ignored."""
+    try:
+        text = Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a UTF-8 text file"
+        raise UsageError(f"--from {name}", reason) from exc
+    lines = (line.strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _show(result, args) -> None:
+    """One article's end: where its book is, or one line saying why there is none."""
+    from .batch import FAILED, UNCHANGED
+
+    if result.status == FAILED:
+        if result.trace and args.verbose:
+            print(result.trace, file=sys.stderr, end="")
+        if result.trace:
+            hint = "please report this bug with the page that caused it" + (
+                "" if args.verbose else " (-v shows the details)"
+            )
+            print(f"error: {result.why}; {hint}", file=sys.stderr)
+        else:
+            print(f"error: {result.why}", file=sys.stderr)
+    elif not args.quiet:
+        print(f"{'unchanged' if result.status == UNCHANGED else 'wrote'} {result.folder}", file=sys.stderr)
+
+
+def _summary(results, quiet: bool) -> int:
+    """The batch's end: each failure with its reason, then the counts. Exit 1 when any failed."""
+    from .batch import CONVERTED, FAILED, UNCHANGED
+
+    failed = [r for r in results if r.status == FAILED]
+    if not quiet:
+        for result in failed:
+            print(f"failed: {result.why}", file=sys.stderr)
+        counts = {s: sum(r.status == s for r in results) for s in (CONVERTED, UNCHANGED, FAILED)}
+        print(", ".join(f"{s} {n}" for s, n in counts.items()), file=sys.stderr)
+    return max((r.exit_code for r in failed), default=0)
 
 
 def _base_url(value: str) -> str:
@@ -397,6 +514,13 @@ def _report_bug(what: str, exc: Exception, verbose: int) -> None:
     detail = f"{type(exc).__name__}: {detail[:200]}" if detail else type(exc).__name__
     hint = "please report this bug with the page that caused it" + ("" if verbose else " (-v shows the details)")
     print(f"error: {what}: internal error ({detail}); {hint}", file=sys.stderr)
+
+
+def _positive(value: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {value}")
+    return int(value)
 
 
 def _number_between(low: float, high: float):
@@ -565,8 +689,21 @@ def _voices() -> int:
     return 0
 
 
-class PlainProgress(Progress):
+class PlainProgress(BatchProgress):
     """One line per section: what a screen reader can follow."""
+
+    def batch_started(self, total, jobs):
+        self._total_articles = total
+        if total > 1:
+            print(f"converting {total} articles, {jobs} at a time", file=sys.stderr, flush=True)
+
+    def article_started(self, source):
+        if getattr(self, "_total_articles", 1) > 1:
+            print(f"article {source}", file=sys.stderr, flush=True)
+
+    def article_finished(self, result, done, total, left):
+        if total > 1:
+            print(f"[{done}/{total} articles] about {left:.0f} s left", file=sys.stderr, flush=True)
 
     def book_started(self, title, sections, utterances):
         self._started = time.monotonic()
@@ -585,7 +722,7 @@ class PlainProgress(Progress):
             print(f"making the {name}", file=sys.stderr, flush=True)
 
 
-class BarProgress(Progress):
+class BarProgress(BatchProgress):
     """A redrawn bar on a terminal: sentences done, time left."""
 
     def book_started(self, title, sections, utterances):
@@ -610,3 +747,44 @@ class BarProgress(Progress):
         if hasattr(self, "_started"):  # a narrated book, long enough to say what comes next
             sys.stderr.write(f"making the {name}\n")
             sys.stderr.flush()
+
+    def batch_started(self, total, jobs):
+        self._batch = total > 1
+
+    def article_finished(self, result, done, total, left):
+        if getattr(self, "_batch", False):
+            sys.stderr.write(f"{done}/{total} articles done, about {left:.0f} s left\n")
+            sys.stderr.flush()
+
+
+class _Shown(BatchProgress):
+    """A batch's progress as shown: each article's end printed as it comes (its book, or why it has
+    none), the rest passed on to the chosen display."""
+
+    def __init__(self, display: BatchProgress, args) -> None:
+        self._display, self._args = display, args
+
+    def book_started(self, title, sections, utterances):
+        self._display.book_started(title, sections, utterances)
+
+    def section_started(self, entry):
+        self._display.section_started(entry)
+
+    def utterance_done(self, entry):
+        self._display.utterance_done(entry)
+
+    def section_finished(self, entry, seconds):
+        self._display.section_finished(entry, seconds)
+
+    def stage(self, name):
+        self._display.stage(name)
+
+    def batch_started(self, total, jobs):
+        self._display.batch_started(total, jobs)
+
+    def article_started(self, source):
+        self._display.article_started(source)
+
+    def article_finished(self, result, done, total, left):
+        _show(result, self._args)
+        self._display.article_finished(result, done, total, left)

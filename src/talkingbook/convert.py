@@ -7,13 +7,16 @@ everything succeeded, so a failed run leaves the output folder as it was (see
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import shutil
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import __version__
 from .cover import make_cover
 from .engines import Engine, book_engine
 from .errors import TalkingbookError
@@ -28,12 +31,12 @@ from .readers.sources import Source, load, url_slug
 from .structure.sections import structure
 from .structure.toc import TocEntry, build_toc, slugify
 from .system.cache import SpeechCache
-from .system.publish import Article, output_file, publish
+from .system.publish import Article, current_book, output_file, publish
 from .writers import STEPS, planned
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Options", "Progress", "convert"]
+__all__ = ["Converted", "Options", "Progress", "convert", "convert_article"]
 
 
 class Progress:
@@ -58,7 +61,15 @@ def book_slug(source: Source, title: str) -> str:
     return f"{slug}-book" if slug == CATALOG else slug  # DIR/catalog/ is the library's OPDS catalog
 
 
-def article_of(source: Source, metadata) -> Article:
+@dataclass(frozen=True)
+class Converted:
+    """Where a book is, and whether it was left as it was (made earlier from the same page and options)."""
+
+    folder: Path
+    unchanged: bool = False
+
+
+def article_of(source: Source, metadata, digest: str = "") -> Article:
     """Which article a book is, to tell its folder from another article's of the same name: its
     URL (the page's canonical one, else where it was fetched), else the input file's absolute
     path, else (standard input) its title."""
@@ -68,7 +79,27 @@ def article_of(source: Source, metadata) -> Article:
         origin = f"file:{Path(source.name).resolve()}"
     else:
         origin = f"stdin:{metadata.title}"
-    return Article.of(origin, metadata.identifier, source.name)
+    return Article.of(origin, metadata.identifier, source.name, digest)
+
+
+def made_from(source: Source, name: str, options: Options) -> str:
+    """A digest of everything a book is made from that a batch can know before making it: the page's
+    bytes and address, the options, the lexicon's text, the modification date and our version."""
+    lexicon = b""
+    if options.lexicon:
+        try:
+            lexicon = Path(options.lexicon).read_bytes()
+        except OSError:
+            lexicon = b"unreadable"  # the conversion reports it
+    parts = {
+        "version": __version__,
+        "page": hashlib.sha256(source.data).hexdigest(),
+        "url": source.url,
+        "options": options.recorded(),
+        "lexicon": hashlib.sha256(lexicon).hexdigest(),
+        "modified": modified_time(name).isoformat() if not source.url else os.environ.get("SOURCE_DATE_EPOCH", ""),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def modified_time(source: str) -> datetime:
@@ -84,10 +115,22 @@ def modified_time(source: str) -> datetime:
 
 def convert(source: str, out_parent: Path, options: Options, progress: Progress | None = None) -> Path:
     """Convert one article into ``out_parent/<slug>/``; returns that folder."""
+    return convert_article(source, out_parent, options, progress).folder
+
+
+def convert_article(
+    source: str, out_parent: Path, options: Options, progress: Progress | None = None, keep_unchanged: bool = False
+) -> Converted:
+    """Convert one article into ``out_parent/<slug>/``. With ``keep_unchanged``, a book made earlier
+    from the same page, options and version (its marker's digest) is left as it is."""
     progress = progress or Progress()
     loaded = load(source, base_dir=options.base_dir, private_network=options.private_network)
     document = read_html(loaded, ReaderOptions(fetch_images=options.fetch_images))
     document = replace(document, metadata=with_overrides(document.metadata, options.overrides))
+    article = article_of(loaded, document.metadata, made_from(loaded, source, options))
+    slug = book_slug(loaded, document.metadata.title)
+    if keep_unchanged and (earlier := current_book(out_parent, slug, article)) is not None:
+        return Converted(earlier, unchanged=True)
     book = structure(document, options.split_level)
     toc = build_toc(book)
     # None also when 'auto' finds no offline voice clear enough in this language (it says so)
@@ -121,9 +164,7 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
         finally:
             shutil.rmtree(pcm, ignore_errors=True)
 
-    return publish(
-        out_parent, book_slug(loaded, book.metadata.title), article_of(loaded, book.metadata), build, _refresh_library
-    )
+    return Converted(publish(out_parent, slug, article, build, _refresh_library))
 
 
 def _refresh_library(folder: Path) -> None:

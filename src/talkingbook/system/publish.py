@@ -54,10 +54,11 @@ class Article:
     key: str
     identifier: str = ""
     source: str = ""
+    digest: str = ""  # what the book was made from (page, options, version): recorded in its marker
 
     @classmethod
-    def of(cls, origin: str, identifier: str = "", source: str = "") -> Article:
-        return cls(hashlib.sha256(origin.encode("utf-8", "surrogateescape")).hexdigest(), identifier, source)
+    def of(cls, origin: str, identifier: str = "", source: str = "", digest: str = "") -> Article:
+        return cls(hashlib.sha256(origin.encode("utf-8", "surrogateescape")).hexdigest(), identifier, source, digest)
 
 
 def publish(
@@ -223,12 +224,34 @@ def _occupant(path: Path, article: Article) -> str:
 
 def read_marker(folder: Path) -> str | None:
     """The article key in a book folder's marker, or None when there is no valid marker."""
+    data = _marker(folder)
+    return data["article"] if data is not None else None
+
+
+def _marker(folder: Path) -> dict | None:
     try:
         data = json.loads(read_regular(folder / MARKER, 64 * 1024))
     except (OSError, ValueError):
         return None
     if isinstance(data, dict) and data.get("generator") == "talkingbook" and isinstance(data.get("article"), str):
-        return data["article"]
+        return data
+    return None
+
+
+def current_book(parent: Path, slug: str, article: Article) -> Path | None:
+    """The folder holding this article's book made from the same digest (page, options, version),
+    or None: a batch leaves such a book as it is."""
+    n = 1
+    while article.digest:
+        folder = parent / (slug if n == 1 else f"{slug}-{n}")
+        kind = _occupant(folder, article)
+        if kind == FREE:
+            return None
+        if kind == SAME:
+            data = _marker(folder)
+            same = data is not None and data.get("digest") == article.digest
+            return folder if same and (folder / "manifest.json").is_file() else None
+        n += 1
     return None
 
 
@@ -273,7 +296,10 @@ class _Partial:
                 path / MARKER, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666
             )
             fcntl.flock(partial._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            data = (json.dumps({"generator": "talkingbook", "article": article.key}) + "\n").encode()
+            fields = {"generator": "talkingbook", "article": article.key}
+            if article.digest:
+                fields["digest"] = article.digest
+            data = (json.dumps(fields) + "\n").encode()
             if os.write(partial._fd, data) != len(data):
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path / MARKER))
         except BaseException:

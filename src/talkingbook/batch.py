@@ -1,0 +1,243 @@
+"""Batches: many articles into one library, each on its own, on one or several processes; and
+`follow`, a feed's new articles.
+
+:func:`convert_one` converts one article and returns a small picklable :class:`Result` whatever
+happens (only an interruption passes through): a process pool's task calls it, as a Dask task will.
+A book made earlier from the same page, options and version is left as it is ("unchanged": the
+digest in its folder's marker says so, see :func:`talkingbook.convert.made_from`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .convert import Options, Progress, convert_article
+from .errors import TalkingbookError
+from .readers.feeds import FeedItem, read_feed
+from .system import processes
+from .system.publish import locked
+
+log = logging.getLogger(__name__)
+
+CONVERTED, UNCHANGED, FAILED = "converted", "unchanged", "failed"
+FOLLOWED = ".talkingbook-follow.json"  # in the library: the feed items already converted
+
+
+@dataclass(frozen=True)
+class Result:
+    """What became of one article: ``why`` is one line; ``trace`` is set for a bug of ours."""
+
+    source: str
+    status: str
+    folder: str = ""
+    why: str = ""
+    exit_code: int = 0
+    trace: str = ""
+    seconds: float = 0.0
+
+
+class BatchProgress(Progress):
+    """Progress of a batch as well as of the article being made (the CLI shows them)."""
+
+    def batch_started(self, total: int, jobs: int) -> None: ...
+    def article_started(self, source: str) -> None: ...
+    def article_finished(self, result: Result, done: int, total: int, left: float | None) -> None: ...
+
+
+def convert_one(
+    source: str, out: Path, options: Options, progress: Progress | None = None, keep_unchanged: bool = True
+) -> Result:
+    """Convert one article into ``out``; every failure becomes a Result (an interruption is raised)."""
+    started = time.monotonic()
+    try:
+        done = convert_article(source, out, options, progress, keep_unchanged=keep_unchanged)
+    except TalkingbookError as exc:
+        why = " ".join(f"{exc.what}: {exc.why}".split())
+        return Result(source, FAILED, why=why, exit_code=exc.exit_code, seconds=time.monotonic() - started)
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: reported as one line; the other articles go on
+        detail = " ".join(str(exc).split())
+        detail = f"{type(exc).__name__}: {detail[:200]}" if detail else type(exc).__name__
+        return Result(
+            source,
+            FAILED,
+            why=f"{source}: internal error ({detail})",
+            exit_code=1,
+            trace="".join(traceback.format_exception(exc)),
+            seconds=time.monotonic() - started,
+        )
+    status = UNCHANGED if done.unchanged else CONVERTED
+    return Result(source, status, folder=str(done.folder), seconds=time.monotonic() - started)
+
+
+def run_batch(
+    sources: Sequence[str],
+    out: Path,
+    options: Options,
+    jobs: int = 1,
+    progress: BatchProgress | None = None,
+    finished: Callable[[int, Result], None] | None = None,
+) -> list[Result]:
+    """Convert every source into ``out`` on ``jobs`` processes; results in the sources' order.
+    ``finished(index, result)`` is called in this process as each one ends."""
+    progress = progress or BatchProgress()
+    total = len(sources)
+    results: list[Result | None] = [None] * total
+    jobs = max(1, min(jobs, total))
+    progress.batch_started(total, jobs)
+    started = time.monotonic()
+
+    def land(index: int, result: Result) -> None:
+        results[index] = result
+        done = sum(r is not None for r in results)
+        left = (time.monotonic() - started) / done * (total - done) if done < total else 0.0
+        progress.article_finished(result, done, total, left)
+        if finished is not None:
+            finished(index, result)
+
+    if jobs == 1:  # in this process: the article's own progress is shown too
+        for index, source in enumerate(sources):
+            progress.article_started(source)
+            land(index, convert_one(source, out, options, progress))
+    else:
+        _in_pool(sources, out, options, jobs, land)
+    return [r for r in results if r is not None]
+
+
+def _in_pool(sources: Sequence[str], out: Path, options: Options, jobs: int, land) -> None:
+    """Convert on ``jobs`` worker processes, each converting many articles (imports and voices are
+    loaded once per worker). An interruption reaches every worker, which removes its partial folder."""
+    # forkserver: workers start from a clean server with our modules already imported (fork would
+    # copy this process's threads and locks; spawn would import everything again in each worker)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["talkingbook.batch"])
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_started)
+    try:
+        pending: dict[Future, int] = {
+            pool.submit(_convert_in_worker, source, out, options): index for index, source in enumerate(sources)
+        }
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                land(pending.pop(future), future.result())
+    except BaseException as exc:
+        signum = getattr(exc, "signum", signal.SIGINT) if isinstance(exc, KeyboardInterrupt) else signal.SIGTERM
+        # the pool's own processes: a signal sent to us alone (kill, systemd) must reach them too
+        for process in list(getattr(pool, "_processes", {}).values()):
+            with contextlib.suppress(OSError):
+                os.kill(process.pid, signum)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+_busy = False  # in a worker: converting an article (a stop signal must clean up), or waiting for one
+
+
+def _worker_started() -> None:
+    """A worker's stop signals: while it converts, stop its children and raise as Ctrl-C does, so
+    the partial folder is removed; while it waits, leave quietly; a second signal is ignored."""
+    processes.allow()
+    stopping: list[int] = []
+
+    def handler(signum, frame):
+        processes.stop_all(signum)
+        if stopping:
+            return
+        stopping.append(signum)
+        if not _busy:
+            raise SystemExit(128 + signum)
+        raise processes.Stopped(signum)
+
+    for signum in processes.STOP_SIGNALS:
+        signal.signal(signum, handler)
+
+
+def _convert_in_worker(*args) -> Result:
+    """convert_one in a worker, marked busy meanwhile."""
+    global _busy
+    _busy = True
+    try:
+        return convert_one(*args)
+    finally:
+        _busy = False
+
+
+# -- follow ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Followed:
+    """What a `follow` run found: the feed's items, those already in the library, and the results."""
+
+    items: int
+    known: int
+    results: list[Result]
+
+
+def follow(
+    feed_url: str,
+    out: Path,
+    options: Options,
+    *,
+    limit: int | None = None,
+    since: datetime | None = None,
+    refresh: bool = False,
+    jobs: int = 1,
+    progress: BatchProgress | None = None,
+) -> Followed:
+    """Convert the feed's items not yet in ``out`` (remembered there by GUID or link); with
+    ``refresh``, the known ones too, of which only pages that changed are made again. A feed that
+    cannot be fetched or read raises InputError before anything is written."""
+    items = read_feed(feed_url, options.private_network)
+    if since is not None:  # an item without a date is kept: nothing says it is older
+        items = tuple(i for i in items if i.published is None or i.published >= since)
+    known = _followed(out)
+    todo = [i for i in items if refresh or i.key not in known]
+    if limit is not None:
+        todo = todo[:limit]
+
+    def remember(index: int, result: Result) -> None:
+        if result.status != FAILED:
+            _remember(out, todo[index], result)
+
+    results = run_batch([i.link for i in todo], out, options, jobs, progress, remember)
+    return Followed(len(items), sum(i.key in known for i in items), results)
+
+
+def _followed(out: Path) -> dict:
+    """The items already converted into ``out``: {key: {"link", "folder"}}."""
+    try:
+        data = json.loads((out / FOLLOWED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    items = data.get("items") if isinstance(data, dict) else None
+    return items if isinstance(items, dict) else {}
+
+
+def _remember(out: Path, item: FeedItem, result: Result) -> None:
+    """Record ``item`` as converted, under the folder's lock, replacing the file whole."""
+    with locked(out):
+        items = _followed(out)
+        items[item.key] = {"link": item.link, "folder": Path(result.folder).name}
+        data = (json.dumps({"items": items}, ensure_ascii=False, indent=1) + "\n").encode()
+        handle, tmp = tempfile.mkstemp(dir=out, prefix=".follow.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            os.replace(tmp, out / FOLLOWED)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,322 @@
+"""Batches that report, not stop; `follow` over a feed served on 127.0.0.1; the cache shared by processes."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, book_names
+
+
+def page(title: str, words: str = "rivers") -> bytes:
+    """An article page long enough for the reader to take it as one."""
+    paragraphs = "".join(
+        f"<p>{title} tells of {words}, lakes and the spring weather, paragraph {i}. It goes on for a while, "
+        "so that there is something to read aloud.</p>"
+        for i in range(4)
+    )
+    return (
+        f"<!doctype html><html lang='en'><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+        f"{paragraphs}</article></body></html>"
+    ).encode()
+
+
+def write_page(folder: Path, name: str, title: str) -> Path:
+    path = folder / name
+    path.write_bytes(page(title))
+    return path
+
+
+# -- batches -------------------------------------------------------------------------------
+
+
+def test_a_batch_with_one_bad_source_lands_the_good_ones_and_names_the_bad_one(tmp_path, run):
+    pages = [write_page(tmp_path, f"{n}.html", f"Story {n}") for n in ("one", "two", "three")]
+    empty = tmp_path / "empty.html"
+    empty.write_text("<html><body></body></html>", encoding="utf-8")
+    listing = tmp_path / "list.txt"
+    listing.write_text(
+        f"# the week's stories\n{pages[0]}\n\n{tmp_path / 'missing.html'}\n  {pages[1]}\n{empty}\n{pages[2]}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    code, _, err = run("convert", "--from", listing, "-o", out, "--engine", "fake", "--no-audiobook")
+    assert code == 1, err
+    assert sorted(book_names(out)) == ["one", "three", "two"]
+    lines = err.strip().splitlines()
+    failed = [line for line in lines if line.startswith("failed: ")]
+    assert failed[0] == f"failed: {tmp_path / 'missing.html'}: no such file"
+    assert len(failed) == 2 and failed[1].startswith(f"failed: {empty}: ")
+    assert lines[-1] == "converted 3, unchanged 0, failed 2"
+    assert any(line.startswith("[5/5 articles]") for line in lines)
+    catalog = (out / "index.html").read_text(encoding="utf-8")
+    assert all(f"Story {n}" in catalog for n in ("one", "two", "three"))
+
+    # again: nothing changed, nothing is made again; an edited page is
+    pages[1].write_bytes(page("Story two", "mountains"))
+    code, _, err = run("convert", "--from", listing, "-o", out, "--engine", "fake", "--no-audiobook")
+    assert code == 1 and err.strip().splitlines()[-1] == "converted 1, unchanged 2, failed 2"
+
+
+def test_a_batch_of_good_sources_exits_0(tmp_path, run):
+    pages = [write_page(tmp_path, f"{n}.html", f"Story {n}") for n in ("one", "two")]
+    code, _, err = run("convert", *pages, "-o", tmp_path / "out", "--no-audio", "--jobs", "1")
+    assert code == 0 and err.strip().splitlines()[-1] == "converted 2, unchanged 0, failed 0"
+
+
+@pytest.mark.parametrize("content", [None, b"\xff\xfe\x00bad"])
+def test_a_from_file_that_cannot_be_read_is_one_usage_error(tmp_path, run, content):
+    listing = tmp_path / "list.txt"
+    if content is not None:
+        listing.write_bytes(content)
+    code, out, err = run("convert", "--from", listing, "-o", tmp_path / "out", "--no-audio")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"error: --from {listing}: ")
+    assert not (tmp_path / "out").exists()
+
+
+def test_two_workers_convert_a_batch_into_one_library(tmp_path, run):
+    pages = [write_page(tmp_path, f"p{n}.html", f"Story {n}") for n in range(4)]
+    out = tmp_path / "out"
+    code, _, err = run("convert", *pages, "-o", out, "--engine", "fake", "--no-audiobook", "--jobs", "2")
+    assert code == 0, err
+    assert sorted(book_names(out)) == [f"p{n}" for n in range(4)]
+    listed = (out / "index.html").read_text(encoding="utf-8")
+    assert all(f"Story {n}" in listed for n in range(4))  # both workers' books listed: the refresh is locked
+    assert not [p for p in os.listdir(out) if p.endswith(".partial")]
+
+
+# -- the speech cache shared by processes ----------------------------------------------------------
+
+
+def _fill(root: str, worker: int, keys: int) -> None:
+    from talkingbook.system.cache import SpeechCache
+
+    cache = SpeechCache(Path(root))
+    for i in range(keys):
+        key = f"{i:04d}" + "0" * 60
+        cache.put_pcm(key, bytes([i % 256]) * (50_000 + i))  # same key, same bytes, written by both at once
+        got = cache.get_pcm(key)
+        assert got is None or got == bytes([i % 256]) * (50_000 + i), (worker, i)
+
+
+def test_two_processes_filling_one_cache_leave_only_whole_entries(tmp_path):
+    root = tmp_path / "shared-cache"
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_fill, args=(str(root), w, 60)) for w in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+        assert w.exitcode == 0
+    from talkingbook.system.cache import SpeechCache
+
+    cache = SpeechCache(root)
+    for i in range(60):
+        assert cache.get_pcm(f"{i:04d}" + "0" * 60) == bytes([i % 256]) * (50_000 + i)
+    leftovers = [p for p in root.rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+# -- follow ------------------------------------------------------------------------------------
+
+
+class Site:
+    """A feed and its article pages on 127.0.0.1, changeable while it runs."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, tuple[str, bytes]] = {}
+        self.items: list[tuple[str, str]] = []  # (path, title), newest first
+        site = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                found = site.files.get(self.path)
+                if found is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", found[0])
+                self.send_header("Content-Length", str(len(found[1])))
+                self.end_headers()
+                self.wfile.write(found[1])
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def add(self, name: str, title: str, served: bool = True) -> None:
+        self.items.insert(0, (f"/news/{name}", title))
+        if served:
+            self.files[f"/news/{name}"] = ("text/html; charset=utf-8", page(title))
+        self.publish()
+
+    def publish(self) -> None:
+        entries = "".join(
+            f"<item><title>{title}</title><link>{self.base}{path}</link><guid>tag:site,{path}</guid>"
+            f"<pubDate>{len(self.items) - i:02d} Jun 2026 10:00:00 GMT</pubDate></item>"
+            for i, (path, title) in enumerate(self.items)
+        )
+        rss = f"<?xml version='1.0'?><rss version='2.0'><channel><title>Site</title>{entries}</channel></rss>"
+        self.files["/feed.xml"] = ("application/rss+xml", rss.encode())
+
+    @property
+    def feed(self) -> str:
+        return f"{self.base}/feed.xml"
+
+
+@pytest.fixture
+def site():
+    served = Site()
+    yield served
+    served.server.shutdown()
+    served.server.server_close()
+
+
+FAKE = ("--engine", "fake", "--no-audiobook", "--jobs", "1")
+JOBS_2 = ("--engine", "fake", "--jobs", "2", "--progress", "none")
+
+
+def test_follow_converts_new_items_once(tmp_path, run, site):
+    for n in ("alpha", "beta", "gamma"):
+        site.add(f"{n}.html", f"Story {n}")
+    out = tmp_path / "out"
+    started = time.monotonic()
+    code, _, err = run("follow", site.feed, "-o", out, *FAKE)
+    first = time.monotonic() - started
+    assert code == 0, err
+    assert sorted(book_names(out)) == ["alpha", "beta", "gamma"]
+    assert err.strip().splitlines()[-1] == "converted 3, unchanged 0, failed 0"
+    followed = json.loads((out / ".talkingbook-follow.json").read_text(encoding="utf-8"))["items"]
+    assert sorted(followed) == [f"tag:site,/news/{n}.html" for n in ("alpha", "beta", "gamma")]
+
+    started = time.monotonic()
+    code, _, err = run("follow", site.feed, "-o", out, *FAKE)
+    second = time.monotonic() - started
+    assert code == 0 and err.strip().splitlines()[-1] == "converted 0, unchanged 0, failed 0"
+    assert f"{site.feed}: 3 articles in the feed, 3 already in {out}" in err
+    print(f"follow: first run {first:.2f} s, second run {second:.2f} s ({second / first:.1%})")
+    assert second < 60  # a hang guard only
+
+    site.add("delta.html", "Story delta")
+    code, _, err = run("follow", site.feed, "-o", out, *FAKE)
+    assert code == 0 and err.strip().splitlines()[-1] == "converted 1, unchanged 0, failed 0"
+    assert sorted(book_names(out)) == ["alpha", "beta", "delta", "gamma"]
+    assert "Story delta" in (out / "index.html").read_text(encoding="utf-8")
+
+    # a changed page is made again only with --refresh; the others are left as they are
+    site.files["/news/beta.html"] = ("text/html", page("Story beta", "mountains"))
+    code, _, err = run("follow", site.feed, "-o", out, *FAKE)
+    assert err.strip().splitlines()[-1] == "converted 0, unchanged 0, failed 0"
+    code, _, err = run("follow", site.feed, "-o", out, "--refresh", *FAKE)
+    assert code == 0 and err.strip().splitlines()[-1] == "converted 1, unchanged 3, failed 0"
+    summary = json.loads((out / "beta" / "manifest.json").read_text(encoding="utf-8"))["metadata"]["summary"]
+    assert "mountains" in summary
+
+
+def test_follow_reports_a_broken_item_and_converts_the_rest(tmp_path, run, site):
+    site.add("one.html", "Story one")
+    site.add("gone.html", "Story gone", served=False)
+    site.add("two.html", "Story two")
+    out = tmp_path / "out"
+    code, _, err = run("follow", site.feed, "-o", out, *FAKE)
+    assert code == 1
+    assert sorted(book_names(out)) == ["one", "two"]
+    failed = [line for line in err.splitlines() if line.startswith("failed: ")]
+    assert len(failed) == 1 and failed[0].startswith(f"failed: {site.base}/news/gone.html: ") and "404" in failed[0]
+    assert err.strip().splitlines()[-1] == "converted 2, unchanged 0, failed 1"
+    # the broken item is not remembered: the next run tries it again
+    site.files["/news/gone.html"] = ("text/html", page("Story gone"))
+    code, _, err = run("follow", site.feed, "-o", out, *FAKE)
+    assert code == 0 and err.strip().splitlines()[-1] == "converted 1, unchanged 0, failed 0"
+
+
+def test_follow_limit_and_since(tmp_path, run, site):
+    for n in ("a1", "a2", "a3"):  # dated 1, 2 and 3 June
+        site.add(f"{n}.html", f"Story {n}")
+    out = tmp_path / "out"
+    code, _, err = run("follow", site.feed, "-o", out, "--since", "2026-06-02", *FAKE)
+    assert code == 0 and sorted(book_names(out)) == ["a2", "a3"], err
+    code, _, err = run("follow", site.feed, "-o", out, "--limit", "1", *FAKE)
+    assert code == 0 and sorted(book_names(out)) == ["a1", "a2", "a3"], err
+
+
+@pytest.mark.parametrize("kind", ["unreachable", "malformed", "missing"])
+def test_a_feed_that_cannot_be_read_is_one_error_and_no_library(tmp_path, run, site, kind):
+    if kind == "unreachable":
+        site.server.shutdown()
+        site.server.server_close()
+        url = site.feed
+    elif kind == "malformed":
+        site.files["/feed.xml"] = ("application/rss+xml", b"<html><body><p>Not a feed at all</p></body></html>")
+        url = site.feed
+    else:
+        url = f"{site.base}/nothing.xml"
+    out = tmp_path / "out"
+    code, stdout, err = run("follow", url, "-o", out, *FAKE)
+    assert code == 1 and stdout == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith(f"error: {url}: "), err
+    assert not out.exists()
+
+
+# -- stopping ----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_signal_stops_every_worker_and_leaves_no_partial_folder(tmp_path, signum):
+    from test_signals import long_page
+
+    pages = [long_page(tmp_path / "pages", f"long{n}.html", f"Long page {n}") for n in range(4)]
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TALKINGBOOK_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "talkingbook", "convert", *map(str, pages), "-o", str(out), *JOBS_2],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (out.is_dir() and any(p.endswith(".partial") for p in os.listdir(out))):
+        time.sleep(0.05)
+    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    proc.send_signal(signum)  # to the main process only, as kill and systemd send it
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signum, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("error: interrupted")
+    assert not out.exists() or [p for p in os.listdir(out) if p.endswith(".partial")] == []
+    deadline = time.monotonic() + 10  # the fork server and the workers end with the run
+    while time.monotonic() < deadline and [pid for pid in children if running(pid)]:
+        time.sleep(0.1)
+    assert [pid for pid in children if running(pid)] == []
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process started under ``pid``, its children's children included."""
+    found, todo = [], [pid]
+    while todo:
+        listed = subprocess.run(["pgrep", "-P", str(todo.pop())], capture_output=True, text=True).stdout.split()
+        found += map(int, listed)
+        todo += map(int, listed)
+    return found
+
+
+def running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
