@@ -17,6 +17,9 @@ import pytest
 
 from conftest import ROOT, book_names
 
+FAKE = ("--engine", "fake", "--no-audiobook", "--jobs", "1")
+JOBS_2 = ("--engine", "fake", "--jobs", "2", "--progress", "none")
+
 
 def page(title: str, words: str = "rivers") -> bytes:
     """An article page long enough for the reader to take it as one."""
@@ -50,7 +53,7 @@ def test_a_batch_with_one_bad_source_lands_the_good_ones_and_names_the_bad_one(t
         encoding="utf-8",
     )
     out = tmp_path / "out"
-    code, _, err = run("convert", "--from", listing, "-o", out, "--engine", "fake", "--no-audiobook")
+    code, _, err = run("convert", "--from", listing, "-o", out, *FAKE)
     assert code == 1, err
     assert sorted(book_names(out)) == ["one", "three", "two"]
     lines = err.strip().splitlines()
@@ -64,7 +67,7 @@ def test_a_batch_with_one_bad_source_lands_the_good_ones_and_names_the_bad_one(t
 
     # again: nothing changed, nothing is made again; an edited page is
     pages[1].write_bytes(page("Story two", "mountains"))
-    code, _, err = run("convert", "--from", listing, "-o", out, "--engine", "fake", "--no-audiobook")
+    code, _, err = run("convert", "--from", listing, "-o", out, *FAKE)
     assert code == 1 and err.strip().splitlines()[-1] == "converted 1, unchanged 2, failed 2"
 
 
@@ -85,6 +88,7 @@ def test_a_from_file_that_cannot_be_read_is_one_usage_error(tmp_path, run, conte
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_two_workers_convert_a_batch_into_one_library(tmp_path, run):
     pages = [write_page(tmp_path, f"p{n}.html", f"Story {n}") for n in range(4)]
     out = tmp_path / "out"
@@ -186,11 +190,8 @@ def site():
     served.server.server_close()
 
 
-FAKE = ("--engine", "fake", "--no-audiobook", "--jobs", "1")
-JOBS_2 = ("--engine", "fake", "--jobs", "2", "--progress", "none")
-
-
-def test_follow_converts_new_items_once(tmp_path, run, site):
+@pytest.mark.slow
+def test_follow_converts_new_items_once(tmp_path, run, site, capsys):
     for n in ("alpha", "beta", "gamma"):
         site.add(f"{n}.html", f"Story {n}")
     out = tmp_path / "out"
@@ -208,7 +209,8 @@ def test_follow_converts_new_items_once(tmp_path, run, site):
     second = time.monotonic() - started
     assert code == 0 and err.strip().splitlines()[-1] == "converted 0, unchanged 0, failed 0"
     assert f"{site.feed}: 3 articles in the feed, 3 already in {out}" in err
-    print(f"follow: first run {first:.2f} s, second run {second:.2f} s ({second / first:.1%})")
+    with capsys.disabled():  # the figure for the report (`pytest -s`); `run` reads the captured output
+        print(f"\nfollow: first run {first:.2f} s, second run {second:.2f} s ({second / first:.1%})")
     assert second < 60  # a hang guard only
 
     site.add("delta.html", "Story delta")
@@ -244,6 +246,7 @@ def test_follow_reports_a_broken_item_and_converts_the_rest(tmp_path, run, site)
     assert code == 0 and err.strip().splitlines()[-1] == "converted 1, unchanged 0, failed 0"
 
 
+@pytest.mark.slow
 def test_follow_limit_and_since(tmp_path, run, site):
     for n in ("a1", "a2", "a3"):  # dated 1, 2 and 3 June
         site.add(f"{n}.html", f"Story {n}")
