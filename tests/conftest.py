@@ -8,6 +8,7 @@ import inspect
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import zipfile
@@ -137,6 +138,14 @@ def _refuse_unmarked(execute_child):
 
 def pytest_configure(config):
     subprocess.Popen._execute_child = _refuse_unmarked(subprocess.Popen._execute_child)
+
+
+def as_from_a_terminal() -> None:
+    """``preexec_fn`` for a child the test will stop as a user would: Ctrl-C and hang-up at their
+    defaults, as in a terminal, even when the test run itself was started with them ignored (nohup, a
+    shell's background job), which the child would otherwise inherit and, rightly, keep ignoring."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from conftest import need
 def small_disk(folder: Path, size: str):
     """Mount a tmpfs of ``size`` (e.g. '2m') on ``folder`` for the duration of the block."""
     folder.mkdir(parents=True, exist_ok=True)
+    need(shutil.which("mount") is not None and shutil.which("umount") is not None, "mount is not installed")
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True, text=True
     )

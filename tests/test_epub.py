@@ -142,3 +142,22 @@ def test_every_internal_link_lands_on_an_id_in_the_written_book(tmp_path, split)
     history = next(href for _, href, text in links if text == "History")
     assert "history" in history.split("#")[0]  # the History section's own document
     assert epubcheck5(epub) == []
+
+
+def test_a_heading_read_from_a_page_keeps_its_emphasis_and_ruby_in_the_epub(tmp_path):
+    """The page's <h2> with <em> and <ruby> becomes the section's heading with both; the table of
+    contents label is its plain text."""
+    from builders import read, write_epub_of
+
+    prose = "<p>" + "The drum was loud and the crowd sang along with every beat of it. " * 6 + "</p>"
+    page = (
+        "<html lang='en'><head><title>Drums</title></head><body><article><h1>Drums</h1>"
+        f"{prose}<h2>The <em>big</em> drum <ruby>漢<rt>かん</rt></ruby></h2>{prose}</article></body></html>"
+    )
+    epub = write_epub_of(read(page, "drums.html"), tmp_path)
+    with zipfile.ZipFile(epub) as z:
+        names = z.namelist()
+        section = next(z.read(n).decode() for n in names if n.endswith(".xhtml") and "big" in z.read(n).decode())
+        nav = z.read(next(n for n in names if n.endswith("nav.xhtml"))).decode()
+    assert '<h1 id="tb-title">The <em>big</em> drum <ruby>漢<rp>(</rp><rt>かん</rt><rp>)</rp></ruby></h1>' in section
+    assert ">The big drum 漢</a>" in nav

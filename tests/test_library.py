@@ -39,17 +39,31 @@ from talkingbook.library.opds import PAGE_SIZE
 from talkingbook.system.publish import MARKER
 
 CORPUS = ROOT.parent / "shared" / "corpus"
-# Two real pages of the shared corpus beside the sample; where the corpus is absent (a checkout on its
-# own), two fixtures of ours stand in, so that the library is still three articles.
-_REAL = [CORPUS / "mr-wikipedia" / "source.html", CORPUS / "ae-healthline.com" / "source.html"]
-PAGES = [
-    SAMPLE,
-    *(
-        _REAL
-        if all(p.is_file() for p in _REAL)
-        else [ROOT / "tests" / "data" / "nested.html", ROOT / "tests" / "data" / "kitchen-sink.html"]
-    ),
+# Two real pages of the shared corpus beside the sample, both saved as source.html; where the corpus is
+# absent (a checkout on its own), two pages written by the fixture stand in for them, with what the
+# tests below look for (an article "Mozilla", one on binge eating, both in English, both source.html).
+REAL = [CORPUS / "mr-wikipedia" / "source.html", CORPUS / "ae-healthline.com" / "source.html"]
+PROSE = "<p>" + "It began as a small project and grew into something many people now use every day. " * 8 + "</p>"
+STAND_INS = [
+    ("Mozilla", f"<h1>Mozilla</h1>{PROSE}<h2>History</h2>{PROSE}<h2>Software</h2>{PROSE}"),
+    ("What binge eating is", f"<h1>What binge eating is</h1>{PROSE}<h2>Signs</h2>{PROSE}"),
 ]
+
+
+def library_pages(folder: Path) -> list[Path]:
+    """The sample and the two pages named source.html (the corpus's, or stand-ins written in ``folder``)."""
+    if all(p.is_file() for p in REAL):
+        return [SAMPLE, *REAL]
+    pages = []
+    for n, (title, body) in enumerate(STAND_INS):
+        page = folder / f"site-{n}" / "source.html"
+        page.parent.mkdir(parents=True)
+        page.write_text(
+            f"<html lang='en'><head><title>{title}</title></head><body><article>{body}</article></body></html>",
+            encoding="utf-8",
+        )
+        pages.append(page)
+    return [SAMPLE, *pages]
 
 
 def long_page(folder: Path) -> Path:
@@ -73,7 +87,7 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 def library(tmp_path_factory) -> Path:
     """The sample and two corpus pages converted one after the other into one folder (fake voice)."""
     out = tmp_path_factory.mktemp("library") / "dist"
-    for page in PAGES:
+    for page in library_pages(out.parent):
         assert main(["convert", str(page), "-o", str(out), "--engine", "fake", "-q"]) == 0, page
     return out
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ARTIFACTS, CHROMIUM, JS, ROOT, SAMPLE, epubcheck5, need
+from conftest import ARTIFACTS, CHROMIUM, JS, ROOT, SAMPLE, as_from_a_terminal, epubcheck5, need
 
 BOOK = SAMPLE.stem
 SECRET = b"not-for-the-library-7c1e5a"  # the bytes of every file outside DIR the tests try to reach
@@ -39,6 +39,7 @@ class Served:
             stderr=subprocess.PIPE,
             text=True,
             env=env(),
+            preexec_fn=as_from_a_terminal,
         )
         first = self.proc.stderr.readline()
         match = re.match(r"serving .* at http://([^/]+):(\d+)/$", first.strip())
@@ -371,6 +372,7 @@ def test_ctrl_c_right_at_start_up_is_clean_too(library):
         stderr=subprocess.PIPE,
         text=True,
         env=env(),
+        preexec_fn=as_from_a_terminal,
     )
     assert proc.stderr.readline().startswith("serving ")
     proc.send_signal(signal.SIGINT)  # before the banner is finished, before uvicorn's loop runs

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SAMPLE, need
+from conftest import ROOT, SAMPLE, as_from_a_terminal, need
 
 
 def long_page(folder: Path, name: str = "long.html", title: str = "A long page") -> Path:
@@ -49,6 +49,7 @@ def start(tmp_path: Path, source: Path, out: Path, *options: str) -> subprocess.
         stderr=subprocess.PIPE,
         text=True,
         env=env(tmp_path),
+        preexec_fn=as_from_a_terminal,
     )
 
 

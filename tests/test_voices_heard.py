@@ -14,7 +14,7 @@ import pytest
 from lxml import etree
 
 import judge
-from conftest import NS, ROOT, ace, epubcheck5, epubcheck42, need
+from conftest import NS, ROOT, ace, book_names, epubcheck5, epubcheck42, need
 
 pytestmark = pytest.mark.slow
 CORPUS = next(
@@ -39,7 +39,8 @@ def japanese_book(tmp_path_factory):
         env=env,
     )
     assert proc.returncode == 0, proc.stderr
-    folder = next(out.iterdir())
+    (name,) = book_names(out)  # the book, not the library's catalog beside it
+    folder = out / name
     return folder, json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
 
 

@@ -20,6 +20,19 @@ MP3_BITRATE = "64k"  # mono speech
 # LAME's quality/speed trade-off: 7 encodes twice as fast as the default for speech that
 # Whisper hears as well (measured on the sample); the encoder is most of the pipeline's own time.
 MP3_QUALITY = "7"
+# What every MP3 we write is encoded as (the sections and the full-length book): one list, so they cannot drift
+MP3_OUTPUT = (
+    "-b:a",
+    MP3_BITRATE,
+    "-compression_level",
+    MP3_QUALITY,
+    "-id3v2_version",
+    "0",
+    "-write_id3v1",
+    "0",
+    "-f",
+    "mp3",
+)
 
 
 @lru_cache(maxsize=1)
@@ -145,16 +158,7 @@ def encode_mp3(pcm: Path | bytes, sample_rate: int, out: Path) -> tuple[float, f
                 "1",
                 "-ar",
                 str(MP3_RATE),
-                "-b:a",
-                MP3_BITRATE,
-                "-compression_level",
-                MP3_QUALITY,
-                "-id3v2_version",
-                "0",
-                "-write_id3v1",
-                "0",
-                "-f",
-                "mp3",
+                *MP3_OUTPUT,
                 str(out),
             ],
             str(out),

@@ -13,7 +13,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from ..media.audio import COMPRESSOR, LIMITER, MP3_BITRATE, MP3_QUALITY, TARGET_LUFS, _ffmpeg, book_tags, save_tags
+from ..media.audio import COMPRESSOR, LIMITER, MP3_OUTPUT, TARGET_LUFS, _ffmpeg, book_tags, save_tags
 from ..model import Cover, Metadata
 from ..publication import Publication
 from .chapters import chapter_starts
@@ -124,18 +124,9 @@ def _encode(pub: Publication, m4b: Path, mp3: Path) -> None:
             "-1",
             "-c:a",
             "libmp3lame",
-            "-b:a",
-            MP3_BITRATE,
             "-ac",
             "1",
-            "-compression_level",
-            MP3_QUALITY,
-            "-id3v2_version",
-            "0",
-            "-write_id3v1",
-            "0",
-            "-f",
-            "mp3",
+            *MP3_OUTPUT,
             str(mp3),
         ],
         str(m4b),
