@@ -16,11 +16,12 @@ import multiprocessing
 import os
 import signal
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -58,12 +59,17 @@ class BatchProgress(Progress):
 
 
 def convert_one(
-    source: str, out: Path, options: Options, progress: Progress | None = None, keep_unchanged: bool = True
+    source: str,
+    out: Path,
+    options: Options,
+    progress: Progress | None = None,
+    keep_unchanged: bool = True,
+    library: bool = True,
 ) -> Result:
     """Convert one article into ``out``; every failure becomes a Result (an interruption is raised)."""
     started = time.monotonic()
     try:
-        done = convert_article(source, out, options, progress, keep_unchanged=keep_unchanged)
+        done = convert_article(source, out, options, progress, keep_unchanged=keep_unchanged, library=library)
     except TalkingbookError as exc:
         why = " ".join(f"{exc.what}: {exc.why}".split())
         return Result(source, FAILED, why=why, exit_code=exc.exit_code, seconds=time.monotonic() - started)
@@ -89,13 +95,20 @@ def run_batch(
     jobs: int = 1,
     progress: BatchProgress | None = None,
     finished: Callable[[int, Result], None] | None = None,
+    scheduler: str | None = None,
 ) -> list[Result]:
-    """Convert every source into ``out`` on ``jobs`` processes; results in the sources' order.
-    ``finished(index, result)`` is called in this process as each one ends."""
+    """Convert every source into ``out`` on ``jobs`` processes, or on the Dask cluster whose
+    scheduler is at ``scheduler``; results in the sources' order. ``finished(index, result)`` is
+    called in this process as each one ends."""
     progress = progress or BatchProgress()
     total = len(sources)
     results: list[Result | None] = [None] * total
     jobs = max(1, min(jobs, total))
+    if scheduler is not None:
+        from .cluster import Cluster  # distributed is imported only for a cluster
+
+        cluster = Cluster.connect(scheduler)  # before anything is written: no scheduler is one error
+        jobs = cluster.workers
     progress.batch_started(total, jobs)
     started = time.monotonic()
 
@@ -107,7 +120,10 @@ def run_batch(
         if finished is not None:
             finished(index, result)
 
-    if jobs == 1:  # in this process: the article's own progress is shown too
+    if scheduler is not None:
+        with cluster:
+            _on_cluster(cluster, sources, out, options, land)
+    elif jobs == 1:  # in this process: the article's own progress is shown too
         for index, source in enumerate(sources):
             progress.article_started(source)
             land(index, convert_one(source, out, options, progress))
@@ -141,6 +157,36 @@ def _in_pool(sources: Sequence[str], out: Path, options: Options, jobs: int, lan
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+
+
+def _on_cluster(cluster, sources: Sequence[str], out: Path, options: Options, land) -> None:
+    """Convert on the cluster's workers; the library files are refreshed here as books land."""
+    from .cluster import LibraryRefresher
+
+    library = LibraryRefresher(out)
+    try:
+        for index, value in cluster.each(_convert_on_cluster, sources, out, options):
+            if isinstance(value, Result):
+                result = replace(value, source=sources[index])
+            else:  # the cluster could not run it: KilledWorker (it killed workers), a lost scheduler
+                reason = " ".join(str(value).split())[:200] or type(value).__name__
+                result = Result(sources[index], FAILED, why=f"{sources[index]}: on the cluster: {reason}", exit_code=1)
+            land(index, result)
+            if result.status != FAILED:
+                library.soon()
+    finally:
+        library.now()
+
+
+_one_at_a_time = threading.Lock()
+
+
+def _convert_on_cluster(source: str, out: Path, options: Options) -> Result:
+    """The cluster's task: one article on a worker, which leaves the library files to the client.
+    A worker started with several threads still converts one article at a time: the voices and
+    the speech cache are per process, and each voice already uses every core it is given."""
+    with _one_at_a_time:
+        return convert_one(source, out, options, library=False)
 
 
 _busy = False  # in a worker: converting an article (a stop signal must clean up), or waiting for one
@@ -197,6 +243,7 @@ def follow(
     refresh: bool = False,
     jobs: int = 1,
     progress: BatchProgress | None = None,
+    scheduler: str | None = None,
 ) -> Followed:
     """Convert the feed's items not yet in ``out`` (remembered there by GUID or link); with
     ``refresh``, the known ones too, of which only pages that changed are made again. A feed that
@@ -213,7 +260,7 @@ def follow(
         if result.status != FAILED:
             _remember(out, todo[index], result)
 
-    results = run_batch([i.link for i in todo], out, options, jobs, progress, remember)
+    results = run_batch([i.link for i in todo], out, options, jobs, progress, remember, scheduler)
     return Followed(len(items), sum(i.key in known for i in items), results)
 
 

@@ -166,6 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="convert N articles at once, each in its own process (default: 1 for piper, kokoro, gtts and auto, "
         "whose voices use every core for one article; the number of cores for espeak, fake and --no-audio)",
     )
+    common.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="convert on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:8786), one article a task; "
+        "DIR must be the same path on every worker (a shared volume)",
+    )
     conv = commands.add_parser(
         "convert",
         parents=[common],
@@ -407,15 +413,21 @@ def _convert(args) -> int:
         sources += _sources_from(args.from_file)
     if not sources:
         raise UsageError("convert", "no SOURCE given (name pages, URLs or - , or --from FILE)")
+    if args.scheduler is not None and "-" in sources:
+        raise UsageError(
+            "-", "standard input cannot be converted on a cluster (save it to a file on the shared volume)"
+        )
     options, progress = _conversion(args)
-    batch = len(sources) > 1 or args.from_file is not None
+    batch = len(sources) > 1 or args.from_file is not None or args.scheduler is not None
     if not batch:  # one article: made now, as asked, even when an earlier book is the same
         from .batch import convert_one
 
         result = convert_one(sources[0], Path(args.output), options, progress, keep_unchanged=False)
         _show(result, args)
         return result.exit_code
-    results = run_batch(sources, Path(args.output), options, _jobs(args), _Shown(progress, args))
+    results = run_batch(
+        sources, Path(args.output), options, _jobs(args), _Shown(progress, args), scheduler=args.scheduler
+    )
     return _summary(results, args.quiet)
 
 
@@ -439,6 +451,7 @@ def _follow(args) -> int:
         refresh=args.refresh,
         jobs=_jobs(args),
         progress=_Shown(progress, args),
+        scheduler=args.scheduler,
     )
     if not args.quiet:
         print(

@@ -119,10 +119,16 @@ def convert(source: str, out_parent: Path, options: Options, progress: Progress 
 
 
 def convert_article(
-    source: str, out_parent: Path, options: Options, progress: Progress | None = None, keep_unchanged: bool = False
+    source: str,
+    out_parent: Path,
+    options: Options,
+    progress: Progress | None = None,
+    keep_unchanged: bool = False,
+    library: bool = True,
 ) -> Converted:
     """Convert one article into ``out_parent/<slug>/``. With ``keep_unchanged``, a book made earlier
-    from the same page, options and version (its marker's digest) is left as it is."""
+    from the same page, options and version (its marker's digest) is left as it is. Without
+    ``library``, the library files are left for the caller to refresh (a cluster's client does)."""
     progress = progress or Progress()
     loaded = load(source, base_dir=options.base_dir, private_network=options.private_network)
     document = read_html(loaded, ReaderOptions(fetch_images=options.fetch_images))
@@ -164,10 +170,10 @@ def convert_article(
         finally:
             shutil.rmtree(pcm, ignore_errors=True)
 
-    return Converted(publish(out_parent, slug, article, build, _refresh_library))
+    return Converted(publish(out_parent, slug, article, build, refresh_library if library else None))
 
 
-def _refresh_library(folder: Path) -> None:
+def refresh_library(folder: Path) -> None:
     """The library files of ``folder`` (index.html, feed.xml, catalog/), now that the book is in place;
     a failure is a warning: the book itself is written."""
     try:

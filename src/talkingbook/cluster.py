@@ -1,0 +1,137 @@
+"""A batch on an existing Dask distributed cluster (`--scheduler tcp://HOST:8786`).
+
+Each task converts one article on a worker (:func:`talkingbook.batch.convert_one`, whole: its
+book is published atomically, so a worker that dies mid-article leaves only a partial folder that
+the next publication removes, and Dask runs the task again elsewhere). The library folder must be
+the same path on the client and on every worker: a shared volume. The workers leave the library
+files to the client, which refreshes them as results arrive (at most every few seconds on a big
+library) and once at the end.
+
+Dask is used as it is (Client.submit, as_completed); nothing of its scheduling is ours.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from asyncio import CancelledError
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .convert import Options, refresh_library
+from .errors import InputError, UsageError
+from .system.publish import locked, remove_stale
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 20.0  # seconds to reach the scheduler
+REFRESH_EVERY = 5.0  # seconds, at least, between two refreshes of the library files during a batch
+
+
+class Cluster:
+    """A connection to a Dask scheduler, for one batch."""
+
+    def __init__(self, client, address: str) -> None:
+        self._client, self.address = client, address
+
+    @classmethod
+    def connect(cls, address: str) -> Cluster:
+        """Connect to the scheduler at ``address``: no scheduler there is one InputError."""
+        what = f"--scheduler {address}"
+        try:
+            from distributed import Client
+        except ImportError as exc:  # pragma: no cover - distributed is a dependency
+            raise UsageError(what, "Dask distributed is not installed (pip install distributed)") from exc
+        try:
+            client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise InputError(what, f"no Dask scheduler could be reached ({reason[:200]})") from exc
+        return cls(client, address)
+
+    @property
+    def workers(self) -> int:
+        """How many articles the cluster converts at once (its workers' threads)."""
+        try:
+            return max(1, sum(self._client.nthreads().values()))
+        except Exception:  # noqa: BLE001 - only shown in the progress line
+            return 1
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._client.close()
+
+    def each(self, task: Callable, sources: Sequence[str], out: Path, options: Options) -> Iterator[tuple[int, Any]]:
+        """Run ``task(source, out, options)`` for every source on the cluster; yields (index, what
+        it returned) as each one ends, or (index, the exception) when the cluster could not run it
+        (KilledWorker: it killed a worker too often; a lost scheduler). Stopping the iteration
+        cancels the tasks not begun."""
+        from distributed import as_completed
+
+        out = out.absolute()  # the workers' working folders are not ours: every path is absolute
+        options = _absolute(options)
+        futures = {
+            self._client.submit(task, _absolute_source(source), out, options, pure=False): index
+            for index, source in enumerate(sources)
+        }
+        try:
+            for future in as_completed(futures, loop=self._client.loop):
+                try:
+                    value: Any = future.result()
+                except (Exception, CancelledError) as exc:  # noqa: BLE001 - reported as this article's failure
+                    value = exc
+                future.release()
+                yield futures[future], value
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+class LibraryRefresher:
+    """The library files, refreshed by the client of a cluster: soon after a book lands, not more
+    often than every REFRESH_EVERY seconds (or twice the last refresh's time, on a big library),
+    and always at the end, for a book an earlier client's task published after this one began; the
+    partial folders of workers that died are removed then too."""
+
+    def __init__(self, out: Path) -> None:
+        self.out, self._last, self._took, self._due = out, 0.0, 0.0, True
+
+    def soon(self) -> None:
+        self._due = True
+        if time.monotonic() - self._last >= max(REFRESH_EVERY, 2 * self._took):
+            self.now()
+
+    def now(self) -> None:
+        if not self._due or not self.out.is_dir():  # no book landed yet: no library to make
+            return
+        started = time.monotonic()
+        try:
+            with locked(self.out):
+                remove_stale(self.out)
+                refresh_library(self.out)
+        except OSError as exc:
+            log.warning("%s: the library files were not refreshed (%s)", self.out, exc.strerror or exc)
+        self._due = False
+        self._last = time.monotonic()
+        self._took = self._last - started
+
+
+def _absolute(options: Options) -> Options:
+    """The options with their file names made absolute (a worker's working folder is not ours)."""
+    return replace(
+        options,
+        lexicon=os.path.abspath(options.lexicon) if options.lexicon else None,
+        base_dir=os.path.abspath(options.base_dir) if options.base_dir else None,
+    )
+
+
+def _absolute_source(source: str) -> str:
+    """A URL as it is; a file's name made absolute."""
+    if "://" in source:
+        return source
+    return os.path.abspath(source)
