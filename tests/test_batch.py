@@ -323,3 +323,54 @@ def running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+# -- --scheduler, before any cluster work (the cluster itself: test_cluster.py) --------------------
+
+
+@pytest.fixture
+def silent_listener():
+    """A TCP port that accepts connections and never answers."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    accepted = []
+    thread = threading.Thread(target=lambda: accepted.extend(server.accept() for _ in range(4)), daemon=True)
+    thread.start()
+    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+@pytest.mark.parametrize(
+    ("address", "code", "says"),
+    [
+        ("tcp://127.0.0.1:1", 1, "no Dask scheduler could be reached (Connection refused)"),
+        ("scheduler-without-port", 2, "missing port number"),
+        ("http://127.0.0.1:8786", 2, "a Dask scheduler's address is tcp://HOST:PORT"),
+        ("SILENT", 1, "no Dask scheduler answers"),
+    ],
+)
+def test_a_scheduler_that_cannot_be_reached_is_one_error_and_writes_nothing(
+    tmp_path, run, monkeypatch, silent_listener, address, code, says
+):
+    from talkingbook import cluster
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1.0)
+    pages = [write_page(tmp_path, f"{n}.html", f"Story {n}") for n in ("one", "two")]
+    address = silent_listener if address == "SILENT" else address
+    started = time.monotonic()
+    got, _, err = run("convert", *pages, "-o", tmp_path / "out", "--engine", "fake", "--scheduler", address)
+    assert got == code, err
+    assert err.count("\n") == 1 and err.startswith(f"error: --scheduler {address}: ") and says in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+    assert time.monotonic() - started < 15
+
+
+def test_standard_input_cannot_go_to_a_cluster(tmp_path, run):
+    code, _, err = run("convert", "-", "-o", tmp_path / "out", "--scheduler", "tcp://127.0.0.1:1")
+    assert code == 2
+    assert err.startswith("error: -: standard input cannot be converted on a cluster"), err
+    assert not (tmp_path / "out").exists()

@@ -45,6 +45,7 @@ class Cluster:
             from distributed import Client
         except ImportError as exc:  # pragma: no cover - distributed is a dependency
             raise UsageError(what, "Dask distributed is not installed (pip install distributed)") from exc
+        _reachable(what, address)  # a Client that fails to connect complains again when collected
         try:
             client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError, ValueError, TypeError) as exc:
@@ -119,6 +120,48 @@ class LibraryRefresher:
         self._due = False
         self._last = time.monotonic()
         self._took = self._last - started
+
+
+def _reachable(what: str, address: str) -> None:
+    """A Dask scheduler answers at ``address`` (tcp://HOST:PORT, or HOST:PORT) within the deadline,
+    else one UsageError or InputError. Asked here, under our own deadline, because a Client meeting
+    something that accepts the connection but never answers waits for ever."""
+    import asyncio
+    import socket
+
+    from distributed.comm import connect
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.core import send_recv
+
+    try:
+        scheme, location = parse_address(address if "://" in address else f"tcp://{address}")
+        if scheme not in ("tcp", "tls"):
+            raise ValueError(f"a Dask scheduler's address is tcp://HOST:PORT, not {scheme}://")
+        host, port = parse_host_port(location)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(what, " ".join(str(exc).split())[:200]) from exc
+    try:  # a refused connection or an unknown host, said at once (Dask would retry until the deadline)
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise InputError(what, f"no Dask scheduler could be reached ({reason})") from exc
+
+    async def identity() -> object:
+        comm = await connect(f"{scheme}://{location}", timeout=CONNECT_TIMEOUT)
+        try:
+            return await send_recv(comm, op="identity")
+        finally:
+            await comm.close()
+
+    try:
+        info = asyncio.run(asyncio.wait_for(identity(), CONNECT_TIMEOUT))
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        reason = " ".join(str(exc).split())[:200] or f"no answer in {CONNECT_TIMEOUT:.0f} s"
+        raise InputError(what, f"no Dask scheduler answers ({reason})") from exc
+    except Exception as exc:  # what answered does not speak Dask's protocol
+        raise InputError(what, f"what answers there is not a Dask scheduler ({type(exc).__name__})") from exc
+    if not isinstance(info, dict) or info.get("type") != "Scheduler":
+        raise InputError(what, "what answers there is not a Dask scheduler")
 
 
 def _absolute(options: Options) -> Options:
