@@ -374,3 +374,31 @@ def test_standard_input_cannot_go_to_a_cluster(tmp_path, run):
     assert code == 2
     assert err.startswith("error: -: standard input cannot be converted on a cluster"), err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_feeds_links_reach_a_private_address_only_as_the_feed_allows(tmp_path, site):
+    """The feed's URL is typed by the user, its links are not: a feed from a public address cannot
+    send `follow` to a private one; a feed served from a private address may link to that kind."""
+    from talkingbook.batch import CONVERTED, FAILED, convert_one
+    from talkingbook.publication import Options
+    from talkingbook.readers.feeds import read_feed
+    from talkingbook.readers.net import Reach
+
+    site.add("alpha.html", "Story alpha")
+    feed = read_feed(site.feed)
+    port = int(site.base.rsplit(":", 1)[1])
+    assert feed.reach.origin == ("127.0.0.1", port)  # served from loopback: its links may be too
+    (link,) = (item.link for item in feed.items)
+    options = Options(engine="fake", audiobook=False)
+    assert convert_one(link, tmp_path / "ok", options, linked_from=feed.reach).status == CONVERTED
+
+    public = Reach("auto")  # what read_feed gives for a feed fetched from a public address
+    refused = convert_one(link, tmp_path / "refused", options, linked_from=public)
+    assert refused.status == FAILED
+    assert (
+        refused.why
+        == f"{link}: not fetched: 127.0.0.1 port {port} is a private or loopback address (--private-network allow permits it)"
+    ), refused.why
+    assert not (tmp_path / "refused").exists()
+    deny = convert_one(link, tmp_path / "deny", options, linked_from=Reach("deny", origin=("127.0.0.1", port + 1)))
+    assert deny.status == FAILED  # deny: only the feed's own address and port

@@ -28,6 +28,7 @@ from pathlib import Path
 from .convert import Options, Progress, convert_article
 from .errors import TalkingbookError
 from .readers.feeds import FeedItem, read_feed
+from .readers.net import Reach
 from .system import processes
 from .system.publish import locked
 
@@ -65,11 +66,14 @@ def convert_one(
     progress: Progress | None = None,
     keep_unchanged: bool = True,
     library: bool = True,
+    linked_from: Reach | None = None,
 ) -> Result:
     """Convert one article into ``out``; every failure becomes a Result (an interruption is raised)."""
     started = time.monotonic()
     try:
-        done = convert_article(source, out, options, progress, keep_unchanged=keep_unchanged, library=library)
+        done = convert_article(
+            source, out, options, progress, keep_unchanged=keep_unchanged, library=library, linked_from=linked_from
+        )
     except TalkingbookError as exc:
         why = " ".join(f"{exc.what}: {exc.why}".split())
         return Result(source, FAILED, why=why, exit_code=exc.exit_code, seconds=time.monotonic() - started)
@@ -96,10 +100,12 @@ def run_batch(
     progress: BatchProgress | None = None,
     finished: Callable[[int, Result], None] | None = None,
     scheduler: str | None = None,
+    linked_from: Reach | None = None,
 ) -> list[Result]:
     """Convert every source into ``out`` on ``jobs`` processes, or on the Dask cluster whose
     scheduler is at ``scheduler``; results in the sources' order. ``finished(index, result)`` is
-    called in this process as each one ends."""
+    called in this process as each one ends. ``linked_from``: the reach of the feed that gave the
+    sources (they are its links, not URLs the user typed)."""
     progress = progress or BatchProgress()
     total = len(sources)
     results: list[Result | None] = [None] * total
@@ -122,17 +128,17 @@ def run_batch(
 
     if scheduler is not None:
         with cluster:
-            _on_cluster(cluster, sources, out, options, land)
+            _on_cluster(cluster, sources, out, options, land, linked_from)
     elif jobs == 1:  # in this process: the article's own progress is shown too
         for index, source in enumerate(sources):
             progress.article_started(source)
-            land(index, convert_one(source, out, options, progress))
+            land(index, convert_one(source, out, options, progress, linked_from=linked_from))
     else:
-        _in_pool(sources, out, options, jobs, land)
+        _in_pool(sources, out, options, jobs, land, linked_from)
     return [r for r in results if r is not None]
 
 
-def _in_pool(sources: Sequence[str], out: Path, options: Options, jobs: int, land) -> None:
+def _in_pool(sources: Sequence[str], out: Path, options: Options, jobs: int, land, linked_from: Reach | None) -> None:
     """Convert on ``jobs`` worker processes, each converting many articles (imports and voices are
     loaded once per worker). An interruption reaches every worker, which removes its partial folder."""
     # forkserver: workers start from a clean server with our modules already imported (fork would
@@ -142,7 +148,8 @@ def _in_pool(sources: Sequence[str], out: Path, options: Options, jobs: int, lan
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_started)
     try:
         pending: dict[Future, int] = {
-            pool.submit(_convert_in_worker, source, out, options): index for index, source in enumerate(sources)
+            pool.submit(_convert_in_worker, source, out, options, linked_from): index
+            for index, source in enumerate(sources)
         }
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -159,13 +166,13 @@ def _in_pool(sources: Sequence[str], out: Path, options: Options, jobs: int, lan
     pool.shutdown(wait=True)
 
 
-def _on_cluster(cluster, sources: Sequence[str], out: Path, options: Options, land) -> None:
+def _on_cluster(cluster, sources: Sequence[str], out: Path, options: Options, land, linked_from: Reach | None) -> None:
     """Convert on the cluster's workers; the library files are refreshed here as books land."""
     from .cluster import LibraryRefresher
 
     library = LibraryRefresher(out)
     try:
-        for index, value in cluster.each(_convert_on_cluster, sources, out, options):
+        for index, value in cluster.each(_convert_on_cluster, sources, out, options, linked_from):
             if isinstance(value, Result):
                 result = replace(value, source=sources[index])
             else:  # the cluster could not run it: KilledWorker (it killed workers), a lost scheduler
@@ -181,12 +188,12 @@ def _on_cluster(cluster, sources: Sequence[str], out: Path, options: Options, la
 _one_at_a_time = threading.Lock()
 
 
-def _convert_on_cluster(source: str, out: Path, options: Options) -> Result:
+def _convert_on_cluster(source: str, out: Path, options: Options, linked_from: Reach | None) -> Result:
     """The cluster's task: one article on a worker, which leaves the library files to the client.
     A worker started with several threads still converts one article at a time: the voices and
     the speech cache are per process, and each voice already uses every core it is given."""
     with _one_at_a_time:
-        return convert_one(source, out, options, library=False)
+        return convert_one(source, out, options, library=False, linked_from=linked_from)
 
 
 _busy = False  # in a worker: converting an article (a stop signal must clean up), or waiting for one
@@ -211,12 +218,12 @@ def _worker_started() -> None:
         signal.signal(signum, handler)
 
 
-def _convert_in_worker(*args) -> Result:
+def _convert_in_worker(source: str, out: Path, options: Options, linked_from: Reach | None) -> Result:
     """convert_one in a worker, marked busy meanwhile."""
     global _busy
     _busy = True
     try:
-        return convert_one(*args)
+        return convert_one(source, out, options, linked_from=linked_from)
     finally:
         _busy = False
 
@@ -248,7 +255,8 @@ def follow(
     """Convert the feed's items not yet in ``out`` (remembered there by GUID or link); with
     ``refresh``, the known ones too, of which only pages that changed are made again. A feed that
     cannot be fetched or read raises InputError before anything is written."""
-    items = read_feed(feed_url, options.private_network)
+    feed = read_feed(feed_url, options.private_network)
+    items = feed.items
     if since is not None:  # an item without a date is kept: nothing says it is older
         items = tuple(i for i in items if i.published is None or i.published >= since)
     known = _followed(out)
@@ -260,7 +268,7 @@ def follow(
         if result.status != FAILED:
             _remember(out, todo[index], result)
 
-    results = run_batch([i.link for i in todo], out, options, jobs, progress, remember, scheduler)
+    results = run_batch([i.link for i in todo], out, options, jobs, progress, remember, scheduler, feed.reach)
     return Followed(len(items), sum(i.key in known for i in items), results)
 
 

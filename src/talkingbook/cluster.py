@@ -67,8 +67,10 @@ class Cluster:
     def __exit__(self, *exc) -> None:
         self._client.close()
 
-    def each(self, task: Callable, sources: Sequence[str], out: Path, options: Options) -> Iterator[tuple[int, Any]]:
-        """Run ``task(source, out, options)`` for every source on the cluster; yields (index, what
+    def each(
+        self, task: Callable, sources: Sequence[str], out: Path, options: Options, *extra: Any
+    ) -> Iterator[tuple[int, Any]]:
+        """Run ``task(source, out, options, *extra)`` for every source on the cluster; yields (index, what
         it returned) as each one ends, or (index, the exception) when the cluster could not run it
         (KilledWorker: it killed a worker too often; a lost scheduler). Stopping the iteration
         cancels the tasks not begun."""
@@ -77,7 +79,7 @@ class Cluster:
         out = out.absolute()  # the workers' working folders are not ours: every path is absolute
         options = _absolute(options)
         futures = {
-            self._client.submit(task, _absolute_source(source), out, options, pure=False): index
+            self._client.submit(task, _absolute_source(source), out, options, *extra, pure=False): index
             for index, source in enumerate(sources)
         }
         try:

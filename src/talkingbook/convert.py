@@ -27,6 +27,7 @@ from .narration.render import Voices, render_audio
 from .publication import Layout, Narration, Options, Publication
 from .readers.html import ReaderOptions, read_html
 from .readers.metadata import with_overrides
+from .readers.net import Reach
 from .readers.sources import Source, load, url_slug
 from .structure.sections import structure
 from .structure.toc import TocEntry, build_toc, slugify
@@ -125,12 +126,14 @@ def convert_article(
     progress: Progress | None = None,
     keep_unchanged: bool = False,
     library: bool = True,
+    linked_from: Reach | None = None,
 ) -> Converted:
     """Convert one article into ``out_parent/<slug>/``. With ``keep_unchanged``, a book made earlier
     from the same page, options and version (its marker's digest) is left as it is. Without
-    ``library``, the library files are left for the caller to refresh (a cluster's client does)."""
+    ``library``, the library files are left for the caller to refresh (a cluster's client does).
+    ``linked_from``: the reach of the feed whose link ``source`` is (see readers.sources.load)."""
     progress = progress or Progress()
-    loaded = load(source, base_dir=options.base_dir, private_network=options.private_network)
+    loaded = load(source, base_dir=options.base_dir, private_network=options.private_network, linked_from=linked_from)
     document = read_html(loaded, ReaderOptions(fetch_images=options.fetch_images))
     document = replace(document, metadata=with_overrides(document.metadata, options.overrides))
     article = article_of(loaded, document.metadata, made_from(loaded, source, options))

@@ -26,9 +26,19 @@ class FeedItem:
     published: datetime | None
 
 
-def read_feed(url: str, private_network: str = "auto") -> tuple[FeedItem, ...]:
-    """The items of the feed at ``url``, in the feed's order; InputError when it cannot be fetched
-    or is not a feed."""
+@dataclass(frozen=True)
+class Feed:
+    """A feed's items, in its order, and the reach its links are fetched with: the user typed the
+    feed's URL, not theirs, so a feed from a public address cannot send us to a private one (with
+    --private-network auto or deny); a feed served from a private address may link to that kind
+    of address (auto) or to its own address and port (deny)."""
+
+    items: tuple[FeedItem, ...]
+    reach: net.Reach
+
+
+def read_feed(url: str, private_network: str = "auto") -> Feed:
+    """The feed at ``url``; InputError when it cannot be fetched or is not a feed."""
     import feedparser  # imported here: only `follow` needs it
 
     checked = web_url(url)
@@ -58,4 +68,4 @@ def read_feed(url: str, private_network: str = "auto") -> tuple[FeedItem, ...]:
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
         published = datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC) if stamp else None
         items.append(FeedItem(entry.get("id") or link, link, entry.get("title") or link, published))
-    return tuple(items)
+    return Feed(tuple(items), response.reach)

@@ -55,11 +55,19 @@ class Source:
     reach: net.Reach = field(default_factory=net.Reach)  # the addresses its remote images may come from
 
 
-def load(source: str, *, base_dir: str | Path | None = None, private_network: str = "auto") -> Source:
+def load(
+    source: str,
+    *,
+    base_dir: str | Path | None = None,
+    private_network: str = "auto",
+    linked_from: net.Reach | None = None,
+) -> Source:
     """Read a local file, '-' (standard input) or an http(s) URL.
 
     Local images come from ``base_dir`` when given, else from a file's own folder; standard input
-    has none without ``base_dir`` (it would otherwise embed whatever the current folder holds)."""
+    has none without ``base_dir`` (it would otherwise embed whatever the current folder holds).
+    ``linked_from``: the reach of the feed that gave this URL (see :func:`feeds.read_feed`): the
+    URL is then not one the user typed, and reaches a private address only as the feed allows."""
     folder = _base_folder(base_dir)
     reach = net.Reach(private_network)
     if source == "-":
@@ -68,6 +76,8 @@ def load(source: str, *, base_dir: str | Path | None = None, private_network: st
         return Source(data, "stdin", folder=folder, reach=reach)
     scheme = re.match(r"^([a-z][a-z0-9+.-]*):", source, re.IGNORECASE)
     if scheme and scheme.group(1).lower() in ("http", "https"):
+        if linked_from is not None:  # a link a feed gave, not a URL the user typed: the feed's reach
+            return fetch(source, reach=linked_from, typed=False)
         return fetch(source, reach=reach, typed=True)
     if scheme and source[scheme.end() :].startswith("//"):
         raise InputError(source, "only local files and http(s) URLs can be read")
