@@ -288,6 +288,8 @@ def _remember(out: Path, item: FeedItem, result: Result) -> None:
         items = _followed(out)
         items[item.key] = {"link": item.link, "folder": Path(result.folder).name}
         data = (json.dumps({"items": items}, ensure_ascii=False, indent=1) + "\n").encode()
+        for left in out.glob(".follow.*.tmp"):  # a run killed while writing (we hold the lock: none is live)
+            left.unlink(missing_ok=True)
         handle, tmp = tempfile.mkstemp(dir=out, prefix=".follow.", suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as file:
