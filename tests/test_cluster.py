@@ -20,7 +20,7 @@ import pytest
 
 from conftest import ROOT, as_from_a_terminal, book_names
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dask")]  # one cluster (--dist loadgroup)
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 # the eight shortest pages espeak-ng reads (the Japanese page it refuses; the longest three take
