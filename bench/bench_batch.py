@@ -48,7 +48,9 @@ def throughput(pages: list[Path], work: Path, env: dict) -> None:
     times = {}
     for label, extra in (("--jobs 1", ["--jobs", "1"]), ("--jobs 2", ["--jobs", "2"])):
         print(f"  {label}")
-        times[label] = run(["convert", *map(str, pages), "-o", str(work / label.replace(" ", "")), *common, *extra], env)
+        times[label] = run(
+            ["convert", *map(str, pages), "-o", str(work / label.replace(" ", "")), *common, *extra], env
+        )
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         print(f"  Dask, two local workers ({cluster.scheduler_address})")
         times["Dask, 2 workers"] = run(
@@ -107,7 +109,9 @@ def overhead(n: int, work: Path, env: dict) -> None:
         f"  in one batch:       {wall / n:5.2f} s an article; the engine's own {engine:5.2f} s; "
         f"overhead {wall / n - engine:5.2f} s"
     )
-    solo = [run(["convert", str(p), "-o", str(work / "solo"), "--engine", "espeak", "--no-cache", "-q"], env) for p in pages]
+    solo = [
+        run(["convert", str(p), "-o", str(work / "solo"), "--engine", "espeak", "--no-cache", "-q"], env) for p in pages
+    ]
     each = sum(solo) / n
     print(
         f"  a process each:     {each:5.2f} s an article; the engine's own {engine:5.2f} s (as measured in the "
