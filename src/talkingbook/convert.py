@@ -21,9 +21,7 @@ from .cover import make_cover
 from .engines import Engine, book_engine
 from .errors import TalkingbookError
 from .library import CATALOG, refresh_locked
-from .media.audio import level_gain
-from .media.encoder import BookEncoder
-from .model import Book, Cover, SectionAudio
+from .model import Book, Cover
 from .narration.lexicon import load_lexicon
 from .narration.render import Voices, render_audio
 from .publication import Layout, Narration, Options, Publication
@@ -36,15 +34,10 @@ from .structure.toc import TocEntry, build_toc, slugify
 from .system.cache import SpeechCache
 from .system.publish import Article, current_book, output_file, publish
 from .writers import STEPS, planned
-from .writers.audiobook import start_encoding
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Converted", "Options", "Progress", "convert", "convert_article"]
-
-# Set (by bench/bench_audiobook.py, to compare): the audiobook is encoded after the narration, as
-# it was before it ran alongside. Not an option: only a benchmark has a reason to want it.
-SEQUENTIAL_AUDIOBOOK = "TALKINGBOOK_BENCH_SEQUENTIAL_AUDIOBOOK"
 
 
 class Progress:
@@ -157,12 +150,9 @@ def convert_article(
     def build(folder: Path, slug: str) -> None:
         layout = Layout(slug)
         pcm = folder / ".pcm"  # the sections' PCM, for the full-length audiobook; removed at the end
-        encoding = None
-        if engine is not None and options.audiobook and not os.environ.get(SEQUENTIAL_AUDIOBOOK):
-            encoding = start_encoding(engine.sample_rate, pcm, folder / layout.m4b)
         try:
             with output_file(out_parent / slug / layout.AUDIO, folder):
-                narration = _narrate(book, toc, layout, engine, options, folder, pcm, cache, cover, progress, encoding)
+                narration = _narrate(book, toc, layout, engine, options, folder, pcm, cache, cover, progress)
             pub = Publication(
                 book,
                 toc,
@@ -181,8 +171,6 @@ def convert_article(
                     with output_file(out_parent / slug / first, folder):  # a full disk names this output
                         step.write(pub, folder)
         finally:
-            if encoding is not None:
-                encoding.abort()  # a failure or a stop: no ffmpeg left writing (after finish(): nothing to do)
             shutil.rmtree(pcm, ignore_errors=True)
 
     return Converted(publish(out_parent, slug, article, build, refresh_library if library else None))
@@ -213,11 +201,9 @@ def _narrate(
     cache: SpeechCache,
     cover: Cover,
     progress: Progress,
-    encoding: BookEncoder | None = None,
 ) -> Narration | None:
     """Speak every section into its tagged MP3 (None for a text-only book); with the audiobook, each
-    section's unlevelled PCM is kept in ``pcm`` for it, and given to ``encoding`` (the audiobook's
-    encoder) as soon as the section is finished."""
+    section's unlevelled PCM is kept in ``pcm`` for it."""
     if engine is None:
         return None
     voices = Voices(engine, book.metadata.language, options.engine, options.rate)
@@ -237,17 +223,5 @@ def _narrate(
         options.pause_scale,
         keep_pcm=keep,
         cover=cover,
-        on_section=None if encoding is None or keep is None else _feeding(encoding, keep),
     )
-    if encoding is not None:
-        encoding.close(len(toc))
-    return Narration(engine.name, engine.voice, engine.sample_rate, sections, keep, encoding)
-
-
-def _feeding(encoding: BookEncoder, pcm: Path):
-    """What the narration calls as each section is finished: the section into the audiobook's encoder."""
-
-    def feed(index: int, entry: TocEntry, audio: SectionAudio, spoken: bool) -> None:
-        encoding.add(index, pcm / f"{entry.slug}.pcm", level_gain(audio.loudness), spoken)
-
-    return feed
+    return Narration(engine.name, engine.voice, engine.sample_rate, sections, keep)

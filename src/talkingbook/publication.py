@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from .model import Book, Cover, SectionAudio
 from .structure.toc import TocEntry
@@ -103,19 +103,6 @@ class Layout:
         return cls.COVERS[cover.media_type]
 
 
-class Encoding(Protocol):
-    """The full-length audiobook's encoding, run while the sections were spoken
-    (:class:`talkingbook.media.encoder.BookEncoder`): the audiobook step finishes it, or aborts it."""
-
-    def finish(self) -> tuple[Path, ...] | None:
-        """Wait for the encoded files (None: it never started, the step encodes the book itself)."""
-        ...
-
-    def abort(self) -> None:
-        """Stop it and remove what it wrote."""
-        ...
-
-
 @dataclass(frozen=True)
 class Narration:
     """What narrating the book made: each section's tagged MP3 (in the book's folder, at
@@ -126,7 +113,6 @@ class Narration:
     sample_rate: int  # of the sections' PCM
     sections: Mapping[int, SectionAudio]  # by TOC number
     pcm: Path | None = None  # a folder holding each section's unlevelled PCM (<entry slug>.pcm), for the audiobook
-    encoding: Encoding | None = field(default=None, compare=False)  # the audiobook, encoded while narrating
 
     @property
     def durations(self) -> dict[int, float]:

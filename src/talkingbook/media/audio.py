@@ -8,7 +8,6 @@ import os
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import NoReturn
 
 from ..errors import OutputError, SynthesisError
 from ..model import Cover, Metadata
@@ -74,49 +73,26 @@ COMPRESSOR = "acompressor=threshold=-24dB:ratio=3:attack=5:release=80:knee=4"
 _WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EIO)
 
 
-def ffmpeg_exe() -> str:
-    """The ffmpeg shipped by imageio-ffmpeg, with the options every run of ours takes."""
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
-FFMPEG_QUIET = ("-hide_banner", "-nostats", "-y")
-
-
-def _ffmpeg(args: list[str], what: str, task: str = "MP3 encoding", stdout=None, nice: int = 0) -> str:
+def _ffmpeg(args: list[str], what: str, task: str = "MP3 encoding") -> str:
     """Run the ffmpeg shipped by imageio-ffmpeg; its log (stderr) on success. ``what`` is the output
     file a user knows (never an internal temporary); a failure to write it raises OSError with the
-    system's reason, any other failure OutputError saying ``task`` failed. ``stdout``: where its
-    standard output goes (a pipe another ffmpeg reads), else nowhere; ``nice``: its lowered priority."""
+    system's reason, any other failure OutputError saying ``task`` failed."""
+    import imageio_ffmpeg
+
     from ..system.processes import run
 
     try:
-        command = [ffmpeg_exe(), *FFMPEG_QUIET, *args]
-        extra = {"stdout": stdout} if stdout is not None else {}  # run(command) alone when it is all there is
-        status, err = run(command, **extra, nice=nice) if nice else run(command, **extra)
+        status, err = run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-y", *args])
     except OSError as exc:
         raise OutputError(what, f"cannot run ffmpeg ({exc.strerror or exc})") from exc
     log = err.decode("utf-8", "replace")
     if status != 0:
-        failed(status, log, what, task)
+        for code in _WRITE_ERRORS:
+            if os.strerror(code) in log:
+                raise OSError(code, os.strerror(code), what)
+        last = [line for line in log.splitlines() if line.strip()][-1:] or [f"exit {status}"]
+        raise OutputError(what, f"{task} failed ({last[0].strip()})")
     return log
-
-
-def failed(status: int, log: str, what: str, task: str) -> NoReturn:
-    """Raise what an ffmpeg run that ended with ``status`` and wrote ``log`` failed of: OSError when it
-    could not write (named by the system's own message), else OutputError saying ``task`` failed."""
-    for code in _WRITE_ERRORS:
-        if os.strerror(code) in log:
-            raise OSError(code, os.strerror(code), what)
-    last = [line for line in log.splitlines() if line.strip()][-1:] or [f"exit {status}"]
-    raise OutputError(what, f"{task} failed ({last[0].strip()})")
-
-
-def level_gain(loudness: float | None) -> float | None:
-    """The gain (dB) that brings a compressed section measured at ``loudness`` to the target (None:
-    silence, left as it is)."""
-    return None if loudness is None else TARGET_LUFS - loudness
 
 
 def compress(pcm: Path, sample_rate: int, out: Path, what: Path | None = None) -> float | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -69,7 +68,6 @@ def render_audio(
     pause_scale: float = 1.0,
     keep_pcm: Path | None = None,
     cover: Cover | None = None,
-    on_section: Callable[[int, TocEntry, SectionAudio, bool], None] | None = None,
 ) -> dict[int, SectionAudio]:
     """Write one tagged MP3 per TOC entry into ``folder`` (``Layout.section_mp3``); returns each
     one's audio by number, with the tagged file's size and digest.
@@ -77,10 +75,6 @@ def render_audio(
     With ``keep_pcm`` (a folder), each section's unlevelled PCM is also left there as
     ``<slug>.pcm``, even for a section whose MP3 came from the cache: the full-length
     audiobook is encoded from it (never from the MP3s).
-
-    ``on_section(index, entry, audio, spoken)`` is called as each section is finished, in TOC order
-    (``index`` counts from 0; ``spoken``: made now, not copied from the cache), while the next ones
-    are being spoken: the audiobook's encoder is fed from it.
     """
     main = voices.main
     scripts = {
@@ -101,7 +95,7 @@ def render_audio(
         pending: list[tuple[TocEntry, Future]] = []
         for entry in toc:
             while pending and (len(pending) >= 2 * workers or pending[0][1].done()):
-                _finish(*pending.pop(0), done, progress, on_section)
+                _finish(*pending.pop(0), done, progress)
             progress.section_started(entry)
             job = _section_job(
                 entry,
@@ -116,7 +110,7 @@ def render_audio(
             )
             pending.append((entry, pool.submit(job)))
         for entry, future in pending:
-            _finish(entry, future, done, progress, on_section)
+            _finish(entry, future, done, progress)
     return done
 
 
@@ -162,7 +156,7 @@ def _section_job(
     else:  # spoken, or put together again from the cached sentences for the audiobook
         clips = _speak(script, engines, keys, main.sample_rate, cache, entry, progress, pcm)
 
-    def finish() -> tuple[SectionAudio, bool]:
+    def finish() -> SectionAudio:
         if cached:
             audio = cached
         else:
@@ -181,7 +175,7 @@ def _section_job(
             section_chapters(entry, audio),
             cover,
         )
-        return replace(audio, size=path.stat().st_size, sha256=_sha256(path)), not cached
+        return replace(audio, size=path.stat().st_size, sha256=_sha256(path))
 
     return finish
 
@@ -228,13 +222,9 @@ def _from_json(info: dict) -> SectionAudio:
     )
 
 
-def _finish(entry: TocEntry, job: Future, done: dict, progress, on_section=None) -> None:
-    """A section's job finished, in TOC order (``pending`` is popped from its front)."""
-    audio, spoken = job.result()
-    done[entry.number] = audio
-    if on_section is not None:
-        on_section(len(done) - 1, entry, audio, spoken)
-    progress.section_finished(entry, audio.duration)
+def _finish(entry: TocEntry, job: Future, done: dict, progress) -> None:
+    done[entry.number] = job.result()
+    progress.section_finished(entry, done[entry.number].duration)
 
 
 def _speak(script, engines, keys, rate: int, cache: SpeechCache, entry, progress, out: Path) -> tuple[Clip, ...]:

@@ -7,7 +7,6 @@ and refuses to start new ones, so nothing keeps writing into a folder that is be
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import threading
@@ -52,51 +51,27 @@ def _unblocked():
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
-def spawn(
-    args: list[str], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, nice: int = 0
-) -> subprocess.Popen:
-    """Start ``args`` as a child that :func:`stop_all` kills; the caller waits for it, then calls
-    :func:`forget`. (A long-running child fed through a pipe, as the audiobook's encoder, starts here.)
-    ``nice``: lowered by that much, for work in the background that must not slow the rest."""
+def run(args: list[str]) -> tuple[int, bytes]:
+    """Run ``args`` with no input; returns (exit status, standard error)."""
     with _lock:
         if _stopping:
             raise Stopped(_signum)
         with _unblocked():
-            proc = subprocess.Popen(args, stdin=stdin, stdout=stdout, stderr=stderr)
+            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _running.add(proc)
-    if nice:
-        with suppress(OSError):  # set from here, not in the child: preexec_fn is unsafe with threads
-            os.setpriority(os.PRIO_PROCESS, proc.pid, os.getpriority(os.PRIO_PROCESS, 0) + nice)
-    if _stopping:  # stop_all ran between the check above and the add: it may have missed this one
-        proc.kill()
-    return proc
-
-
-def forget(proc: subprocess.Popen) -> None:
-    """``proc`` has ended (or was killed and waited for): no longer one of the running children."""
-    with _lock:
-        _running.discard(proc)
-
-
-def check_stopping() -> None:
-    """Raise :class:`Stopped` when the run is being interrupted (a child that failed was killed)."""
-    if _stopping:
-        raise Stopped(_signum)
-
-
-def run(args: list[str], stdout=subprocess.DEVNULL, nice: int = 0) -> tuple[int, bytes]:
-    """Run ``args`` with no input (its output to ``stdout``, a file or pipe, else nowhere; ``nice`` as
-    for :func:`spawn`); returns (exit status, standard error)."""
-    proc = spawn(args, stdout=stdout, nice=nice)
     try:
+        if _stopping:  # stop_all ran between the check above and the add: it may have missed this one
+            proc.kill()
         _, err = proc.communicate()
     except BaseException:
         proc.kill()
         proc.wait()
         raise
     finally:
-        forget(proc)
-    check_stopping()
+        with _lock:
+            _running.discard(proc)
+    if _stopping:
+        raise Stopped(_signum)
     return proc.returncode, err
 
 

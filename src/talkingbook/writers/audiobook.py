@@ -1,71 +1,30 @@
 """The full-length audiobook: `<slug>.m4b` (AAC, MP4 chapters) and `<slug>.mp3` (ID3 CHAP and
 CTOC frames), one chapter per section.
 
-Both are encoded from the sections' own PCM, each section levelled exactly as its MP3 was (same
-compressor, same gain), then joined as PCM: joining MP3 files would put each file's encoder delay
-between chapters. Chapter starts are therefore the running sum of the sections' exact lengths.
-
-The encoding runs while the sections are spoken (:func:`start_encoding`, a
-:class:`~talkingbook.media.encoder.BookEncoder` the narration feeds each finished section): this
-step then only waits for it, remuxes the AAC with the chapters and metadata into the M4B (no
-re-encoding) and tags both files. When it was not started (every section came from the cache),
-the step encodes the book in one ffmpeg run from the sections' PCM, as it is levelled there.
+Both are encoded in one ffmpeg run from the sections' own PCM, each section levelled exactly
+as its MP3 was (same compressor, same gain), then joined as PCM: joining MP3 files would put
+each file's encoder delay between chapters. Chapter starts are therefore the running sum of
+the sections' exact lengths.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
-from ..media.audio import COMPRESSOR, LIMITER, MP3_OUTPUT, _ffmpeg, book_tags, level_gain, save_tags
-from ..media.encoder import BookEncoder
+from ..media.audio import COMPRESSOR, LIMITER, MP3_OUTPUT, TARGET_LUFS, _ffmpeg, book_tags, save_tags
 from ..model import Cover, Metadata
 from ..publication import Publication
 from .chapters import chapter_starts
 
 AAC_BITRATE = "48k"  # mono speech at the voice's own rate (22.05 kHz): AAC-LC is transparent there
-AUDIOBOOK_ID = (
-    "m4b-aac-fast-48k;brand-M4B;composer;mp3;chap-ctoc;f32-pipe;remux;v3"  # changes whenever the encoding does
-)
+AUDIOBOOK_ID = "m4b-aac-fast-48k;brand-M4B;composer;mp3;chap-ctoc;v2"  # changes whenever the encoding does
 SUFFIXES = (".m4b", ".mp3")
 # The ipod muxer writes both chapter formats players read: a QuickTime chapter track (Apple) and a
 # Nero `chpl` atom (most others); the brand audiobook players look for is `M4B ` (ipod's default is
 # `M4A `); faststart puts the `moov` first, so a player streaming the file finds the chapters at once.
 M4B_MUXER = ("-brand", "M4B ", "-movflags", "+faststart", "-f", "ipod")
-TASK = "M4B audiobook encoding"
-
-
-def _aac(sample_rate: int) -> list[str]:
-    return ["-c:a", "aac", "-aac_coder", "fast", "-b:a", AAC_BITRATE, "-ac", "1", "-ar", str(sample_rate)]
-
-
-def _mp3() -> list[str]:
-    return ["-c:a", "libmp3lame", "-ac", "1", *MP3_OUTPUT]
-
-
-def start_encoding(sample_rate: int, work: Path, m4b: Path) -> BookEncoder:
-    """The book's encoding, to be fed each section as the narration finishes it (its files are
-    written into ``work``, a private folder; ``m4b`` is the output named in errors). The limiter
-    runs over the joined book, as in :func:`_encode`; the AAC goes into a plain MP4 without chapters,
-    which :func:`write_audiobook` remuxes into the M4B."""
-    aac, mp3 = work / "audiobook.m4a", work / "audiobook.mp3"
-    outputs = [
-        "-filter_complex",
-        f"[0:a]{LIMITER},asplit=2[book][tape]",
-        "-map",
-        "[book]",
-        *_aac(sample_rate),
-        "-f",
-        "mp4",
-        str(aac),
-        "-map",
-        "[tape]",
-        *_mp3(),
-        str(mp3),
-    ]
-    return BookEncoder(sample_rate, outputs, (aac, mp3), str(m4b), TASK)
 
 
 def _ffmetadata(meta: Metadata, voice: str, chapters: list[tuple[float, float, str]]) -> str:
@@ -96,10 +55,10 @@ def _ffmetadata(meta: Metadata, voice: str, chapters: list[tuple[float, float, s
 
 
 def write_audiobook(pub: Publication, folder: Path) -> Path:
-    """The M4B and the full-length MP3 (``Layout.m4b``, ``Layout.mp3``): copied from the cache when
-    the same sections were made into a book before (the key is the finished section MP3s, tags
-    included, and the encoder settings), else finished from the encoding that ran during the
-    narration, else encoded now from the sections' PCM files; returns the M4B's path."""
+    """The M4B and the full-length MP3 (``Layout.m4b``, ``Layout.mp3``),
+    encoded from the sections' PCM files, or copied from the cache when the same sections were made
+    into a book before (the key is the finished section MP3s, tags included, and the encoder
+    settings); returns the M4B's path."""
     narration, layout, meta = pub.narration, pub.layout, pub.book.metadata
     assert narration is not None and narration.pcm is not None, "the audiobook is made from the narration's PCM"
     outputs = {suffix: folder / name for suffix, name in zip(SUFFIXES, (layout.m4b, layout.mp3))}
@@ -109,23 +68,16 @@ def write_audiobook(pub: Publication, folder: Path) -> Path:
     digest.update(json.dumps([meta.title, meta.author, meta.date, meta.language, narration.voice]).encode())
     digest.update(pub.cover.data)
     key = digest.hexdigest()
-    encoding = narration.encoding
     if pub.cache is not None and pub.cache.get_files("books", key, outputs):
-        if encoding is not None:
-            encoding.abort()
         return outputs[".m4b"]
-    encoded = encoding.finish() if encoding is not None else None
-    if encoded is None:
-        _encode(pub, *outputs.values())
-    else:
-        _package(pub, *encoded, *outputs.values())
+    _encode(pub, *outputs.values())
     if pub.cache is not None:
         pub.cache.put_files("books", key, outputs)
     return outputs[".m4b"]
 
 
 def _encode(pub: Publication, m4b: Path, mp3: Path) -> None:
-    narration, meta = pub.narration, pub.book.metadata
+    narration, meta, cover = pub.narration, pub.book.metadata, pub.cover
     assert narration is not None and narration.pcm is not None
     voice, sample_rate = narration.voice, narration.sample_rate
     chapters = chapter_starts(pub)
@@ -134,8 +86,8 @@ def _encode(pub: Publication, m4b: Path, mp3: Path) -> None:
     inputs, graph = [], []
     for k, entry in enumerate(pub.toc):
         inputs += ["-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", str(narration.pcm / f"{entry.slug}.pcm")]
-        level = level_gain(pub.audio(entry).loudness)
-        gain = f",volume={level:.2f}dB" if level is not None else ""
+        loudness = pub.audio(entry).loudness
+        gain = f",volume={TARGET_LUFS - loudness:.2f}dB" if loudness is not None else ""
         graph.append(f"[{k}:a]{COMPRESSOR}{gain}[s{k}]")
     n = len(pub.toc)
     graph.append("".join(f"[s{k}]" for k in range(n)) + f"concat=n={n}:v=0:a=1,{LIMITER},asplit=2[book][tape]")
@@ -154,66 +106,35 @@ def _encode(pub: Publication, m4b: Path, mp3: Path) -> None:
             str(n),
             "-map_chapters",
             str(n),
-            *_aac(sample_rate),
+            "-c:a",
+            "aac",
+            "-aac_coder",
+            "fast",
+            "-b:a",
+            AAC_BITRATE,
+            "-ac",
+            "1",
+            "-ar",
+            str(sample_rate),
             *M4B_MUXER,
             str(m4b),
             "-map",
             "[tape]",
             "-map_chapters",
             "-1",
-            *_mp3(),
+            "-c:a",
+            "libmp3lame",
+            "-ac",
+            "1",
+            *MP3_OUTPUT,
             str(mp3),
         ],
         str(m4b),
-        TASK,
+        "M4B audiobook encoding",
     )
     metadata.unlink(missing_ok=True)
-    _tag(pub, m4b, mp3, chapters)
-
-
-def _package(pub: Publication, aac: Path, encoded_mp3: Path, m4b: Path, mp3: Path) -> None:
-    """The M4B remuxed from the encoded AAC with the chapters and metadata (``-c copy``: no
-    re-encoding), the MP3 moved into place; both tagged."""
-    narration, meta = pub.narration, pub.book.metadata
-    assert narration is not None and narration.pcm is not None
-    chapters = chapter_starts(pub)
-    metadata = narration.pcm / "chapters.ffmetadata"
-    metadata.write_text(_ffmetadata(meta, narration.voice, chapters), encoding="utf-8")
-    try:
-        _ffmpeg(
-            [
-                "-i",
-                str(aac),
-                "-f",
-                "ffmetadata",
-                "-i",
-                str(metadata),
-                "-map",
-                "0:a",
-                "-map_metadata",
-                "1",
-                "-map_chapters",
-                "1",
-                "-c",
-                "copy",
-                *M4B_MUXER,
-                str(m4b),
-            ],
-            str(m4b),
-            TASK,
-        )
-        os.replace(encoded_mp3, mp3)
-    finally:
-        for path in (metadata, aac, encoded_mp3):
-            path.unlink(missing_ok=True)
-    _tag(pub, m4b, mp3, chapters)
-
-
-def _tag(pub: Publication, m4b: Path, mp3: Path, chapters: list[tuple[float, float, str]]) -> None:
-    narration, meta = pub.narration, pub.book.metadata
-    assert narration is not None
-    save_tags(book_tags(meta.title, meta, narration.voice, pub.cover, chapters), mp3)  # a CHAP per section, the CTOC
-    _tag_m4b_cover(m4b, pub.cover)
+    save_tags(book_tags(meta.title, meta, voice, cover, chapters), mp3)  # a CHAP per section, and the CTOC
+    _tag_m4b_cover(m4b, cover)
 
 
 def _tag_m4b_cover(path: Path, cover: Cover) -> None:
