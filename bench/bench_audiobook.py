@@ -1,0 +1,98 @@
+"""What the full-length audiobook (M4B and MP3 with chapters) adds to a conversion.
+
+1. A long English page (default: the corpus's ae-healthline.com, 16 minutes of speech) converted
+   from nothing cached (`--no-cache`), with and without `--no-audiobook`, interleaved `--runs`
+   times, with the engine given (default Piper): each run's wall time, the best of each, and the
+   audiobook's share of the run.
+2. The audiobook's encoding alone, on 16 minutes of a synthetic speech-like signal: one ffmpeg
+   run with both outputs (as `writers/audiobook.py` makes them) against two runs side by side,
+   one an output. ffmpeg already runs the filters and the two encoders in threads of their own,
+   so two runs gain nothing.
+
+Encoding the audiobook while the sections are spoken was tried (branch `overlap`, 784416a, with
+its own bench) and measured slower with Piper on two cores: Piper uses both cores, and a process
+beside it costs more than the encoding it hides. See the figures in CHANGELOG.md.
+
+Usage: PYTHONPATH=src python bench/bench_audiobook.py [--engine piper] [--runs 2] [PAGE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT.parent / "shared" / "corpus" / "ae-healthline.com" / "source.html"
+
+
+def convert(page: Path, engine: str, work: Path, extra: tuple[str, ...]) -> float:
+    out = work / "out"
+    subprocess.run(["rm", "-rf", str(out)], check=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TALKINGBOOK_CACHE": str(work / "cache")}
+    started = time.monotonic()
+    command = [sys.executable, "-m", "talkingbook", "convert", str(page), "-o", str(out), "--engine", engine]
+    subprocess.run([*command, "--no-cache", "-q", *extra], env=env, check=True)
+    return time.monotonic() - started
+
+
+def encoding_alone(work: Path, minutes: float = 16) -> None:
+    import imageio_ffmpeg
+    import numpy as np
+
+    from talkingbook.media.audio import COMPRESSOR, LIMITER, MP3_OUTPUT
+    from talkingbook.writers.audiobook import AAC_BITRATE, M4B_MUXER
+
+    ffmpeg, rate = imageio_ffmpeg.get_ffmpeg_exe(), 22050
+    n = int(rate * 60 * minutes)
+    envelope = np.sin(np.arange(n) / rate * 3) ** 2  # syllable-like bursts
+    signal = np.random.default_rng(1).standard_normal(n) * 3000 * envelope
+    pcm = work / "book.pcm"
+    pcm.write_bytes(signal.astype(np.int16).tobytes())
+    head = ["-y", "-v", "error", "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", str(pcm), "-filter_complex"]
+    graph = f"[0:a]{COMPRESSOR},volume=2dB,{LIMITER}"
+    aac = ["-c:a", "aac", "-aac_coder", "fast", "-b:a", AAC_BITRATE, "-ac", "1", *M4B_MUXER, str(work / "b.m4b")]
+    mp3 = ["-c:a", "libmp3lame", "-ac", "1", *MP3_OUTPUT, str(work / "b.mp3")]
+
+    def timed(*runs: list[str]) -> float:
+        started = time.monotonic()
+        children = [subprocess.Popen([ffmpeg, *run]) for run in runs]
+        assert all(child.wait() == 0 for child in children)
+        return time.monotonic() - started
+
+    one = timed([*head, f"{graph},asplit=2[a][b]", "-map", "[a]", *aac, "-map", "[b]", *mp3])
+    two = timed([*head, f"{graph}[a]", "-map", "[a]", *aac], [*head, f"{graph}[b]", "-map", "[b]", *mp3])
+    print(
+        f"2. encoding {minutes:g} min of speech: one ffmpeg run, two outputs {one:5.2f} s; "
+        f"two runs side by side {two:5.2f} s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("page", nargs="?", type=Path, default=PAGE)
+    parser.add_argument("--engine", default="piper")
+    parser.add_argument("--runs", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-audiobook-") as tmp:
+        work = Path(tmp)
+        print(f"1. {args.page} with {args.engine}, nothing cached, {os.cpu_count()} cores")
+        best = {"with the audiobook": float("inf"), "--no-audiobook": float("inf")}
+        for run in range(args.runs):
+            for label, extra in (("with the audiobook", ()), ("--no-audiobook", ("--no-audiobook",))):
+                took = convert(args.page, args.engine, work, extra)
+                best[label] = min(best[label], took)
+                print(f"  run {run + 1}: {label:20} {took:6.2f} s")
+        full, bare = best["with the audiobook"], best["--no-audiobook"]
+        print(
+            f"  best: {full:.2f} s with, {bare:.2f} s without: the audiobook is {(full - bare) / full:.1%} of the run"
+        )
+        encoding_alone(work)
+
+
+if __name__ == "__main__":
+    main()
