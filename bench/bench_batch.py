@@ -14,7 +14,8 @@
    Printed: per article, the wall time, the engine's own time, and the rest (the overhead: start,
    imports, reading, encoding, packaging, the library's refresh).
 
-Usage: PYTHONPATH=src python bench/bench_batch.py [--corpus DIR] [--skip-throughput] [--small N]
+Usage: PYTHONPATH=src python bench/bench_batch.py [--corpus DIR] [--engine espeak] [--modes --jobs1,--jobs2,dask]
+       [--skip-throughput] [--skip-overhead] [--small N]
 """
 
 from __future__ import annotations
@@ -40,24 +41,26 @@ def run(args: list[str], env: dict) -> float:
     return took
 
 
-def throughput(pages: list[Path], work: Path, env: dict) -> None:
+def throughput(pages: list[Path], work: Path, env: dict, engine: str, modes: list[str]) -> None:
     from distributed import LocalCluster
 
-    common = ["--engine", "espeak", "--no-cache", "--progress", "none"]
-    print(f"1. {len(pages)} corpus pages, espeak-ng, no speech cache, {os.cpu_count()} cores")
+    common = ["--engine", engine, "--no-cache", "--progress", "none"]
+    print(f"1. {len(pages)} corpus pages, {engine}, no speech cache, {os.cpu_count()} cores")
     times = {}
     for label, extra in (("--jobs 1", ["--jobs", "1"]), ("--jobs 2", ["--jobs", "2"])):
-        print(f"  {label}")
-        times[label] = run(
-            ["convert", *map(str, pages), "-o", str(work / label.replace(" ", "")), *common, *extra], env
-        )
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        print(f"  Dask, two local workers ({cluster.scheduler_address})")
-        times["Dask, 2 workers"] = run(
-            ["convert", *map(str, pages), "-o", str(work / "dask"), *common, "--scheduler", cluster.scheduler_address],
-            env,
-        )
-    serial = times["--jobs 1"]
+        if label.replace(" ", "") in modes:
+            print(f"  {label}")
+            times[label] = run(
+                ["convert", *map(str, pages), "-o", str(work / label.replace(" ", "")), *common, *extra], env
+            )
+    if "dask" in modes:
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+            print(f"  Dask, two local workers ({cluster.scheduler_address})")
+            address = cluster.scheduler_address
+            times["Dask, 2 workers"] = run(
+                ["convert", *map(str, pages), "-o", str(work / "dask"), *common, "--scheduler", address], env
+            )
+    serial = times.get("--jobs 1") or next(iter(times.values()))
     for label, took in times.items():
         print(
             f"  {label:16} {took:7.1f} s  {len(pages) / took * 3600:6.0f} articles/hour  "
@@ -123,14 +126,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--engine", default="espeak", help="the engine of the throughput runs (default espeak)")
+    parser.add_argument(
+        "--modes",
+        default="--jobs1,--jobs2,dask",
+        help="which throughput runs: --jobs1, --jobs2, dask (comma-separated)",
+    )
+    parser.add_argument("--skip-overhead", action="store_true")
     parser.add_argument("--small", type=int, default=12, help="small articles for the overhead (default 12)")
     args = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         work = Path(tmp)
         if not args.skip_throughput:
-            throughput(sorted(args.corpus.glob("*/source.html")), work, env)
-        overhead(args.small, work, env)
+            modes = [m.strip() for m in args.modes.split(",")]
+            throughput(sorted(args.corpus.glob("*/source.html")), work, env, args.engine, modes)
+        if not args.skip_overhead:
+            overhead(args.small, work, env)
 
 
 if __name__ == "__main__":
