@@ -14,7 +14,7 @@
    Printed: per article, the wall time, the engine's own time, and the rest (the overhead: start,
    imports, reading, encoding, packaging, the library's refresh).
 
-Usage: PYTHONPATH=src python bench/bench_batch.py [--corpus DIR] [--engine espeak] [--modes --jobs1,--jobs2,dask]
+Usage: PYTHONPATH=src python bench/bench_batch.py [--corpus DIR] [--engine espeak] [--modes jobs1,jobs2,dask]
        [--skip-throughput] [--skip-overhead] [--small N]
 """
 
@@ -48,7 +48,7 @@ def throughput(pages: list[Path], work: Path, env: dict, engine: str, modes: lis
     print(f"1. {len(pages)} corpus pages, {engine}, no speech cache, {os.cpu_count()} cores")
     times = {}
     for label, extra in (("--jobs 1", ["--jobs", "1"]), ("--jobs 2", ["--jobs", "2"])):
-        if label.replace(" ", "") in modes:
+        if label.replace(" ", "").lstrip("-") in modes:
             print(f"  {label}")
             times[label] = run(
                 ["convert", *map(str, pages), "-o", str(work / label.replace(" ", "")), *common, *extra], env
@@ -129,8 +129,8 @@ def main() -> None:
     parser.add_argument("--engine", default="espeak", help="the engine of the throughput runs (default espeak)")
     parser.add_argument(
         "--modes",
-        default="--jobs1,--jobs2,dask",
-        help="which throughput runs: --jobs1, --jobs2, dask (comma-separated)",
+        default="jobs1,jobs2,dask",
+        help="which throughput runs: jobs1, jobs2, dask (comma-separated)",
     )
     parser.add_argument("--skip-overhead", action="store_true")
     parser.add_argument("--small", type=int, default=12, help="small articles for the overhead (default 12)")
