@@ -25,12 +25,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from .convert import Options, Progress, convert_article
+from .convert import Options, Progress, convert_article, refresh_library
 from .errors import TalkingbookError
 from .readers.feeds import FeedItem, read_feed
 from .readers.net import Reach
 from .system import processes
-from .system.publish import locked
+from .system.publish import locked, remove_stale
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,8 @@ def run_batch(
     progress.batch_started(total, jobs)
     started = time.monotonic()
 
+    library = LibraryRefresher(out)
+
     def land(index: int, result: Result) -> None:
         results[index] = result
         done = sum(r is not None for r in results)
@@ -125,17 +127,56 @@ def run_batch(
         progress.article_finished(result, done, total, left)
         if finished is not None:
             finished(index, result)
+        if result.status != FAILED:
+            library.soon()
 
-    if scheduler is not None:
-        with cluster:
-            _on_cluster(cluster, sources, out, options, land, linked_from)
-    elif jobs == 1:  # in this process: the article's own progress is shown too
-        for index, source in enumerate(sources):
-            progress.article_started(source)
-            land(index, convert_one(source, out, options, progress, linked_from=linked_from))
-    else:
-        _in_pool(sources, out, options, jobs, land, linked_from)
+    try:
+        if scheduler is not None:
+            with cluster:
+                _on_cluster(cluster, sources, out, options, land, linked_from)
+        elif jobs == 1:  # in this process: the article's own progress is shown too
+            for index, source in enumerate(sources):
+                progress.article_started(source)
+                land(index, convert_one(source, out, options, progress, library=False, linked_from=linked_from))
+        else:
+            _in_pool(sources, out, options, jobs, land, linked_from)
+    finally:
+        library.now()
     return [r for r in results if r is not None]
+
+
+REFRESH_EVERY = 5.0  # seconds, at least, between two refreshes of the library files during a batch
+
+
+class LibraryRefresher:
+    """The library files of a batch, refreshed by the process that runs it (its workers, processes
+    or a cluster's, leave them): soon after a book lands, but not more often than every
+    REFRESH_EVERY seconds or twice the last refresh's time (a library of many thousand books takes
+    long to list, and would otherwise be listed again after every article), and always at the end,
+    for a book an earlier run's task published meanwhile. The partial folders of workers that died
+    are removed then too."""
+
+    def __init__(self, out: Path) -> None:
+        self.out, self._last, self._took, self._due = out, 0.0, 0.0, True
+
+    def soon(self) -> None:
+        self._due = True
+        if time.monotonic() - self._last >= max(REFRESH_EVERY, 2 * self._took):
+            self.now()
+
+    def now(self) -> None:
+        if not self._due or not self.out.is_dir():  # no book landed yet: no library to make
+            return
+        started = time.monotonic()
+        try:
+            with locked(self.out):
+                remove_stale(self.out)
+                refresh_library(self.out)
+        except OSError as exc:
+            log.warning("%s: the library files were not refreshed (%s)", self.out, exc.strerror or exc)
+        self._due = False
+        self._last = time.monotonic()
+        self._took = self._last - started
 
 
 def _in_pool(sources: Sequence[str], out: Path, options: Options, jobs: int, land, linked_from: Reach | None) -> None:
@@ -167,22 +208,14 @@ def _in_pool(sources: Sequence[str], out: Path, options: Options, jobs: int, lan
 
 
 def _on_cluster(cluster, sources: Sequence[str], out: Path, options: Options, land, linked_from: Reach | None) -> None:
-    """Convert on the cluster's workers; the library files are refreshed here as books land."""
-    from .cluster import LibraryRefresher
-
-    library = LibraryRefresher(out)
-    try:
-        for index, value in cluster.each(_convert_on_cluster, sources, out, options, linked_from):
-            if isinstance(value, Result):
-                result = replace(value, source=sources[index])
-            else:  # the cluster could not run it: KilledWorker (it killed workers), a lost scheduler
-                reason = " ".join(str(value).split())[:200] or type(value).__name__
-                result = Result(sources[index], FAILED, why=f"{sources[index]}: on the cluster: {reason}", exit_code=1)
-            land(index, result)
-            if result.status != FAILED:
-                library.soon()
-    finally:
-        library.now()
+    """Convert on the cluster's workers (the library files are refreshed by ``land``'s caller)."""
+    for index, value in cluster.each(_convert_on_cluster, sources, out, options, linked_from):
+        if isinstance(value, Result):
+            result = replace(value, source=sources[index])
+        else:  # the cluster could not run it: KilledWorker (it killed workers), a lost scheduler
+            reason = " ".join(str(value).split())[:200] or type(value).__name__
+            result = Result(sources[index], FAILED, why=f"{sources[index]}: on the cluster: {reason}", exit_code=1)
+        land(index, result)
 
 
 _one_at_a_time = threading.Lock()
@@ -223,7 +256,7 @@ def _convert_in_worker(source: str, out: Path, options: Options, linked_from: Re
     global _busy
     _busy = True
     try:
-        return convert_one(source, out, options, linked_from=linked_from)
+        return convert_one(source, out, options, library=False, linked_from=linked_from)
     finally:
         _busy = False
 

@@ -4,8 +4,7 @@ Each task converts one article on a worker (:func:`talkingbook.batch.convert_one
 book is published atomically, so a worker that dies mid-article leaves only a partial folder that
 the next publication removes, and Dask runs the task again elsewhere). The library folder must be
 the same path on the client and on every worker: a shared volume. The workers leave the library
-files to the client, which refreshes them as results arrive (at most every few seconds on a big
-library) and once at the end.
+files to the client (batch.LibraryRefresher).
 
 Dask is used as it is (Client.submit, as_completed); nothing of its scheduling is ours.
 """
@@ -14,21 +13,18 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from asyncio import CancelledError
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .convert import Options, refresh_library
+from .convert import Options
 from .errors import InputError, UsageError
-from .system.publish import locked, remove_stale
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 20.0  # seconds to reach the scheduler
-REFRESH_EVERY = 5.0  # seconds, at least, between two refreshes of the library files during a batch
 
 
 class Cluster:
@@ -93,35 +89,6 @@ class Cluster:
         finally:
             for future in futures:
                 future.cancel()
-
-
-class LibraryRefresher:
-    """The library files, refreshed by the client of a cluster: soon after a book lands, not more
-    often than every REFRESH_EVERY seconds (or twice the last refresh's time, on a big library),
-    and always at the end, for a book an earlier client's task published after this one began; the
-    partial folders of workers that died are removed then too."""
-
-    def __init__(self, out: Path) -> None:
-        self.out, self._last, self._took, self._due = out, 0.0, 0.0, True
-
-    def soon(self) -> None:
-        self._due = True
-        if time.monotonic() - self._last >= max(REFRESH_EVERY, 2 * self._took):
-            self.now()
-
-    def now(self) -> None:
-        if not self._due or not self.out.is_dir():  # no book landed yet: no library to make
-            return
-        started = time.monotonic()
-        try:
-            with locked(self.out):
-                remove_stale(self.out)
-                refresh_library(self.out)
-        except OSError as exc:
-            log.warning("%s: the library files were not refreshed (%s)", self.out, exc.strerror or exc)
-        self._due = False
-        self._last = time.monotonic()
-        self._took = self._last - started
 
 
 def _reachable(what: str, address: str) -> None:
