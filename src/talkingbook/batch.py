@@ -115,6 +115,9 @@ def run_batch(
 
         cluster = Cluster.connect(scheduler)  # before anything is written: no scheduler is one error
         jobs = cluster.workers
+        if not jobs:
+            log.warning("%s: no Dask worker has joined the scheduler yet; the articles wait for one", scheduler)
+            jobs = 1
     progress.batch_started(total, jobs)
     started = time.monotonic()
 

@@ -51,9 +51,9 @@ class Cluster:
 
     @property
     def workers(self) -> int:
-        """How many articles the cluster converts at once (its workers' threads)."""
+        """How many articles the cluster converts at once (its workers' threads; 0 before any joins)."""
         try:
-            return max(1, sum(self._client.nthreads().values()))
+            return sum(self._client.nthreads().values())
         except Exception:  # noqa: BLE001 - only shown in the progress line
             return 1
 
