@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, book_names
+from conftest import ROOT, as_from_a_terminal, book_names
 
 FAKE = ("--engine", "fake", "--no-audiobook", "--jobs", "1")
 JOBS_2 = ("--engine", "fake", "--jobs", "2", "--progress", "none")
@@ -291,11 +291,12 @@ def test_a_stop_signal_stops_every_worker_and_leaves_no_partial_folder(tmp_path,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=as_from_a_terminal,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (out.is_dir() and any(p.endswith(".partial") for p in os.listdir(out))):
         time.sleep(0.05)
-    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    children = children_of(proc.pid)
     proc.send_signal(signum)  # to the main process only, as kill and systemd send it
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signum, err
@@ -307,13 +308,16 @@ def test_a_stop_signal_stops_every_worker_and_leaves_no_partial_folder(tmp_path,
     assert [pid for pid in children if running(pid)] == []
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process started under ``pid``, its children's children included."""
-    found, todo = [], [pid]
-    while todo:
-        listed = subprocess.run(["pgrep", "-P", str(todo.pop())], capture_output=True, text=True).stdout.split()
-        found += map(int, listed)
-        todo += map(int, listed)
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``, from /proc (pgrep is not on every machine)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
     return found
 
 
