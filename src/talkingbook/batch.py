@@ -48,7 +48,6 @@ class Result:
     why: str = ""
     exit_code: int = 0
     trace: str = ""
-    seconds: float = 0.0
 
 
 class BatchProgress(Progress):
@@ -69,14 +68,13 @@ def convert_one(
     linked_from: Reach | None = None,
 ) -> Result:
     """Convert one article into ``out``; every failure becomes a Result (an interruption is raised)."""
-    started = time.monotonic()
     try:
         done = convert_article(
             source, out, options, progress, keep_unchanged=keep_unchanged, library=library, linked_from=linked_from
         )
     except TalkingbookError as exc:
         why = " ".join(f"{exc.what}: {exc.why}".split())
-        return Result(source, FAILED, why=why, exit_code=exc.exit_code, seconds=time.monotonic() - started)
+        return Result(source, FAILED, why=why, exit_code=exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - a bug of ours: reported as one line; the other articles go on
         detail = " ".join(str(exc).split())
         detail = f"{type(exc).__name__}: {detail[:200]}" if detail else type(exc).__name__
@@ -86,10 +84,9 @@ def convert_one(
             why=f"{source}: internal error ({detail})",
             exit_code=1,
             trace="".join(traceback.format_exception(exc)),
-            seconds=time.monotonic() - started,
         )
     status = UNCHANGED if done.unchanged else CONVERTED
-    return Result(source, status, folder=str(done.folder), seconds=time.monotonic() - started)
+    return Result(source, status, folder=str(done.folder))
 
 
 def run_batch(
@@ -122,10 +119,13 @@ def run_batch(
     started = time.monotonic()
 
     library = LibraryRefresher(out)
+    landed = 0
 
     def land(index: int, result: Result) -> None:
+        nonlocal landed
         results[index] = result
-        done = sum(r is not None for r in results)
+        landed += 1
+        done = landed
         left = (time.monotonic() - started) / done * (total - done) if done < total else 0.0
         progress.article_finished(result, done, total, left)
         if finished is not None:

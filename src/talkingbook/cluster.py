@@ -11,7 +11,6 @@ Dask is used as it is (Client.submit, as_completed); nothing of its scheduling i
 
 from __future__ import annotations
 
-import logging
 import os
 from asyncio import CancelledError
 from collections.abc import Callable, Iterator, Sequence
@@ -22,16 +21,14 @@ from typing import Any
 from .convert import Options
 from .errors import InputError, UsageError
 
-log = logging.getLogger(__name__)
-
 CONNECT_TIMEOUT = 20.0  # seconds to reach the scheduler
 
 
 class Cluster:
     """A connection to a Dask scheduler, for one batch."""
 
-    def __init__(self, client, address: str) -> None:
-        self._client, self.address = client, address
+    def __init__(self, client) -> None:
+        self._client = client
 
     @classmethod
     def connect(cls, address: str) -> Cluster:
@@ -47,7 +44,7 @@ class Cluster:
         except (OSError, TimeoutError, ValueError, TypeError) as exc:
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise InputError(what, f"no Dask scheduler could be reached ({reason[:200]})") from exc
-        return cls(client, address)
+        return cls(client)
 
     @property
     def workers(self) -> int:

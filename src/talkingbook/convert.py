@@ -37,7 +37,7 @@ from .writers import STEPS, planned
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Converted", "Options", "Progress", "convert", "convert_article"]
+__all__ = ["Converted", "Options", "Progress", "convert_article"]
 
 
 class Progress:
@@ -112,11 +112,6 @@ def modified_time(source: str) -> datetime:
         return datetime.fromtimestamp(int(Path(source).stat().st_mtime), tz=UTC)
     except OSError:
         return datetime.now(UTC).replace(microsecond=0)
-
-
-def convert(source: str, out_parent: Path, options: Options, progress: Progress | None = None) -> Path:
-    """Convert one article into ``out_parent/<slug>/``; returns that folder."""
-    return convert_article(source, out_parent, options, progress).folder
 
 
 def convert_article(
