@@ -31,6 +31,25 @@ def ffprobe_chapters(path):
     return [(float(c["start_time"]), c["tags"]["title"]) for c in chapters], float(data["format"]["duration"])
 
 
+def frame_spans(folder, sections):
+    """Each section MP3's length in whole frames, as ffprobe counts them: how far on the next
+    section begins in the full-length MP3, which joins the sections' frames."""
+    spans = []
+    for section in sections:
+        out = subprocess.run(
+            [
+                *("ffprobe", "-v", "error", "-count_packets", "-select_streams", "a"),
+                *("-show_entries", "stream=nb_read_packets,sample_rate", "-of", "json", str(folder / section["mp3"])),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        stream = json.loads(out)["streams"][0]
+        spans.append(int(stream["nb_read_packets"]) * 1152 / int(stream["sample_rate"]))
+    return spans
+
+
 @pytest.mark.parametrize("name", ["sample", "nested"])
 @pytest.mark.parametrize("suffix", [".m4b", ".mp3"])
 def test_a_chapter_per_section_within_50_ms_of_its_start(books, name, suffix):
@@ -38,11 +57,42 @@ def test_a_chapter_per_section_within_50_ms_of_its_start(books, name, suffix):
     sections = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["sections"]
     chapters, duration = ffprobe_chapters(folder / f"{folder.name}{suffix}")
     assert [t for _, t in chapters] == [s["title"] for s in sections]
+    spans = frame_spans(folder, sections)
     at = 0.0
-    for (start, _), section in zip(chapters, sections):
+    for (start, _), span in zip(chapters, spans):
         assert abs(start - at) < 0.05, (start, at)
-        at += section["duration"]
-    assert abs(duration - at) < 0.15
+        at += span
+    # the last section's padding is not heard
+    assert abs(duration - (at - spans[-1] + sections[-1]["duration"])) < 0.15
+
+
+def decoded(path):
+    """16-bit mono PCM at 44.1 kHz, as Debian's ffmpeg decodes ``path``."""
+    need(shutil.which("ffmpeg") is not None, "Debian's ffmpeg is not installed")
+    return subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", "44100", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+
+
+def test_each_section_is_heard_whole_at_its_chapter_mark_in_the_full_length_mp3(books):
+    """The full-length MP3 joins the section MP3s' frames: decoded, a second of each section's
+    speech is found sample for sample in the book, exactly where its chapter mark says it starts."""
+    folder = books["sample"]
+    sections = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["sections"]
+    chapters, _ = ffprobe_chapters(folder / f"{folder.name}.mp3")
+    book = decoded(folder / f"{folder.name}.mp3")
+    assert len(sections) > 1
+    for (start, title), section in zip(chapters, sections):
+        sound = decoded(folder / section["mp3"])
+        samples = memoryview(sound).cast("h")
+        loud = 2 * next(k for k, sample in enumerate(samples) if abs(sample) > 1000)
+        window = sound[loud : loud + 2 * 44100]
+        # searched from a little before the mark: the fake voice says the same sounds in every section
+        found = book.find(window, max(0, round((start - 0.2) * 44100)) * 2 + loud)
+        assert found >= 0 and found % 2 == 0, title  # found, and on a sample
+        assert abs((found - loud) / 2 / 44100 - start) < 0.002, (title, (found - loud) / 2 / 44100, start)
 
 
 def test_the_mp3_has_a_ctoc_in_section_order_and_the_json_matches(books):
@@ -213,10 +263,8 @@ def test_the_m4b_carries_nero_and_quicktime_chapters_each_on_its_own(books, name
 
     folder = books[name]
     sections = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["sections"]
-    titles, starts = (
-        [s["title"] for s in sections],
-        [sum(s["duration"] for s in sections[:k]) for k in range(len(sections))],
-    )
+    spans = frame_spans(folder, sections)
+    titles, starts = [s["title"] for s in sections], [sum(spans[:k]) for k in range(len(sections))]
     m4b = folder / f"{folder.name}.m4b"
     nero = [(c.start, c.title) for c in MP4(m4b).chapters]
     assert [t for _, t in nero] == titles

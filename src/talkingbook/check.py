@@ -32,6 +32,7 @@ import mutagen
 import webvtt.errors
 from lxml import etree
 
+from .media.audio import mp3_span
 from .publication import Layout
 
 NS = {
@@ -520,10 +521,12 @@ def _check_audio(folder: Path, contents: Contents, channel, report: Report) -> N
     if not mp3s:
         return  # a text-only book
     durations: list[float | None] = []
+    spans: list[float | None] = []
     for k, path in enumerate(mp3s, start=1):
         name = _name(folder, path)
         report.checked.append(name)
         durations.append(None)
+        spans.append(None)
         with _Guard(report, name):
             tags = _id3(folder, path)
             if tags is None:
@@ -543,10 +546,11 @@ def _check_audio(folder: Path, contents: Contents, channel, report: Report) -> N
             expected = smil_durations[k - 1] if k - 1 < len(smil_durations) else None
             if expected is not None and abs(length - expected) > DURATION_TOLERANCE:
                 report.add(name, f"lasts {length:.3f} s, its media overlay says {expected:.3f} s")
+            spans[-1] = _span(folder, path)
     if len(mp3s) != len(titles):
         report.add(f"{Layout.AUDIO}/", f"{len(mp3s)} MP3s for {len(titles)} sections")
     _check_playlist(folder, mp3s, titles, durations, report)
-    _check_audiobook(folder, contents, durations, report)
+    _check_audiobook(folder, contents, spans, report)
     _check_feed(folder, channel, mp3s, titles, durations, report)
     _check_transcripts(folder, mp3s, titles, durations, report)
 
@@ -822,13 +826,23 @@ def _chapters_json(folder: Path, path: Path) -> list[tuple[float, str]]:
     return found
 
 
-def _check_audiobook(folder: Path, contents: Contents, durations: list, report: Report) -> None:
+def _span(folder: Path, path: Path) -> float:
+    """A section MP3's length in whole frames: how far on the next section begins in the full-length
+    MP3, which joins the sections' frames (and in the M4B, which keeps the same timeline)."""
+    with _open(folder, path) as stream:
+        try:
+            return mp3_span(stream)
+        except ValueError as exc:
+            raise Damaged(_name(folder, path), str(exc)) from None
+
+
+def _check_audiobook(folder: Path, contents: Contents, spans: list, report: Report) -> None:
     """The full-length M4B, MP3 and chapters JSON: one chapter per section, each starting where
-    the sections before it end (their MP3s' lengths); the M4B's layout and chapters in both the
-    formats players read; the synthetic voice as composer. Chapters are compared only when every
-    section MP3 could be measured."""
+    the sections before it end (their MP3s' whole frames, as they are joined); the M4B's layout and
+    chapters in both the formats players read; the synthetic voice as composer. Chapters are
+    compared only when every section MP3 could be measured."""
     titles = contents.titles
-    starts = None if None in durations else [sum(durations[:k]) for k in range(len(durations))]
+    starts = None if None in spans else [sum(spans[:k]) for k in range(len(spans))]
     for path in sorted(folder.glob("*.m4b")):
         report.checked.append(path.name)
         with _Guard(report, path.name):

@@ -340,3 +340,6 @@ class SectionAudio:
     loudness: float | None = None  # LUFS after the compressor, before levelling (None: silence)
     size: int = 0  # bytes of the tagged MP3
     sha256: str = ""  # of the tagged MP3
+    # seconds in whole MP3 frames (the encoder's delay and padding included): how far on the next
+    # section begins in the full-length MP3, which joins the sections' frames (media.audio.mp3_span)
+    span: float = 0.0

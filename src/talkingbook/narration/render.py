@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..engines import Engine, open_engine
 from ..errors import EngineUnavailableError
-from ..media.audio import ENCODER_ID, encode_mp3, resample, silence, tag_mp3
+from ..media.audio import ENCODER_ID, encode_mp3, mp3_span, resample, silence, tag_mp3
 from ..model import Book, Clip, Cover, SectionAudio
 from ..publication import Layout
 from ..structure.toc import TocEntry
@@ -175,7 +175,7 @@ def _section_job(
             section_chapters(entry, audio),
             cover,
         )
-        return replace(audio, size=path.stat().st_size, sha256=_sha256(path))
+        return replace(audio, size=path.stat().st_size, sha256=_sha256(path), span=mp3_span(path))
 
     return finish
 

@@ -1,10 +1,14 @@
 """The full-length audiobook: `<slug>.m4b` (AAC, MP4 chapters) and `<slug>.mp3` (ID3 CHAP and
 CTOC frames), one chapter per section.
 
-Both are encoded in one ffmpeg run from the sections' own PCM, each section levelled exactly
-as its MP3 was (same compressor, same gain), then joined as PCM: joining MP3 files would put
-each file's encoder delay between chapters. Chapter starts are therefore the running sum of
-the sections' exact lengths.
+The MP3 joins the section MP3s' frames as they are (ffmpeg's concat demuxer, no re-encoding):
+encoding the whole book again was a quarter of a conversion's CPU time. Each section keeps its
+encoder delay and padding, some 30 ms of silence at each join, so a section begins where the
+previous one's whole frames end (``SectionAudio.span``); decoded, the join is sample-exact.
+
+The M4B is encoded from the sections' own PCM, each levelled exactly as its MP3 was (same
+compressor, same gain) and padded to the same span, so both books and the chapters JSON share
+one timeline.
 """
 
 from __future__ import annotations
@@ -13,13 +17,13 @@ import hashlib
 import json
 from pathlib import Path
 
-from ..media.audio import COMPRESSOR, LIMITER, MP3_OUTPUT, TARGET_LUFS, _ffmpeg, book_tags, save_tags
+from ..media.audio import COMPRESSOR, LIMITER, TARGET_LUFS, _ffmpeg, book_tags, save_tags
 from ..model import Cover, Metadata
 from ..publication import Publication
 from .chapters import chapter_starts
 
 AAC_BITRATE = "48k"  # mono speech at the voice's own rate (22.05 kHz): AAC-LC is transparent there
-AUDIOBOOK_ID = "m4b-aac-fast-48k;brand-M4B;composer;mp3;chap-ctoc;v2"  # changes whenever the encoding does
+AUDIOBOOK_ID = "m4b-aac-fast-48k;brand-M4B;composer;mp3-joined;chap-ctoc;span;v3"  # changes whenever the encoding does
 SUFFIXES = (".m4b", ".mp3")
 # The ipod muxer writes both chapter formats players read: a QuickTime chapter track (Apple) and a
 # Nero `chpl` atom (most others); the brand audiobook players look for is `M4B ` (ipod's default is
@@ -86,11 +90,13 @@ def _encode(pub: Publication, m4b: Path, mp3: Path) -> None:
     inputs, graph = [], []
     for k, entry in enumerate(pub.toc):
         inputs += ["-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", str(narration.pcm / f"{entry.slug}.pcm")]
-        loudness = pub.audio(entry).loudness
-        gain = f",volume={TARGET_LUFS - loudness:.2f}dB" if loudness is not None else ""
-        graph.append(f"[{k}:a]{COMPRESSOR}{gain}[s{k}]")
+        audio = pub.audio(entry)
+        gain = f",volume={TARGET_LUFS - audio.loudness:.2f}dB" if audio.loudness is not None else ""
+        # padded to the span its MP3's frames take in the joined MP3 (the last one need not be)
+        pad = f",apad=whole_dur={audio.span:.6f}" if audio.span > audio.duration and k < len(pub.toc) - 1 else ""
+        graph.append(f"[{k}:a]{COMPRESSOR}{gain}{pad}[s{k}]")
     n = len(pub.toc)
-    graph.append("".join(f"[s{k}]" for k in range(n)) + f"concat=n={n}:v=0:a=1,{LIMITER},asplit=2[book][tape]")
+    graph.append("".join(f"[s{k}]" for k in range(n)) + f"concat=n={n}:v=0:a=1,{LIMITER}[book]")
     _ffmpeg(
         [
             *inputs,
@@ -118,23 +124,40 @@ def _encode(pub: Publication, m4b: Path, mp3: Path) -> None:
             str(sample_rate),
             *M4B_MUXER,
             str(m4b),
-            "-map",
-            "[tape]",
-            "-map_chapters",
-            "-1",
-            "-c:a",
-            "libmp3lame",
-            "-ac",
-            "1",
-            *MP3_OUTPUT,
-            str(mp3),
         ],
         str(m4b),
         "M4B audiobook encoding",
     )
     metadata.unlink(missing_ok=True)
-    save_tags(book_tags(meta.title, meta, voice, cover, chapters), mp3)  # a CHAP per section, and the CTOC
     _tag_m4b_cover(m4b, cover)
+    _join_mp3s(pub, narration.pcm / "sections.ffconcat", mp3)
+    save_tags(book_tags(meta.title, meta, voice, cover, chapters), mp3)  # a CHAP per section, and the CTOC
+
+
+def _join_mp3s(pub: Publication, listing: Path, mp3: Path) -> None:
+    """The section MP3s' frames joined into ``mp3``, untouched (their tags left behind). Each file's
+    ``duration`` is its span, so the timestamps run on without overlapping."""
+
+    def quoted(path: Path) -> str:  # the concat demuxer's quoting: ' ends the quote, \' is one '
+        return "'" + str(path.resolve()).replace("'", "'\\''") + "'"
+
+    folder = mp3.parent
+    lines = ["ffconcat version 1.0"]
+    for entry in pub.toc:
+        lines += [f"file {quoted(folder / pub.layout.section_mp3(entry))}", f"duration {pub.audio(entry).span:.6f}"]
+    listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        _ffmpeg(
+            [
+                *("-f", "concat", "-safe", "0", "-i", str(listing)),
+                *("-map", "0:a", "-c", "copy", "-map_metadata", "-1"),
+                *("-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(mp3)),
+            ],
+            str(mp3),
+            "joining the section MP3s",
+        )
+    finally:
+        listing.unlink(missing_ok=True)
 
 
 def _tag_m4b_cover(path: Path, cover: Cover) -> None:

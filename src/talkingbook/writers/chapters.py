@@ -9,12 +9,15 @@ from ..publication import Publication
 
 
 def chapter_starts(pub: Publication) -> list[tuple[float, float, str]]:
-    """(start, end, title) of each section in the full-length book, in seconds."""
+    """(start, end, title) of each section in the full-length book, in seconds: the M4B and the MP3
+    share one timeline, where each section takes its MP3's whole frames (``SectionAudio.span``),
+    since the full-length MP3 joins the sections' frames as they are."""
     out, at = [], 0.0
-    for entry in pub.toc:
-        duration = pub.audio(entry).duration
-        out.append((at, at + duration, entry.title))
-        at += duration
+    for k, entry in enumerate(pub.toc, start=1):
+        audio = pub.audio(entry)
+        step = audio.span or audio.duration
+        out.append((at, at + (step if k < len(pub.toc) else audio.duration), entry.title))
+        at += step
     return out
 
 
