@@ -4,9 +4,12 @@
    really speaks), each way into a fresh library:
    - `talkingbook convert --jobs 1` (one process, one article after another);
    - `talkingbook convert --jobs 2` (two worker processes);
+   - with `--modes ...,core1`: `--jobs 1` pinned to one core, the throughput two cores are measured against
+     when asking how well a batch scales (one conversion alone keeps more than one core busy);
    - `talkingbook convert --scheduler ADDRESS` on a two-worker local Dask cluster (two worker
      processes, one thread each; started here, before the clock starts).
-   Printed: the wall time, articles per hour, and the speed-up on the serial run.
+   Printed: the wall time, the CPU time (the run and its ffmpeg children), articles per hour, and
+   the speed-up on the serial run.
 2. **Overhead per article.** N small articles (a title and three sentences, one section) with
    espeak-ng, each article's own speaking timed inside the engine:
    - one batch in this process (run_batch, as `talkingbook convert a.html b.html ...` does);
@@ -32,12 +35,30 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 
 
-def run(args: list[str], env: dict) -> float:
+def busy() -> float:
+    """The machine's CPU seconds spent so far, every process's (/proc/stat: all but idle and iowait):
+    the forkserver's workers and Dask's are not our children, so getrusage would miss them."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def run(args: list[str], env: dict, cores: set[int] | None = None) -> float:
+    """Run talkingbook; its wall time. Prints its summary line and the CPU time the machine spent
+    meanwhile (the run, its ffmpeg children and its workers; run it on a quiet machine).
+    ``cores``: the CPUs it may run on (inherited by its children)."""
+    before = busy()
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "talkingbook", *args], env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "talkingbook", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None,
+    )
     took = time.monotonic() - started
+    cpu = busy() - before
     summary = done.stderr.strip().splitlines()[-1:] or [""]
-    print(f"    exit {done.returncode}: {summary[0]}")
+    print(f"    exit {done.returncode}: {summary[0]}; {cpu:.1f} CPU-s in {took:.1f} s ({cpu / took:.2f} cores busy)")
     return took
 
 
@@ -53,6 +74,11 @@ def throughput(pages: list[Path], work: Path, env: dict, engine: str, modes: lis
             times[label] = run(
                 ["convert", *map(str, pages), "-o", str(work / label.replace(" ", "")), *common, *extra], env
             )
+    if "core1" in modes:
+        print("  --jobs 1 on one core (the process and its ffmpeg runs pinned to CPU 0)")
+        times["--jobs 1, one core"] = run(
+            ["convert", *map(str, pages), "-o", str(work / "core1"), *common, "--jobs", "1"], env, cores={0}
+        )
     if "dask" in modes:
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
             print(f"  Dask, two local workers ({cluster.scheduler_address})")
@@ -61,10 +87,12 @@ def throughput(pages: list[Path], work: Path, env: dict, engine: str, modes: lis
                 ["convert", *map(str, pages), "-o", str(work / "dask"), *common, "--scheduler", address], env
             )
     serial = times.get("--jobs 1") or next(iter(times.values()))
+    one_core = times.get("--jobs 1, one core")
     for label, took in times.items():
         print(
-            f"  {label:16} {took:7.1f} s  {len(pages) / took * 3600:6.0f} articles/hour  "
+            f"  {label:20} {took:7.1f} s  {len(pages) / took * 3600:6.0f} articles/hour  "
             f"{serial / took:4.2f}x the serial throughput"
+            + (f", {one_core / took:4.2f}x one core's" if one_core else "")
         )
 
 
@@ -130,7 +158,7 @@ def main() -> None:
     parser.add_argument(
         "--modes",
         default="jobs1,jobs2,dask",
-        help="which throughput runs: jobs1, jobs2, dask (comma-separated)",
+        help="which throughput runs: jobs1, jobs2, core1 (--jobs 1 pinned to one core), dask (comma-separated)",
     )
     parser.add_argument("--skip-overhead", action="store_true")
     parser.add_argument("--small", type=int, default=12, help="small articles for the overhead (default 12)")

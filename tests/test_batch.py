@@ -410,3 +410,27 @@ def test_a_feeds_links_reach_a_private_address_only_as_the_feed_allows(tmp_path,
     assert not (tmp_path / "refused").exists()
     deny = convert_one(link, tmp_path / "deny", options, linked_from=Reach("deny", origin=("127.0.0.1", port + 1)))
     assert deny.status == FAILED  # deny: only the feed's own address and port
+
+
+def test_several_workers_take_the_largest_pages_first_and_urls_before_them(tmp_path):
+    """No long article is left to start last while the other workers idle: files by size, largest
+    first; URLs and stdin (size unknown) first, in their own order."""
+    from talkingbook.batch import longest_first
+
+    sizes = {"small.html": 10, "large.html": 3000, "middle.html": 500}
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+    sources = [
+        str(tmp_path / "small.html"),
+        "https://example.org/a",
+        str(tmp_path / "large.html"),
+        str(tmp_path / "middle.html"),
+        "https://example.org/b",
+    ]
+    assert [sources[k] for k in longest_first(sources)] == [
+        "https://example.org/a",
+        "https://example.org/b",
+        str(tmp_path / "large.html"),
+        str(tmp_path / "middle.html"),
+        str(tmp_path / "small.html"),
+    ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import multiprocessing
 import os
 import signal
@@ -192,8 +193,8 @@ def _in_pool(sources: Sequence[str], out: Path, options: Options, jobs: int, lan
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_started)
     try:
         pending: dict[Future, int] = {
-            pool.submit(_convert_in_worker, source, out, options, linked_from): index
-            for index, source in enumerate(sources)
+            pool.submit(_convert_in_worker, sources[index], out, options, linked_from): index
+            for index in longest_first(sources)
         }
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -210,9 +211,29 @@ def _in_pool(sources: Sequence[str], out: Path, options: Options, jobs: int, lan
     pool.shutdown(wait=True)
 
 
+def longest_first(sources: Sequence[str]) -> list[int]:
+    """The order in which several workers take ``sources`` (their indices): the largest page files
+    first, so that no long article starts last while the other workers have nothing left to do
+    (the longest-processing-time rule; a page's size stands for its length). URLs and standard
+    input, whose size is not known before they are fetched, come first, in their own order."""
+
+    def size(index: int) -> float:
+        source = sources[index]
+        if source == "-" or "://" in source:
+            return math.inf
+        try:
+            return os.stat(source).st_size
+        except OSError:
+            return math.inf  # it fails at once, wherever it comes
+
+    return sorted(range(len(sources)), key=lambda index: -size(index))
+
+
 def _on_cluster(cluster, sources: Sequence[str], out: Path, options: Options, land, linked_from: Reach | None) -> None:
     """Convert on the cluster's workers (the library files are refreshed by ``land``'s caller)."""
-    for index, value in cluster.each(_convert_on_cluster, sources, out, options, linked_from):
+    order = longest_first(sources)
+    for position, value in cluster.each(_convert_on_cluster, [sources[k] for k in order], out, options, linked_from):
+        index = order[position]
         if isinstance(value, Result):
             result = replace(value, source=sources[index])
         else:  # the cluster could not run it: KilledWorker (it killed workers), a lost scheduler
