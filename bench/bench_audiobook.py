@@ -4,10 +4,9 @@
    from nothing cached (`--no-cache`), with and without `--no-audiobook`, interleaved `--runs`
    times, with the engine given (default Piper): each run's wall time, the best of each, and the
    audiobook's share of the run.
-2. The audiobook's encoding alone, on 16 minutes of a synthetic speech-like signal: one ffmpeg
-   run with both outputs (as `writers/audiobook.py` makes them) against two runs side by side,
-   one an output. ffmpeg already runs the filters and the two encoders in threads of their own,
-   so two runs gain nothing.
+2. The audiobook's encoding alone, on 16 minutes of a synthetic speech-like signal: the M4B (AAC);
+   the full-length MP3 encoded again from the PCM (as talkingbook did until the MP3 was joined
+   from the sections) against joining 16 one-minute section MP3s' frames (what it does now).
 
 Encoding the audiobook while the sections are spoken was tried (branch `overlap`, 784416a, with
 its own bench) and measured slower with Piper on two cores: Piper uses both cores, and a process
@@ -40,35 +39,89 @@ def convert(page: Path, engine: str, work: Path, extra: tuple[str, ...]) -> floa
     return time.monotonic() - started
 
 
-def encoding_alone(work: Path, minutes: float = 16) -> None:
+def encoding_alone(work: Path, minutes: int = 16) -> None:
     import imageio_ffmpeg
     import numpy as np
 
-    from talkingbook.media.audio import COMPRESSOR, LIMITER, MP3_OUTPUT
+    from talkingbook.media.audio import COMPRESSOR, LIMITER, MP3_OUTPUT, MP3_RATE
     from talkingbook.writers.audiobook import AAC_BITRATE, M4B_MUXER
 
     ffmpeg, rate = imageio_ffmpeg.get_ffmpeg_exe(), 22050
     n = int(rate * 60 * minutes)
     envelope = np.sin(np.arange(n) / rate * 3) ** 2  # syllable-like bursts
-    signal = np.random.default_rng(1).standard_normal(n) * 3000 * envelope
+    signal = (np.random.default_rng(1).standard_normal(n) * 3000 * envelope).astype(np.int16)
     pcm = work / "book.pcm"
-    pcm.write_bytes(signal.astype(np.int16).tobytes())
-    head = ["-y", "-v", "error", "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", str(pcm), "-filter_complex"]
-    graph = f"[0:a]{COMPRESSOR},volume=2dB,{LIMITER}"
-    aac = ["-c:a", "aac", "-aac_coder", "fast", "-b:a", AAC_BITRATE, "-ac", "1", *M4B_MUXER, str(work / "b.m4b")]
-    mp3 = ["-c:a", "libmp3lame", "-ac", "1", *MP3_OUTPUT, str(work / "b.mp3")]
+    pcm.write_bytes(signal.tobytes())
+    raw = ["-f", "s16le", "-ar", str(rate), "-ac", "1"]
+    graph = f"{COMPRESSOR},volume=2dB,{LIMITER}"
+    listing = ["ffconcat version 1.0"]
+    for k, minute in enumerate(np.split(signal, minutes)):  # a section a minute, encoded as the sections are
+        (work / f"{k}.pcm").write_bytes(minute.tobytes())
+        section = work / f"{k:02}.mp3"
+        subprocess.run(
+            [
+                ffmpeg,
+                "-y",
+                "-v",
+                "error",
+                *raw,
+                "-i",
+                str(work / f"{k}.pcm"),
+                "-af",
+                graph,
+                "-ar",
+                str(MP3_RATE),
+                *MP3_OUTPUT,
+                str(section),
+            ],
+            check=True,
+        )
+        listing.append(f"file '{section}'")
+    (work / "list.ffconcat").write_text("\n".join(listing) + "\n")
 
-    def timed(*runs: list[str]) -> float:
+    def timed(args: list[str]) -> float:
         started = time.monotonic()
-        children = [subprocess.Popen([ffmpeg, *run]) for run in runs]
-        assert all(child.wait() == 0 for child in children)
+        subprocess.run([ffmpeg, "-y", "-v", "error", *args], check=True)
         return time.monotonic() - started
 
-    one = timed([*head, f"{graph},asplit=2[a][b]", "-map", "[a]", *aac, "-map", "[b]", *mp3])
-    two = timed([*head, f"{graph}[a]", "-map", "[a]", *aac], [*head, f"{graph}[b]", "-map", "[b]", *mp3])
+    m4b = timed(
+        [
+            *raw,
+            "-i",
+            str(pcm),
+            "-af",
+            graph,
+            "-c:a",
+            "aac",
+            "-aac_coder",
+            "fast",
+            "-b:a",
+            AAC_BITRATE,
+            "-ar",
+            str(rate),
+            *M4B_MUXER,
+            str(work / "b.m4b"),
+        ]
+    )
+    again = timed([*raw, "-i", str(pcm), "-af", graph, "-ar", str(MP3_RATE), *MP3_OUTPUT, str(work / "b.mp3")])
+    joined = timed(
+        [
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-i",
+            str(work / "list.ffconcat"),
+            "-c",
+            "copy",
+            "-f",
+            "mp3",
+            str(work / "j.mp3"),
+        ]
+    )
     print(
-        f"2. encoding {minutes:g} min of speech: one ffmpeg run, two outputs {one:5.2f} s; "
-        f"two runs side by side {two:5.2f} s"
+        f"2. {minutes} min of speech: the M4B {m4b:5.2f} s; the full-length MP3 encoded again from PCM "
+        f"{again:5.2f} s, joined from {minutes} section MP3s (what talkingbook does) {joined:5.2f} s"
     )
 
 
