@@ -8,6 +8,7 @@ from pathlib import Path
 from .. import __version__
 from ..model import section_words
 from ..publication import Publication
+from .chapters import chapter_starts
 from .feed import _summary
 
 
@@ -27,7 +28,7 @@ def write_manifest(pub: Publication, folder: Path) -> Path:
         # what the library (index.html, feed.xml, catalog/) lists the book with, without parsing its files
         "audiobook": {"mp3": layout.mp3, "m4b": layout.m4b, "chapters": layout.chapters} if pub.audiobook else None,
         "page": layout.PAGE if layout.PAGE in files else None,
-        "duration": round(sum(narration.durations.values()), 3) if narration else None,
+        "duration": _duration(pub),
         "modified": pub.modified.isoformat(),
         "metadata": {
             "title": meta.title,
@@ -67,3 +68,13 @@ def write_manifest(pub: Publication, folder: Path) -> Path:
     out = folder / layout.MANIFEST
     out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8", errors="replace")
     return out
+
+
+def _duration(pub: Publication) -> float | None:
+    """Seconds of narration: the full-length book's (the library's episode is its MP3, whose joins
+    add some 30 ms a section), else the sections' together."""
+    if pub.narration is None:
+        return None
+    if pub.audiobook and pub.toc:
+        return round(chapter_starts(pub)[-1][1], 3)
+    return round(sum(pub.narration.durations.values()), 3)
