@@ -434,3 +434,28 @@ def test_several_workers_take_the_largest_pages_first_and_urls_before_them(tmp_p
         str(tmp_path / "middle.html"),
         str(tmp_path / "small.html"),
     ]
+
+
+def test_a_book_is_made_again_when_auto_would_read_it_with_another_voice(tmp_path, monkeypatch):
+    """'unchanged' means the same page, options and voice: once a better voice is installed, 'auto'
+    picks it, and the books it would read differently are made again."""
+    from talkingbook import convert
+    from talkingbook.batch import convert_one
+    from talkingbook.engines.fake import FakeEngine
+    from talkingbook.publication import Options
+
+    class Installed(FakeEngine):
+        def __init__(self, language: str = "en", rate: float = 1.0) -> None:
+            super().__init__(language, rate)
+            self.voice = "a voice installed since"
+
+    source = str(write_page(tmp_path, "story.html", "Story one"))
+    options = Options(engine="fake", audiobook=False, cache=False)
+    out = tmp_path / "out"
+    assert convert_one(source, out, options, library=False).status == "converted"
+    assert convert_one(source, out, options, library=False).status == "unchanged"
+    monkeypatch.setattr(convert, "book_engine", lambda *args: Installed())
+    again = convert_one(source, out, options, library=False)
+    assert again.status == "converted"
+    assert "a voice installed since" in (Path(again.folder) / "manifest.json").read_text(encoding="utf-8")
+    assert convert_one(source, out, options, library=False).status == "unchanged"

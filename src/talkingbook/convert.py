@@ -83,9 +83,10 @@ def article_of(source: Source, metadata, digest: str = "") -> Article:
     return Article.of(origin, metadata.identifier, source.name, digest)
 
 
-def made_from(source: Source, name: str, options: Options) -> str:
+def made_from(source: Source, name: str, options: Options, engine: Engine | None = None) -> str:
     """A digest of everything a book is made from that a batch can know before making it: the page's
-    bytes and address, the options, the lexicon's text, the modification date and our version."""
+    bytes and address, the options, the voice that reads it (``engine``: 'auto' picks another once
+    a better voice is installed), the lexicon's text, the modification date and our version."""
     lexicon = b""
     if options.lexicon:
         try:
@@ -97,6 +98,7 @@ def made_from(source: Source, name: str, options: Options) -> str:
         "page": hashlib.sha256(source.data).hexdigest(),
         "url": source.url,
         "options": options.recorded(),
+        "voice": [engine.name, engine.voice, engine.sample_rate, engine.rate] if engine is not None else None,
         "lexicon": hashlib.sha256(lexicon).hexdigest(),
         "modified": modified_time(name).isoformat() if not source.url else os.environ.get("SOURCE_DATE_EPOCH", ""),
     }
@@ -131,14 +133,16 @@ def convert_article(
     loaded = load(source, base_dir=options.base_dir, private_network=options.private_network, linked_from=linked_from)
     document = read_html(loaded, ReaderOptions(fetch_images=options.fetch_images))
     document = replace(document, metadata=with_overrides(document.metadata, options.overrides))
-    article = article_of(loaded, document.metadata, made_from(loaded, source, options))
+    language = document.metadata.language
+    # None also when 'auto' finds no offline voice clear enough in this language (it says so)
+    engine = book_engine(options.engine, language, options.voice, options.rate) if options.audio else None
+    article = article_of(loaded, document.metadata, made_from(loaded, source, options, engine))
     slug = book_slug(loaded, document.metadata.title)
     if keep_unchanged and (earlier := current_book(out_parent, slug, article)) is not None:
         return Converted(earlier, unchanged=True)
     book = structure(document, options.split_level)
+    assert book.metadata.language == language, "the voice was chosen for the page's language"
     toc = build_toc(book)
-    # None also when 'auto' finds no offline voice clear enough in this language (it says so)
-    engine = book_engine(options.engine, book.metadata.language, options.voice, options.rate) if options.audio else None
     cache = SpeechCache(enabled=options.cache)
     cover = make_cover(book, cache if engine is not None else None)  # a text-only run leaves no cache
 
