@@ -43,7 +43,7 @@ def encoding_alone(work: Path, minutes: int = 16) -> None:
     import imageio_ffmpeg
     import numpy as np
 
-    from talkingbook.media.audio import COMPRESSOR, LIMITER, MP3_OUTPUT, MP3_RATE
+    from talkingbook.media.audio import COMPRESSOR, LIMITER, MP3_OUTPUT, MP3_RATE, mp3_span
     from talkingbook.writers.audiobook import AAC_BITRATE, M4B_MUXER
 
     ffmpeg, rate = imageio_ffmpeg.get_ffmpeg_exe(), 22050
@@ -76,7 +76,7 @@ def encoding_alone(work: Path, minutes: int = 16) -> None:
             ],
             check=True,
         )
-        listing.append(f"file '{section}'")
+        listing += [f"file '{section}'", f"duration {mp3_span(section):.6f}"]  # as writers/audiobook.py does
     (work / "list.ffconcat").write_text("\n".join(listing) + "\n")
 
     def timed(args: list[str]) -> float:
