@@ -34,6 +34,7 @@ def ffprobe_chapters(path):
 def frame_spans(folder, sections):
     """Each section MP3's length in whole frames, as ffprobe counts them: how far on the next
     section begins in the full-length MP3, which joins the sections' frames."""
+    need(shutil.which("ffprobe") is not None, "Debian's ffmpeg (ffprobe) is not installed")
     spans = []
     for section in sections:
         out = subprocess.run(
