@@ -193,3 +193,24 @@ def test_a_piper_voice_installed_with_pip_is_chosen_by_its_package_name():
     assert engine.name == "piper" and engine.voice == "Piper en_US-joe-medium"
     with pytest.raises(EngineUnavailableError, match="no such Piper voice file or voice package"):
         open_engine("piper", "en", "no-such-piper-voice")
+
+
+def test_resampling_without_an_ffmpeg_on_the_path_says_nothing(tmp_path):
+    """pydub warns on import when no ffmpeg is on the PATH; we hand it imageio-ffmpeg's, so a voice at
+    another rate (Kokoro's 24 kHz) must not print pydub's warning on a machine with only Python."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    script = "from talkingbook.media.audio import resample; print(len(resample(bytes(200), 22050, 24000)))"
+    done = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-c", script],
+        env={**os.environ, "PATH": str(bare), "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and done.stderr == "" and done.stdout.strip() == "216", done.stderr

@@ -40,8 +40,13 @@ MP3_OUTPUT = (
 @lru_cache(maxsize=1)
 def _pydub():
     """pydub, pointed at the ffmpeg shipped by imageio-ffmpeg (no system ffmpeg needed)."""
+    import warnings
+
     import imageio_ffmpeg
-    from pydub import AudioSegment
+
+    with warnings.catch_warnings():  # pydub looks for ffmpeg on the PATH as it is imported; we give it ours
+        warnings.filterwarnings("ignore", "Couldn't find ffmpeg or avconv", RuntimeWarning)
+        from pydub import AudioSegment
 
     AudioSegment.converter = imageio_ffmpeg.get_ffmpeg_exe()
     return AudioSegment
