@@ -43,8 +43,8 @@ def encoding_alone(work: Path, minutes: int = 16) -> None:
     import imageio_ffmpeg
     import numpy as np
 
-    from talkingbook.media.audio import COMPRESSOR, LIMITER, MP3_OUTPUT, MP3_RATE, mp3_span
-    from talkingbook.writers.audiobook import AAC_BITRATE, M4B_MUXER
+    from talkingbook.media.audio import COMPRESSOR, LIMITER, MP3_OUTPUT, MP3_RATE, join_mp3s, mp3_span
+    from talkingbook.writers.audiobook import AAC_OUTPUT, M4B_MUXER
 
     ffmpeg, rate = imageio_ffmpeg.get_ffmpeg_exe(), 22050
     n = int(rate * 60 * minutes)
@@ -54,7 +54,7 @@ def encoding_alone(work: Path, minutes: int = 16) -> None:
     pcm.write_bytes(signal.tobytes())
     raw = ["-f", "s16le", "-ar", str(rate), "-ac", "1"]
     graph = f"{COMPRESSOR},volume=2dB,{LIMITER}"
-    listing = ["ffconcat version 1.0"]
+    sections = []
     for k, minute in enumerate(np.split(signal, minutes)):  # a section a minute, encoded as the sections are
         (work / f"{k}.pcm").write_bytes(minute.tobytes())
         section = work / f"{k:02}.mp3"
@@ -76,49 +76,18 @@ def encoding_alone(work: Path, minutes: int = 16) -> None:
             ],
             check=True,
         )
-        listing += [f"file '{section}'", f"duration {mp3_span(section):.6f}"]  # as writers/audiobook.py does
-    (work / "list.ffconcat").write_text("\n".join(listing) + "\n")
+        sections.append((section, mp3_span(section)))
 
     def timed(args: list[str]) -> float:
         started = time.monotonic()
         subprocess.run([ffmpeg, "-y", "-v", "error", *args], check=True)
         return time.monotonic() - started
 
-    m4b = timed(
-        [
-            *raw,
-            "-i",
-            str(pcm),
-            "-af",
-            graph,
-            "-c:a",
-            "aac",
-            "-aac_coder",
-            "fast",
-            "-b:a",
-            AAC_BITRATE,
-            "-ar",
-            str(rate),
-            *M4B_MUXER,
-            str(work / "b.m4b"),
-        ]
-    )
+    m4b = timed([*raw, "-i", str(pcm), "-af", graph, *AAC_OUTPUT, "-ar", str(rate), *M4B_MUXER, str(work / "b.m4b")])
     again = timed([*raw, "-i", str(pcm), "-af", graph, "-ar", str(MP3_RATE), *MP3_OUTPUT, str(work / "b.mp3")])
-    joined = timed(
-        [
-            "-f",
-            "concat",
-            "-safe",
-            "0",
-            "-i",
-            str(work / "list.ffconcat"),
-            "-c",
-            "copy",
-            "-f",
-            "mp3",
-            str(work / "j.mp3"),
-        ]
-    )
+    started = time.monotonic()
+    join_mp3s(sections, work / "list.ffconcat", work / "j.mp3")  # as writers/audiobook.py does
+    joined = time.monotonic() - started
     print(
         f"2. {minutes} min of speech: the M4B {m4b:5.2f} s; the full-length MP3 encoded again from PCM "
         f"{again:5.2f} s, joined from {minutes} section MP3s (what talkingbook does) {joined:5.2f} s"

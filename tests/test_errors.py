@@ -245,7 +245,7 @@ def test_ffmpeg_out_of_space_names_the_section_mp3_not_a_temporary_file(run, ear
 def test_an_m4b_failure_says_m4b(run, earlier_book, monkeypatch):
     from talkingbook.writers import audiobook
 
-    monkeypatch.setattr(audiobook, "AAC_BITRATE", "not-a-bitrate")
+    monkeypatch.setattr(audiobook, "AAC_OUTPUT", ("-c:a", "aac", "-b:a", "not-a-bitrate"))
     code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none", "--no-cache")
     assert_one_line_error(code, err, f"{earlier_book / SLUG / (SLUG + '.m4b')}: ", "M4B")
     assert "MP3" not in err and ".partial" not in err

@@ -212,6 +212,33 @@ def mp3_span(source: Path | BinaryIO) -> float:
     return frames * (1152 if mpeg1 else 576) / rate
 
 
+def join_mp3s(parts: Sequence[tuple[Path, float]], listing: Path, out: Path, task: str = "joining MP3s") -> None:
+    """The frames of the MP3 files ``parts`` (each with its :func:`mp3_span`) joined into ``out`` as
+    they are, without encoding them again and without their tags (ffmpeg's concat demuxer, whose
+    list is written to ``listing`` and removed). Each file's ``duration`` is its span, so the
+    timestamps run on without overlapping."""
+
+    def quoted(path: Path) -> str:  # the concat demuxer's quoting: ' ends the quote, \' is one '
+        return "'" + str(path.resolve()).replace("'", "'\\''") + "'"
+
+    lines = ["ffconcat version 1.0"]
+    for path, span in parts:
+        lines += [f"file {quoted(path)}", f"duration {span:.6f}"]
+    listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        _ffmpeg(
+            [
+                *("-f", "concat", "-safe", "0", "-i", str(listing)),
+                *("-map", "0:a", "-c", "copy", "-map_metadata", "-1"),
+                *("-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(out)),
+            ],
+            str(out),
+            task,
+        )
+    finally:
+        listing.unlink(missing_ok=True)
+
+
 def decode_mp3(data: bytes, sample_rate: int) -> bytes:
     """16-bit mono PCM at ``sample_rate`` from MP3 bytes."""
     import io

@@ -17,13 +17,15 @@ import hashlib
 import json
 from pathlib import Path
 
-from ..media.audio import COMPRESSOR, LIMITER, TARGET_LUFS, _ffmpeg, book_tags, save_tags
+from ..media.audio import COMPRESSOR, LIMITER, TARGET_LUFS, _ffmpeg, book_tags, join_mp3s, save_tags
 from ..model import Cover, Metadata
 from ..publication import Publication
 from .chapters import chapter_starts
 
 AAC_BITRATE = "48k"  # mono speech at the voice's own rate (22.05 kHz): AAC-LC is transparent there
 AUDIOBOOK_ID = "m4b-aac-fast-48k;brand-M4B;composer;mp3-joined;chap-ctoc;span;v3"  # changes whenever the encoding does
+# What the M4B is encoded as (its muxer below): AAC-LC with ffmpeg's fast coder, mono
+AAC_OUTPUT = ("-c:a", "aac", "-aac_coder", "fast", "-b:a", AAC_BITRATE, "-ac", "1")
 SUFFIXES = (".m4b", ".mp3")
 # The ipod muxer writes both chapter formats players read: a QuickTime chapter track (Apple) and a
 # Nero `chpl` atom (most others); the brand audiobook players look for is `M4B ` (ipod's default is
@@ -112,14 +114,7 @@ def _encode(pub: Publication, m4b: Path, mp3: Path) -> None:
             str(n),
             "-map_chapters",
             str(n),
-            "-c:a",
-            "aac",
-            "-aac_coder",
-            "fast",
-            "-b:a",
-            AAC_BITRATE,
-            "-ac",
-            "1",
+            *AAC_OUTPUT,
             "-ar",
             str(sample_rate),
             *M4B_MUXER,
@@ -130,34 +125,9 @@ def _encode(pub: Publication, m4b: Path, mp3: Path) -> None:
     )
     metadata.unlink(missing_ok=True)
     _tag_m4b_cover(m4b, cover)
-    _join_mp3s(pub, narration.pcm / "sections.ffconcat", mp3)
+    sections = [(m4b.parent / pub.layout.section_mp3(e), pub.audio(e).span) for e in pub.toc]
+    join_mp3s(sections, narration.pcm / "sections.ffconcat", mp3, "joining the section MP3s")
     save_tags(book_tags(meta.title, meta, voice, cover, chapters), mp3)  # a CHAP per section, and the CTOC
-
-
-def _join_mp3s(pub: Publication, listing: Path, mp3: Path) -> None:
-    """The section MP3s' frames joined into ``mp3``, untouched (their tags left behind). Each file's
-    ``duration`` is its span, so the timestamps run on without overlapping."""
-
-    def quoted(path: Path) -> str:  # the concat demuxer's quoting: ' ends the quote, \' is one '
-        return "'" + str(path.resolve()).replace("'", "'\\''") + "'"
-
-    folder = mp3.parent
-    lines = ["ffconcat version 1.0"]
-    for entry in pub.toc:
-        lines += [f"file {quoted(folder / pub.layout.section_mp3(entry))}", f"duration {pub.audio(entry).span:.6f}"]
-    listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    try:
-        _ffmpeg(
-            [
-                *("-f", "concat", "-safe", "0", "-i", str(listing)),
-                *("-map", "0:a", "-c", "copy", "-map_metadata", "-1"),
-                *("-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(mp3)),
-            ],
-            str(mp3),
-            "joining the section MP3s",
-        )
-    finally:
-        listing.unlink(missing_ok=True)
 
 
 def _tag_m4b_cover(path: Path, cover: Cover) -> None:
