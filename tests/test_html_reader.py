@@ -192,6 +192,23 @@ def test_normalisers():
     assert normalize_language("EN_us") == "en-US"
     assert normalize_language("zh-hant-tw") == "zh-Hant-TW"
     assert normalize_language("C") == ""
+    assert normalize_language("de-DE-1996") == "de-DE"
+    assert normalize_language("iw") == "he"  # a withdrawn code, as old pages write Hebrew
+
+
+@pytest.mark.parametrize("value", ["utf-8", "UTF8", "text/html", "xx", "und", "en us", "1252", "qqq"])
+def test_a_value_that_is_not_a_language_is_never_taken_for_one(value):
+    assert normalize_language(value) == ""
+
+
+def test_a_content_language_that_names_a_charset_leaves_the_language_to_detection():
+    page = (
+        '<html><head><meta http-equiv="Content-Language" content="utf-8"><title>Brot</title></head><body><article>'
+        + "<p>Der Teig ruht über Nacht in einem kühlen Raum, und die Hefe arbeitet langsam, damit das Brot am"
+        " Morgen aufgeht und eine feine Krume bekommt.</p>" * 4
+        + "</article></body></html>"
+    )
+    assert read(page.encode()).metadata.language == "de"
     assert normalize_date("2026-11-27T09:00:00+00:00") == "2026-11-27"
     assert normalize_date("2026-02-30") == ""
 

@@ -12,6 +12,7 @@ BCP 47 tag.
 from __future__ import annotations
 
 import collections
+import functools
 import html
 import itertools
 import json
@@ -777,19 +778,45 @@ def _names_site(part: str, site: str, host: str = "") -> bool:
     return norm(part) == norm(site) or mostly(site) or (norm(part) in norm(site) and len(norm(part)) >= 3)
 
 
+# Two-letter codes ISO 639 withdrew that pages still write, and the codes that replaced them.
+WITHDRAWN_LANGUAGES = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro"}
+# A BCP 47 tag as pages write it: language, script and region are kept; what follows (variants,
+# extensions, private use: subtags of 1 to 8 letters or digits) is well-formed but dropped, since no
+# output or voice uses it and an unregistered variant would make the tag invalid.
+LANGUAGE_TAG = re.compile(r"([A-Za-z]{2,3})(?:-([A-Za-z]{4}))?(?:-([A-Za-z]{2}|\d{3}))?(?:-[A-Za-z0-9]{1,8})*")
+
+
 def normalize_language(tag: str) -> str:
-    """A BCP 47 tag ('en', 'pt-BR') from what pages write ('en_US', 'EN-us'), or ''."""
-    tag = tag.strip().replace("_", "-")
-    match = re.fullmatch(r"([A-Za-z]{2,3})(?:-([A-Za-z]{4}))?(?:-([A-Za-z]{2}|\d{3}))?(?:-[A-Za-z0-9]{1,8})*", tag)
-    if not match or match.group(1).lower() in ("c", "und", "xx", "zz"):
+    """A BCP 47 tag ('en', 'pt-BR') from what pages write ('en_US', 'EN-us'), or '' for what is not a language.
+
+    The primary subtag must be an ISO 639 language: pages put other things where the language goes
+    (``<meta http-equiv="Content-Language" content="utf-8">``), and a book read in a voice for a language
+    'utf' is read by none.
+    """
+    match = LANGUAGE_TAG.fullmatch(tag.strip().replace("_", "-"))
+    if not match:
         return ""
     lang, script, region = match.groups()
-    parts = [lang.lower()]
+    lang = WITHDRAWN_LANGUAGES.get(lang.lower(), lang.lower())
+    if not is_language_code(lang):
+        return ""
+    parts = [lang]
     if script:
         parts.append(script.title())
     if region:
         parts.append(region.upper())
     return "-".join(parts)
+
+
+@functools.cache
+def is_language_code(code: str) -> bool:
+    """Whether ``code`` (lower case) is an ISO 639-1 or 639-3 language, not 'und', 'mul' or 'zxx'."""
+    if code in ("und", "mul", "zxx", "mis"):
+        return False
+    import pycountry  # its tables load on first use: only a page that declares a language pays for them
+
+    field = "alpha_2" if len(code) == 2 else "alpha_3"
+    return pycountry.languages.get(**{field: code}) is not None
 
 
 def normalize_date(value: str) -> str:
