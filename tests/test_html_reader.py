@@ -205,8 +205,7 @@ def test_a_content_language_that_names_a_charset_leaves_the_language_to_detectio
     page = (
         '<html><head><meta http-equiv="Content-Language" content="utf-8"><title>Brot</title></head><body><article>'
         + "<p>Der Teig ruht über Nacht in einem kühlen Raum, und die Hefe arbeitet langsam, damit das Brot am"
-        " Morgen aufgeht und eine feine Krume bekommt.</p>" * 4
-        + "</article></body></html>"
+        " Morgen aufgeht und eine feine Krume bekommt.</p>" * 4 + "</article></body></html>"
     )
     assert read(page.encode()).metadata.language == "de"
     assert normalize_date("2026-11-27T09:00:00+00:00") == "2026-11-27"
@@ -266,6 +265,18 @@ def titled(head: str, body_top: str) -> str:
             "<title>子どもとパンの話 | 例</title>",
             "<h1><ruby>子<rt>こ</rt></ruby>どもとパンの<b>話</b>をする</h1>",
             "子どもとパンの話をする",
+        ),
+        # The site's and the section's names before the headline go when the page's <h1> says the rest.
+        (
+            "<title>The Bakers' Weekly Gazette: Science and Food : Why bread rises</title>",
+            "<h1>Why bread rises</h1>",
+            "Why bread rises",
+        ),
+        # ...and stay when no headline proves them (a colon is part of many headlines).
+        (
+            "<title>The Bakers' Weekly Gazette: Science and Food : Why bread rises</title>",
+            "",
+            "The Bakers' Weekly Gazette: Science and Food : Why bread rises",
         ),
         # A title escaped twice by the page is read once more.
         (

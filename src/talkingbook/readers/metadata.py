@@ -343,12 +343,16 @@ def _headline(soup: BeautifulSoup, declared: list[str], title: str) -> str:
     <h1>s that fit equally well leave the choice to the metadata.
     """
     best, best_texts = 0.0, set()
-    for h1 in soup.find_all("h1"):
-        text = _heading_text(h1)
-        words = _words(text)
+    shown = [(text, _words(text)) for text in map(_heading_text, soup.find_all("h1"))]
+    # A title whose last part, after a colon, is word for word a visible <h1> begins with the site's or
+    # the section's name ('Site: Section : Headline'), unless what comes before the colon is shown too.
+    tails = [tail for t in declared for tail in _title_tail(t, [words for _, words in shown])]
+    for text, words in shown:
         if not words:
             continue
         fit = max((_shared_share(words, _words(t)) for t in declared), default=0.0)
+        if fit < 1 and words in tails:
+            fit = 1.0
         if fit >= 0.5 and fit > best:
             best, best_texts = fit, {text}
         elif fit >= 0.5 and fit == best:
@@ -357,6 +361,15 @@ def _headline(soup: BeautifulSoup, declared: list[str], title: str) -> str:
         return ""
     headline = best_texts.pop()
     return "" if _words(headline) == _words(title) else headline
+
+
+def _title_tail(title: str, shown: list[collections.Counter]) -> list[collections.Counter]:
+    """The words after the last colon of ``title`` when they are two or more and the words before it are not
+    among the ``shown`` headings."""
+    head, sep, tail = title.rpartition(":")
+    if not sep or len(_words(tail)) < 2 or not tail.startswith((" ", "\u00a0")):
+        return []
+    return [] if any(_words(part) in shown for part in head.split(":")) else [_words(tail)]
 
 
 def _shared_share(a: collections.Counter, b: collections.Counter) -> float:

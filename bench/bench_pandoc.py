@@ -1,6 +1,6 @@
 """Benchmark: read + write the EPUB for the largest shared corpus page, beside pandoc 3.9.
 
-    pip install ".[bench]" && python bench/bench_extract.py [PAGE.html]
+    pip install ".[bench]" && python bench/bench_pandoc.py [PAGE.html]
 
 Prints the median of several runs for each and their ratio (goal: talkingbook no slower
 than pandoc). Figures only; this is not a timed test.
