@@ -45,6 +45,7 @@ from .dom import html_integer, is_data_table
 from .extract import find_article
 from .images import ImageResolver
 from .metadata import read_metadata
+from .opinions import agree, leads_beside_headline, place_leads, reading_of, restore, second_reading
 from .sources import Source, decode
 from .urls import link_url
 
@@ -147,15 +148,19 @@ def read_html(source: Source, options: ReaderOptions = ReaderOptions()) -> Docum
     source_name = xml_text(source.name)  # a file name that is not UTF-8 is named with U+FFFD
     images = ImageResolver(source.folder, source.url, fetch_remote=options.fetch_images, reach=source.reach)
     text = _decode_checked(source.data, source_name, source.charset)
+    reading = second_reading(text)
     soup = _parse(text, source_name)
     if soup.html is None:
         raise InputError(source_name, "not an HTML page")
 
     page = read_metadata(soup, source_name=source_name, base_url=source.url, http_language=source.language)
+    declared = reading_of(page.article_body)
     meta = _clean_metadata(page.book)
     # The extractor's byline (data-byline) is not read: read_metadata has weighed every element the
     # extractor could take (the same marks) and refused the ones it took from menus and comments.
+    leads = leads_beside_headline(soup, meta.title)
     container = find_article(soup, page.readability)
+    place_leads(container, leads)
     title_heading = _title_heading(container, meta.title)
     if not meta.title and title_heading is not None:
         meta = replace(meta, title=_text(title_heading))
@@ -175,7 +180,7 @@ def read_html(source: Source, options: ReaderOptions = ReaderOptions()) -> Docum
     link_base = source.url or meta.source_url
     ctx = _Context(book_lang=meta.language, base_url=link_base, images=images, title=meta.title)
     ctx.assign_ids(container, extra=[title_id] if isinstance(title_id, str) else [])
-    blocks = ctx.blocks(container, lang=_lang(container, meta.language))
+    blocks = restore(agree(ctx.blocks(container, lang=_lang(container, meta.language)), reading), reading, declared)
     if not any(_has_text(b) for b in blocks):
         raise InputError(source_name, "no article text found")
     title_anchor = ctx.ids.get(title_id, "") if isinstance(title_id, str) else ""

@@ -69,6 +69,7 @@ class PageMetadata(NamedTuple):
 
     book: Metadata
     readability: ReadabilityMetadata
+    article_body: str = ""  # the article's text as the page declares it (JSON-LD articleBody, itemprop)
 
 
 def _file_identity(source_name: str, title: str) -> str:
@@ -174,7 +175,18 @@ def read_metadata(
             _ld_image(ld.get("image")),
         ),
     )
-    return PageMetadata(book, ReadabilityMetadata(title=book.title, byline=_readability_byline(documents, metas)))
+    readability = ReadabilityMetadata(title=book.title, byline=_readability_byline(documents, metas))
+    return PageMetadata(book, readability, _article_body(soup, ld))
+
+
+def _article_body(soup: BeautifulSoup, ld: dict) -> str:
+    """The article's text as the page declares it: JSON-LD ``articleBody``, else the ``itemprop="articleBody"``
+    element's text; '' when it declares none."""
+    body = ld.get("articleBody")
+    if isinstance(body, str) and body.strip():
+        return html.unescape(body)
+    holder = soup.find(attrs={"itemprop": "articleBody"})
+    return holder.get_text(" ") if isinstance(holder, Tag) else ""
 
 
 def readability_metadata(soup: BeautifulSoup) -> ReadabilityMetadata:

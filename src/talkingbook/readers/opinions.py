@@ -1,0 +1,239 @@
+"""A second opinion on what the article is, and the rules by which the two opinions agree.
+
+Readability (:mod:`.extract`) chooses one element of the page and cleans it; trafilatura, a second
+extractor with other rules (it reads the page block by block and throws out what its patterns and
+its own measures call boilerplate), reads the same page. Where they disagree, the reader decides by
+reasons that hold on any page, each stated where it is applied:
+
+- a short block the chosen element holds but the second reading left out (a label, a date line, a
+  photo credit, a widget's prompt) is page furniture: it goes.
+"""
+
+from __future__ import annotations
+
+import collections
+import copy
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import assert_never
+
+from bs4 import BeautifulSoup, Tag
+
+from ..model import Block, CodeBlock, Heading, Image, ListBlock, Paragraph, Quote, Span, Table, child_blocks, plain_text
+from .dom import UNSPACED, link_density
+
+log = logging.getLogger(__name__)
+
+SHORT_BLOCK = 12  # words (a character, in scripts written without spaces, counts as a word)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A second extractor's text of the page: its lines, and its words to look phrases up in."""
+
+    lines: tuple[str, ...]
+    words: str  # ' w1 w2 … ' (lower case, punctuation dropped, spaces around every word)
+
+    def holds(self, phrase: str) -> bool:
+        """Whether the words of ``phrase`` are in this reading, in order and together."""
+        return f" {phrase} " in self.words
+
+
+def reading_of(text: str) -> Reading | None:
+    """``text`` as a :class:`Reading` (None when it has no words)."""
+    found = words(text)
+    lines = tuple(" ".join(line.split()) for line in text.splitlines() if line.strip())
+    return Reading(lines, " " + " ".join(found) + " ") if found else None
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words; a character of Chinese, Japanese, Korean or Thai is a word."""
+    out: list[str] = []
+    for word in re.findall(r"\w+", text.lower()):
+        out.extend(list(word) if UNSPACED.search(word) else [word])
+    return out
+
+
+def second_reading(html: str) -> Reading | None:
+    """trafilatura's text of the page, or None when it finds none (or cannot run)."""
+    try:
+        import trafilatura
+    except ImportError:  # pragma: no cover - a dependency; a broken install reads with one opinion
+        return None
+    try:
+        text = trafilatura.extract(html, include_comments=False, include_tables=True, fast=True)
+    except Exception as exc:  # noqa: BLE001 - a second opinion that fails is no opinion, never a failed book
+        log.debug("trafilatura: %s", exc)
+        return None
+    return reading_of(text or "")
+
+
+def agree(blocks: Sequence[Block], reading: Reading | None) -> list[Block]:
+    """``blocks`` without the short ones ``reading`` left out, and without headings left with nothing under them."""
+    if reading is None:
+        return list(blocks)
+    kept = [b for b in (_agreed(block, reading) for block in blocks) if b is not None]
+    return _without_emptied_headings(kept, removed=len(kept) < len(blocks))
+
+
+def _agreed(block: Block, reading: Reading) -> Block | None:
+    """``block`` as both readings keep it; None when it is a short block the second reading left out."""
+    match block:
+        case Paragraph() | Heading():
+            said = words(block.text)
+            return None if 0 < len(said) <= SHORT_BLOCK and not reading.holds(" ".join(said)) else block
+        case ListBlock():
+            items = []
+            for item in block.items:
+                inner = [b for b in (_agreed(b, reading) for b in item.blocks) if b is not None]
+                if inner or not item.blocks:
+                    items.append(replace(item, blocks=tuple(inner)))
+            return replace(block, items=tuple(items)) if items else None
+        case Quote():
+            inner = [b for b in (_agreed(b, reading) for b in block.blocks) if b is not None]
+            return replace(block, blocks=tuple(inner)) if inner else None
+        case Image() | Table() | CodeBlock():  # pictures, data and code: not the second reading's to judge
+            return block
+        case _:
+            assert_never(block)
+
+
+def _without_emptied_headings(blocks: list[Block], removed: bool) -> list[Block]:
+    """Headings followed by nothing but a heading of the same or a higher rank, once their content went."""
+    if not removed:
+        return blocks
+    out: list[Block] = []
+    for i, block in enumerate(blocks):
+        if isinstance(block, Heading):
+            following = next((b for b in blocks[i + 1 :]), None)
+            if following is None or (isinstance(following, Heading) and following.rank <= block.rank):
+                continue
+        out.append(block)
+    return out
+
+
+# A paragraph the second reading adds must read as prose: this many words (or characters, in scripts
+# written without spaces) and a sentence's end. Teasers, labels and link lists rarely are both.
+PROSE_WORDS = 15
+PROSE_CHARACTERS = 40
+SENTENCE_END = re.compile(r"[.!?。！？…:;)\"'”’»」』]$")
+
+
+def restore(blocks: Sequence[Block], reading: Reading | None, declared: Reading | None) -> list[Block]:
+    """``blocks`` with the second reading's prose paragraphs that no block holds and that the second reading
+    puts inside the article: after a line the book holds and before another, or right before its first.
+
+    An article split over several containers (chunks between advertisements, rows with an ad column)
+    is where Readability keeps one part and the second reading reads them all; a lead paragraph set
+    beside the headline is read just before the book's first. What the second reading has after the
+    book's last line (comments, teasers, "about us") is not added. When the page declares its
+    article's text (JSON-LD ``articleBody``, ``itemprop="articleBody"``), only what it declares is.
+    """
+    if reading is None:
+        return list(blocks)
+    texts = [" " + " ".join(words(_block_text(b))) + " " for b in blocks]
+    every = collections.Counter(w for t in texts for w in t.split())
+    held = [_holder(line, texts) for line in reading.lines]  # for each line of the second reading
+    found = [i for i, h in enumerate(held) if h is not None]
+    if not found:
+        return list(blocks)
+    added: dict[int, list[Block]] = {}
+    position = 0  # insert before this block
+    for n, line in enumerate(reading.lines):
+        if held[n] is not None:
+            position = max(position, held[n] + 1)
+            continue
+        if n > found[-1] or (
+            n < found[0]
+            and any(held[m] is None and _is_prose(reading.lines[m]) is False for m in range(n + 1, found[0]))
+        ):
+            continue  # after the article as the book has it, or not next to its first line
+        said = words(line)
+        shared = sum((collections.Counter(said) & every).values())
+        if shared >= len(said) / 2 or not _is_prose(line):
+            continue  # the book has it in other words, or it is not a paragraph of the article
+        if declared is not None and not declared.holds(" ".join(said)):
+            continue
+        added.setdefault(position, []).append(Paragraph((Span(line),)))
+    if not added:
+        return list(blocks)
+    log.debug("the second reading adds %d paragraphs", sum(map(len, added.values())))
+    out: list[Block] = []
+    for i, block in enumerate(blocks):
+        out.extend(added.get(i, ()))
+        out.append(block)
+    out.extend(added.get(len(blocks), ()))
+    return out
+
+
+def _holder(line: str, texts: list[str]) -> int | None:
+    """The block whose words (``texts``: ' w1 w2 … ') hold ``line``'s, or are at least half of them."""
+    said = words(line)
+    phrase = f" {' '.join(said)} "
+    for i, text in enumerate(texts):
+        if phrase in text or (text.count(" ") - 1 >= max(3, len(said) / 2) and text in phrase):
+            return i
+    return None
+
+
+def _is_prose(line: str) -> bool:
+    said = words(line)
+    long_enough = len(said) >= PROSE_WORDS or (UNSPACED.search(line) is not None and len(said) >= PROSE_CHARACTERS)
+    return long_enough and SENTENCE_END.search(line.rstrip()) is not None
+
+
+def _block_text(block: Block) -> str:
+    """Every word ``block`` shows, its inner blocks' included."""
+    match block:
+        case Paragraph() | Heading():
+            return block.text
+        case Image():
+            return plain_text(block.caption) + " " + (block.alt or "")
+        case CodeBlock():
+            return block.text
+        case ListBlock() | Quote() | Table():
+            return " ".join(_block_text(b) for b in child_blocks(block))
+        case _:
+            assert_never(block)
+
+
+def missing_share(blocks: Sequence[Block], evidence: Reading | None) -> float:
+    """The share of ``evidence``'s words that ``blocks`` do not hold (0 without evidence)."""
+    if evidence is None:
+        return 0.0
+    want = collections.Counter(evidence.words.split())
+    have = collections.Counter(w for b in blocks for w in words(_block_text(b)))
+    total = sum(want.values())
+    return 1 - sum((want & have).values()) / total if total else 0.0
+
+
+LEAD_PARAGRAPHS = 6  # paragraphs after the headline looked at for a lead set beside it
+
+
+def leads_beside_headline(soup: BeautifulSoup, title: str) -> list[Tag]:
+    """Copies of the prose paragraphs that follow the page's headline (its visible <h1> saying ``title``), before
+    the extractor cuts the page: the lead (standfirst) some pages set in the headline's block, outside the
+    element that holds the rest of the article."""
+    wanted = words(title)
+    headline = next((h for h in soup.find_all("h1") if wanted and words(h.get_text(" ")) == wanted), None)
+    if headline is None:
+        return []
+    found = headline.find_all_next("p", limit=LEAD_PARAGRAPHS)
+    return [copy.copy(p) for p in found if _is_prose(p.get_text(" ")) and link_density(p) < 0.25]
+
+
+def place_leads(article: Tag, leads: list[Tag]) -> None:
+    """Put at the start of ``article`` the ``leads`` that come before the first one it holds, if it holds
+    none of them: what lies between the headline and the article's own first paragraph is its lead."""
+    held = " " + " ".join(words(article.get_text(" "))) + " "
+    missing = []
+    for lead in leads:
+        if f" {' '.join(words(lead.get_text(' ')))} " in held:
+            break
+        missing.append(lead)
+    else:
+        return  # none of them is in the article: they are not next to it
+    for lead in reversed(missing):
+        article.insert(0, lead)
