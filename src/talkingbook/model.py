@@ -230,6 +230,7 @@ class Document:
     title_anchor: str = ""  # the id in-article links gave the title heading (they lead to the opening)
     ids: frozenset[str] = frozenset()  # every id the reader gave out: ids made later stay distinct
     lead_image: Image | None = None  # the page's declared lead image (og:image...), when it could be read
+    warnings: tuple[str, ...] = ()  # what the reader doubts about the text it kept (part of the article missing)
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,7 @@ class Book:
     sections: tuple[Section, ...]
     source_name: str = ""  # file name or URL the book was read from
     lead_image: Image | None = None  # the page's declared lead image, when it could be read
+    warnings: tuple[str, ...] = ()  # the reader's doubts about the text (Document.warnings), kept in manifest.json
 
 
 def child_blocks(block: Block) -> tuple[Block, ...]:

@@ -45,7 +45,16 @@ from .dom import html_integer, is_data_table
 from .extract import find_article
 from .images import ImageResolver
 from .metadata import read_metadata
-from .opinions import agree, leads_beside_headline, place_leads, reading_of, restore, second_reading
+from .opinions import (
+    agree,
+    leads_beside_headline,
+    loss_warnings,
+    place_leads,
+    reading_as_blocks,
+    reading_of,
+    restore,
+    second_reading,
+)
 from .sources import Source, decode
 from .urls import link_url
 
@@ -148,10 +157,10 @@ def read_html(source: Source, options: ReaderOptions = ReaderOptions()) -> Docum
     source_name = xml_text(source.name)  # a file name that is not UTF-8 is named with U+FFFD
     images = ImageResolver(source.folder, source.url, fetch_remote=options.fetch_images, reach=source.reach)
     text = _decode_checked(source.data, source_name, source.charset)
-    reading = second_reading(text)
     soup = _parse(text, source_name)
     if soup.html is None:
         raise InputError(source_name, "not an HTML page")
+    reading = second_reading(text)
 
     page = read_metadata(soup, source_name=source_name, base_url=source.url, http_language=source.language)
     declared = reading_of(page.article_body)
@@ -182,7 +191,12 @@ def read_html(source: Source, options: ReaderOptions = ReaderOptions()) -> Docum
     ctx.assign_ids(container, extra=[title_id] if isinstance(title_id, str) else [])
     blocks = restore(agree(ctx.blocks(container, lang=_lang(container, meta.language)), reading), reading, declared)
     if not any(_has_text(b) for b in blocks):
+        blocks = reading_as_blocks(reading)  # the first opinion found nothing: the second is all there is
+    if not any(_has_text(b) for b in blocks):
         raise InputError(source_name, "no article text found")
+    warnings = loss_warnings(blocks, declared, reading)
+    for warning in warnings:
+        log.warning("%s: %s", source_name, warning)
     title_anchor = ctx.ids.get(title_id, "") if isinstance(title_id, str) else ""
     return Document(
         metadata=meta,
@@ -191,6 +205,7 @@ def read_html(source: Source, options: ReaderOptions = ReaderOptions()) -> Docum
         title_anchor=title_anchor,
         ids=frozenset(ctx.taken),
         lead_image=_lead_image(meta.image, images),
+        warnings=warnings,
     )
 
 

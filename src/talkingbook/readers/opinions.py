@@ -199,14 +199,46 @@ def _block_text(block: Block) -> str:
             assert_never(block)
 
 
-def missing_share(blocks: Sequence[Block], evidence: Reading | None) -> float:
-    """The share of ``evidence``'s words that ``blocks`` do not hold (0 without evidence)."""
-    if evidence is None:
-        return 0.0
-    want = collections.Counter(evidence.words.split())
+# When the book lacks this share of an evidence's words, and at least so many, the reader says so.
+DECLARED_LOSS = (0.2, 25)  # the text the page declares is the article's: a fifth of it missing is a loss
+READING_LOSS = (0.25, 40)  # of the book's own length: prose the second reading has and the book lacks
+
+
+def loss_warnings(blocks: Sequence[Block], declared: Reading | None, reading: Reading | None) -> tuple[str, ...]:
+    """What the evidence says the book may lack: one line, or none when the book holds what it says.
+
+    The declared text counts whole; of the second reading, only its prose paragraphs the book lacks count
+    (its lists, labels and link lines are more often furniture than article), against the book's length.
+    """
     have = collections.Counter(w for b in blocks for w in words(_block_text(b)))
-    total = sum(want.values())
-    return 1 - sum((want & have).values()) / total if total else 0.0
+    if declared is not None:
+        want = collections.Counter(declared.words.split())
+        missing, total = sum((want - have).values()), sum(want.values())
+        share, least = DECLARED_LOSS
+        if missing >= least and missing >= share * total:
+            return (
+                f"part of the article may be missing: {missing} of the {total} words of the article text "
+                f"the page declares (articleBody) are not in the book",
+            )
+        return ()
+    if reading is not None:
+        texts = [" " + " ".join(words(_block_text(b))) + " " for b in blocks]
+        lacking = [line for line in reading.lines if _is_prose(line) and _holder(line, texts) is None]
+        missing = sum(sum((collections.Counter(words(line)) - have).values()) for line in lacking)
+        share, least = READING_LOSS
+        if missing >= least and missing >= share * sum(have.values()):
+            return (
+                f"part of the article may be missing: a second reading of the page (trafilatura) finds "
+                f"{len(lacking)} paragraphs of prose ({missing} words) that are not in the book",
+            )
+    return ()
+
+
+def reading_as_blocks(reading: Reading | None) -> list[Block]:
+    """The second reading's prose lines as paragraphs: the book of a page where the first opinion found no text."""
+    if reading is None:
+        return []
+    return [Paragraph((Span(line),)) for line in reading.lines if _is_prose(line)]
 
 
 LEAD_PARAGRAPHS = 6  # paragraphs after the headline looked at for a lead set beside it

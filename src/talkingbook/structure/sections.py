@@ -25,6 +25,7 @@ def structure(document: Document, split_level: int | None = None) -> Book:
             sections=sections,
             source_name=document.source_name,
             lead_image=document.lead_image,
+            warnings=document.warnings,
         )
     )
 

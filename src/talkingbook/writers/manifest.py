@@ -62,6 +62,7 @@ def write_manifest(pub: Publication, folder: Path) -> Path:
         "files": files,
         "narration": {"engine": narration.engine, "voice": narration.voice} if narration else None,
         "options": pub.options.recorded(),
+        "warnings": list(pub.book.warnings),  # the reader's doubts: part of the article may be missing
     }
     # errors="replace": an option that was not UTF-8 (a file name, an argument) is kept as the
     # command line gave it in the options, and is written with "?" where it cannot be encoded
