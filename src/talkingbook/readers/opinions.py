@@ -71,11 +71,34 @@ def second_reading(html: str) -> Reading | None:
 
 
 def agree(blocks: Sequence[Block], reading: Reading | None) -> list[Block]:
-    """``blocks`` without the short ones ``reading`` left out, and without headings left with nothing under them."""
+    """``blocks`` without the short ones at the article's edges that ``reading`` left out, and without headings
+    left with nothing under them.
+
+    Furniture gathers at the edges of the article: before its first paragraph both readings keep (date lines,
+    bylines, credits, "Highlights") and after its last (newsletter prompts, copyright, "Comments").
+    Inside, a short block is more often the article's own (a step's label, a picture's caption), and the
+    first opinion keeps it.
+    """
     if reading is None:
         return list(blocks)
-    kept = [b for b in (_agreed(block, reading) for block in blocks) if b is not None]
+    shared = [i for i, b in enumerate(blocks) if _is_agreed_paragraph(b, reading)]
+    if not shared:
+        return list(blocks)
+    first, last = shared[0], shared[-1]
+    kept: list[Block] = []
+    for i, block in enumerate(blocks):
+        judged = block if first <= i <= last else _agreed(block, reading)
+        if judged is not None:
+            kept.append(judged)
     return _without_emptied_headings(kept, removed=len(kept) < len(blocks))
+
+
+def _is_agreed_paragraph(block: Block, reading: Reading) -> bool:
+    """A paragraph longer than a short block that the second reading holds too."""
+    if not isinstance(block, Paragraph):
+        return False
+    said = words(block.text)
+    return len(said) > SHORT_BLOCK and reading.holds(" ".join(said))
 
 
 def _agreed(block: Block, reading: Reading) -> Block | None:
@@ -217,8 +240,10 @@ def loss_warnings(blocks: Sequence[Block], declared: Reading | None, reading: Re
         share, least = DECLARED_LOSS
         if missing >= least and missing >= share * total:
             return (
-                f"part of the article may be missing: {missing} of the {total} words of the article text "
-                f"the page declares (articleBody) are not in the book",
+                (
+                    f"part of the article may be missing: {missing} of the {total} words of the article text "
+                    f"the page declares (articleBody) are not in the book"
+                ),
             )
         return ()
     if reading is not None:
@@ -228,8 +253,10 @@ def loss_warnings(blocks: Sequence[Block], declared: Reading | None, reading: Re
         share, least = READING_LOSS
         if missing >= least and missing >= share * sum(have.values()):
             return (
-                f"part of the article may be missing: a second reading of the page (trafilatura) finds "
-                f"{len(lacking)} paragraphs of prose ({missing} words) that are not in the book",
+                (
+                    f"part of the article may be missing: a second reading of the page (trafilatura) finds "
+                    f"{len(lacking)} paragraphs of prose ({missing} words) that are not in the book"
+                ),
             )
     return ()
 
