@@ -77,13 +77,13 @@ def test_the_byline_shown_stays_when_the_metadata_names_the_author():
 
 
 def test_read_metadata_gives_the_extractor_the_books_title_and_the_declared_author():
-    book, readability = read_metadata(BeautifulSoup(TITLED_PAGE, "lxml"), source_name="t.html")
+    book, readability, _ = read_metadata(BeautifulSoup(TITLED_PAGE, "lxml"), source_name="t.html")
     assert book.title == readability.title == HEADLINE
     assert readability.byline == "Jane Doe"
     shown_only = page(
         f"<title>{HEADLINE}</title>", f'<article><p class="byline">By Ann Lee</p><p>{PROSE}</p></article>'
     )
-    book, readability = read_metadata(BeautifulSoup(shown_only, "lxml"), source_name="t.html")
+    book, readability, _ = read_metadata(BeautifulSoup(shown_only, "lxml"), source_name="t.html")
     assert book.author == "Ann Lee" and readability.byline == ""  # shown, not declared: Readability takes it out
 
 

@@ -185,7 +185,7 @@ def _article_body(soup: BeautifulSoup, ld: dict) -> str:
     body = ld.get("articleBody")
     if isinstance(body, str) and body.strip():
         return html.unescape(body)
-    holder = soup.find(attrs={"itemprop": "articleBody"})
+    holder = soup.find(itemprop="articleBody")
     return holder.get_text(" ") if isinstance(holder, Tag) else ""
 
 

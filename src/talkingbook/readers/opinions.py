@@ -26,6 +26,7 @@ from .dom import UNSPACED, link_density
 
 log = logging.getLogger(__name__)
 
+FULL_STOP = re.compile(r"\w[.!?。！？][\"'”’»」』)]*$")  # a sentence's end, after a word (not "1." or "...")
 SHORT_BLOCK = 12  # words (a character, in scripts written without spaces, counts as a word)
 
 
@@ -106,7 +107,13 @@ def _agreed(block: Block, reading: Reading) -> Block | None:
     match block:
         case Paragraph() | Heading():
             said = words(block.text)
-            return None if 0 < len(said) <= SHORT_BLOCK and not reading.holds(" ".join(said)) else block
+            if not 0 < len(said) <= SHORT_BLOCK or reading.holds(" ".join(said)):
+                return block
+            if not (UNSPACED.search(block.text) or re.search(r"[^\W\d_]{2}", block.text)):
+                return block  # a formula or a number ('a^2+b^2=c^2'): no words that furniture is made of
+            # A sentence of the article's own is worth more to a listener than the furniture it could be.
+            is_sentence = isinstance(block, Paragraph) and len(said) >= 4 and FULL_STOP.search(block.text) is not None
+            return block if is_sentence else None
         case ListBlock():
             items = []
             for item in block.items:
@@ -165,14 +172,14 @@ def restore(blocks: Sequence[Block], reading: Reading | None, declared: Reading 
     added: dict[int, list[Block]] = {}
     position = 0  # insert before this block
     for n, line in enumerate(reading.lines):
-        if held[n] is not None:
-            position = max(position, held[n] + 1)
+        holder = held[n]
+        if holder is not None:
+            position = max(position, holder + 1)
             continue
-        if n > found[-1] or (
-            n < found[0]
-            and any(held[m] is None and _is_prose(reading.lines[m]) is False for m in range(n + 1, found[0]))
-        ):
-            continue  # after the article as the book has it, or not next to its first line
+        if n > found[-1]:
+            continue  # after the article as the book has it: comments, teasers, "about us"
+        if n < found[0] and not all(_is_prose(reading.lines[m]) for m in range(n, found[0])):
+            continue  # before it, but not in the run of prose that leads into its first line
         said = words(line)
         shared = sum((collections.Counter(said) & every).values())
         if shared >= len(said) / 2 or not _is_prose(line):

@@ -1,0 +1,128 @@
+"""The reader's second opinion (readers/opinions.py): what it removes, adds, and says it may have lost."""
+
+import json
+
+from builders import para, read
+from talkingbook.model import Paragraph
+from talkingbook.readers.opinions import agree, loss_warnings, reading_of, restore
+
+STORY = [
+    (
+        "Volunteers filled sandbags at the school until the early hours, while the fire brigade moved families "
+        "from the houses nearest the bank to the sports hall on the hill."
+    ),
+    (
+        "The mayor said the new flood wall had held where it was finished, but the section by the old mill was "
+        "still months from completion and the water went around it."
+    ),
+    (
+        "Farmers upstream reported fields lost under water for the third winter running, and several said they "
+        "would not plant winter wheat on the low ground again."
+    ),
+    (
+        "The weather service expects the river to fall slowly over the weekend, though more rain is forecast for "
+        "Tuesday and the ground can hold no more water."
+    ),
+    (
+        "Insurers have opened a temporary office in the library, and the council has promised a report on the "
+        "wall by the end of the month, with its costs and its delays."
+    ),
+]
+LEAD = (
+    "The river rose through the night, and by morning the lower streets of the town were under a metre of "
+    "brown water that carried fences, bins and the last of the autumn leaves."
+)
+RAIL = (
+    '<div class="sidebar-widget"><h3>Most read</h3><ul>'
+    + "".join(f'<li><a href="/n{i}">Headline number {i} about something else entirely</a></li>' for i in range(8))
+    + "</ul></div>"
+)
+
+
+def _row(paragraphs: list[str]) -> str:
+    """A row of the page's grid: a column of the story and a rail of links beside it."""
+    text = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return f'<div class="row"><div class="col"><div class="text">{text}</div></div><div class="rail">{RAIL}</div></div>'
+
+
+def _page(header: str, body: str, head: str = "") -> bytes:
+    return (
+        f'<html lang="en"><head><title>Floods in the valley</title>{head}</head><body><main>{header}'
+        f'<div class="story">{body}</div></main><footer><p>Copyright 2026 The Valley Times.</p></footer></body></html>'
+    ).encode()
+
+
+def _texts(book) -> list[str]:
+    return [b.text for s in book.sections for b in s.blocks if isinstance(b, Paragraph)]
+
+
+def test_the_lead_set_beside_the_headline_opens_the_book():
+    # The page puts its lead (standfirst) in the headline's block, outside the element holding the rest.
+    header = f'<div class="story-header"><h1>Floods in the valley</h1><div class="standfirst"><p>{LEAD}</p></div></div>'
+    advert = '<div class="ad-container"><p>Advertisement</p></div>'
+    book = read(_page(header, _row(STORY[:1]) + advert + _row(STORY[1:2]) + advert + _row(STORY[2:])))
+    assert _texts(book) == [LEAD, *STORY]
+
+
+def test_no_lead_is_taken_from_prose_that_follows_the_article():
+    # The headline's own block holds no lead; the prose the article holds first stays first.
+    header = '<div class="story-header"><h1>Floods in the valley</h1><p class="byline">By Ann Example</p></div>'
+    book = read(_page(header, _row(STORY)))
+    assert _texts(book) == STORY
+
+
+def test_short_furniture_at_the_articles_edges_goes_and_short_blocks_inside_it_stay():
+    body = (
+        '<p class="timestamp">Updated 10:14 am, Tuesday, May 5, 2026</p>'
+        + "".join(f"<p>{p}</p>" for p in STORY[:2])
+        + "<p>Step 1</p>"
+        + "".join(f"<p>{p}</p>" for p in STORY[2:])
+        + '<p><a href="/newsletter">Sign up for our newsletter</a></p>'
+    )
+    book = read(_page("<h1>Floods in the valley</h1>", f"<article>{body}</article>"))
+    assert _texts(book) == [*STORY[:2], "Step 1", *STORY[2:]]
+
+
+def test_agreement_keeps_what_the_first_opinion_holds_when_there_is_no_second():
+    blocks = [para("Updated 10:14 am"), para(STORY[0])]
+    assert agree(blocks, None) == blocks
+
+
+def test_the_second_readings_prose_between_two_of_the_books_paragraphs_is_added_where_it_falls():
+    blocks = [para(STORY[0]), para(STORY[2])]
+    comment = "I have lived by this river for forty years and I have never seen the water come up so fast, never."
+    reading = reading_of("\n".join([STORY[0], STORY[1], STORY[2], comment]))
+    restored = restore(blocks, reading, None)
+    # What it reads after the book's last paragraph (comments, teasers) is not added.
+    assert [b.text for b in restored] == STORY[:3]
+    # When the page declares its article's text, only what it declares is added.
+    assert restore(blocks, reading, reading_of(STORY[0] + " " + STORY[2])) == blocks
+
+
+def test_a_loss_the_declared_article_text_shows_is_said():
+    blocks = [para(STORY[0])]
+    declared = reading_of(" ".join(STORY))
+    (warning,) = loss_warnings(blocks, declared, None)
+    assert "part of the article may be missing" in warning and "articleBody" in warning
+    assert loss_warnings([para(p) for p in STORY], declared, None) == ()
+
+
+def test_a_loss_the_second_reading_shows_is_said():
+    blocks = [para(STORY[0])]
+    (warning,) = loss_warnings(blocks, None, reading_of("\n".join(STORY)))
+    assert "trafilatura" in warning and "4 paragraphs" in warning
+    assert loss_warnings([para(p) for p in STORY], None, reading_of("\n".join(STORY))) == ()
+
+
+def test_a_page_declaring_more_article_than_the_book_holds_converts_with_one_warning(run, tmp_path, caplog):
+    ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Floods in the valley"}
+    ld["articleBody"] = " ".join([LEAD, *STORY, *STORY])  # twice the article the page shows
+    head = f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+    page = tmp_path / "floods.html"
+    page.write_bytes(_page("<h1>Floods in the valley</h1>", _row(STORY), head))
+    code, _, _ = run("convert", page, "-o", tmp_path / "out", "--no-audio")
+    assert code == 0
+    said = [r.getMessage() for r in caplog.records if "may be missing" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith(f"{page}: "), said
+    (manifest,) = (tmp_path / "out").glob("*/manifest.json")
+    assert json.loads(manifest.read_text(encoding="utf-8"))["warnings"] == [said[0].removeprefix(f"{page}: ")]
