@@ -27,7 +27,9 @@ from .dom import UNSPACED, link_density
 log = logging.getLogger(__name__)
 
 FULL_STOP = re.compile(r"\w[.!?。！？][\"'”’»」』)]*$")  # a sentence's end, after a word (not "1." or "...")
-SHORT_BLOCK = 12  # words (a character, in scripts written without spaces, counts as a word)
+SHORT_BLOCK = 12  # words
+# Pages larger than this (real articles are under 1 MB) are read by the bounded first reading alone.
+SECOND_READING_LIMIT = 2_000_000  # characters (a character, in scripts written without spaces, counts as a word)
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ def second_reading(html: str) -> Reading | None:
         import trafilatura
     except ImportError:  # pragma: no cover - a dependency; a broken install reads with one opinion
         return None
+    if len(html) > SECOND_READING_LIMIT:
+        return None  # lxml would hold the whole page at once: the bounded first reading is all there is
     try:
         text = trafilatura.extract(html, include_comments=False, include_tables=True, fast=True)
     except Exception as exc:  # noqa: BLE001 - a second opinion that fails is no opinion, never a failed book
@@ -112,7 +116,7 @@ def _agreed(block: Block, reading: Reading) -> Block | None:
             if not (UNSPACED.search(block.text) or re.search(r"[^\W\d_]{2}", block.text)):
                 return block  # a formula or a number ('a^2+b^2=c^2'): no words that furniture is made of
             # A sentence of the article's own is worth more to a listener than the furniture it could be.
-            is_sentence = isinstance(block, Paragraph) and len(said) >= 4 and FULL_STOP.search(block.text) is not None
+            is_sentence = isinstance(block, Paragraph) and len(said) >= 2 and FULL_STOP.search(block.text) is not None
             return block if is_sentence else None
         case ListBlock():
             items = []
