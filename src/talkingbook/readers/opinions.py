@@ -11,8 +11,11 @@ reasons that hold on any page, each stated where it is applied:
 
 from __future__ import annotations
 
+import bisect
 import collections
 import copy
+import functools
+import itertools
 import logging
 import re
 from collections.abc import Sequence
@@ -51,12 +54,14 @@ def reading_of(text: str) -> Reading | None:
     return Reading(lines, " " + " ".join(found) + " ") if found else None
 
 
-def words(text: str) -> list[str]:
+# A word: a run of letters and digits, or one character of a script written without spaces.
+WORD = re.compile(rf"{UNSPACED.pattern}|(?:(?!{UNSPACED.pattern})\w)+")
+
+
+@functools.lru_cache(maxsize=4096)  # the same lines are looked up by several rules
+def words(text: str) -> tuple[str, ...]:
     """Lower-cased words; a character of Chinese, Japanese, Korean or Thai is a word."""
-    out: list[str] = []
-    for word in re.findall(r"\w+", text.lower()):
-        out.extend(list(word) if UNSPACED.search(word) else [word])
-    return out
+    return tuple(WORD.findall(text.lower()))
 
 
 def second_reading(html: str) -> Reading | None:
@@ -167,9 +172,8 @@ def restore(blocks: Sequence[Block], reading: Reading | None, declared: Reading 
     """
     if reading is None:
         return list(blocks)
-    texts = [" " + " ".join(words(_block_text(b))) + " " for b in blocks]
-    every = collections.Counter(w for t in texts for w in t.split())
-    held = [_holder(line, texts) for line in reading.lines]  # for each line of the second reading
+    book = _BookWords(blocks)
+    held = [book.holder(line) for line in reading.lines]  # for each line of the second reading
     found = [i for i, h in enumerate(held) if h is not None]
     if not found:
         return list(blocks)
@@ -185,7 +189,7 @@ def restore(blocks: Sequence[Block], reading: Reading | None, declared: Reading 
         if n < found[0] and not all(_is_prose(reading.lines[m]) for m in range(n, found[0])):
             continue  # before it, but not in the run of prose that leads into its first line
         said = words(line)
-        shared = sum((collections.Counter(said) & every).values())
+        shared = sum((collections.Counter(said) & book.counts).values())
         if shared >= len(said) / 2 or not _is_prose(line):
             continue  # the book has it in other words, or it is not a paragraph of the article
         if declared is not None and not declared.holds(" ".join(said)):
@@ -202,14 +206,25 @@ def restore(blocks: Sequence[Block], reading: Reading | None, declared: Reading 
     return out
 
 
-def _holder(line: str, texts: list[str]) -> int | None:
-    """The block whose words (``texts``: ' w1 w2 … ') hold ``line``'s, or are at least half of them."""
-    said = words(line)
-    phrase = f" {' '.join(said)} "
-    for i, text in enumerate(texts):
-        if phrase in text or (text.count(" ") - 1 >= max(3, len(said) / 2) and text in phrase):
-            return i
-    return None
+class _BookWords:
+    """The words of the book's blocks, to find which block holds a line of the second reading."""
+
+    def __init__(self, blocks: Sequence[Block]) -> None:
+        self.texts = [" " + " ".join(words(_block_text(b))) + " " for b in blocks]
+        # One string for one search per line; blocks meet at a double space, which no phrase spans.
+        self.joined = "".join(self.texts)
+        self.starts = list(itertools.accumulate((len(t) for t in self.texts[:-1]), initial=0))
+        self.counts = collections.Counter(w for t in self.texts for w in t.split())
+
+    def holder(self, line: str) -> int | None:
+        """The block whose words hold ``line``'s, or are at least half of them (a line joining blocks)."""
+        said = words(line)
+        phrase = f" {' '.join(said)} "
+        at = self.joined.find(phrase)
+        if at >= 0:
+            return bisect.bisect_right(self.starts, at) - 1
+        least = max(3, len(said) / 2)
+        return next((i for i, t in enumerate(self.texts) if t.count(" ") - 1 >= least and t in phrase), None)
 
 
 def _is_prose(line: str) -> bool:
@@ -258,8 +273,8 @@ def loss_warnings(blocks: Sequence[Block], declared: Reading | None, reading: Re
             )
         return ()
     if reading is not None:
-        texts = [" " + " ".join(words(_block_text(b))) + " " for b in blocks]
-        lacking = [line for line in reading.lines if _is_prose(line) and _holder(line, texts) is None]
+        book = _BookWords(blocks)
+        lacking = [line for line in reading.lines if _is_prose(line) and book.holder(line) is None]
         missing = sum(sum((collections.Counter(words(line)) - have).values()) for line in lacking)
         share, least = READING_LOSS
         if missing >= least and missing >= share * sum(have.values()):
