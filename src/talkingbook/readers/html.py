@@ -54,6 +54,7 @@ from .opinions import (
     reading_of,
     restore,
     second_reading,
+    without_repeats,
 )
 from .sources import Source, decode
 from .urls import link_url
@@ -189,7 +190,8 @@ def read_html(source: Source, options: ReaderOptions = ReaderOptions()) -> Docum
     link_base = source.url or meta.source_url
     ctx = _Context(book_lang=meta.language, base_url=link_base, images=images, title=meta.title)
     ctx.assign_ids(container, extra=[title_id] if isinstance(title_id, str) else [])
-    blocks = restore(agree(ctx.blocks(container, lang=_lang(container, meta.language)), reading), reading, declared)
+    blocks = agree(ctx.blocks(container, lang=_lang(container, meta.language)), reading)
+    blocks = without_repeats(restore(blocks, reading, declared), meta.title)
     if not any(_has_text(b) for b in blocks):
         blocks = reading_as_blocks(reading)  # the first opinion found nothing: the second is all there is
     if not any(_has_text(b) for b in blocks):

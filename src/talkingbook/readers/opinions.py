@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 FULL_STOP = re.compile(r"\w[.!?。！？][\"'”’»」』)]*$")  # a sentence's end, after a word (not "1." or "...")
 SHORT_BLOCK = 12  # words
+RIGHTS_LINE = 40  # words: a copyright notice, not a paragraph about copyright
 # Pages larger than this (real articles are under 1 MB) are read by the bounded first reading alone.
 SECOND_READING_LIMIT = 2_000_000  # characters (a character, in scripts written without spaces, counts as a word)
 
@@ -98,9 +99,62 @@ def agree(blocks: Sequence[Block], reading: Reading | None) -> list[Block]:
     kept: list[Block] = []
     for i, block in enumerate(blocks):
         judged = block if first <= i <= last else _agreed(block, reading)
-        if judged is not None:
+        if judged is not None and not (i > last and _is_rights_line(judged)):
             kept.append(judged)
     return _without_emptied_headings(kept, removed=len(kept) < len(blocks))
+
+
+def _is_rights_line(block: Block) -> bool:
+    """A short paragraph claiming the page's copyright ('© 2019 Site. All rights reserved.'): after the article,
+    it is the site's, not the article's (the book states its own rights)."""
+    return isinstance(block, Paragraph) and "©" in block.text and len(words(block.text)) <= RIGHTS_LINE
+
+
+REPEAT_WORDS = 6  # a block this long said twice is said once
+
+
+def without_repeats(blocks: Sequence[Block], title: str) -> list[Block]:
+    """``blocks`` without a paragraph, heading or list item whose words (six or more) repeat the title's, or
+    those of an earlier block of another kind (a picture's caption, a list item, a paragraph).
+
+    Pages say things twice for the eye: a gallery repeats its captions as paragraphs, a layout its
+    headline, a slideshow its list of captions. Read aloud, the second time is noise. Two paragraphs
+    alike are the author's own and both stay.
+    """
+    seen: dict[tuple[str, ...], str] = {words(title): "title"}
+    kept = [b for b in (_unrepeated(block, seen, "paragraph") for block in blocks) if b is not None]
+    return _without_emptied_headings(kept, removed=len(kept) < len(blocks))
+
+
+def _unrepeated(block: Block, seen: dict[tuple[str, ...], str], kind: str) -> Block | None:
+    """``block`` without what repeats a block of another kind in ``seen`` (words -> kind), which it adds to."""
+    match block:
+        case Paragraph() | Heading():
+            said = words(block.text)
+            if seen.get(said, kind) != kind:
+                return None
+            if len(said) >= REPEAT_WORDS:
+                seen.setdefault(said, kind)
+            return block
+        case ListBlock():
+            items = []
+            for item in block.items:
+                inner = [b for b in (_unrepeated(b, seen, "item") for b in item.blocks) if b is not None]
+                if inner or not item.blocks:
+                    items.append(replace(item, blocks=tuple(inner)))
+            return replace(block, items=tuple(items)) if items else None
+        case Quote():
+            inner = [b for b in (_unrepeated(b, seen, kind) for b in block.blocks) if b is not None]
+            return replace(block, blocks=tuple(inner)) if inner else None
+        case Image():
+            caption = words(plain_text(block.caption))
+            if len(caption) >= REPEAT_WORDS:
+                seen.setdefault(caption, "caption")
+            return block
+        case Table() | CodeBlock():
+            return block
+        case _:
+            assert_never(block)
 
 
 def _is_agreed_paragraph(block: Block, reading: Reading) -> bool:
