@@ -272,6 +272,12 @@ def titled(head: str, body_top: str) -> str:
             "<h1>Why bread rises</h1>",
             "Why bread rises",
         ),
+        # A title's longest part, beside its sections' and the site's names, when the <h1> says it.
+        (
+            "<title>Bakers cheer as flour prices fall - National - Business - Valley Gazette</title>",
+            "<h1>Bakers cheer as flour prices fall</h1>",
+            "Bakers cheer as flour prices fall",
+        ),
         # ...and stay when no headline proves them (a colon is part of many headlines).
         (
             "<title>The Bakers' Weekly Gazette: Science and Food : Why bread rises</title>",

@@ -358,7 +358,9 @@ def _headline(soup: BeautifulSoup, declared: list[str], title: str) -> str:
     shown = [(text, _words(text)) for text in map(_heading_text, soup.find_all("h1"))]
     # A title whose last part, after a colon, is word for word a visible <h1> begins with the site's or
     # the section's name ('Site: Section : Headline'), unless what comes before the colon is shown too.
+    # So does one whose longest part ('Headline - Section - Site') is word for word a visible <h1>.
     tails = [tail for t in declared for tail in _title_tail(t, [words for _, words in shown])]
+    tails += [part for t in declared if (part := _longest_part(t, [words for _, words in shown]))]
     for text, words in shown:
         if not words:
             continue
@@ -382,6 +384,20 @@ def _title_tail(title: str, shown: list[collections.Counter]) -> list[collection
     if not sep or len(_words(tail)) < 2 or not tail.startswith((" ", "\u00a0")):
         return []
     return [] if any(_words(part) in shown for part in head.split(":")) else [_words(tail)]
+
+
+def _longest_part(title: str, shown: list[collections.Counter]) -> collections.Counter | None:
+    """The words of the longest part of ``title`` cut at its separators, when it has several parts, that one
+    is three words or more and no other is among the ``shown`` headings (a headline beside a site's and its
+    sections' names, not a headline in two parts)."""
+    parts = [_words(part) for part in re.split(r"\s+[-–—|:·]\s+|\s*[|｜]\s*|:\s+|\s+::\s+", title)]
+    parts = [part for part in parts if part]
+    if len(parts) < 2:
+        return None
+    longest = max(parts, key=lambda part: sum(part.values()))
+    if sum(longest.values()) < 3 or any(part in shown for part in parts if part is not longest):
+        return None
+    return longest
 
 
 def _shared_share(a: collections.Counter, b: collections.Counter) -> float:
