@@ -274,9 +274,9 @@ def titled(head: str, body_top: str) -> str:
         ),
         # A title's longest part, beside its sections' and the site's names, when the <h1> says it.
         (
-            "<title>Bakers cheer as flour prices fall - National - Business - Valley Gazette</title>",
-            "<h1>Bakers cheer as flour prices fall</h1>",
-            "Bakers cheer as flour prices fall",
+            "<title>Bakers cheer as prices fall - National - Business - Campbelltown - Valley Gazette Online</title>",
+            "<h1>Bakers cheer as prices fall</h1>",
+            "Bakers cheer as prices fall",
         ),
         # ...and stay when no headline proves them (a colon is part of many headlines).
         (
