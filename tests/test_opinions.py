@@ -126,3 +126,12 @@ def test_a_page_declaring_more_article_than_the_book_holds_converts_with_one_war
     assert len(said) == 1 and said[0].startswith(f"{page}: "), said
     (manifest,) = (tmp_path / "out").glob("*/manifest.json")
     assert json.loads(manifest.read_text(encoding="utf-8"))["warnings"] == [said[0].removeprefix(f"{page}: ")]
+
+
+def test_paragraphs_a_paywall_marks_aria_hidden_are_read_and_its_icons_are_not():
+    hidden = "".join(f'<p aria-hidden="true">{p}</p>' for p in STORY[2:])
+    body = "".join(f"<p>{p}</p>" for p in STORY[:2]) + f'<div class="locked" aria-hidden="true">{hidden}</div>'
+    icon = '<span aria-hidden="true">★ 2min</span>'
+    book = read(_page(f"<h1>Floods in the valley</h1>{icon}", f"<article>{body}</article>"))
+    assert _texts(book) == STORY
+    assert "2min" not in " ".join(b.text for s in book.sections for b in s.blocks if isinstance(b, Paragraph))

@@ -155,8 +155,22 @@ def is_probably_visible(node: Tag) -> bool:
         return False
     if node.has_attr("hidden"):
         return False
-    # Wikipedia's maths images are aria-hidden fallbacks that carry the formula.
-    return node.get("aria-hidden") != "true" or "fallback-image" in attr(node, "class")
+    if node.get("aria-hidden") != "true":
+        return True
+    # Wikipedia's maths images are aria-hidden fallbacks that carry the formula. Not in Readability:
+    # aria-hidden hides from screen readers, not from the eye, and paywall scripts put it on the
+    # article's own paragraphs; a paragraph of prose is shown and is read (icons, labels and their
+    # visual duplicates are short).
+    return "fallback-image" in attr(node, "class") or _holds_prose(node)
+
+
+ARIA_HIDDEN_PROSE = 120  # characters of a paragraph that aria-hidden does not hide
+
+
+def _holds_prose(node: Tag) -> bool:
+    """Whether ``node`` is, or holds, a paragraph of at least ``ARIA_HIDDEN_PROSE`` characters."""
+    paragraphs = [node] if node.name == "p" else node.find_all("p", limit=20)
+    return any(len(p.get_text(strip=True)) >= ARIA_HIDDEN_PROSE for p in paragraphs)
 
 
 # --- text measures ------------------------------------------------------------
