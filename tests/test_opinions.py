@@ -3,7 +3,7 @@
 import json
 
 from builders import para, read
-from talkingbook.model import Paragraph
+from talkingbook.model import Metadata, Paragraph
 from talkingbook.readers.opinions import agree, loss_warnings, reading_of, restore
 
 STORY = [
@@ -85,7 +85,7 @@ def test_short_furniture_at_the_articles_edges_goes_and_short_blocks_inside_it_s
 
 def test_agreement_keeps_what_the_first_opinion_holds_when_there_is_no_second():
     blocks = [para("Updated 10:14 am"), para(STORY[0])]
-    assert agree(blocks, None) == blocks
+    assert agree(blocks, None, Metadata("Floods in the valley")) == blocks
 
 
 def test_the_second_readings_prose_between_two_of_the_books_paragraphs_is_added_where_it_falls():
@@ -135,3 +135,17 @@ def test_paragraphs_a_paywall_marks_aria_hidden_are_read_and_its_icons_are_not()
     book = read(_page(f"<h1>Floods in the valley</h1>{icon}", f"<article>{body}</article>"))
     assert _texts(book) == STORY
     assert "2min" not in " ".join(b.text for s in book.sections for b in s.blocks if isinstance(b, Paragraph))
+
+
+def test_a_date_line_and_the_byline_at_the_articles_edge_go_as_the_book_says_them_itself():
+    head = '<meta name="author" content="Ann Example">'
+    body = (
+        '<p class="date">Posted: Fri 6:45 PM, Feb 16, 2018 | Updated: Sat 8:31 PM, Feb 17, 2018</p>'
+        '<p class="date">By Ann Example, Valley Times</p>'
+        + "".join(f"<p>{p}</p>" for p in STORY)
+        + "<p>Posted on March 3, 2026</p>"  # after the article, too
+        + "<p>Insurers will meet again in 2027, said the mayor.</p>"
+    )
+    book = read(_page("<h1>Floods in the valley</h1>", f"<article>{body}</article>", head))
+    assert book.metadata.author == "Ann Example"
+    assert _texts(book) == [*STORY, "Insurers will meet again in 2027, said the mayor."]

@@ -24,7 +24,20 @@ from typing import assert_never
 
 from bs4 import BeautifulSoup, Tag
 
-from ..model import Block, CodeBlock, Heading, Image, ListBlock, Paragraph, Quote, Span, Table, child_blocks, plain_text
+from ..model import (
+    Block,
+    CodeBlock,
+    Heading,
+    Image,
+    ListBlock,
+    Metadata,
+    Paragraph,
+    Quote,
+    Span,
+    Table,
+    child_blocks,
+    plain_text,
+)
 from .dom import UNSPACED, link_density
 
 log = logging.getLogger(__name__)
@@ -81,27 +94,117 @@ def second_reading(html: str) -> Reading | None:
     return reading_of(text or "")
 
 
-def agree(blocks: Sequence[Block], reading: Reading | None) -> list[Block]:
+def agree(blocks: Sequence[Block], reading: Reading | None, metadata: Metadata) -> list[Block]:
     """``blocks`` without the short ones at the article's edges that ``reading`` left out, and without headings
     left with nothing under them.
 
     Furniture gathers at the edges of the article: before its first paragraph both readings keep (date lines,
     bylines, credits, "Highlights") and after its last (newsletter prompts, copyright, "Comments").
     Inside, a short block is more often the article's own (a step's label, a picture's caption), and the
-    first opinion keeps it.
+    first opinion keeps it. At the edges, a line that is a date or the byline goes too (the book states
+    the date and the author itself), and after the article, the site's copyright line.
     """
     if reading is None:
         return list(blocks)
-    shared = [i for i, b in enumerate(blocks) if _is_agreed_paragraph(b, reading)]
+    shared = [i for i, b in enumerate(blocks) if _is_agreed_paragraph(b, reading, metadata)]
     if not shared:
         return list(blocks)
     first, last = shared[0], shared[-1]
     kept: list[Block] = []
     for i, block in enumerate(blocks):
-        judged = block if first <= i <= last else _agreed(block, reading)
-        if judged is not None and not (i > last and _is_rights_line(judged)):
-            kept.append(judged)
+        if first <= i <= last:
+            kept.append(block)
+            continue
+        judged = _agreed(block, reading)
+        if judged is None or _is_dated_or_signed(judged, metadata) or (i > last and _is_rights_line(judged)):
+            continue
+        kept.append(judged)
     return _without_emptied_headings(kept, removed=len(kept) < len(blocks))
+
+
+DATE_LINE = 20  # words at most in a line that only dates the article
+ORDINAL = re.compile(r"\d+(st|nd|rd|th|er|e|º|ª)?")
+# Words of times and dates in every language: zones, and the characters East Asian dates are written with.
+DATE_MARKS = frozenset(
+    [
+        "am",
+        "pm",
+        "gmt",
+        "utc",
+        "est",
+        "edt",
+        "cst",
+        "cdt",
+        "mst",
+        "mdt",
+        "pst",
+        "pdt",
+        "bst",
+        "cet",
+        "cest",
+        "hst",
+        "aest",
+        "jst",
+        "kst",
+        "年",
+        "月",
+        "日",
+        "时",
+        "時",
+        "分",
+        "秒",
+        "午",
+        "前",
+        "后",
+        "後",
+        "년",
+        "월",
+        "일",
+        "시",
+        "분",
+        "오",
+        "전",
+        "후",
+    ]
+)
+
+
+def _is_dated_or_signed(block: Block, metadata: Metadata) -> bool:
+    """A short paragraph that dates the article ('Updated 10:14 am, Tuesday, May 5, 2026') or names its author
+    ('By Ann Example'): the book says both itself, before the text."""
+    if not isinstance(block, Paragraph):
+        return False
+    said = words(block.text)
+    if not said or len(said) > DATE_LINE:
+        return False
+    author = words(metadata.author)
+    if len(author) >= 2 and len(said) <= SHORT_BLOCK and _holds_all(said, author):
+        return True
+    dated = _date_words(metadata.language)
+    datish = sum(1 for w in said if ORDINAL.fullmatch(w) or w in dated or w in DATE_MARKS)
+    return any(w.isdigit() for w in said) and datish >= 0.6 * len(said)
+
+
+def _holds_all(said: tuple[str, ...], name: tuple[str, ...]) -> bool:
+    return not collections.Counter(name) - collections.Counter(said)
+
+
+@functools.lru_cache(maxsize=16)
+def _date_words(language: str) -> frozenset[str]:
+    """The names of months and days in ``language`` and in English, as words (Babel's CLDR data)."""
+    from babel import Locale, UnknownLocaleError
+    from babel.dates import get_day_names, get_month_names
+
+    names: set[str] = set()
+    for tag in {"en", language.split("-")[0] or "en"}:
+        try:
+            locale = Locale.parse(tag)
+        except (ValueError, UnknownLocaleError):
+            continue
+        for width in ("wide", "abbreviated"):
+            for table in (get_month_names(width, locale=locale), get_day_names(width, locale=locale)):
+                names.update(w for name in table.values() for w in words(name))
+    return frozenset(names)
 
 
 def _is_rights_line(block: Block) -> bool:
@@ -157,12 +260,12 @@ def _unrepeated(block: Block, seen: dict[tuple[str, ...], str], kind: str) -> Bl
             assert_never(block)
 
 
-def _is_agreed_paragraph(block: Block, reading: Reading) -> bool:
-    """A paragraph longer than a short block that the second reading holds too."""
+def _is_agreed_paragraph(block: Block, reading: Reading, metadata: Metadata) -> bool:
+    """A paragraph longer than a short block, not a date line, that the second reading holds too."""
     if not isinstance(block, Paragraph):
         return False
     said = words(block.text)
-    return len(said) > SHORT_BLOCK and reading.holds(" ".join(said))
+    return len(said) > SHORT_BLOCK and not _is_dated_or_signed(block, metadata) and reading.holds(" ".join(said))
 
 
 def _agreed(block: Block, reading: Reading) -> Block | None:
