@@ -149,3 +149,13 @@ def test_a_date_line_and_the_byline_at_the_articles_edge_go_as_the_book_says_the
     book = read(_page("<h1>Floods in the valley</h1>", f"<article>{body}</article>", head))
     assert book.metadata.author == "Ann Example"
     assert _texts(book) == [*STORY, "Insurers will meet again in 2027, said the mayor."]
+
+
+def test_after_the_article_the_sites_tools_and_rights_go():
+    tail = (
+        "<p>Print this article</p><p>Multimedia</p><p>Font:</p>"
+        "<p>Copyright 2026 The Valley Times. All rights reserved. This material may not be republished.</p>"
+    )
+    body = "".join(f"<p>{p}</p>" for p in STORY) + tail
+    book = read(_page("<h1>Floods in the valley</h1>", f"<article>{body}</article>"))
+    assert _texts(book) == STORY

@@ -42,7 +42,7 @@ from .dom import UNSPACED, link_density
 
 log = logging.getLogger(__name__)
 
-FULL_STOP = re.compile(r"\w[.!?。！？][\"'”’»」』)]*$")  # a sentence's end, after a word (not "1." or "...")
+FULL_STOP = re.compile(r"[^\s.…][.!?。！？][\"'”’»」』)]*$")  # a sentence's end (not "Loading...")
 SHORT_BLOCK = 12  # words
 RIGHTS_LINE = 40  # words: a copyright notice, not a paragraph about copyright
 # Pages larger than this (real articles are under 1 MB) are read by the bounded first reading alone.
@@ -116,7 +116,9 @@ def agree(blocks: Sequence[Block], reading: Reading | None, metadata: Metadata) 
             kept.append(block)
             continue
         judged = _agreed(block, reading)
-        if judged is None or _is_dated_or_signed(judged, metadata) or (i > last and _is_rights_line(judged)):
+        if judged is None or _is_dated_or_signed(judged, metadata):
+            continue
+        if i > last and (_is_rights_line(judged) or _is_label(judged)):
             continue
         kept.append(judged)
     return _without_emptied_headings(kept, removed=len(kept) < len(blocks))
@@ -207,10 +209,37 @@ def _date_words(language: str) -> frozenset[str]:
     return frozenset(names)
 
 
+# How pages claim their rights; a notice names one of these.
+RIGHTS_MARKS = re.compile(
+    r"©|\bcopyright\b|all rights reserved|tous droits réservés|alle rechte vorbehalten"
+    r"|todos los derechos reservados|tutti i diritti riservati|todos os direitos reservados"
+    r"|wszelkie prawa zastrzeżone|版权所有|版權所有|無断転載|무단",
+    re.IGNORECASE,
+)
+
+
 def _is_rights_line(block: Block) -> bool:
     """A short paragraph claiming the page's copyright ('© 2019 Site. All rights reserved.'): after the article,
     it is the site's, not the article's (the book states its own rights)."""
-    return isinstance(block, Paragraph) and "©" in block.text and len(words(block.text)) <= RIGHTS_LINE
+    return (
+        isinstance(block, Paragraph)
+        and RIGHTS_MARKS.search(block.text) is not None
+        and len(words(block.text)) <= RIGHTS_LINE
+    )
+
+
+def _is_label(block: Block) -> bool:
+    """A short line with words that is not a sentence: after the article, the page's tools, section names and
+    buttons ('Print this article', 'Multimedia', 'Font:')."""
+    if not isinstance(block, Paragraph):
+        return False
+    said = words(block.text)
+    return len(said) <= SHORT_BLOCK and _has_words(block.text) and FULL_STOP.search(block.text) is None
+
+
+def _has_words(text: str) -> bool:
+    """Whether ``text`` has a word of letters (a formula or a number has none)."""
+    return bool(UNSPACED.search(text) or re.search(r"[^\W\d_]{2}", text))
 
 
 REPEAT_WORDS = 6  # a block this long said twice is said once
@@ -261,11 +290,14 @@ def _unrepeated(block: Block, seen: dict[tuple[str, ...], str], kind: str) -> Bl
 
 
 def _is_agreed_paragraph(block: Block, reading: Reading, metadata: Metadata) -> bool:
-    """A paragraph longer than a short block, not a date line, that the second reading holds too."""
+    """A paragraph longer than a short block, not a date line or a rights notice, that the second reading holds
+    too: the article runs from the first to the last of them."""
     if not isinstance(block, Paragraph):
         return False
     said = words(block.text)
-    return len(said) > SHORT_BLOCK and not _is_dated_or_signed(block, metadata) and reading.holds(" ".join(said))
+    if len(said) <= SHORT_BLOCK or _is_dated_or_signed(block, metadata) or _is_rights_line(block):
+        return False
+    return reading.holds(" ".join(said))
 
 
 def _agreed(block: Block, reading: Reading) -> Block | None:
@@ -275,7 +307,7 @@ def _agreed(block: Block, reading: Reading) -> Block | None:
             said = words(block.text)
             if not 0 < len(said) <= SHORT_BLOCK or reading.holds(" ".join(said)):
                 return block
-            if not (UNSPACED.search(block.text) or re.search(r"[^\W\d_]{2}", block.text)):
+            if not _has_words(block.text):
                 return block  # a formula or a number ('a^2+b^2=c^2'): no words that furniture is made of
             # A sentence of the article's own is worth more to a listener than the furniture it could be.
             is_sentence = isinstance(block, Paragraph) and len(said) >= 2 and FULL_STOP.search(block.text) is not None
