@@ -417,6 +417,10 @@ class _BookWords:
 
 
 def _is_prose(line: str) -> bool:
+    """Whether a line of the second reading reads as a paragraph of prose (not a list item: trafilatura writes
+    those '- item', and a list of teasers is made of sentences too)."""
+    if line.startswith(("- ", "| ")):
+        return False
     said = words(line)
     long_enough = len(said) >= PROSE_WORDS or (UNSPACED.search(line) is not None and len(said) >= PROSE_CHARACTERS)
     return long_enough and SENTENCE_END.search(line.rstrip()) is not None
