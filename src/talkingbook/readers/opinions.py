@@ -234,6 +234,8 @@ def _is_label(block: Block) -> bool:
     if not isinstance(block, Paragraph):
         return False
     said = words(block.text)
+    if any(w.isdigit() for w in said):
+        return False  # figures (a scoreboard, a table set as lines) are data, not a button
     return len(said) <= SHORT_BLOCK and _has_words(block.text) and FULL_STOP.search(block.text) is None
 
 
