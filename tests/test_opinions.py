@@ -159,3 +159,13 @@ def test_after_the_article_the_sites_tools_and_rights_go():
     body = "".join(f"<p>{p}</p>" for p in STORY) + tail
     book = read(_page("<h1>Floods in the valley</h1>", f"<article>{body}</article>"))
     assert _texts(book) == STORY
+
+
+def test_a_kicker_above_the_article_goes_and_a_line_in_another_language_stays():
+    body = (
+        "<p>EXCLUSIVE</p>"
+        + "".join(f"<p>{p}</p>" for p in STORY)
+        + '<p lang="fr">Au revoir la crue</p><p>Share this story</p>'
+    )
+    book = read(_page("<h1>Floods in the valley</h1>", f"<article>{body}</article>"))
+    assert _texts(book) == [*STORY, "Au revoir la crue"]

@@ -191,7 +191,7 @@ def read_html(source: Source, options: ReaderOptions = ReaderOptions()) -> Docum
     ctx = _Context(book_lang=meta.language, base_url=link_base, images=images, title=meta.title)
     ctx.assign_ids(container, extra=[title_id] if isinstance(title_id, str) else [])
     blocks = agree(ctx.blocks(container, lang=_lang(container, meta.language)), reading, meta)
-    blocks = without_repeats(restore(blocks, reading, declared), meta.title)
+    blocks = without_repeats(restore(blocks, reading, declared))
     if not any(_has_text(b) for b in blocks):
         blocks = reading_as_blocks(reading)  # the first opinion found nothing: the second is all there is
     if not any(_has_text(b) for b in blocks):

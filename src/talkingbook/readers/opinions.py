@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 FULL_STOP = re.compile(r"[^\s.…][.!?。！？][\"'”’»」』)]*$")  # a sentence's end (not "Loading...")
 SHORT_BLOCK = 12  # words
+KICKER = 8  # words: a label above an article ('EXCLUSIVE', 'World News', 'Highlights')
 RIGHTS_LINE = 40  # words: a copyright notice, not a paragraph about copyright
 # Pages larger than this (real articles are under 1 MB) are read by the bounded first reading alone.
 SECOND_READING_LIMIT = 2_000_000  # characters (a character, in scripts written without spaces, counts as a word)
@@ -116,12 +117,22 @@ def agree(blocks: Sequence[Block], reading: Reading | None, metadata: Metadata) 
             kept.append(block)
             continue
         judged = _agreed(block, reading)
-        if judged is None or _is_dated_or_signed(judged, metadata):
-            continue
-        if i > last and (_is_rights_line(judged) or _is_label(judged)):
-            continue
-        kept.append(judged)
+        if judged is not None and not _is_edge_furniture(judged, metadata, before=i < first):
+            kept.append(judged)
     return _without_emptied_headings(kept, removed=len(kept) < len(blocks))
+
+
+def _is_edge_furniture(block: Block, metadata: Metadata, before: bool) -> bool:
+    """Whether ``block``, before the article (``before``) or after it, is the page's and not the article's: a
+    date line or the byline; before, a kicker ('EXCLUSIVE', 'World News'); after, a tool's label or the rights
+    notice. A line the page marks as written in another language is the author's choice, never a label."""
+    if _is_dated_or_signed(block, metadata):
+        return True
+    if _other_language(block, metadata):
+        return False
+    if before:
+        return _is_label(block, words_at_most=KICKER)
+    return _is_label(block) or _is_rights_line(block)
 
 
 DATE_LINE = 20  # words at most in a line that only dates the article
@@ -228,7 +239,13 @@ def _is_rights_line(block: Block) -> bool:
     )
 
 
-def _is_label(block: Block) -> bool:
+def _other_language(block: Block, metadata: Metadata) -> bool:
+    """Whether the paragraph is marked as written in another language than the book's."""
+    lang = block.lang if isinstance(block, Paragraph) else ""
+    return bool(lang) and lang.split("-")[0] != metadata.language.split("-")[0]
+
+
+def _is_label(block: Block, words_at_most: int = SHORT_BLOCK) -> bool:
     """A short line with words that is not a sentence: after the article, the page's tools, section names and
     buttons ('Print this article', 'Multimedia', 'Font:')."""
     if not isinstance(block, Paragraph):
@@ -236,7 +253,7 @@ def _is_label(block: Block) -> bool:
     said = words(block.text)
     if any(w.isdigit() for w in said):
         return False  # figures (a scoreboard, a table set as lines) are data, not a button
-    return len(said) <= SHORT_BLOCK and _has_words(block.text) and FULL_STOP.search(block.text) is None
+    return len(said) <= words_at_most and _has_words(block.text) and FULL_STOP.search(block.text) is None
 
 
 def _has_words(text: str) -> bool:
@@ -247,15 +264,15 @@ def _has_words(text: str) -> bool:
 REPEAT_WORDS = 6  # a block this long said twice is said once
 
 
-def without_repeats(blocks: Sequence[Block], title: str) -> list[Block]:
-    """``blocks`` without a paragraph, heading or list item whose words (six or more) repeat the title's, or
-    those of an earlier block of another kind (a picture's caption, a list item, a paragraph).
+def without_repeats(blocks: Sequence[Block]) -> list[Block]:
+    """``blocks`` without a paragraph, heading or list item whose words (six or more) repeat those of an earlier
+    block of another kind (a picture's caption, a list item, a paragraph).
 
-    Pages say things twice for the eye: a gallery repeats its captions as paragraphs, a layout its
-    headline, a slideshow its list of captions. Read aloud, the second time is noise. Two paragraphs
-    alike are the author's own and both stay.
+    Pages say things twice for the eye: a gallery repeats its captions as paragraphs, a slideshow its
+    list of captions. Read aloud, the second time is noise. Two paragraphs alike are the author's own
+    and both stay.
     """
-    seen: dict[tuple[str, ...], str] = {words(title): "title"}
+    seen: dict[tuple[str, ...], str] = {}
     kept = [b for b in (_unrepeated(block, seen, "paragraph") for block in blocks) if b is not None]
     return _without_emptied_headings(kept, removed=len(kept) < len(blocks))
 
