@@ -18,7 +18,7 @@ import functools
 import itertools
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import assert_never
 
@@ -273,39 +273,24 @@ def without_repeats(blocks: Sequence[Block]) -> list[Block]:
     and both stay.
     """
     seen: dict[tuple[str, ...], str] = {}
-    kept = [b for b in (_unrepeated(block, seen, "paragraph") for block in blocks) if b is not None]
+    judged = (_pruned(block, lambda leaf, kind: _is_unrepeated(leaf, kind, seen)) for block in blocks)
+    kept = [b for b in judged if b is not None]
     return _without_emptied_headings(kept, removed=len(kept) < len(blocks))
 
 
-def _unrepeated(block: Block, seen: dict[tuple[str, ...], str], kind: str) -> Block | None:
-    """``block`` without what repeats a block of another kind in ``seen`` (words -> kind), which it adds to."""
-    match block:
-        case Paragraph() | Heading():
-            said = words(block.text)
-            if seen.get(said, kind) != kind:
-                return None
-            if len(said) >= REPEAT_WORDS:
-                seen.setdefault(said, kind)
-            return block
-        case ListBlock():
-            items = []
-            for item in block.items:
-                inner = [b for b in (_unrepeated(b, seen, "item") for b in item.blocks) if b is not None]
-                if inner or not item.blocks:
-                    items.append(replace(item, blocks=tuple(inner)))
-            return replace(block, items=tuple(items)) if items else None
-        case Quote():
-            inner = [b for b in (_unrepeated(b, seen, kind) for b in block.blocks) if b is not None]
-            return replace(block, blocks=tuple(inner)) if inner else None
-        case Image():
-            caption = words(plain_text(block.caption))
-            if len(caption) >= REPEAT_WORDS:
-                seen.setdefault(caption, "caption")
-            return block
-        case Table() | CodeBlock():
-            return block
-        case _:
-            assert_never(block)
+def _is_unrepeated(leaf: Paragraph | Heading | Image, kind: str, seen: dict[tuple[str, ...], str]) -> bool:
+    """Whether ``leaf`` repeats no block of another kind in ``seen`` (words -> kind), which it adds to."""
+    if isinstance(leaf, Image):
+        caption = words(plain_text(leaf.caption))
+        if len(caption) >= REPEAT_WORDS:
+            seen.setdefault(caption, "caption")
+        return True
+    said = words(leaf.text)
+    if seen.get(said, kind) != kind:
+        return False
+    if len(said) >= REPEAT_WORDS:
+        seen.setdefault(said, kind)
+    return True
 
 
 def _is_agreed_paragraph(block: Block, reading: Reading, metadata: Metadata) -> bool:
@@ -321,27 +306,41 @@ def _is_agreed_paragraph(block: Block, reading: Reading, metadata: Metadata) -> 
 
 def _agreed(block: Block, reading: Reading) -> Block | None:
     """``block`` as both readings keep it; None when it is a short block the second reading left out."""
+    return _pruned(block, lambda leaf, _: _is_kept_by(leaf, reading))
+
+
+def _is_kept_by(leaf: Paragraph | Heading | Image, reading: Reading) -> bool:
+    """Whether a paragraph or heading is long, held by ``reading``, a sentence or no words; pictures are kept."""
+    if isinstance(leaf, Image):
+        return True  # pictures are not the second reading's to judge (it reads no pictures)
+    said = words(leaf.text)
+    if not 0 < len(said) <= SHORT_BLOCK or reading.holds(" ".join(said)):
+        return True
+    if not _has_words(leaf.text):
+        return True  # a formula or a number ('a^2+b^2=c^2'): no words that furniture is made of
+    # A sentence of the article's own is worth more to a listener than the furniture it could be.
+    return isinstance(leaf, Paragraph) and len(said) >= 2 and FULL_STOP.search(leaf.text) is not None
+
+
+def _pruned(
+    block: Block, keep: Callable[[Paragraph | Heading | Image, str], bool], kind: str = "paragraph"
+) -> Block | None:
+    """``block`` without the paragraphs, headings and pictures ``keep`` refuses (given the leaf and whether it is
+    a 'paragraph' or a list's 'item'), inside lists and quotes too; None when nothing of it is left."""
     match block:
-        case Paragraph() | Heading():
-            said = words(block.text)
-            if not 0 < len(said) <= SHORT_BLOCK or reading.holds(" ".join(said)):
-                return block
-            if not _has_words(block.text):
-                return block  # a formula or a number ('a^2+b^2=c^2'): no words that furniture is made of
-            # A sentence of the article's own is worth more to a listener than the furniture it could be.
-            is_sentence = isinstance(block, Paragraph) and len(said) >= 2 and FULL_STOP.search(block.text) is not None
-            return block if is_sentence else None
+        case Paragraph() | Heading() | Image():
+            return block if keep(block, kind) else None
         case ListBlock():
             items = []
             for item in block.items:
-                inner = [b for b in (_agreed(b, reading) for b in item.blocks) if b is not None]
+                inner = [b for b in (_pruned(b, keep, "item") for b in item.blocks) if b is not None]
                 if inner or not item.blocks:
                     items.append(replace(item, blocks=tuple(inner)))
             return replace(block, items=tuple(items)) if items else None
         case Quote():
-            inner = [b for b in (_agreed(b, reading) for b in block.blocks) if b is not None]
+            inner = [b for b in (_pruned(b, keep, kind) for b in block.blocks) if b is not None]
             return replace(block, blocks=tuple(inner)) if inner else None
-        case Image() | Table() | CodeBlock():  # pictures, data and code: not the second reading's to judge
+        case Table() | CodeBlock():  # data and code: kept whole
             return block
         case _:
             assert_never(block)
