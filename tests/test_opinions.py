@@ -169,3 +169,13 @@ def test_a_kicker_above_the_article_goes_and_a_line_in_another_language_stays():
     )
     book = read(_page("<h1>Floods in the valley</h1>", f"<article>{body}</article>"))
     assert _texts(book) == [*STORY, "Au revoir la crue"]
+
+
+def test_the_second_readers_own_notes_are_not_the_users(run, tmp_path, caplog):
+    # trafilatura finds no text in a page that is one picture, and logs "discarding data"; that note is about its
+    # reading, not the user's page: the user hears of the page once, from talkingbook.
+    page = tmp_path / "picture.html"
+    page.write_text("<html><body><img src='cat.png' alt='A cat asleep on a windowsill'></body></html>", "utf-8")
+    code, _, err = run("convert", page, "-o", tmp_path / "out", "--no-audio", "-q")
+    assert code == 1 and err.strip() == f"error: {page}: no article text found"
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("trafilatura")] == []

@@ -85,6 +85,9 @@ def second_reading(html: str) -> Reading | None:
         import trafilatura
     except ImportError:  # pragma: no cover - a dependency; a broken install reads with one opinion
         return None
+    # Its own notes ("discarding data: None") are about its reading, not the user's page: the reader says
+    # what matters (a loss) itself.
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
     if len(html) > SECOND_READING_LIMIT:
         return None  # lxml would hold the whole page at once: the bounded first reading is all there is
     try:
