@@ -179,3 +179,28 @@ def test_the_second_readers_own_notes_are_not_the_users(run, tmp_path, caplog):
     code, _, err = run("convert", page, "-o", tmp_path / "out", "--no-audio", "-q")
     assert code == 1 and err.strip() == f"error: {page}: no article text found"
     assert [r.getMessage() for r in caplog.records if r.name.startswith("trafilatura")] == []
+
+
+def test_a_body_split_in_chunks_between_rails_and_adverts_is_read_whole():
+    # Two rows of the page's grid, each a chunk of the body beside a rail of links, an advert between them:
+    # the extractor keeps the first row; the chunks share their tag and class, so the second joins it.
+    more = [p.replace("the ", "a ") for p in STORY]
+    links = "".join(
+        f'<li><a href="/n{i}">Headline number {i} about something else entirely here</a></li>' for i in range(12)
+    )
+    rail = f'<aside class="rail"><div class="promo"><h3>Most read</h3><ul>{links}</ul></div></aside>'
+
+    def row(paragraphs: list[str]) -> str:
+        text = "".join(f"<p>{p}</p>" for p in paragraphs)
+        chunk = f'<section class="article-body"><div class="inner">{text}</div></section>'
+        return f'<div class="grid"><div class="col-a">{chunk}</div>{rail}</div>'
+
+    advert = '<div class="ad-wrapper"><div class="ad">Advertisement</div></div>'
+    page = (
+        '<html lang="en"><head><title>Floods in the valley</title></head><body><main><h1>Floods in the valley</h1>'
+        + row([LEAD, *STORY[:4], *more[:3]])
+        + advert
+        + row([STORY[4], *more[3:]])
+        + "</main></body></html>"
+    )
+    assert _texts(read(page.encode())) == [LEAD, *STORY[:4], *more[:3], STORY[4], *more[3:]]

@@ -47,6 +47,8 @@ from .images import ImageResolver
 from .metadata import read_metadata
 from .opinions import (
     agree,
+    body_chunks,
+    join_chunks,
     leads_beside_headline,
     loss_warnings,
     place_leads,
@@ -168,8 +170,9 @@ def read_html(source: Source, options: ReaderOptions = ReaderOptions()) -> Docum
     meta = _clean_metadata(page.book)
     # The extractor's byline (data-byline) is not read: read_metadata has weighed every element the
     # extractor could take (the same marks) and refused the ones it took from menus and comments.
-    leads = leads_beside_headline(soup, meta.title)
+    leads, chunks = leads_beside_headline(soup, meta.title), body_chunks(soup)
     container = find_article(soup, page.readability)
+    join_chunks(container, chunks, declared)
     place_leads(container, leads)
     title_heading = _title_heading(container, meta.title)
     if not meta.title and title_heading is not None:

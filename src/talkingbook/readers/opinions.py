@@ -536,3 +536,71 @@ def place_leads(article: Tag, leads: list[Tag]) -> None:
         return  # none of them is in the article: they are not next to it
     for lead in reversed(missing):
         article.insert(0, lead)
+
+
+# A class naming an article's body, and what a chunk of it may be; a page splitting its body in chunks
+# (between advertisements, in rows of a grid) gives them all one tag and class.
+BODY_CLASS = re.compile(r"body|content|text|story|article|chunk|entry|post|paragraph", re.IGNORECASE)
+CHUNK_TAGS = ("div", "section", "article")
+MAX_CHUNKS = 40
+NOT_IN_A_CHUNK = ("script", "style", "noscript", "template", "iframe", "form", "button", "aside", "nav", "svg")
+
+
+def body_chunks(soup: BeautifulSoup) -> list[list[Tag]]:
+    """Copies of the page's repeated body chunks, before the extractor cuts the page: groups of two or more
+    elements of one tag and one class naming a body ('article-body', 'story-text'), none inside another, each
+    holding a paragraph of prose, in document order."""
+    groups: dict[tuple[str, str], list[Tag]] = {}
+    for tag in soup.find_all(CHUNK_TAGS, class_=BODY_CLASS):
+        classes = tag.get("class")
+        key = (tag.name, " ".join(sorted(classes)) if isinstance(classes, list) else str(classes))
+        groups.setdefault(key, []).append(tag)
+    found = []
+    for members in groups.values():
+        if not 2 <= len(members) <= MAX_CHUNKS:
+            continue
+        ids = {id(m) for m in members}
+        if any(id(parent) in ids for m in members for parent in m.parents):
+            continue  # nested: one body's wrappers, not its chunks
+        if all(_prose_paragraphs(m) for m in members):
+            found.append([_cleaned(copy.copy(m)) for m in members])
+    return found
+
+
+def join_chunks(article: Tag, groups: list[list[Tag]], declared: Reading | None) -> None:
+    """Put in ``article`` the chunks of a body it holds a chunk of: those before the first it holds at its start,
+    those after the last at its end (in the page's order). With the page's declared article text, only chunks
+    whose prose it holds."""
+    for chunks in groups:
+        held = " " + " ".join(words(article.get_text(" "))) + " "
+        inside = [_is_held(chunk, held) for chunk in chunks]
+        if not any(inside) or all(inside):
+            continue
+        first, last = inside.index(True), len(inside) - 1 - inside[::-1].index(True)
+        if not all(inside[first : last + 1]):
+            continue  # it holds chunks apart from each other: no place to put the ones between is sure
+        wanted = [declared is None or _is_held(chunk, declared.words) for chunk in chunks]
+        for i in reversed(range(first)):
+            if wanted[i]:
+                article.insert(0, chunks[i])
+        for i in range(last + 1, len(chunks)):
+            if wanted[i]:
+                article.append(chunks[i])
+
+
+def _prose_paragraphs(element: Tag) -> list[str]:
+    return [text for text in (p.get_text(" ") for p in element.find_all("p")) if _is_prose(" ".join(text.split()))]
+
+
+def _is_held(chunk: Tag, held: str) -> bool:
+    """Whether the words of ``chunk``'s longest paragraph of prose are in ``held`` (' w1 w2 … ')."""
+    prose = _prose_paragraphs(chunk)
+    return bool(prose) and f" {' '.join(words(max(prose, key=len)))} " in held
+
+
+def _cleaned(chunk: Tag) -> Tag:
+    """``chunk`` without scripts, forms, frames, asides and navigation (the extractor cleaned the rest)."""
+    for tag in chunk.find_all(NOT_IN_A_CHUNK):
+        if not tag.decomposed:
+            tag.decompose()
+    return chunk
