@@ -204,3 +204,15 @@ def test_a_body_split_in_chunks_between_rails_and_adverts_is_read_whole():
         + "</main></body></html>"
     )
     assert _texts(read(page.encode())) == [LEAD, *STORY[:4], *more[:3], STORY[4], *more[3:]]
+
+
+def test_a_pictures_credit_line_is_not_read_and_a_sentence_about_photos_is():
+    body = (
+        "".join(f"<p>{p}</p>" for p in STORY[:2])
+        + "<p>Photo: Ann Example / AP</p><p>사진=연합뉴스</p>"
+        + "<p>Photographs of the flood were shared thousands of times by the evening.</p>"
+        + "".join(f"<p>{p}</p>" for p in STORY[2:])
+    )
+    book = read(_page("<h1>Floods in the valley</h1>", f"<article>{body}</article>"))
+    shared = "Photographs of the flood were shared thousands of times by the evening."
+    assert _texts(book) == [*STORY[:2], shared, *STORY[2:]]

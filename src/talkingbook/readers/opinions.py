@@ -269,16 +269,40 @@ REPEAT_WORDS = 6  # a block this long said twice is said once
 
 def without_repeats(blocks: Sequence[Block]) -> list[Block]:
     """``blocks`` without a paragraph, heading or list item whose words (six or more) repeat those of an earlier
-    block of another kind (a picture's caption, a list item, a paragraph).
+    block of another kind (a picture's caption, a list item, a paragraph), and without pictures' credit lines.
 
     Pages say things twice for the eye: a gallery repeats its captions as paragraphs, a slideshow its
     list of captions. Read aloud, the second time is noise. Two paragraphs alike are the author's own
-    and both stay.
+    and both stay. A credit line ('Photo: Ann Example / AP', 'Image copyright Getty Images') belongs to
+    a picture the listener does not see.
     """
     seen: dict[tuple[str, ...], str] = {}
-    judged = (_pruned(block, lambda leaf, kind: _is_unrepeated(leaf, kind, seen)) for block in blocks)
+    judged = (
+        _pruned(block, lambda leaf, kind: not _is_credit(leaf) and _is_unrepeated(leaf, kind, seen)) for block in blocks
+    )
     kept = [b for b in judged if b is not None]
     return _without_emptied_headings(kept, removed=len(kept) < len(blocks))
+
+
+# A picture's credit: a short line that opens with the word for a photo or picture and a colon or a
+# claim of rights, in the languages the reader meets most ('Photo: …', 'Foto: …', '写真：…', '사진=…').
+CREDIT_LINE = re.compile(
+    r"^\(?(photo(graph)?s?|pictures?|images?|credits?|foto(grafie|grafía|s)?|bild(er)?|imagen|immagine|crédits?"
+    r"|zdjęcie|фото|写真|사진|图片|圖片)\b\s*(credit|copyright|courtesy)?\s*[:：=©/|]",
+    re.IGNORECASE,
+)
+CREDIT_WORDS = 12
+
+
+def _is_credit(leaf: Paragraph | Heading | Image) -> bool:
+    return (
+        isinstance(leaf, Paragraph)
+        and len(words(leaf.text)) <= CREDIT_WORDS
+        and (
+            CREDIT_LINE.search(leaf.text) is not None
+            or re.match(r"(?i)(image|photo) copyright\b", leaf.text) is not None
+        )
+    )
 
 
 def _is_unrepeated(leaf: Paragraph | Heading | Image, kind: str, seen: dict[tuple[str, ...], str]) -> bool:
