@@ -216,3 +216,10 @@ def test_a_pictures_credit_line_is_not_read_and_a_sentence_about_photos_is():
     book = read(_page("<h1>Floods in the valley</h1>", f"<article>{body}</article>"))
     shared = "Photographs of the flood were shared thousands of times by the evening."
     assert _texts(book) == [*STORY[:2], shared, *STORY[2:]]
+
+
+def test_prose_the_second_reading_finds_in_a_layout_tables_cells_counts_as_a_loss():
+    # Pages laid out in tables: trafilatura writes the row holding the article as '| cell | cell |'.
+    row = "| Home | " + " | ".join(STORY) + " | Contact |"
+    (warning,) = loss_warnings([para(STORY[0])], None, reading_of(row))
+    assert "4 paragraphs" in warning

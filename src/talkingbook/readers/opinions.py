@@ -77,6 +77,14 @@ def reading_of(text: str) -> Reading | None:
     return Reading(lines, " " + " ".join(found) + " ") if found else None
 
 
+def _cells(line: str) -> list[str]:
+    """A line of the second reading, or the cells of a table row it writes '| a | b |' (on pages laid out in
+    tables, the article's paragraphs are such cells)."""
+    if not line.lstrip().startswith("|"):
+        return [line]
+    return [" ".join(cell.split()) for cell in re.split(r"(?<!\\)\|", line) if cell.strip()]
+
+
 # A word: a run of letters and digits, or one character of a script written without spaces.
 WORD = re.compile(rf"{UNSPACED.pattern}|(?:(?!{UNSPACED.pattern})\w)+")
 
@@ -502,8 +510,9 @@ READING_LOSS = (0.25, 40)  # of the book's own length: prose the second reading 
 def loss_warnings(blocks: Sequence[Block], declared: Reading | None, reading: Reading | None) -> tuple[str, ...]:
     """What the evidence says the book may lack: one line, or none when the book holds what it says.
 
-    The declared text counts whole; of the second reading, only its prose paragraphs the book lacks count
-    (its lists, labels and link lines are more often furniture than article), against the book's length.
+    The declared text counts whole; of the second reading, only its prose paragraphs the book lacks count,
+    the cells of its table rows included (pages laid out in tables hold the article in one); its lists,
+    labels and link lines are more often furniture than article. They count against the book's length.
     """
     have = collections.Counter(w for b in blocks for w in words(_block_text(b)))
     if declared is not None:
@@ -520,7 +529,8 @@ def loss_warnings(blocks: Sequence[Block], declared: Reading | None, reading: Re
         return ()
     if reading is not None:
         book = _BookWords(blocks)
-        lacking = [line for line in reading.lines if _is_prose(line) and book.holder(line) is None]
+        cells = [cell for line in reading.lines for cell in _cells(line)]
+        lacking = [cell for cell in cells if _is_prose(cell) and book.holder(cell) is None]
         missing = sum(sum((collections.Counter(words(line)) - have).values()) for line in lacking)
         share, least = READING_LOSS
         if missing >= least and missing >= share * sum(have.values()):
