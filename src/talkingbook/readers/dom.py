@@ -10,6 +10,7 @@ a browser applies to integer attributes (:func:`html_integer`) and to tables
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import TYPE_CHECKING
@@ -179,6 +180,16 @@ HASH_URL = re.compile(r"^#.+")
 # Scripts written without spaces between words (Thai, kana, CJK ideographs, Hangul): a character is
 # about a word.
 UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+# A word: a run of letters and digits, or one character of a script written without spaces.
+WORD = re.compile(rf"{UNSPACED.pattern}|(?:(?!{UNSPACED.pattern})[^\W_])+")
+
+
+@functools.lru_cache(maxsize=4096)  # the reader's rules look the same lines up several times
+def words(text: str) -> tuple[str, ...]:
+    """Lower-cased words; a character of Chinese, Japanese, Korean or Thai is a word (they have no spaces)."""
+    return tuple(WORD.findall(text.lower()))
 
 
 def inner_text(node: Tag, normalize: bool = True) -> str:

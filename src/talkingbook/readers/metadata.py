@@ -29,7 +29,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 
 from ..errors import UsageError
 from ..model import Metadata, xml_text
-from .dom import UNSPACED, attr, is_probably_visible
+from .dom import attr, is_probably_visible, words
 from .urls import host, web_url
 
 ARTICLE_TYPES = {
@@ -338,11 +338,8 @@ def _heading_text(heading: Tag) -> str:
 
 
 def _words(text: str) -> collections.Counter:
-    """Lower-cased words; Chinese, Japanese, Korean and Thai count a character as a word (they have no spaces)."""
-    out: list[str] = []
-    for word in re.findall(r"[^\W_]+", text.lower()):
-        out.extend(list(word) if UNSPACED.search(word) else [word])
-    return collections.Counter(out)
+    """The words of ``text`` (:func:`.dom.words`), counted."""
+    return collections.Counter(words(text))
 
 
 def _headline(soup: BeautifulSoup, declared: list[str], title: str) -> str:
@@ -359,13 +356,14 @@ def _headline(soup: BeautifulSoup, declared: list[str], title: str) -> str:
     # A title whose last part, after a colon, is word for word a visible <h1> begins with the site's or
     # the section's name ('Site: Section : Headline'), unless what comes before the colon is shown too.
     # So does one whose longest part ('Headline - Section - Site') is word for word a visible <h1>.
-    tails = [tail for t in declared for tail in _title_tail(t, [words for _, words in shown])]
-    tails += [part for t in declared if (part := _longest_part(t, [words for _, words in shown]))]
-    for text, words in shown:
-        if not words:
+    headings = [said for _, said in shown]
+    tails = [tail for t in declared for tail in _title_tail(t, headings)]
+    tails += [part for t in declared if (part := _longest_part(t, headings))]
+    for text, said in shown:
+        if not said:
             continue
-        fit = max((_shared_share(words, _words(t)) for t in declared), default=0.0)
-        if fit < 1 and words in tails:
+        fit = max((_shared_share(said, _words(t)) for t in declared), default=0.0)
+        if fit < 1 and said in tails:
             fit = 1.0
         if fit >= 0.5 and fit > best:
             best, best_texts = fit, {text}

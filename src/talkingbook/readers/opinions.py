@@ -46,7 +46,7 @@ from ..model import (
     child_blocks,
     plain_text,
 )
-from .dom import UNSPACED, link_density
+from .dom import UNSPACED, link_density, words
 
 log = logging.getLogger(__name__)
 
@@ -83,16 +83,6 @@ def _cells(line: str) -> list[str]:
     if not line.lstrip().startswith("|"):
         return [line]
     return [" ".join(cell.split()) for cell in re.split(r"(?<!\\)\|", line) if cell.strip()]
-
-
-# A word: a run of letters and digits, or one character of a script written without spaces.
-WORD = re.compile(rf"{UNSPACED.pattern}|(?:(?!{UNSPACED.pattern})\w)+")
-
-
-@functools.lru_cache(maxsize=4096)  # the same lines are looked up by several rules
-def words(text: str) -> tuple[str, ...]:
-    """Lower-cased words; a character of Chinese, Japanese, Korean or Thai is a word."""
-    return tuple(WORD.findall(text.lower()))
 
 
 def second_reading(html: str) -> Reading | None:
