@@ -3,7 +3,7 @@
 import json
 
 from builders import para, read
-from talkingbook.model import Metadata, Paragraph
+from talkingbook.model import Metadata, Paragraph, Quote
 from talkingbook.readers.opinions import agree, loss_warnings, reading_of, restore
 
 STORY = [
@@ -223,3 +223,77 @@ def test_prose_the_second_reading_finds_in_a_layout_tables_cells_counts_as_a_los
     row = "| Home | " + " | ".join(STORY) + " | Contact |"
     (warning,) = loss_warnings([para(STORY[0])], None, reading_of(row))
     assert "4 paragraphs" in warning
+
+
+TIMELINE = [
+    "8 p.m.: Water reaches the first houses on Mill Street.",
+    "10:50 p.m.: The fire brigade closes the old bridge to traffic.",
+    "11:05 p.m.: Families on the low ground are taken to the sports hall.",
+    "11:25 p.m.: The power fails in the lower half of the town.",
+    "11:50 p.m.: Rescue boats arrive from the coast guard station.",
+    "1:10 a.m.: Engineers report a crack near the pumping house.",
+]
+
+
+def test_a_run_of_short_sentences_the_book_lacks_counts_as_a_loss_and_one_alone_does_not():
+    # A timeline: each line is too short alone to tell from a label; together they are prose.
+    blocks = [para(p) for p in STORY[:2]]
+    (warning,) = loss_warnings(blocks, None, reading_of("\n".join([*STORY[:2], "THURSDAY", *TIMELINE])))
+    assert "6 paragraphs" in warning
+    assert loss_warnings(blocks, None, reading_of("\n".join([*STORY[:2], TIMELINE[0], "Share", TIMELINE[1]]))) == ()
+
+
+def test_a_post_the_article_cites_is_read_though_its_box_is_named_social_media():
+    tweet = (
+        '<div class="social-media-embed"><blockquote class="twitter-tweet"><p lang="en">The water is over the '
+        'bridge now, stay away from the river road tonight <a href="https://t.co/x">https://t.co/x</a></p>'
+        '— Valley Fire Brigade (@valleyfire) <a href="https://twitter.com/valleyfire/status/1">March 3, 2026</a>'
+        "</blockquote></div>"
+    )
+    body = "".join(f"<p>{p}</p>" for p in STORY[:3]) + tweet + "".join(f"<p>{p}</p>" for p in STORY[3:])
+    book = read(_page("<h1>Floods in the valley</h1>", f"<article>{body}</article>"))
+    quotes = [b for s in book.sections for b in s.blocks if isinstance(b, Quote)]
+    assert len(quotes) == 1 and "stay away from the river road" in quotes[0].blocks[0].text
+    assert _texts(book) == STORY
+
+
+MATHML = '<math xmlns="http://www.w3.org/1998/Math/MathML"{display}><mi>{a}</mi><mo>=</mo><mn>{n}</mn></math>'
+
+
+def _mathjax(a: str, n: int, display: bool) -> str:
+    """A formula as MathJax 3 shows it: drawn for the eye (aria-hidden), and its MathML for assistive tools."""
+    shown = '<mjx-math aria-hidden="true"><mjx-mi><mjx-c class="mjx-c1D44E"></mjx-c></mjx-mi></mjx-math>'
+    mml = MATHML.format(display=' display="block"' if display else "", a=a, n=n)
+    kind, flag = ("block", ' display="true"') if display else ("inline", "")
+    return (
+        f'<mjx-container class="MathJax CtxtMenu_Attached_0" jax="CHTML"{flag}>'
+        f'{shown}<mjx-assistive-mml unselectable="on" display="{kind}">{mml}</mjx-assistive-mml></mjx-container>'
+    )
+
+
+def test_a_page_of_formulas_under_headings_is_read_whole_with_its_inline_formulas_in_their_sentences():
+    sheet = "".join(f"<h2>Identity number {i}</h2>{_mathjax(chr(97 + i), i, display=True)}" for i in range(1, 5))
+    inline = f"<p>Finally, a formula inside a sentence: the expression {_mathjax('z', 9, display=False)} is one.</p>"
+    body = sheet + "".join(f"<p>{p}</p>" for p in STORY) + inline
+    book = read(_page("<h1>Floods in the valley</h1>", body))
+    blocks = [b for s in book.sections for b in s.blocks]
+    headings = [s.title for s in book.sections]
+    assert [h for h in headings if h.startswith("Identity")] == [f"Identity number {i}" for i in range(1, 5)]
+    texts = [b.text for b in blocks if isinstance(b, Paragraph)]
+    assert [t for t in texts if t.endswith(("= 1", "= 4"))] == ["b = 1", "e = 4"]
+    assert "Finally, a formula inside a sentence: the expression z = 9 is one." in texts
+
+
+def test_a_page_whose_script_runs_over_its_body_is_read_with_a_warning(caplog):
+    # An attribute's quote left open: the <script> runs to the page's next </script>, over the article.
+    cells = "".join(f"<tr><td><p>{p}</p></td><td><a href='/x'>x</a></td></tr>" for p in STORY * 3)
+    page = (
+        '<html><head><title>Floods in the valley</title><script type="text/javascript" src="/menu.js>'
+        "function roll(a) { a.style.color=\"red\"; }</script><link rel='stylesheet' href='/a.css'></head>"
+        f"<body><table>{cells}</table><p>Contact us at the desk for letters to the editor.</p>"
+        '<script>var ads = "1";</script><p>Site requirements: a browser with scripts turned on, '
+        "and a screen of at least 1024 pixels across for the best view of the page.</p></body></html>"
+    )
+    book = read(page)
+    assert len(book.warnings) == 1 and "markup is broken" in book.warnings[0], book.warnings
+    assert book.warnings[0].startswith("part of the page may be missing")

@@ -199,6 +199,7 @@ PHRASING_ELEMS = {
 }
 # Removed before anything else: code, styling and drawing surfaces have no article text.
 NEVER_CONTENT = ("script", "noscript", "style", "template", "svg", "canvas")
+QUOTATION_SHARE = 0.9  # of an element's text in its <blockquote>: the element is that quotation
 HEADLINE_WORDS = 6  # Not in Readability: a link text this long reads as the headline of a page
 
 
@@ -640,9 +641,23 @@ class Readability:
             and node.name not in ("body", "a")
             and not has_ancestor_tag(node, "table")
             and not has_ancestor_tag(node, "code")
+            # Not in Readability: a formula is never page furniture, and the class MathJax gives its
+            # formulas names a behaviour ("CtxtMenu_Attached_0": a context menu is attached), not a menu.
+            and node.find("math") is None
+            and not self._is_quotation(node)
         ):
             return True
         return node.get("role") in UNLIKELY_ROLES
+
+    @staticmethod
+    def _is_quotation(node: Tag) -> bool:
+        """Not in Readability: whether ``node`` is, or only wraps, a quotation (nearly all its text in one
+        <blockquote>): a post the article cites, embedded in a box whose class says "social"."""
+        quote = node if node.name == "blockquote" else node.find("blockquote")
+        if quote is None:
+            return False
+        quoted, whole = len(inner_text(quote)), len(inner_text(node))
+        return quoted > 0 and quoted >= QUOTATION_SHARE * whole
 
     def _div_to_paragraphs(self, div: Tag, to_score: list[Tag]) -> Tag:
         """Wrap loose inline content of a div in <p>; a div that is really a paragraph becomes one."""
@@ -894,7 +909,11 @@ class Readability:
             return False
         if node.name in PHRASING_ELEMS:
             return True
-        return node.name in ("a", "del", "ins") and all(self._is_phrasing_content(c) for c in node.contents)
+        # Not in Readability: an autonomous custom element (a hyphen in its name, as MathJax's
+        # mjx-container) is phrasing content in HTML's content model when it holds only phrasing.
+        return (node.name in ("a", "del", "ins") or "-" in node.name) and all(
+            self._is_phrasing_content(c) for c in node.contents
+        )
 
     def _is_whitespace(self, node) -> bool:
         """Blank text or a <br>."""
@@ -1001,6 +1020,8 @@ class Readability:
             is_list = js_ratio(list_length, self.text_length(node)) > 0.9
         if self._is_protected(node, name):
             return False
+        if self._is_quotation(node):
+            return False  # Not in Readability: a post the article cites, whatever its box's class says
         weight = self._get_class_weight(node)
         if weight < 0:
             return True

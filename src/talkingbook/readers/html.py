@@ -164,6 +164,7 @@ def read_html(source: Source, options: ReaderOptions = ReaderOptions()) -> Docum
     if soup.html is None:
         raise InputError(source_name, "not an HTML page")
     reading = second_reading(text)
+    broken = _broken_markup(soup)
 
     page = read_metadata(soup, source_name=source_name, base_url=source.url, http_language=source.language)
     declared = reading_of(page.article_body)
@@ -198,8 +199,11 @@ def read_html(source: Source, options: ReaderOptions = ReaderOptions()) -> Docum
     if not any(_has_text(b) for b in blocks):
         blocks = reading_as_blocks(reading)  # the first opinion found nothing: the second is all there is
     if not any(_has_text(b) for b in blocks):
-        raise InputError(source_name, "no article text found")
-    warnings = loss_warnings(blocks, declared, reading)
+        raise InputError(source_name, "no article text found" + (f": the page's {broken}" if broken else ""))
+    warnings = (
+        *([f"part of the page may be missing: its {broken}"] if broken else ()),
+        *loss_warnings(blocks, declared, reading),
+    )
     for warning in warnings:
         log.warning("%s: %s", source_name, warning)
     title_anchor = ctx.ids.get(title_id, "") if isinstance(title_id, str) else ""
@@ -285,6 +289,26 @@ def _parse(text: str, source_name: str) -> BeautifulSoup:
             builder.dropped,
         )
     return soup
+
+
+# A page's body start, then a body's worth of end tags: a script or style holding them has run over the page
+# (a string that writes a small page, document.write('<body>…'), holds a few).
+BODY_START = re.compile(r"<body[\s>]", re.IGNORECASE)
+END_TAG = re.compile(r"</(p|div|td|tr|table|li|ul|ol|h[1-6]|a|span)\s*>", re.IGNORECASE)
+SWALLOWED_END_TAGS = 50
+
+
+def _broken_markup(soup: BeautifulSoup) -> str:
+    """What is wrong when a script or style element holds the page's own markup (an attribute's quote left open
+    makes it run to a later ``</script>``): browsers show none of that text, and neither does the book."""
+    for element in soup.find_all(["script", "style"]):
+        text = element.string or ""
+        if BODY_START.search(text) and len(END_TAG.findall(text)) >= SWALLOWED_END_TAGS:
+            return (
+                f"markup is broken (a <{element.name}> element runs over {len(text)} characters of the page, "
+                "which browsers do not show and the book does not read)"
+            )
+    return ""
 
 
 def _clean_metadata(meta):
@@ -435,7 +459,7 @@ class _Context:
             if not isinstance(child, Tag):
                 continue
             name = child.name.lower()
-            if name in INLINE and not child.find(BLOCK_CHILDREN) and not _display_math(child):
+            if _is_inline(child, name):
                 pending.extend(self.spans_of(child, style))
                 continue
             flush()
@@ -693,6 +717,18 @@ TEX_STYLE = re.compile(
 )
 TEX_GROUP = re.compile(r"([\^_])\{(\w+)\}")  # c^{2} is c^2
 MATH_SCRIPTS = {"msup": "{}^{}", "msub": "{}_{}", "msubsup": "{}_{}^{}", "mfrac": "{}/{}", "mroot": "root {1} of {0}"}
+
+
+def _is_inline(tag: Tag, name: str) -> bool:
+    """Whether ``tag`` is read as a run of text inside its paragraph: a phrasing element, or a custom element
+    (a name with a hyphen, ``mjx-container``: inline unless styled otherwise, as browsers show it), that holds
+    no block and no formula shown as a block."""
+    return (
+        (name in INLINE or "-" in name)
+        and not _display_math(tag)
+        and not tag.find(BLOCK_CHILDREN)
+        and not tag.find(_display_math)
+    )
 
 
 def _display_math(tag: Tag) -> bool:

@@ -126,9 +126,34 @@ def agree(blocks: Sequence[Block], reading: Reading | None, metadata: Metadata) 
             kept.append(block)
             continue
         judged = _agreed(block, reading)
+        if judged is None and i < first and _heads_content(blocks[:first], i, metadata):
+            judged = block
         if judged is not None and not _is_edge_furniture(judged, metadata, before=i < first):
             kept.append(judged)
     return _without_emptied_headings(kept, removed=len(kept) < len(blocks))
+
+
+def _heads_content(blocks: Sequence[Block], at: int, metadata: Metadata) -> bool:
+    """Whether ``blocks[at]``, a heading before the article's first agreed paragraph, heads content both readings
+    would not call furniture: a formula, a long paragraph, a picture, a table or code, before the next heading
+    of its rank and before the article's first agreed paragraph. A page of formulas under headings (a reference
+    sheet) starts there; the second reading, which reads no formulas, does not see where. (A heading over the
+    first agreed paragraph itself is judged as any edge block: sites put their section's name there.)"""
+    heading = blocks[at]
+    if not isinstance(heading, Heading):
+        return False
+    for block in blocks[at + 1 :]:
+        if isinstance(block, Heading):
+            if block.rank <= heading.rank:
+                return False
+            continue
+        if isinstance(block, (Image, Table, CodeBlock)):
+            return True
+        if isinstance(block, Paragraph) and not _is_edge_furniture(block, metadata, before=True):
+            said = words(block.text)
+            if len(said) > SHORT_BLOCK or (said and not _has_words(block.text)):
+                return True
+    return False
 
 
 def _is_edge_furniture(block: Block, metadata: Metadata, before: bool) -> bool:
@@ -494,7 +519,7 @@ def _block_text(block: Block) -> str:
 
 # When the book lacks this share of an evidence's words, and at least so many, the reader says so.
 DECLARED_LOSS = (0.2, 25)  # the text the page declares is the article's: a fifth of it missing is a loss
-READING_LOSS = (0.25, 40)  # of the book's own length: prose the second reading has and the book lacks
+READING_LOSS = (0.15, 40)  # of the book's own length: prose the second reading has and the book lacks
 
 
 def loss_warnings(blocks: Sequence[Block], declared: Reading | None, reading: Reading | None) -> tuple[str, ...]:
@@ -520,7 +545,7 @@ def loss_warnings(blocks: Sequence[Block], declared: Reading | None, reading: Re
     if reading is not None:
         book = _BookWords(blocks)
         cells = [cell for line in reading.lines for cell in _cells(line)]
-        lacking = [cell for cell in cells if _is_prose(cell) and book.holder(cell) is None]
+        lacking = _lacking_prose(cells, book)
         missing = sum(sum((collections.Counter(words(line)) - have).values()) for line in lacking)
         share, least = READING_LOSS
         if missing >= least and missing >= share * sum(have.values()):
@@ -531,6 +556,33 @@ def loss_warnings(blocks: Sequence[Block], declared: Reading | None, reading: Re
                 ),
             )
     return ()
+
+
+SENTENCE_RUN = 3  # short sentences in a row that read as prose together (a timeline, a list of events)
+SHORT_SENTENCE_WORDS = 6
+
+
+def _lacking_prose(cells: Sequence[str], book: _BookWords) -> list[str]:
+    """The lines of the second reading the book lacks that are prose: paragraphs, and runs of short sentences
+    ('11:05 p.m.: Paramedics arrive.'), each too short alone to tell from a label."""
+    lacking: list[str] = []
+    run: list[str] = []  # lines in a row the book lacks, each prose or a short sentence
+    for cell in [*cells, ""]:
+        missing = bool(cell) and book.holder(cell) is None
+        if missing and (_is_prose(cell) or _is_short_sentence(cell)):
+            run.append(cell)
+            continue
+        lacking.extend(line for line in run if _is_prose(line) or len(run) >= SENTENCE_RUN)
+        run = []
+    return lacking
+
+
+def _is_short_sentence(line: str) -> bool:
+    return (
+        not line.startswith(("- ", "| "))
+        and len(words(line)) >= SHORT_SENTENCE_WORDS
+        and FULL_STOP.search(line) is not None
+    )
 
 
 def reading_as_blocks(reading: Reading | None) -> list[Block]:
