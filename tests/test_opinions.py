@@ -297,3 +297,16 @@ def test_a_page_whose_script_runs_over_its_body_is_read_with_a_warning(caplog):
     book = read(page)
     assert len(book.warnings) == 1 and "markup is broken" in book.warnings[0], book.warnings
     assert book.warnings[0].startswith("part of the page may be missing")
+
+
+def test_the_second_reading_leaves_the_language_identifier_importable():
+    # trafilatura is imported without py3langid (numpy and a model: most of its import time); the block is
+    # for that import only.
+    import importlib
+    import sys
+
+    from talkingbook.readers.opinions import second_reading
+
+    assert second_reading("<html><body><article>" + "".join(f"<p>{p}</p>" for p in STORY) + "</article></body></html>")
+    assert sys.modules.get("py3langid", "absent") is not None
+    assert importlib.import_module("py3langid").classify("The river rose through the night.")[0] == "en"

@@ -26,6 +26,7 @@ import functools
 import itertools
 import logging
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import assert_never
@@ -85,11 +86,32 @@ def _cells(line: str) -> list[str]:
     return [" ".join(cell.split()) for cell in re.split(r"(?<!\\)\|", line) if cell.strip()]
 
 
-def second_reading(html: str) -> Reading | None:
-    """trafilatura's text of the page, or None when it finds none (or cannot run)."""
+@functools.cache
+def _trafilatura():
+    """trafilatura, imported without its language identifier (py3langid), or None when it is not installed.
+
+    py3langid loads numpy and a model at import, 0.1 s of the second reading's 0.13 s, for a feature we do
+    not ask for (``target_language``): trafilatura imports it in a ``try`` and runs without it, so for
+    its import only, ``sys.modules`` says it is absent (Python's documented way to refuse an import). A
+    process that imported py3langid itself keeps it.
+    """
+    blocked = "py3langid" not in sys.modules
+    if blocked:
+        sys.modules["py3langid"] = None  # type: ignore[assignment]
     try:
         import trafilatura
     except ImportError:  # pragma: no cover - a dependency; a broken install reads with one opinion
+        return None
+    finally:
+        if blocked:
+            del sys.modules["py3langid"]
+    return trafilatura
+
+
+def second_reading(html: str) -> Reading | None:
+    """trafilatura's text of the page, or None when it finds none (or cannot run)."""
+    trafilatura = _trafilatura()
+    if trafilatura is None:  # pragma: no cover - a dependency; a broken install reads with one opinion
         return None
     # Its own notes ("discarding data: None") are about its reading, not the user's page: the reader says
     # what matters (a loss) itself.
