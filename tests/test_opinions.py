@@ -310,3 +310,22 @@ def test_the_second_reading_leaves_the_language_identifier_importable():
     assert second_reading("<html><body><article>" + "".join(f"<p>{p}</p>" for p in STORY) + "</article></body></html>")
     assert sys.modules.get("py3langid", "absent") is not None
     assert importlib.import_module("py3langid").classify("The river rose through the night.")[0] == "en"
+
+
+def test_a_rail_of_teasers_set_inside_the_article_goes_and_its_subheadings_stay():
+    rail = (
+        '<div class="rail rail--trending swiper-container"><h3>Most read in world news</h3>'
+        + "".join(
+            f"<div class='rail__item swiper-slide'><h3>KICKER {i}</h3>"
+            f"<span>A headline about another story number {i}</span></div>"
+            for i in range(4)
+        )
+        + "</div>"
+    )
+    body = (
+        f"<p>{STORY[0]}</p><h2>The wall</h2><p>{STORY[1]}</p>{rail}<p>{STORY[2]}</p>"
+        f"<h2>What comes next</h2><p>{STORY[3]}</p><p>{STORY[4]}</p>"
+    )
+    book = read(_page("<h1>Floods in the valley</h1>", f"<article>{body}</article>"))
+    assert _texts(book) == STORY
+    assert [s.title for s in book.sections][-2:] == ["The wall", "What comes next"]

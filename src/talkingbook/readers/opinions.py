@@ -142,8 +142,11 @@ def agree(blocks: Sequence[Block], reading: Reading | None, metadata: Metadata) 
     if not shared:
         return list(blocks)
     first, last = shared[0], shared[-1]
+    islands = _teaser_islands(blocks, first, last, reading)
     kept: list[Block] = []
     for i, block in enumerate(blocks):
+        if i in islands:
+            continue
         if first <= i <= last:
             kept.append(block)
             continue
@@ -153,6 +156,40 @@ def agree(blocks: Sequence[Block], reading: Reading | None, metadata: Metadata) 
         if judged is not None and not _is_edge_furniture(judged, metadata, before=i < first):
             kept.append(judged)
     return _without_emptied_headings(kept, removed=len(kept) < len(blocks))
+
+
+ISLAND_BLOCKS = 4  # short lines in a row inside the article that the second reading skips whole: a rail
+
+
+def _teaser_islands(blocks: Sequence[Block], first: int, last: int, reading: Reading) -> set[int]:
+    """The indexes of runs, inside the article, of ``ISLAND_BLOCKS`` or more headings and short lines that are not
+    sentences, none of which the second reading holds: a rail of teasers set in the article ('Most read',
+    a kicker and a headline per story). The article's own short lines (a step's label, a subheading) sit
+    between its paragraphs, one or two at a time."""
+    found: set[int] = set()
+    run: list[int] = []
+    for i in range(first + 1, last + 1):
+        block = blocks[i]
+        if _is_teaser_line(block, reading):
+            run.append(i)
+            continue
+        if len(run) >= ISLAND_BLOCKS and any(isinstance(blocks[j], Paragraph) for j in run):
+            found.update(run)
+        run = []
+    return found
+
+
+def _is_teaser_line(block: Block, reading: Reading) -> bool:
+    """A heading or a paragraph shorter than prose, not a sentence, with words, that the second reading lacks."""
+    if not isinstance(block, (Heading, Paragraph)):
+        return False
+    said = words(block.text)
+    return (
+        0 < len(said) < PROSE_WORDS
+        and _has_words(block.text)
+        and FULL_STOP.search(block.text) is None
+        and not reading.holds(" ".join(said))
+    )
 
 
 def _heads_content(blocks: Sequence[Block], at: int, metadata: Metadata) -> bool:
