@@ -66,6 +66,11 @@ class Entry:
         return datetime(1970, 1, 1, tzinfo=UTC)
 
     @property
+    def primary_language(self) -> str:
+        """The language without region, script or variant: 'en' for en-GB."""
+        return self.language.split("-", 1)[0].lower()
+
+    @property
     def site(self) -> str:
         """The publisher, else the host of the article's URL."""
         host = self.source_url.split("//", 1)[-1].split("/", 1)[0].removeprefix("www.")
@@ -100,12 +105,17 @@ class Library:
 
     @property
     def languages(self) -> tuple[str, ...]:
-        """Every book's language, sorted, once each."""
-        return tuple(sorted({b.language for b in self.books}))
+        """Every book's primary language ('en' for en-US and en-GB alike), sorted, once each: the
+        catalog's language groups."""
+        return tuple(sorted({b.primary_language for b in self.books}))
 
     @property
     def language(self) -> str:
-        """The one language of every book, '' when they are mixed (or there is none)."""
+        """The one language of every book: its tag when all share it (en-US), the primary language when
+        they differ only by region or script (en-US and en-GB: en), '' when they are mixed or none."""
+        tags = {b.language for b in self.books}
+        if len(tags) == 1:
+            return next(iter(tags))
         return self.languages[0] if len(self.languages) == 1 else ""
 
     @property
