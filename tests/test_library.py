@@ -383,6 +383,40 @@ def test_opds_1_entries_carry_their_identifier_as_dc_identifier(tmp_path, run):
     assert ids == ["urn:test:one"]
 
 
+def with_mp3(folder: Path, slug: str, duration: float = 61.0) -> None:
+    """Give a book of write_book a full-length MP3 (an episode of the library's podcast)."""
+    (folder / slug / f"{slug}.mp3").write_bytes(b"ID3" + bytes(100))
+    manifest = folder / slug / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data.update(audiobook={"mp3": f"{slug}.mp3"}, duration=duration)
+    manifest.write_text(json.dumps(data))
+
+
+ITUNES = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "atom": ATOM}
+
+
+def test_the_library_feed_has_the_channel_tags_podcast_apps_want(tmp_path, run):
+    """Books in en-US and en-GB: the channel's language is en; itunes:author and itunes:owner name the
+    library; itunes:explicit is Apple's false; atom:link rel=self is the feed's URL when it is known."""
+    for slug, language in (("us", "en-US"), ("gb", "en-GB")):
+        write_book(tmp_path, slug, "2026-01-01", language)
+        with_mp3(tmp_path, slug)
+    assert run("library", tmp_path, "--title", "Talks")[0] == 0
+    parsed = feedparser.parse(str(tmp_path / "feed.xml"))
+    assert not parsed.bozo and parsed.feed.language == "en" and len(parsed.entries) == 2
+    assert parsed.feed.author == "Talks" and parsed.feed.publisher_detail.name == "Talks"  # itunes:owner
+    channel = etree.parse(str(tmp_path / "feed.xml")).find("channel")
+    assert channel.findtext("itunes:explicit", namespaces=ITUNES) == "false"
+    assert channel.find("atom:link", ITUNES) is None  # no address known: no self link
+    with open(tmp_path / "feed.xml", "rb") as stream:
+        podcast = podcastparser.parse((tmp_path / "feed.xml").as_uri(), stream)
+    assert podcast["explicit"] is False and len(podcast["episodes"]) == 2
+    base = "https://example.org/talks/"
+    data = render_feed(read_library(tmp_path), base)
+    assert [link.href for link in feedparser.parse(data).feed.links if link.rel == "self"] == [base + "feed.xml"]
+    assert feedparser.parse(data).feed.link == base + "index.html"
+
+
 def test_a_damaged_or_missing_manifest_skips_that_book_with_a_warning(tmp_path, run, caplog):
     for slug in ("good", "damaged", "missing", "foreign"):
         write_book(tmp_path, slug, "2026-01-01")
