@@ -364,7 +364,7 @@ def _publication(book: Entry, base_url: str | None) -> dict:
 
 def _json(data: dict) -> bytes:
     # compact: with an indent, json falls back on its pure-Python encoder (3 times slower here)
-    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n").encode()
 
 
 # -- search --------------------------------------------------------------------------------------
