@@ -13,7 +13,7 @@ import feedparser
 import pytest
 from lxml import etree
 
-from conftest import SAMPLE
+from conftest import DATA, SAMPLE
 from talkingbook.library import CATALOG, read_library
 from talkingbook.library.model import read_book
 from talkingbook.serve import dynamic_routes
@@ -93,12 +93,15 @@ def test_a_bad_saved_setting_is_ignored_with_a_warning(tmp_path, run, caplog, sa
     assert title == (saved["title"] if saved.get("title") == "ok" else tmp_path.name)
 
 
-def test_a_conversion_into_a_library_with_a_bad_saved_title_succeeds(tmp_path, run):
-    """Each later conversion refreshes the library: it said 'internal error' for as long as the bad
-    title was saved."""
+def test_conversions_into_a_library_with_a_bad_saved_title_succeed(tmp_path, run):
+    """Each later conversion refreshes the library: one said 'internal error' and a batch stopped after
+    its first book for as long as the bad title was saved."""
     (tmp_path / SETTINGS).write_text(json.dumps({"title": "bad\x01title"}))
     code, _, err = run("convert", SAMPLE, "-o", tmp_path, "--no-audio", "-q")
     assert code == 0, err
+    code, _, err = run("convert", DATA / "nested.html", DATA / "kitchen-sink.html", "-o", tmp_path, "--no-audio")
+    assert code == 0 and err.strip().splitlines()[-1] == "converted 2, unchanged 0, failed 0", err
+    assert len(read_library(tmp_path).books) == 3
     assert_library_whole(tmp_path)
     assert run("library", tmp_path, "--title", "Good")[0] == 0  # set again, it is saved clean
     assert json.loads((tmp_path / SETTINGS).read_text())["title"] == "Good"
