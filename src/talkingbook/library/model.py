@@ -144,7 +144,8 @@ _FOLDER_URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?", re.IGNORECASE)
 
 
 def setting_problem(name: str, value: str) -> str | None:
-    """Why ``value`` cannot be the library's ``name`` (title, description, base_url), or None."""
+    """Why ``value`` cannot be the library's ``name`` (title, description, base_url) or a name of its files
+    (any other ``name``: a folder's, a file's), or None."""
     found = _CONTROL.search(value)
     if found is not None:
         char = found.group()
@@ -298,6 +299,8 @@ def _field_ok(name: str, value, slug: str) -> bool:
         return isinstance(value, str) and value.startswith(f"{slug}/") and _safe(value[len(slug) + 1 :])
     if name == "language":
         return isinstance(value, str) and _language(value) == value
+    if name == "slug":
+        return isinstance(value, str) and setting_problem("folder", value) is None
     if name in ("date", "modified"):
         return isinstance(value, str) and _iso(value, 10 if name == "date" else 0) == value
     return isinstance(value, str) and _text(value) == value
@@ -344,7 +347,8 @@ def read_book(folder: Path) -> Entry:
         duration = sum(numbers) if numbers and len(numbers) == len(found) else None
     seconds = _seconds(duration)
     if duration is not None and seconds is None:
-        log.warning("%s: manifest.json: duration %r is not a length of narration; listed without it", folder, duration)
+        shown = str(duration)[:24]  # not all 400 digits of a damaged number
+        log.warning("%s: manifest.json: duration %s is not a length of narration; listed without it", folder, shown)
     return Entry(
         slug=slug,
         identifier=_text(meta.get("identifier")) or f"urn:talkingbook:{slug}",
