@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..media.podcast import Channel, Episode, render_podcast
 from ..model import Book, Paragraph, iter_blocks
 from ..publication import Publication
 from ..structure.segment import split_sentences
 from ..structure.toc import TocEntry
+
+
+def _site(url: str) -> str:
+    """The host of the article's URL, without 'www.' ('' for none)."""
+    return (urlsplit(url).hostname or "").removeprefix("www.") if url else ""
 
 
 def _url(base_url: str | None, path: str) -> str:
@@ -54,7 +60,7 @@ def write_feed(pub: Publication, folder: Path) -> Path:
         description=meta.description or meta.title,
         link=link,
         language=meta.language,
-        author=meta.author or meta.publisher or meta.title,
+        author=meta.author or meta.publisher or _site(meta.source_url) or meta.title,  # itunes:author, owner
         updated=modified,
         kind="serial",
         feed_url=_url(base_url, layout.FEED) if base_url else None,
