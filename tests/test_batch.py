@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -459,3 +460,39 @@ def test_a_book_is_made_again_when_auto_would_read_it_with_another_voice(tmp_pat
     assert again.status == "converted"
     assert "a voice installed since" in (Path(again.folder) / "manifest.json").read_text(encoding="utf-8")
     assert convert_one(source, out, options, library=False).status == "unchanged"
+
+
+# -- privacy -------------------------------------------------------------------------------------
+
+
+def test_the_published_folder_names_no_local_path_and_an_unchanged_page_is_still_known(tmp_path, run):
+    """manifest.json is published with the book: it names the input, the lexicon and --base-dir by
+    their file names, not where they are on this machine. A batch still knows an unchanged page and
+    an edited one (the marker keeps digests of the paths, never the paths)."""
+    private = tmp_path / "home" / "ana-private-notes"
+    (private / "assets").mkdir(parents=True)
+    pages = [write_page(private, "one.html", "Story one"), write_page(private, "two.html", "Story two")]
+    lexicon = private / "words.pls"
+    lexicon.write_text(
+        '<lexicon version="1.0" xmlns="http://www.w3.org/2005/01/pronunciation-lexicon" alphabet="ipa" '
+        'xml:lang="en"><lexeme><grapheme>rivers</grapheme><alias>streams</alias></lexeme></lexicon>',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    options = ("--lexicon", lexicon, "--base-dir", private / "assets", *FAKE)
+    code, _, err = run("convert", *pages, "-o", out, *options)
+    assert code == 0 and err.strip().splitlines()[-1] == "converted 2, unchanged 0, failed 0"
+    secret = b"ana-private-notes"
+    leaks = [p for p in out.rglob("*") if p.is_file() and secret in p.read_bytes()]
+    for epub in out.rglob("*.epub"):  # and inside the EPUBs (compressed)
+        with zipfile.ZipFile(epub) as archive:
+            leaks += [f"{epub}:{n}" for n in archive.namelist() if secret in archive.read(n)]
+    assert leaks == []
+    manifest = json.loads((out / "one" / "manifest.json").read_text("utf-8"))
+    assert manifest["source"] == "one.html"
+    assert (manifest["options"]["lexicon"], manifest["options"]["base_dir"]) == ("words.pls", "assets")
+    # again: nothing changed, nothing is made again; an edited page is
+    pages[1].write_bytes(page("Story two", "mountains"))
+    code, _, err = run("convert", *pages, "-o", out, *options)
+    assert code == 0 and err.strip().splitlines()[-1] == "converted 1, unchanged 1, failed 0"
+    assert book_names(out) == ["one", "two"]

@@ -87,3 +87,24 @@ def test_every_episode_carries_the_cover_as_its_own_image(published):
     )
     local = feedparser.parse(str(published["local"] / "feed.xml"))
     assert local.entries and all(e.image.href == "cover.png" for e in local.entries)
+
+
+def test_the_channel_has_apples_tags_and_its_own_address(published):
+    """itunes:explicit is true or false (Apple), itunes:owner names the author, and a feed published
+    under a base URL says where it is (atom:link rel=self, podcast:guid from that URL)."""
+    from lxml import etree
+
+    from talkingbook.media.podcast import podcast_guid
+
+    ns = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "atom": "http://www.w3.org/2005/Atom"}
+    web = feedparser.parse(str(published["web"] / "feed.xml"))
+    assert not web.bozo, web.bozo_exception
+    assert [link.href for link in web.feed.links if link.rel == "self"] == ["https://books.example/kpop/feed.xml"]
+    channel = etree.parse(str(published["web"] / "feed.xml")).find("channel")
+    assert channel.findtext("itunes:explicit", namespaces=ns) == "false"
+    author = manifest(published["web"])["metadata"]["author"] or manifest(published["web"])["metadata"]["title"]
+    assert channel.findtext("itunes:owner/itunes:name", namespaces=ns) == author == web.feed.author
+    guid = channel.findtext("{https://podcastindex.org/namespace/1.0}guid")
+    assert guid == podcast_guid("https://books.example/kpop/feed.xml")
+    local = etree.parse(str(published["local"] / "feed.xml")).find("channel")
+    assert local.find("atom:link", ns) is None  # relative links: no address to name

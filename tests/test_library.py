@@ -15,7 +15,8 @@ import time
 import uuid
 import zipfile
 from pathlib import Path
-from urllib.parse import quote, urlparse
+from types import SimpleNamespace
+from urllib.parse import parse_qs, quote, urlparse
 from urllib.request import url2pathname
 
 import feedparser
@@ -35,7 +36,7 @@ from talkingbook.library import (
     search,
 )
 from talkingbook.library.feed import podcast_guid
-from talkingbook.library.opds import PAGE_SIZE
+from talkingbook.library.opds import ATOM, PAGE_SIZE
 from talkingbook.system.publish import MARKER
 
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -245,7 +246,7 @@ def test_search_finds_titles_for_serve(library):
     assert [link.href for link in parsed.feed.links if link.rel == "self"] == [
         "http://127.0.0.1:8000/catalog/search.xml?q=mozilla"
     ]
-    assert not [link for link in parsed.feed.links if link.rel in ("next", "first", "last")]
+    assert not [link for link in parsed.feed.links if link.rel in ("next", "previous")]  # one page of results
     assert json.loads(render_search(books, "drum", None, "json"))["publications"][0]["metadata"]["title"].startswith(
         "Japan"
     )
@@ -303,6 +304,117 @@ def test_acquisition_feeds_are_paginated_in_both_formats(tmp_path, run):
     assert run("library", tmp_path)[0] == 0
     assert not (tmp_path / CATALOG / "newest-page2.xml").exists()
     assert len(feedparser.parse(str(tmp_path / CATALOG / "newest.xml")).entries) == PAGE_SIZE
+
+
+def _next_page(parsed, kind: str) -> str | None:
+    """The page number of a search page's next link, if any."""
+    links = parsed.feed.links if kind == "xml" else [SimpleNamespace(**link) for link in parsed["links"]]
+    url = next((link.href for link in links if link.rel == "next"), None)
+    return None if url is None else parse_qs(urlparse(url).query)["page"][0]
+
+
+@pytest.mark.parametrize("kind", ["xml", "json"])
+def test_search_results_are_paginated_with_their_true_total(tmp_path, kind):
+    """55 books match: the first page says 55 and leads to the second, which has the last 5; the query's
+    page parameter is honoured (by `serve` too), and a page past the end is not found."""
+    from talkingbook.serve import dynamic_routes
+
+    for n in range(PAGE_SIZE + 5):
+        write_book(tmp_path, f"b{n:03d}", f"2026-01-{1 + n % 28:02d}")
+    write_book(tmp_path, "other", "2026-01-01")
+    (tmp_path / "other" / "manifest.json").write_text(
+        (tmp_path / "other" / "manifest.json").read_text().replace("Book other", "A different title")
+    )
+    library = read_library(tmp_path)
+    answer = dynamic_routes(tmp_path)[f"{CATALOG}/search.{kind}"]
+    key = "q" if kind == "xml" else "query"
+    seen, page, pages = [], "1", 0
+    while page:
+        data, _ = answer("http://127.0.0.1:8000/", {key: "book", "page": page})
+        assert data == render_search(library, "book", "http://127.0.0.1:8000/", kind, page)
+        parsed = feedparser.parse(data) if kind == "xml" else json.loads(data)
+        if kind == "xml":
+            assert parsed.feed.opensearch_totalresults == "55", parsed.feed
+            seen += [e.id for e in parsed.entries]
+        else:
+            assert parsed["metadata"]["numberOfItems"] == 55 and parsed["metadata"]["currentPage"] == int(page)
+            seen += [p["metadata"]["identifier"] for p in parsed["publications"]]
+        page, pages = _next_page(parsed, kind), pages + 1
+    assert pages == 2 and len(seen) == len(set(seen)) == 55
+    assert seen == [b.identifier for b in search(library, "book")]
+    last = render_search(library, "book", None, kind, 2)
+    rels = (
+        {link.rel for link in feedparser.parse(last).feed.links}
+        if kind == "xml"
+        else {link["rel"] for link in json.loads(last)["links"]}
+    )
+    assert {"previous", "first", "last"} <= rels and "next" not in rels
+    for beyond in ("3", "0", "two", "-1"):
+        assert render_search(library, "book", None, kind, beyond) is None
+        assert answer("http://127.0.0.1:8000/", {key: "book", "page": beyond}) is None  # 404
+    assert render_search(library, "nothing like it", None, kind) is not None  # no result: one empty page
+
+
+def test_languages_are_grouped_by_primary_language_and_counted_in_good_english(tmp_path, run):
+    for slug, language in (("us", "en-US"), ("gb", "en-GB"), ("plain", "en"), ("fr", "fr-CA")):
+        write_book(tmp_path, slug, "2026-01-01", language)
+    assert run("library", tmp_path)[0] == 0
+    catalog = tmp_path / CATALOG
+    languages = feedparser.parse(str(catalog / "languages.xml"))
+    assert [(e.title, e.content[0].value) for e in languages.entries] == [
+        ("English (en)", "3 articles"),
+        ("French (fr)", "1 article"),
+    ]
+    english = feedparser.parse(str(catalog / "language-en.xml"))
+    assert sorted(e.dcterms_language for e in english.entries) == ["en", "en-GB", "en-US"]
+    assert sorted(p.name for p in catalog.glob("language-*.json")) == ["language-en.json", "language-fr.json"]
+    navigation = json.loads((catalog / "languages.json").read_text())["navigation"]
+    assert [(n["title"], n["properties"]["numberOfItems"]) for n in navigation] == [
+        ("English (en)", 3),
+        ("French (fr)", 1),
+    ]
+
+
+def test_opds_1_entries_carry_their_identifier_as_dc_identifier(tmp_path, run):
+    write_book(tmp_path, "one", "2026-01-01")
+    assert run("library", tmp_path)[0] == 0
+    root = etree.parse(str(tmp_path / CATALOG / "newest.xml"))
+    ids = root.xpath("//a:entry/dc:identifier/text()", namespaces={"a": ATOM, "dc": "http://purl.org/dc/terms/"})
+    assert ids == ["urn:test:one"]
+
+
+def with_mp3(folder: Path, slug: str, duration: float = 61.0) -> None:
+    """Give a book of write_book a full-length MP3 (an episode of the library's podcast)."""
+    (folder / slug / f"{slug}.mp3").write_bytes(b"ID3" + bytes(100))
+    manifest = folder / slug / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data.update(audiobook={"mp3": f"{slug}.mp3"}, duration=duration)
+    manifest.write_text(json.dumps(data))
+
+
+ITUNES = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "atom": ATOM}
+
+
+def test_the_library_feed_has_the_channel_tags_podcast_apps_want(tmp_path, run):
+    """Books in en-US and en-GB: the channel's language is en; itunes:author and itunes:owner name the
+    library; itunes:explicit is Apple's false; atom:link rel=self is the feed's URL when it is known."""
+    for slug, language in (("us", "en-US"), ("gb", "en-GB")):
+        write_book(tmp_path, slug, "2026-01-01", language)
+        with_mp3(tmp_path, slug)
+    assert run("library", tmp_path, "--title", "Talks")[0] == 0
+    parsed = feedparser.parse(str(tmp_path / "feed.xml"))
+    assert not parsed.bozo and parsed.feed.language == "en" and len(parsed.entries) == 2
+    assert parsed.feed.author == "Talks" and parsed.feed.publisher_detail.name == "Talks"  # itunes:owner
+    channel = etree.parse(str(tmp_path / "feed.xml")).find("channel")
+    assert channel.findtext("itunes:explicit", namespaces=ITUNES) == "false"
+    assert channel.find("atom:link", ITUNES) is None  # no address known: no self link
+    with open(tmp_path / "feed.xml", "rb") as stream:
+        podcast = podcastparser.parse((tmp_path / "feed.xml").as_uri(), stream)
+    assert podcast["explicit"] is False and len(podcast["episodes"]) == 2
+    base = "https://example.org/talks/"
+    data = render_feed(read_library(tmp_path), base)
+    assert [link.href for link in feedparser.parse(data).feed.links if link.rel == "self"] == [base + "feed.xml"]
+    assert feedparser.parse(data).feed.link == base + "index.html"
 
 
 def test_a_damaged_or_missing_manifest_skips_that_book_with_a_warning(tmp_path, run, caplog):

@@ -598,7 +598,7 @@ def _library(args) -> int:
 
     from .errors import InputError
     from .library import refresh
-    from .library.model import read_settings
+    from .library.model import check_setting, read_settings
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
     path = Path(args.folder)
@@ -608,8 +608,8 @@ def _library(args) -> int:
     given = {
         k: v
         for k, v in (
-            ("title", args.title),
-            ("description", args.description),
+            ("title", args.title and check_setting("title", args.title)),
+            ("description", args.description and check_setting("description", args.description)),
             ("base_url", args.base_url and _base_url(args.base_url)),
         )
         if v is not None

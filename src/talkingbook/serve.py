@@ -208,9 +208,10 @@ def dynamic_routes(folder: Path) -> dict[str, Dynamic]:
         return library.render_feed(library.read_library(folder), base), "application/rss+xml"
 
     def search(kind: Literal["xml", "json"], key: str, media: str) -> Dynamic:
-        def answer(base: str, params: Mapping[str, str]) -> tuple[bytes, str]:
-            terms = params.get(key, "")
-            return library.render_search(library.read_library(folder), terms, base, kind), media
+        def answer(base: str, params: Mapping[str, str]) -> tuple[bytes, str] | None:
+            terms, page = params.get(key, ""), params.get("page")
+            data = library.render_search(library.read_library(folder), terms, base, kind, page)
+            return None if data is None else (data, media)
 
         return answer
 

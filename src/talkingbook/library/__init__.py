@@ -12,8 +12,9 @@ library folder's absolute URL, e.g. ``http://192.168.1.5:8000/``, or None for re
 - ``catalog_file(library, name, base_url) -> bytes | None``: ``catalog/<name>`` (None: no such file);
 - ``render_opds1(library, base_url, feed="newest", page=1) -> bytes``, ``render_opds2(...)``;
 - ``search(library, terms) -> tuple[Entry, ...]`` and ``render_search(library, terms, base_url,
-  kind) -> bytes`` for ``catalog/search.xml?q=`` (kind "xml") and ``catalog/search.json?query=``
-  (kind "json"), which a static host cannot answer;
+  kind, page) -> bytes | None`` for ``catalog/search.xml?q=&page=`` (kind "xml") and
+  ``catalog/search.json?query=&page=`` (kind "json"), which a static host cannot answer (None: no
+  such page, a 404);
 - ``refresh(folder, settings=None) -> Library``: rewrite the files on disk (takes the lock).
 """
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import stat
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..errors import UsageError
 from ..system.files import read_regular, why
 from ..system.publish import read_marker
 
@@ -26,6 +28,7 @@ CATALOG = "catalog"  # DIR/catalog/: the OPDS files; never a book's folder name
 SETTINGS = ".talkingbook-library.json"  # the title, description and base URL `talkingbook library` was given
 MANIFEST = "manifest.json"
 MANIFEST_LIMIT = 64 * 1024 * 1024
+LONGEST = 1_000_000.0  # seconds (11 days): a longer narration is a damaged manifest's number, not an article's
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,11 @@ class Entry:
         return datetime(1970, 1, 1, tzinfo=UTC)
 
     @property
+    def primary_language(self) -> str:
+        """The language without region, script or variant: 'en' for en-GB."""
+        return self.language.split("-", 1)[0].lower()
+
+    @property
     def site(self) -> str:
         """The publisher, else the host of the article's URL."""
         host = self.source_url.split("//", 1)[-1].split("/", 1)[0].removeprefix("www.")
@@ -92,7 +100,7 @@ class Library:
 
     @property
     def title(self) -> str:
-        return self.settings.title or self.folder.resolve().name or "Library"
+        return self.settings.title or _text(self.folder.resolve().name) or "Library"
 
     @property
     def description(self) -> str:
@@ -100,12 +108,17 @@ class Library:
 
     @property
     def languages(self) -> tuple[str, ...]:
-        """Every book's language, sorted, once each."""
-        return tuple(sorted({b.language for b in self.books}))
+        """Every book's primary language ('en' for en-US and en-GB alike), sorted, once each: the
+        catalog's language groups."""
+        return tuple(sorted({b.primary_language for b in self.books}))
 
     @property
     def language(self) -> str:
-        """The one language of every book, '' when they are mixed (or there is none)."""
+        """The one language of every book: its tag when all share it (en-US), the primary language when
+        they differ only by region or script (en-US and en-GB: en), '' when they are mixed or none."""
+        tags = {b.language for b in self.books}
+        if len(tags) == 1:
+            return next(iter(tags))
         return self.languages[0] if len(self.languages) == 1 else ""
 
     @property
@@ -123,18 +136,63 @@ def _when(text: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+# C0 and C1 controls but tab, newline and carriage return; lone surrogates (bytes that were not UTF-8 on
+# the command line); what XML 1.0 cannot hold. lxml refuses most of them: a title holding one would
+# stop every feed and catalog of the library.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_FOLDER_URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?", re.IGNORECASE)
+
+
+def setting_problem(name: str, value: str) -> str | None:
+    """Why ``value`` cannot be the library's ``name`` (title, description, base_url) or a name of its files
+    (any other ``name``: a folder's, a file's), or None."""
+    found = _CONTROL.search(value)
+    if found is not None:
+        char = found.group()
+        if "\ud800" <= char <= "\udfff":
+            return "is not UTF-8 text"
+        return f"holds a control character (U+{ord(char):04X})"
+    if name == "base_url" and value and not _FOLDER_URL.fullmatch(value):
+        return "is not an http:// or https:// URL of a folder"
+    return None
+
+
+def check_setting(name: str, value: str) -> str:
+    """``value`` when it can be the library's ``name``; UsageError naming the option otherwise."""
+    problem = setting_problem(name, value)
+    if problem is not None:
+        raise UsageError(f"--{name.replace('_', '-')} {value!r}", f"{problem}; nothing was saved")
+    return value
+
+
 def read_settings(folder: Path) -> Settings:
-    """The library's saved settings; the defaults when there are none (or they are damaged)."""
+    """The library's saved settings; the defaults when there are none (or they are damaged), and without
+    any value that could not be written in a feed (ignored with a warning)."""
+    path = folder / SETTINGS
     try:
-        data = json.loads(read_regular(folder / SETTINGS, 1024 * 1024))
+        data = json.loads(read_regular(path, 1024 * 1024))
     except FileNotFoundError:
         return Settings()
-    except (OSError, ValueError) as exc:
-        log.warning("%s: ignored (%s)", folder / SETTINGS, why(exc) if isinstance(exc, OSError) else "not JSON")
+    except (OSError, ValueError, RecursionError) as exc:
+        log.warning("%s: ignored (%s)", path, why(exc) if isinstance(exc, OSError) else "not JSON")
         return Settings()
     if not isinstance(data, dict):
+        log.warning("%s: ignored (not a JSON object)", path)
         return Settings()
-    return Settings(**{k: v for k in ("title", "description", "base_url") if isinstance(v := data.get(k), str)})
+    kept = {}
+    for name in ("title", "description", "base_url"):
+        value = data.get(name)
+        if value is None or value == "":
+            continue
+        problem = setting_problem(name, value) if isinstance(value, str) else "is not text"
+        if problem is None:
+            kept[name] = value
+        else:
+            option = f"--{name.replace('_', '-')}"
+            log.warning(
+                "%s: the saved %s %s: ignored (`talkingbook library %s` sets it again)", path, option, problem, option
+            )
+    return Settings(**kept)
 
 
 def read_library(folder: Path, settings: Settings | None = None) -> Library:
@@ -151,11 +209,10 @@ def read_library(folder: Path, settings: Settings | None = None) -> Library:
         key = _memo_key(folder / name)
         known = memo.get(name)
         if key is not None and isinstance(known, dict) and known.get("key") == key:
-            try:
-                books.append(Entry(**known["entry"]))
-                continue
-            except (TypeError, KeyError):
-                pass  # a memo of another version: read the manifest
+            remembered = _remembered(name, known.get("entry"))
+            if remembered is not None:
+                books.append(remembered)
+                continue  # else a memo of another version, or damaged: read the manifest
         try:
             books.append(read_book(folder / name))
         except BookSkipped as exc:
@@ -217,7 +274,36 @@ def memo(library: Library) -> bytes:
         key = _memo_key(library.folder / book.slug)
         if key is not None:
             out[book.slug] = {"key": key, "entry": asdict(book)}
-    return json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(out, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+_OPTIONAL_PATHS = ("cover", "page", "mp3", "m4b", "chapters", "transcript")
+
+
+def _remembered(slug: str, data) -> Entry | None:
+    """The memo's entry for the book folder ``slug`` when it is one :func:`read_book` could have made
+    (every field of its type, clean text, paths inside the folder); None otherwise."""
+    if not isinstance(data, dict) or set(data) != {f.name for f in fields(Entry)} or data["slug"] != slug:
+        return None
+    return Entry(**data) if all(_field_ok(name, value, slug) for name, value in data.items()) else None
+
+
+def _field_ok(name: str, value, slug: str) -> bool:
+    if name in ("epub_size", "mp3_size", "m4b_size"):
+        return type(value) is int and value >= 0
+    if name == "duration":
+        return value is None or (type(value) is float and _seconds(value) == value)
+    if name == "epub" or name in _OPTIONAL_PATHS:
+        if value is None:
+            return name != "epub"
+        return isinstance(value, str) and value.startswith(f"{slug}/") and _safe(value[len(slug) + 1 :])
+    if name == "language":
+        return isinstance(value, str) and _language(value) == value
+    if name == "slug":
+        return isinstance(value, str) and setting_problem("folder", value) is None
+    if name in ("date", "modified"):
+        return isinstance(value, str) and _iso(value, 10 if name == "date" else 0) == value
+    return isinstance(value, str) and _text(value) == value
 
 
 class BookSkipped(Exception):
@@ -244,7 +330,11 @@ def read_book(folder: Path) -> Entry:
     if not isinstance(meta, dict) or not _text(meta.get("title")):
         raise BookSkipped("manifest.json has no title", ours=True)
     slug = folder.name
+    if (problem := setting_problem("folder", slug)) is not None:  # its links could not be written
+        raise BookSkipped(f"its folder's name {problem}; rename the folder", ours=True)
     epub = _file(folder, data.get("epub"))
+    if isinstance(data.get("epub"), str) and (problem := setting_problem("file", data["epub"])) is not None:
+        raise BookSkipped(f"its EPUB's file name {problem}", ours=True)
     if epub is None:
         raise BookSkipped("its EPUB is missing", ours=True)
     audiobook: dict = data["audiobook"] if isinstance(data.get("audiobook"), dict) else {}
@@ -255,6 +345,10 @@ def read_book(folder: Path) -> Entry:
         found = [s.get("duration") for s in sections if isinstance(s, dict)]
         numbers = [d for d in found if isinstance(d, (int, float))]
         duration = sum(numbers) if numbers and len(numbers) == len(found) else None
+    seconds = _seconds(duration)
+    if duration is not None and seconds is None:
+        shown = str(duration)[:24]  # not all 400 digits of a damaged number
+        log.warning("%s: manifest.json: duration %s is not a length of narration; listed without it", folder, shown)
     return Entry(
         slug=slug,
         identifier=_text(meta.get("identifier")) or f"urn:talkingbook:{slug}",
@@ -276,8 +370,19 @@ def read_book(folder: Path) -> Entry:
         m4b_size=m4b[1] if m4b else 0,
         chapters=_path(folder, audiobook.get("chapters")),
         transcript=_path(folder, data.get("transcript")),
-        duration=float(duration) if duration is not None else None,
+        duration=seconds,
     )
+
+
+def _seconds(value) -> float | None:
+    """A length of narration in seconds: a number, finite, from 0 to LONGEST; None otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:  # an integer of 400 digits
+        return None
+    return seconds if math.isfinite(seconds) and 0 <= seconds <= LONGEST else None
 
 
 # what XML 1.0 cannot hold (lxml refuses it): a damaged or edited manifest must not stop the library
@@ -309,6 +414,7 @@ def _safe(name) -> bool:
     return (
         isinstance(name, str)
         and bool(name)
+        and _CONTROL.search(name) is None  # not UTF-8 (a URL cannot be written), or a control character
         and not name.startswith(("/", "."))
         and "\\" not in name
         and all(part not in ("", ".", "..") and not part.startswith(".") for part in name.split("/"))

@@ -3,7 +3,8 @@ OPDS 2.0 (JSON, ``.json``), the same feeds in both.
 
 - ``index``: the navigation root, with "Newest" and "By language";
 - ``newest``, ``newest-page2``...: every book, newest first, PAGE_SIZE a page (rel next/previous);
-- ``languages``: one navigation entry per language; ``language-<code>``, ``language-<code>-page2``...;
+- ``languages``: one navigation entry per primary language (en holds en, en-US and en-GB);
+  ``language-<code>``, ``language-<code>-page2``...;
 - ``opensearch.xml``: the OpenSearch description of ``search.xml?q=`` (OPDS 1.2) and
   ``search.json{?query}`` (OPDS 2.0). A static host cannot answer them; `talkingbook serve` does,
   with :func:`render_search`.
@@ -13,7 +14,8 @@ For `serve` (URLs absolute for the request's host):
   (``None``: no such file);
 - ``render_opds1(library, base_url, feed="newest", page=1) -> bytes`` and ``render_opds2(...)``
   (``feed``: ``index``, ``languages``, ``newest`` or ``language-<code>``);
-- ``render_search(library, terms, base_url, kind) -> bytes`` (kind ``"xml"`` or ``"json"``).
+- ``render_search(library, terms, base_url, kind, page) -> bytes | None`` (kind ``"xml"`` or ``"json"``;
+  ``page`` the query's ``page`` parameter; None: no such page), paginated as the other feeds.
 Without a base URL the links are relative (OPDS allows them; they resolve against the file's URL).
 """
 
@@ -61,11 +63,16 @@ def _pages(count: int) -> int:
 
 
 def _books(library: Library, feed: str) -> tuple[Entry, ...]:
-    """The books of an acquisition feed: ``newest`` or ``language-<code>``."""
+    """The books of an acquisition feed: ``newest``, ``search`` (a library of the books found) or
+    ``language-<code>`` (a primary language: en holds en, en-US and en-GB)."""
     if feed.startswith("language-"):
         code = feed.removeprefix("language-")
-        return tuple(b for b in library.books if b.language == code)
+        return tuple(b for b in library.books if b.primary_language == code)
     return library.books
+
+
+def _articles(count: int) -> str:
+    return f"{count} article{'' if count == 1 else 's'}"
 
 
 def _name(feed: str, page: int, kind: Kind) -> str:
@@ -159,7 +166,7 @@ def _navigation(library: Library, feed: str) -> list[tuple[str, str, str, str]]:
     return [
         (
             _language_name(code),
-            f"{sum(b.language == code for b in library.books)} articles",
+            _articles(sum(b.primary_language == code for b in library.books)),
             f"language-{code}",
             "subsection",
         )
@@ -181,9 +188,10 @@ def _sub(parent, tag: str, text: str | None = None, **attributes) -> etree._Elem
 
 
 def _self(base_url: str | None, feed: str, page: int, kind: Kind, terms: str) -> str:
-    """A feed's own URL; a search's is the query it answers."""
+    """The URL of a feed's page; a search's is the query it answers (``&page=N`` after the first)."""
     if feed == "search":
-        return _link(base_url, f"search.{kind}") + ("?q=" if kind == "xml" else "?query=") + quote(terms)
+        query = ("?q=" if kind == "xml" else "?query=") + quote(terms) + (f"&page={page}" if page > 1 else "")
+        return _link(base_url, f"search.{kind}") + query
     return _link(base_url, _name(feed, page, kind))
 
 
@@ -216,8 +224,7 @@ def render_opds1(library: Library, base_url: str | None, feed: str = "newest", p
             _sub(entry, "link", rel=rel, href=_link(base_url, _name(target, 1, "xml")), type=target_kind)
     else:
         books = _books(library, feed)
-        if feed != "search":  # one page of results
-            _paging(root, base_url, feed, page, _pages(len(books)), "xml", kind)
+        _paging(root, base_url, feed, page, _pages(len(books)), kind, terms)
         _sub(root, "opensearch:totalResults", str(len(books)))
         _sub(root, "opensearch:itemsPerPage", str(PAGE_SIZE))
         _sub(root, "opensearch:startIndex", str((page - 1) * PAGE_SIZE + 1))
@@ -226,14 +233,20 @@ def render_opds1(library: Library, base_url: str | None, feed: str = "newest", p
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _paging(root, base_url: str | None, feed: str, page: int, pages: int, kind: Kind, media: str) -> None:
+def _paging(root, base_url: str | None, feed: str, page: int, pages: int, media: str, terms: str) -> None:
     """first, last, previous and next links of a paginated feed (Atom)."""
-    _sub(root, "link", rel="first", href=_link(base_url, _name(feed, 1, kind)), type=media)
-    _sub(root, "link", rel="last", href=_link(base_url, _name(feed, pages, kind)), type=media)
+    for rel, target in _pager(page, pages):
+        _sub(root, "link", rel=rel, href=_self(base_url, feed, target, "xml", terms), type=media)
+
+
+def _pager(page: int, pages: int) -> list[tuple[str, int]]:
+    """The rel and page number of a page's first, last, previous and next links."""
+    out = [("first", 1), ("last", pages)]
     if page > 1:
-        _sub(root, "link", rel="previous", href=_link(base_url, _name(feed, page - 1, kind)), type=media)
+        out.append(("previous", page - 1))
     if page < pages:
-        _sub(root, "link", rel="next", href=_link(base_url, _name(feed, page + 1, kind)), type=media)
+        out.append(("next", page + 1))
+    return out
 
 
 def _entry1(root, book: Entry, base_url: str | None) -> None:
@@ -241,6 +254,7 @@ def _entry1(root, book: Entry, base_url: str | None) -> None:
     entry = _sub(root, "entry")
     _sub(entry, "title", book.title)
     _sub(entry, "id", book.identifier)
+    _sub(entry, "dc:identifier", book.identifier)
     _sub(entry, "updated", _stamp(datetime.fromisoformat(book.modified)) if book.modified else _stamp(book.published))
     if book.author:
         _sub(_sub(entry, "author"), "name", book.author)
@@ -310,15 +324,7 @@ def render_opds2(library: Library, base_url: str | None, feed: str = "newest", p
     books = _books(library, feed)
     pages = _pages(len(books))
     data["metadata"].update(numberOfItems=len(books), itemsPerPage=PAGE_SIZE, currentPage=page)
-    if feed != "search":  # one page of results
-        links += [
-            _jlink("first", _link(base_url, _name(feed, 1, "json"))),
-            _jlink("last", _link(base_url, _name(feed, pages, "json"))),
-        ]
-        if page > 1:
-            links.append(_jlink("previous", _link(base_url, _name(feed, page - 1, "json"))))
-        if page < pages:
-            links.append(_jlink("next", _link(base_url, _name(feed, page + 1, "json"))))
+    links += [_jlink(rel, _self(base_url, feed, target, "json", terms)) for rel, target in _pager(page, pages)]
     data["publications"] = [_publication(book, base_url) for book in books[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
     return _json(data)
 
@@ -358,7 +364,7 @@ def _publication(book: Entry, base_url: str | None) -> dict:
 
 def _json(data: dict) -> bytes:
     # compact: with an indent, json falls back on its pure-Python encoder (3 times slower here)
-    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n").encode()
 
 
 # -- search --------------------------------------------------------------------------------------
@@ -378,15 +384,27 @@ def render_opensearch(library: Library, base_url: str | None) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def render_search(library: Library, terms: str, base_url: str | None, kind: Kind = "xml") -> bytes:
-    """The books matching ``terms`` (:func:`~talkingbook.library.model.search`) as one OPDS feed
-    (first PAGE_SIZE results), what `serve` answers ``catalog/search.xml?q=`` and
-    ``catalog/search.json?query=`` with."""
+def render_search(
+    library: Library, terms: str, base_url: str | None, kind: Kind = "xml", page: int | str | None = 1
+) -> bytes | None:
+    """The books matching ``terms`` (:func:`~talkingbook.library.model.search`) as an OPDS feed, one
+    page of PAGE_SIZE results (``page``: a number, or the query's ``page`` parameter as given), with
+    the total and links to the other pages: what `serve` answers ``catalog/search.xml?q=`` and
+    ``catalog/search.json?query=`` with. None (not found) for a page that is not one of the results'."""
     from dataclasses import replace
 
-    found = replace(
-        library,
-        books=search(library, terms)[:PAGE_SIZE],
-        settings=replace(library.settings, title=f"{library.title}: {terms}"),
-    )
-    return (render_opds1 if kind == "xml" else render_opds2)(found, base_url, "search", 1, terms)
+    number = _page_number(page)
+    books = search(library, terms)
+    if number is None or number > _pages(len(books)):
+        return None
+    found = replace(library, books=books, settings=replace(library.settings, title=f"{library.title}: {terms}"))
+    return (render_opds1 if kind == "xml" else render_opds2)(found, base_url, "search", number, terms)
+
+
+def _page_number(page: int | str | None) -> int | None:
+    """A page number as a query gives it ('' or None: the first), or None when it is not one."""
+    if page is None or page == "":
+        return 1
+    if isinstance(page, int):
+        return page if page >= 1 else None
+    return int(page) if re.fullmatch(r"[1-9][0-9]{0,8}", page) else None

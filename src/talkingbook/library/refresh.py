@@ -47,7 +47,10 @@ def refresh_locked(folder: Path, settings: Settings | None = None) -> Library:
     """Rewrite the library files of ``folder`` from the books in it (the caller holds its lock);
     ``settings`` given are saved for the refreshes that follow. Returns the library as read."""
     if settings is not None:
-        _replace(folder / SETTINGS, (json.dumps(asdict(settings), ensure_ascii=False, indent=1) + "\n").encode())
+        _replace(
+            folder / SETTINGS,
+            (json.dumps(asdict(settings), ensure_ascii=False, indent=1, allow_nan=False) + "\n").encode(),
+        )
     library = read_library(folder)
     base_url = library.settings.base_url or None
     _remove_temporaries(folder, _TEMP)

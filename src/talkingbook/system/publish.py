@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from ..errors import OutputError
 from .files import read_regular, why
@@ -216,10 +216,19 @@ def _occupant(path: Path, article: Article) -> str:
         same = (
             bool(article.identifier)
             and meta.get("identifier") == article.identifier
-            and manifest.get("source") == article.source
+            # the path as given (earlier versions), or the file's name alone (this one's, marker lost)
+            and manifest.get("source") in (article.source, public_name(article.source))
         )
         return SAME if same else OTHER_ARTICLE
     return FOREIGN
+
+
+def public_name(source: str) -> str:
+    """What a published book's manifest says it was read from: a URL as it is, a file by its name
+    alone ('page.html', not '/home/ana/private/page.html'), standard input as 'stdin'."""
+    if source.startswith(("http://", "https://")):
+        return source
+    return PurePath(source).name or source
 
 
 def read_marker(folder: Path) -> str | None:

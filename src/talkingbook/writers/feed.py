@@ -1,4 +1,4 @@
-"""The podcast feed: RSS 2.0 with the iTunes and Podcasting 2.0 namespaces, written with feedgen.
+"""The podcast feed: RSS 2.0, iTunes and Podcasting 2.0 tags (media/podcast.py, shared with the library).
 
 The channel is the article; each section is an episode, in table-of-contents order:
 episode number = track number, dates a minute apart from the article's date so that apps
@@ -10,53 +10,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import lxml.etree
-from feedgen.ext.base import BaseEntryExtension, BaseExtension
-from feedgen.feed import FeedGenerator
-from feedgen.util import xml_elem
-
+from ..media.podcast import Channel, Episode, render_podcast
 from ..model import Book, Paragraph, iter_blocks
 from ..publication import Publication
 from ..structure.segment import split_sentences
 from ..structure.toc import TocEntry
 
-PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 
-
-class _PodcastIndex(BaseExtension):
-    """The Podcasting 2.0 namespace, which feedgen does not know."""
-
-    def extend_ns(self) -> dict[str, str]:
-        return {"podcast": PODCAST_NS}
-
-
-class _PodcastIndexEntry(BaseEntryExtension):
-    def __init__(self) -> None:
-        self._transcripts: list[dict[str, str]] = []
-
-    def transcript(self, url: str, media_type: str, language: str) -> None:
-        self._transcripts.append({"url": url, "type": media_type, "language": language})
-
-    def extend_rss(self, entry: lxml.etree._Element) -> lxml.etree._Element:
-        for transcript in self._transcripts:
-            element = xml_elem(f"{{{PODCAST_NS}}}transcript", entry)
-            for key, value in transcript.items():
-                element.attrib[key] = value
-        return entry
-
-
-# Numeric references, not html.escape's named ones: podcastparser (gPodder) decodes named references
-# with a greedy pattern that eats '&lt;3 &lt;' whole, and numeric ones exactly.
-_HTML_TEXT = str.maketrans({"&": "&#38;", "<": "&#60;", ">": "&#62;"})
-
-
-def _html(text: str) -> str:
-    """Plain text as the HTML an RSS description holds: every reader takes a description for HTML
-    (feedparser sanitizes it, podcastparser and Apple render it), so a quoted '<script>' or '<b>' is
-    escaped here, and feedgen escapes the result again as XML. The paragraph tag tells heuristic
-    readers (podcastparser) that it is HTML, so they decode the escapes rather than show them."""
-    return f"<p>{text.translate(_HTML_TEXT)}</p>"
+def _site(url: str) -> str:
+    """The host of the article's URL, without 'www.' ('' for none)."""
+    return (urlsplit(url).hostname or "").removeprefix("www.") if url else ""
 
 
 def _url(base_url: str | None, path: str) -> str:
@@ -87,42 +52,38 @@ def _start(book: Book, modified: datetime) -> datetime:
 def write_feed(pub: Publication, folder: Path) -> Path:
     """The RSS feed of the section MP3s (``Layout.FEED``), each an episode; returns its path."""
     meta, layout, base_url, modified = pub.book.metadata, pub.layout, pub.options.base_url, pub.modified
-    feed = FeedGenerator()
-    feed.load_extension("podcast")
-    feed.register_extension("podcastindex", _PodcastIndex, _PodcastIndexEntry, atom=False, rss=True)
-    feed.title(meta.title)
-    feed.description(_html(meta.description or meta.title))
     link = meta.source_url or _url(base_url, layout.epub)
-    feed.link(href=link)
-    feed.language(meta.language)
-    feed.generator("talkingbook")
-    if meta.rights:
-        feed.rights(meta.rights)
-    feed.lastBuildDate(modified)
-    feed.pubDate(_start(pub.book, modified))
-    feed.podcast.itunes_type("serial")
-    feed.podcast.itunes_explicit("no")
-    feed.podcast.itunes_category("News")
-    if meta.author or meta.publisher:
-        feed.podcast.itunes_author(meta.author or meta.publisher)
-    # no itunes:summary: Apple no longer reads it, and readers disagree whether it is text or HTML
     cover = _url(base_url, layout.cover(pub.cover))
-    feed.image(cover, title=meta.title, link=link)  # the channel's artwork: RSS <image> and <itunes:image>
-    feed.podcast.itunes_image(cover)
     start = _start(pub.book, modified)
-    for entry in pub.toc:
-        audio = pub.audio(entry)
-        item = feed.add_entry(order="append")
-        item.title(entry.title)
-        item.guid(f"{meta.identifier}/{entry.slug}", permalink=False)
-        item.description(_html(_summary(entry)))
-        item.enclosure(_url(base_url, layout.section_mp3(entry)), str(audio.size), "audio/mpeg")
-        item.published(start + timedelta(minutes=entry.number - 1))
-        item.podcast.itunes_episode(entry.number)
-        item.podcast.itunes_episode_type("full")
-        item.podcast.itunes_duration(round(audio.duration))
-        item.podcast.itunes_image(cover)  # apps show an episode's own artwork, else nothing in some lists
-        item.podcastindex.transcript(_url(base_url, layout.section_vtt(entry)), "text/vtt", meta.language)
+    channel = Channel(
+        title=meta.title,
+        description=meta.description or meta.title,
+        link=link,
+        language=meta.language,
+        author=meta.author or meta.publisher or _site(meta.source_url) or meta.title,  # itunes:author, owner
+        updated=modified,
+        kind="serial",
+        feed_url=_url(base_url, layout.FEED) if base_url else None,
+        cover=cover,
+        published=start,
+        rights=meta.rights,
+    )
+    episodes = [
+        Episode(
+            title=entry.title,
+            guid=f"{meta.identifier}/{entry.slug}",
+            description=_summary(entry),
+            audio=_url(base_url, layout.section_mp3(entry)),
+            size=pub.audio(entry).size,
+            published=start + timedelta(minutes=entry.number - 1),
+            duration=pub.audio(entry).duration,
+            number=entry.number,
+            image=cover,
+            transcript=_url(base_url, layout.section_vtt(entry)),
+            language=meta.language,
+        )
+        for entry in pub.toc
+    ]
     out = folder / layout.FEED
-    feed.rss_file(str(out), pretty=True, encoding="UTF-8")
+    out.write_bytes(render_podcast(channel, episodes))
     return out

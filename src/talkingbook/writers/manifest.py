@@ -1,13 +1,21 @@
-"""Write manifest.json: the book, its sections, every file written and the options used, for scripts."""
+"""Write manifest.json: the book, its sections, every file written and the options used, for scripts.
+
+The manifest is published with the book (served, uploaded with the folder): it names the input, the
+lexicon and --base-dir by their file names only, never by where they are on this machine. Nothing
+reads those paths back: a book's article and what it was made from are digests in its marker
+(system/publish.py), computed from the absolute paths before anything is written.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 from ..model import section_words
 from ..publication import Publication
+from ..system.publish import public_name
 from .chapters import chapter_starts
 from .feed import _summary
 
@@ -20,7 +28,7 @@ def write_manifest(pub: Publication, folder: Path) -> Path:
     files = [*mp3s, *(o.path for outputs in pub.outputs.values() for o in outputs)]
     data = {
         "generator": f"talkingbook {__version__}",
-        "source": pub.book.source_name,
+        "source": public_name(pub.book.source_name),
         "epub": layout.epub,
         "playlist": layout.playlist if layout.playlist in files else None,
         "transcript": layout.transcript if layout.transcript in files else None,
@@ -61,7 +69,7 @@ def write_manifest(pub: Publication, folder: Path) -> Path:
         ],
         "files": files,
         "narration": {"engine": narration.engine, "voice": narration.voice} if narration else None,
-        "options": pub.options.recorded(),
+        "options": _public_options(pub.options.recorded()),
         "warnings": list(pub.book.warnings),  # the reader's doubts: part of the article may be missing
     }
     # errors="replace": an option that was not UTF-8 (a file name, an argument) is kept as the
@@ -69,6 +77,11 @@ def write_manifest(pub: Publication, folder: Path) -> Path:
     out = folder / layout.MANIFEST
     out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8", errors="replace")
     return out
+
+
+def _public_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The options as recorded, the local paths among them (lexicon, base_dir) by their names alone."""
+    return {k: public_name(v) if k in ("lexicon", "base_dir") and isinstance(v, str) else v for k, v in options.items()}
 
 
 def _duration(pub: Publication) -> float | None:
