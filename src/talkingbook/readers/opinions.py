@@ -97,7 +97,7 @@ def _trafilatura():
     """
     blocked = "py3langid" not in sys.modules
     if blocked:
-        sys.modules["py3langid"] = None  # type: ignore[assignment]
+        sys.modules["py3langid"] = None
     try:
         import trafilatura
     except ImportError:  # pragma: no cover - a dependency; a broken install reads with one opinion
