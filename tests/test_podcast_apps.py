@@ -183,23 +183,35 @@ def read_podcastparser(url: str, body: bytes) -> dict:
     }
 
 
-@pytest.fixture(scope="module")
-def feeds(tmp_path_factory) -> dict[str, Feed]:
-    """{"library" or a book's slug: its feed as served and read}: two articles converted into one
-    folder with the fake voice, served by `talkingbook serve` on 127.0.0.1."""
+@pytest.fixture(scope="module", params=["serve", "published"])
+def feeds(request, tmp_path_factory) -> dict[str, Feed]:
+    """{"library" or a book's slug: its feed, read}: two articles converted into one folder with the
+    fake voice, served by `talkingbook serve` on 127.0.0.1. "serve": converted for local use, the feeds
+    fetched from the server (which writes the library feed per request); "published": converted with
+    `--base-url` (each book's folder URL) and listed with `talkingbook library --base-url`, the feeds
+    read from the files on disk, as a static web host would serve them."""
     from talkingbook.cli import main
 
-    root = tmp_path_factory.mktemp("podcast-apps")
+    mode = request.param
+    root = tmp_path_factory.mktemp(f"podcast-apps-{mode}")
     folder = root / "dist"
-    for page in PAGES:
-        assert main(["convert", str(page), "-o", str(folder), "--engine", "fake", "-q"]) == 0, page
-    server = Serving(folder)
+    folder.mkdir()
+    server = Serving(folder)  # first, for its address: books converted while it runs are served
     try:
+        for page in PAGES:
+            options = ["--base-url", f"{server.base}{page.stem}/"] if mode == "published" else []
+            assert main(["convert", str(page), "-o", str(folder), "--engine", "fake", "-q", *options]) == 0, page
+        assert book_names(folder) == sorted(page.stem for page in PAGES)
+        if mode == "published":
+            assert main(["library", str(folder), "--base-url", server.base]) == 0
         found = {}
         paths = {"library": "/feed.xml"} | {slug: f"/{slug}/feed.xml" for slug in book_names(folder)}
         for name, path in paths.items():
-            status, _, body = server.get(path)
-            assert status == 200, path
+            if mode == "serve":
+                status, _, body = server.get(path)
+                assert status == 200, path
+            else:
+                body = (folder / path.lstrip("/")).read_bytes()
             saved = root / f"{name}.xml"
             saved.write_bytes(body)
             url = server.base + path.lstrip("/")
