@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -66,7 +67,7 @@ def served(tmp_path_factory):
     found = re.match(r"serving .* at (http://127\.0\.0\.1:\d+/)$", first.strip())
     assert found, first + (proc.stderr.read() if proc.poll() is not None else "")
     yield found.group(1)
-    proc.send_signal(2)  # Ctrl-C
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
     proc.communicate(timeout=30)
 
 

@@ -1,12 +1,14 @@
 """Podcast apps read the feeds of a served library as talkingbook means them, and alike.
 
-Two articles (the sample, three sections; a page without a date) are converted with the fake voice and
-the folder is served with `talkingbook serve` on 127.0.0.1, as a phone's podcast app would reach it.
-The library's feed (`/feed.xml`, one episode per article) and each article's feed (`/<slug>/feed.xml`,
-one episode per section) are fetched over HTTP and read by three parsers: gPodder's podcastparser
+Two articles (the sample, five sections, a date and an author; a page without a date) are converted
+with the fake voice into one folder served by `talkingbook serve` on 127.0.0.1, as a phone's podcast
+app would reach it. The library's feed (`/feed.xml`, one episode per article) and each article's feed
+(`/<slug>/feed.xml`, one episode per section) are read by three parsers: gPodder's podcastparser
 (pip), podcast-partytime (Podcast Index's, in Podverse) and rss-parser (npm). For every episode and
 every field an app shows or plays (title, enclosure URL, type and length, duration, guid, date,
 artwork, chapters, transcript, author) each parser must read what the book's manifest.json says.
+Twice: fetched from `serve` for a folder converted for local use, and from the files on disk of a
+folder converted with `--base-url` and listed with `library --base-url` (a static host's case).
 
 What the parsers are, measured here (tests/js/podcast.js prints what the two npm ones read):
 - podcastparser resolves relative URLs against the feed's URL; podcast-partytime and rss-parser hand
@@ -23,6 +25,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -34,7 +37,7 @@ import pytest
 
 from conftest import DATA, ROOT, SAMPLE, as_from_a_terminal, book_names, podcast_apps
 
-PAGES = [SAMPLE, DATA / "nested.html"]  # three sections, a date and an author; no date, nested sections
+PAGES = [SAMPLE, DATA / "nested.html"]
 APPS = ("podcastparser", "partytime", "rss-parser")
 NOT_READ = object()  # a field a parser does not read at all (see the module's docstring)
 FIELDS = ("title", "url", "type", "length", "duration", "guid", "published")
@@ -69,7 +72,7 @@ class Serving:
             conn.close()
 
     def stop(self) -> None:
-        self.proc.send_signal(2)  # Ctrl-C
+        self.proc.send_signal(signal.SIGINT)  # Ctrl-C
         self.proc.communicate(timeout=30)
 
 
