@@ -61,7 +61,19 @@ def book_names(folder: Path) -> list[str]:
 # ``validators`` by the hook below, never by hand: a test, or a fixture it uses, that refers to one of
 # these names (directly or through a function of the test files) gets the marker. A test that starts
 # one of these programs some other way fails with a message saying so (``_refuse_unmarked``).
-VALIDATOR_NAMES = frozenset({"epubcheck5", "epubcheck42", "epubcheck_all", "ace", "ace_all", "readium", "CHROMIUM"})
+VALIDATOR_NAMES = frozenset(
+    {
+        "epubcheck5",
+        "epubcheck42",
+        "epubcheck_all",
+        "ace",
+        "ace_all",
+        "readium",
+        "readium_opds",
+        "podcast_apps",
+        "CHROMIUM",
+    }
+)
 VALIDATOR_PROGRAMS = frozenset({"java", "node", "nodejs", "chromium", "chromium-browser", "ace-puppeteer", "npx"})
 TESTS = Path(__file__).resolve().parent
 
@@ -417,5 +429,31 @@ def readium(path: Path) -> dict:
     need(shutil.which("node") is not None, "Node.js is not installed")
     need((JS / "node_modules" / "r2-shared-js").exists(), "r2-shared-js is not installed: npm ci --prefix tests/js")
     proc = subprocess.run(["node", str(JS / "readium.js"), str(path)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+def podcast_apps(feed: Path) -> dict:
+    """What two podcast apps' feed parsers read in an RSS feed (tests/js/podcast.js): {"partytime": ...,
+    "rss-parser": ...}, each {"channel": {...}, "episodes": [{title, url, type, length, duration, guid,
+    published, image, chapters, transcripts, author, link}, ...]} as the parser gives them, unresolved."""
+    need(shutil.which("node") is not None, "Node.js is not installed")
+    need(
+        all((JS / "node_modules" / name).is_dir() for name in ("podcast-partytime", "rss-parser")),
+        "podcast-partytime and rss-parser are not installed: npm ci --prefix tests/js --ignore-scripts",
+    )
+    proc = subprocess.run(["node", str(JS / "podcast.js"), str(feed)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+def readium_opds(path: Path) -> dict:
+    """What Readium's OPDS parser (r2-opds-js, the Thorium reader's) reads in an OPDS 1.2 (.xml) or 2.0
+    (.json) feed, in OPDS 2 terms (tests/js/opds.js): title, numberOfItems, links, publications."""
+    need(
+        shutil.which("node") is not None and (JS / "node_modules" / "r2-opds-js").is_dir(),
+        "node and r2-opds-js (npm ci --prefix tests/js --ignore-scripts)",
+    )
+    proc = subprocess.run(["node", str(JS / "opds.js"), str(path)], capture_output=True, text=True, timeout=120, cwd=JS)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout)

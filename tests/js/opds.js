@@ -4,6 +4,10 @@
 // Usage: node opds.js FEED.xml|FEED.json  -> JSON on stdout
 "use strict";
 const fs = require("fs");
+// Readium's classes warn on stdout (console.log, e.g. "OPDSPublication.Image[s] is not set!" for a book
+// without a cover): their messages go to stderr, stdout holds only the JSON
+const print = console.log;
+console.log = console.error;
 require("r2-opds-js/dist/es8-es2017/src/opds/init-globals").initGlobalConverters_OPDS();
 require("r2-opds-js/dist/es8-es2017/src/opds/init-globals").initGlobalConverters_GENERIC();
 const { DOMParser } = require("@xmldom/xmldom");
@@ -26,7 +30,7 @@ if (file.endsWith(".json")) {
   const dom = new DOMParser().parseFromString(text, "application/xml");
   feed = convertOpds1ToOpds2(XML.deserialize(dom, OPDS));
 }
-console.log(JSON.stringify({
+print(JSON.stringify({
   title: feed.Metadata && feed.Metadata.Title,
   numberOfItems: feed.Metadata && feed.Metadata.NumberOfItems,
   links: links(feed.Links),
