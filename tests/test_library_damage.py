@@ -139,17 +139,19 @@ DAMAGES = [
 ]
 
 
-def expect_whole_library(folder: Path, run, caplog, listed: bool, said: str | None, bad: str = "bad") -> None:
+def expect_whole_library(
+    folder: Path, run, caplog, listed: bool, said: str | None, bad: str = "bad", shown: str = "bad"
+) -> None:
     code, out, err = run("library", folder)
     assert code == 0, err
     slugs = [line.split(":")[0] for line in out.splitlines()]
     assert "good" in slugs and (bad in slugs) == listed, out
     library = read_library(folder)
-    assert [s for s, _ in library.skipped] == ([] if listed else [bad])
+    assert [s for s, _ in library.skipped] == ([] if listed else [shown])
     assert_library_whole(folder)
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     if said is not None:
-        assert any(said in w and bad in w for w in warnings), warnings
+        assert any(said in w and shown in w for w in warnings), warnings
 
 
 @pytest.mark.parametrize(("damage", "change", "listed", "said"), DAMAGES, ids=[d[0] for d in DAMAGES])
@@ -176,7 +178,8 @@ def test_a_book_folder_whose_name_is_not_utf8_is_skipped_with_its_reason(tmp_pat
     bad = os.fsdecode(b"caf\xe9")  # a Latin-1 name: its links cannot be written
     for slug in ("good", bad):
         write_book(tmp_path, slug, "2026-01-01")
-    expect_whole_library(tmp_path, run, caplog, listed=False, said="not UTF-8", bad=bad)
+    # Named with the bytes escaped: a message never carries the lone surrogates Python decodes them to.
+    expect_whole_library(tmp_path, run, caplog, listed=False, said="not UTF-8", bad=bad, shown="caf\\xe9")
     assert "1 folders skipped" in run("library", tmp_path)[2]
 
 

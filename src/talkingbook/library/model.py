@@ -195,6 +195,12 @@ def read_settings(folder: Path) -> Settings:
     return Settings(**kept)
 
 
+def _shown(name: str) -> str:
+    """A folder name as a message can show it: bytes that are not UTF-8 as escapes (``caf\\xe9``), never as the
+    lone surrogates Python decodes them to, which no UTF-8 stream can carry."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
 def read_library(folder: Path, settings: Settings | None = None) -> Library:
     """Every book folder of ``folder``, newest first (article date, then modification date, then name)."""
     books, skipped = [], []
@@ -219,8 +225,9 @@ def read_library(folder: Path, settings: Settings | None = None) -> Library:
             if read_marker(folder / name) is None and not exc.ours:  # someone's folder, not a book: no news
                 log.info("%s: not a book of talkingbook's; not in the library", folder / name)
                 continue
-            log.warning("%s: skipped from the library: %s", folder / name, exc.why)
-            skipped.append((name, exc.why))
+            shown = _shown(name)
+            log.warning("%s: skipped from the library: %s", folder / shown, exc.why)
+            skipped.append((shown, exc.why))
     books.sort(key=lambda b: (b.published, _when(b.modified), b.slug), reverse=True)
     _warn_shared_identifiers(folder, books)
     return Library(folder, settings if settings is not None else read_settings(folder), tuple(books), tuple(skipped))
