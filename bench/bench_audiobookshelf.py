@@ -210,9 +210,10 @@ def compare_epub(table: Table, where: str, read: dict, manifest: dict) -> None:
     table.add(where, "cover", read.get("cover"), None)
 
 
-def compare_scan(table: Table, scan: dict, durations: dict, manifests: dict[str, dict]) -> None:
+def compare_scan(table: Table, scan: dict, durations: dict, manifests: dict[str, dict], shelf: bool = False) -> None:
     """Which folders Audiobookshelf's scan makes books of, and the audio it plays as each book."""
-    where = "library scan (the output folder as an Audiobookshelf library)"
+    kind = "the audiobook shelf" if shelf else "the output folder"
+    where = f"library scan ({kind} as an Audiobookshelf library)"
     table.add(where, "books", sorted(scan), sorted(manifests))
     for slug, manifest in manifests.items():
         audio = [f"{slug}/{name}" for name in scan.get(slug, []) if f"{slug}/{name}" in durations]
@@ -314,6 +315,11 @@ def main() -> int:
     parser.add_argument("--abs", required=True, type=Path, help="an Audiobookshelf source tree (with node_modules)")
     parser.add_argument("--page", action="append", type=Path, help="a page to convert (default: the sample)")
     parser.add_argument("--keep", type=Path, help="convert into this folder and keep it (default: a temporary one)")
+    parser.add_argument(
+        "--shelf",
+        action="store_true",
+        help="scan the audiobook shelf `talkingbook library --audiobookshelf` keeps, not the output folder",
+    )
     args = parser.parse_args()
     if not (args.abs / "server" / "utils" / "prober.js").is_file():
         raise SystemExit(f"{args.abs}: not an Audiobookshelf source tree (no server/utils/prober.js)")
@@ -330,6 +336,15 @@ def main() -> int:
         work = Path(tmp)
         folder = args.keep or work / "library"
         convert(pages, folder, work / "cache")
+        scanned = folder
+        if args.shelf:
+            scanned = work / "shelf"
+            subprocess.run(
+                [sys.executable, "-m", "talkingbook", "library", str(folder), "--audiobookshelf", str(scanned)],
+                check=True,
+                env=ENV,
+                capture_output=True,
+            )
         slugs = sorted(p.parent.name for p in folder.glob("*/manifest.json"))
         manifests = {s: json.loads((folder / s / "manifest.json").read_text("utf-8")) for s in slugs}
         server = Serving(folder)
@@ -344,7 +359,7 @@ def main() -> int:
                 saved.write_bytes(body)
                 feeds[name] = str(saved)
             job = {
-                "library": str(folder),
+                "library": str(scanned),
                 "audio": [str(folder / s / m["audiobook"][k]) for s, m in manifests.items() for k in ("m4b", "mp3")],
                 "epubs": [str(folder / s / m["epub"]) for s, m in manifests.items()],
                 "feeds": feeds,
@@ -359,7 +374,7 @@ def main() -> int:
 
             print(f"Audiobookshelf {version} ({args.abs}) on {len(slugs)} book(s) served at {server.base}")
             table = Table()
-            compare_scan(table, read["scan"], read["scanDurations"], manifests)
+            compare_scan(table, read["scan"], read["scanDurations"], manifests, shelf=args.shelf)
             for slug, m in manifests.items():
                 chapters = json.loads((folder / slug / m["audiobook"]["chapters"]).read_text("utf-8"))["chapters"]
                 for kind in ("m4b", "mp3"):

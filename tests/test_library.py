@@ -24,6 +24,7 @@ import podcastparser
 import pytest
 from lxml import etree, html
 from mutagen.id3 import ID3
+from mutagen.mp4 import MP4
 
 from conftest import ROOT, SAMPLE, book_names, need
 from talkingbook.cli import main
@@ -641,3 +642,50 @@ def test_every_link_of_the_feed_and_catalogs_resolves_through_serve(library, tmp
         assert status == 200 and title in [p["metadata"]["title"] for p in json.loads(body)["publications"]]
     finally:
         served.stop()
+
+
+AUDIO = (".mp3", ".m4b", ".m4a", ".ogg", ".opus", ".flac", ".wav", ".aac")
+
+
+def test_the_audiobook_shelf_holds_each_narrated_book_once(library, tmp_path, run, caplog):
+    # Audiobookshelf takes every audio file of a book's folder (subfolders too) as the book: the shelf
+    # gives it the M4B alone, so a book plays as long as its narration, not three times as long.
+    folder, shelf = tmp_path / "dist", tmp_path / "shelf"
+    shutil.copytree(library, folder)
+    code, _, err = run("library", folder, "--audiobookshelf", shelf)
+    assert code == 0, err
+    books = manifests(folder)
+    assert sorted(p.name for p in shelf.iterdir() if p.is_dir()) == sorted(books)
+    for slug, manifest in books.items():
+        audio = [p for p in (shelf / slug).rglob("*") if p.suffix in AUDIO]
+        assert [p.name for p in audio] == [f"{slug}.m4b"], audio
+        assert os.path.samefile(audio[0], folder / slug / f"{slug}.m4b")  # a link: no second copy
+        assert MP4(audio[0]).info.length == pytest.approx(manifest["duration"], abs=0.1)
+        assert sorted(p.name for p in (shelf / slug).iterdir()) == sorted([f"{slug}.m4b", manifest["cover"]])
+    # Kept by the refreshes that follow: a book made again is linked again, a book removed leaves.
+    first, second = sorted(books)[:2]
+    m4b = folder / first / f"{first}.m4b"
+    made_again = m4b.with_name(".again")
+    shutil.copyfile(m4b, made_again)
+    os.replace(made_again, m4b)
+    shutil.rmtree(folder / second)
+    assert run("library", folder)[0] == 0
+    assert os.path.samefile(shelf / first / f"{first}.m4b", m4b)
+    assert not (shelf / second).exists()
+    # '' stops it; a folder that is not the shelf is never emptied.
+    assert run("library", folder, "--audiobookshelf", "")[0] == 0
+    other = tmp_path / "mine"
+    (other / "keep").mkdir(parents=True)
+    caplog.clear()
+    assert run("library", folder, "--audiobookshelf", other)[0] == 0
+    assert (other / "keep").is_dir() and sorted(p.name for p in other.iterdir()) == ["keep"]
+    assert any("not talkingbook's audiobook shelf" in r.getMessage() for r in caplog.records)
+
+
+def test_an_audiobook_shelf_given_as_a_relative_path_is_kept_absolute(tmp_path, run, monkeypatch):
+    write_book(tmp_path / "dist", "a", "2026-01-01")
+    monkeypatch.chdir(tmp_path)
+    assert run("library", "dist", "--audiobookshelf", "shelf")[0] == 0
+    saved = json.loads((tmp_path / "dist" / ".talkingbook-library.json").read_text("utf-8"))
+    assert saved["audiobookshelf"] == str(tmp_path.resolve() / "shelf")
+    assert (tmp_path / "shelf" / ".talkingbook-shelf").is_file()

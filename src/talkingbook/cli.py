@@ -229,6 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="where DIR will be published (http:// or https://): makes the feed's and catalog's "
         "URLs absolute, as podcast apps need (default: relative links)",
     )
+    library.add_argument(
+        "--audiobookshelf",
+        metavar="SHELF",
+        help="also keep SHELF with one folder per narrated book holding only its M4B and cover, for "
+        "Audiobookshelf and servers that take every audio file of a folder as the book (hard links, "
+        "refreshed with the library); an empty SHELF ('') stops it",
+    )
     serve = commands.add_parser(
         "serve",
         help="serve the library folder over HTTP to podcast apps, e-readers and browsers",
@@ -592,6 +599,13 @@ def _check(folder: str) -> int:
     return 1
 
 
+def _shelf(value: str) -> str:
+    """``--audiobookshelf PATH`` as the absolute path kept in the settings; '' turns the shelf off."""
+    from .library.model import check_setting
+
+    return check_setting("audiobookshelf", str(Path(value).resolve()) if value else "")
+
+
 def _library(args) -> int:
     """Refresh the library files of a folder and list its books, newest first."""
     from dataclasses import replace
@@ -611,6 +625,7 @@ def _library(args) -> int:
             ("title", args.title and check_setting("title", args.title)),
             ("description", args.description and check_setting("description", args.description)),
             ("base_url", args.base_url and _base_url(args.base_url)),
+            ("audiobookshelf", None if args.audiobookshelf is None else _shelf(args.audiobookshelf)),
         )
         if v is not None
     }

@@ -87,6 +87,7 @@ class Settings:
     title: str = ""
     description: str = ""
     base_url: str = ""
+    audiobookshelf: str = ""  # an absolute path: the folder kept with one M4B per book (library/shelf.py)
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,8 @@ def setting_problem(name: str, value: str) -> str | None:
         return f"holds a control character (U+{ord(char):04X})"
     if name == "base_url" and value and not _FOLDER_URL.fullmatch(value):
         return "is not an http:// or https:// URL of a folder"
+    if name == "audiobookshelf" and value and not os.path.isabs(value):
+        return "is not an absolute path"
     return None
 
 
@@ -180,7 +183,7 @@ def read_settings(folder: Path) -> Settings:
         log.warning("%s: ignored (not a JSON object)", path)
         return Settings()
     kept = {}
-    for name in ("title", "description", "base_url"):
+    for name in ("title", "description", "base_url", "audiobookshelf"):
         value = data.get(name)
         if value is None or value == "":
             continue

@@ -25,6 +25,7 @@ from .feed import FEED, render_feed
 from .model import CATALOG, MEMO, SETTINGS, Library, Settings, memo, read_library
 from .opds import _NAME, catalog_file, catalog_names
 from .page import GENERATOR, render_page
+from .shelf import refresh_shelf
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ def refresh_locked(folder: Path, settings: Settings | None = None) -> Library:
             log.warning(
                 "%s: not written by talkingbook; left as it is (the library's %s is not refreshed)", folder / name, name
             )
+    if library.settings.audiobookshelf:
+        refresh_shelf(library, Path(library.settings.audiobookshelf))
     catalog = folder / CATALOG
     if not _catalog_folder(catalog):
         log.warning("%s: not talkingbook's catalog folder; the OPDS catalog is not refreshed", catalog)
