@@ -329,3 +329,28 @@ def test_a_rail_of_teasers_set_inside_the_article_goes_and_its_subheadings_stay(
     book = read(_page("<h1>Floods in the valley</h1>", f"<article>{body}</article>"))
     assert _texts(book) == STORY
     assert [s.title for s in book.sections][-2:] == ["The wall", "What comes next"]
+
+
+def test_an_article_after_a_tag_that_ends_the_head_is_read_as_browsers_show_it():
+    # No <body>: the first element a <head> cannot hold ends it (HTML's parsing rules); lxml keeps the rest
+    # in the head, where no reader looks.
+    from talkingbook.readers.html import _parse
+
+    paragraphs = "".join(f"<p>{p}</p>" for p in STORY)
+    page = (
+        "<html><head><title>Floods in the valley</title><meta charset='utf-8'>"
+        f"<mbox><table><tr><td>{paragraphs}</td></tr></table></mbox></html>"
+    )
+    soup = _parse(page, "page.html")
+    assert [p.get_text() for p in soup.body.find_all("p")] == STORY
+    assert not soup.head.find("p") and soup.head.title.get_text() == "Floods in the valley"
+    assert _texts(read(page)) == STORY
+
+
+def test_a_title_never_closed_is_said_in_the_error(tmp_path, run):
+    cells = "".join(f"<tr><td><p>{p}</p></td></tr>" for p in STORY * 4)
+    page = tmp_path / "page.html"
+    page.write_text(f"<html><head><title>Floods in the valley<body><table>{cells}</table></body></html>")
+    code, _, err = run("convert", page, "-o", tmp_path / "out", "--no-audio")
+    assert code != 0 and err.count("\n") == 1, err
+    assert "no article text found: the page's markup is broken (a <title> element runs over" in err

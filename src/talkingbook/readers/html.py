@@ -288,7 +288,34 @@ def _parse(text: str, source_name: str) -> BeautifulSoup:
             MAX_ELEMENTS,
             builder.dropped,
         )
+    _close_head(soup)
     return soup
+
+
+# What a <head> may hold; any other element ends it, in HTML's parsing rules ("in head" insertion mode).
+HEAD_CONTENT = frozenset({"title", "meta", "link", "script", "style", "base", "noscript", "template"})
+
+
+def _close_head(soup: BeautifulSoup) -> None:
+    """Move what lxml left in ``<head>`` after its first element that cannot be there into ``<body>``, as
+    browsers parse it: a page without ``<body>`` whose first tag after the head's is ``<mbox>`` or a ``<table>``
+    shows its article, which lxml keeps in the head (where no reader looks)."""
+    head = soup.head
+    if head is None:
+        return
+    stray = next(
+        (c for c in head.children if isinstance(c, Tag) and c.name not in HEAD_CONTENT),
+        None,
+    )
+    if stray is None:
+        return
+    body = soup.body
+    if body is None:
+        body = soup.new_tag("body")
+        head.insert_after(body)
+    moved = [stray, *stray.next_siblings]
+    for node in reversed(moved):
+        body.insert(0, node.extract())
 
 
 # A page's body start, then a body's worth of end tags: a script or style holding them has run over the page
@@ -299,11 +326,13 @@ SWALLOWED_END_TAGS = 50
 
 
 def _broken_markup(soup: BeautifulSoup) -> str:
-    """What is wrong when a script or style element holds the page's own markup (an attribute's quote left open
-    makes it run to a later ``</script>``): browsers show none of that text, and neither does the book."""
-    for element in soup.find_all(["script", "style"]):
+    """What is wrong when a script, style or title element holds the page's own markup (an attribute's quote
+    left open makes it run to a later ``</script>``, a ``<title>`` never closed runs to the end): browsers show
+    none of that text, and neither does the book."""
+    for element in soup.find_all(["script", "style", "title"]):
         text = element.string or ""
-        if BODY_START.search(text) and len(END_TAG.findall(text)) >= SWALLOWED_END_TAGS:
+        page_like = element.name == "title" or BODY_START.search(text)  # a title holds no markup at all
+        if page_like and len(END_TAG.findall(text)) >= SWALLOWED_END_TAGS:
             return (
                 f"markup is broken (a <{element.name}> element runs over {len(text)} characters of the page, "
                 "which browsers do not show and the book does not read)"
