@@ -106,3 +106,17 @@ def test_a_cover_too_small_for_podcast_directories_is_named(book, run):
     err = failing(run, book)
     assert "cover.png: is 600x600; podcast directories need a square of 1400 or more" in err
     assert "has no cover-image" not in err and "its cover-image is not cover.png" in err
+
+
+def test_an_ffmpeg_killed_while_checking_is_named_by_its_signal(pristine, run, monkeypatch, tmp_path):
+    """A decoder the system killed says nothing about the file: check says it was killed, not that the MP3 is
+    not audio."""
+    import imageio_ffmpeg
+
+    ffmpeg = tmp_path / "ffmpeg"
+    ffmpeg.write_text("#!/bin/sh\nkill -KILL $$\n")
+    ffmpeg.chmod(0o755)
+    monkeypatch.setattr(imageio_ffmpeg, "get_ffmpeg_exe", lambda: str(ffmpeg))
+    err = failing(run, pristine[SAMPLE.stem])
+    assert "cannot be decoded (ffmpeg was killed by signal 9 (SIGKILL))" in err
+    assert "not MP3 audio" not in err

@@ -34,6 +34,7 @@ from lxml import etree
 
 from .media.audio import mp3_span
 from .publication import Layout
+from .system.processes import exit_reason
 
 NS = {
     "x": "http://www.w3.org/1999/xhtml",
@@ -502,6 +503,8 @@ def _decoded_length(folder: Path, path: Path) -> float:
         finally:
             stdout.close()
             proc.wait()
+    if proc.returncode < 0:  # killed (out of memory, a user's kill): nothing is known of the file
+        raise Damaged(name, f"cannot be decoded ({exit_reason('ffmpeg', proc.returncode)})")
     if proc.returncode != 0 or count == 0:
         raise Damaged(name, "not MP3 audio that ffmpeg can decode")
     return count / 2 / MP3_RATE
@@ -811,6 +814,8 @@ def _ffmpeg_chapters(folder: Path, path: Path) -> list[tuple[float, str]]:
             )
         except subprocess.TimeoutExpired:
             raise Damaged(name, "ffmpeg took more than two minutes to read its chapters") from None
+    if proc.returncode < 0:
+        raise Damaged(name, f"its chapters cannot be read ({exit_reason('ffmpeg', proc.returncode)})")
     if proc.returncode != 0:
         raise Damaged(name, "ffmpeg cannot read it")
     out = []

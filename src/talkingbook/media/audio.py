@@ -86,18 +86,20 @@ def _ffmpeg(args: list[str], what: str, task: str = "MP3 encoding") -> str:
     system's reason, any other failure OutputError saying ``task`` failed."""
     import imageio_ffmpeg
 
-    from ..system.processes import run
+    from ..system.processes import exit_reason, run
 
     try:
         status, err = run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-y", *args])
     except OSError as exc:
         raise OutputError(what, f"cannot run ffmpeg ({exc.strerror or exc})") from exc
     log = err.decode("utf-8", "replace")
+    if status < 0:  # killed: what it last wrote says nothing of why (often a line of its banner)
+        raise OutputError(what, f"{task} failed ({exit_reason('ffmpeg', status)})")
     if status != 0:
         for code in _WRITE_ERRORS:
             if os.strerror(code) in log:
                 raise OSError(code, os.strerror(code), what)
-        last = [line for line in log.splitlines() if line.strip()][-1:] or [f"exit {status}"]
+        last = [line for line in log.splitlines() if line.strip()][-1:] or [exit_reason("ffmpeg", status)]
         raise OutputError(what, f"{task} failed ({last[0].strip()})")
     return log
 
