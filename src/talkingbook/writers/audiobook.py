@@ -77,7 +77,7 @@ def write_audiobook(pub: Publication, folder: Path) -> Path:
     digest = hashlib.sha256(AUDIOBOOK_ID.encode())
     for entry in pub.toc:
         digest.update(pub.audio(entry).sha256.encode())
-    tagged = [meta.title, meta.author, meta.date, meta.language, meta.publisher, pub.summary, narration.voice]
+    tagged = [meta.title, list(meta.authors), meta.date, meta.language, meta.publisher, pub.summary, narration.voice]
     digest.update(json.dumps(tagged).encode())
     digest.update(pub.cover.data)
     key = digest.hexdigest()
