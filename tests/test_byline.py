@@ -275,6 +275,8 @@ def test_the_opening_reads_names_only():
         ("Jan de Vries en Piet Jansen met Els Bakker", "nl", ("Jan de Vries", "Piet Jansen", "Els Bakker")),
         ("Brenda Goodman, MA and John Roe, Jr.", "en", ("Brenda Goodman, MA", "John Roe, Jr.")),
         ("Ann Lee; Bob Stone", "", ("Ann Lee", "Bob Stone")),
+        ("ANN LEE AND BOB STONE", "en", ("ANN LEE", "BOB STONE")),
+        ("JOHN E SMITH", "it", ("JOHN E SMITH",)),
         # one name, or one organisation: never cut
         ("Ann Lee", "en", ("Ann Lee",)),
         ("Procter & Gamble", "en", ("Procter & Gamble",)),

@@ -687,12 +687,14 @@ def _authors(
 # --- several authors in one byline -----------------------------------------------------------------
 # "A, B and C", "A (avec B et C)", "A & B": the names are split at commas, semicolons, parentheses, '&'
 # and the words that join names in the page's language (in every language below when it is unknown),
-# written in lower case: a capital "E" or "Y" is an initial. A byline is split only when every part it
-# gives is a name of two words or more, beginning with a capital, with no word that joins the words of
-# an organisation's name ("of", "for"...): one-word parts mean one name was cut ("Procter & Gamble",
-# "Ortega y Gasset", "Jong, Michiel de", "Richard (R.J.) Eskow"), and "Department of Health and Human
-# Services" is one organisation. Two people named by one word each ("Kim and Jett") stay one credit: a
-# name is never cut in two. A degree or suffix after a comma ("Brenda Goodman, MA") stays with its name.
+# written in lower case (a capital "E" or "Y" is an initial) or in a byline all in capitals. A byline
+# is split only when every part it gives is a name of two words or more, beginning with a capital,
+# with no word that joins the words of an organisation's name ("of", "for"...): one-word parts mean one
+# name was cut ("Procter & Gamble", "Ortega y Gasset", "Jong, Michiel de", "Richard (R.J.) Eskow"), and
+# "Department of Health and Human Services" is one organisation. Two people named by one word each
+# ("Kim and Jett") stay one credit: a name is never cut in two. A degree or suffix after a comma
+# ("Brenda Goodman, MA") stays with its name. By hand, as the byline's cleaning above: nameparser and
+# probablepeople parse one name, not a list of them.
 AUTHOR_CONJUNCTIONS = {
     "en": ("and", "with"),
     "fr": ("et", "avec"),
@@ -715,7 +717,8 @@ def split_authors(byline: str, language: str = "") -> tuple[str, ...]:
         dict.fromkeys(w for ws in AUTHOR_CONJUNCTIONS.values() for w in ws)
     )
     joins = "|".join(map(re.escape, words))
-    pieces = re.split(rf"(\s*[,;()&]\s*|(?<![^\s(])(?:{joins})(?=\s))", byline)
+    shouted = re.IGNORECASE if byline.isupper() else 0  # "ANN LEE AND BOB STONE"
+    pieces = re.split(rf"(\s*[,;()&]\s*|(?<![^\s(])(?:{joins})(?=\s))", byline, flags=shouted)
     names: list[str] = []
     for k in range(0, len(pieces), 2):
         part = pieces[k].strip()
