@@ -491,3 +491,28 @@ def test_the_audio_carries_publisher_language_and_description_where_audiobookshe
     for mp3 in [folder / f"{folder.name}.mp3", *(folder / s["mp3"] for s in manifest["sections"])]:
         assert ID3(mp3)["TXXX:DESCRIPTION"].text == [description], mp3.name
         assert ffprobe_tags(mp3)["DESCRIPTION"] == description, mp3.name
+
+
+@pytest.mark.slow
+def test_a_section_of_300_headings_has_every_chapter_mark_in_its_mp3(tmp_path, run):
+    """A section's deeper headings are chapter marks in its MP3: past 255 the one-byte CTOC failed after the
+    narration."""
+    page = tmp_path / "deep.html"
+    body = "".join(f"<h3>Point {k}</h3><p>Point {k} is short.</p>\n" for k in range(1, 301))
+    page.write_text(
+        "<!doctype html><html lang=en><head><title>Deep</title></head><body><article><h1>Deep</h1>"
+        f"<p>An introduction long enough to be the lead of the article.</p><h2>All the points</h2>{body}"
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    code, _, err = run("convert", page, "-o", tmp_path / "out", "--engine", "fake", "-q", "--no-audiobook")
+    assert code == 0, err
+    folder = tmp_path / "out" / "deep"
+    sections = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["sections"]
+    (deep,) = [s for s in sections if s["title"] == "All the points"]
+    titles = ["All the points"] + [f"Point {k}" for k in range(1, 301)]
+    ordered, sizes = table_of_contents(ID3(folder / deep["mp3"]))
+    assert [str(c.sub_frames["TIT2"]) for c in ordered] == titles and max(sizes) <= 255
+    chapters, _ = ffprobe_chapters(folder / deep["mp3"])
+    assert [t for _, t in chapters] == titles
+    assert run("check", folder)[0] == 0
