@@ -44,6 +44,11 @@ CHAPTER_TOLERANCE = 0.01  # seconds
 DURATION_TOLERANCE = 0.1  # seconds: an MP3's frames round its length
 
 
+def _authors(meta: dict) -> list[str]:
+    """The authors the manifest names (each one; the publisher when it names none)."""
+    return meta.get("authors") or [meta["author"] or meta["publisher"]]
+
+
 class Table:
     """Rows of (where, field, what Audiobookshelf read, what the manifest says, verdict)."""
 
@@ -155,7 +160,7 @@ def compare_audio(table: Table, where: str, read: dict, manifest: dict, chapters
         return
     meta, book = manifest["metadata"], read["book"]
     table.add(where, "title", book.get("title"), meta["title"])
-    table.add(where, "authors", book.get("authors"), [meta["author"] or meta["publisher"]])
+    table.add(where, "authors", book.get("authors"), _authors(meta))
     voice = manifest.get("narration", {}).get("voice")
     narrators = book.get("narrators")
     retold = bool(voice and narrators and narrators != [voice])
@@ -200,7 +205,7 @@ def compare_epub(table: Table, where: str, read: dict, manifest: dict) -> None:
         return
     meta, book = manifest["metadata"], read["book"]
     table.add(where, "title", book.get("title"), meta["title"])
-    table.add(where, "authors", book.get("authors"), [meta["author"] or meta["publisher"]])
+    table.add(where, "authors", book.get("authors"), _authors(meta))
     voice = manifest.get("narration", {}).get("voice")
     table.add(where, "narrators", book.get("narrators"), [voice] if voice else None)
     table.add(where, "publisher", book.get("publisher"), meta.get("publisher") or None)

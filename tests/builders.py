@@ -124,9 +124,12 @@ def book(
     title: str = "A small book",
     language: str = "en",
     opening: tuple[Block, ...] = (),
-    **metadata: str,
+    **metadata,
 ) -> Book:
-    """A segmented book: an opening section (``opening``), then ``sections``."""
+    """A segmented book: an opening section (``opening``), then ``sections``; ``author="Ann Lee"`` is
+    ``authors=("Ann Lee",)``."""
+    if "author" in metadata:
+        metadata["authors"] = (metadata.pop("author"),)
     meta = Metadata(
         title=title, language=language, identifier="urn:uuid:00000000-0000-0000-0000-000000000001", **metadata
     )

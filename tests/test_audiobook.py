@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 from mutagen.id3 import ID3
+from mutagen.mp4 import MP4
 
 from conftest import DATA, SAMPLE, need
 
@@ -360,3 +361,158 @@ def test_check_names_what_players_would_miss(books, tmp_path, run, damage):
     code, _, err = run("check", copy)
     assert code == 1, err
     assert any(line.startswith(f"{SAMPLE.stem}/{output}: ") and problem in line for line in err.splitlines()), err
+
+
+def table_of_contents(tags):
+    """The CHAP frames in the order the ID3 tables of contents give, walked from the top-level CTOC through
+    the nested ones (the ID3v2 Chapter Frame Addendum), and the tables' entry counts."""
+    tables = {t.element_id: t for t in tags.getall("CTOC")}
+    chaps = {c.element_id: c for c in tags.getall("CHAP")}
+    (top,) = [t for t in tables.values() if t.flags & 0x2]
+    ordered = []
+
+    def walk(table):
+        for child in table.child_element_ids:
+            if child in tables:
+                assert not tables[child].flags & 0x2, "only one top-level table"
+                walk(tables[child])
+            else:
+                ordered.append(chaps[child])
+
+    walk(top)
+    return ordered, [len(t.child_element_ids) for t in tables.values()]
+
+
+@pytest.mark.parametrize(("entries", "count"), [(255, 255), (255, 256), (255, 600), (3, 30)])
+def test_any_number_of_chapters_is_written_in_tables_of_255_entries_at_most(
+    books, tmp_path, monkeypatch, entries, count
+):
+    """A CTOC's entry count is one byte: past 255 chapters they go into nested tables, which ffprobe and
+    mutagen read back whole and in order (tables of 3 entries stand for 255 where a book would need three
+    levels: 65,026 chapters take mutagen minutes)."""
+    from talkingbook.media import audio
+    from talkingbook.media.audio import book_tags, save_tags
+    from talkingbook.model import Metadata
+
+    monkeypatch.setattr(audio, "CTOC_ENTRIES", entries, raising=False)
+
+    mp3 = tmp_path / "book.mp3"
+    shutil.copy(books["sample"] / f"{books['sample'].name}.mp3", mp3)
+    chapters = [(k * 0.001, (k + 1) * 0.001, f"Part {k + 1}") for k in range(count)]
+    save_tags(book_tags("A long book", Metadata("A long book"), "Voice", chapters=chapters), mp3)
+    ordered, sizes = table_of_contents(ID3(mp3))
+    assert [str(c.sub_frames["TIT2"]) for c in ordered] == [t for _, _, t in chapters]
+    assert max(sizes) <= entries
+    found, _ = ffprobe_chapters(mp3)
+    assert [t for _, t in found] == [t for _, _, t in chapters]
+
+
+@pytest.mark.slow
+def test_a_page_of_2000_sections_gives_every_output_and_check_passes(tmp_path, run):
+    """Past 255 sections the MP3's table of contents was one byte short; past about 1,080 the M4B's ffmpeg
+    command line was too long for the system: both failed after the whole narration."""
+    page = tmp_path / "long.html"
+    body = "".join(f"<h2>Part {k}</h2><p>Section {k} says one short thing.</p>\n" for k in range(1, 2001))
+    page.write_text(
+        "<!doctype html><html lang=en><head><title>A long book</title></head><body><article>"
+        f"<h1>A long book</h1><p>An introduction long enough to be the lead of the article.</p>\n{body}"
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    code, _, err = run("convert", page, "-o", tmp_path / "out", "--engine", "fake", "-q")
+    assert code == 0, err
+    folder = tmp_path / "out" / "long"
+    sections = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["sections"]
+    assert len(sections) == 2001
+    titles = [s["title"] for s in sections]
+    for suffix in (".m4b", ".mp3", ".epub", ".chapters.json", ".m3u8", ".vtt"):
+        assert (folder / f"long{suffix}").stat().st_size > 0, suffix
+    ordered, sizes = table_of_contents(ID3(folder / "long.mp3"))
+    assert [str(c.sub_frames["TIT2"]) for c in ordered] == titles and max(sizes) <= 255
+    for suffix in (".m4b", ".mp3"):
+        chapters, _ = ffprobe_chapters(folder / f"long{suffix}")
+        assert [t for _, t in chapters] == titles, suffix
+    # a Nero table counts its chapters in one byte: it holds the first 255 (the QuickTime track all of them)
+    assert [c.title for c in MP4(folder / "long.m4b").chapters] == titles[:255]
+    code, _, err = run("check", folder)
+    assert code == 0, err
+
+
+@pytest.mark.slow
+def test_a_book_levelled_in_parts_keeps_its_chapters_where_its_sections_begin(tmp_path, run, monkeypatch):
+    """The M4B of a long book is levelled a part at a time and the parts joined: the sections still begin at
+    their chapter marks, and check agrees."""
+    from talkingbook.writers import audiobook
+
+    monkeypatch.setattr(audiobook, "GROUP", 2)
+    assert run("convert", DATA / "nested.html", "-o", tmp_path, "--engine", "fake", "-q")[0] == 0
+    folder = tmp_path / "nested"
+    sections = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["sections"]
+    assert len(sections) > 2
+    chapters, duration = ffprobe_chapters(folder / "nested.m4b")
+    assert [t for _, t in chapters] == [s["title"] for s in sections]
+    spans = frame_spans(folder, sections)
+    at = 0.0
+    for (start, _), span in zip(chapters, spans):
+        assert abs(start - at) < 0.05, (start, at)
+        at += span
+    assert abs(duration - (at - spans[-1] + sections[-1]["duration"])) < 0.15
+    assert run("check", folder)[0] == 0
+    assert not list(folder.rglob("levelled*"))
+
+
+def ffprobe_tags(path):
+    need(shutil.which("ffprobe") is not None, "Debian's ffmpeg (ffprobe) is not installed")
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_format", "-of", "json", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    return json.loads(out)["format"]["tags"]
+
+
+@pytest.mark.parametrize("name", ["sample", "nested"])
+def test_the_audio_carries_publisher_language_and_description_where_audiobookshelf_reads_them(books, name):
+    """Audiobookshelf takes an M4B's publisher and language from iTunes free-form atoms and its description
+    from `desc`, an MP3's description from TXXX:DESCRIPTION (else it shows the comment, "Narrated by a
+    synthetic voice"). The description is the page's, else the book's first sentences (the manifest's summary);
+    the sample page has a description, the nested one none."""
+    folder = books[name]
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    meta, description = manifest["metadata"], manifest["metadata"]["summary"]
+    assert description and not description.startswith("Narrated")
+    m4b = MP4(folder / f"{folder.name}.m4b")
+    assert m4b.tags["desc"] == [description]
+    assert m4b.tags["----:com.apple.iTunes:LANGUAGE"] == [meta["language"].encode()]
+    assert [bytes(v) for v in m4b.tags.get("----:com.apple.iTunes:PUBLISHER", [])] == (
+        [meta["publisher"].encode()] if meta["publisher"] else []
+    )
+    tags = ffprobe_tags(folder / f"{folder.name}.m4b")
+    assert tags["description"] == description and tags["LANGUAGE"] == meta["language"]
+    assert tags.get("PUBLISHER", "") == meta["publisher"]
+    for mp3 in [folder / f"{folder.name}.mp3", *(folder / s["mp3"] for s in manifest["sections"])]:
+        assert ID3(mp3)["TXXX:DESCRIPTION"].text == [description], mp3.name
+        assert ffprobe_tags(mp3)["DESCRIPTION"] == description, mp3.name
+
+
+@pytest.mark.slow
+def test_a_section_of_300_headings_has_every_chapter_mark_in_its_mp3(tmp_path, run):
+    """A section's deeper headings are chapter marks in its MP3: past 255 the one-byte CTOC failed after the
+    narration."""
+    page = tmp_path / "deep.html"
+    body = "".join(f"<h3>Point {k}</h3><p>Point {k} is short.</p>\n" for k in range(1, 301))
+    page.write_text(
+        "<!doctype html><html lang=en><head><title>Deep</title></head><body><article><h1>Deep</h1>"
+        f"<p>An introduction long enough to be the lead of the article.</p><h2>All the points</h2>{body}"
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    code, _, err = run("convert", page, "-o", tmp_path / "out", "--engine", "fake", "-q", "--no-audiobook")
+    assert code == 0, err
+    folder = tmp_path / "out" / "deep"
+    sections = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["sections"]
+    (deep,) = [s for s in sections if s["title"] == "All the points"]
+    titles = ["All the points"] + [f"Point {k}" for k in range(1, 301)]
+    ordered, sizes = table_of_contents(ID3(folder / deep["mp3"]))
+    assert [str(c.sub_frames["TIT2"]) for c in ordered] == titles and max(sizes) <= 255
+    chapters, _ = ffprobe_chapters(folder / deep["mp3"])
+    assert [t for _, t in chapters] == titles
+    assert run("check", folder)[0] == 0

@@ -9,7 +9,7 @@ import pytest
 
 from builders import read
 from talkingbook.narration.script import announcement
-from talkingbook.readers.metadata import clean_byline, clean_publisher, same_name
+from talkingbook.readers.metadata import clean_byline, clean_publisher, same_name, split_authors
 
 PROSE = "<p>" + "The council met on Tuesday and voted to repair the old bridge before winter. " * 8 + "</p>"
 
@@ -256,3 +256,89 @@ def test_the_opening_reads_names_only():
     published = next(line for line in lines if line.startswith("Published by"))
     assert published.startswith("Published by SIMPLYFOUND.COM on ") and "BY: JOE WEE" not in published, lines
     assert not [line for line in lines if "11:10" in line or "UTC" in line], lines
+
+
+# --- several authors (issue 22): split at commas and the language's conjunctions, never inside a name ---
+@pytest.mark.parametrize(
+    "byline, language, authors",
+    [
+        ("Ann Lee, Bob Stone and Cid Vey", "en", ("Ann Lee", "Bob Stone", "Cid Vey")),
+        ("Ann Lee & Bob Stone", "en", ("Ann Lee", "Bob Stone")),
+        ("Ann Lee with Bob Stone", "en", ("Ann Lee", "Bob Stone")),
+        ("Marie Dupont (avec Jean Martin et Paul Roux)", "fr", ("Marie Dupont", "Jean Martin", "Paul Roux")),
+        ("Anna Schmidt und Peter Müller", "de", ("Anna Schmidt", "Peter Müller")),
+        ("Anna Schmidt mit Peter Müller", "de-AT", ("Anna Schmidt", "Peter Müller")),
+        ("Gabriel García Márquez y Mario Vargas Llosa", "es", ("Gabriel García Márquez", "Mario Vargas Llosa")),
+        ("Ana Ruiz e Iván Gil con Eva Sanz", "es", ("Ana Ruiz", "Iván Gil", "Eva Sanz")),
+        ("Luca Rossi e Giulia Bianchi con Marco Neri", "it", ("Luca Rossi", "Giulia Bianchi", "Marco Neri")),
+        ("João Silva e Maria Souza com Rui Costa", "pt-BR", ("João Silva", "Maria Souza", "Rui Costa")),
+        ("Jan de Vries en Piet Jansen met Els Bakker", "nl", ("Jan de Vries", "Piet Jansen", "Els Bakker")),
+        ("Brenda Goodman, MA and John Roe, Jr.", "en", ("Brenda Goodman, MA", "John Roe, Jr.")),
+        ("Ann Lee; Bob Stone", "", ("Ann Lee", "Bob Stone")),
+        ("ANN LEE AND BOB STONE", "en", ("ANN LEE", "BOB STONE")),
+        ("JOHN E SMITH", "it", ("JOHN E SMITH",)),
+        # one name, or one organisation: never cut
+        ("Ann Lee", "en", ("Ann Lee",)),
+        ("Procter & Gamble", "en", ("Procter & Gamble",)),
+        ("Barnes and Noble Press", "en", ("Barnes and Noble Press",)),
+        ("Department of Health and Human Services", "en", ("Department of Health and Human Services",)),
+        ("Bill & Melinda Gates Foundation", "en", ("Bill & Melinda Gates Foundation",)),
+        ("José Ortega y Gasset", "es", ("José Ortega y Gasset",)),
+        ("Jong, Michiel de", "nl", ("Jong, Michiel de",)),
+        ("Brenda Goodman, MA", "en", ("Brenda Goodman, MA",)),
+        ("Richard (R.J.) Eskow", "en", ("Richard (R.J.) Eskow",)),
+        ("Kim and Jett", "en", ("Kim and Jett",)),
+        # a capital E or Y is an initial; another language's word joins nothing
+        ("John E Smith", "en", ("John E Smith",)),
+        ("Ann Lee und Bob Stone", "en", ("Ann Lee und Bob Stone",)),
+        ("", "en", ()),
+    ],
+)
+def test_a_byline_naming_several_authors_gives_each_of_them(byline, language, authors):
+    assert split_authors(byline, language) == authors
+
+
+@pytest.mark.parametrize(
+    "lang, head, body, authors, spoken",
+    [
+        (
+            "fr",
+            "",
+            "<p class='byline'>Par Marie Dupont (avec Jean Martin et Paul Roux)</p>",
+            ("Marie Dupont", "Jean Martin", "Paul Roux"),
+            "Par Marie Dupont, Jean Martin et Paul Roux.",
+        ),
+        (
+            "en",
+            "<meta name='author' content='Ann Lee, Bob Stone and Cid Vey'>",
+            "",
+            ("Ann Lee", "Bob Stone", "Cid Vey"),
+            "By Ann Lee, Bob Stone, and Cid Vey.",
+        ),
+        (
+            "en",
+            (
+                '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Bridge repairs approved",'
+                ' "author": [{"@type": "Person", "name": "Kim"}, {"@type": "Person", "name": "Bob Stone"}]}</script>'
+            ),
+            "",
+            ("Kim", "Bob Stone"),
+            "By Kim and Bob Stone.",
+        ),
+    ],
+)
+def test_the_page_names_each_author_and_the_narration_says_them_in_its_language(lang, head, body, authors, spoken):
+    meta = meta_of(page(head, body).replace("lang='en'", f"lang='{lang}'"))
+    assert meta.authors == authors
+    assert meta.author == ", ".join(authors)
+    assert announcement(meta, "Voice")[1][0] == spoken
+
+
+def test_an_author_given_on_the_command_line_is_split_as_a_byline_is():
+    from talkingbook.model import Metadata
+    from talkingbook.readers.metadata import with_overrides
+
+    meta = with_overrides(Metadata("T", language="fr"), {"author": "Marie Dupont et Jean Martin"})
+    assert meta.authors == ("Marie Dupont", "Jean Martin")
+    assert with_overrides(meta, {"author": "Procter & Gamble"}).authors == ("Procter & Gamble",)
+    assert with_overrides(meta, {"author": ""}).authors == ()

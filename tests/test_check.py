@@ -106,3 +106,47 @@ def test_a_cover_too_small_for_podcast_directories_is_named(book, run):
     err = failing(run, book)
     assert "cover.png: is 600x600; podcast directories need a square of 1400 or more" in err
     assert "has no cover-image" not in err and "its cover-image is not cover.png" in err
+
+
+def test_an_ffmpeg_killed_while_checking_is_named_by_its_signal(pristine, run, monkeypatch, tmp_path):
+    """A decoder the system killed says nothing about the file: check says it was killed, not that the MP3 is
+    not audio."""
+    import imageio_ffmpeg
+
+    ffmpeg = tmp_path / "ffmpeg"
+    ffmpeg.write_text("#!/bin/sh\nkill -KILL $$\n")
+    ffmpeg.chmod(0o755)
+    monkeypatch.setattr(imageio_ffmpeg, "get_ffmpeg_exe", lambda: str(ffmpeg))
+    err = failing(run, pristine[SAMPLE.stem])
+    assert "cannot be decoded (ffmpeg was killed by signal 9 (SIGKILL))" in err
+    assert "not MP3 audio" not in err
+
+
+def test_nested_tables_of_contents_are_walked_from_the_top_level_one_and_each_read_once(book, run):
+    """The full-length MP3's chapters are found by walking its CTOCs from the top-level one, through the
+    nested ones (a book of more than 255 chapters has them); a table that lists itself or its parent (a
+    damaged or hostile file) is not followed again, and the lost order is named."""
+    from mutagen.id3 import CTOC, CTOCFlags
+
+    mp3 = book / f"{book.name}.mp3"
+    tags = ID3(mp3)
+    ids = [c.element_id for c in sorted(tags.getall("CHAP"), key=lambda c: c.start_time)]
+    top, ordered = CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, CTOCFlags.ORDERED
+
+    def tables(*frames):
+        tags.delall("CTOC")
+        for frame in frames:
+            tags.add(frame)
+        tags.save(mp3)
+
+    tables(
+        CTOC(element_id="part2", flags=ordered, child_element_ids=ids[2:]),
+        CTOC(element_id="part1", flags=ordered, child_element_ids=ids[:2]),
+        CTOC(element_id="toc", flags=top, child_element_ids=["part1", "part2"]),
+    )
+    assert run("check", book)[0] == 0
+    tables(
+        CTOC(element_id="toc", flags=top, child_element_ids=["toc", "part", *ids[:1]]),
+        CTOC(element_id="part", flags=ordered, child_element_ids=["toc", "part", *ids[2:], ids[1]]),
+    )
+    assert f"{book.name}/{mp3.name}: chapter titles differ" in failing(run, book)

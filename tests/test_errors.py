@@ -318,3 +318,21 @@ def test_a_batch_ends_with_a_summary(tmp_path, run):
         f"error: {tmp_path / 'missing.html'}: no such file"
     ]
     assert lines[-2:] == [f"failed: {tmp_path / 'missing.html'}: no such file", "converted 1, unchanged 0, failed 1"]
+
+
+def test_a_killed_ffmpeg_is_reported_by_its_signal_not_by_its_last_words(run, earlier_book, monkeypatch, tmp_path):
+    """The out-of-memory killer (or a user) ends ffmpeg with SIGKILL: what it last wrote, often a line of its
+    banner, says nothing of why; the signal does."""
+    import imageio_ffmpeg
+
+    ffmpeg = tmp_path / "ffmpeg"
+    ffmpeg.write_text(
+        "#!/bin/sh\necho 'ffmpeg version n9.0.2 Copyright (c) 2000-2026 the FFmpeg developers' >&2\nkill -KILL $$\n"
+    )
+    ffmpeg.chmod(0o755)
+    monkeypatch.setattr(imageio_ffmpeg, "get_ffmpeg_exe", lambda: str(ffmpeg))
+    before = snapshot(earlier_book)
+    code, _, err = run("convert", SAMPLE, "-o", earlier_book, "--engine", "fake", "--progress", "none", "--no-cache")
+    assert_one_line_error(code, err, ".mp3: MP3 encoding failed (ffmpeg was killed by signal 9 (SIGKILL))")
+    assert "Copyright" not in err
+    assert snapshot(earlier_book) == before and leftovers(earlier_book) == []

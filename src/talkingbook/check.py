@@ -34,6 +34,7 @@ from lxml import etree
 
 from .media.audio import mp3_span
 from .publication import Layout
+from .system.processes import exit_reason
 
 NS = {
     "x": "http://www.w3.org/1999/xhtml",
@@ -502,6 +503,8 @@ def _decoded_length(folder: Path, path: Path) -> float:
         finally:
             stdout.close()
             proc.wait()
+    if proc.returncode < 0:  # killed (out of memory, a user's kill): nothing is known of the file
+        raise Damaged(name, f"cannot be decoded ({exit_reason('ffmpeg', proc.returncode)})")
     if proc.returncode != 0 or count == 0:
         raise Damaged(name, "not MP3 audio that ffmpeg can decode")
     return count / 2 / MP3_RATE
@@ -668,6 +671,32 @@ def _check_transcripts(folder, mp3s, titles, durations, report) -> None:
 
 # --- the full-length audiobook --------------------------------------------------------------
 
+
+def _table_chapters(tags) -> list | None:
+    """The CHAP frames of ``tags`` in the order its tables of contents give, from the top-level CTOC
+    through any nested ones; None when it has no CTOC. Each frame is visited once (a table that lists
+    itself, or an ancestor, is not followed again)."""
+    tables = {t.element_id: t for t in tags.getall("CTOC")}
+    if not tables:
+        return None
+    chaps = {c.element_id: c for c in tags.getall("CHAP")}
+    top = next((t for t in tables.values() if t.flags & 0x2), next(iter(tables.values())))
+    out, seen, stack = [], set(), [top.element_id]
+    while stack:
+        element_id = stack.pop()
+        if element_id in seen:
+            continue
+        seen.add(element_id)
+        if element_id in chaps:
+            out.append(chaps[element_id])
+        elif element_id in tables:
+            stack.extend(reversed(tables[element_id].child_element_ids))
+    return out
+
+
+# Chapters a Nero `chpl` atom can list: its count is one byte, and ffmpeg writes a longer book's first
+# 255 there (all of them go in the QuickTime chapter track).
+NERO_CHAPTERS = 255
 CHAPTER_TOLERANCE = 0.05  # seconds between a chapter mark and its section's boundary
 M4B_BRAND = b"M4B "  # what audiobook players look for
 
@@ -785,6 +814,8 @@ def _ffmpeg_chapters(folder: Path, path: Path) -> list[tuple[float, str]]:
             )
         except subprocess.TimeoutExpired:
             raise Damaged(name, "ffmpeg took more than two minutes to read its chapters") from None
+    if proc.returncode < 0:
+        raise Damaged(name, f"its chapters cannot be read ({exit_reason('ffmpeg', proc.returncode)})")
     if proc.returncode != 0:
         raise Damaged(name, "ffmpeg cannot read it")
     out = []
@@ -852,7 +883,8 @@ def _check_audiobook(folder: Path, contents: Contents, spans: list, report: Repo
             _check_composer(report, path.name, " ".join((book.tags or {}).get("\xa9wrt", [])), contents.narrator)
             if starts is not None:
                 nero = [(c.start, c.title) for c in (book.chapters or [])]
-                _check_chapters(report, f"{path.name} (Nero chapters)", nero, titles, starts)
+                held = NERO_CHAPTERS  # what a Nero table can hold: the first chapters of a longer book
+                _check_chapters(report, f"{path.name} (Nero chapters)", nero, titles[:held], starts[:held])
                 _check_chapters(
                     report, f"{path.name} (QuickTime chapters)", _ffmpeg_chapters(folder, path), titles, starts
                 )
@@ -870,12 +902,10 @@ def _check_audiobook(folder: Path, contents: Contents, spans: list, report: Repo
             if tags is None:
                 raise Damaged(book.name, "no ID3 tags")
             _check_composer(report, book.name, str(tags.get("TCOM", "")), contents.narrator)
-            toc = tags.getall("CTOC")
-            chaps = {c.element_id: c for c in tags.getall("CHAP")}
-            if not toc:
+            ordered = _table_chapters(tags)
+            if ordered is None:
                 report.add(book.name, "no CTOC frame (players ignore CHAP frames without one)")
                 return
-            ordered = [chaps[i] for i in toc[0].child_element_ids if i in chaps]
             found = [(c.start_time / 1000, str(c.sub_frames.get("TIT2", ""))) for c in ordered]
             if starts is not None:
                 _check_chapters(report, book.name, found, titles, starts)

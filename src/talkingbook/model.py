@@ -179,7 +179,7 @@ Block: TypeAlias = Paragraph | Heading | ListBlock | Quote | Image | Table | Cod
 class Metadata:
     title: str
     language: str = "en"  # BCP 47
-    author: str = ""
+    authors: tuple[str, ...] = ()  # each author's name, in the byline's order
     publisher: str = ""
     date: str = ""  # ISO 8601 date (YYYY-MM-DD) or ''
     description: str = ""
@@ -188,6 +188,11 @@ class Metadata:
     license: str = ""  # the licence the page states ('CC BY-SA 3.0'), '' when it states none
     license_url: str = ""
     image: str = ""  # the page's declared lead image (og:image, twitter:image, JSON-LD), as given
+
+    @property
+    def author(self) -> str:
+        """The authors' names as one line ("Ann Lee, Bob Stone"), '' when none: how a byline shows them."""
+        return ", ".join(self.authors)
 
     @property
     def source_host(self) -> str:

@@ -226,6 +226,20 @@ def long_date(iso: str, language: str = "en") -> str:
         return format_date(day, format="long", locale="en")
 
 
+def list_of_names(names: tuple[str, ...] | list[str], language: str = "en") -> str:
+    """('Ann Lee', 'Bob Stone', 'Cid Vey') as 'Ann Lee, Bob Stone and Cid Vey' (English), '… et Cid Vey'
+    (French): the language's list pattern, from Babel (CLDR)."""
+    if len(names) < 2:
+        return "".join(names)
+    from babel.core import UnknownLocaleError
+    from babel.lists import format_list
+
+    try:
+        return format_list(list(names), locale=(language or "en").replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return format_list(list(names), locale="en")
+
+
 def spoken_voice_name(voice: str) -> str:
     """'Piper en_US-joe-medium' as 'Piper joe medium', 'Kokoro jf_alpha' as 'Kokoro alpha': no
     language codes read aloud."""

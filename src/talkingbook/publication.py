@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from .model import Book, Cover, SectionAudio
-from .structure.toc import TocEntry
+from .structure.toc import TocEntry, book_summary
 
 if TYPE_CHECKING:
     from .system.cache import SpeechCache
@@ -140,6 +140,11 @@ class Publication:
     narration: Narration | None = None  # None: a text-only book
     cache: SpeechCache | None = None  # where finished outputs may be reused from (None: never)
     outputs: Mapping[str, tuple[Output, ...]] = field(default_factory=dict)  # by step name, in step order
+
+    @property
+    def summary(self) -> str:
+        """The page's description, else the book's first sentences (the audio's description, the manifest's summary)."""
+        return book_summary(self.book, self.toc)
 
     @property
     def read_along(self) -> bool:

@@ -86,18 +86,20 @@ def _ffmpeg(args: list[str], what: str, task: str = "MP3 encoding") -> str:
     system's reason, any other failure OutputError saying ``task`` failed."""
     import imageio_ffmpeg
 
-    from ..system.processes import run
+    from ..system.processes import exit_reason, run
 
     try:
         status, err = run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-y", *args])
     except OSError as exc:
         raise OutputError(what, f"cannot run ffmpeg ({exc.strerror or exc})") from exc
     log = err.decode("utf-8", "replace")
+    if status < 0:  # killed: what it last wrote says nothing of why (often a line of its banner)
+        raise OutputError(what, f"{task} failed ({exit_reason('ffmpeg', status)})")
     if status != 0:
         for code in _WRITE_ERRORS:
             if os.strerror(code) in log:
                 raise OSError(code, os.strerror(code), what)
-        last = [line for line in log.splitlines() if line.strip()][-1:] or [f"exit {status}"]
+        last = [line for line in log.splitlines() if line.strip()][-1:] or [exit_reason("ffmpeg", status)]
         raise OutputError(what, f"{task} failed ({last[0].strip()})")
     return log
 
@@ -212,18 +214,20 @@ def mp3_span(source: Path | BinaryIO) -> float:
     return frames * (1152 if mpeg1 else 576) / rate
 
 
+def concat_quoted(path: Path) -> str:
+    """``path`` as the concat demuxer's lists name a file: absolute, quoted (' ends the quote, \\' is one ')."""
+    return "'" + str(path.resolve()).replace("'", "'\\''") + "'"
+
+
 def join_mp3s(parts: Sequence[tuple[Path, float]], listing: Path, out: Path, task: str = "joining MP3s") -> None:
     """The frames of the MP3 files ``parts`` (each with its :func:`mp3_span`) joined into ``out`` as
     they are, without encoding them again and without their tags (ffmpeg's concat demuxer, whose
     list is written to ``listing`` and removed). Each file's ``duration`` is its span, so the
     timestamps run on without overlapping."""
 
-    def quoted(path: Path) -> str:  # the concat demuxer's quoting: ' ends the quote, \' is one '
-        return "'" + str(path.resolve()).replace("'", "'\\''") + "'"
-
     lines = ["ffconcat version 1.0"]
     for path, span in parts:
-        lines += [f"file {quoted(path)}", f"duration {span:.6f}"]
+        lines += [f"file {concat_quoted(path)}", f"duration {span:.6f}"]
     listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
     try:
         _ffmpeg(
@@ -270,25 +274,72 @@ def cover_frame(cover: Cover):
     return APIC(encoding=3, mime=cover.media_type, type=PictureType.COVER_FRONT, desc="Cover", data=cover.data)
 
 
+# The entries one CTOC frame may list: its entry count is a single byte (ID3v2 Chapter Frame Addendum).
+CTOC_ENTRIES = 255
+
+
+def chapter_tables(title: str, chapters: Sequence[tuple[str, str]]) -> list:
+    """The CTOC frames ordering the CHAP frames ``chapters`` (element id, title): one top-level table
+    titled ``title`` when it can list them all; past :data:`CTOC_ENTRIES`, the chapters are shared
+    evenly among ordered child tables (the addendum's nested tables of contents, titled by their
+    first and last chapter), as many levels deep as the count needs, and the top-level table lists
+    those. A reader that follows the tables from the top-level one finds every chapter in order."""
+    from mutagen.id3 import CTOC, TIT2, CTOCFlags
+
+    tables, level, depth = [], [(element_id, name, name) for element_id, name in chapters], 0
+    while len(level) > CTOC_ENTRIES:
+        depth += 1
+        count = -(-len(level) // CTOC_ENTRIES)  # as few tables as hold them, their sizes within one
+        size, extra = divmod(len(level), count)
+        grouped, at = [], 0
+        for k in range(count):
+            part, at = level[at : at + size + (k < extra)], at + size + (k < extra)
+            element_id, label = f"toc{depth}.{k + 1}", f"{part[0][1]} – {part[-1][2]}"
+            tables.append(
+                CTOC(
+                    element_id=element_id,
+                    flags=CTOCFlags.ORDERED,
+                    child_element_ids=[child for child, _, _ in part],
+                    sub_frames=[TIT2(encoding=3, text=label)],
+                )
+            )
+            grouped.append((element_id, part[0][1], part[-1][2]))
+        level = grouped
+    tables.append(
+        CTOC(
+            element_id="toc",
+            flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+            child_element_ids=[child for child, _, _ in level],
+            sub_frames=[TIT2(encoding=3, text=title)],
+        )
+    )
+    return tables
+
+
 def book_tags(
     title: str,
     meta: Metadata,
     voice: str,
     cover: Cover | None = None,
     chapters: Sequence[tuple[float, float, str]] = (),
+    description: str = "",
 ):
     """The ID3v2.4 frames every MP3 of the book carries: its title, the article as album, author,
     language, genre, date, publisher, the synthetic voice (as composer, where Audiobookshelf looks
-    for the narrator, and in a comment), the cover; and, given ``chapters``
+    for the narrator, and in a comment), the book's ``description`` (TXXX:DESCRIPTION, which
+    Audiobookshelf shows instead of the comment), the cover; and, given ``chapters``
     (start, end, title), a CHAP frame for each with the CTOC that orders them (Apple Podcasts
     ignores CHAP frames without a CTOC; mutagen stores frames by size, the CTOC keeps the order)."""
-    from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCOM, TCON, TDRC, TIT2, TLAN, TPE1, TPUB, CTOCFlags
+    from mutagen.id3 import CHAP, COMM, ID3, TALB, TCOM, TCON, TDRC, TIT2, TLAN, TPE1, TPUB, TXXX
 
     tags = ID3()
     tags.add(TIT2(encoding=3, text=title))
     tags.add(TALB(encoding=3, text=meta.title))
-    if meta.author:
+    if meta.authors:
+        # the names as one line: ffmpeg (and so Audiobookshelf) reads only the first of several TPE1 values
         tags.add(TPE1(encoding=3, text=meta.author))
+    if len(meta.authors) > 1:  # and each name on its own, as MusicBrainz's taggers write it
+        tags.add(TXXX(encoding=3, desc="ARTISTS", text=list(meta.authors)))
     tags.add(TLAN(encoding=3, text=iso639_2(meta.language)))
     tags.add(TCON(encoding=3, text="Speech"))
     if meta.date:
@@ -297,18 +348,12 @@ def book_tags(
         tags.add(TPUB(encoding=3, text=meta.publisher))
     tags.add(TCOM(encoding=3, text=voice))
     tags.add(COMM(encoding=3, lang="eng", desc="", text=f"Narrated by a synthetic voice: {voice}"))
+    if description:
+        tags.add(TXXX(encoding=3, desc="DESCRIPTION", text=description))
     if cover is not None:
         tags.add(cover_frame(cover))
     if chapters:
         ids = [f"chp{k}" for k in range(1, len(chapters) + 1)]
-        tags.add(
-            CTOC(
-                element_id="toc",
-                flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                child_element_ids=ids,
-                sub_frames=[TIT2(encoding=3, text=title)],
-            )
-        )
         for element_id, (start, end, chapter) in zip(ids, chapters):
             tags.add(
                 CHAP(
@@ -318,6 +363,8 @@ def book_tags(
                     sub_frames=[TIT2(encoding=3, text=chapter)],
                 )
             )
+        for table in chapter_tables(title, list(zip(ids, (chapter for _, _, chapter in chapters)))):
+            tags.add(table)
     return tags
 
 
@@ -336,12 +383,14 @@ def tag_mp3(
     transcript: str = "",
     chapters: Sequence[tuple[float, float, str]] = (),
     cover: Cover | None = None,
+    description: str = "",
 ) -> None:
-    """Write the ID3v2.4 tags of a section MP3: TIT2 is exactly the TOC label, TRCK its number; USLT
-    holds what it says; ``chapters``, when the section has deeper headings, become CHAP frames."""
+    """Write the ID3v2.4 tags of a section MP3: the book's (:func:`book_tags`), with TIT2 exactly the
+    TOC label and TRCK its number; USLT holds what it says; ``chapters``, when the section has deeper
+    headings, become CHAP frames."""
     from mutagen.id3 import TRCK, USLT
 
-    tags = book_tags(entry.title, meta, voice, cover, chapters)
+    tags = book_tags(entry.title, meta, voice, cover, chapters, description)
     tags.add(TRCK(encoding=3, text=entry.track))
     if transcript:
         tags.add(USLT(encoding=3, lang=iso639_2(meta.language), desc="", text=transcript))

@@ -17,7 +17,7 @@ from ..errors import EngineUnavailableError
 from ..media.audio import ENCODER_ID, encode_mp3, mp3_span, resample, silence, tag_mp3
 from ..model import Book, Clip, Cover, SectionAudio
 from ..publication import Layout
-from ..structure.toc import TocEntry
+from ..structure.toc import TocEntry, book_summary
 from ..system.cache import SpeechCache, digest
 from ..system.processes import worker_thread
 from .lexicon import Lexicon
@@ -84,6 +84,7 @@ def render_audio(
         ]
         for e in toc
     }
+    description = book_summary(book, toc)  # every section MP3 carries the book's tags
     progress.book_started(book.metadata.title, len(toc), sum(len(s) for s in scripts.values()))
     (folder / layout.AUDIO).mkdir()
     done: dict[int, SectionAudio] = {}
@@ -107,6 +108,7 @@ def render_audio(
                 book,
                 keep_pcm,
                 cover,
+                description,
             )
             pending.append((entry, pool.submit(job)))
         for entry, future in pending:
@@ -124,6 +126,7 @@ def _section_job(
     book: Book,
     keep_pcm: Path | None = None,
     cover: Cover | None = None,
+    description: str = "",
 ):
     """Speak a section now; return the rest (encode or copy to ``path``, then tag) as a function for
     the pool."""
@@ -174,6 +177,7 @@ def _section_job(
             " ".join(c.text for c in audio.clips),
             section_chapters(entry, audio),
             cover,
+            description,
         )
         return replace(audio, size=path.stat().st_size, sha256=_sha256(path), span=mp3_span(path))
 

@@ -27,7 +27,7 @@ from ..model import (
     iter_blocks,
     plain_text,
 )
-from ..phrases import long_date, narrator_notice, phrase, phrase_language
+from ..phrases import list_of_names, long_date, narrator_notice, phrase, phrase_language
 from ..structure.ids import BYLINE_ID, CREDIT_ID, DATELINE_ID, NARRATOR_ID, TITLE_ID
 from ..structure.segment import cut_sentences, is_marker, split_long, spoken_text
 from .speech_text import normalize
@@ -73,7 +73,8 @@ def announcement(meta: Metadata, voice: str) -> list[tuple[str, str]]:
     lang = meta.language
     lines = [(meta.title, TITLE_ID)]
     if meta.author:
-        lines.append((phrase(lang, "by", author=meta.author), BYLINE_ID))
+        authors = list_of_names(meta.authors, phrase_language(lang))  # in the language the line is spoken in
+        lines.append((phrase(lang, "by", author=authors), BYLINE_ID))
     published = long_date(meta.date, phrase_language(lang)) if meta.date else ""
     if meta.publisher and published:
         lines.append((phrase(lang, "published_by_on", publisher=meta.publisher, date=published), DATELINE_ID))

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
@@ -151,13 +151,13 @@ def read_metadata(
     description = _first(_clean(ld.get("description")), og.get("og:description"), named.get("description"))
     identity = url or _file_identity(source_name, _clean(title))
     license_name, license_url = read_license(soup, ld, named, base_url)
-    author = _author(soup, ld, _meta_by_key(metas), title, publisher)
-    if same_name(author, publisher):  # said once: "By BBC News", not "By BBC News. Published by BBC News"
-        publisher = ""
+    authors = _authors(soup, ld, _meta_by_key(metas), title, publisher, language)
+    if len(authors) == 1 and same_name(authors[0], publisher):  # said once: "By BBC News", not "By BBC News.
+        publisher = ""  # Published by BBC News"
     book = Metadata(
         title=_clean(title),
         language=language,
-        author=author,
+        authors=authors,
         publisher=publisher,
         date=normalize_date(published),
         description=_clean(description),
@@ -489,7 +489,7 @@ _QUALIFIERS = (
 )
 _ROLE = re.compile(rf"\b(?P<qualified>(?:(?:{_QUALIFIERS})\s+)+)?(?:{_ROLES})\b", re.IGNORECASE)
 # Lower-case words that belong in names ("Ludwig van Beethoven") or join them ("Kim and Jett").
-_CONNECTORS = {"and", "und", "et", "og", "och", "en", "és", "with", "avec", "mit", "con", "com", "&"}
+_CONNECTORS = {"and", "und", "et", "og", "och", "en", "és", "with", "avec", "mit", "con", "com", "met", "&"}
 _PARTICLES = {
     "de",
     "da",
@@ -613,13 +613,23 @@ def _name_parts(text: str, dated: bool = False) -> str:
         if not words or not (
             _SUFFIX.match(part)
             or (
-                len(words) <= 4
+                _names_of_four_words(words)
                 and all(w[:1].isupper() or not w[:1].isalpha() or w.lower() in _PARTICLES for w in words)
             )
         ):
             break
         kept.append(part)
     return _trimmed(", ".join(kept), dated)
+
+
+def _names_of_four_words(words: list[str]) -> bool:
+    """No name of more than four words among ``words``, names being joined by connectors ("Bob Stone and Cid Vey")."""
+    count = 0
+    for word in words:
+        count = 0 if word.lower() in _CONNECTORS else count + 1
+        if count > 4:
+            return False
+    return True
 
 
 def _trimmed(text: str, dated: bool) -> str:
@@ -655,12 +665,77 @@ def _meta_by_key(metas) -> dict[str, str]:
     return values
 
 
-def _author(soup: BeautifulSoup, ld: dict, declared: dict, title: str, publisher: str) -> str:
-    """The article's author: JSON-LD, then <meta>, then the byline the page shows."""
+def _authors(
+    soup: BeautifulSoup, ld: dict, declared: dict, title: str, publisher: str, language: str
+) -> tuple[str, ...]:
+    """The article's authors: JSON-LD (a list of authors is taken as the list it is), then <meta>, then
+    the byline the page shows, its names split apart (:func:`split_authors`)."""
+    listed = ld.get("author")
+    if isinstance(listed, list):
+        names = (clean_byline(_ld_name(v), publisher) for v in listed if not isinstance(v, list))
+        found = tuple(dict.fromkeys(a for name in names if name for a in split_authors(name, language)))
+        if found:
+            return found
     candidates = itertools.chain(
-        (_ld_name(ld.get("author")),), (declared.get(k, "") for k in AUTHOR_KEYS), _shown_bylines(soup, title)
+        (_ld_name(listed),), (declared.get(k, "") for k in AUTHOR_KEYS), _shown_bylines(soup, title)
     )
-    return next((name for name in (clean_byline(c, publisher) for c in candidates) if name), "")
+    return split_authors(
+        next((name for name in (clean_byline(c, publisher) for c in candidates) if name), ""), language
+    )
+
+
+# --- several authors in one byline -----------------------------------------------------------------
+# "A, B and C", "A (avec B et C)", "A & B": the names are split at commas, semicolons, parentheses, '&'
+# and the words that join names in the page's language (in every language below when it is unknown),
+# written in lower case (a capital "E" or "Y" is an initial) or in a byline all in capitals. A byline
+# is split only when every part it gives is a name of two words or more, beginning with a capital,
+# with no word that joins the words of an organisation's name ("of", "for"...): one-word parts mean one
+# name was cut ("Procter & Gamble", "Ortega y Gasset", "Jong, Michiel de", "Richard (R.J.) Eskow"), and
+# "Department of Health and Human Services" is one organisation. Two people named by one word each
+# ("Kim and Jett") stay one credit: a name is never cut in two. A degree or suffix after a comma
+# ("Brenda Goodman, MA") stays with its name. By hand, as the byline's cleaning above: nameparser and
+# probablepeople parse one name, not a list of them.
+AUTHOR_CONJUNCTIONS = {
+    "en": ("and", "with"),
+    "fr": ("et", "avec"),
+    "de": ("und", "mit"),
+    "es": ("y", "e", "con"),
+    "it": ("e", "con"),
+    "pt": ("e", "com"),
+    "nl": ("en", "met"),
+}
+_ORGANISATION_WORDS = {"of", "for", "to", "the", "on", "at", "in", "für", "fur", "pour", "per", "para"}
+
+
+def split_authors(byline: str, language: str = "") -> tuple[str, ...]:
+    """The authors a byline names (a name from :func:`clean_byline`): several when it joins whole names
+    with commas or the language's conjunctions, else the byline as one name; () for ''."""
+    byline = " ".join(byline.split())
+    if not byline:
+        return ()
+    words = AUTHOR_CONJUNCTIONS.get(language.split("-")[0].lower()) or tuple(
+        dict.fromkeys(w for ws in AUTHOR_CONJUNCTIONS.values() for w in ws)
+    )
+    joins = "|".join(map(re.escape, words))
+    shouted = re.IGNORECASE if byline.isupper() else 0  # "ANN LEE AND BOB STONE"
+    pieces = re.split(rf"(\s*[,;()&]\s*|(?<![^\s(])(?:{joins})(?=\s))", byline, flags=shouted)
+    names: list[str] = []
+    for k in range(0, len(pieces), 2):
+        part = pieces[k].strip()
+        if not part:
+            continue
+        if names and pieces[k - 1].strip() == "," and _SUFFIX.match(part):
+            names[-1] = f"{names[-1]}, {part}"  # "Brenda Goodman, MA"
+        else:
+            names.append(part)
+    if len(names) < 2 or not all(_whole_name(n) for n in names):
+        return (byline,)
+    return tuple(dict.fromkeys(names))
+
+
+def _whole_name(text: str) -> bool:
+    words = text.split(",")[0].split()
+    return len(words) >= 2 and words[0][:1].isupper() and not any(w in _ORGANISATION_WORDS for w in words)
 
 
 def same_name(a: str, b: str) -> bool:
@@ -885,13 +960,15 @@ def detect_language(text: str) -> str:
 def with_overrides(meta: Metadata, overrides: Mapping[str, str | None]) -> Metadata:
     """``meta`` with the fields the user gave (--title, --author...) instead of the page's, cleaned as
     the page's are: no control characters, whitespace collapsed, tags and dates normalised."""
-    given = {k: " ".join(xml_text(v).split()) for k, v in overrides.items() if v is not None}
+    given: dict[str, Any] = {k: " ".join(xml_text(v).split()) for k, v in overrides.items() if v is not None}
     if "title" in given and not given["title"]:
         raise UsageError("--title", "is empty; give the title, or leave the option out to use the page's")
     if "language" in given:
         given["language"] = normalize_language(given["language"])
     if "date" in given:
         given["date"] = normalize_date(given["date"])
+    if "author" in given:  # several names are split as a page's byline is
+        given["authors"] = split_authors(given.pop("author"), given.get("language", meta.language))
     return replace(meta, **given)
 
 

@@ -11,7 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ..model import Book, Heading, Section, iter_blocks
+from ..model import Book, Heading, Paragraph, Section, iter_blocks
+from .segment import split_sentences
 
 
 def slugify(text: str, fallback: str = "section", max_length: int = 60) -> str:
@@ -76,3 +77,20 @@ def _subentries(section: Section) -> tuple[SubEntry, ...]:
     headings = [b for b in iter_blocks(section.blocks) if isinstance(b, Heading) and b.text]
     ranks = sorted({h.rank for h in headings})
     return tuple(SubEntry(h.text, h.anchor, ranks.index(h.rank) + 1) for h in headings)
+
+
+def summary(entry: TocEntry, limit: int = 400) -> str:
+    """The section's first sentences, up to about ``limit`` characters (its title when it has no prose)."""
+    text = " ".join(b.text for b in iter_blocks(entry.section.blocks) if isinstance(b, Paragraph))
+    out = ""
+    for sentence in split_sentences(text):
+        if out and len(out) + len(sentence) > limit:
+            break
+        out = f"{out} {sentence}".strip()
+    return out or entry.title
+
+
+def book_summary(book: Book, toc: tuple[TocEntry, ...]) -> str:
+    """What the book is described with (the audio files' description, the manifest's summary): the page's
+    description, else the first sentences of the book."""
+    return book.metadata.description or (summary(toc[0]) if toc else "")

@@ -75,6 +75,19 @@ def run(args: list[str]) -> tuple[int, bytes]:
     return proc.returncode, err
 
 
+def exit_reason(program: str, status: int) -> str:
+    """Why ``program`` ended with ``status`` (a Popen return code), as a user reads it: "ffmpeg was killed
+    by signal 9 (SIGKILL)" (the system's out-of-memory killer, a user's kill: its log then ends anywhere,
+    often at its banner), or "ffmpeg exited with status 1"."""
+    if status < 0:
+        try:
+            name = f" ({signal.Signals(-status).name})"
+        except ValueError:
+            name = ""
+        return f"{program} was killed by signal {-status}{name}"
+    return f"{program} exited with status {status}"
+
+
 def stop_all(signum: int = signal.SIGINT) -> None:
     """Kill every running child and start no more (``signum`` says why); safe to call from a
     signal handler (no lock: the handler may run while this thread holds it)."""

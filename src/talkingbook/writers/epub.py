@@ -33,7 +33,7 @@ from ..model import (
     Table,
     iter_blocks,
 )
-from ..phrases import long_date, narrator_notice, phrase, phrase_language
+from ..phrases import list_of_names, long_date, narrator_notice, phrase, phrase_language
 from ..publication import Publication
 from ..structure.ids import BYLINE_ID, CREDIT_ID, DATELINE_ID, NARRATOR_ID, TITLE_ID
 from ..structure.toc import TocEntry
@@ -85,8 +85,10 @@ def write_epub(pub: Publication, folder: Path) -> Path:
     eb.set_identifier(meta.identifier)
     eb.set_title(meta.title)
     eb.set_language(meta.language)
-    if meta.author:
-        eb.add_author(meta.author)
+    # a dc:creator for each author, with the role "aut" (marc:relators) reading systems and Audiobookshelf
+    # keep authors by (they drop creators of other roles, or of none)
+    for k, name in enumerate(meta.authors, start=1):
+        eb.add_author(name, role="aut", uid=f"creator-{k}")
     if meta.publisher:
         eb.add_metadata("DC", "publisher", meta.publisher)
     if meta.date:
@@ -381,7 +383,8 @@ class _Renderer:
             # announcements in a language without its own phrases are English, and marked so
             phrases_lang = "" if phrase_language(meta.language) == meta.language.split("-")[0].lower() else ' lang="en"'
             if meta.author:
-                byline = escape(phrase(meta.language, "by", author=meta.author))
+                authors = list_of_names(meta.authors, phrase_language(meta.language))
+                byline = escape(phrase(meta.language, "by", author=authors))
                 parts.append(f'<p class="byline" id="{BYLINE_ID}"{phrases_lang}>{byline}</p>')
             if meta.publisher or meta.date:
                 bits = [escape(meta.publisher)] if meta.publisher else []

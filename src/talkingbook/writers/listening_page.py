@@ -8,7 +8,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from ..phrases import long_date, spoken_voice_name
+from ..phrases import list_of_names, long_date, spoken_voice_name
 from ..publication import Publication
 
 STYLE = """
@@ -32,7 +32,7 @@ def write_listening_page(pub: Publication, folder: Path) -> Path:
     meta, layout = pub.book.metadata, pub.layout
     assert pub.narration is not None, "the listening page is made for a narrated book"
     lang, direction = escape(meta.language), meta.direction
-    byline = [escape(x) for x in (meta.author, meta.publisher) if x]
+    byline = [escape(x) for x in (list_of_names(meta.authors, meta.language), meta.publisher) if x]
     if meta.date:
         byline.append(f'<time datetime="{meta.date}">{escape(long_date(meta.date, meta.language))}</time>')
     parts = [

@@ -17,7 +17,6 @@ from ..model import section_words
 from ..publication import Publication
 from ..system.publish import public_name
 from .chapters import chapter_starts
-from .feed import _summary
 
 
 def write_manifest(pub: Publication, folder: Path) -> Path:
@@ -40,14 +39,15 @@ def write_manifest(pub: Publication, folder: Path) -> Path:
         "modified": pub.modified.isoformat(),
         "metadata": {
             "title": meta.title,
-            "author": meta.author,
+            "author": meta.author,  # the authors' names as one line
+            "authors": list(meta.authors),
             "publisher": meta.publisher,
             "language": meta.language,
             "date": meta.date,
             "source_url": meta.source_url,
             "identifier": meta.identifier,
             # the page's description, else the first sentences: what the library's feed and catalog show
-            "summary": meta.description or (_summary(pub.toc[0]) if pub.toc else ""),
+            "summary": pub.summary,
         },
         "sections": [
             {
