@@ -384,6 +384,28 @@ def test_opds_1_entries_carry_their_identifier_as_dc_identifier(tmp_path, run):
     assert ids == ["urn:test:one"]
 
 
+def test_each_author_is_an_author_of_the_catalog_entry(tmp_path, run):
+    write_book(tmp_path, "two", "2026-01-01")
+    manifest = tmp_path / "two" / "manifest.json"
+    data = json.loads(manifest.read_text("utf-8"))
+    data["metadata"].update(author="Ann Lee, Bob Stone", authors=["Ann Lee", "Bob Stone"])
+    manifest.write_text(json.dumps(data))
+    write_book(tmp_path, "old", "2025-01-01")  # a manifest from before the list: its one line
+    manifest = tmp_path / "old" / "manifest.json"
+    data = json.loads(manifest.read_text("utf-8"))
+    data["metadata"]["author"] = "Cy Twombly"
+    manifest.write_text(json.dumps(data))
+    for _ in range(2):  # the second run reads the memo
+        assert run("library", tmp_path)[0] == 0
+        parsed = feedparser.parse(str(tmp_path / CATALOG / "newest.xml"))
+        assert [[a["name"] for a in e.authors] for e in parsed.entries] == [["Ann Lee", "Bob Stone"], ["Cy Twombly"]]
+        opds2 = json.loads((tmp_path / CATALOG / "newest.json").read_text("utf-8"))
+        assert [p["metadata"]["author"] for p in opds2["publications"]] == [
+            [{"name": "Ann Lee"}, {"name": "Bob Stone"}],
+            {"name": "Cy Twombly"},
+        ]
+
+
 def with_mp3(folder: Path, slug: str, duration: float = 61.0) -> None:
     """Give a book of write_book a full-length MP3 (an episode of the library's podcast)."""
     (folder / slug / f"{slug}.mp3").write_bytes(b"ID3" + bytes(100))

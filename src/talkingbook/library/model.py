@@ -56,6 +56,7 @@ class Entry:
     chapters: str | None
     transcript: str | None  # the whole book's WebVTT
     duration: float | None  # seconds of narration
+    authors: tuple[str, ...] = ()  # each author by name (``author`` is them as one line)
 
     @property
     def published(self) -> datetime:
@@ -295,10 +296,14 @@ def _remembered(slug: str, data) -> Entry | None:
     (every field of its type, clean text, paths inside the folder); None otherwise."""
     if not isinstance(data, dict) or set(data) != {f.name for f in fields(Entry)} or data["slug"] != slug:
         return None
-    return Entry(**data) if all(_field_ok(name, value, slug) for name, value in data.items()) else None
+    if not all(_field_ok(name, value, slug) for name, value in data.items()):
+        return None
+    return Entry(**{**data, "authors": tuple(data["authors"])})
 
 
 def _field_ok(name: str, value, slug: str) -> bool:
+    if name == "authors":
+        return isinstance(value, list) and all(isinstance(a, str) and a and _text(a) == a for a in value)
     if name in ("epub_size", "mp3_size", "m4b_size"):
         return type(value) is int and value >= 0
     if name == "duration":
@@ -364,6 +369,7 @@ def read_book(folder: Path) -> Entry:
         identifier=_text(meta.get("identifier")) or f"urn:talkingbook:{slug}",
         title=_text(meta.get("title")),
         author=_text(meta.get("author")),
+        authors=_authors(meta),
         publisher=_text(meta.get("publisher")),
         language=_language(meta.get("language")),
         date=_iso(meta.get("date"), 10),
@@ -397,6 +403,13 @@ def _seconds(value) -> float | None:
 
 # what XML 1.0 cannot hold (lxml refuses it): a damaged or edited manifest must not stop the library
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _authors(meta: dict) -> tuple[str, ...]:
+    """The book's authors by name: the manifest's list, else its one line (manifests before the list)."""
+    listed = meta.get("authors")
+    names = [_text(a) for a in listed] if isinstance(listed, list) and len(listed) <= 100 else []
+    return tuple(n for n in names if n) or tuple(filter(None, [_text(meta.get("author"))]))
 
 
 def _text(value) -> str:

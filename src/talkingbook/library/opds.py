@@ -256,8 +256,8 @@ def _entry1(root, book: Entry, base_url: str | None) -> None:
     _sub(entry, "id", book.identifier)
     _sub(entry, "dc:identifier", book.identifier)
     _sub(entry, "updated", _stamp(datetime.fromisoformat(book.modified)) if book.modified else _stamp(book.published))
-    if book.author:
-        _sub(_sub(entry, "author"), "name", book.author)
+    for name in book.authors:
+        _sub(_sub(entry, "author"), "name", name)
     _sub(entry, "dc:language", book.language)
     if book.date:
         _sub(entry, "dc:issued", book.date)
@@ -338,8 +338,9 @@ def _publication(book: Entry, base_url: str | None) -> dict:
         "language": book.language,
         "modified": book.modified or _stamp(book.published),
     }
-    if book.author:
-        meta["author"] = {"name": book.author}
+    if book.authors:
+        names = [{"name": name} for name in book.authors]
+        meta["author"] = names[0] if len(names) == 1 else names
     if book.publisher:
         meta["publisher"] = {"name": book.publisher}
     if book.date:
