@@ -459,3 +459,150 @@ def test_a_book_is_made_again_when_auto_would_read_it_with_another_voice(tmp_pat
     assert again.status == "converted"
     assert "a voice installed since" in (Path(again.folder) / "manifest.json").read_text(encoding="utf-8")
     assert convert_one(source, out, options, library=False).status == "unchanged"
+
+
+# -- the processes of a batch, stopped as systemd, cron, nohup and the OOM killer stop them ----------
+
+
+def group_of(pgid: int) -> list[int]:
+    """The live processes (not zombies) of the process group ``pgid``."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if os.getpgid(int(entry.name)) == pgid and running(int(entry.name)):
+                found.append(int(entry.name))
+        except OSError:
+            continue  # ended meanwhile
+    return found
+
+
+def medium_page(folder: Path, name: str, parts: int = 12) -> Path:
+    """A page of ``parts`` sections: a few seconds to convert with the fake engine."""
+    body = "".join(
+        f"<h2>Part {i}</h2>"
+        + "".join(f"<p>Part {i}, paragraph {j}, tells of rivers, lakes and the spring weather.</p>" for j in range(5))
+        for i in range(parts)
+    )
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"<!doctype html><html lang='en'><head><title>{name}</title></head><body><article><h1>{name}</h1>{body}"
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    return path
+
+
+@contextlib.contextmanager
+def batch_in_its_own_group(tmp_path: Path, *args: str, hangup=signal.SIG_DFL):
+    """``talkingbook ARGS`` in a process group of its own (as systemd, cron or a terminal starts
+    it), SIGHUP set to ``hangup`` (nohup: ignored); whatever of the group is left is killed at the end."""
+
+    def prepare() -> None:
+        as_from_a_terminal()
+        signal.signal(signal.SIGHUP, hangup)
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TALKINGBOOK_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "talkingbook", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        preexec_fn=prepare,
+        start_new_session=True,
+    )
+    try:
+        yield proc
+    finally:
+        for pid in group_of(proc.pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        proc.kill()
+        proc.communicate()
+
+
+def converting(out: Path) -> bool:
+    return out.is_dir() and any(p.endswith(".partial") for p in os.listdir(out))
+
+
+def wait_until(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"still waiting for {what} after {seconds} s"
+        time.sleep(0.1)
+
+
+def end_of(stream, seconds: float) -> bool:
+    """True when ``stream`` (a pipe) reaches its end within ``seconds``: no process holds it any more."""
+    import select
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([stream], [], [], 0.2)
+        if ready and not os.read(stream.fileno(), 65536):
+            return True
+    return False
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_process_group_leaves_no_worker_or_resource_tracker(tmp_path):
+    """`systemctl stop` sends SIGTERM to every process of the service at once: the fork server
+    dies at once, so the pool cannot be shut down in order; every worker must still end."""
+    pages = [medium_page(tmp_path / "pages", f"p{n}.html", parts=40) for n in range(4)]
+    out = tmp_path / "out"
+    with batch_in_its_own_group(tmp_path, "convert", *map(str, pages), "-o", str(out), *JOBS_2) as proc:
+        wait_until(lambda: converting(out), 60, "a book to be started")
+        wait_until(lambda: len(group_of(proc.pid)) >= 5, 30, "two workers, the fork server and the resource tracker")
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+        assert proc.returncode == 128 + signal.SIGTERM
+        wait_until(lambda: group_of(proc.pid) == [], 30, "every process of the batch to end")
+        assert not out.exists() or [p for p in os.listdir(out) if p.endswith(".partial")] == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["convert", "follow"])
+def test_the_workers_of_a_killed_batch_stop_and_let_go_of_its_output(tmp_path, site, command):
+    """SIGKILL (the OOM killer, `kill -9`) of the main process: its workers notice their parent is
+    gone, stop converting (their partial folders removed) and close the output they inherited."""
+    pages = [medium_page(tmp_path / "pages", f"p{n}.html", parts=40) for n in range(4)]
+    for path in pages:
+        site.items.insert(0, (f"/news/{path.name}", path.name))
+        site.files[f"/news/{path.name}"] = ("text/html; charset=utf-8", path.read_bytes())
+    site.publish()
+    out = tmp_path / "out"
+    sources = [site.feed] if command == "follow" else list(map(str, pages))
+    with batch_in_its_own_group(tmp_path, command, *sources, "-o", str(out), *JOBS_2) as proc:
+        wait_until(lambda: converting(out), 60, "a book to be started")
+        wait_until(lambda: len(group_of(proc.pid)) >= 5, 30, "two workers, the fork server and the resource tracker")
+        proc.kill()
+        proc.wait(timeout=10)
+        assert end_of(proc.stdout, 30), "a worker still holds the batch's standard output"
+        wait_until(lambda: group_of(proc.pid) == [], 30, "every process of the batch to end")
+        left = list(out.glob("*.partial")) if out.exists() else []
+        assert left == [], [sorted(q.name for q in p.rglob("*")) for p in left]
+
+
+@pytest.mark.slow
+def test_a_hangup_does_not_stop_a_batch_started_under_nohup(tmp_path):
+    """nohup leaves SIGHUP ignored: a closed terminal must stop neither the batch nor its workers."""
+    pages = [medium_page(tmp_path / "pages", f"p{n}.html", parts=6) for n in range(3)]
+    out = tmp_path / "out"
+    args = ("convert", *map(str, pages), "-o", str(out), "--engine", "fake", "--no-audiobook", "--jobs", "2")
+    with batch_in_its_own_group(tmp_path, *args, hangup=signal.SIG_IGN) as proc:
+        wait_until(lambda: converting(out), 60, "a book to be started")
+        os.killpg(proc.pid, signal.SIGHUP)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()
+    assert book_names(out) == ["p0", "p1", "p2"]
+
+
+def test_jobs_beyond_the_cores_are_capped_with_a_note(tmp_path, run):
+    from talkingbook.batch import max_jobs
+
+    cores = max_jobs()
+    pages = [write_page(tmp_path, f"p{n}.html", f"Story {n}") for n in range(cores + 1)]
+    code, _, err = run("convert", *pages, "-o", tmp_path / "out", "--no-audio", "--jobs", "60", "--progress", "plain")
+    assert code == 0, err
+    assert f"note: --jobs 60: at most {cores} here (the CPU cores this process may use); using {cores}" in err
+    assert f"converting {cores + 1} articles, {cores} at a time" in err

@@ -16,6 +16,7 @@ import math
 import multiprocessing
 import os
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -24,6 +25,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from .convert import Options, Progress, convert_article, refresh_library
@@ -107,7 +109,7 @@ def run_batch(
     progress = progress or BatchProgress()
     total = len(sources)
     results: list[Result | None] = [None] * total
-    jobs = max(1, min(jobs, total))
+    jobs = max(1, min(jobs, total, max_jobs()))
     if scheduler is not None:
         from .cluster import Cluster  # distributed is imported only for a cluster
 
@@ -147,6 +149,16 @@ def run_batch(
     finally:
         library.now()
     return [r for r in results if r is not None]
+
+
+def max_jobs() -> int:
+    """The most worker processes a batch starts here: the CPU cores this process may run on. Each
+    converts on at least one core and takes 40 MB or more (a neural voice, hundreds): more workers
+    than cores finish no sooner, and sixty of them once took 2 GB of memory."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 REFRESH_EVERY = 5.0  # seconds, at least, between two refreshes of the library files during a batch
@@ -190,7 +202,11 @@ def _in_pool(sources: Sequence[str], out: Path, options: Options, jobs: int, lan
     # copy this process's threads and locks; spawn would import everything again in each worker)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["talkingbook.batch"])
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_started)
+    # the batch alone holds the write end: each worker's watch sees end-of-file when the batch is gone
+    batch_alive, alive_end = context.Pipe(duplex=False)
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_worker_started, initargs=(batch_alive,)
+    )
     try:
         pending: dict[Future, int] = {
             pool.submit(_convert_in_worker, sources[index], out, options, linked_from): index
@@ -208,6 +224,9 @@ def _in_pool(sources: Sequence[str], out: Path, options: Options, jobs: int, lan
                 os.kill(process.pid, signum)
         pool.shutdown(wait=True, cancel_futures=True)
         raise
+    finally:
+        batch_alive.close()
+        alive_end.close()
     pool.shutdown(wait=True)
 
 
@@ -254,35 +273,54 @@ def _convert_on_cluster(source: str, out: Path, options: Options, linked_from: R
 
 
 _busy = False  # in a worker: converting an article (a stop signal must clean up), or waiting for one
+_stopped_by: int | None = None  # in a worker: the stop signal received while converting
+_batch_alive: Connection | None = None  # in a worker: the pipe that closes when the batch is gone
 
 
-def _worker_started() -> None:
+def _worker_started(batch_alive: Connection) -> None:
     """A worker's stop signals: while it converts, stop its children and raise as Ctrl-C does, so
-    the partial folder is removed; while it waits, leave quietly; a second signal is ignored."""
+    the partial folder is removed, then end (see _convert_in_worker); while it waits, leave
+    quietly; a second signal is ignored. A signal ignored when the batch started (nohup's SIGHUP,
+    inherited through the fork server) stays ignored. When the batch's process is gone (killed,
+    even by SIGKILL: ``batch_alive``'s other end closes), the worker stops as on SIGTERM."""
+    global _stopped_by, _batch_alive
     processes.allow()
-    stopping: list[int] = []
+    _stopped_by, _batch_alive = None, batch_alive  # kept: its descriptor is the one watched
 
     def handler(signum, frame):
+        global _stopped_by
         processes.stop_all(signum)
-        if stopping:
+        if _stopped_by is not None:
             return
-        stopping.append(signum)
+        _stopped_by = signum
         if not _busy:
             raise SystemExit(128 + signum)
         raise processes.Stopped(signum)
 
     for signum in processes.STOP_SIGNALS:
-        signal.signal(signum, handler)
+        if signal.getsignal(signum) != signal.SIG_IGN:
+            signal.signal(signum, handler)
+    processes.stop_when_closed(
+        batch_alive.fileno(), signal.SIGTERM if signal.getsignal(signal.SIGTERM) == handler else signal.SIGKILL
+    )
 
 
 def _convert_in_worker(source: str, out: Path, options: Options, linked_from: Reach | None) -> Result:
-    """convert_one in a worker, marked busy meanwhile."""
+    """convert_one in a worker, marked busy meanwhile. A worker stopped by a signal while it
+    converts ends once its partial folder is removed, rather than wait for another article: the
+    batch's process may be gone (a whole process group stopped by systemd, a killed batch), and
+    the pool could not then tell it to end."""
     global _busy
     _busy = True
     try:
         return convert_one(source, out, options, library=False, linked_from=linked_from)
     finally:
         _busy = False
+        if _stopped_by is not None:
+            logging.shutdown()
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.flush()
+            os._exit(128 + _stopped_by)
 
 
 # -- follow ------------------------------------------------------------------------------------

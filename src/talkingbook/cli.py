@@ -163,8 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=_positive,
         metavar="N",
-        help="convert N articles at once, each in its own process (default: 1 for piper, kokoro, gtts and auto, "
-        "whose voices use every core for one article; the number of cores for espeak, fake and --no-audio)",
+        help="convert N articles at once, each in its own process, at most one per CPU core (a larger N is "
+        "lowered to that, with a note) (default: 1 for piper, kokoro, gtts and auto, whose voices use every "
+        "core for one article; the number of cores for espeak, fake and --no-audio)",
     )
     common.add_argument(
         "--scheduler",
@@ -399,10 +400,19 @@ def _conversion(args) -> tuple[Options, BatchProgress]:
 
 
 def _jobs(args) -> int:
-    """--jobs, else what suits the engine: a neural voice uses every core for one article."""
-    if args.jobs is not None:
-        return args.jobs
-    return os.cpu_count() or 1 if args.engine in ("espeak", "fake") or not args.audio else 1
+    """--jobs, at most the cores (with a note), else what suits the engine: a neural voice uses
+    every core for one article."""
+    from .batch import max_jobs
+
+    most = max_jobs()
+    if args.jobs is None:
+        return most if args.engine in ("espeak", "fake") or not args.audio else 1
+    if args.jobs > most and args.scheduler is None and not args.quiet:
+        print(
+            f"note: --jobs {args.jobs}: at most {most} here (the CPU cores this process may use); using {most}",
+            file=sys.stderr,
+        )
+    return min(args.jobs, most)
 
 
 def _convert(args) -> int:
