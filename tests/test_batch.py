@@ -89,6 +89,47 @@ def test_a_from_file_that_cannot_be_read_is_one_usage_error(tmp_path, run, conte
     assert not (tmp_path / "out").exists()
 
 
+def test_a_from_file_with_a_byte_order_mark_and_a_nul_line_converts_the_good_lines(tmp_path, run):
+    """Notepad starts a UTF-8 file with a BOM; a NUL byte in one line is that line's problem alone."""
+    pages = [write_page(tmp_path, f"{n}.html", f"Story {n}") for n in ("one", "two")]
+    listing = tmp_path / "list.txt"
+    listing.write_bytes(b"\xef\xbb\xbf" + f"{pages[0]}\nbad\0name.html\n{pages[1]}\n".encode())
+    out = tmp_path / "out"
+    code, _, err = run("convert", "--from", listing, "-o", out, "--no-audio", "--jobs", "1")
+    assert code == 1, err
+    assert book_names(out) == ["one", "two"]
+    failed = [line for line in err.splitlines() if line.startswith("failed: ")]
+    assert failed == ["failed: 'bad\\x00name.html': a NUL character in a file name or URL"], err
+    assert err.strip().splitlines()[-1] == "converted 2, unchanged 0, failed 1"
+    assert "internal error" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "too large"])
+def test_a_from_file_that_is_no_list_is_refused_at_once(tmp_path, kind):
+    """A FIFO would wait forever for a writer, /dev/zero would fill the memory: one line, at once."""
+    if kind == "fifo":
+        listing = tmp_path / "list.fifo"
+        os.mkfifo(listing)
+        why = "not a regular file"
+    elif kind == "device":
+        listing, why = Path("/dev/zero"), "not a regular file"
+    else:
+        listing = tmp_path / "list.txt"
+        with listing.open("wb") as file:
+            file.truncate(65 * 1024 * 1024)
+        why = "larger than 64 MB; not a list of pages"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "talkingbook", "convert", "--from", str(listing), "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and proc.stderr == f"error: --from {listing}: {why}\n"
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.slow
 def test_two_workers_convert_a_batch_into_one_library(tmp_path, run):
     pages = [write_page(tmp_path, f"p{n}.html", f"Story {n}") for n in range(4)]
@@ -274,6 +315,34 @@ def test_a_feed_that_cannot_be_read_is_one_error_and_no_library(tmp_path, run, s
     assert code == 1 and stdout == ""
     assert len(err.strip().splitlines()) == 1 and err.startswith(f"error: {url}: "), err
     assert not out.exists()
+
+
+def test_a_truncated_feed_is_one_error_not_a_silent_success(tmp_path, run, site):
+    """feedparser reads what comes before the cut and says so only in its ``bozo`` flag."""
+    for n in ("alpha", "beta", "gamma"):
+        site.add(f"{n}.html", f"Story {n}")
+    whole = site.files["/feed.xml"][1]
+    site.files["/feed.xml"] = ("application/rss+xml", whole[: whole.index(b"<item>", whole.index(b"<item>") + 1) + 40])
+    out = tmp_path / "out"
+    code, stdout, err = run("follow", site.feed, "-o", out, *FAKE)
+    assert code == 1 and stdout == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith(
+        f"error: {site.feed}: a damaged feed (line 1, column "
+    ), err
+    assert err.endswith("no article was converted\n")
+    assert not out.exists()
+
+
+def test_follow_converts_a_link_listed_twice_once(tmp_path, run, site):
+    site.add("alpha.html", "Story alpha")
+    site.items.append(site.items[0])  # the same article again, as aggregated feeds do
+    site.items.append((site.items[0][0] + "#again", "Story alpha again"))  # the same page under another GUID
+    site.publish()
+    out = tmp_path / "out"
+    code, _, err = run("follow", site.feed, "-o", out, *FAKE)
+    assert code == 0, err
+    assert err.strip().splitlines()[-1] == "converted 1, unchanged 0, failed 0"
+    assert book_names(out) == ["alpha"]
 
 
 # -- stopping ----------------------------------------------------------------------------------

@@ -242,7 +242,7 @@ def longest_first(sources: Sequence[str]) -> list[int]:
             return math.inf
         try:
             return os.stat(source).st_size
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL character in the name
             return math.inf  # it fails at once, wherever it comes
 
     return sorted(range(len(sources)), key=lambda index: -size(index))
