@@ -271,7 +271,9 @@ def test_follow_converts_new_items_once(tmp_path, run, site, capsys):
     assert "mountains" in summary
 
 
-def test_follow_reports_a_broken_item_and_converts_the_rest(tmp_path, run, site):
+def test_follow_reports_a_broken_item_and_converts_the_rest(tmp_path, run, site, monkeypatch):
+    from talkingbook import batch
+
     site.add("one.html", "Story one")
     site.add("gone.html", "Story gone", served=False)
     site.add("two.html", "Story two")
@@ -282,10 +284,37 @@ def test_follow_reports_a_broken_item_and_converts_the_rest(tmp_path, run, site)
     failed = [line for line in err.splitlines() if line.startswith("failed: ")]
     assert len(failed) == 1 and failed[0].startswith(f"failed: {site.base}/news/gone.html: ") and "404" in failed[0]
     assert err.strip().splitlines()[-1] == "converted 2, unchanged 0, failed 1"
-    # the broken item is not remembered: the next run tries it again
+    # the broken item is tried again, but not at every run: after an hour, then two, four... a week
     site.files["/news/gone.html"] = ("text/html", page("Story gone"))
     code, _, err = run("follow", site.feed, "-o", out, *FAKE)
+    assert code == 0 and err.strip().splitlines()[-1] == "converted 0, unchanged 0, failed 0"
+    assert f"3 articles in the feed, 2 already in {out}, 1 that failed recently left for a later run" in err
+    monkeypatch.setattr(batch, "_clock", lambda: time.time() + 3601)
+    code, _, err = run("follow", site.feed, "-o", out, *FAKE)
     assert code == 0 and err.strip().splitlines()[-1] == "converted 1, unchanged 0, failed 0"
+    assert json.loads((out / ".talkingbook-follow.json").read_bytes())["failed"] == {}
+
+
+def test_a_failing_item_is_tried_again_ever_less_often_up_to_a_week(tmp_path, run, site, monkeypatch):
+    from talkingbook import batch
+
+    site.add("one.html", "Story one")
+    site.add("gone.html", "Story gone", served=False)
+    out = tmp_path / "out"
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(batch, "_clock", lambda: now[0])
+    delays = []
+    for _ in range(10):
+        code, _, err = run("follow", site.feed, "-o", out, *FAKE)
+        failed = json.loads((out / ".talkingbook-follow.json").read_bytes())["failed"]
+        entry = failed["tag:site,/news/gone.html"]
+        delays.append(entry["retry"] - now[0])
+        now[0] = entry["retry"] - 1  # not yet: left for a later run
+        code, _, err = run("follow", site.feed, "-o", out, *FAKE)
+        assert code == 0 and err.strip().splitlines()[-1] == "converted 0, unchanged 0, failed 0", err
+        now[0] += 1
+    assert delays == [3600 * 2**n for n in range(8)] + [7 * 24 * 3600] * 2
+    assert entry["tries"] == 10 and entry["link"] == f"{site.base}/news/gone.html"
 
 
 @pytest.mark.slow
@@ -343,6 +372,82 @@ def test_follow_converts_a_link_listed_twice_once(tmp_path, run, site):
     assert code == 0, err
     assert err.strip().splitlines()[-1] == "converted 1, unchanged 0, failed 0"
     assert book_names(out) == ["alpha"]
+
+
+FOLLOWED = ".talkingbook-follow.json"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "deep", "not json", "too large"])
+def test_a_damaged_follow_state_is_ignored_with_a_warning_and_replaced(tmp_path, site, kind):
+    """The state file is read as every library file is: a FIFO or /dev/zero in its place neither
+    hangs the run nor fills the memory; deep nesting is no crash; then a good file replaces it."""
+    site.add("alpha.html", "Story alpha")
+    out = tmp_path / "out"
+    out.mkdir()
+    state = out / FOLLOWED
+    why = {
+        "fifo": "not a regular file",
+        "device": "too many levels of symbolic links",
+        "deep": "nested too deeply",
+        "not json": "not JSON",
+        "too large": "larger than 32 MB",
+    }[kind]
+    if kind == "fifo":
+        os.mkfifo(state)
+    elif kind == "device":
+        state.symlink_to("/dev/zero")
+    elif kind == "deep":
+        state.write_text('{"items": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    elif kind == "not json":
+        state.write_bytes(b'{"items": {"k": {"link": "https://example.org/"')
+    else:
+        with state.open("wb") as file:
+            file.truncate(33 * 1024 * 1024)
+
+    def no_more_than_a_gigabyte() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TALKINGBOOK_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "talkingbook", "follow", site.feed, "-o", str(out), *FAKE, "--progress", "none"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        preexec_fn=no_more_than_a_gigabyte,
+    )
+    assert proc.returncode == 0, proc.stderr
+    warning = f"WARNING: {state}: ignored ({why}); the feed's articles are looked at again"
+    assert proc.stderr.splitlines()[0] == warning, proc.stderr
+    assert book_names(out) == ["alpha"]
+    assert list(json.loads(state.read_bytes())["items"]) == ["tag:site,/news/alpha.html"]
+
+
+def test_the_follow_state_keeps_what_the_feed_lists_and_a_bounded_history(tmp_path, run, site):
+    """Items the feed no longer lists are forgotten beyond the HISTORY last seen; another feed's
+    items in the same library are left to that feed's runs."""
+    from talkingbook.batch import HISTORY
+
+    site.add("alpha.html", "Story alpha")
+    out = tmp_path / "out"
+    code, _, err = run("follow", site.feed, "-o", out, *FAKE)
+    assert code == 0, err
+    state = json.loads((out / FOLLOWED).read_bytes())
+    old = {
+        f"tag:site,/old/{n}": {"link": f"{site.base}/old/{n}", "folder": f"old-{n}", "feed": site.feed, "seen": n}
+        for n in range(HISTORY + 500)
+    }
+    other = {"tag:other,1": {"link": "https://other.example/1", "folder": "other", "feed": "https://other.example/f"}}
+    legacy = {"tag:legacy,1": {"link": "https://legacy.example/1", "folder": "legacy"}}  # written before 'feed'
+    state["items"].update(old | other | legacy)
+    (out / FOLLOWED).write_text(json.dumps(state))
+    code, _, err = run("follow", site.feed, "-o", out, *FAKE)
+    assert code == 0 and err.strip().splitlines()[-1] == "converted 0, unchanged 0, failed 0", err
+    kept = json.loads((out / FOLLOWED).read_bytes())["items"]
+    expected = {"tag:site,/news/alpha.html", "tag:other,1"} | {f"tag:site,/old/{n}" for n in range(500, HISTORY + 500)}
+    assert set(kept) == expected
 
 
 # -- stopping ----------------------------------------------------------------------------------

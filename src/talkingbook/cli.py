@@ -469,8 +469,9 @@ def _follow(args) -> int:
         scheduler=args.scheduler,
     )
     if not args.quiet:
+        waiting = f", {report.waiting} that failed recently left for a later run" if report.waiting else ""
         print(
-            f"{args.feed}: {report.items} articles in the feed, {report.known} already in {args.output}",
+            f"{args.feed}: {report.items} articles in the feed, {report.known} already in {args.output}{waiting}",
             file=sys.stderr,
         )
     return _summary(report.results, args.quiet)
