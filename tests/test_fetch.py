@@ -319,6 +319,33 @@ def test_the_address_is_looked_up_once_and_connected_to_as_found(connects, monke
     assert found == (PNG, "image/png") and calls == ["rebind.test"] and connects == ["127.0.0.1"]
 
 
+def test_the_dns_lookup_counts_inside_the_deadline(monkeypatch, connects):
+    """getaddrinfo cannot be interrupted, and a resolver whose servers do not answer takes its own
+    time (5 s per server and attempt): the fetch gives up at its deadline all the same."""
+    answered = threading.Event()
+
+    def silent_resolver(host, port):
+        answered.wait(60)  # released at the end of the test
+        return []
+
+    monkeypatch.setattr(net, "resolve", silent_resolver)
+    outcome: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            net.get("http://slow-dns.test/", reach=Reach("allow"), seconds=0.5, max_bytes=1000)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            outcome.append(exc)
+
+    thread = threading.Thread(target=fetch, daemon=True)
+    thread.start()
+    thread.join(20)  # a bound on the wait, not a measure: the fetch ends at its deadline or never
+    answered.set()
+    assert not thread.is_alive(), "the fetch waited for the DNS lookup past its deadline"
+    assert isinstance(outcome[0], InputError) and outcome[0].why == "no complete answer within 0.5 s", outcome
+    assert connects == []
+
+
 @pytest.fixture
 def two_servers():
     """A page on one loopback port whose images and a redirect point at another."""

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 
 from .. import __version__
 from ..errors import InputError
+from ..system import processes
 from .urls import ascii_host, request_target, web_url
 
 MAX_REDIRECTS = 5
@@ -92,6 +93,37 @@ def is_private(ip) -> bool:
 def resolve(host: str, port: int) -> list[tuple]:
     """The addresses of ``host`` (the one lookup per connection; tests replace it)."""
     return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+
+
+def _lookup(host: str, port: int, deadline: Deadline) -> list[tuple]:
+    """:func:`resolve` within the deadline. getaddrinfo cannot be interrupted, and a resolver whose
+    servers do not answer takes its own time (5 s per server and attempt): it runs in a daemon
+    thread, left to finish on its own when the deadline passes first. An IP address needs no
+    lookup and is resolved here."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return resolve(host, port)
+    except ValueError:
+        pass
+    done = threading.Event()
+    found: list = []
+
+    def look() -> None:
+        processes.worker_thread()  # stop signals stay with the main thread
+        try:
+            found.append(resolve(host, port))
+        except BaseException as exc:  # noqa: BLE001 - handed to the fetching thread
+            found.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=look, name=f"lookup {host}", daemon=True).start()
+    if not done.wait(deadline.remaining()):
+        deadline.expired = True
+        raise TimeoutError(f"no address for {host} within the deadline")
+    if isinstance(found[0], BaseException):
+        raise found[0]
+    return found[0]
 
 
 @dataclass(frozen=True)
@@ -168,7 +200,7 @@ class _Guard:
 
     def open(self, host: str, port: int) -> socket.socket:
         refusals, errors = [], []
-        for family, kind, proto, _, address in resolve(host, port):
+        for family, kind, proto, _, address in _lookup(host, port, self.deadline):
             ip = ipaddress.ip_address(address[0].split("%", 1)[0])
             why = self.reach.refusal(ip, address[1], self.typed)
             if why:
