@@ -699,11 +699,19 @@ def converting(out: Path) -> bool:
     return out.is_dir() and any(p.endswith(".partial") for p in os.listdir(out))
 
 
-def wait_until(condition, seconds: float, what: str) -> None:
+def wait_until(condition, seconds: float, what: str, shown=lambda: "") -> None:
     deadline = time.monotonic() + seconds
     while not condition():
-        assert time.monotonic() < deadline, f"still waiting for {what} after {seconds} s"
+        assert time.monotonic() < deadline, f"still waiting for {what} after {seconds} s {shown()}"
         time.sleep(0.1)
+
+
+def described(pgid: int) -> list[str]:
+    """The live processes of a group, with their parent and the start of their command line."""
+    from test_signals import proc_table
+
+    table = proc_table()
+    return [f"{pid} (parent {table[pid][0]}): {table[pid][2][:120]}" for pid in group_of(pgid) if pid in table]
 
 
 def end_of(stream, seconds: float) -> bool:
@@ -730,7 +738,9 @@ def test_sigterm_to_the_process_group_leaves_no_worker_or_resource_tracker(tmp_p
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
         assert proc.returncode == 128 + signal.SIGTERM
-        wait_until(lambda: group_of(proc.pid) == [], 30, "every process of the batch to end")
+        wait_until(
+            lambda: group_of(proc.pid) == [], 30, "every process of the batch to end", lambda: described(proc.pid)
+        )
         assert not out.exists() or [p for p in os.listdir(out) if p.endswith(".partial")] == []
 
 
@@ -752,9 +762,37 @@ def test_the_workers_of_a_killed_batch_stop_and_let_go_of_its_output(tmp_path, s
         proc.kill()
         proc.wait(timeout=10)
         assert end_of(proc.stdout, 30), "a worker still holds the batch's standard output"
-        wait_until(lambda: group_of(proc.pid) == [], 30, "every process of the batch to end")
+        wait_until(
+            lambda: group_of(proc.pid) == [], 30, "every process of the batch to end", lambda: described(proc.pid)
+        )
         left = list(out.glob("*.partial")) if out.exists() else []
         assert left == [], [sorted(q.name for q in p.rglob("*")) for p in left]
+
+
+@pytest.mark.slow
+def test_a_stop_signal_to_one_worker_interrupts_the_batch_as_before(tmp_path):
+    """A worker stopped alone (by its pid) still tells the batch, which stops as interrupted."""
+    pages = [medium_page(tmp_path / "pages", f"p{n}.html", parts=40) for n in range(4)]
+    out = tmp_path / "out"
+    with batch_in_its_own_group(tmp_path, "convert", *map(str, pages), "-o", str(out), *JOBS_2) as proc:
+        wait_until(lambda: converting(out), 60, "a book to be started")
+        wait_until(lambda: len(group_of(proc.pid)) >= 5, 30, "two workers, the fork server and the resource tracker")
+        workers = [pid for pid in group_of(proc.pid) if pid != proc.pid and "forkserver" in _cmdline(pid)]
+        worker = next(pid for pid in workers if _cmdline(pid) and pid not in children_of(proc.pid))
+        os.kill(worker, signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 128 + signal.SIGTERM, err.decode()
+        assert err.decode().strip().splitlines()[-1].startswith("error: interrupted (SIGTERM)")
+        wait_until(
+            lambda: group_of(proc.pid) == [], 30, "every process of the batch to end", lambda: described(proc.pid)
+        )
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 @pytest.mark.slow

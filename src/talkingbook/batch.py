@@ -277,52 +277,55 @@ def _convert_on_cluster(source: str, out: Path, options: Options, linked_from: R
 _busy = False  # in a worker: converting an article (a stop signal must clean up), or waiting for one
 _stopped_by: int | None = None  # in a worker: the stop signal received while converting
 _batch_alive: Connection | None = None  # in a worker: the pipe that closes when the batch is gone
+_batch_gone = threading.Event()  # in a worker: set when it has closed
 
 
 def _worker_started(batch_alive: Connection) -> None:
     """A worker's stop signals: while it converts, stop its children and raise as Ctrl-C does, so
-    the partial folder is removed, then end (see _convert_in_worker); while it waits, leave
-    quietly; a second signal is ignored. A signal ignored when the batch started (nohup's SIGHUP,
-    inherited through the fork server) stays ignored. When the batch's process is gone (killed,
-    even by SIGKILL: ``batch_alive``'s other end closes), the worker stops as on SIGTERM."""
-    global _stopped_by, _batch_alive
+    the partial folder is removed (a second signal meanwhile is ignored), and the batch is told;
+    while it waits for an article, leave. A signal ignored when the batch started (nohup's
+    SIGHUP, inherited through the fork server) stays ignored. When the batch's process is gone
+    (killed, even by SIGKILL: ``batch_alive``'s other end closes), the worker stops as on
+    SIGTERM, and ends once its partial folder is removed (see _convert_in_worker)."""
+    global _stopped_by, _batch_alive, _batch_gone
     processes.allow()
     _stopped_by, _batch_alive = None, batch_alive  # kept: its descriptor is the one watched
 
     def handler(signum, frame):
         global _stopped_by
         processes.stop_all(signum)
+        if not _busy:
+            raise SystemExit(128 + signum)
         if _stopped_by is not None:
             return
         _stopped_by = signum
-        if not _busy:
-            raise SystemExit(128 + signum)
         raise processes.Stopped(signum)
 
     for signum in processes.STOP_SIGNALS:
         if signal.getsignal(signum) != signal.SIG_IGN:
             signal.signal(signum, handler)
-    processes.stop_when_closed(
+    _batch_gone = processes.stop_when_closed(
         batch_alive.fileno(), signal.SIGTERM if signal.getsignal(signal.SIGTERM) == handler else signal.SIGKILL
     )
 
 
 def _convert_in_worker(source: str, out: Path, options: Options, linked_from: Reach | None) -> Result:
-    """convert_one in a worker, marked busy meanwhile. A worker stopped by a signal while it
-    converts ends once its partial folder is removed, rather than wait for another article: the
-    batch's process may be gone (a whole process group stopped by systemd, a killed batch), and
-    the pool could not then tell it to end."""
-    global _busy
+    """convert_one in a worker, marked busy meanwhile. A worker stopped while the batch's process
+    is gone ends once its partial folder is removed: nobody is left to take its result or to tell
+    it to end (a whole process group stopped by systemd takes the fork server too, which the pool
+    needs to see its workers end)."""
+    global _busy, _stopped_by
     _busy = True
     try:
         return convert_one(source, out, options, library=False, linked_from=linked_from)
     finally:
-        _busy = False
-        if _stopped_by is not None:
+        if _stopped_by is not None and _batch_gone.is_set():
             logging.shutdown()
             with contextlib.suppress(OSError, ValueError):
                 sys.stderr.flush()
             os._exit(128 + _stopped_by)
+        _stopped_by = None  # the batch is told (the Stopped it receives); a signal once waiting ends the worker
+        _busy = False  # last: from now on a stop signal ends the worker (SystemExit, raised outside this call)
 
 
 # -- follow ------------------------------------------------------------------------------------
