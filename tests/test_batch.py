@@ -504,137 +504,6 @@ def running(pid: int) -> bool:
         return False
 
 
-# -- --scheduler, before any cluster work (the cluster itself: test_cluster.py) --------------------
-
-
-@pytest.fixture
-def silent_listener():
-    """A TCP port that accepts connections and never answers."""
-    import socket
-
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    accepted = []
-
-    def accept() -> None:
-        with contextlib.suppress(OSError):  # the socket closed at the test's end
-            while True:
-                accepted.append(server.accept())
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
-    server.close()
-
-
-@pytest.mark.parametrize(
-    ("address", "code", "says"),
-    [
-        ("tcp://127.0.0.1:1", 1, "no Dask scheduler could be reached (Connection refused)"),
-        ("scheduler-without-port", 2, "missing port number"),
-        ("http://127.0.0.1:8786", 2, "a Dask scheduler's address is tcp://HOST:PORT"),
-        ("SILENT", 1, "no Dask scheduler answers"),
-    ],
-)
-def test_a_scheduler_that_cannot_be_reached_is_one_error_and_writes_nothing(
-    tmp_path, run, monkeypatch, silent_listener, address, code, says
-):
-    from talkingbook import cluster
-
-    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1.0)
-    pages = [write_page(tmp_path, f"{n}.html", f"Story {n}") for n in ("one", "two")]
-    address = silent_listener if address == "SILENT" else address
-    started = time.monotonic()
-    got, _, err = run("convert", *pages, "-o", tmp_path / "out", "--engine", "fake", "--scheduler", address)
-    assert got == code, err
-    assert err.count("\n") == 1 and err.startswith(f"error: --scheduler {address}: ") and says in err, err
-    assert "Traceback" not in err
-    assert not (tmp_path / "out").exists()
-    assert time.monotonic() - started < 15
-
-
-def test_standard_input_cannot_go_to_a_cluster(tmp_path, run):
-    code, _, err = run("convert", "-", "-o", tmp_path / "out", "--scheduler", "tcp://127.0.0.1:1")
-    assert code == 2
-    assert err.startswith("error: -: standard input cannot be converted on a cluster"), err
-    assert not (tmp_path / "out").exists()
-
-
-def test_a_feeds_links_reach_a_private_address_only_as_the_feed_allows(tmp_path, site):
-    """The feed's URL is typed by the user, its links are not: a feed from a public address cannot
-    send `follow` to a private one; a feed served from a private address may link to that kind."""
-    from talkingbook.batch import CONVERTED, FAILED, convert_one
-    from talkingbook.publication import Options
-    from talkingbook.readers.feeds import read_feed
-    from talkingbook.readers.net import Reach
-
-    site.add("alpha.html", "Story alpha")
-    feed = read_feed(site.feed)
-    port = int(site.base.rsplit(":", 1)[1])
-    assert feed.reach.origin == ("127.0.0.1", port)  # served from loopback: its links may be too
-    (link,) = (item.link for item in feed.items)
-    options = Options(engine="fake", audiobook=False)
-    assert convert_one(link, tmp_path / "ok", options, linked_from=feed.reach).status == CONVERTED
-
-    public = Reach("auto")  # what read_feed gives for a feed fetched from a public address
-    refused = convert_one(link, tmp_path / "refused", options, linked_from=public)
-    assert refused.status == FAILED
-    why = f"{link}: not fetched: 127.0.0.1 port {port} is a private or loopback address"
-    assert refused.why == f"{why} (--private-network allow permits it)", refused.why
-    assert not (tmp_path / "refused").exists()
-    deny = convert_one(link, tmp_path / "deny", options, linked_from=Reach("deny", origin=("127.0.0.1", port + 1)))
-    assert deny.status == FAILED  # deny: only the feed's own address and port
-
-
-def test_several_workers_take_the_largest_pages_first_and_urls_before_them(tmp_path):
-    """No long article is left to start last while the other workers idle: files by size, largest
-    first; URLs and stdin (size unknown) first, in their own order."""
-    from talkingbook.batch import longest_first
-
-    sizes = {"small.html": 10, "large.html": 3000, "middle.html": 500}
-    for name, size in sizes.items():
-        (tmp_path / name).write_bytes(b"x" * size)
-    sources = [
-        str(tmp_path / "small.html"),
-        "https://example.org/a",
-        str(tmp_path / "large.html"),
-        str(tmp_path / "middle.html"),
-        "https://example.org/b",
-    ]
-    assert [sources[k] for k in longest_first(sources)] == [
-        "https://example.org/a",
-        "https://example.org/b",
-        str(tmp_path / "large.html"),
-        str(tmp_path / "middle.html"),
-        str(tmp_path / "small.html"),
-    ]
-
-
-def test_a_book_is_made_again_when_auto_would_read_it_with_another_voice(tmp_path, monkeypatch):
-    """'unchanged' means the same page, options and voice: once a better voice is installed, 'auto'
-    picks it, and the books it would read differently are made again."""
-    from talkingbook import convert
-    from talkingbook.batch import convert_one
-    from talkingbook.engines.fake import FakeEngine
-    from talkingbook.publication import Options
-
-    class Installed(FakeEngine):
-        def __init__(self, language: str = "en", rate: float = 1.0) -> None:
-            super().__init__(language, rate)
-            self.voice = "a voice installed since"
-
-    source = str(write_page(tmp_path, "story.html", "Story one"))
-    options = Options(engine="fake", audiobook=False, cache=False)
-    out = tmp_path / "out"
-    assert convert_one(source, out, options, library=False).status == "converted"
-    assert convert_one(source, out, options, library=False).status == "unchanged"
-    monkeypatch.setattr(convert, "book_engine", lambda *args: Installed())
-    again = convert_one(source, out, options, library=False)
-    assert again.status == "converted"
-    assert "a voice installed since" in (Path(again.folder) / "manifest.json").read_text(encoding="utf-8")
-    assert convert_one(source, out, options, library=False).status == "unchanged"
-
-
 # -- the processes of a batch, stopped as systemd, cron, nohup and the OOM killer stop them ----------
 
 
@@ -818,3 +687,134 @@ def test_jobs_beyond_the_cores_are_capped_with_a_note(tmp_path, run):
     assert code == 0, err
     assert f"note: --jobs 60: at most {cores} here (the CPU cores this process may use); using {cores}" in err
     assert f"converting {cores + 1} articles, {cores} at a time" in err
+
+
+# -- --scheduler, before any cluster work (the cluster itself: test_cluster.py) --------------------
+
+
+@pytest.fixture
+def silent_listener():
+    """A TCP port that accepts connections and never answers."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    accepted = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):  # the socket closed at the test's end
+            while True:
+                accepted.append(server.accept())
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+@pytest.mark.parametrize(
+    ("address", "code", "says"),
+    [
+        ("tcp://127.0.0.1:1", 1, "no Dask scheduler could be reached (Connection refused)"),
+        ("scheduler-without-port", 2, "missing port number"),
+        ("http://127.0.0.1:8786", 2, "a Dask scheduler's address is tcp://HOST:PORT"),
+        ("SILENT", 1, "no Dask scheduler answers"),
+    ],
+)
+def test_a_scheduler_that_cannot_be_reached_is_one_error_and_writes_nothing(
+    tmp_path, run, monkeypatch, silent_listener, address, code, says
+):
+    from talkingbook import cluster
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1.0)
+    pages = [write_page(tmp_path, f"{n}.html", f"Story {n}") for n in ("one", "two")]
+    address = silent_listener if address == "SILENT" else address
+    started = time.monotonic()
+    got, _, err = run("convert", *pages, "-o", tmp_path / "out", "--engine", "fake", "--scheduler", address)
+    assert got == code, err
+    assert err.count("\n") == 1 and err.startswith(f"error: --scheduler {address}: ") and says in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+    assert time.monotonic() - started < 15
+
+
+def test_standard_input_cannot_go_to_a_cluster(tmp_path, run):
+    code, _, err = run("convert", "-", "-o", tmp_path / "out", "--scheduler", "tcp://127.0.0.1:1")
+    assert code == 2
+    assert err.startswith("error: -: standard input cannot be converted on a cluster"), err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_feeds_links_reach_a_private_address_only_as_the_feed_allows(tmp_path, site):
+    """The feed's URL is typed by the user, its links are not: a feed from a public address cannot
+    send `follow` to a private one; a feed served from a private address may link to that kind."""
+    from talkingbook.batch import CONVERTED, FAILED, convert_one
+    from talkingbook.publication import Options
+    from talkingbook.readers.feeds import read_feed
+    from talkingbook.readers.net import Reach
+
+    site.add("alpha.html", "Story alpha")
+    feed = read_feed(site.feed)
+    port = int(site.base.rsplit(":", 1)[1])
+    assert feed.reach.origin == ("127.0.0.1", port)  # served from loopback: its links may be too
+    (link,) = (item.link for item in feed.items)
+    options = Options(engine="fake", audiobook=False)
+    assert convert_one(link, tmp_path / "ok", options, linked_from=feed.reach).status == CONVERTED
+
+    public = Reach("auto")  # what read_feed gives for a feed fetched from a public address
+    refused = convert_one(link, tmp_path / "refused", options, linked_from=public)
+    assert refused.status == FAILED
+    why = f"{link}: not fetched: 127.0.0.1 port {port} is a private or loopback address"
+    assert refused.why == f"{why} (--private-network allow permits it)", refused.why
+    assert not (tmp_path / "refused").exists()
+    deny = convert_one(link, tmp_path / "deny", options, linked_from=Reach("deny", origin=("127.0.0.1", port + 1)))
+    assert deny.status == FAILED  # deny: only the feed's own address and port
+
+
+def test_several_workers_take_the_largest_pages_first_and_urls_before_them(tmp_path):
+    """No long article is left to start last while the other workers idle: files by size, largest
+    first; URLs and stdin (size unknown) first, in their own order."""
+    from talkingbook.batch import longest_first
+
+    sizes = {"small.html": 10, "large.html": 3000, "middle.html": 500}
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+    sources = [
+        str(tmp_path / "small.html"),
+        "https://example.org/a",
+        str(tmp_path / "large.html"),
+        str(tmp_path / "middle.html"),
+        "https://example.org/b",
+    ]
+    assert [sources[k] for k in longest_first(sources)] == [
+        "https://example.org/a",
+        "https://example.org/b",
+        str(tmp_path / "large.html"),
+        str(tmp_path / "middle.html"),
+        str(tmp_path / "small.html"),
+    ]
+
+
+def test_a_book_is_made_again_when_auto_would_read_it_with_another_voice(tmp_path, monkeypatch):
+    """'unchanged' means the same page, options and voice: once a better voice is installed, 'auto'
+    picks it, and the books it would read differently are made again."""
+    from talkingbook import convert
+    from talkingbook.batch import convert_one
+    from talkingbook.engines.fake import FakeEngine
+    from talkingbook.publication import Options
+
+    class Installed(FakeEngine):
+        def __init__(self, language: str = "en", rate: float = 1.0) -> None:
+            super().__init__(language, rate)
+            self.voice = "a voice installed since"
+
+    source = str(write_page(tmp_path, "story.html", "Story one"))
+    options = Options(engine="fake", audiobook=False, cache=False)
+    out = tmp_path / "out"
+    assert convert_one(source, out, options, library=False).status == "converted"
+    assert convert_one(source, out, options, library=False).status == "unchanged"
+    monkeypatch.setattr(convert, "book_engine", lambda *args: Installed())
+    again = convert_one(source, out, options, library=False)
+    assert again.status == "converted"
+    assert "a voice installed since" in (Path(again.folder) / "manifest.json").read_text(encoding="utf-8")
+    assert convert_one(source, out, options, library=False).status == "unchanged"
