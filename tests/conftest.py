@@ -27,6 +27,10 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _RUN_CACHE = tempfile.mkdtemp(prefix="talkingbook-test-cache-")
 atexit.register(shutil.rmtree, _RUN_CACHE, ignore_errors=True)
 os.environ["TALKINGBOOK_CACHE"] = _RUN_CACHE
+# The fetcher honours HTTP(S)_PROXY: a machine's proxy must not stand between the tests and the
+# servers they start on 127.0.0.1 (the proxy tests set their own).
+for _name in ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
+    os.environ.pop(_name, None)
 NS = {
     "x": "http://www.w3.org/1999/xhtml",
     "ncx": "http://www.daisy.org/z3986/2005/ncx/",

@@ -90,6 +90,47 @@ def test_a_from_file_that_cannot_be_read_is_one_usage_error(tmp_path, run, conte
     assert not (tmp_path / "out").exists()
 
 
+def test_a_from_file_with_a_byte_order_mark_and_a_nul_line_converts_the_good_lines(tmp_path, run):
+    """Notepad starts a UTF-8 file with a BOM; a NUL byte in one line is that line's problem alone."""
+    pages = [write_page(tmp_path, f"{n}.html", f"Story {n}") for n in ("one", "two")]
+    listing = tmp_path / "list.txt"
+    listing.write_bytes(b"\xef\xbb\xbf" + f"{pages[0]}\nbad\0name.html\n{pages[1]}\n".encode())
+    out = tmp_path / "out"
+    code, _, err = run("convert", "--from", listing, "-o", out, "--no-audio", "--jobs", "1")
+    assert code == 1, err
+    assert book_names(out) == ["one", "two"]
+    failed = [line for line in err.splitlines() if line.startswith("failed: ")]
+    assert failed == ["failed: 'bad\\x00name.html': a NUL character in a file name or URL"], err
+    assert err.strip().splitlines()[-1] == "converted 2, unchanged 0, failed 1"
+    assert "internal error" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "too large"])
+def test_a_from_file_that_is_no_list_is_refused_at_once(tmp_path, kind):
+    """A FIFO would wait forever for a writer, /dev/zero would fill the memory: one line, at once."""
+    if kind == "fifo":
+        listing = tmp_path / "list.fifo"
+        os.mkfifo(listing)
+        why = "not a regular file"
+    elif kind == "device":
+        listing, why = Path("/dev/zero"), "not a regular file"
+    else:
+        listing = tmp_path / "list.txt"
+        with listing.open("wb") as file:
+            file.truncate(65 * 1024 * 1024)
+        why = "larger than 64 MB; not a list of pages"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "talkingbook", "convert", "--from", str(listing), "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and proc.stderr == f"error: --from {listing}: {why}\n"
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.slow
 def test_two_workers_convert_a_batch_into_one_library(tmp_path, run):
     pages = [write_page(tmp_path, f"p{n}.html", f"Story {n}") for n in range(4)]
@@ -231,7 +272,9 @@ def test_follow_converts_new_items_once(tmp_path, run, site, capsys):
     assert "mountains" in summary
 
 
-def test_follow_reports_a_broken_item_and_converts_the_rest(tmp_path, run, site):
+def test_follow_reports_a_broken_item_and_converts_the_rest(tmp_path, run, site, monkeypatch):
+    from talkingbook import batch
+
     site.add("one.html", "Story one")
     site.add("gone.html", "Story gone", served=False)
     site.add("two.html", "Story two")
@@ -242,10 +285,37 @@ def test_follow_reports_a_broken_item_and_converts_the_rest(tmp_path, run, site)
     failed = [line for line in err.splitlines() if line.startswith("failed: ")]
     assert len(failed) == 1 and failed[0].startswith(f"failed: {site.base}/news/gone.html: ") and "404" in failed[0]
     assert err.strip().splitlines()[-1] == "converted 2, unchanged 0, failed 1"
-    # the broken item is not remembered: the next run tries it again
+    # the broken item is tried again, but not at every run: after an hour, then two, four... a week
     site.files["/news/gone.html"] = ("text/html", page("Story gone"))
     code, _, err = run("follow", site.feed, "-o", out, *FAKE)
+    assert code == 0 and err.strip().splitlines()[-1] == "converted 0, unchanged 0, failed 0"
+    assert f"3 articles in the feed, 2 already in {out}, 1 that failed recently left for a later run" in err
+    monkeypatch.setattr(batch, "_clock", lambda: time.time() + 3601)
+    code, _, err = run("follow", site.feed, "-o", out, *FAKE)
     assert code == 0 and err.strip().splitlines()[-1] == "converted 1, unchanged 0, failed 0"
+    assert json.loads((out / ".talkingbook-follow.json").read_bytes())["failed"] == {}
+
+
+def test_a_failing_item_is_tried_again_ever_less_often_up_to_a_week(tmp_path, run, site, monkeypatch):
+    from talkingbook import batch
+
+    site.add("one.html", "Story one")
+    site.add("gone.html", "Story gone", served=False)
+    out = tmp_path / "out"
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(batch, "_clock", lambda: now[0])
+    delays = []
+    for _ in range(10):
+        code, _, err = run("follow", site.feed, "-o", out, *FAKE)
+        failed = json.loads((out / ".talkingbook-follow.json").read_bytes())["failed"]
+        entry = failed["tag:site,/news/gone.html"]
+        delays.append(entry["retry"] - now[0])
+        now[0] = entry["retry"] - 1  # not yet: left for a later run
+        code, _, err = run("follow", site.feed, "-o", out, *FAKE)
+        assert code == 0 and err.strip().splitlines()[-1] == "converted 0, unchanged 0, failed 0", err
+        now[0] += 1
+    assert delays == [3600 * 2**n for n in range(8)] + [7 * 24 * 3600] * 2
+    assert entry["tries"] == 10 and entry["link"] == f"{site.base}/news/gone.html"
 
 
 @pytest.mark.slow
@@ -275,6 +345,110 @@ def test_a_feed_that_cannot_be_read_is_one_error_and_no_library(tmp_path, run, s
     assert code == 1 and stdout == ""
     assert len(err.strip().splitlines()) == 1 and err.startswith(f"error: {url}: "), err
     assert not out.exists()
+
+
+def test_a_truncated_feed_is_one_error_not_a_silent_success(tmp_path, run, site):
+    """feedparser reads what comes before the cut and says so only in its ``bozo`` flag."""
+    for n in ("alpha", "beta", "gamma"):
+        site.add(f"{n}.html", f"Story {n}")
+    whole = site.files["/feed.xml"][1]
+    site.files["/feed.xml"] = ("application/rss+xml", whole[: whole.index(b"<item>", whole.index(b"<item>") + 1) + 40])
+    out = tmp_path / "out"
+    code, stdout, err = run("follow", site.feed, "-o", out, *FAKE)
+    assert code == 1 and stdout == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith(
+        f"error: {site.feed}: a damaged feed (line 1, column "
+    ), err
+    assert err.endswith("no article was converted\n")
+    assert not out.exists()
+
+
+def test_follow_converts_a_link_listed_twice_once(tmp_path, run, site):
+    site.add("alpha.html", "Story alpha")
+    site.items.append(site.items[0])  # the same article again, as aggregated feeds do
+    site.items.append((site.items[0][0] + "#again", "Story alpha again"))  # the same page under another GUID
+    site.publish()
+    out = tmp_path / "out"
+    code, _, err = run("follow", site.feed, "-o", out, *FAKE)
+    assert code == 0, err
+    assert err.strip().splitlines()[-1] == "converted 1, unchanged 0, failed 0"
+    assert book_names(out) == ["alpha"]
+
+
+FOLLOWED = ".talkingbook-follow.json"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "deep", "not json", "too large"])
+def test_a_damaged_follow_state_is_ignored_with_a_warning_and_replaced(tmp_path, site, kind):
+    """The state file is read as every library file is: a FIFO or /dev/zero in its place neither
+    hangs the run nor fills the memory; deep nesting is no crash; then a good file replaces it."""
+    site.add("alpha.html", "Story alpha")
+    out = tmp_path / "out"
+    out.mkdir()
+    state = out / FOLLOWED
+    why = {
+        "fifo": "not a regular file",
+        "device": "too many levels of symbolic links",
+        "deep": "nested too deeply",
+        "not json": "not JSON",
+        "too large": "larger than 32 MB",
+    }[kind]
+    if kind == "fifo":
+        os.mkfifo(state)
+    elif kind == "device":
+        state.symlink_to("/dev/zero")
+    elif kind == "deep":
+        state.write_text('{"items": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    elif kind == "not json":
+        state.write_bytes(b'{"items": {"k": {"link": "https://example.org/"')
+    else:
+        with state.open("wb") as file:
+            file.truncate(33 * 1024 * 1024)
+
+    def no_more_than_a_gigabyte() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TALKINGBOOK_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "talkingbook", "follow", site.feed, "-o", str(out), *FAKE, "--progress", "none"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        preexec_fn=no_more_than_a_gigabyte,
+    )
+    assert proc.returncode == 0, proc.stderr
+    warning = f"WARNING: {state}: ignored ({why}); the feed's articles are looked at again"
+    assert proc.stderr.splitlines()[0] == warning, proc.stderr
+    assert book_names(out) == ["alpha"]
+    assert list(json.loads(state.read_bytes())["items"]) == ["tag:site,/news/alpha.html"]
+
+
+def test_the_follow_state_keeps_what_the_feed_lists_and_a_bounded_history(tmp_path, run, site):
+    """Items the feed no longer lists are forgotten beyond the HISTORY last seen; another feed's
+    items in the same library are left to that feed's runs."""
+    from talkingbook.batch import HISTORY
+
+    site.add("alpha.html", "Story alpha")
+    out = tmp_path / "out"
+    code, _, err = run("follow", site.feed, "-o", out, *FAKE)
+    assert code == 0, err
+    state = json.loads((out / FOLLOWED).read_bytes())
+    old = {
+        f"tag:site,/old/{n}": {"link": f"{site.base}/old/{n}", "folder": f"old-{n}", "feed": site.feed, "seen": n}
+        for n in range(HISTORY + 500)
+    }
+    other = {"tag:other,1": {"link": "https://other.example/1", "folder": "other", "feed": "https://other.example/f"}}
+    legacy = {"tag:legacy,1": {"link": "https://legacy.example/1", "folder": "legacy"}}  # written before 'feed'
+    state["items"].update(old | other | legacy)
+    (out / FOLLOWED).write_text(json.dumps(state))
+    code, _, err = run("follow", site.feed, "-o", out, *FAKE)
+    assert code == 0 and err.strip().splitlines()[-1] == "converted 0, unchanged 0, failed 0", err
+    kept = json.loads((out / FOLLOWED).read_bytes())["items"]
+    expected = {"tag:site,/news/alpha.html", "tag:other,1"} | {f"tag:site,/old/{n}" for n in range(500, HISTORY + 500)}
+    assert set(kept) == expected
 
 
 # -- stopping ----------------------------------------------------------------------------------
@@ -329,6 +503,191 @@ def running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+# -- the processes of a batch, stopped as systemd, cron, nohup and the OOM killer stop them ----------
+
+
+def group_of(pgid: int) -> list[int]:
+    """The live processes (not zombies) of the process group ``pgid``."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if os.getpgid(int(entry.name)) == pgid and running(int(entry.name)):
+                found.append(int(entry.name))
+        except OSError:
+            continue  # ended meanwhile
+    return found
+
+
+def medium_page(folder: Path, name: str, parts: int = 12) -> Path:
+    """A page of ``parts`` sections: a few seconds to convert with the fake engine."""
+    body = "".join(
+        f"<h2>Part {i}</h2>"
+        + "".join(f"<p>Part {i}, paragraph {j}, tells of rivers, lakes and the spring weather.</p>" for j in range(5))
+        for i in range(parts)
+    )
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"<!doctype html><html lang='en'><head><title>{name}</title></head><body><article><h1>{name}</h1>{body}"
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    return path
+
+
+@contextlib.contextmanager
+def batch_in_its_own_group(tmp_path: Path, *args: str, hangup=signal.SIG_DFL):
+    """``talkingbook ARGS`` in a process group of its own (as systemd, cron or a terminal starts
+    it), SIGHUP set to ``hangup`` (nohup: ignored); whatever of the group is left is killed at the end."""
+
+    def prepare() -> None:
+        as_from_a_terminal()
+        signal.signal(signal.SIGHUP, hangup)
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TALKINGBOOK_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "talkingbook", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        preexec_fn=prepare,
+        start_new_session=True,
+    )
+    try:
+        yield proc
+    finally:
+        for pid in group_of(proc.pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        proc.kill()
+        proc.communicate()
+
+
+def converting(out: Path) -> bool:
+    return out.is_dir() and any(p.endswith(".partial") for p in os.listdir(out))
+
+
+def wait_until(condition, seconds: float, what: str, shown=lambda: "") -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"still waiting for {what} after {seconds} s {shown()}"
+        time.sleep(0.1)
+
+
+def described(pgid: int) -> list[str]:
+    """The live processes of a group, with their parent and the start of their command line."""
+    from test_signals import proc_table
+
+    table = proc_table()
+    return [f"{pid} (parent {table[pid][0]}): {table[pid][2][:120]}" for pid in group_of(pgid) if pid in table]
+
+
+def end_of(stream, seconds: float) -> bool:
+    """True when ``stream`` (a pipe) reaches its end within ``seconds``: no process holds it any more."""
+    import select
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([stream], [], [], 0.2)
+        if ready and not os.read(stream.fileno(), 65536):
+            return True
+    return False
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_process_group_leaves_no_worker_or_resource_tracker(tmp_path):
+    """`systemctl stop` sends SIGTERM to every process of the service at once: the fork server
+    dies at once, so the pool cannot be shut down in order; every worker must still end."""
+    pages = [medium_page(tmp_path / "pages", f"p{n}.html", parts=40) for n in range(4)]
+    out = tmp_path / "out"
+    with batch_in_its_own_group(tmp_path, "convert", *map(str, pages), "-o", str(out), *JOBS_2) as proc:
+        wait_until(lambda: converting(out), 60, "a book to be started")
+        wait_until(lambda: len(group_of(proc.pid)) >= 5, 30, "two workers, the fork server and the resource tracker")
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+        assert proc.returncode == 128 + signal.SIGTERM
+        wait_until(
+            lambda: group_of(proc.pid) == [], 30, "every process of the batch to end", lambda: described(proc.pid)
+        )
+        assert not out.exists() or [p for p in os.listdir(out) if p.endswith(".partial")] == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["convert", "follow"])
+def test_the_workers_of_a_killed_batch_stop_and_let_go_of_its_output(tmp_path, site, command):
+    """SIGKILL (the OOM killer, `kill -9`) of the main process: its workers notice their parent is
+    gone, stop converting (their partial folders removed) and close the output they inherited."""
+    pages = [medium_page(tmp_path / "pages", f"p{n}.html", parts=40) for n in range(4)]
+    for path in pages:
+        site.items.insert(0, (f"/news/{path.name}", path.name))
+        site.files[f"/news/{path.name}"] = ("text/html; charset=utf-8", path.read_bytes())
+    site.publish()
+    out = tmp_path / "out"
+    sources = [site.feed] if command == "follow" else list(map(str, pages))
+    with batch_in_its_own_group(tmp_path, command, *sources, "-o", str(out), *JOBS_2) as proc:
+        wait_until(lambda: converting(out), 60, "a book to be started")
+        wait_until(lambda: len(group_of(proc.pid)) >= 5, 30, "two workers, the fork server and the resource tracker")
+        proc.kill()
+        proc.wait(timeout=10)
+        assert end_of(proc.stdout, 30), "a worker still holds the batch's standard output"
+        wait_until(
+            lambda: group_of(proc.pid) == [], 30, "every process of the batch to end", lambda: described(proc.pid)
+        )
+        left = list(out.glob("*.partial")) if out.exists() else []
+        assert left == [], [sorted(q.name for q in p.rglob("*")) for p in left]
+
+
+@pytest.mark.slow
+def test_a_stop_signal_to_one_worker_interrupts_the_batch_as_before(tmp_path):
+    """A worker stopped alone (by its pid) still tells the batch, which stops as interrupted."""
+    pages = [medium_page(tmp_path / "pages", f"p{n}.html", parts=40) for n in range(4)]
+    out = tmp_path / "out"
+    with batch_in_its_own_group(tmp_path, "convert", *map(str, pages), "-o", str(out), *JOBS_2) as proc:
+        wait_until(lambda: converting(out), 60, "a book to be started")
+        wait_until(lambda: len(group_of(proc.pid)) >= 5, 30, "two workers, the fork server and the resource tracker")
+        workers = [pid for pid in group_of(proc.pid) if pid != proc.pid and "forkserver" in _cmdline(pid)]
+        worker = next(pid for pid in workers if _cmdline(pid) and pid not in children_of(proc.pid))
+        os.kill(worker, signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 128 + signal.SIGTERM, err.decode()
+        assert err.decode().strip().splitlines()[-1].startswith("error: interrupted (SIGTERM)")
+        wait_until(
+            lambda: group_of(proc.pid) == [], 30, "every process of the batch to end", lambda: described(proc.pid)
+        )
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+@pytest.mark.slow
+def test_a_hangup_does_not_stop_a_batch_started_under_nohup(tmp_path):
+    """nohup leaves SIGHUP ignored: a closed terminal must stop neither the batch nor its workers."""
+    pages = [medium_page(tmp_path / "pages", f"p{n}.html", parts=6) for n in range(3)]
+    out = tmp_path / "out"
+    args = ("convert", *map(str, pages), "-o", str(out), "--engine", "fake", "--no-audiobook", "--jobs", "2")
+    with batch_in_its_own_group(tmp_path, *args, hangup=signal.SIG_IGN) as proc:
+        wait_until(lambda: converting(out), 60, "a book to be started")
+        os.killpg(proc.pid, signal.SIGHUP)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()
+    assert book_names(out) == ["p0", "p1", "p2"]
+
+
+def test_jobs_beyond_the_cores_are_capped_with_a_note(tmp_path, run):
+    from talkingbook.batch import max_jobs
+
+    cores = max_jobs()
+    pages = [write_page(tmp_path, f"p{n}.html", f"Story {n}") for n in range(cores + 1)]
+    code, _, err = run("convert", *pages, "-o", tmp_path / "out", "--no-audio", "--jobs", "60", "--progress", "plain")
+    assert code == 0, err
+    assert f"note: --jobs 60: at most {cores} here (the CPU cores this process may use); using {cores}" in err
+    assert f"converting {cores + 1} articles, {cores} at a time" in err
 
 
 # -- --scheduler, before any cluster work (the cluster itself: test_cluster.py) --------------------

@@ -128,6 +128,15 @@ def test_ctrl_c_midway_keeps_the_earlier_book(run, earlier_book, monkeypatch):
     assert snapshot(earlier_book) == before
 
 
+@pytest.mark.parametrize("option", ["--title", "--author", "--publisher"])
+def test_an_override_that_is_not_utf8_is_a_usage_error(tmp_path, run, option):
+    """Bytes that are not UTF-8 on the command line (a Latin-1 terminal) reach Python as lone surrogates."""
+    code, out, err = run("convert", SAMPLE, "-o", tmp_path, "--no-audio", option, "Caf\udce9")
+    assert code == 2 and out == ""
+    assert err == f"error: {option} 'Caf\\xe9': not UTF-8 text\n"
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     "args, fragment",
     [

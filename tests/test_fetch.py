@@ -6,6 +6,7 @@ Every server here listens on 127.0.0.1 (or ::1); the ``connects`` fixture fails 
 open a connection anywhere else.
 """
 
+import contextlib
 import gzip
 import http.server
 import io
@@ -16,6 +17,7 @@ import sys
 import threading
 import time
 import tracemalloc
+import urllib.parse
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -319,6 +321,33 @@ def test_the_address_is_looked_up_once_and_connected_to_as_found(connects, monke
     assert found == (PNG, "image/png") and calls == ["rebind.test"] and connects == ["127.0.0.1"]
 
 
+def test_the_dns_lookup_counts_inside_the_deadline(monkeypatch, connects):
+    """getaddrinfo cannot be interrupted, and a resolver whose servers do not answer takes its own
+    time (5 s per server and attempt): the fetch gives up at its deadline all the same."""
+    answered = threading.Event()
+
+    def silent_resolver(host, port):
+        answered.wait(60)  # released at the end of the test
+        return []
+
+    monkeypatch.setattr(net, "resolve", silent_resolver)
+    outcome: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            net.get("http://slow-dns.test/", reach=Reach("allow"), seconds=0.5, max_bytes=1000)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            outcome.append(exc)
+
+    thread = threading.Thread(target=fetch, daemon=True)
+    thread.start()
+    thread.join(20)  # a bound on the wait, not a measure: the fetch ends at its deadline or never
+    answered.set()
+    assert not thread.is_alive(), "the fetch waited for the DNS lookup past its deadline"
+    assert isinstance(outcome[0], InputError) and outcome[0].why == "no complete answer within 0.5 s", outcome
+    assert connects == []
+
+
 @pytest.fixture
 def two_servers():
     """A page on one loopback port whose images and a redirect point at another."""
@@ -435,6 +464,133 @@ def test_a_trickling_https_server_meets_the_deadline(tls, fake_dns, monkeypatch,
         code, _, err = convert_url(run, _https(url) + "/slow", tmp_path / "out")
         assert time.monotonic() - started < 10
     one_error(code, err, "no complete answer within 1.5 s")
+
+
+# --- proxies: HTTP_PROXY, HTTPS_PROXY, NO_PROXY, with the address policy kept ------------------------
+
+
+@contextmanager
+def forward_proxy():
+    """An HTTP proxy on 127.0.0.1: absolute-form requests and CONNECT tunnels, each to the address
+    asked for. Yields its URL and the (method, target, Host header) of every request it was sent."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    seen: list[tuple[str, str, str]] = []
+
+    def relay(source, sink):
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def handle(conn):
+        with conn:
+            conn.settimeout(10)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                data = conn.recv(4096)
+                if not data:
+                    return
+                head += data
+            head, _, rest = head.partition(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            method, target, _ = lines[0].split(" ")
+            headers = dict(line.split(": ", 1) for line in lines[1:])
+            seen.append((method, target, headers.get("Host", "")))
+            where = target if method == "CONNECT" else urllib.parse.urlsplit(target).netloc
+            host, port = where.rsplit(":", 1)
+            upstream = socket.socket()
+            with upstream:
+                upstream.connect((host, int(port)))
+                if method == "CONNECT":
+                    conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                else:
+                    path = urllib.parse.urlsplit(target).path
+                    upstream.sendall(
+                        f"{method} {path} HTTP/1.1\r\n".encode()
+                        + b"\r\n".join(line.encode("latin-1") for line in lines[1:])
+                        + b"\r\n\r\n"
+                        + rest
+                    )
+                back = threading.Thread(target=relay, args=(upstream, conn), daemon=True)
+                back.start()
+                relay(conn, upstream)
+                back.join(10)
+
+    def accept():
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", seen
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+@pytest.fixture
+def no_proxy_settings(monkeypatch):
+    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    return monkeypatch
+
+
+def test_http_goes_through_the_proxy_to_the_checked_address(no_proxy_settings, fake_dns, tmp_path, run):
+    """The proxy is asked for the address the policy checked (no second lookup it could answer
+    differently), and the Host header still names the server."""
+    with serve({"/page": (200, {"Content-Type": "text/html"}, ARTICLE.format(extra="").encode())}) as server:
+        port = server.rsplit(":", 1)[1]
+        with forward_proxy() as (proxy, seen):
+            no_proxy_settings.setenv("HTTP_PROXY", proxy)
+            code, _, err = convert_url(run, f"http://secure.test:{port}/page", tmp_path / "out")
+    assert code == 0, err
+    assert seen == [("GET", f"http://127.0.0.1:{port}/page", f"secure.test:{port}")]
+
+
+def test_https_goes_through_the_proxys_tunnel_and_checks_the_name(no_proxy_settings, tls, fake_dns, tmp_path, run):
+    body = ARTICLE.format(extra="<p>Over TLS.</p>").encode()
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    with raw_server(answer, tls=tls("secure.test")) as (url, requests), forward_proxy() as (proxy, seen):
+        port = url.rsplit(":", 1)[1]
+        no_proxy_settings.setenv("HTTPS_PROXY", proxy)
+        code, _, err = convert_url(run, _https(url) + "/page", tmp_path / "out")
+    assert code == 0, err
+    assert seen == [("CONNECT", f"127.0.0.1:{port}", f"127.0.0.1:{port}")]
+    assert b"Host: secure.test:" in requests[0]
+
+
+def test_a_proxy_does_not_widen_the_address_policy(no_proxy_settings, fake_dns):
+    """A link to a private address is refused before the proxy is asked for it."""
+    with forward_proxy() as (proxy, seen):
+        no_proxy_settings.setenv("http_proxy", proxy)
+        with pytest.raises(InputError) as refused:
+            net.get("http://intranet.test/", reach=Reach("auto"), max_bytes=1000)
+    assert "10.1.2.3" in refused.value.why and "private" in refused.value.why
+    assert seen == []
+
+
+def test_no_proxy_and_unusable_proxies(no_proxy_settings, fake_dns, tmp_path, run):
+    with serve({"/page": (200, {"Content-Type": "text/html"}, ARTICLE.format(extra="").encode())}) as server:
+        port = server.rsplit(":", 1)[1]
+        with forward_proxy() as (proxy, seen):
+            no_proxy_settings.setenv("HTTP_PROXY", proxy)
+            no_proxy_settings.setenv("NO_PROXY", "example.org,secure.test")
+            code, _, err = convert_url(run, f"http://secure.test:{port}/page", tmp_path / "direct")
+            assert code == 0 and seen == [], err
+            no_proxy_settings.delenv("NO_PROXY")
+            no_proxy_settings.setenv("HTTP_PROXY", "socks5://127.0.0.1:1080")
+            code, _, err = convert_url(run, f"http://secure.test:{port}/page", tmp_path / "socks")
+    one_error(code, err, "the proxy socks5://127.0.0.1 set for http is not an http:// proxy")
 
 
 # --- deadlines and truncation (item 5) -----------------------------------------------------------

@@ -263,6 +263,9 @@ def test_hostile_urls_never_reach_any_output(tmp_path, run):
         "https://example.org/?q=1",
         "ftp://example.org/",
         "https://user:pw@example.org/",
+        "https://example.org/\u202ebooks/",  # a right-to-left override: the URL shown is not the URL
+        "https://example.org/books\u2067/",  # other bidi controls
+        "https://example.org/\u200fa/",
     ],
 )
 def test_bad_base_url_is_a_usage_error(tmp_path, run, base_url):
@@ -271,3 +274,19 @@ def test_bad_base_url_is_a_usage_error(tmp_path, run, base_url):
     code, _, err = run("convert", page, "-o", tmp_path / "out", "--no-audio", "--base-url", base_url)
     assert code == 2 and err.startswith("error: --base-url") and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "written"),
+    [
+        ("https://bücher.example/lib/", "https://xn--bcher-kva.example/lib/"),
+        ("https://BÜCHER.Example:8443/Lib/", "https://xn--bcher-kva.example:8443/Lib/"),
+        ("https://example.org/bücher/", "https://example.org/b%C3%BCcher/"),
+        ("https://example.org/a%20b/", "https://example.org/a%20b/"),
+    ],
+)
+def test_a_base_url_is_written_in_ascii(given, written):
+    """Podcast apps and OPDS readers want URIs: the host in IDNA (punycode), the path percent-encoded."""
+    from talkingbook.cli import _base_url
+
+    assert _base_url(given) == written

@@ -10,12 +10,14 @@ digest in its folder's marker says so, see :func:`talkingbook.convert.made_from`
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import math
 import multiprocessing
 import os
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -24,6 +26,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from .convert import Options, Progress, convert_article, refresh_library
@@ -31,6 +34,7 @@ from .errors import TalkingbookError
 from .readers.feeds import FeedItem, read_feed
 from .readers.net import Reach
 from .system import processes
+from .system.files import NotRegularFile, read_regular, why
 from .system.publish import locked, remove_stale
 
 log = logging.getLogger(__name__)
@@ -107,7 +111,7 @@ def run_batch(
     progress = progress or BatchProgress()
     total = len(sources)
     results: list[Result | None] = [None] * total
-    jobs = max(1, min(jobs, total))
+    jobs = max(1, min(jobs, total, max_jobs()))
     if scheduler is not None:
         from .cluster import Cluster  # distributed is imported only for a cluster
 
@@ -147,6 +151,16 @@ def run_batch(
     finally:
         library.now()
     return [r for r in results if r is not None]
+
+
+def max_jobs() -> int:
+    """The most worker processes a batch starts here: the CPU cores this process may run on. Each
+    converts on at least one core and takes 40 MB or more (a neural voice, hundreds): more workers
+    than cores finish no sooner, and sixty of them once took 2 GB of memory."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 REFRESH_EVERY = 5.0  # seconds, at least, between two refreshes of the library files during a batch
@@ -190,7 +204,11 @@ def _in_pool(sources: Sequence[str], out: Path, options: Options, jobs: int, lan
     # copy this process's threads and locks; spawn would import everything again in each worker)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["talkingbook.batch"])
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_started)
+    # the batch alone holds the write end: each worker's watch sees end-of-file when the batch is gone
+    batch_alive, alive_end = context.Pipe(duplex=False)
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_worker_started, initargs=(batch_alive,)
+    )
     try:
         pending: dict[Future, int] = {
             pool.submit(_convert_in_worker, sources[index], out, options, linked_from): index
@@ -208,6 +226,9 @@ def _in_pool(sources: Sequence[str], out: Path, options: Options, jobs: int, lan
                 os.kill(process.pid, signum)
         pool.shutdown(wait=True, cancel_futures=True)
         raise
+    finally:
+        batch_alive.close()
+        alive_end.close()
     pool.shutdown(wait=True)
 
 
@@ -223,7 +244,7 @@ def longest_first(sources: Sequence[str]) -> list[int]:
             return math.inf
         try:
             return os.stat(source).st_size
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL character in the name
             return math.inf  # it fails at once, wherever it comes
 
     return sorted(range(len(sources)), key=lambda index: -size(index))
@@ -254,47 +275,82 @@ def _convert_on_cluster(source: str, out: Path, options: Options, linked_from: R
 
 
 _busy = False  # in a worker: converting an article (a stop signal must clean up), or waiting for one
+_stopped_by: int | None = None  # in a worker: the stop signal received while converting
+_batch_alive: Connection | None = None  # in a worker: the pipe that closes when the batch is gone
+_batch_gone = threading.Event()  # in a worker: set when it has closed
 
 
-def _worker_started() -> None:
+def _worker_started(batch_alive: Connection) -> None:
     """A worker's stop signals: while it converts, stop its children and raise as Ctrl-C does, so
-    the partial folder is removed; while it waits, leave quietly; a second signal is ignored."""
+    the partial folder is removed (a second signal meanwhile is ignored), and the batch is told;
+    while it waits for an article, leave. A signal ignored when the batch started (nohup's
+    SIGHUP, inherited through the fork server) stays ignored. When the batch's process is gone
+    (killed, even by SIGKILL: ``batch_alive``'s other end closes), the worker stops as on
+    SIGTERM, and ends once its partial folder is removed (see _convert_in_worker)."""
+    global _stopped_by, _batch_alive, _batch_gone
     processes.allow()
-    stopping: list[int] = []
+    _stopped_by, _batch_alive = None, batch_alive  # kept: its descriptor is the one watched
 
     def handler(signum, frame):
+        global _stopped_by
         processes.stop_all(signum)
-        if stopping:
-            return
-        stopping.append(signum)
         if not _busy:
             raise SystemExit(128 + signum)
+        if _stopped_by is not None:
+            return
+        _stopped_by = signum
         raise processes.Stopped(signum)
 
     for signum in processes.STOP_SIGNALS:
-        signal.signal(signum, handler)
+        if signal.getsignal(signum) != signal.SIG_IGN:
+            signal.signal(signum, handler)
+    _batch_gone = processes.stop_when_closed(
+        batch_alive.fileno(), signal.SIGTERM if signal.getsignal(signal.SIGTERM) == handler else signal.SIGKILL
+    )
 
 
 def _convert_in_worker(source: str, out: Path, options: Options, linked_from: Reach | None) -> Result:
-    """convert_one in a worker, marked busy meanwhile."""
-    global _busy
+    """convert_one in a worker, marked busy meanwhile. A worker stopped while the batch's process
+    is gone ends once its partial folder is removed: nobody is left to take its result or to tell
+    it to end (a whole process group stopped by systemd takes the fork server too, which the pool
+    needs to see its workers end)."""
+    global _busy, _stopped_by
     _busy = True
     try:
         return convert_one(source, out, options, library=False, linked_from=linked_from)
     finally:
-        _busy = False
+        if _stopped_by is not None and _batch_gone.is_set():
+            logging.shutdown()
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.flush()
+            os._exit(128 + _stopped_by)
+        _stopped_by = None  # the batch is told (the Stopped it receives); a signal once waiting ends the worker
+        _busy = False  # last: from now on a stop signal ends the worker (SystemExit, raised outside this call)
 
 
 # -- follow ------------------------------------------------------------------------------------
 
+FOLLOWED_LIMIT = 32 * 1024 * 1024  # bytes of the state file read, at most (a feed is at most 10 MB)
+HISTORY = 1000  # articles a feed no longer lists still remembered per feed, the last seen first
+RETRY_FIRST = 3600.0  # seconds before a failed article is tried again; doubled at each failure...
+RETRY_MOST = 7 * 24 * 3600.0  # ...up to a week
+SAVE_EVERY = 5.0  # seconds, at least, between two writes of the state file during a run (and at its end)
+
+
+def _clock() -> float:
+    """The time the state file records (seconds since the epoch); tests move it."""
+    return time.time()
+
 
 @dataclass(frozen=True)
 class Followed:
-    """What a `follow` run found: the feed's items, those already in the library, and the results."""
+    """What a `follow` run found: the feed's items, those already in the library, those that failed
+    recently and wait for a later run, and the results."""
 
     items: int
     known: int
     results: list[Result]
+    waiting: int = 0
 
 
 def follow(
@@ -309,49 +365,183 @@ def follow(
     progress: BatchProgress | None = None,
     scheduler: str | None = None,
 ) -> Followed:
-    """Convert the feed's items not yet in ``out`` (remembered there by GUID or link); with
-    ``refresh``, the known ones too, of which only pages that changed are made again. A feed that
-    cannot be fetched or read raises InputError before anything is written."""
+    """Convert the feed's items not yet in ``out`` (remembered there by GUID or link), each page
+    once however often the feed lists it; an item that failed is tried again only after a delay
+    that doubles at each failure (RETRY_FIRST up to RETRY_MOST). With ``refresh``, the known and
+    the failed ones too, of which only pages that changed are made again. A feed that cannot be
+    fetched or read raises InputError before anything is written."""
     feed = read_feed(feed_url, options.private_network)
     items = feed.items
     if since is not None:  # an item without a date is kept: nothing says it is older
         items = tuple(i for i in items if i.published is None or i.published >= since)
-    known = _followed(out)
-    todo = [i for i in items if refresh or i.key not in known]
+    state = FollowState(out, feed_url, feed.items)
+    now = _clock()
+    todo: list[FeedItem] = []
+    same_page: dict[str, list[FeedItem]] = {}  # a page's URL -> the items that link to it
+    waiting = 0
+    for item in items:
+        if not refresh and item.key in state.converted:
+            continue
+        if not refresh and state.retry_at(item.key) > now:
+            waiting += 1
+            continue
+        page = item.link.split("#", 1)[0]
+        if page not in same_page:
+            same_page[page] = []
+            todo.append(item)
+        same_page[page].append(item)
     if limit is not None:
         todo = todo[:limit]
 
     def remember(index: int, result: Result) -> None:
-        if result.status != FAILED:
-            _remember(out, todo[index], result)
+        for item in same_page[todo[index].link.split("#", 1)[0]]:
+            state.record(item, result)
 
-    results = run_batch([i.link for i in todo], out, options, jobs, progress, remember, scheduler, feed.reach)
-    return Followed(len(items), sum(i.key in known for i in items), results)
-
-
-def _followed(out: Path) -> dict:
-    """The items already converted into ``out``: {key: {"link", "folder"}}."""
+    known = sum(i.key in state.converted for i in items)
     try:
-        data = json.loads((out / FOLLOWED).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    items = data.get("items") if isinstance(data, dict) else None
-    return items if isinstance(items, dict) else {}
+        results = run_batch([i.link for i in todo], out, options, jobs, progress, remember, scheduler, feed.reach)
+    finally:
+        state.save(final=True)
+    return Followed(len(items), known, results, waiting)
 
 
-def _remember(out: Path, item: FeedItem, result: Result) -> None:
-    """Record ``item`` as converted, under the folder's lock, replacing the file whole."""
-    with locked(out):
-        items = _followed(out)
-        items[item.key] = {"link": item.link, "folder": Path(result.folder).name}
-        data = (json.dumps({"items": items}, ensure_ascii=False, indent=1) + "\n").encode()
-        for left in out.glob(".follow.*.tmp"):  # a run killed while writing (we hold the lock: none is live)
-            left.unlink(missing_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=out, prefix=".follow.", suffix=".tmp")
+class FollowState:
+    """What `follow` remembers of a feed in the library's ``FOLLOWED`` file: the items converted
+    (their key, link, book folder, the feed, when the feed last listed them) and those that failed
+    (how often, when to try again).
+
+    The file is read as every library file is (a regular file, no symlink, at most FOLLOWED_LIMIT
+    bytes); a damaged one is ignored with a warning (the articles are looked at again; those made
+    before are found unchanged). It is written whole, atomically, under the folder's lock, merged
+    with what another run wrote meanwhile, at most every SAVE_EVERY seconds and at the end; and
+    pruned: of this feed's items, those it still lists and the HISTORY last seen of the others;
+    failures only while the feed lists them."""
+
+    def __init__(self, out: Path, feed_url: str, listed: Sequence[FeedItem]) -> None:
+        self.out, self.feed_url = out, feed_url
+        self.listed = {item.key for item in listed}
+        self.converted, self.failed = _read_followed(out)
+        self._changed: dict[str, dict] = {}  # this run's converted items
+        self._failed: dict[str, dict | None] = {}  # this run's failures (None: it succeeded since)
+        self._saved = time.monotonic()
+
+    def retry_at(self, key: str) -> float:
+        """When the item ``key``, which failed before, may be tried again (0: now)."""
+        entry = self.failed.get(key)
+        return _number(entry.get("retry")) if entry else 0.0
+
+    def record(self, item: FeedItem, result: Result) -> None:
+        now = _clock()
+        if result.status == FAILED:
+            tries = int(_number(self.failed.get(item.key, {}).get("tries"))) + 1
+            delay = min(RETRY_FIRST * 2 ** min(tries - 1, 32), RETRY_MOST)
+            entry = {"link": item.link, "feed": self.feed_url, "tries": tries, "last": now, "retry": now + delay}
+            self.failed[item.key] = self._failed[item.key] = entry
+        else:
+            entry = {"link": item.link, "folder": Path(result.folder).name, "feed": self.feed_url, "seen": now}
+            self.converted[item.key] = self._changed[item.key] = entry
+            if self.failed.pop(item.key, None) is not None or item.key in self._failed:
+                self._failed[item.key] = None
+        if time.monotonic() - self._saved >= SAVE_EVERY:
+            self.save()
+
+    def save(self, final: bool = False) -> None:
+        """Write this run's changes, merged with the file as it is now (another run may have
+        written it); at the end of the run, the feed's items are marked seen and the file pruned."""
+        if not self._changed and not self._failed and (not final or not self.out.is_dir()):
+            return
         try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-            os.replace(tmp, out / FOLLOWED)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            self._save(final)
+        except OSError as exc:
+            log.warning("%s: not written (%s)", self.out / FOLLOWED, why(exc))
+            return
+        self._changed, self._failed = {}, {}
+        self._saved = time.monotonic()
+
+    def _save(self, final: bool) -> None:
+        now = _clock()
+        self.out.mkdir(parents=True, exist_ok=True)  # every article failed: their failures are remembered too
+        with locked(self.out):
+            converted, failed = _read_followed(self.out, warn=False)
+            converted.update(self._changed)
+            for key, entry in self._failed.items():
+                if entry is None:
+                    failed.pop(key, None)
+                else:
+                    failed[key] = entry
+            if final:
+                for key in self.listed & converted.keys():
+                    converted[key] = {**converted[key], "seen": now}
+                converted, failed = self._pruned(converted), self._pruned_failures(failed)
+            _write_followed(self.out, converted, failed)
+        self.converted, self.failed = converted, failed
+
+    def _mine(self, entry: dict) -> bool:
+        """An entry of this feed (one written before entries named their feed counts as this feed's)."""
+        return entry.get("feed", self.feed_url) == self.feed_url
+
+    def _pruned(self, converted: dict) -> dict:
+        gone = [(key, e) for key, e in converted.items() if self._mine(e) and key not in self.listed]
+        gone.sort(key=lambda kv: _number(kv[1].get("seen")), reverse=True)
+        forgotten = {key for key, _ in gone[HISTORY:]}
+        return {key: e for key, e in converted.items() if key not in forgotten}
+
+    def _pruned_failures(self, failed: dict) -> dict:
+        return {key: e for key, e in failed.items() if not self._mine(e) or key in self.listed}
+
+
+def _number(value) -> float:
+    """A count or a time of the state file as written by us; 0 for anything else (NaN, text...)."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return min(float(value), 1e12) if ok else 0.0
+
+
+def _read_followed(out: Path, warn: bool = True) -> tuple[dict[str, dict], dict[str, dict]]:
+    """The items already converted into ``out`` and those that failed: ({key: entry}, {key: entry});
+    a damaged file is none, with a warning (once: not again when it is read to be replaced)."""
+    path = out / FOLLOWED
+    try:
+        data = json.loads(read_regular(path, FOLLOWED_LIMIT))
+    except FileNotFoundError:
+        return {}, {}
+    except (OSError, ValueError, RecursionError) as exc:
+        if isinstance(exc, NotRegularFile):
+            reason = "not a regular file"
+        elif isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+            reason = f"larger than {FOLLOWED_LIMIT // (1024 * 1024)} MB"
+        elif isinstance(exc, OSError):
+            reason = why(exc)
+        else:
+            reason = "not JSON" if not isinstance(exc, RecursionError) else "nested too deeply"
+        if warn:
+            log.warning("%s: ignored (%s); the feed's articles are looked at again", path, reason)
+        return {}, {}
+    if not isinstance(data, dict):
+        if warn:
+            log.warning("%s: ignored (not a JSON object); the feed's articles are looked at again", path)
+        return {}, {}
+
+    def entries(name: str) -> dict[str, dict]:
+        found = data.get(name)
+        if not isinstance(found, dict):
+            return {}
+        return {k: e for k, e in found.items() if isinstance(e, dict) and isinstance(e.get("link"), str)}
+
+    return entries("items"), entries("failed")
+
+
+def _write_followed(out: Path, converted: dict, failed: dict) -> None:
+    """Replace the state file whole and atomically (the caller holds the folder's lock)."""
+    data = (json.dumps({"items": converted, "failed": failed}, ensure_ascii=False, indent=1) + "\n").encode()
+    for left in out.glob(".follow.*.tmp"):  # a run killed while writing (we hold the lock: none is live)
+        left.unlink(missing_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=out, prefix=".follow.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, out / FOLLOWED)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -163,8 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=_positive,
         metavar="N",
-        help="convert N articles at once, each in its own process (default: 1 for piper, kokoro, gtts and auto, "
-        "whose voices use every core for one article; the number of cores for espeak, fake and --no-audio)",
+        help="convert N articles at once, each in its own process, at most one per CPU core (a larger N is "
+        "lowered to that, with a note) (default: 1 for piper, kokoro, gtts and auto, whose voices use every "
+        "core for one article; the number of cores for espeak, fake and --no-audio)",
     )
     common.add_argument(
         "--scheduler",
@@ -369,6 +370,11 @@ def _conversion(args) -> tuple[Options, BatchProgress]:
         format="%(levelname)s: %(message)s",
         stream=sys.stderr,
     )
+    for name in ("title", "author", "publisher", "language", "date", "base_url"):  # text, not file names
+        value = getattr(args, name)
+        if isinstance(value, str) and not _is_utf8(value):
+            raw = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise UsageError(f"--{name.replace('_', '-')} '{raw}'", "not UTF-8 text")
     if args.date is not None and not _is_date(args.date):
         raise UsageError(f"--date {args.date}", "expected YYYY-MM-DD")
     if args.base_url is not None:
@@ -406,10 +412,19 @@ def _conversion(args) -> tuple[Options, BatchProgress]:
 
 
 def _jobs(args) -> int:
-    """--jobs, else what suits the engine: a neural voice uses every core for one article."""
-    if args.jobs is not None:
-        return args.jobs
-    return os.cpu_count() or 1 if args.engine in ("espeak", "fake") or not args.audio else 1
+    """--jobs, at most the cores (with a note), else what suits the engine: a neural voice uses
+    every core for one article."""
+    from .batch import max_jobs
+
+    most = max_jobs()
+    if args.jobs is None:
+        return most if args.engine in ("espeak", "fake") or not args.audio else 1
+    if args.jobs > most and args.scheduler is None and not args.quiet:
+        print(
+            f"note: --jobs {args.jobs}: at most {most} here (the CPU cores this process may use); using {most}",
+            file=sys.stderr,
+        )
+    return min(args.jobs, most)
 
 
 def _convert(args) -> int:
@@ -461,20 +476,36 @@ def _follow(args) -> int:
         scheduler=args.scheduler,
     )
     if not args.quiet:
+        waiting = f", {report.waiting} that failed recently left for a later run" if report.waiting else ""
         print(
-            f"{args.feed}: {report.items} articles in the feed, {report.known} already in {args.output}",
+            f"{args.feed}: {report.items} articles in the feed, {report.known} already in {args.output}{waiting}",
             file=sys.stderr,
         )
     return _summary(report.results, args.quiet)
 
 
+MAX_LIST_BYTES = 64 * 1024 * 1024  # --from: about half a million URLs
+
+
 def _sources_from(name: str) -> list[str]:
-    """The sources listed in ``name``: one a line; blank lines and # comments ignored."""
+    """The sources listed in ``name``: one a line; blank lines and # comments ignored; a UTF-8
+    byte-order mark (Notepad's) skipped. Read as every file someone may have put in our way is (a
+    FIFO or a device is refused at once, the size is bounded); a line holding a NUL character is
+    kept, to fail on its own as a source that cannot exist."""
+    import errno
+
+    from .system.files import NotRegularFile, read_regular, why
+
     try:
-        text = Path(name).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a UTF-8 text file"
+        text = read_regular(name, MAX_LIST_BYTES, follow=True).decode("utf-8-sig")
+    except NotRegularFile as exc:
+        raise UsageError(f"--from {name}", "not a regular file") from exc
+    except OSError as exc:
+        too_large = exc.errno == errno.EFBIG
+        reason = f"larger than {MAX_LIST_BYTES // (1024 * 1024)} MB; not a list of pages" if too_large else why(exc)
         raise UsageError(f"--from {name}", reason) from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--from {name}", "not a UTF-8 text file") from exc
     lines = (line.strip() for line in text.splitlines())
     return [line for line in lines if line and not line.startswith("#")]
 
@@ -511,14 +542,27 @@ def _summary(results, quiet: bool) -> int:
 
 
 def _base_url(value: str) -> str:
-    """--base-url as written, when it is an http(s) URL of a folder (no whitespace, query or fragment)."""
+    """--base-url when it is an http(s) URL of a folder (no whitespace, query or fragment, no
+    invisible formatting character such as a right-to-left override, which would show one address
+    and link to another), in ASCII as feeds and catalogs need it: the host in IDNA (punycode), the
+    path percent-encoded."""
+    import unicodedata
+    import urllib.parse
+
+    from .readers.urls import ascii_host
+
     url = web_url(value)
-    if url is None or url.lower() != value.lower() or "?" in url or "#" in url:
+    invisible = any(unicodedata.category(c) == "Cf" for c in value)
+    if url is None or invisible or url.lower() != value.lower() or "?" in url or "#" in url:
         shown = value if value.isprintable() and " " not in value else repr(value)
         raise UsageError(
-            f"--base-url {shown}", "expected an http:// or https:// URL of a folder, without spaces, query or fragment"
+            f"--base-url {shown}",
+            "expected an http:// or https:// URL of a folder, without spaces, query, fragment or invisible characters",
         )
-    return url
+    parts = urllib.parse.urlsplit(url)
+    netloc = ascii_host(parts.hostname or "") + (f":{parts.port}" if parts.port is not None else "")
+    path = urllib.parse.quote(parts.path, safe="/%:@!$&'()*+,;=-._~")
+    return urllib.parse.urlunsplit((parts.scheme, netloc, path, "", ""))
 
 
 def _report(exc: TalkingbookError) -> None:
@@ -571,6 +615,15 @@ def _cache(action: str) -> int:
         files, size = cache.usage()
         print(f"{cache.root}: {files} files, {size / 1e6:.1f} MB")
     return 0
+
+
+def _is_utf8(value: str) -> bool:
+    """False for an argument that held bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_date(value: str) -> bool:

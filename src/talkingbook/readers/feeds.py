@@ -55,9 +55,13 @@ def read_feed(url: str, private_network: str = "auto") -> Feed:
         name=url,
     )
     parsed = feedparser.parse(response.data, response_headers={"content-location": response.url})
+    cause = parsed.get("bozo_exception")
     if parsed.get("bozo") and not parsed.get("entries"):
-        cause = parsed.get("bozo_exception")
         raise InputError(url, f"not an RSS or Atom feed ({' '.join(str(cause).split())[:120] or 'unreadable'})")
+    if parsed.get("bozo") and _damaged(cause):
+        # feedparser's loose parser then returns what it could read (a cut feed: the items before the
+        # cut) and says so only in this flag: following it would skip the rest silently
+        raise InputError(url, f"a damaged feed ({_where(cause)}); no article was converted")
     if not parsed.get("version") and not parsed.get("entries"):
         raise InputError(url, "not an RSS or Atom feed")
     items = []
@@ -69,3 +73,20 @@ def read_feed(url: str, private_network: str = "auto") -> Feed:
         published = datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC) if stamp else None
         items.append(FeedItem(entry.get("id") or link, link, entry.get("title") or link, published))
     return Feed(tuple(items), response.reach)
+
+
+def _damaged(cause: object) -> bool:
+    """True when feedparser's ``bozo_exception`` says the XML is broken (cut short, not well-formed),
+    not merely that the feed came with another encoding or content type than it declared, nor that
+    it uses HTML's named entities (``&nbsp;``), which the loose parser reads as a browser does."""
+    import xml.sax
+
+    if not isinstance(cause, xml.sax.SAXException):
+        return False  # CharacterEncodingOverride, NonXMLContentType...
+    return "undefined entity" not in str(cause)
+
+
+def _where(cause) -> str:
+    """A SAX error as 'line 3, column 40: unclosed token'."""
+    message = " ".join(str(cause.getMessage()).split())[:120]
+    return f"line {cause.getLineNumber()}, column {cause.getColumnNumber()}: {message}"

@@ -18,6 +18,7 @@ http.client still parses the status line, headers and chunks; its exceptions bec
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import ipaddress
@@ -26,11 +27,13 @@ import ssl
 import threading
 import time
 import urllib.parse
+import urllib.request
 import zlib
 from dataclasses import dataclass, replace
 
 from .. import __version__
 from ..errors import InputError
+from ..system import processes
 from .urls import ascii_host, request_target, web_url
 
 MAX_REDIRECTS = 5
@@ -92,6 +95,37 @@ def is_private(ip) -> bool:
 def resolve(host: str, port: int) -> list[tuple]:
     """The addresses of ``host`` (the one lookup per connection; tests replace it)."""
     return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+
+
+def _lookup(host: str, port: int, deadline: Deadline) -> list[tuple]:
+    """:func:`resolve` within the deadline. getaddrinfo cannot be interrupted, and a resolver whose
+    servers do not answer takes its own time (5 s per server and attempt): it runs in a daemon
+    thread, left to finish on its own when the deadline passes first. An IP address needs no
+    lookup and is resolved here."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return resolve(host, port)
+    except ValueError:
+        pass
+    done = threading.Event()
+    found: list = []
+
+    def look() -> None:
+        processes.worker_thread()  # stop signals stay with the main thread
+        try:
+            found.append(resolve(host, port))
+        except BaseException as exc:  # noqa: BLE001 - handed to the fetching thread
+            found.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=look, name=f"lookup {host}", daemon=True).start()
+    if not done.wait(deadline.remaining()):
+        deadline.expired = True
+        raise TimeoutError(f"no address for {host} within the deadline")
+    if isinstance(found[0], BaseException):
+        raise found[0]
+    return found[0]
 
 
 @dataclass(frozen=True)
@@ -166,31 +200,96 @@ class _Guard:
     deadline: Deadline
     connected: tuple[str, int] | None = None  # the address and port connected to
 
-    def open(self, host: str, port: int) -> socket.socket:
-        refusals, errors = [], []
-        for family, kind, proto, _, address in resolve(host, port):
+    def allowed(self, host: str, port: int) -> list[tuple]:
+        """The addresses of ``host`` (looked up once, within the deadline) that ``reach`` allows, as
+        getaddrinfo gives them; Refused when it allows none."""
+        allowed, refusals = [], []
+        for family, kind, proto, _, address in _lookup(host, port, self.deadline):
             ip = ipaddress.ip_address(address[0].split("%", 1)[0])
             why = self.reach.refusal(ip, address[1], self.typed)
             if why:
                 where = host if str(ip) == host else f"{host} ({ip})"
                 refusals.append(f"{where} port {address[1]} is {why}")
-                continue
-            sock = socket.socket(family, kind, proto)
-            self.deadline.watch(sock)
+            else:
+                allowed.append((family, kind, proto, address, ip))
+        if not allowed and refusals:
+            raise Refused(refusals[0])
+        if not allowed:
+            raise OSError(f"{host} has no address")
+        return allowed
+
+    def open(self, host: str, port: int) -> socket.socket:
+        errors = []
+        for family, kind, proto, address, ip in self.allowed(host, port):
             try:
-                sock.settimeout(self.deadline.remaining())
-                sock.connect(address)
+                sock = self._connect(family, kind, proto, address)
             except OSError as exc:
-                sock.close()
                 errors.append(exc)
                 continue
             self.connected = (str(embedded_ipv4(ip)), address[1])
             return sock
-        if errors:
-            raise errors[0]
-        if refusals:
-            raise Refused(refusals[0])
-        raise OSError(f"{host} has no address")
+        raise errors[0]
+
+    def through(self, proxy: Proxy, host: str, port: int) -> tuple[socket.socket, str]:
+        """A socket connected to ``proxy`` and the address (``IP:PORT``) it is to be asked for: the
+        one ``reach`` allowed, so that the proxy connects to the very address checked. The proxy
+        itself is the user's setting: any address of it may be reached."""
+        _, _, _, address, ip = self.allowed(host, port)[0]
+        errors = []
+        for family, kind, proto, _, proxy_address in _lookup(proxy.host, proxy.port, self.deadline):
+            try:
+                sock = self._connect(family, kind, proto, proxy_address)
+            except OSError as exc:
+                errors.append(exc)
+                continue
+            self.connected = (str(embedded_ipv4(ip)), address[1])
+            return sock, (f"[{ip}]" if ip.version == 6 else str(ip)) + f":{address[1]}"
+        raise errors[0] if errors else OSError(f"the proxy {proxy.host} has no address")
+
+    def _connect(self, family, kind, proto, address) -> socket.socket:
+        sock = socket.socket(family, kind, proto)
+        self.deadline.watch(sock)
+        try:
+            sock.settimeout(self.deadline.remaining())
+            sock.connect(address)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """An http:// proxy named by the environment, and what it is told of its user."""
+
+    host: str
+    port: int
+    headers: dict
+
+
+def proxy_for(url: str) -> Proxy | None:
+    """The proxy the environment names for ``url`` (HTTP_PROXY, HTTPS_PROXY, NO_PROXY and their
+    lower-case forms, read by urllib's own rules), or None. Only http:// proxies are spoken to;
+    another kind (socks5://, https://) is an OSError rather than a connection made without it."""
+    parts = urllib.parse.urlsplit(url)
+    named = urllib.request.getproxies_environment().get(parts.scheme)
+    # NO_PROXY by urllib's rules (proxy_bypass_environment: the environment only, on every system)
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    if not named or bypass(parts.hostname or ""):
+        return None
+    found = urllib.parse.urlsplit(named if "://" in named else f"http://{named}")
+    try:
+        port = found.port or 80
+    except ValueError:
+        port = -1
+    if found.scheme.lower() != "http" or not found.hostname or port < 0:
+        shown = f"{found.scheme}://{found.hostname or ''}"
+        raise OSError(f"the proxy {shown} set for {parts.scheme} is not an http:// proxy, the one kind used")
+    headers = {}
+    if found.username is not None:
+        user = urllib.parse.unquote(found.username) + ":" + urllib.parse.unquote(found.password or "")
+        headers["Proxy-Authorization"] = "Basic " + base64.b64encode(user.encode()).decode("ascii")
+    return Proxy(found.hostname, port, headers)
 
 
 class _HTTP(http.client.HTTPConnection):
@@ -213,6 +312,41 @@ class _HTTPS(http.client.HTTPSConnection):
         self.sock = self.tls.wrap_socket(self.guard.open(self.host, self.port), server_hostname=self.host)
 
 
+class _ProxiedHTTP(http.client.HTTPConnection):
+    """Plain HTTP through a proxy: the request names the checked address (``http://IP:PORT/path``),
+    the Host header the server's name (see get)."""
+
+    def __init__(self, host: str, port: int, guard: _Guard, proxy: Proxy) -> None:
+        super().__init__(host, port, timeout=guard.deadline.remaining())
+        self.guard, self.proxy, self.target = guard, proxy, ""
+
+    def connect(self) -> None:
+        self.sock, self.target = self.guard.through(self.proxy, self.host, self.port)
+
+
+class _ProxiedHTTPS(_HTTPS):
+    """HTTPS through a proxy's tunnel (CONNECT) to the checked address; the certificate is still
+    checked against the host name."""
+
+    def __init__(self, host: str, port: int, guard: _Guard, proxy: Proxy) -> None:
+        super().__init__(host, port, guard)
+        self.proxy = proxy
+
+    def connect(self) -> None:
+        sock, target = self.guard.through(self.proxy, self.host, self.port)
+        try:
+            headers = "".join(f"{k}: {v}\r\n" for k, v in {"Host": target, **self.proxy.headers}.items())
+            sock.sendall(f"CONNECT {target} HTTP/1.1\r\n{headers}\r\n".encode("ascii"))
+            answer = http.client.HTTPResponse(sock, method="CONNECT")
+            answer.begin()
+            if answer.status != 200:
+                raise OSError(f"the proxy answered {answer.status} {answer.reason}".rstrip())
+            self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+
+
 def tls_context() -> ssl.SSLContext:
     """Certificates verified against the system's authorities (tests trust their own)."""
     return ssl.create_default_context()
@@ -221,9 +355,23 @@ def tls_context() -> ssl.SSLContext:
 def _connection(url: str, guard: _Guard) -> http.client.HTTPConnection:
     parts = urllib.parse.urlsplit(url)
     assert parts.hostname is not None  # the URL was checked to be http(s) with a host
+    proxy = proxy_for(url)
+    host = ascii_host(parts.hostname)
     if parts.scheme == "https":
-        return _HTTPS(ascii_host(parts.hostname), parts.port or 443, guard)
-    return _HTTP(ascii_host(parts.hostname), parts.port or 80, guard)
+        port = parts.port or 443
+        return _HTTPS(host, port, guard) if proxy is None else _ProxiedHTTPS(host, port, guard, proxy)
+    port = parts.port or 80
+    return _HTTP(host, port, guard) if proxy is None else _ProxiedHTTP(host, port, guard, proxy)
+
+
+def _request_line(url: str, conn: http.client.HTTPConnection) -> tuple[str, dict]:
+    """The request target and the headers a connection needs besides the usual ones: through an
+    HTTP proxy, the checked address in absolute form and the host's name in the Host header."""
+    if not isinstance(conn, _ProxiedHTTP):
+        return request_target(url), {}
+    conn.connect()
+    host = conn.host if conn.port == 80 else f"{conn.host}:{conn.port}"
+    return f"http://{conn.target}{request_target(url)}", {"Host": host, **conn.proxy.headers}
 
 
 def get(
@@ -247,14 +395,16 @@ def get(
             guard = _Guard(reach, typed and hop == 0, deadline)
             conn = _connection(url, guard)
             try:
+                target, extra = _request_line(url, conn)
                 conn.request(
                     "GET",
-                    request_target(url),
+                    target,
                     headers={
                         "User-Agent": f"talkingbook/{__version__} (accessible publishing)",
                         "Accept": accept,
                         "Accept-Encoding": "gzip, deflate",
                         "Connection": "close",
+                        **extra,
                     },
                 )
                 response = conn.getresponse()

@@ -70,6 +70,8 @@ def load(
     URL is then not one the user typed, and reaches a private address only as the feed allows."""
     folder = _base_folder(base_dir)
     reach = net.Reach(private_network)
+    if "\0" in source:  # a line of a --from list: no file name or URL can hold one
+        raise InputError(repr(source), "a NUL character in a file name or URL")
     if source == "-":
         data = sys.stdin.buffer.read(MAX_BYTES + 1)
         _check_size(source, data)

@@ -14,12 +14,14 @@ class NotRegularFile(OSError):
     """The path is a FIFO, a device, a socket or a folder, not a file."""
 
 
-def open_regular(path: Path | str) -> BinaryIO:
-    """Open ``path`` for reading if it is a regular file (not a symlink); raises OSError otherwise.
+def open_regular(path: Path | str, follow: bool = False) -> BinaryIO:
+    """Open ``path`` for reading if it is a regular file (not a symlink, unless ``follow``: a file
+    the user named, whose link is theirs); raises OSError otherwise.
 
     O_NONBLOCK makes opening a FIFO return at once, and fstat on the open descriptor checks the
     very file opened (a stat before the open could be raced)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
+    fd = os.open(path, flags)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise NotRegularFile(errno.EINVAL, "not a regular file", str(path))
@@ -30,9 +32,9 @@ def open_regular(path: Path | str) -> BinaryIO:
         raise
 
 
-def read_regular(path: Path | str, limit: int) -> bytes:
+def read_regular(path: Path | str, limit: int, follow: bool = False) -> bytes:
     """At most ``limit`` bytes of a regular file; OSError if it is not one, or if it is larger."""
-    with open_regular(path) as handle:
+    with open_regular(path, follow) as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise OSError(errno.EFBIG, "larger than expected", str(path))

@@ -7,9 +7,11 @@ and refuses to start new ones, so nothing keeps writing into a folder that is be
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import threading
+import time
 from contextlib import contextmanager, suppress
 
 # What `timeout`, systemd, `docker stop` and a closed SSH session send: handled as Ctrl-C is.
@@ -102,6 +104,40 @@ def stop_all(signum: int = signal.SIGINT) -> None:
     for proc in running:
         with suppress(OSError):
             proc.kill()
+
+
+def stop_when_closed(fd: int, signum: int = signal.SIGTERM) -> threading.Event:
+    """Send ``signum`` to this process's main thread once the pipe whose read end is ``fd`` is
+    closed at its other end, by every process that held it: a pool's worker given the read end
+    of a pipe only the batch's process writes to learns so that the batch is gone, however it
+    ended (SIGKILL and the OOM killer included), and stops instead of converting for nobody.
+    Returns the event set just before the signal is sent (and sent again every second, until the
+    process ends: a signal that comes while the process cleans up after an earlier one is ignored).
+
+    Not prctl(PR_SET_PDEATHSIG) nor a watch on os.getppid(): a forkserver pool's workers are the
+    fork server's children, not the batch's, and the fork server lives on as long as they do
+    (they hold its own "alive" pipe). A thread blocked on the pipe needs no polling and no
+    platform call; it keeps the stop signals blocked, so that they interrupt the main thread."""
+
+    main = threading.main_thread().ident
+    assert main is not None  # started: it runs this code
+    closed = threading.Event()
+
+    def watch() -> None:
+        worker_thread()
+        with suppress(OSError):
+            while os.read(fd, 4096):  # nothing is ever written: this returns b"" at the other end's close
+                pass
+        closed.set()
+        while True:  # again every second: one that came while a first stop was being cleaned up was ignored
+            try:
+                signal.pthread_kill(main, signum)
+            except OSError:
+                return
+            time.sleep(1.0)
+
+    threading.Thread(target=watch, name="batch-watch", daemon=True).start()
+    return closed
 
 
 def allow() -> None:
