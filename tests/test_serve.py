@@ -212,7 +212,43 @@ def test_every_file_has_its_media_type(server, library, name, expected):
 def test_text_is_compressed(server, library, name):
     status, headers, body = request(server.port, f"/{BOOK}/{name}", headers={"Accept-Encoding": "gzip"})
     assert status == 200 and headers.get("content-encoding") == "gzip"
-    assert gzip.decompress(body) == book_file(library, name) and len(body) < len(book_file(library, name))
+    whole = request(server.port, f"/{BOOK}/{name}", headers={"Accept-Encoding": "identity"})[2]
+    assert whole == book_file(library, name) or name == "feed.xml"  # the feed is served with absolute URLs
+    assert gzip.decompress(body) == whole and len(body) < len(whole)
+
+
+def feed_urls(body: bytes) -> set[str]:
+    """Every URL of an RSS feed: attributes (enclosure, itunes:image, podcast:transcript...) and the
+    text of <link> and <url>."""
+    from lxml import etree
+
+    root = etree.fromstring(body)
+    urls = {e.get(a) for e in root.iter() for a in ("href", "url") if e.get(a)}
+    return urls | {e.text.strip() for e in root.iter("url", "link") if e.text and e.text.strip()}
+
+
+def test_an_articles_feed_is_served_with_absolute_urls_that_download(server, library):
+    """Audiobookshelf and most podcast apps refuse relative enclosure URLs ('Invalid URL'): the feed of
+    each book, which its listening page links to, is served with absolute ones, as the library's is."""
+    import feedparser
+
+    assert ' url="audio/' in book_file(library, "feed.xml").decode()  # relative on disk
+    base = f"http://127.0.0.1:{server.port}/"
+    status, headers, body = request(server.port, f"/{BOOK}/feed.xml", headers={"Host": f"127.0.0.1:{server.port}"})
+    assert status == 200 and headers["content-type"] == "application/rss+xml"
+    parsed = feedparser.parse(body)
+    assert not parsed.bozo and len(parsed.entries) >= 2
+    enclosures = [link.href for entry in parsed.entries for link in entry.enclosures]
+    assert len(enclosures) == len(parsed.entries)
+    urls = feed_urls(body)
+    assert set(enclosures) <= urls and parsed.feed.image.href in urls
+    source = parsed.feed.link  # the article's page on the web: left as it is
+    for url in sorted(urls - {source}):
+        assert url.startswith(base + f"{BOOK}/"), url
+        status, _, _ = request(server.port, url[len(base) - 1 :], "HEAD")
+        assert status == 200, url
+    _, _, again = request(server.port, f"/{BOOK}/feed.xml", headers={"Host": "192.168.1.20:8000"})
+    assert f'url="http://192.168.1.20:8000/{BOOK}/audio/'.encode() in again  # the address asked
 
 
 @pytest.mark.parametrize("name", [f"{BOOK}.mp3", f"{BOOK}.m4b", f"{BOOK}.epub", "cover.png"])

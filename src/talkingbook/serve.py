@@ -4,6 +4,11 @@ Starlette's ``StaticFiles``/``FileResponse`` do the HTTP a podcast app and a bro
 suffix ranges, 416, If-Range, HEAD, ETag/Last-Modified and 304) and stream each file from disk in 64 KB
 chunks; this module only decides which files may be served and as what. Every request looks at the disk
 again (no index built at start), so a book converted while the server runs is served at once.
+
+The files whose links must be absolute for podcast apps (Audiobookshelf refuses a relative enclosure
+URL) are answered with links for the address the request was sent to (or ``--base-url``): the library's
+feed and catalogs, generated from the books, and each book's own ``feed.xml``, its relative URLs
+resolved against the book's folder.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Literal
+from urllib.parse import quote, urljoin
 
+import lxml.etree
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -31,6 +38,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 
 from .errors import InputError, UsageError
+from .publication import Layout
+from .system.files import read_regular
 
 # A file generated per request (the library's feed and catalogs, whose links must be absolute): given
 # the base URL of the library ("http://host:port/", ending in "/") and the request's parameters (the
@@ -201,8 +210,22 @@ def _dynamic(render: Dynamic, base_url: str | None):
 def dynamic_routes(folder: Path) -> dict[str, Dynamic]:
     """The library's generated files, rendered from ``folder``'s books at each request so that their
     links are absolute for the address the request was sent to: the podcast feed, the OPDS catalogs
-    and the catalog searches (which a static host cannot answer). Searches come before ``{name}``."""
+    and the catalog searches (which a static host cannot answer), and each book's feed. Searches come
+    before ``{name}``."""
     from . import library
+
+    files = LibraryFiles(directory=folder, check_dir=False)  # a book's feed: the same confinement
+
+    def book_feed(base: str, params: Mapping[str, str]) -> tuple[bytes, str] | None:
+        slug = params["slug"]
+        path, found = files.lookup_path(f"{slug}/{Layout.FEED}")
+        if found is None:
+            return None
+        try:
+            data = read_regular(path, FEED_LIMIT)
+        except OSError:
+            return None
+        return absolute_feed(data, f"{base}{quote(slug)}/"), media_type_of(Layout.FEED, data[:SNIFF])
 
     def feed(base: str, params: Mapping[str, str]) -> tuple[bytes, str]:
         return library.render_feed(library.read_library(folder), base), "application/rss+xml"
@@ -225,7 +248,31 @@ def dynamic_routes(folder: Path) -> dict[str, Dynamic]:
         f"{library.CATALOG}/search.xml": search("xml", "q", OPDS_ACQUISITION),
         f"{library.CATALOG}/search.json": search("json", "query", OPDS2),
         f"{library.CATALOG}/{{name}}": catalog,
+        f"{{slug}}/{Layout.FEED}": book_feed,
     }
+
+
+FEED_LIMIT = 64 * 1024 * 1024  # a book's feed.xml larger than this is not ours: 404
+# A feed is the library's own file, but the folder may hold anything: no DTD, no entity, no network
+_XML = lxml.etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True)
+
+
+def absolute_feed(data: bytes, base: str) -> bytes:
+    """An RSS feed with its relative URLs (attributes ``url`` and ``href``, the text of ``<link>`` and
+    ``<url>``) resolved against ``base``, the URL of the feed's folder; anything else unchanged."""
+    try:
+        root = lxml.etree.fromstring(data, _XML)
+    except lxml.etree.XMLSyntaxError:
+        return data
+    if root is None or lxml.etree.QName(root).localname != "rss":
+        return data
+    for element in root.iter(lxml.etree.Element):  # elements only: no comment, no processing instruction
+        for name in ("url", "href"):
+            if value := element.get(name):
+                element.set(name, urljoin(base, value.strip()))
+        if element.tag in ("link", "url") and element.text and element.text.strip():
+            element.text = urljoin(base, element.text.strip())
+    return lxml.etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
 
 
 def bind(host: str, port: int) -> socket.socket:
