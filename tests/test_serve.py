@@ -355,6 +355,25 @@ def test_only_get_and_head(server, library, method):
     assert request(server.port, "/new.txt", "PUT", body=b"x")[0] == 405 and not (library / "new.txt").exists()
 
 
+@pytest.mark.parametrize("path", ["/feed.xml", "/catalog/index.json", f"/{BOOK}/feed.xml", f"/{BOOK}/{BOOK}.mp3"])
+def test_a_reader_on_another_origin_may_read_the_library(server, path):
+    """A browser-hosted reader or player (another origin) may read every file: the library is public
+    and read-only. Its range requests need Content-Range exposed to the page."""
+    origin = {"Origin": "https://reader.example.org"}
+    status, headers, _ = request(server.port, path, headers={**origin, "Range": "bytes=0-9"})
+    assert status in (200, 206) and headers["access-control-allow-origin"] == "*"
+    assert "content-range" in headers.get("access-control-expose-headers", "").lower()
+    preflight = {**origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "range"}
+    status, headers, _ = request(server.port, path, "OPTIONS", headers=preflight)
+    assert status == 200 and headers["access-control-allow-origin"] == "*"
+    assert set(headers["access-control-allow-methods"].replace(" ", "").split(",")) == {"GET", "HEAD"}
+    assert "range" in headers["access-control-allow-headers"].lower()
+    status, headers, _ = request(
+        server.port, path, "OPTIONS", headers={**origin, "Access-Control-Request-Method": "DELETE"}
+    )
+    assert status == 400 and "DELETE" not in headers.get("access-control-allow-methods", "")
+
+
 def test_a_book_converted_while_serving_is_served(server, library, tmp_path):
     from talkingbook.cli import main
 

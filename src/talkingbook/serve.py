@@ -9,6 +9,9 @@ The files whose links must be absolute for podcast apps (Audiobookshelf refuses 
 URL) are answered with links for the address the request was sent to (or ``--base-url``): the library's
 feed and catalogs, generated from the books, and each book's own ``feed.xml``, its relative URLs
 resolved against the book's folder.
+
+Everything is public and read-only, so every origin may read it (CORS ``*``, GET and HEAD): a reader
+hosted on a web site can open the catalogs and feeds of a library served at home.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -183,9 +187,20 @@ def create_app(folder: Path, base_url: str | None = None, routes: Mapping[str, D
         for path, render in (routes or {}).items()
     ]
     files = Mount("/", app=LibraryFiles(directory=folder, html=True))
-    return Starlette(
-        routes=[*dynamic, files], middleware=[Middleware(GZipMiddleware, exclude_content_types=NOT_COMPRESSED)]
-    )
+    middleware = [
+        # The library is public and read-only: a reader or player hosted on another origin (a web
+        # app) may read the catalogs, the feeds and the files, and seek in the audio
+        Middleware(
+            CORSMiddleware,
+            allow_origins=["*"],
+            allow_methods=["GET", "HEAD"],
+            allow_headers=["Range", "If-Range", "If-None-Match", "If-Modified-Since"],
+            expose_headers=["Content-Range", "Accept-Ranges", "Content-Length", "ETag", "Last-Modified"],
+            max_age=86400,
+        ),
+        Middleware(GZipMiddleware, exclude_content_types=NOT_COMPRESSED),
+    ]
+    return Starlette(routes=[*dynamic, files], middleware=middleware)
 
 
 def _dynamic(render: Dynamic, base_url: str | None):
