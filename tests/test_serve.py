@@ -31,7 +31,7 @@ def env() -> dict:
 class Served:
     """A `talkingbook serve` process and its address; its stdout (the access log) goes to a file."""
 
-    def __init__(self, folder: Path, log: Path, *options: str) -> None:
+    def __init__(self, folder: Path, log: Path, *options: str, files: int | None = None) -> None:
         self.log = log
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "talkingbook", "serve", str(folder), "--port", "0", *options],
@@ -39,7 +39,7 @@ class Served:
             stderr=subprocess.PIPE,
             text=True,
             env=env(),
-            preexec_fn=as_from_a_terminal,
+            preexec_fn=as_from_a_terminal if files is None else lambda: limit_files(files),
         )
         first = self.proc.stderr.readline()
         match = re.match(r"serving .* at http://([^/]+):(\d+)/$", first.strip())
@@ -57,6 +57,15 @@ class Served:
         self.proc.send_signal(signum)
         _, err = self.proc.communicate(timeout=timeout)
         return self.proc.returncode, err
+
+
+def limit_files(count: int) -> None:
+    """``preexec_fn``: at most ``count`` open files (soft and hard limit), as on a machine with a low
+    limit (1,024 is common), for a flood of connections that a test can open quickly."""
+    import resource
+
+    as_from_a_terminal()
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
 
 
 def request(port: int, path: str, method: str = "GET", headers: dict | None = None, body: bytes | None = None):
@@ -467,6 +476,42 @@ def test_bad_folder_and_busy_port_are_one_line_errors(library, tmp_path, run):
     assert code == 2 and err.startswith("error: --host 127.0.0.1 --port") and len(err.splitlines()) == 1
     code, _, err = run("serve", library, "--base-url", "ftp://example.org/")
     assert code == 2 and "--base-url" in err
+
+
+@pytest.mark.slow
+def test_a_flood_of_idle_connections_does_not_keep_a_request_out(library, tmp_path):
+    """Sockets that connect and send nothing (a flood, or clients gone quiet) used to be kept for ever:
+    past the limit of open files the server accepted nothing more, and logged a traceback for each
+    refusal. The longest idle ones now make room for a new connection."""
+    import socket
+
+    served = Served(library, tmp_path / "access.log", files=128)
+    idle = []
+    try:
+        idle.extend(socket.create_connection(("127.0.0.1", served.port), timeout=30) for _ in range(300))
+        conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=20)
+        conn.request("GET", f"/{BOOK}/{BOOK}.vtt")
+        response = conn.getresponse()
+        assert response.status == 200 and response.read() == book_file(library, f"{BOOK}.vtt")
+        conn.close()
+    finally:
+        for sock in idle:
+            sock.close()
+        code, err = served.stop()
+    assert code == 0 and "Traceback" not in err and "Too many open files" not in err, err[-2000:]
+    assert len(err.splitlines()) < 10, err[-2000:]  # a warning at most, not one per connection refused
+
+
+@pytest.mark.slow
+def test_a_connection_that_sends_nothing_is_closed(server):
+    """uvicorn closes an idle connection only after a response (Kludex/uvicorn#1192): one that never
+    sends a request, or never finishes its headers, is closed after the keep-alive timeout as well."""
+    import socket
+
+    address = ("127.0.0.1", server.port)
+    with socket.create_connection(address, timeout=60) as quiet, socket.create_connection(address, timeout=60) as slow:
+        slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # headers never finished
+        assert quiet.recv(1) == b"" and slow.recv(1) == b""  # closed by the server, not timed out here
 
 
 # The seam for generated files (the library's feed and catalogs), tested with a stand-in renderer.

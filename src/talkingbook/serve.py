@@ -16,8 +16,13 @@ hosted on a web site can open the catalogs and feeds of a library served at home
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import hashlib
+import heapq
+import logging
 import re
+import resource
 import signal
 import socket
 import threading
@@ -40,6 +45,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .errors import InputError, UsageError
 from .publication import Layout
@@ -301,7 +307,7 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
-        sock.listen(128)
+        sock.listen(BACKLOG)
     except OSError as exc:
         sock.close()
         raise UsageError(f"--host {host} --port {port}", f"cannot listen there ({exc.strerror})") from None
@@ -329,19 +335,96 @@ def lan_address() -> str | None:
     return next((a for a in sorted(found) if not a.startswith("127.")), None)
 
 
+BACKLOG = 2048  # connections the kernel holds until they are accepted (uvicorn's default)
+IDLE_TIMEOUT = 10  # seconds a connection may wait for its next request's headers, from its start or last answer
+
+
 def run(app: Starlette, sock: socket.socket, access_log: bool = False) -> int | None:
     """Serve until SIGINT (Ctrl-C), SIGTERM or SIGHUP; returns that signal's number (None if none)."""
+    capacity = connection_capacity()
     config = uvicorn.Config(
         app,
+        http=_Connection,
         lifespan="off",
         log_level="info" if access_log else "warning",
         access_log=access_log,
         timeout_graceful_shutdown=5,
+        timeout_keep_alive=IDLE_TIMEOUT,
+        backlog=BACKLOG,
+        # _Connection keeps at most ``capacity`` connections by closing idle ones; when every one is
+        # busy, uvicorn answers the next request 503 at once rather than running out of files
+        limit_concurrency=capacity + 1,
     )
+    _Connection.capacity = capacity
     server = _Server(config)
     with server.stop_on_signals():
         server.run(sockets=[sock])
     return server.stopped_by
+
+
+def connection_capacity() -> int:
+    """How many connections may be open at once: half the open files this process may have (each
+    connection may stream one file), after raising its soft limit to the hard one (often 1,024 of
+    a hard 524,288: the soft limit is for programs that do not expect many)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    soft = soft if soft != resource.RLIM_INFINITY else 1 << 20
+    return max(8, (soft - 64) // 2)  # 64: the server's own files (modules, log, the listening socket)
+
+
+class _Connection(H11Protocol):
+    """uvicorn's HTTP/1.1 connection with two guards against idle sockets, which a flood (or clients
+    that went quiet) would otherwise pile up until no file is left to accept a request with:
+
+    - uvicorn closes an idle connection only after a response (Kludex/uvicorn#1192): here one that
+      sends no request, or does not finish its headers, within ``IDLE_TIMEOUT`` of its start (or of
+      its last response) is closed too;
+    - past ``capacity`` open connections, the longest idle ones are closed to make room for the new
+      one, as nginx reuses its keep-alive connections when it runs out.
+    """
+
+    capacity = 1 << 20
+    idle_since = 0.0
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._wait_for_request()
+        if len(self.connections) > self.capacity:
+            self._make_room(len(self.connections) - self.capacity)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)  # cancels the timer
+        if self._idle() and not self.transport.is_closing():
+            self._wait_for_request(since=self.idle_since)  # still no whole request: the same deadline
+
+    def on_response_complete(self) -> None:
+        self.idle_since = self.loop.time()
+        super().on_response_complete()  # arms the timer
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self._unset_keepalive_if_required()  # uvicorn leaves the timer (and this object) when exc is set
+
+    def _idle(self) -> bool:
+        """No request being answered: waiting for one, or for the rest of its headers."""
+        return self.cycle is None or self.cycle.response_complete
+
+    def _wait_for_request(self, since: float | None = None) -> None:
+        now = self.loop.time()
+        self.idle_since = now if since is None else since
+        self._unset_keepalive_if_required()
+        delay = max(0.0, self.idle_since + self.timeout_keep_alive - now)
+        self.timeout_keep_alive_task = self.loop.call_later(delay, self.timeout_keep_alive_handler)
+
+    def _make_room(self, count: int) -> None:
+        idle = [c for c in self.connections if c is not self and isinstance(c, _Connection) and c._idle()]
+        for connection in heapq.nsmallest(count, idle, key=lambda c: c.idle_since):
+            connection.timeout_keep_alive_handler()
 
 
 class _Server(uvicorn.Server):
@@ -373,3 +456,29 @@ class _Server(uvicorn.Server):
     def _stop(self, signum, frame) -> None:
         self.stopped_by = self.stopped_by or signum
         self.handle_exit(signum, frame)
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        asyncio.get_running_loop().set_exception_handler(_out_of_files_said_once)
+        await super().serve(sockets)
+
+
+_OUT_OF = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+_said_at: list[float] = []
+
+
+def _out_of_files_said_once(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    """The event loop's errors, except running out of files to accept a connection with: asyncio logs
+    a traceback for every connection waiting (up to the backlog, 2,048, each second, and a pipe of
+    stderr full of them stops the server). Said once a minute in one line: the connections wait, the
+    idle ones are being closed, and asyncio accepts again a second later."""
+    exc = context.get("exception")
+    if not (isinstance(exc, OSError) and exc.errno in _OUT_OF):
+        loop.default_exception_handler(context)
+        return
+    if not _said_at or loop.time() - _said_at[-1] >= 60:
+        _said_at[:] = [loop.time()]
+        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        logging.getLogger("uvicorn.error").warning(
+            "more connections than this process may open files (%s): new ones wait while idle ones are closed",
+            limit,
+        )
