@@ -526,10 +526,10 @@ def app_server(library):
 
     running = []
 
-    def start(routes, base_url=None):
+    def start(routes, base_url=None, folder=library):
         sock = serve.bind("127.0.0.1", 0)
         server = uvicorn.Server(
-            uvicorn.Config(serve.create_app(library, base_url, routes), lifespan="off", log_level="warning")
+            uvicorn.Config(serve.create_app(folder, base_url, routes), lifespan="off", log_level="warning")
         )
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
@@ -602,6 +602,40 @@ def test_generated_routes_take_path_and_query_parameters(app_server):
     assert status == 200 and b"<title>drums</title>" in body
     assert request(port, "/catalog/missing.xml")[0] == 404  # the renderer's None
     assert request(port, "/catalog/../secret.txt")[0] == 404
+
+
+def test_the_feed_and_catalogs_are_rendered_once_while_the_library_is_unchanged(app_server, tmp_path, monkeypatch, run):
+    """A library of 3,000 books took 1 s to render its feed, at every request: 40 apps polling at once
+    kept a static file waiting 9 s, with 500 MB in memory. What is rendered is kept while the library
+    is unchanged, rendered once for requests that ask at the same time, and rendered again when a book
+    arrives."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from talkingbook import library as lib
+    from talkingbook.serve import dynamic_routes
+    from test_library import write_book
+
+    folder = tmp_path / "dist"
+    for n in range(3):
+        write_book(folder, f"b{n}", f"2026-01-0{n + 1}")
+    assert run("library", folder)[0] == 0
+    reads, renders = [], []
+    read_library, render_opds1 = lib.read_library, lib.render_opds1
+    monkeypatch.setattr(lib, "read_library", lambda *a, **k: (reads.append(1), read_library(*a, **k))[1])
+    monkeypatch.setattr(
+        "talkingbook.library.opds.render_opds1", lambda *a, **k: (renders.append(1), render_opds1(*a, **k))[1]
+    )
+    port = app_server(dynamic_routes(folder), folder=folder)
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(lambda _: request(port, "/catalog/newest.xml"), range(20)))
+    assert {status for status, _, _ in answers} == {200} and len({body for _, _, body in answers}) == 1
+    assert len(reads) == 1 and len(renders) == 1
+    assert request(port, "/catalog/newest.xml", headers={"Host": "192.168.1.20:8000"})[0] == 200
+    assert len(reads) == 1 and len(renders) == 2  # links for another address: rendered, the books not read again
+    write_book(folder, "b3", "2026-01-04")
+    assert run("library", folder)[0] == 0  # as after a conversion
+    status, _, body = request(port, "/catalog/newest.xml")
+    assert status == 200 and b"Book b3" in body and len(reads) == 2
 
 
 # Chromium: the listening page over HTTP, its audio played and sought, axe-core on the page.
