@@ -638,6 +638,14 @@ def test_the_feed_and_catalogs_are_rendered_once_while_the_library_is_unchanged(
     assert status == 200 and b"Book b3" in body and len(reads) == 2
 
 
+@pytest.mark.parametrize("terms", ["%00", "drums%01", "%1b%5b31m", "%EF%BF%BE", "%C2%85"])
+@pytest.mark.parametrize("path", ["/catalog/search.xml?q=", "/catalog/search.json?query="])
+def test_a_control_character_in_a_search_is_a_bad_request(server, path, terms):
+    status, _, body = request(server.port, path + terms)
+    assert status == 400 and b"control character" in body, (status, body[:300])
+    assert request(server.port, path + "drums")[0] == 200  # and the server goes on
+
+
 # Chromium: the listening page over HTTP, its audio played and sought, axe-core on the page.
 
 

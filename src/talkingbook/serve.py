@@ -244,10 +244,10 @@ class Rendered:
     """What was rendered from a library, kept while it is unchanged (``library.state``: three ``stat``
     calls, where reading 3,000 books takes 0.3 s and rendering their feed 0.8 s): the library read,
     and the files rendered from it by key (route, parameters, base URL), the most recent first, up to
-    ``limit`` bytes. Requests that miss at the same time wait for one rendering, not one each."""
+    ``count`` files and ``limit`` bytes. Requests that miss at the same time wait for one rendering, not one each."""
 
-    def __init__(self, folder: Path, limit: int = 64 * 1024 * 1024) -> None:
-        self.folder, self.limit = folder, limit
+    def __init__(self, folder: Path, limit: int = 64 * 1024 * 1024, count: int = 256) -> None:
+        self.folder, self.limit, self.count = folder, limit, count
         self._lock = threading.Lock()
         self._library: tuple[tuple, Library] | None = None
         self._files: OrderedDict[tuple, tuple[tuple, tuple[bytes, str] | None]] = OrderedDict()
@@ -266,7 +266,9 @@ class Rendered:
             made = make(self._library[1])
             self._files[key] = (now, made)
             self._files.move_to_end(key)
-            while len(self._files) > 1 and sum(len(f[1][0]) for f in self._files.values() if f[1]) > self.limit:
+            while len(self._files) > 1 and (
+                len(self._files) > self.count or sum(len(f[1][0]) for f in self._files.values() if f[1]) > self.limit
+            ):  # searches and names asked are the client's choice: their number is bounded too
                 self._files.popitem(last=False)
             return made
 
@@ -301,6 +303,8 @@ def dynamic_routes(folder: Path) -> dict[str, Dynamic]:
     def search(kind: Literal["xml", "json"], key: str, media: str) -> Dynamic:
         def answer(base: str, params: Mapping[str, str]) -> tuple[bytes, str] | None:
             terms, page = params.get(key, ""), params.get("page")
+            if _CONTROL.search(terms):  # no title has one, and XML cannot hold most of them
+                raise HTTPException(status_code=400, detail="the search terms hold a control character")
 
             def make(books: Library) -> tuple[bytes, str] | None:
                 data = library.render_search(books, terms, base, kind, page)
@@ -328,6 +332,9 @@ def dynamic_routes(folder: Path) -> dict[str, Dynamic]:
     }
 
 
+# Control characters (C0 but tab, line feed and carriage return, DEL, C1) and the non-characters
+# XML cannot hold; Starlette decodes invalid UTF-8 in a query to U+FFFD, so no lone surrogate arrives
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 FEED_LIMIT = 64 * 1024 * 1024  # a book's feed.xml larger than this is not ours: 404
 # A feed is the library's own file, but the folder may hold anything: no DTD, no entity, no network
 _XML = lxml.etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True)
