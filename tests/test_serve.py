@@ -104,6 +104,9 @@ def library(tmp_path_factory):
     (partial / "index.html").write_bytes(SECRET)
     (folder / "plain").mkdir()  # a folder without index.html
     (folder / "plain" / "notes.txt").write_bytes(b"notes")
+    (folder / "loop-a").symlink_to(folder / "loop-b")  # a symlink loop
+    (folder / "loop-b").symlink_to(folder / "loop-a")
+    (folder / "self-loop").symlink_to(folder / "self-loop")
     return folder
 
 
@@ -326,6 +329,14 @@ def test_hidden_files_and_partial_books_are_404(server, library, path):
     assert (library / ".talkingbook.lock").exists() and (library / BOOK / ".talkingbook.json").exists()
     status, _, body = request(server.port, path)
     assert status == 404 and SECRET not in body and b"talkingbook" not in body
+
+
+@pytest.mark.parametrize(
+    "path", ["/loop-a", "/loop-b/", "/self-loop", "/self-loop/index.html", "/loop-a/feed.xml", "/self-loop/feed.xml"]
+)
+def test_a_symlink_loop_is_404(server, path):
+    for method in ("GET", "HEAD"):
+        assert request(server.port, path, method)[0] == 404, (path, method)
 
 
 def test_folders_are_never_listed(server):

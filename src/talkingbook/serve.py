@@ -165,7 +165,7 @@ class LibraryFiles(StaticFiles):
         try:
             # follow_symlink=False (the default): the real path must stay under the real folder
             full_path, stat_result = super().lookup_path(path)
-        except PermissionError:
+        except OSError:  # unreadable, a symlink loop (ELOOP), a name too long: not a file to serve
             return "", None
         if stat_result is None:
             return "", None
