@@ -112,7 +112,7 @@ def library(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(library, tmp_path_factory):
-    served = Served(library, tmp_path_factory.mktemp("log") / "access.log", "-v")
+    served = Served(library, tmp_path_factory.mktemp("log") / "access.log", "-v", "--allow-host", "192.168.1.20")
     yield served
     if served.proc.poll() is None:
         served.stop()
@@ -473,6 +473,78 @@ def test_default_host_is_loopback_only(library, tmp_path):
         assert served.host == "127.0.0.1" and "on this network" not in "".join(served.lines)
     finally:
         served.stop()
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "127.0.0.1.nip.io", "localhost.evil.example"])
+@pytest.mark.parametrize("path", ["/feed.xml", f"/{BOOK}", f"/{BOOK}/feed.xml", f"/{BOOK}/{BOOK}.mp3"])
+def test_a_request_for_a_name_it_does_not_serve_is_refused(server, host, path):
+    """DNS rebinding: a web page whose name is made to point at 127.0.0.1 could read a library served
+    on this machine, and any Host was written into the feed's links and the redirects."""
+    status, headers, body = request(server.port, path, headers={"Host": host})
+    assert status == 400 and b"evil" not in body and "location" not in headers, (status, body[:300])
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]", "LocalHost", "192.168.1.20"])
+def test_this_machines_names_and_the_allowed_ones_are_answered(server, host):
+    status, _, body = request(server.port, "/feed.xml", headers={"Host": f"{host}:{server.port}"})
+    assert status == 200 and f"http://{host.lower()}:{server.port}/".encode() in body.lower()
+
+
+def test_allow_host_and_base_url_name_more_hosts(library, tmp_path):
+    served = Served(
+        library,
+        tmp_path / "access.log",
+        "--allow-host",
+        "books.example.org",
+        "--allow-host",
+        "*.home.arpa",
+        "--base-url",
+        "https://public.example.net/library/",
+    )
+    try:
+        for host in ("books.example.org", "nas.home.arpa", "public.example.net", "localhost"):
+            assert request(served.port, "/feed.xml", headers={"Host": host})[0] == 200, host
+        assert request(served.port, "/feed.xml", headers={"Host": "other.example.org"})[0] == 400
+    finally:
+        served.stop()
+
+
+EVERYWHERE = ["0.0.0.0", "0", "0x0", "*", "::ffff:0.0.0.0", "[::]", "0000::0"]
+
+
+@pytest.mark.parametrize("host", EVERYWHERE)
+def test_every_spelling_of_all_interfaces_gets_the_notice(library, tmp_path, host):
+    """Listening on every interface shows the library to the network: whatever the spelling, say so."""
+    if ":" in host:
+        import socket
+
+        need(socket.has_ipv6, "no IPv6 here")
+    served = Served(library, tmp_path / "access.log", "--host", host)
+    try:
+        said = "".join(served.lines)
+        assert "on this network: http://" in said or "no network address found" in said, said
+        assert served.host in ("0.0.0.0", "[::]"), said  # the address as it is, not as spelt
+        assert request(served.port, "/feed.xml")[0] == 200  # 127.0.0.1 is one of them
+    finally:
+        served.stop()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--host", "not a host!", "--host"),
+        ("--host", "exa mple.org", "--host"),
+        ("--host", "0 evil", "--host"),
+        ("--port", "99999", "--port 99999"),
+        ("--port", "-1", "--port -1"),
+        ("--port", "65536", "--port 65536"),
+        ("--allow-host", "a b", "--allow-host"),
+        ("--allow-host", "evil.*", "--allow-host"),
+    ],
+)
+def test_a_bad_host_port_or_allowed_name_is_one_line(library, run, option, value, said):
+    code, _, err = run("serve", library, option, value)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and said in err, err[:500]
 
 
 def test_bad_folder_and_busy_port_are_one_line_errors(library, tmp_path, run):

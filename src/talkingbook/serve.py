@@ -11,7 +11,13 @@ feed and catalogs, generated from the books, and each book's own ``feed.xml``, i
 resolved against the book's folder.
 
 Everything is public and read-only, so every origin may read it (CORS ``*``, GET and HEAD): a reader
-hosted on a web site can open the catalogs and feeds of a library served at home.
+hosted on a web site can open the catalogs and feeds of a library served at home. But only under the
+names it is served by (``allowed_hosts``, ``--allow-host``): the Host a request names goes into links
+and redirects, and a page whose own name points at this machine (DNS rebinding) must not read them.
+
+What no request, client or flood may do: take the server down or keep others out. Idle connections
+are closed (``_Connection``), generated files are rendered once per state of the library
+(``Rendered``) in threads of their own, and a bad path or query is a 4xx, never a 500.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import asyncio
 import errno
 import hashlib
 import heapq
+import ipaddress
 import logging
 import re
 import resource
@@ -28,10 +35,10 @@ import socket
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urljoin, urlsplit
 
 import anyio
 import anyio.to_thread
@@ -43,6 +50,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
@@ -51,6 +59,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .errors import InputError, UsageError
 from .publication import Layout
+from .readers.urls import valid_host
 from .system.files import read_regular
 
 if TYPE_CHECKING:
@@ -187,18 +196,34 @@ class LibraryFiles(StaticFiles):
         return response
 
 
-def create_app(folder: Path, base_url: str | None = None, routes: Mapping[str, Dynamic] | None = None) -> Starlette:
-    """The ASGI application serving ``folder``; ``routes`` ({"feed.xml": render, "catalog/{name}":
-    render, ...}, in Starlette's path syntax) are generated per request and take precedence over the
-    files on disk, with absolute links from ``base_url``, else from the request's own host."""
+def library_folder(folder: Path) -> Path:
+    """``folder``, when it is one; InputError if not."""
     if not folder.is_dir():
         raise InputError(str(folder), "not a folder")
+    return folder
+
+
+def create_app(
+    folder: Path,
+    base_url: str | None = None,
+    routes: Mapping[str, Dynamic] | None = None,
+    hosts: list[str] | None = None,
+) -> Starlette:
+    """The ASGI application serving ``folder``; ``routes`` ({"feed.xml": render, "catalog/{name}":
+    render, ...}, in Starlette's path syntax) are generated per request and take precedence over the
+    files on disk, with absolute links from ``base_url``, else from the request's own host, which must
+    be one of ``hosts`` (names, addresses, ``*.domain`` patterns; None: any) or the answer is 400."""
+    library_folder(folder)
     dynamic = [
         Route("/" + path.lstrip("/"), _dynamic(render, base_url), methods=["GET", "HEAD"])
         for path, render in (routes or {}).items()
     ]
     files = Mount("/", app=LibraryFiles(directory=folder, html=True))
     middleware = [
+        # The Host a request names is written into links and redirects, and a web page whose name an
+        # attacker points at this machine (DNS rebinding) would be able to read the answers: only the
+        # names the library is served under are answered
+        Middleware(TrustedHostMiddleware, allowed_hosts=hosts or ["*"], www_redirect=False),
         # The library is public and read-only: a reader or player hosted on another origin (a web
         # app) may read the catalogs, the feeds and the files, and seek in the audio
         Middleware(
@@ -356,6 +381,86 @@ def absolute_feed(data: bytes, base: str) -> bytes:
         if element.tag in ("link", "url") and element.text and element.text.strip():
             element.text = urljoin(base, element.text.strip())
     return lxml.etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
+
+
+EVERYWHERE = ("", "*")  # as well as every spelling of 0.0.0.0 and ::
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def listen_host(host: str) -> str:
+    """``--host`` as an address to listen on, whatever its spelling ('0', '0x0' and '*' are
+    0.0.0.0; '[::]' is '::'; '::ffff:0.0.0.0' is 0.0.0.0), or a host name; UsageError for anything
+    else."""
+    name = host.strip()
+    if name in EVERYWHERE:
+        return "0.0.0.0"
+    bare = name[1:-1] if name.startswith("[") and name.endswith("]") else name
+    address = _ip(bare)
+    if address is not None:
+        return str(address)
+    if not valid_host(bare) or bare != host:
+        shown = host if host.isprintable() else repr(host)
+        raise UsageError(f"--host {shown}", "not an IP address or a host name") from None
+    return bare
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An IP address in any spelling the C library takes (inet_aton's '0', '0x0', '127.1' too); an
+    IPv4-mapped IPv6 address as the IPv4 one."""
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(text)
+    except ValueError:
+        if not re.fullmatch(r"[0-9a-fA-FxX.]+", text):  # inet_aton ignores what follows a space
+            return None
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(text))
+        except OSError:
+            return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def listening_on(sock: socket.socket) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address ``sock`` is bound to (0.0.0.0 or :: for every interface)."""
+    address = _ip(str(sock.getsockname()[0]).split("%")[0])
+    assert address is not None
+    return address
+
+
+def allowed_hosts(sock: socket.socket, host: str, base_url: str | None, more: list[str]) -> list[str]:
+    """The names a request may address the library by (its Host header): the address listened on and
+    the name given for it, this machine's names when that is loopback (localhost, 127.0.0.1, ::1) or
+    every interface (its host name, ``NAME.local``, its network address too), the host of
+    ``base_url``, and ``more`` (--allow-host)."""
+    address = listening_on(sock)
+    names = {host, str(address), *more}
+    if address.is_loopback or address.is_unspecified:
+        names.update(LOOPBACK_NAMES)
+    if address.is_unspecified:
+        machine = socket.gethostname()
+        names.update((machine, f"{machine}.local", lan_address() or ""))
+        with suppress(OSError):
+            names.update(str(info[4][0]) for info in socket.getaddrinfo(machine, None))
+    if base_url:
+        names.add(urlsplit(base_url).hostname or "")
+    return sorted({f"[{n}]" if ":" in n else n.lower() for n in names if n})
+
+
+def allowed_host(value: str) -> str:
+    """An ``--allow-host`` as TrustedHostMiddleware takes it: '*', '*.domain', a host name or an IP
+    address (IPv6 in brackets, as in a Host header); UsageError for anything else."""
+    if value == "*":
+        return value
+    name = value.removeprefix("*.")
+    bare = name[1:-1] if name.startswith("[") and name.endswith("]") else name
+    address = _ip(bare) if name == value else None
+    if address is None and not valid_host(bare):
+        shown = value if value.isprintable() else repr(value)
+        raise UsageError(f"--allow-host {shown}", "expected a host name, an IP address, *.domain or *")
+    if address is not None:
+        return f"[{address}]" if address.version == 6 else str(address)
+    return value.lower()
 
 
 def bind(host: str, port: int) -> socket.socket:
