@@ -547,7 +547,6 @@ def run(app: Starlette, sock: socket.socket, access_log: bool = False) -> int | 
         # busy, uvicorn answers the next request 503 at once rather than running out of files
         limit_concurrency=capacity + 1,
     )
-    _Connection.capacity = capacity
     server = _Server(config)
     with server.stop_on_signals():
         server.run(sockets=[sock])
@@ -576,18 +575,18 @@ class _Connection(H11Protocol):
     - uvicorn closes an idle connection only after a response (Kludex/uvicorn#1192): here one that
       sends no request, or does not finish its headers, within ``IDLE_TIMEOUT`` of its start (or of
       its last response) is closed too;
-    - past ``capacity`` open connections, the longest idle ones are closed to make room for the new
-      one, as nginx reuses its keep-alive connections when it runs out.
+    - past ``limit_concurrency - 1`` open connections, the longest idle ones are closed to make room
+      for the new one, as nginx reuses its keep-alive connections when it runs out.
     """
 
-    capacity = 1 << 20
     idle_since = 0.0
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self._wait_for_request()
-        if len(self.connections) > self.capacity:
-            self._make_room(len(self.connections) - self.capacity)
+        capacity = self.limit_concurrency - 1 if self.limit_concurrency else None
+        if capacity is not None and len(self.connections) > capacity:
+            self._make_room(len(self.connections) - capacity)
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)  # cancels the timer
@@ -650,27 +649,31 @@ class _Server(uvicorn.Server):
         self.handle_exit(signum, frame)
 
     async def serve(self, sockets: list[socket.socket] | None = None) -> None:
-        asyncio.get_running_loop().set_exception_handler(_out_of_files_said_once)
+        asyncio.get_running_loop().set_exception_handler(self._loop_error)
         await super().serve(sockets)
+
+    _out_of_files_said = -1e9
+
+    def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        """The event loop's errors, except running out of files to accept a connection with: asyncio
+        logs a traceback for every connection waiting (up to the backlog, 2,048, each second; a pipe
+        of stderr full of them stops the server). Said once a minute in one line: the connections
+        wait, the idle ones are being closed, and asyncio accepts again a second later (a retry that
+        finds the server stopped is no news either)."""
+        exc = context.get("exception")
+        retry = getattr(getattr(context.get("handle"), "_callback", None), "__name__", "") == "_start_serving"
+        if self.should_exit and retry:  # asyncio's retry of accept() comes after the socket is closed
+            return
+        if not (isinstance(exc, OSError) and exc.errno in _OUT_OF):
+            loop.default_exception_handler(context)
+            return
+        if loop.time() - self._out_of_files_said >= 60:
+            self._out_of_files_said = loop.time()
+            limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            logging.getLogger("uvicorn.error").warning(
+                "more connections than this process may open files (%s): new ones wait while idle ones are closed",
+                limit,
+            )
 
 
 _OUT_OF = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
-_said_at: list[float] = []
-
-
-def _out_of_files_said_once(loop: asyncio.AbstractEventLoop, context: dict) -> None:
-    """The event loop's errors, except running out of files to accept a connection with: asyncio logs
-    a traceback for every connection waiting (up to the backlog, 2,048, each second, and a pipe of
-    stderr full of them stops the server). Said once a minute in one line: the connections wait, the
-    idle ones are being closed, and asyncio accepts again a second later."""
-    exc = context.get("exception")
-    if not (isinstance(exc, OSError) and exc.errno in _OUT_OF):
-        loop.default_exception_handler(context)
-        return
-    if not _said_at or loop.time() - _said_at[-1] >= 60:
-        _said_at[:] = [loop.time()]
-        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        logging.getLogger("uvicorn.error").warning(
-            "more connections than this process may open files (%s): new ones wait while idle ones are closed",
-            limit,
-        )
