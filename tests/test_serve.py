@@ -505,8 +505,12 @@ def test_allow_host_and_base_url_name_more_hosts(library, tmp_path):
         for host in ("books.example.org", "nas.home.arpa", "public.example.net", "localhost"):
             assert request(served.port, "/feed.xml", headers={"Host": host})[0] == 200, host
         assert request(served.port, "/feed.xml", headers={"Host": "other.example.org"})[0] == 400
+        assert request(served.port, "/", headers={"Host": "other.example.org"})[0] == 400
     finally:
-        served.stop()
+        code, err = served.stop()
+    assert code == 0, err
+    said = [line for line in err.splitlines() if "other.example.org" in line]  # once, saying how to allow it
+    assert len(said) == 1 and said[0].endswith("--allow-host other.example.org"), err
 
 
 EVERYWHERE = ["0.0.0.0", "0", "0x0", "*", "::ffff:0.0.0.0", "[::]", "0000::0"]

@@ -225,7 +225,7 @@ def create_app(
         # The Host a request names is written into links and redirects, and a web page whose name an
         # attacker points at this machine (DNS rebinding) would be able to read the answers: only the
         # names the library is served under are answered
-        Middleware(TrustedHostMiddleware, allowed_hosts=hosts or ["*"], www_redirect=False),
+        Middleware(_TrustedHosts, allowed_hosts=hosts or ["*"]),
         # The library is public and read-only: a reader or player hosted on another origin (a web
         # app) may read the catalogs, the feeds and the files, and seek in the audio
         Middleware(
@@ -244,6 +244,37 @@ def create_app(
 # Generated files are rendered in threads of their own, two at a time: the threads Starlette reads
 # files with (40) stay free for the audio and books, however many apps poll the feed at once
 _RENDERING = anyio.CapacityLimiter(2)
+
+
+class _TrustedHosts(TrustedHostMiddleware):
+    """Starlette's TrustedHostMiddleware (400 for a Host not allowed, no redirect to www.), saying in
+    the server's log, once per name, which name it refused and how to allow it: the person running
+    `serve` behind a proxy or a DNS name sees why their app gets 400."""
+
+    def __init__(self, app, allowed_hosts: list[str]) -> None:
+        super().__init__(self._allowed, allowed_hosts, www_redirect=False)
+        self._next = app
+        self._said: set[str] = set()
+
+    async def _allowed(self, scope, receive, send) -> None:
+        scope["talkingbook.host_allowed"] = True
+        await self._next(scope, receive, send)
+
+    async def __call__(self, scope, receive, send) -> None:
+        await super().__call__(scope, receive, send)
+        if scope["type"] == "http" and "talkingbook.host_allowed" not in scope:
+            host = Headers(scope=scope).get("host", "")
+            try:
+                name = urlsplit("//" + host).hostname or ""
+            except ValueError:
+                name = ""
+            if host not in self._said and len(self._said) < 100:  # names are the client's choice: a few
+                self._said.add(host)
+                logging.getLogger("uvicorn.error").warning(
+                    "refused a request addressed to %r: if that is this library's name, serve it with --allow-host %s",
+                    host,
+                    name if valid_host(name) else "NAME",
+                )
 
 
 def _dynamic(render: Dynamic, base_url: str | None):
