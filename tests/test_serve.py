@@ -405,10 +405,13 @@ def test_a_book_converted_while_serving_is_served(server, library, tmp_path):
         encoding="utf-8",
     )
     assert request(server.port, "/later/later.epub")[0] == 404
+    assert b"Later" not in request(server.port, "/catalog/newest.xml")[2]  # kept by serve until the library changes
     assert main(["convert", str(page), "-o", str(library), "--no-audio", "-q"]) == 0
     status, headers, body = request(server.port, "/later/later.epub")
     assert status == 200 and body == (library / "later" / "later.epub").read_bytes()
     assert headers["content-type"] == "application/epub+zip"
+    status, _, body = request(server.port, "/catalog/newest.xml")  # and the catalogs list it at once
+    assert status == 200 and b"<title>Later</title>" in body and b"later/later.epub" in body
 
 
 @pytest.mark.validators
