@@ -325,7 +325,8 @@ class Rendered:
     """What was rendered from a library, kept while it is unchanged (``library.state``: three ``stat``
     calls, where reading 3,000 books takes 0.3 s and rendering their feed 0.8 s): the library read,
     and the files rendered from it by key (route, parameters, base URL), the most recent first, up to
-    ``count`` files and ``limit`` bytes. Requests that miss at the same time wait for one rendering, not one each."""
+    ``count`` files and ``limit`` bytes. Requests that miss at the same time wait for one rendering,
+    not one each."""
 
     def __init__(self, folder: Path, limit: int = 64 * 1024 * 1024, count: int = 256) -> None:
         self.folder, self.limit, self.count = folder, limit, count
@@ -454,7 +455,7 @@ def listen_host(host: str) -> str:
     address = _ip(bare)
     if address is not None:
         return str(address)
-    if not valid_host(bare) or bare != host:
+    if not valid_host(bare) or bare != host:  # brackets or spaces around a name: not a name
         shown = host if host.isprintable() else repr(host)
         raise UsageError(f"--host {shown}", "not an IP address or a host name") from None
     return bare
