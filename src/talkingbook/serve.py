@@ -585,10 +585,14 @@ def run(app: Starlette, sock: socket.socket, access_log: bool = False) -> int | 
     return server.stopped_by
 
 
+MAX_CONNECTIONS = 4096  # about 5 KB each when idle (2,000 idle: +10 MB): a flood costs 20 MB at most
+
+
 def connection_capacity() -> int:
     """How many connections may be open at once: half the open files this process may have (each
     connection may stream one file), after raising its soft limit to the hard one (often 1,024 of
-    a hard 524,288: the soft limit is for programs that do not expect many)."""
+    a hard 524,288: the soft limit is for programs that do not expect many), and MAX_CONNECTIONS at
+    most."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != hard:
         try:
@@ -597,7 +601,7 @@ def connection_capacity() -> int:
         except (ValueError, OSError):
             pass
     soft = soft if soft != resource.RLIM_INFINITY else 1 << 20
-    return max(8, (soft - 64) // 2)  # 64: the server's own files (modules, log, the listening socket)
+    return min(MAX_CONNECTIONS, max(8, (soft - 64) // 2))  # 64: the server's own files (log, socket...)
 
 
 class _Connection(H11Protocol):
