@@ -31,7 +31,7 @@ def env() -> dict:
 class Served:
     """A `talkingbook serve` process and its address; its stdout (the access log) goes to a file."""
 
-    def __init__(self, folder: Path, log: Path, *options: str) -> None:
+    def __init__(self, folder: Path, log: Path, *options: str, files: int | None = None) -> None:
         self.log = log
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "talkingbook", "serve", str(folder), "--port", "0", *options],
@@ -39,7 +39,7 @@ class Served:
             stderr=subprocess.PIPE,
             text=True,
             env=env(),
-            preexec_fn=as_from_a_terminal,
+            preexec_fn=as_from_a_terminal if files is None else lambda: limit_files(files),
         )
         first = self.proc.stderr.readline()
         match = re.match(r"serving .* at http://([^/]+):(\d+)/$", first.strip())
@@ -57,6 +57,15 @@ class Served:
         self.proc.send_signal(signum)
         _, err = self.proc.communicate(timeout=timeout)
         return self.proc.returncode, err
+
+
+def limit_files(count: int) -> None:
+    """``preexec_fn``: at most ``count`` open files (soft and hard limit), as on a machine with a low
+    limit (1,024 is common), for a flood of connections that a test can open quickly."""
+    import resource
+
+    as_from_a_terminal()
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
 
 
 def request(port: int, path: str, method: str = "GET", headers: dict | None = None, body: bytes | None = None):
@@ -95,12 +104,15 @@ def library(tmp_path_factory):
     (partial / "index.html").write_bytes(SECRET)
     (folder / "plain").mkdir()  # a folder without index.html
     (folder / "plain" / "notes.txt").write_bytes(b"notes")
+    (folder / "loop-a").symlink_to(folder / "loop-b")  # a symlink loop
+    (folder / "loop-b").symlink_to(folder / "loop-a")
+    (folder / "self-loop").symlink_to(folder / "self-loop")
     return folder
 
 
 @pytest.fixture(scope="module")
 def server(library, tmp_path_factory):
-    served = Served(library, tmp_path_factory.mktemp("log") / "access.log", "-v")
+    served = Served(library, tmp_path_factory.mktemp("log") / "access.log", "-v", "--allow-host", "192.168.1.20")
     yield served
     if served.proc.poll() is None:
         served.stop()
@@ -212,7 +224,43 @@ def test_every_file_has_its_media_type(server, library, name, expected):
 def test_text_is_compressed(server, library, name):
     status, headers, body = request(server.port, f"/{BOOK}/{name}", headers={"Accept-Encoding": "gzip"})
     assert status == 200 and headers.get("content-encoding") == "gzip"
-    assert gzip.decompress(body) == book_file(library, name) and len(body) < len(book_file(library, name))
+    whole = request(server.port, f"/{BOOK}/{name}", headers={"Accept-Encoding": "identity"})[2]
+    assert whole == book_file(library, name) or name == "feed.xml"  # the feed is served with absolute URLs
+    assert gzip.decompress(body) == whole and len(body) < len(whole)
+
+
+def feed_urls(body: bytes) -> set[str]:
+    """Every URL of an RSS feed: attributes (enclosure, itunes:image, podcast:transcript...) and the
+    text of <link> and <url>."""
+    from lxml import etree
+
+    root = etree.fromstring(body)
+    urls = {e.get(a) for e in root.iter() for a in ("href", "url") if e.get(a)}
+    return urls | {e.text.strip() for e in root.iter("url", "link") if e.text and e.text.strip()}
+
+
+def test_an_articles_feed_is_served_with_absolute_urls_that_download(server, library):
+    """Audiobookshelf and most podcast apps refuse relative enclosure URLs ('Invalid URL'): the feed of
+    each book, which its listening page links to, is served with absolute ones, as the library's is."""
+    import feedparser
+
+    assert ' url="audio/' in book_file(library, "feed.xml").decode()  # relative on disk
+    base = f"http://127.0.0.1:{server.port}/"
+    status, headers, body = request(server.port, f"/{BOOK}/feed.xml", headers={"Host": f"127.0.0.1:{server.port}"})
+    assert status == 200 and headers["content-type"] == "application/rss+xml"
+    parsed = feedparser.parse(body)
+    assert not parsed.bozo and len(parsed.entries) >= 2
+    enclosures = [link.href for entry in parsed.entries for link in entry.enclosures]
+    assert len(enclosures) == len(parsed.entries)
+    urls = feed_urls(body)
+    assert set(enclosures) <= urls and parsed.feed.image.href in urls
+    source = parsed.feed.link  # the article's page on the web: left as it is
+    for url in sorted(urls - {source}):
+        assert url.startswith(base + f"{BOOK}/"), url
+        status, _, _ = request(server.port, url[len(base) - 1 :], "HEAD")
+        assert status == 200, url
+    _, _, again = request(server.port, f"/{BOOK}/feed.xml", headers={"Host": "192.168.1.20:8000"})
+    assert f'url="http://192.168.1.20:8000/{BOOK}/audio/'.encode() in again  # the address asked
 
 
 @pytest.mark.parametrize("name", [f"{BOOK}.mp3", f"{BOOK}.m4b", f"{BOOK}.epub", "cover.png"])
@@ -283,6 +331,14 @@ def test_hidden_files_and_partial_books_are_404(server, library, path):
     assert status == 404 and SECRET not in body and b"talkingbook" not in body
 
 
+@pytest.mark.parametrize(
+    "path", ["/loop-a", "/loop-b/", "/self-loop", "/self-loop/index.html", "/loop-a/feed.xml", "/self-loop/feed.xml"]
+)
+def test_a_symlink_loop_is_404(server, path):
+    for method in ("GET", "HEAD"):
+        assert request(server.port, path, method)[0] == 404, (path, method)
+
+
 def test_folders_are_never_listed(server):
     assert request(server.port, "/plain/")[0] == 404
     assert request(server.port, "/plain/notes.txt")[0] == 200
@@ -319,6 +375,25 @@ def test_only_get_and_head(server, library, method):
     assert request(server.port, "/new.txt", "PUT", body=b"x")[0] == 405 and not (library / "new.txt").exists()
 
 
+@pytest.mark.parametrize("path", ["/feed.xml", "/catalog/index.json", f"/{BOOK}/feed.xml", f"/{BOOK}/{BOOK}.mp3"])
+def test_a_reader_on_another_origin_may_read_the_library(server, path):
+    """A browser-hosted reader or player (another origin) may read every file: the library is public
+    and read-only. Its range requests need Content-Range exposed to the page."""
+    origin = {"Origin": "https://reader.example.org"}
+    status, headers, _ = request(server.port, path, headers={**origin, "Range": "bytes=0-9"})
+    assert status in (200, 206) and headers["access-control-allow-origin"] == "*"
+    assert "content-range" in headers.get("access-control-expose-headers", "").lower()
+    preflight = {**origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "range"}
+    status, headers, _ = request(server.port, path, "OPTIONS", headers=preflight)
+    assert status == 200 and headers["access-control-allow-origin"] == "*"
+    assert set(headers["access-control-allow-methods"].replace(" ", "").split(",")) == {"GET", "HEAD"}
+    assert "range" in headers["access-control-allow-headers"].lower()
+    status, headers, _ = request(
+        server.port, path, "OPTIONS", headers={**origin, "Access-Control-Request-Method": "DELETE"}
+    )
+    assert status == 400 and "DELETE" not in headers.get("access-control-allow-methods", "")
+
+
 def test_a_book_converted_while_serving_is_served(server, library, tmp_path):
     from talkingbook.cli import main
 
@@ -330,10 +405,13 @@ def test_a_book_converted_while_serving_is_served(server, library, tmp_path):
         encoding="utf-8",
     )
     assert request(server.port, "/later/later.epub")[0] == 404
+    assert b"Later" not in request(server.port, "/catalog/newest.xml")[2]  # kept by serve until the library changes
     assert main(["convert", str(page), "-o", str(library), "--no-audio", "-q"]) == 0
     status, headers, body = request(server.port, "/later/later.epub")
     assert status == 200 and body == (library / "later" / "later.epub").read_bytes()
     assert headers["content-type"] == "application/epub+zip"
+    status, _, body = request(server.port, "/catalog/newest.xml")  # and the catalogs list it at once
+    assert status == 200 and b"<title>Later</title>" in body and b"later/later.epub" in body
 
 
 @pytest.mark.validators
@@ -400,6 +478,82 @@ def test_default_host_is_loopback_only(library, tmp_path):
         served.stop()
 
 
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "127.0.0.1.nip.io", "localhost.evil.example"])
+@pytest.mark.parametrize("path", ["/feed.xml", f"/{BOOK}", f"/{BOOK}/feed.xml", f"/{BOOK}/{BOOK}.mp3"])
+def test_a_request_for_a_name_it_does_not_serve_is_refused(server, host, path):
+    """DNS rebinding: a web page whose name is made to point at 127.0.0.1 could read a library served
+    on this machine, and any Host was written into the feed's links and the redirects."""
+    status, headers, body = request(server.port, path, headers={"Host": host})
+    assert status == 400 and b"evil" not in body and "location" not in headers, (status, body[:300])
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]", "LocalHost", "192.168.1.20"])
+def test_this_machines_names_and_the_allowed_ones_are_answered(server, host):
+    status, _, body = request(server.port, "/feed.xml", headers={"Host": f"{host}:{server.port}"})
+    assert status == 200 and f"http://{host.lower()}:{server.port}/".encode() in body.lower()
+
+
+def test_allow_host_and_base_url_name_more_hosts(library, tmp_path):
+    served = Served(
+        library,
+        tmp_path / "access.log",
+        "--allow-host",
+        "books.example.org",
+        "--allow-host",
+        "*.home.arpa",
+        "--base-url",
+        "https://public.example.net/library/",
+    )
+    try:
+        for host in ("books.example.org", "nas.home.arpa", "public.example.net", "localhost"):
+            assert request(served.port, "/feed.xml", headers={"Host": host})[0] == 200, host
+        assert request(served.port, "/feed.xml", headers={"Host": "other.example.org"})[0] == 400
+        assert request(served.port, "/", headers={"Host": "other.example.org"})[0] == 400
+    finally:
+        code, err = served.stop()
+    assert code == 0, err
+    said = [line for line in err.splitlines() if "other.example.org" in line]  # once, saying how to allow it
+    assert len(said) == 1 and said[0].endswith("--allow-host other.example.org"), err
+
+
+EVERYWHERE = ["0.0.0.0", "0", "0x0", "*", "::ffff:0.0.0.0", "[::]", "0000::0"]
+
+
+@pytest.mark.parametrize("host", EVERYWHERE)
+def test_every_spelling_of_all_interfaces_gets_the_notice(library, tmp_path, host):
+    """Listening on every interface shows the library to the network: whatever the spelling, say so."""
+    if ":" in host:
+        import socket
+
+        need(socket.has_ipv6, "no IPv6 here")
+    served = Served(library, tmp_path / "access.log", "--host", host)
+    try:
+        said = "".join(served.lines)
+        assert "on this network: http://" in said or "no network address found" in said, said
+        assert served.host in ("0.0.0.0", "[::]"), said  # the address as it is, not as spelt
+        assert request(served.port, "/feed.xml")[0] == 200  # 127.0.0.1 is one of them
+    finally:
+        served.stop()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--host", "not a host!", "--host"),
+        ("--host", "exa mple.org", "--host"),
+        ("--host", "0 evil", "--host"),
+        ("--port", "99999", "--port 99999"),
+        ("--port", "-1", "--port -1"),
+        ("--port", "65536", "--port 65536"),
+        ("--allow-host", "a b", "--allow-host"),
+        ("--allow-host", "evil.*", "--allow-host"),
+    ],
+)
+def test_a_bad_host_port_or_allowed_name_is_one_line(library, run, option, value, said):
+    code, _, err = run("serve", library, option, value)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and said in err, err[:500]
+
+
 def test_bad_folder_and_busy_port_are_one_line_errors(library, tmp_path, run):
     code, _, err = run("serve", tmp_path / "missing")
     assert code == 1 and err.startswith("error: ") and "not a folder" in err and len(err.splitlines()) == 1
@@ -414,6 +568,42 @@ def test_bad_folder_and_busy_port_are_one_line_errors(library, tmp_path, run):
     assert code == 2 and "--base-url" in err
 
 
+@pytest.mark.slow
+def test_a_flood_of_idle_connections_does_not_keep_a_request_out(library, tmp_path):
+    """Sockets that connect and send nothing (a flood, or clients gone quiet) used to be kept for ever:
+    past the limit of open files the server accepted nothing more, and logged a traceback for each
+    refusal. The longest idle ones now make room for a new connection."""
+    import socket
+
+    served = Served(library, tmp_path / "access.log", files=128)
+    idle = []
+    try:
+        idle.extend(socket.create_connection(("127.0.0.1", served.port), timeout=30) for _ in range(300))
+        conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=20)
+        conn.request("GET", f"/{BOOK}/{BOOK}.vtt")
+        response = conn.getresponse()
+        assert response.status == 200 and response.read() == book_file(library, f"{BOOK}.vtt")
+        conn.close()
+    finally:
+        for sock in idle:
+            sock.close()
+        code, err = served.stop()
+    assert code == 0 and "Traceback" not in err and "Too many open files" not in err, err[-2000:]
+    assert len(err.splitlines()) < 10, err[-2000:]  # a warning at most, not one per connection refused
+
+
+@pytest.mark.slow
+def test_a_connection_that_sends_nothing_is_closed(server):
+    """uvicorn closes an idle connection only after a response (Kludex/uvicorn#1192): one that never
+    sends a request, or never finishes its headers, is closed after the keep-alive timeout as well."""
+    import socket
+
+    address = ("127.0.0.1", server.port)
+    with socket.create_connection(address, timeout=60) as quiet, socket.create_connection(address, timeout=60) as slow:
+        slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # headers never finished
+        assert quiet.recv(1) == b"" and slow.recv(1) == b""  # closed by the server, not timed out here
+
+
 # The seam for generated files (the library's feed and catalogs), tested with a stand-in renderer.
 
 
@@ -426,10 +616,10 @@ def app_server(library):
 
     running = []
 
-    def start(routes, base_url=None):
+    def start(routes, base_url=None, folder=library):
         sock = serve.bind("127.0.0.1", 0)
         server = uvicorn.Server(
-            uvicorn.Config(serve.create_app(library, base_url, routes), lifespan="off", log_level="warning")
+            uvicorn.Config(serve.create_app(folder, base_url, routes), lifespan="off", log_level="warning")
         )
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
@@ -502,6 +692,48 @@ def test_generated_routes_take_path_and_query_parameters(app_server):
     assert status == 200 and b"<title>drums</title>" in body
     assert request(port, "/catalog/missing.xml")[0] == 404  # the renderer's None
     assert request(port, "/catalog/../secret.txt")[0] == 404
+
+
+def test_the_feed_and_catalogs_are_rendered_once_while_the_library_is_unchanged(app_server, tmp_path, monkeypatch, run):
+    """A library of 3,000 books took 1 s to render its feed, at every request: 40 apps polling at once
+    kept a static file waiting 9 s, with 500 MB in memory. What is rendered is kept while the library
+    is unchanged, rendered once for requests that ask at the same time, and rendered again when a book
+    arrives."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from talkingbook import library as lib
+    from talkingbook.serve import dynamic_routes
+    from test_library import write_book
+
+    folder = tmp_path / "dist"
+    for n in range(3):
+        write_book(folder, f"b{n}", f"2026-01-0{n + 1}")
+    assert run("library", folder)[0] == 0
+    reads, renders = [], []
+    read_library, render_opds1 = lib.read_library, lib.render_opds1
+    monkeypatch.setattr(lib, "read_library", lambda *a, **k: (reads.append(1), read_library(*a, **k))[1])
+    monkeypatch.setattr(
+        "talkingbook.library.opds.render_opds1", lambda *a, **k: (renders.append(1), render_opds1(*a, **k))[1]
+    )
+    port = app_server(dynamic_routes(folder), folder=folder)
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(lambda _: request(port, "/catalog/newest.xml"), range(20)))
+    assert {status for status, _, _ in answers} == {200} and len({body for _, _, body in answers}) == 1
+    assert len(reads) == 1 and len(renders) == 1
+    assert request(port, "/catalog/newest.xml", headers={"Host": "192.168.1.20:8000"})[0] == 200
+    assert len(reads) == 1 and len(renders) == 2  # links for another address: rendered, the books not read again
+    write_book(folder, "b3", "2026-01-04")
+    assert run("library", folder)[0] == 0  # as after a conversion
+    status, _, body = request(port, "/catalog/newest.xml")
+    assert status == 200 and b"Book b3" in body and len(reads) == 2
+
+
+@pytest.mark.parametrize("terms", ["%00", "drums%01", "%1b%5b31m", "%EF%BF%BE", "%C2%85"])
+@pytest.mark.parametrize("path", ["/catalog/search.xml?q=", "/catalog/search.json?query="])
+def test_a_control_character_in_a_search_is_a_bad_request(server, path, terms):
+    status, _, body = request(server.port, path + terms)
+    assert status == 400 and b"control character" in body, (status, body[:300])
+    assert request(server.port, path + "drums")[0] == 200  # and the server goes on
 
 
 # Chromium: the listening page over HTTP, its audio played and sought, axe-core on the page.

@@ -249,19 +249,23 @@ def build_parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: phones on your network)",
     )
-    serve.add_argument(
-        "--port",
-        type=int,
-        default=8000,
-        choices=range(65536),
-        metavar="PORT",
-        help="TCP port (default 8000; 0: any free port)",
-    )
+    serve.add_argument("--port", default="8000", metavar="PORT", help="TCP port (default 8000; 0: any free port)")
     serve.add_argument(
         "--base-url",
         metavar="URL",
         help="the library's public URL, for the absolute links of the feed and catalogs "
-        "(default: the address each request was sent to)",
+        "(default: the address each request was sent to); its host name is answered too",
+    )
+    serve.add_argument(
+        "--allow-host",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="also answer requests addressed to NAME (a host name, an address, or *.domain; repeatable; "
+        "'*' for any). Only the names serve listens on are answered by default (localhost too on this "
+        "machine, this machine's name and addresses with --host 0.0.0.0, and --base-url's host), so that "
+        "no web page can read the library under a name of its own (DNS rebinding): add the names of a "
+        "proxy, a port forward or a DNS name here",
     )
     serve.add_argument("-v", "--verbose", action="count", default=0, help="log each request")
     return parser
@@ -565,6 +569,18 @@ def _base_url(value: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, netloc, path, "", ""))
 
 
+def _port(value: str) -> int:
+    """--port as a number from 0 to 65535 (argparse's choices would list all 65,536 in its error)."""
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        shown = value if value.isprintable() else repr(value)
+        raise UsageError(f"--port {shown}", "expected a port number from 0 to 65535 (0: any free port)")
+    return port
+
+
 def _report(exc: TalkingbookError) -> None:
     message = " ".join(f"{exc.what}: {exc.why}".split())
     print(f"error: {message}", file=sys.stderr)
@@ -701,14 +717,19 @@ def _serve(args) -> int:
     from . import serve
 
     base_url = _base_url(args.base_url) if args.base_url is not None else None
-    folder = Path(args.folder)
-    app = serve.create_app(folder, base_url, serve.dynamic_routes(folder))
-    sock = serve.bind(args.host, args.port)
+    port = _port(args.port)
+    host = serve.listen_host(args.host)  # an address as written by ipaddress, or a host name
+    allowed = [serve.allowed_host(name) for name in args.allow_host]
+    folder = serve.library_folder(Path(args.folder))
+    sock = serve.bind(host, port)
+    hosts = serve.allowed_hosts(sock, host, base_url, allowed)
+    app = serve.create_app(folder, base_url, serve.dynamic_routes(folder), hosts)
     port = sock.getsockname()[1]
-    shown = f"[{args.host}]" if ":" in args.host else args.host
+    address = serve.listening_on(sock)
+    shown = f"[{host}]" if ":" in host else host
     try:  # from the first line printed: a Ctrl-C as soon as the address is shown is the normal end too
         print(f"serving {folder} at http://{shown}:{port}/", file=sys.stderr)
-        if args.host in ("0.0.0.0", "::", ""):
+        if address.is_unspecified:
             lan = serve.lan_address()
             print(
                 f"on this network: http://{lan}:{port}/" if lan else "no network address found for phones to use",

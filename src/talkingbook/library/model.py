@@ -270,6 +270,23 @@ def _memo_key(book: Path) -> list[int] | None:
     return [folder.st_ino, folder.st_mtime_ns, manifest.st_ino, manifest.st_size, manifest.st_mtime_ns]
 
 
+def state(folder: Path) -> tuple:
+    """What changes whenever :func:`read_library` may read something else, for those that keep what
+    they made of it (`serve`'s feed and catalogs): the folder itself (a book added, replaced or removed
+    renames or deletes a folder in it), the memo the refresh after each conversion rewrites (a new file
+    each time an entry changes) and the settings. Three ``stat`` calls, where the memo's own check reads
+    every book's folder: a book changed in place by hand shows once `talkingbook library` has run."""
+    out: list[tuple[int, ...] | None] = []
+    for path in (folder, folder / CATALOG / MEMO, folder / SETTINGS):
+        try:
+            info = os.stat(path)
+        except OSError:
+            out.append(None)
+            continue
+        out.append((info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
+    return tuple(out)
+
+
 def _read_memo(folder: Path) -> dict:
     try:
         data = json.loads(read_regular(folder / CATALOG / MEMO, MANIFEST_LIMIT))
