@@ -74,6 +74,8 @@ def test_a_setting_no_feed_can_hold_is_refused_and_nothing_is_saved(tmp_path, ru
         {"base_url": "javascript:alert(1)//"},
         {"base_url": "https://example.org/a b/"},
         {"base_url": "https://example.org/\x01/"},
+        {"base_url": "https://example.org/\u202egnp.exe/"},  # a right-to-left override, written by hand
+        {"base_url": "https://bücher.example/"},  # `--base-url` writes IDNA; a feed needs ASCII
         {"title": 5, "description": ["a"]},
     ],
 )

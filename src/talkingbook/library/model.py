@@ -154,8 +154,8 @@ def setting_problem(name: str, value: str) -> str | None:
         if "\ud800" <= char <= "\udfff":
             return "is not UTF-8 text"
         return f"holds a control character (U+{ord(char):04X})"
-    if name == "base_url" and value and not _FOLDER_URL.fullmatch(value):
-        return "is not an http:// or https:// URL of a folder"
+    if name == "base_url" and value and (not _FOLDER_URL.fullmatch(value) or not value.isascii()):
+        return "is not an http:// or https:// URL of a folder in ASCII"  # `--base-url` writes IDNA, %-escapes
     if name == "audiobookshelf" and value and not os.path.isabs(value):
         return "is not an absolute path"
     return None
