@@ -229,6 +229,17 @@ def test_text_is_compressed(server, library, name):
     assert gzip.decompress(body) == whole and len(body) < len(whole)
 
 
+@pytest.mark.parametrize("path", [f"/{BOOK}/index.html", f"/{BOOK}/feed.xml", "/feed.xml", "/catalog/newest.xml"])
+def test_a_compressed_answer_has_a_weak_etag_and_still_gets_304(server, library, path):
+    # The gzip bytes are another representation: a strong ETag promises the same bytes (RFC 9110, 8.8.1).
+    plain = request(server.port, path, headers={"Accept-Encoding": "identity"})[1]["etag"]
+    status, headers, _ = request(server.port, path, headers={"Accept-Encoding": "gzip"})
+    assert status == 200 and headers.get("content-encoding") == "gzip"
+    assert not plain.startswith("W/") and headers["etag"] == "W/" + plain
+    again = request(server.port, path, headers={"Accept-Encoding": "gzip", "If-None-Match": headers["etag"]})
+    assert again[0] == 304
+
+
 def feed_urls(body: bytes) -> set[str]:
     """Every URL of an RSS feed: attributes (enclosure, itunes:image, podcast:transcript...) and the
     text of <link> and <url>."""

@@ -47,7 +47,7 @@ import anyio.to_thread
 import lxml.etree
 import uvicorn
 from starlette.applications import Starlette
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -236,9 +236,34 @@ def create_app(
             expose_headers=["Content-Range", "Accept-Ranges", "Content-Length", "ETag", "Last-Modified"],
             max_age=86400,
         ),
+        Middleware(_WeakWhenCompressed),
         Middleware(GZipMiddleware, exclude_content_types=NOT_COMPRESSED),
     ]
     return Starlette(routes=[*dynamic, files], middleware=middleware)
+
+
+class _WeakWhenCompressed:
+    """A compressed answer's ETag made weak (``W/"…"``): the gzip bytes are another representation of the
+    file, and a strong ETag promises the same bytes (RFC 9110, 8.8.1). Comparisons for 304 are weak
+    (If-None-Match), so polling apps still get them. Outside GZipMiddleware, it sees the answer as sent."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                etag = headers.get("etag")
+                if etag and not etag.startswith("W/") and headers.get("content-encoding"):
+                    headers["etag"] = "W/" + etag
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 # Generated files are rendered in threads of their own, two at a time: the threads Starlette reads
