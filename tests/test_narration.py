@@ -42,6 +42,21 @@ def test_other_languages_get_their_own_numbers():
     assert normalize("Il y a 42 chats [3].", "fr") == "Il y a quarante-deux chats ."
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "spoken"),
+    [
+        ("Le Monde | 04.05.2015 à 13h36", "fr", "Le Monde | quatre mai deux mille quinze à 13h36"),
+        ("el 04/05/2015", "es", "el cuatro de mayo de dos mil quince"),
+        ("dnia 01.12.2020 r.", "pl", "dnia jeden grudnia dwa tysiące dwadzieścia r."),
+        # not a date: read as before, figure by figure
+        ("le 31.02.2015", "fr", "le trente et un virgule zéro deux.2015"),
+    ],
+)
+def test_a_date_in_figures_is_read_as_a_date(text, language, spoken):
+    # Day first, as every language but English writes it; never 'quatre virgule zéro cinq'.
+    assert normalize(text, language) == spoken
+
+
 def test_toml_and_pls_lexicons(tmp_path):
     toml = tmp_path / "words.toml"
     toml.write_text(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from functools import lru_cache
 
 MONTHS = [
@@ -175,8 +176,26 @@ def normalize(text: str, language: str = "en") -> str:
     elif lang == "ja":
         text = _japanese(text)
     else:
+        text = NUMERIC_DATE.sub(lambda m: _numeric_date(m, lang), text)
         text = re.sub(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w])", lambda m: _foreign_number(m.group(), lang), text)
     return " ".join(text.split())
+
+
+# A date written in figures, day first as everywhere but in English ('04.05.2015', '4/5/2015'): read as a
+# date ('4 mai 2015'), not as a decimal and a number ('quatre virgule zéro cinq, deux mille quinze').
+NUMERIC_DATE = re.compile(r"(?<![\w.,/])(\d{1,2})([./])(\d{1,2})\2(\d{4})(?![\w/]|[.,]\d)")
+
+
+def _numeric_date(m: re.Match, lang: str) -> str:
+    """The date as the language writes it in words and figures (Babel's CLDR long format), figures then read."""
+    from babel.core import UnknownLocaleError
+    from babel.dates import format_date
+
+    try:
+        day = date(int(m.group(4)), int(m.group(3)), int(m.group(1)))
+        return format_date(day, format="long", locale=lang)
+    except (ValueError, UnknownLocaleError):
+        return m.group()  # not a date (31.02.2015), or a language Babel does not know
 
 
 # Japanese symbols as words. Digits are left as digits: the Japanese reader (OpenJTalk) reads them

@@ -229,6 +229,7 @@ def _is_edge_furniture(block: Block, metadata: Metadata, before: bool) -> bool:
 
 
 DATE_LINE = 20  # words at most in a line that only dates the article
+SIGNED_LINE = 30  # words at most in a line that dates and signs it (site, dates, 'updated', the authors)
 ORDINAL = re.compile(r"\d+(st|nd|rd|th|er|e|º|ª)?")
 # Words of times and dates in every language: zones, and the characters East Asian dates are written with.
 DATE_MARKS = frozenset(
@@ -276,16 +277,22 @@ DATE_MARKS = frozenset(
 
 
 def _is_dated_or_signed(block: Block, metadata: Metadata) -> bool:
-    """A short paragraph that dates the article ('Updated 10:14 am, Tuesday, May 5, 2026') or names its author
-    ('By Ann Example'): the book says both itself, before the text."""
+    """A short paragraph that dates the article ('Updated 10:14 am, Tuesday, May 5, 2026'), names its authors
+    ('By Ann Example'), or names them all with dates and not as a sentence (a dateline and byline in one):
+    the book says both itself, before the text."""
     if not isinstance(block, Paragraph):
         return False
     said = words(block.text)
-    if not said or len(said) > DATE_LINE:
+    if not said or len(said) > SIGNED_LINE:
         return False
     author = words(metadata.author)
-    if len(author) >= 2 and len(said) <= SHORT_BLOCK and _holds_all(said, author):
-        return True
+    if len(author) >= 2 and _holds_all(said, author):
+        if len(said) <= SHORT_BLOCK:
+            return True  # 'By Ann Example'
+        if any(w.isdigit() for w in said) and FULL_STOP.search(block.text) is None:
+            return True  # 'Le Monde | 04.05.2015 à 13h36 • Mis à jour le … | Par Ann Example (avec …)'
+    if len(said) > DATE_LINE:
+        return False
     dated = _date_words(metadata.language)
     datish = sum(1 for w in said if ORDINAL.fullmatch(w) or w in dated or w in DATE_MARKS)
     return any(w.isdigit() for w in said) and datish >= 0.6 * len(said)
