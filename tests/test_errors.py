@@ -158,6 +158,25 @@ def test_no_command_prints_help_and_exits_2(run):
     assert code == 2 and "convert" in err
 
 
+def test_the_help_loads_no_reader_voice_writer_or_server():
+    # Start-up is paid by every command: `talkingbook --help` and the command line's import load what the
+    # argument parser needs, the rest where a command uses it (a speed target: bench/bench_pandoc.py).
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, contextlib, io; from talkingbook.cli import main\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()): main(['--help'])\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    loaded = set(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    )
+    heavy = {"bs4", "lxml", "trafilatura", "dask", "distributed", "starlette", "uvicorn", "feedparser", "mutagen"}
+    ours = {"talkingbook.convert", "talkingbook.batch", "talkingbook.readers.html", "talkingbook.writers"}
+    assert not loaded & (heavy | ours), sorted(loaded & (heavy | ours))
+
+
 def test_one_bad_input_among_several_does_not_stop_the_others(tmp_path, run):
     code, _, err = run("convert", tmp_path / "missing.html", SAMPLE, "-o", tmp_path / "out", "--no-audio", "-q")
     assert code == 1

@@ -8,19 +8,20 @@ import os
 import signal
 import sys
 import threading
-import time
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .batch import BatchProgress
-from .convert import Options
 from .engines import CHOICES
 from .errors import TalkingbookError, UsageError
 from .readers.net import PRIVATE_MODES
 from .readers.urls import web_url
-from .structure.toc import TocEntry
+
+if TYPE_CHECKING:  # imported where a conversion needs them: `talkingbook --help` loads no reader or voice
+    from .batch import BatchProgress
+    from .convert import Options
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -385,6 +386,8 @@ def _conversion(args) -> tuple[Options, BatchProgress]:
         args.base_url = _base_url(args.base_url)
     if args.base_dir is not None and not Path(args.base_dir).is_dir():
         raise UsageError(f"--base-dir {args.base_dir}", "not a folder")
+    from .convert import Options
+
     options = Options(
         engine=args.engine,
         voice=args.voice,
@@ -411,6 +414,9 @@ def _conversion(args) -> tuple[Options, BatchProgress]:
     mode = "none" if args.quiet else args.progress
     if mode == "auto":
         mode = "bar" if sys.stderr.isatty() else "plain"
+    from .batch import BatchProgress
+    from .display import BarProgress, PlainProgress
+
     progress = {"bar": BarProgress, "plain": PlainProgress, "none": BatchProgress}[mode]()
     return options, progress
 
@@ -451,9 +457,10 @@ def _convert(args) -> int:
         result = convert_one(sources[0], Path(args.output), options, progress, keep_unchanged=False)
         _show(result, args)
         return result.exit_code
-    results = run_batch(
-        sources, Path(args.output), options, _jobs(args), _Shown(progress, args), scheduler=args.scheduler
-    )
+    from .display import Shown
+
+    shown = Shown(progress, lambda result: _show(result, args))
+    results = run_batch(sources, Path(args.output), options, _jobs(args), shown, scheduler=args.scheduler)
     return _summary(results, args.quiet)
 
 
@@ -461,6 +468,7 @@ def _follow(args) -> int:
     from datetime import UTC, datetime
 
     from .batch import follow
+    from .display import Shown
 
     since = None
     if args.since is not None:
@@ -476,7 +484,7 @@ def _follow(args) -> int:
         since=since,
         refresh=args.refresh,
         jobs=_jobs(args),
-        progress=_Shown(progress, args),
+        progress=Shown(progress, lambda result: _show(result, args)),
         scheduler=args.scheduler,
     )
     if not args.quiet:
@@ -789,104 +797,3 @@ def _voices() -> int:
         print("  espeak   not available (pip install espeakng-loader)")
     print("  gtts     (online, needs network): --engine gtts; languages as Google Translate speaks them")
     return 0
-
-
-class PlainProgress(BatchProgress):
-    """One line per section: what a screen reader can follow."""
-
-    def batch_started(self, total, jobs):
-        self._total_articles = total
-        if total > 1:
-            print(f"converting {total} articles, {jobs} at a time", file=sys.stderr, flush=True)
-
-    def article_started(self, source):
-        if getattr(self, "_total_articles", 1) > 1:
-            print(f"article {source}", file=sys.stderr, flush=True)
-
-    def article_finished(self, result, done, total, left):
-        if total > 1:
-            print(f"[{done}/{total} articles] about {left:.0f} s left", file=sys.stderr, flush=True)
-
-    def book_started(self, title, sections, utterances):
-        self._started = time.monotonic()
-        print(f"narrating '{title}': {sections} sections, {utterances} sentences", file=sys.stderr)
-
-    def section_finished(self, entry: TocEntry, seconds):
-        elapsed = time.monotonic() - self._started
-        print(
-            f"[{entry.number}/{entry.total}] {entry.title} ({seconds:.0f} s of audio, {elapsed:.0f} s elapsed)",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    def stage(self, name):
-        if hasattr(self, "_started"):  # a narrated book, long enough to say what comes next
-            print(f"making the {name}", file=sys.stderr, flush=True)
-
-
-class BarProgress(BatchProgress):
-    """A redrawn bar on a terminal: sentences done, time left."""
-
-    def book_started(self, title, sections, utterances):
-        self._total, self._done, self._started = max(utterances, 1), 0, time.monotonic()
-
-    def utterance_done(self, entry):
-        self._done += 1
-        elapsed = time.monotonic() - self._started
-        left = elapsed / self._done * (self._total - self._done)
-        filled = int(30 * self._done / self._total)
-        sys.stderr.write(
-            f"\r[{'#' * filled}{'.' * (30 - filled)}] {self._done}/{self._total} sentences, "
-            f"section {entry.number}/{entry.total}, {left:.0f} s left "
-        )
-        sys.stderr.flush()
-
-    def section_finished(self, entry, seconds):
-        if entry.number == entry.total:
-            sys.stderr.write("\n")
-
-    def stage(self, name):
-        if hasattr(self, "_started"):  # a narrated book, long enough to say what comes next
-            sys.stderr.write(f"making the {name}\n")
-            sys.stderr.flush()
-
-    def batch_started(self, total, jobs):
-        self._batch = total > 1
-
-    def article_finished(self, result, done, total, left):
-        if getattr(self, "_batch", False):
-            sys.stderr.write(f"{done}/{total} articles done, about {left:.0f} s left\n")
-            sys.stderr.flush()
-
-
-class _Shown(BatchProgress):
-    """A batch's progress as shown: each article's end printed as it comes (its book, or why it has
-    none), the rest passed on to the chosen display."""
-
-    def __init__(self, display: BatchProgress, args) -> None:
-        self._display, self._args = display, args
-
-    def book_started(self, title, sections, utterances):
-        self._display.book_started(title, sections, utterances)
-
-    def section_started(self, entry):
-        self._display.section_started(entry)
-
-    def utterance_done(self, entry):
-        self._display.utterance_done(entry)
-
-    def section_finished(self, entry, seconds):
-        self._display.section_finished(entry, seconds)
-
-    def stage(self, name):
-        self._display.stage(name)
-
-    def batch_started(self, total, jobs):
-        self._display.batch_started(total, jobs)
-
-    def article_started(self, source):
-        self._display.article_started(source)
-
-    def article_finished(self, result, done, total, left):
-        _show(result, self._args)
-        self._display.article_finished(result, done, total, left)
