@@ -650,12 +650,29 @@ def test_a_stop_signal_to_one_worker_interrupts_the_batch_as_before(tmp_path):
         workers = [pid for pid in group_of(proc.pid) if pid != proc.pid and "forkserver" in _cmdline(pid)]
         worker = next(pid for pid in workers if _cmdline(pid) and pid not in children_of(proc.pid))
         os.kill(worker, signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
+        try:
+            _, err = proc.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            stacks = _stacks(proc.pid)
+            raise AssertionError(f"the batch did not stop: {described(proc.pid)}\n{stacks}") from None
         assert proc.returncode == 128 + signal.SIGTERM, err.decode()
         assert err.decode().strip().splitlines()[-1].startswith("error: interrupted (SIGTERM)")
         wait_until(
             lambda: group_of(proc.pid) == [], 30, "every process of the batch to end", lambda: described(proc.pid)
         )
+
+
+def _stacks(pid: int) -> str:
+    """Where the batch's process waits (py-spy when installed; else what /proc says of its threads)."""
+    import shutil
+
+    if shutil.which("py-spy"):
+        return subprocess.run(["py-spy", "dump", "--pid", str(pid)], capture_output=True, text=True).stdout
+    lines = []
+    for task in sorted(Path(f"/proc/{pid}/task").glob("*")):
+        with contextlib.suppress(OSError):
+            lines.append(f"{task.name}: {(task / 'wchan').read_text()} {(task / 'stat').read_text().split()[2]}")
+    return "\n".join(lines)
 
 
 def _cmdline(pid: int) -> str:

@@ -221,15 +221,36 @@ def _in_pool(sources: Sequence[str], out: Path, options: Options, jobs: int, lan
     except BaseException as exc:
         signum = getattr(exc, "signum", signal.SIGINT) if isinstance(exc, KeyboardInterrupt) else signal.SIGTERM
         # the pool's own processes: a signal sent to us alone (kill, systemd) must reach them too
-        for process in list(getattr(pool, "_processes", {}).values()):
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        for process in workers:
             with contextlib.suppress(OSError):
                 os.kill(process.pid, signum)
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=False, cancel_futures=True)
+        _join_or_kill(workers, STOP_GRACE)
         raise
     finally:
         batch_alive.close()
         alive_end.close()
     pool.shutdown(wait=True)
+
+
+STOP_GRACE = 20.0  # seconds an interrupted batch gives its workers to remove their partial folders
+
+
+def _join_or_kill(workers: list, grace: float) -> None:
+    """Wait for the stopped ``workers`` (multiprocessing processes) to end; kill those still there after
+    ``grace`` seconds. An interrupted batch never hangs: a worker stopped in the middle of handing a result
+    back leaves the pool's pipe half written, and the pool would wait for the rest for ever (the next run
+    removes a killed worker's partial folder as stale)."""
+    deadline = time.monotonic() + grace
+    for process in workers:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in workers:
+        if process.is_alive():
+            log.warning("a worker (pid %s) did not stop within %.0f s: killed", process.pid, grace)
+            with contextlib.suppress(OSError):
+                process.kill()
+            process.join(5)
 
 
 def longest_first(sources: Sequence[str]) -> list[int]:
