@@ -57,6 +57,21 @@ def test_a_date_in_figures_is_read_as_a_date(text, language, spoken):
     assert normalize(text, language) == spoken
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "spoken"),
+    [
+        ("1.000.000 di euro", "it", "un milione di euro"),
+        ("3.500 Menschen", "de", "dreitausendfünfhundert Menschen"),
+        ("2.450,75 Euro", "de", "zweitausendvierhundertfünfzig Komma sieben fünf Euro"),
+        ("Version 1.2.3", "de", "Version eins Komma zwei.3"),  # not grouped by thousands: as before
+        ("3,5 et 42", "fr", "trois virgule cinq et quarante-deux"),  # French groups with a space
+    ],
+)
+def test_a_number_grouped_by_dots_is_one_number_where_the_language_writes_it_so(text, language, spoken):
+    # CLDR's thousand separator: '.' in German, Italian, Spanish, Portuguese, Dutch (never 'uno virgola zero').
+    assert normalize(text, language) == spoken
+
+
 def test_toml_and_pls_lexicons(tmp_path):
     toml = tmp_path / "words.toml"
     toml.write_text(

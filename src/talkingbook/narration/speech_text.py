@@ -177,6 +177,8 @@ def normalize(text: str, language: str = "en") -> str:
         text = _japanese(text)
     else:
         text = NUMERIC_DATE.sub(lambda m: _numeric_date(m, lang), text)
+        if _group_symbol(lang) == ".":
+            text = DOT_GROUPED.sub(lambda m: _foreign_number(m.group().replace(".", ""), lang), text)
         text = re.sub(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w])", lambda m: _foreign_number(m.group(), lang), text)
     return " ".join(text.split())
 
@@ -184,6 +186,23 @@ def normalize(text: str, language: str = "en") -> str:
 # A date written in figures, day first as everywhere but in English ('04.05.2015', '4/5/2015'): read as a
 # date ('4 mai 2015'), not as a decimal and a number ('quatre virgule zéro cinq, deux mille quinze').
 NUMERIC_DATE = re.compile(r"(?<![\w.,/])(\d{1,2})([./])(\d{1,2})\2(\d{4})(?![\w/]|[.,]\d)")
+
+
+# A whole number grouped by dots ('1.000.000', '3.500,75'): in the languages that write it so (German,
+# Italian, Spanish, Portuguese, Dutch… by CLDR), a thousand separator, not a decimal point.
+DOT_GROUPED = re.compile(r"(?<![\w.,])\d{1,3}(?:\.\d{3})+(?:,\d+)?(?![\w]|[.,]\d)")
+
+
+@lru_cache(maxsize=64)
+def _group_symbol(lang: str) -> str:
+    """The language's thousand separator (Babel's CLDR data); '' when Babel does not know the language."""
+    from babel.core import UnknownLocaleError
+    from babel.numbers import get_group_symbol
+
+    try:
+        return get_group_symbol(lang)
+    except (ValueError, UnknownLocaleError):
+        return ""
 
 
 def _numeric_date(m: re.Match, lang: str) -> str:
