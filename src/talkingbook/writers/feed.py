@@ -13,10 +13,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..media.podcast import Channel, Episode, render_podcast
-from ..model import Book, Paragraph, iter_blocks
+from ..model import Book
 from ..publication import Publication
-from ..structure.segment import split_sentences
-from ..structure.toc import TocEntry
+from ..structure.toc import summary
 
 
 def _site(url: str) -> str:
@@ -26,17 +25,6 @@ def _site(url: str) -> str:
 
 def _url(base_url: str | None, path: str) -> str:
     return f"{base_url.rstrip('/')}/{path}" if base_url else path
-
-
-def _summary(entry: TocEntry, limit: int = 400) -> str:
-    """The section's first sentences, up to about ``limit`` characters."""
-    text = " ".join(b.text for b in iter_blocks(entry.section.blocks) if isinstance(b, Paragraph))
-    out = ""
-    for sentence in split_sentences(text):
-        if out and len(out) + len(sentence) > limit:
-            break
-        out = f"{out} {sentence}".strip()
-    return out or entry.title
 
 
 def _start(book: Book, modified: datetime) -> datetime:
@@ -72,7 +60,7 @@ def write_feed(pub: Publication, folder: Path) -> Path:
         Episode(
             title=entry.title,
             guid=f"{meta.identifier}/{entry.slug}",
-            description=_summary(entry),
+            description=summary(entry),
             audio=_url(base_url, layout.section_mp3(entry)),
             size=pub.audio(entry).size,
             published=start + timedelta(minutes=entry.number - 1),
