@@ -14,17 +14,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import re
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from conftest import ROOT, as_from_a_terminal, readium_opds
+from conftest import Serving, readium_opds
 from talkingbook.system.publish import MARKER
 
 MATCHING = 55  # more than one page of 50
@@ -55,20 +50,9 @@ def served(tmp_path_factory):
         write_book(folder, f"drum-{n:03d}", f"Drum lesson {n:03d}", 1 + n % 28)
     for n in range(OTHERS):
         write_book(folder, f"quiet-{n}", f"A quiet morning {n}", 1 + n)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "talkingbook", "serve", str(folder), "--port", "0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-        preexec_fn=as_from_a_terminal,
-    )
-    first = proc.stderr.readline()
-    found = re.match(r"serving .* at (http://127\.0\.0\.1:\d+/)$", first.strip())
-    assert found, first + (proc.stderr.read() if proc.poll() is not None else "")
-    yield found.group(1)
-    proc.send_signal(signal.SIGINT)  # Ctrl-C
-    proc.communicate(timeout=30)
+    server = Serving(folder)
+    yield server.base
+    server.stop()
 
 
 def fetch(url: str, saved: Path) -> dict:

@@ -23,11 +23,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import re
-import signal
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
@@ -35,45 +30,13 @@ from urllib.parse import urlsplit
 import podcastparser
 import pytest
 
-from conftest import DATA, ROOT, SAMPLE, as_from_a_terminal, book_names, podcast_apps
+from conftest import DATA, SAMPLE, Serving, book_names, podcast_apps
 
 PAGES = [SAMPLE, DATA / "nested.html"]
 APPS = ("podcastparser", "partytime", "rss-parser")
 NOT_READ = object()  # a field a parser does not read at all (see the module's docstring)
 FIELDS = ("title", "url", "type", "length", "duration", "guid", "published")
 FIELDS += ("image", "chapters", "transcript", "author")
-
-
-class Serving:
-    """`talkingbook serve DIR --port 0` as a process, and the base URL it printed."""
-
-    def __init__(self, folder: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "talkingbook", "serve", str(folder), "--port", "0"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-            preexec_fn=as_from_a_terminal,
-        )
-        first = self.proc.stderr.readline()
-        found = re.match(r"serving .* at (http://127\.0\.0\.1:\d+/)$", first.strip())
-        assert found, first + (self.proc.stderr.read() if self.proc.poll() is not None else "")
-        self.base = found.group(1)
-        self.port = urlsplit(self.base).port
-
-    def get(self, path: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.request(method, path)
-            response = conn.getresponse()
-            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-        finally:
-            conn.close()
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGINT)  # Ctrl-C
-        self.proc.communicate(timeout=30)
 
 
 class Feed:
