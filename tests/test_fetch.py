@@ -82,11 +82,34 @@ def serve(routes: dict, host: str = "127.0.0.1"):
 
 
 @contextmanager
+def accepting(listener: socket.socket, handle):
+    """Accept connections on ``listener`` in a thread, each handled by ``handle(conn)`` in its own; yields the
+    listener's URL, and closes it at the end."""
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+@contextmanager
 def raw_server(answer, tls=None):
     """A TCP peer for what no HTTP server library sends: ``answer`` is bytes, or a function of the socket."""
     listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
     requests: list[bytes] = []
 
     def handle(conn):
@@ -106,22 +129,8 @@ def raw_server(answer, tls=None):
             except OSError:
                 pass  # the client gave up: that is what the deadline tests want
 
-    def accept():
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            threading.Thread(target=handle, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}", requests
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
+    with accepting(listener, handle) as url:
+        yield url, requests
 
 
 @pytest.fixture
@@ -474,8 +483,6 @@ def forward_proxy():
     """An HTTP proxy on 127.0.0.1: absolute-form requests and CONNECT tunnels, each to the address
     asked for. Yields its URL and the (method, target, Host header) of every request it was sent."""
     listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
     seen: list[tuple[str, str, str]] = []
 
     def relay(source, sink):
@@ -519,22 +526,8 @@ def forward_proxy():
                 relay(conn, upstream)
                 back.join(10)
 
-    def accept():
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            threading.Thread(target=handle, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}", seen
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
+    with accepting(listener, handle) as url:
+        yield url, seen
 
 
 @pytest.fixture
