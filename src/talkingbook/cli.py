@@ -378,7 +378,9 @@ def _conversion(args) -> tuple[Options, BatchProgress]:
     for name in ("title", "author", "publisher", "language", "date", "base_url"):  # text, not file names
         value = getattr(args, name)
         if isinstance(value, str) and not _is_utf8(value):
-            raw = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            from .system.files import shown
+
+            raw = shown(value)
             raise UsageError(f"--{name.replace('_', '-')} '{raw}'", "not UTF-8 text")
     if args.date is not None and not _is_date(args.date):
         raise UsageError(f"--date {args.date}", "expected YYYY-MM-DD")

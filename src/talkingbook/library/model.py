@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import UsageError
-from ..system.files import read_regular, why
+from ..system.files import read_regular, shown as shown_name, why
 from ..system.publish import read_marker
 
 log = logging.getLogger(__name__)
@@ -199,12 +199,6 @@ def read_settings(folder: Path) -> Settings:
     return Settings(**kept)
 
 
-def _shown(name: str) -> str:
-    """A folder name as a message can show it: bytes that are not UTF-8 as escapes (``caf\\xe9``), never as the
-    lone surrogates Python decodes them to, which no UTF-8 stream can carry."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
-
-
 def read_library(folder: Path, settings: Settings | None = None) -> Library:
     """Every book folder of ``folder``, newest first (article date, then modification date, then name)."""
     books, skipped = [], []
@@ -229,7 +223,7 @@ def read_library(folder: Path, settings: Settings | None = None) -> Library:
             if read_marker(folder / name) is None and not exc.ours:  # someone's folder, not a book: no news
                 log.info("%s: not a book of talkingbook's; not in the library", folder / name)
                 continue
-            shown = _shown(name)
+            shown = shown_name(name)
             log.warning("%s: skipped from the library: %s", folder / shown, exc.why)
             skipped.append((shown, exc.why))
     books.sort(key=lambda b: (b.published, _when(b.modified), b.slug), reverse=True)

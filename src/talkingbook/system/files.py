@@ -45,3 +45,9 @@ def why(exc: OSError) -> str:
     """An OSError's reason as we print it: 'no space left on device', without the file name."""
     text = exc.strerror or (os.strerror(exc.errno) if exc.errno else str(exc)) or type(exc).__name__
     return text[:1].lower() + text[1:]
+
+
+def shown(text: str) -> str:
+    """A name or argument as a message can show it: bytes that were not UTF-8 (which Python decodes to lone
+    surrogates, and no UTF-8 stream can carry) as escapes, ``caf\\xe9``."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
