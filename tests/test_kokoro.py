@@ -174,6 +174,38 @@ def test_kokoro_speaks_japanese_and_french():
         assert np.sqrt(np.mean(pcm.astype(np.float64) ** 2)) > 300, language
 
 
+@pytest.mark.slow
+def test_the_rewritten_model_speaks_the_same_samples_as_the_packaged_one():
+    """kokoro_model.faster turns the integer convolutions into integer matrix products: the same
+    integers summed, so the same audio to the bit, and the speech cache stays valid."""
+    import onnx
+    import onnxruntime as ort
+
+    from talkingbook.engines import kokoro_model
+
+    packaged = kokoro._model_bytes()
+    rewritten = kokoro_model.faster(packaged)
+    ops = [n.op_type for n in onnx.load_from_string(rewritten).graph.node]
+    assert ops.count("ConvInteger") <= 3 and ops.count("MatMulInteger") > 80  # the strided ones stay
+
+    vocab, style = kokoro.vocabulary(), kokoro._styles()["jm_kumo"]
+    outputs = []
+    for model in (packaged, rewritten):
+        session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+        said = [vocab[c] for c in kokoro.phonemes("Bonjour à tous, le concert commence ce soir.", "fr")]
+        audio = session.run(
+            None,
+            {
+                "tokens": np.array([[0, *said, 0]], dtype=np.int64),
+                "style": np.asarray(style[len(said) - 1], dtype=np.float32).reshape(1, 256),
+                "speed": np.array([1.0], dtype=np.float32),
+            },
+        )[0]
+        outputs.append(np.asarray(audio))
+    assert outputs[0].size > 24000  # more than a second of speech
+    assert np.array_equal(outputs[0], outputs[1])
+
+
 def test_a_korean_page_becomes_a_text_only_book_with_one_warning(tmp_path):
     import json
     import subprocess

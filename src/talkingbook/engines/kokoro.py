@@ -25,6 +25,7 @@ import unicodedata
 from functools import lru_cache
 
 from ..errors import EngineUnavailableError, SynthesisError
+from . import kokoro_model
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +197,9 @@ def _session():
     # Busy-waiting threads burn a core for nothing when other processes share the machine.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
-        return ort.InferenceSession(_model_bytes(), sess_options=options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(
+            kokoro_model.faster(_model_bytes()), sess_options=options, providers=["CPUExecutionProvider"]
+        )
     except EngineUnavailableError:
         raise
     except Exception as exc:  # onnxruntime raises its own exception types
