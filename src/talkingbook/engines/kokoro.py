@@ -185,6 +185,17 @@ def _model_bytes() -> bytes:
     return b"".join(parts)
 
 
+def session_options():
+    """How the model runs: every core for one inference, no busy-waiting."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = max(1, os.cpu_count() or 1)
+    # Busy-waiting threads burn a core for nothing when other processes share the machine.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
 @lru_cache(maxsize=1)
 def _session():
     """The ONNX session, made once per process (loading takes a few seconds)."""
@@ -192,13 +203,9 @@ def _session():
         import onnxruntime as ort
     except ImportError as exc:
         raise EngineUnavailableError("kokoro", f"onnxruntime is not installed; {INSTALL_HINT}") from exc
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = max(1, os.cpu_count() or 1)
-    # Busy-waiting threads burn a core for nothing when other processes share the machine.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(
-            kokoro_model.faster(_model_bytes()), sess_options=options, providers=["CPUExecutionProvider"]
+            kokoro_model.faster(_model_bytes()), sess_options=session_options(), providers=["CPUExecutionProvider"]
         )
     except EngineUnavailableError:
         raise
