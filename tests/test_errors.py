@@ -160,7 +160,7 @@ def test_no_command_prints_help_and_exits_2(run):
 
 def test_the_help_loads_no_reader_voice_writer_or_server():
     # Start-up is paid by every command: `talkingbook --help` and the command line's import load what the
-    # argument parser needs, the rest where a command uses it (a speed target: bench/bench_pandoc.py).
+    # argument parser needs, the rest where a command uses it (a speed target: bench/bench_startup.py).
     import subprocess
     import sys
 
