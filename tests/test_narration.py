@@ -72,6 +72,100 @@ def test_a_number_grouped_by_dots_is_one_number_where_the_language_writes_it_so(
     assert normalize(text, language) == spoken
 
 
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        # a month after the day: a date, read with the ending its article or preposition asks for
+        ("Am 4. Mai 2024 wurde gewählt.", "Am vierten Mai zweitausendvierundzwanzig wurde gewählt."),
+        ("Berlin, 1. Januar 2024", "Berlin, erster Januar zweitausendvierundzwanzig"),
+        ("Es war Montag, der 4. Mai.", "Es war Montag, der vierte Mai."),
+        ("Montag, den 4. Mai", "Montag, den vierten Mai"),
+        ("Die Frist endet am 31. Dez.", "Die Frist endet am einunddreißigsten Dez."),
+        ("Das Gesetz gilt ab 1. Jänner.", "Das Gesetz gilt ab ersten Jänner."),  # Austrian, from CLDR's de_AT
+        ("Das war am 04.05.2015.", "Das war am vierten Mai zweitausendfünfzehn."),  # figures, via Babel's '4. Mai'
+        # one ending for ordinals joined into one phrase
+        ("Er war vom 3. bis 5. Mai verreist.", "Er war vom dritten bis fünften Mai verreist."),
+        ("Wir haben am 3. und 4. Oktober geöffnet.", "Wir haben am dritten und vierten Oktober geöffnet."),
+        ("3.–5. Mai", "dritter bis fünfter Mai"),
+        # an article or a contraction before, the noun or adjective after
+        ("Der 17. Parteitag der SPD beginnt.", "Der siebzehnte Parteitag der SPD beginnt."),
+        ("Im 3. Quartal stieg der Umsatz.", "Im dritten Quartal stieg der Umsatz."),
+        ("Zum 100. Geburtstag kamen alle.", "Zum hundertsten Geburtstag kamen alle."),
+        ("Sie spielt in der 2. Bundesliga.", "Sie spielt in der zweiten Bundesliga."),
+        ("Am Ende der 3. Runde führte er.", "Am Ende der dritten Runde führte er."),  # genitive
+        ("Sie feierte ihren 17. Geburtstag.", "Sie feierte ihren siebzehnten Geburtstag."),
+        ("Das geschah im 17. Jahrhundert.", "Das geschah im siebzehnten Jahrhundert."),
+        ("Es war die 2. bundesweite Wahl.", "Es war die zweite bundesweite Wahl."),  # a lower-case word after
+        ("Er kam am 3. Die Feier begann.", "Er kam am dritten. Die Feier begann."),  # 'am 3.' ends it too
+        # rulers and popes, with the article their case and sex ask for
+        ("Friedrich II. war König.", "Friedrich der Zweite war König."),
+        ("Papst Benedikt XVI. trat zurück.", "Papst Benedikt der Sechzehnte trat zurück."),
+        ("Unter Königin Elisabeth II. blühte das Land.", "Unter Königin Elisabeth der Zweiten blühte das Land."),
+        ("Das geschah unter Friedrich II.", "Das geschah unter Friedrich dem Zweiten."),
+        (
+            "Der Tod des Königs Ludwig XIV. kam 1715.",
+            "Der Tod des Königs Ludwig des Vierzehnten kam eintausendsiebenhundertfünfzehn.",
+        ),
+        ("Katharina II. regierte.", "Katharina die Zweite regierte."),
+        ("Elisabeth II. starb 2022.", "Elisabeth die Zweite starb zweitausendzweiundzwanzig."),
+        ("Heinrich VIII. Er hatte sechs Frauen.", "Heinrich der Achte. Er hatte sechs Frauen."),
+        # a Roman numeral after an article
+        ("Im II. Weltkrieg fielen viele.", "Im Zweiten Weltkrieg fielen viele."),
+        ("Das II. Vatikanische Konzil tagte.", "Das Zweite Vatikanische Konzil tagte."),
+    ],
+)
+def test_german_ordinals_are_read_as_ordinals(text, spoken):
+    assert normalize(text, "de") == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        # a number ending a sentence stays a number: no article before it, no month or lower-case word after
+        (
+            "Sie kam im Jahr 2024. Die Regierung tagte.",
+            "Sie kam im Jahr zweitausendvierundzwanzig. Die Regierung tagte.",
+        ),
+        ("Die Zahl stieg auf 17. Die Polizei ermittelt.", "Die Zahl stieg auf siebzehn. Die Polizei ermittelt."),
+        ("Er belegte Platz 3. Das Team jubelte.", "Er belegte Platz drei. Das Team jubelte."),
+        ("Es waren 17. ", "Es waren siebzehn."),
+        # after an article, a word that opens a sentence: the full stop ended it ('die 17': a bus line)
+        ("Wir nahmen die 17. Sie fuhr pünktlich.", "Wir nahmen die siebzehn. Sie fuhr pünktlich."),
+        # a numbered part, not a ruler; figures with dots that are no ordinals
+        ("Siehe Teil II. Dort steht mehr.", "Siehe Teil II. Dort steht mehr."),
+        ("Sie wohnt in Washington DC. Die Stadt ist groß.", "Sie wohnt in Washington DC. Die Stadt ist groß."),
+        (
+            "Es kamen 3.500 Menschen um 17.30 Uhr.",
+            "Es kamen dreitausendfünfhundert Menschen um siebzehn Komma drei Uhr.",
+        ),
+    ],
+)
+def test_a_german_number_ending_a_sentence_stays_a_number(text, spoken):
+    assert normalize(text, "de") == spoken
+
+
+def test_only_german_reads_a_number_and_full_stop_as_an_ordinal():
+    assert normalize("Il est né le 4. Mai", "fr") == "Il est né le quatre. Mai"
+    assert normalize("Friedrich II. was king.", "en") == "Friedrich II. was king."
+
+
+def test_a_german_date_is_one_sentence_read_as_a_date():
+    from builders import read
+    from talkingbook.narration.script import section_script
+
+    page = (
+        "<html lang='de'><body><article><h1>Wahl</h1>"
+        "<p>Am 4. Mai 2024 wurde gewählt. Im Jahr 2024. Die Regierung tagte.</p>"
+        "<figure><img src='x.png' alt=''><figcaption>Der 17. Parteitag am 4. Mai.</figcaption></figure>"
+        "</article></body></html>"
+    )
+    book = read(page)
+    texts = [u.text for u in section_script(book.sections[0], book.metadata, "v")]
+    assert "Am vierten Mai zweitausendvierundzwanzig wurde gewählt." in texts
+    assert "Im Jahr zweitausendvierundzwanzig." in texts and "Die Regierung tagte." in texts
+    assert "Der siebzehnte Parteitag am vierten Mai." in texts  # a caption, cut in the book's language
+
+
 def test_toml_and_pls_lexicons(tmp_path):
     toml = tmp_path / "words.toml"
     toml.write_text(

@@ -54,7 +54,33 @@ def test_no_break_after_an_abbreviation_and_ruby_is_never_cut():
     assert texts(cut_sentences(ruby)) == ["A. B rest."]
 
 
-WORDS = st.sampled_from(["Alpha", "beta.", "Gamma?", "delta", "E.", "(Zeta)", "eta!", "9.", "Dr.", "“Theta.”"])
+def test_no_break_after_a_german_ordinal_but_after_a_number_ending_a_sentence():
+    def cut(text, language="de"):
+        return texts(cut_sentences((Span(text),), language))
+
+    assert cut("Am 4. Mai 2024 wurde gewählt. Danach nicht.") == ["Am 4. Mai 2024 wurde gewählt.", "Danach nicht."]
+    assert cut("Der 17. Parteitag beginnt zum 100. Geburtstag.") == ["Der 17. Parteitag beginnt zum 100. Geburtstag."]
+    assert cut("Er wurde 1990 geboren. Danach zog er um.") == ["Er wurde 1990 geboren.", "Danach zog er um."]
+    assert cut("Es war im Jahr 2024. Die Regierung tagte.") == ["Es war im Jahr 2024.", "Die Regierung tagte."]
+    assert cut("Er kam am 3. Die Feier begann.") == ["Er kam am 3.", "Die Feier begann."]
+    assert cut("Berlin, 4. Mai 2024", "de-AT") == ["Berlin, 4. Mai 2024"]
+    assert cut("Im II. Weltkrieg fielen viele. Dann nicht.") == ["Im II. Weltkrieg fielen viele.", "Dann nicht."]
+    assert cut("Le 4. Mai", "fr") == ["Le 4.", "Mai"]  # German only: other languages as before
+
+
+def test_a_german_paragraph_is_cut_by_german_rules_also_in_an_english_book():
+    book = read(
+        "<html lang='en'><body><article><h1>T</h1><p>An English text. Another one.</p>"
+        "<p lang='de'>Am 4. Mai 2024 wurde gewählt. Danach nicht.</p></article></body></html>"
+    )
+    paragraphs = [b for b in iter_blocks(book.sections[0].blocks) if isinstance(b, Paragraph)]
+    german = paragraphs[-1]
+    assert [spoken_text(s.spans) for s in german.sentences] == ["Am 4. Mai 2024 wurde gewählt.", "Danach nicht."]
+
+
+WORDS = st.sampled_from(
+    ["Alpha", "beta.", "Gamma?", "delta", "E.", "(Zeta)", "eta!", "9.", "Dr.", "“Theta.”", "am", "Mai", "Die", "3.–"]
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -63,11 +89,12 @@ WORDS = st.sampled_from(["Alpha", "beta.", "Gamma?", "delta", "E.", "(Zeta)", "e
         st.tuples(st.lists(WORDS, min_size=1, max_size=6), st.sampled_from(["", "em", "strong"])),
         min_size=1,
         max_size=5,
-    )
+    ),
+    st.sampled_from(["en", "de"]),
 )
-def test_sentences_put_together_give_back_the_paragraph(runs):
+def test_sentences_put_together_give_back_the_paragraph(runs, language):
     spans = tuple(Span(" ".join(words) + " ", kind) for words, kind in runs)
-    groups = cut_sentences(spans)
+    groups = cut_sentences(spans, language)
     assert " ".join(" ".join(texts(groups)).split()) == " ".join("".join(s.text for s in spans).split())
     assert all(text.strip() == text and text for text in texts(groups))
 

@@ -214,7 +214,8 @@ def _block_script(block: Block, lang: str, say: _Say, read_code: bool = False) -
             if block.alt:
                 shown.append(say("image", PAUSE_SENTENCE, block.anchor, alt=block.alt))
             if block.caption:
-                shown.extend(_paragraph(Paragraph(block.caption), lang, PAUSE_SENTENCE, unit=block.caption_id))
+                caption = Paragraph(block.caption, lang=lang or say.book_lang)  # its sentences cut in its language
+                shown.extend(_paragraph(caption, lang, PAUSE_SENTENCE, unit=block.caption_id))
             return _with_pause(shown, PAUSE_PARAGRAPH)
         case _:
             assert_never(block)
@@ -256,7 +257,7 @@ def _table_script(table: Table, say: _Say) -> list[Utterance]:
 def _paragraph(block: Paragraph, lang: str, last_pause: int, unit: str = "") -> list[Utterance]:
     """A paragraph sentence by sentence; a sentence with words in another language is read in
     pieces, each by the voice of its language, with no pause between them."""
-    sentences = block.sentences or tuple(Sentence(unit, group) for group in cut_sentences(block.spans))
+    sentences = block.sentences or tuple(Sentence(unit, group) for group in cut_sentences(block.spans, block.lang))
     out: list[Utterance] = []
     for k, sentence in enumerate(sentences):
         runs = _language_runs(sentence.spans, lang)

@@ -11,6 +11,20 @@ import unicodedata
 from datetime import date
 from functools import lru_cache
 
+from ..structure.ordinals import (
+    AMBIGUOUS_DETERMINERS,
+    CONTRACTIONS,
+    DETERMINERS,
+    PREPOSITIONS,
+    ROMAN_DOT,
+    SENTENCE_OPENERS,
+    ends_sentence,
+    german_months,
+    german_ordinals,
+    word_after,
+    words_before,
+)
+
 MONTHS = [
     "January",
     "February",
@@ -177,6 +191,8 @@ def normalize(text: str, language: str = "en") -> str:
         text = _japanese(text)
     else:
         text = NUMERIC_DATE.sub(lambda m: _numeric_date(m, lang), text)
+        if lang == "de":
+            text = _regnal_numbers(_german_ordinals(text))
         if _group_symbol(lang) == ".":
             text = DOT_GROUPED.sub(lambda m: _foreign_number(m.group().replace(".", ""), lang), text)
         text = re.sub(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w])", lambda m: _foreign_number(m.group(), lang), text)
@@ -215,6 +231,145 @@ def _numeric_date(m: re.Match, lang: str) -> str:
         return format_date(day, format="long", locale=lang)
     except (ValueError, UnknownLocaleError):
         return m.group()  # not a date (31.02.2015), or a language Babel does not know
+
+
+# Ordinals joined into one phrase take one ending: 'am 3. und 4. Oktober', 'vom 3. bis 5. Mai', '3.–5. Mai'.
+_COORDINATION = re.compile(r"\s*(?:,|und|oder|bis|sowie)\s*|[ \u00a0]?[–-][ \u00a0]?")
+
+
+def _german_ordinals(text: str) -> str:
+    """German ordinals ('am 4. Mai', 'der 17. Parteitag', structure.ordinals says which) as words,
+    inflected by the word before them: 'am vierten Mai', 'der siebzehnte Parteitag'."""
+    chains: list[list[re.Match]] = []
+    for m in german_ordinals(text):
+        if chains and _COORDINATION.fullmatch(text, chains[-1][-1].end(), m.start()):
+            chains[-1].append(m)
+        else:
+            chains.append([m])
+    out, pos = [], 0
+    for chain in chains:
+        ending = _ordinal_ending(text, chain[0].start(), chain[-1].end())
+        for i, m in enumerate(chain):
+            gap = text[pos : m.start()]
+            out += [" bis " if i and gap.strip() in ("–", "-") else gap, _german_ordinal(m.group(1), ending)]
+            pos = m.end()
+        if ends_sentence(text, pos):  # the full stop also ended the sentence: keep its pause
+            out.append(".")
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _ordinal_ending(text: str, start: int, end: int) -> str:
+    """The ending the ordinals of text[start:end] take ('e': 'der vierte', 'en': 'am vierten', 'er': 'vierter
+    Mai'): the weak endings after an article or a contraction; a date without one reads 'vierter Mai',
+    'bis fünften Mai'."""
+    before = words_before(text, start, 2)
+    previous = before[-1].lower() if before else ""
+    if previous in AMBIGUOUS_DETERMINERS:  # 'der vierte', but 'in der vierten Runde', 'Ende der vierten Runde'
+        earlier = before[0] if len(before) == 2 else ""
+        dative_or_genitive = earlier.lower() in PREPOSITIONS or (
+            earlier[:1].isupper() and earlier.lower() not in SENTENCE_OPENERS
+        )
+        return "en" if dative_or_genitive else "e"
+    if previous in CONTRACTIONS or previous in DETERMINERS:
+        return CONTRACTIONS.get(previous) or DETERMINERS[previous]
+    if word_after(text, end).lower() in german_months():
+        return "en" if previous in PREPOSITIONS else "er"
+    return "e"  # 'der 1. bis 3. Klasse' is handled above; '1. bis 3. Klasse' reads 'erste bis dritte Klasse'
+
+
+def _german_ordinal(digits: str, ending: str) -> str:
+    """'4' with the ending 'en' as 'vierten' (num2words gives the form ending in 'e': 'vierte')."""
+    word = _integer(digits, "de", "ordinal")
+    return word + ending[1:] if word.endswith("e") else word
+
+
+# Titles, lower case, and whether they are a woman's. A hand-written list: no library we use has one.
+TITLES = {
+    **dict.fromkeys(
+        """könig kaiser papst zar kurfürst herzog großherzog erzherzog fürst prinz graf markgraf landgraf pharao
+        sultan kalif schah""".split(),  # noqa: SIM905 - a word list read as prose
+        False,
+    ),
+    **dict.fromkeys(
+        """königin kaiserin zarin kurfürstin herzogin großherzogin erzherzogin fürstin prinzessin gräfin
+        markgräfin landgräfin pharaonin sultanin""".split(),  # noqa: SIM905 - a word list read as prose
+        True,
+    ),
+}
+# Women's regnal names not ending in 'a' (Victoria, Katharina, Christina, Isabella… do).
+WOMEN = {"elisabeth", "elizabeth", "margrethe", "margarethe", "margarete", "beatrix", "mary"}
+# Nouns that number their parts with Roman numerals: 'Teil II.', 'Kapitel IV.' end a sentence.
+NUMBERED = set(
+    """teil band kapitel akt abschnitt artikel buch klasse liga folge staffel heft jahrgang anhang tafel szene
+    satz sinfonie symphonie vers runde stufe phase gruppe typ grad kategorie episode division korps bezirk
+    level saison spieltag abteilung nummer nr paragraf paragraph absatz ziffer punkt studie kongress""".split()  # noqa: SIM905 - a word list read as prose
+)
+# The case the word before a ruler's name asks for: 'unter Friedrich dem Zweiten', 'für Friedrich den Zweiten'.
+_CASE_OF = {
+    **dict.fromkeys(("dem", "vom", "zum", "zur", "beim", "am", "im"), "dat"),
+    **dict.fromkeys(("aus", "bei", "mit", "nach", "seit", "von", "zu", "gegenüber", "unter", "vor", "neben"), "dat"),
+    **dict.fromkeys(("des", "während", "wegen", "trotz", "statt"), "gen"),
+    **dict.fromkeys(("den", "für", "gegen", "ohne", "um", "durch"), "acc"),
+}
+_REGNAL_ARTICLE = {  # (case, a woman's) -> the article and the ordinal's ending
+    ("nom", False): ("der", "e"),
+    ("nom", True): ("die", "e"),
+    ("acc", False): ("den", "en"),
+    ("acc", True): ("die", "e"),
+    ("dat", False): ("dem", "en"),
+    ("dat", True): ("der", "en"),
+    ("gen", False): ("des", "en"),
+    ("gen", True): ("der", "en"),
+}
+
+
+def _regnal_numbers(text: str) -> str:
+    """A Roman numeral and a full stop after a ruler's or a pope's name ('Friedrich II.', 'Papst Benedikt
+    XVI.', 'Königin Elisabeth II.') read with its article, in the case the word before the name asks for
+    ('Friedrich der Zweite', 'unter Friedrich dem Zweiten'); after an article an ordinal ('im Zweiten
+    Weltkrieg'); after other words ('Teil II.', 'Washington DC.') as before."""
+    return ROMAN_DOT.sub(lambda m: _regnal(text, m), text)
+
+
+def _regnal(text: str, m: re.Match) -> str:
+    name = m.group(1)
+    if name.lower() in DETERMINERS or name.lower() in CONTRACTIONS:  # 'im II. Weltkrieg', 'das II. Vatikanum'
+        ordinal = _german_ordinal(str(_roman(m.group(2))), _ordinal_ending(text, m.start(2), m.end()))
+        return f"{name} {ordinal[:1].upper()}{ordinal[1:]}{'.' if ends_sentence(text, m.end()) else ''}"
+    if not name[:1].isupper() or name.lower() in NUMBERED or name.lower() in SENTENCE_OPENERS:
+        return m.group()
+    names = [name]  # 'Papst Johannes Paul II.': the capitalised words before the numeral
+    governor = ""
+    for word in reversed(words_before(text, m.start(), 4)):
+        if not word[:1].isupper() or word.lower() in _CASE_OF or word.lower() in DETERMINERS:
+            governor = word.lower()
+            break
+        names.append(word)
+    titles = [_title(w) for w in names if _title(w) is not None]
+    if not titles and (governor in DETERMINERS or governor in CONTRACTIONS):
+        return m.group()  # 'der Teil II.', 'im Band III.': a noun, not a name
+    woman = any(titles) or (not titles and (name.endswith("a") or name.lower() in WOMEN))
+    case = _CASE_OF.get(governor, "dat" if governor == "der" and woman else "nom")
+    article, ending = _REGNAL_ARTICLE[case, woman]
+    ordinal = _german_ordinal(str(_roman(m.group(2))), ending)
+    end = "." if ends_sentence(text, m.end()) else ""
+    return f"{name} {article} {ordinal[:1].upper()}{ordinal[1:]}{end}"
+
+
+def _title(word: str) -> bool | None:
+    """Whether ``word`` is a woman's title ('Königin'), a man's ('König', 'Königs', 'Papstes'); None if neither."""
+    word = word.lower()
+    for form in (word, word.removesuffix("s"), word.removesuffix("es")):
+        if form in TITLES:
+            return TITLES[form]
+    return None
+
+
+def _roman(numeral: str) -> int:
+    """The value of a Roman numeral ('XIV' -> 14)."""
+    values = [{"I": 1, "V": 5, "X": 10}[c] for c in numeral]
+    return sum(-v if v < w else v for v, w in zip(values, [*values[1:], 0], strict=True))
 
 
 # Japanese symbols as words. Digits are left as digits: the Japanese reader (OpenJTalk) reads them

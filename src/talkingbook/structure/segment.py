@@ -33,6 +33,7 @@ from ..model import (
     Table,
 )
 from .ids import ID_PREFIX
+from .ordinals import is_german, ordinal_stops
 
 # A sentence longer than this (in characters) is read and highlighted in pieces, cut after a
 # comma, semicolon or colon, else at a space: one engine call on a sentence of 300,000 words
@@ -45,10 +46,14 @@ _ABBREVIATIONS = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Sr|Jr|vs|etc|e\.g|i\.e|N
 _MARKER = re.compile(r"^\W*(\d{1,3}|[a-z]|[ivx]{1,4}|note \d+|citation needed)\W*$", re.IGNORECASE)
 
 
-def sentence_bounds(text: str, limit: int = MAX_SENTENCE) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of ``text``, whitespace excluded; no break after 'Dr.' and the like;
-    a sentence longer than ``limit`` cut in pieces (see ``MAX_SENTENCE``)."""
+def sentence_bounds(text: str, limit: int = MAX_SENTENCE, language: str = "") -> list[tuple[int, int]]:
+    """(start, end) of each sentence of ``text``, whitespace excluded; no break after 'Dr.' and the like,
+    nor in German after an ordinal's full stop ('am 4. Mai'); a sentence longer than ``limit`` cut in
+    pieces (see ``MAX_SENTENCE``)."""
     cuts = [m.end() for m in _SENTENCE_END.finditer(text)]
+    if is_german(language) and cuts:
+        stops = set(ordinal_stops(text))
+        cuts = [cut for cut in cuts if cut not in stops]
     bounds: list[tuple[int, int]] = []
     for a, b in zip([0, *cuts], [*cuts, len(text)]):
         piece = text[a:b]
@@ -95,9 +100,9 @@ def split_long(text: str, limit: int = MAX_SENTENCE) -> list[str]:
     return [text[a:b] for a, b in _pieces(text, 0, len(text), limit)] if len(text) > limit else [text]
 
 
-def split_sentences(text: str) -> list[str]:
-    """The sentences of plain ``text``."""
-    return [text[a:b] for a, b in sentence_bounds(text)]
+def split_sentences(text: str, language: str = "") -> list[str]:
+    """The sentences of plain ``text`` in ``language`` (BCP 47; '' for rules common to all)."""
+    return [text[a:b] for a, b in sentence_bounds(text, language=language)]
 
 
 def is_marker(span: Span) -> bool:
@@ -112,15 +117,15 @@ def spoken_text(spans: Sequence[Span]) -> str:
     return " ".join("".join(s.text for s in spans if not is_marker(s)).split())
 
 
-def cut_sentences(spans: Inlines) -> list[Inlines]:
-    """The spans grouped by sentence; a span crossing a sentence break is cut in two.
+def cut_sentences(spans: Inlines, language: str = "") -> list[Inlines]:
+    """The spans grouped by sentence (of ``language``); a span crossing a sentence break is cut in two.
 
     Breaks are found in the spoken text (markers left out), so '...end.[1] Next' breaks
     after the marker, which stays with its sentence. Ruby, superscripts and subscripts are
     never cut; nothing is ever dropped.
     """
     spoken = "".join("" if is_marker(s) else s.text for s in spans)
-    bounds = sentence_bounds(spoken)
+    bounds = sentence_bounds(spoken, language=language)
     if len(bounds) <= 1:
         return [_trim(spans)] if spoken.strip() else []
     starts = [a for a, _ in bounds[1:]]  # where each later sentence begins
@@ -193,27 +198,32 @@ class _Ids:
 
 def segment(book: Book) -> Book:
     """The book with sentences and ids on every spoken element (ids unique within each section)."""
-    return replace(book, sections=tuple(_section(s) for s in book.sections))
+    return replace(book, sections=tuple(_section(s, book.metadata.language) for s in book.sections))
 
 
-def _section(section: Section) -> Section:
+def _section(section: Section, language: str) -> Section:
     ids = _Ids()
-    return replace(section, blocks=tuple(_block(b, ids) for b in section.blocks))
+    return replace(section, blocks=tuple(_block(b, ids, language) for b in section.blocks))
 
 
-def _block(block: Block, ids: _Ids) -> Block:
+def _block(block: Block, ids: _Ids, language: str) -> Block:
+    language = getattr(block, "lang", "") or language  # images and code have no language of their own
     match block:
         case Paragraph():
-            return replace(block, sentences=tuple(Sentence(ids(), group) for group in cut_sentences(block.spans)))
+            groups = cut_sentences(block.spans, language)
+            return replace(block, sentences=tuple(Sentence(ids(), group) for group in groups))
         case Heading():
             return replace(block, anchor=ids(block.anchor))
         case ListBlock():
             return replace(
                 block,
-                items=tuple(ListItem(tuple(_block(b, ids) for b in item.blocks), item.anchor) for item in block.items),
+                items=tuple(
+                    ListItem(tuple(_block(b, ids, language) for b in item.blocks), item.anchor) for item in block.items
+                ),
             )
         case Quote():
-            return replace(block, anchor=ids(block.anchor), blocks=tuple(_block(b, ids) for b in block.blocks))
+            blocks = tuple(_block(b, ids, language) for b in block.blocks)
+            return replace(block, anchor=ids(block.anchor), blocks=blocks)
         case Image():
             return replace(block, anchor=ids(block.anchor), caption_id=ids() if block.caption else "")
         case Table():  # read row by row: rows are the units, cells are not cut up
