@@ -160,7 +160,7 @@ def test_no_command_prints_help_and_exits_2(run):
 
 def test_the_help_loads_no_reader_voice_writer_or_server():
     # Start-up is paid by every command: `talkingbook --help` and the command line's import load what the
-    # argument parser needs, the rest where a command uses it (a speed target: bench/bench_pandoc.py).
+    # argument parser needs, the rest where a command uses it (a speed target: bench/bench_startup.py).
     import subprocess
     import sys
 
@@ -175,6 +175,43 @@ def test_the_help_loads_no_reader_voice_writer_or_server():
     heavy = {"bs4", "lxml", "trafilatura", "dask", "distributed", "starlette", "uvicorn", "feedparser", "mutagen"}
     ours = {"talkingbook.convert", "talkingbook.batch", "talkingbook.readers.html", "talkingbook.writers"}
     assert not loaded & (heavy | ours), sorted(loaded & (heavy | ours))
+
+
+def test_a_text_only_conversion_loads_no_voice_server_cluster_or_pool(tmp_path):
+    # What a small page's `convert --no-audio` pays for is what it uses (a speed target:
+    # bench/bench_startup.py): no voice, no server, no cluster, no feed reader, no process pool, no
+    # speech cache, and for a page in English no table of all the world's languages.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, contextlib, io; from talkingbook.cli import main\n"
+        f"code = main(['convert', {str(SAMPLE)!r}, '--no-audio', '-q', '-o', {str(tmp_path)!r}])\n"
+        "print(code, ' '.join(sorted(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    status, *loaded = done.stdout.split()
+    assert status == "0", done.stderr
+    assert "talkingbook.convert" in loaded and "trafilatura" in loaded  # it did convert, with both readings
+    heavy = {
+        "onnxruntime",
+        "kokoro_onnx",
+        "piper",
+        "espeakng_loader",
+        "gtts",
+        "pydub",
+        "mutagen",
+        "dask",
+        "distributed",
+        "starlette",
+        "uvicorn",
+        "feedparser",
+        "concurrent.futures.process",
+        "platformdirs",
+        "pycountry",
+    }
+    engines = {m for m in loaded if m.startswith("talkingbook.engines.")}
+    assert not set(loaded) & heavy and not engines, sorted(set(loaded) & heavy | engines)
 
 
 def test_one_bad_input_among_several_does_not_stop_the_others(tmp_path, run):

@@ -196,6 +196,18 @@ def test_normalisers():
     assert normalize_language("iw") == "he"  # a withdrawn code, as old pages write Hebrew
 
 
+def test_the_two_letter_codes_known_without_pycountry_are_pycountrys():
+    # is_language_code answers from ISO_639_1 without loading pycountry's table: each of them must be one
+    # pycountry knows, so that the answer is the one pycountry would give.
+    import pycountry
+
+    from talkingbook.readers.metadata import ISO_639_1
+
+    assert ISO_639_1.issubset(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
+    assert normalize_language("fr-CA") == "fr-CA"
+    assert normalize_language("fil") == "fil"  # a three-letter code: pycountry's answer
+
+
 @pytest.mark.parametrize("value", ["utf-8", "UTF8", "text/html", "xx", "und", "en us", "1252", "qqq"])
 def test_a_value_that_is_not_a_language_is_never_taken_for_one(value):
     assert normalize_language(value) == ""

@@ -14,7 +14,6 @@ import errno
 import json
 import logging
 import math
-import multiprocessing
 import os
 import signal
 import sys
@@ -23,11 +22,10 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import datetime
-from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .convert import Options, Progress, convert_article, refresh_library
 from .errors import TalkingbookError
@@ -36,6 +34,10 @@ from .readers.net import Reach
 from .system import processes
 from .system.files import NotRegularFile, read_regular, why
 from .system.publish import locked, remove_stale
+
+if TYPE_CHECKING:  # a pool is imported where a batch starts one: one article in this process loads none
+    from concurrent.futures import Future
+    from multiprocessing.connection import Connection
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +204,9 @@ def _in_pool(sources: Sequence[str], out: Path, options: Options, jobs: int, lan
     loaded once per worker). An interruption reaches every worker, which removes its partial folder."""
     # forkserver: workers start from a clean server with our modules already imported (fork would
     # copy this process's threads and locks; spawn would import everything again in each worker)
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["talkingbook.batch"])
     # the batch alone holds the write end: each worker's watch sees end-of-file when the batch is gone

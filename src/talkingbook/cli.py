@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .engines import CHOICES
 from .errors import TalkingbookError, UsageError
-from .readers.net import PRIVATE_MODES
-from .readers.urls import web_url
+from .readers.urls import PRIVATE_MODES, web_url
 
 if TYPE_CHECKING:  # imported where a conversion needs them: `talkingbook --help` loads no reader or voice
     from .batch import BatchProgress

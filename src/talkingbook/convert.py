@@ -143,8 +143,9 @@ def convert_article(
     book = structure(document, options.split_level)
     assert book.metadata.language == language, "the voice was chosen for the page's language"
     toc = build_toc(book)
-    cache = SpeechCache(enabled=options.cache)
-    cover = make_cover(book, cache if engine is not None else None)  # a text-only run leaves no cache
+    # a text-only run neither reads nor leaves a cache (nor looks for where it would be)
+    cache = SpeechCache(enabled=options.cache) if engine is not None else None
+    cover = make_cover(book, cache)
 
     def build(folder: Path, slug: str) -> None:
         layout = Layout(slug)
@@ -160,7 +161,7 @@ def convert_article(
                 modified_time(source),
                 cover,
                 narration,
-                cache if engine is not None else None,
+                cache,
             )
             pub = replace(pub, outputs=planned(pub))
             for step in STEPS:
@@ -197,13 +198,13 @@ def _narrate(
     options: Options,
     folder: Path,
     pcm: Path,
-    cache: SpeechCache,
+    cache: SpeechCache | None,
     cover: Cover,
     progress: Progress,
 ) -> Narration | None:
     """Speak every section into its tagged MP3 (None for a text-only book); with the audiobook, each
     section's unlevelled PCM is kept in ``pcm`` for it."""
-    if engine is None:
+    if engine is None or cache is None:
         return None
     voices = Voices(engine, book.metadata.language, options.engine, options.rate)
     keep = pcm if options.audiobook else None

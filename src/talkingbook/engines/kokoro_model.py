@@ -8,7 +8,7 @@ decoder's dilated convolutions at 4,800 frames per second of speech). ``MatMulIn
 weights runs MLAS's u8s8 GEMM, which has those kernels.
 
 So each stride-1 ``ConvInteger`` becomes: transpose to channels-last, pad with the input's zero
-point (as ``ConvInteger`` pads), the kernel's taps sliced and concatenated (im2col, in the graph),
+point (as ``ConvInteger`` pads), the kernel's taps gathered side by side (im2col, one ``Gather``),
 one ``MatMulInteger`` against the weights as int8 (``w - 128`` with zero point ``z - 128``: the same
 differences ``w - z``), transposed back. The products and their int32 sums are the same integers,
 so the audio is the same to the bit (``tests/test_kokoro.py`` compares both models' samples): the
@@ -91,16 +91,23 @@ def _as_matmul(node, w, zero: int, attrs: dict, constant, helper, np) -> list:
         out.append(helper.make_node("Pad", [src, pads, x_zero], [f"{p}/padded"]))
         src = f"{p}/padded"
     if taps > 1:
+        # im2col as one Gather: row t of the result is the padded input's rows t, t+d, ..., t+(k-1)d
         out.append(helper.make_node("Shape", [x], [f"{p}/shape"]))
-        out.append(helper.make_node("Gather", [f"{p}/shape", constant(f"{p}/2", np.array([2], np.int64))], [f"{p}/T"]))
-        axis = constant(f"{p}/axis", np.array([1], np.int64))
-        parts = []
-        for j in range(taps):
-            begin = constant(f"{p}/begin{j}", np.array([j * dilation], np.int64))
-            out.append(helper.make_node("Add", [f"{p}/T", begin], [f"{p}/end{j}"]))
-            out.append(helper.make_node("Slice", [src, begin, f"{p}/end{j}", axis], [f"{p}/tap{j}"]))
-            parts.append(f"{p}/tap{j}")
-        out.append(helper.make_node("Concat", parts, [f"{p}/columns"], axis=2))  # (1, T, taps*Cin)
+        out.append(helper.make_node("Gather", [f"{p}/shape", constant(f"{p}/2", np.array(2, np.int64))], [f"{p}/T"]))
+        out.append(
+            helper.make_node(
+                "Range",
+                [constant(f"{p}/0", np.array(0, np.int64)), f"{p}/T", constant(f"{p}/1", np.array(1, np.int64))],
+                [f"{p}/t"],
+            )
+        )
+        column = constant(f"{p}/ax1", np.array([1], np.int64))
+        out.append(helper.make_node("Unsqueeze", [f"{p}/t", column], [f"{p}/t1"]))
+        offsets = constant(f"{p}/offsets", (np.arange(taps, dtype=np.int64) * dilation).reshape(1, taps))
+        out.append(helper.make_node("Add", [f"{p}/t1", offsets], [f"{p}/rows"]))  # (T, taps)
+        out.append(helper.make_node("Gather", [src, f"{p}/rows"], [f"{p}/gathered"], axis=1))  # (1, T, taps, Cin)
+        shape = constant(f"{p}/columns_shape", np.array([1, -1, taps * c_in], np.int64))
+        out.append(helper.make_node("Reshape", [f"{p}/gathered", shape], [f"{p}/columns"]))
         src = f"{p}/columns"
     weights = constant(f"{p}/weights", np.ascontiguousarray(b))
     weights_zero = constant(f"{p}/weights_zero", np.array(zero - 128, np.int8))

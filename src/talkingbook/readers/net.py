@@ -39,7 +39,6 @@ from .urls import ascii_host, request_target, web_url
 MAX_REDIRECTS = 5
 REDIRECTS = (301, 302, 303, 307, 308)
 CHUNK = 64 * 1024
-PRIVATE_MODES = ("auto", "allow", "deny")
 # NAT64's well-known prefix carries an IPv4 address in its last 32 bits (RFC 6052).
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 

@@ -18,6 +18,9 @@ _UNSAFE = re.compile(r'["<>\\^`{|}]')
 _CONTROL = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029\s]")
 _LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 _WHITESPACE = "\t\n\f\r "  # what HTML strips around an attribute's URL
+# --private-network: may fetches reach loopback and private addresses (net.Reach applies it). Here, not in
+# net.py, so that the command line's parser has its choices without loading http.client and ssl.
+PRIVATE_MODES = ("auto", "allow", "deny")
 
 
 def web_url(value, base: str = "") -> str | None:
