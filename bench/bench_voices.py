@@ -38,9 +38,9 @@ sys.path.insert(0, str(ROOT / "tests"))  # the judge, shared with the tests
 sys.path.insert(0, str(ROOT / "src"))
 
 import judge  # noqa: E402
+from builders import read  # noqa: E402  (the page read as convert reads it, into sections)
 from talkingbook.engines import open_engine  # noqa: E402
 from talkingbook.errors import TalkingbookError  # noqa: E402
-from talkingbook.readers.html import read_html  # noqa: E402
 
 # beside the repository (CI, the main checkout), or beside the folder of worktrees
 CORPUS = next(
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for language in args.languages.split(","):
             page = PAGES[language]
-            groups = judge.sample(read_html(page.read_bytes(), source_name=page.name), language, args.words)
+            groups = judge.sample(read(page.read_bytes(), page.name, folder=page.parent), language, args.words)
             for engine_name, voice in candidates(language, wanted):
                 try:
                     row = measure(language, engine_name, voice, groups, Path(tmp))
