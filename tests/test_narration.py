@@ -45,7 +45,7 @@ def test_other_languages_get_their_own_numbers():
 @pytest.mark.parametrize(
     ("text", "language", "spoken"),
     [
-        ("Le Monde | 04.05.2015 à 13h36", "fr", "Le Monde | quatre mai deux mille quinze à 13h36"),
+        ("Le Monde | 04.05.2015 à 13h36", "fr", "Le Monde | quatre mai deux mille quinze à treize heures trente-six"),
         ("el 04/05/2015", "es", "el cuatro de mayo de dos mil quince"),
         ("dnia 01.12.2020 r.", "pl", "dnia jeden grudnia dwa tysiące dwadzieścia r."),
         # not a date: read as before, figure by figure
@@ -104,7 +104,7 @@ def test_a_number_grouped_by_dots_is_one_number_where_the_language_writes_it_so(
         ("Das geschah unter Friedrich II.", "Das geschah unter Friedrich dem Zweiten."),
         (
             "Der Tod des Königs Ludwig XIV. kam 1715.",
-            "Der Tod des Königs Ludwig des Vierzehnten kam eintausendsiebenhundertfünfzehn.",
+            "Der Tod des Königs Ludwig des Vierzehnten kam siebzehnhundertfünfzehn.",
         ),
         ("Katharina II. regierte.", "Katharina die Zweite regierte."),
         ("Elisabeth II. starb 2022.", "Elisabeth die Zweite starb zweitausendzweiundzwanzig."),
@@ -136,11 +136,134 @@ def test_german_ordinals_are_read_as_ordinals(text, spoken):
         ("Sie wohnt in Washington DC. Die Stadt ist groß.", "Sie wohnt in Washington DC. Die Stadt ist groß."),
         (
             "Es kamen 3.500 Menschen um 17.30 Uhr.",
-            "Es kamen dreitausendfünfhundert Menschen um siebzehn Komma drei Uhr.",
+            "Es kamen dreitausendfünfhundert Menschen um siebzehn Uhr dreißig.",
         ),
     ],
 )
 def test_a_german_number_ending_a_sentence_stays_a_number(text, spoken):
+    assert normalize(text, "de") == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        # a year's own context: a date (also Babel's, from figures), a word naming a time, 'geboren', 'seit'
+        ("Am 4. Mai 1990 wurde gewählt.", "Am vierten Mai neunzehnhundertneunzig wurde gewählt."),
+        ("Das war am 04.05.1990.", "Das war am vierten Mai neunzehnhundertneunzig."),
+        ("Im Okt. 1989 fiel die Mauer.", "Im Okt. neunzehnhundertneunundachtzig fiel die Mauer."),
+        ("Im Jahr 1990 wurde er Kanzler.", "Im Jahr neunzehnhundertneunzig wurde er Kanzler."),
+        ("Ende 1990 zog sie nach Berlin.", "Ende neunzehnhundertneunzig zog sie nach Berlin."),
+        ("Sie ist Jahrgang 1965.", "Sie ist Jahrgang neunzehnhundertfünfundsechzig."),
+        ("Die 1965 geborene Autorin schreibt.", "Die neunzehnhundertfünfundsechzig geborene Autorin schreibt."),
+        ("Er ist seit 1990 Mitglied der SPD.", "Er ist seit neunzehnhundertneunzig Mitglied der SPD."),
+        # ranges and decades
+        ("Er regierte von 1990 bis 1995.", "Er regierte von neunzehnhundertneunzig bis neunzehnhundertfünfundneunzig."),
+        (
+            "Die Jahre 1990–1995 waren schwer.",
+            "Die Jahre neunzehnhundertneunzig bis neunzehnhundertfünfundneunzig waren schwer.",
+        ),
+        ("Das war in den 1990er Jahren.", "Das war in den neunzehnhundertneunziger Jahren."),
+        ("Die 1980er-Jahre und die 20er", "Die neunzehnhundertachtziger-Jahre und die zwanziger"),
+        # no word says so: what follows decides (German capitalises its nouns)
+        ("Die Mauer fiel 1990.", "Die Mauer fiel neunzehnhundertneunzig."),
+        ("1990 fiel die Mauer.", "neunzehnhundertneunzig fiel die Mauer."),
+        ("Er wurde 1965 in Berlin geboren.", "Er wurde neunzehnhundertfünfundsechzig in Berlin geboren."),
+        (
+            "Helmut Kohl (1930–2017) war Kanzler.",
+            "Helmut Kohl (neunzehnhundertdreißig bis zweitausendsiebzehn) war Kanzler.",
+        ),
+        # from 2000 on a year reads as the number does
+        ("Seit 2012 findet ihr hier Rezepte.", "Seit zweitausendzwölf findet ihr hier Rezepte."),
+    ],
+)
+def test_a_german_year_is_read_as_a_year(text, spoken):
+    assert normalize(text, "de") == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        # a noun after it: a quantity ('von 1990 Bewertungen' is on the corpus's German page)
+        ("Es kamen 1990 Menschen.", "Es kamen eintausendneunhundertneunzig Menschen."),
+        ("3,65 von 1990 Bewertungen", "drei Komma sechs fünf von eintausendneunhundertneunzig Bewertungen"),
+        ("1990", "eintausendneunhundertneunzig"),  # alone in its text (that page's count is in its own element)
+        (
+            "Die Preise liegen zwischen 1200 und 1500 Euro.",
+            "Die Preise liegen zwischen eintausendzweihundert und eintausendfünfhundert Euro.",
+        ),
+        # an adjective or a plural verb after it, a unit, a word that counts before it, a duration after 'seit'
+        ("Es entstehen 1500 neue Wohnungen.", "Es entstehen eintausendfünfhundert neue Wohnungen."),
+        ("1500 starben bei dem Unglück.", "eintausendfünfhundert starben bei dem Unglück."),
+        ("Die Strecke ist 1500 km lang.", "Die Strecke ist eintausendfünfhundert km lang."),
+        ("Die Zahl stieg auf 1500.", "Die Zahl stieg auf eintausendfünfhundert."),
+        ("Rund 1500 kamen.", "Rund eintausendfünfhundert kamen."),
+        ("Das Kloster steht seit 1200 Jahren.", "Das Kloster steht seit eintausendzweihundert Jahren."),
+    ],
+)
+def test_a_german_quantity_of_four_figures_stays_a_quantity(text, spoken):
+    assert normalize(text, "de") == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "spoken"),
+    [
+        # Dutch reads a year in hundreds too; its nouns are lower case, so only a year's context counts
+        ("Op 4 mei 1990 viel de muur.", "nl", "Op vier mei negentienhonderdnegentig viel de muur."),
+        ("Dat was in 1990.", "nl", "Dat was in negentienhonderdnegentig."),
+        ("Hij is geboren in het jaar 1965.", "nl", "Hij is geboren in het jaar negentienhonderdvijfenzestig."),
+        ("Er kwamen 1990 mensen.", "nl", "Er kwamen duizendnegenhonderdnegentig mensen."),
+        ("In 1990 viel de muur.", "nl", "In duizendnegenhonderdnegentig viel de muur."),  # cannot be told: as before
+        # French, Spanish, Italian, Polish read a year as a cardinal: num2words' 'year' is the same
+        ("Il est né en 1990.", "fr", "Il est né en mille neuf cent quatre-vingt-dix."),
+        ("Nació en 1990.", "es", "Nació en mil novecientos noventa."),
+        ("Nel 1990 cadde il muro.", "it", "Nel millenovecentonovanta cadde il muro."),
+        ("W 1990 roku", "pl", "W tysiąc dziewięćset dziewięćdziesiąt roku"),
+    ],
+)
+def test_a_year_is_read_as_the_language_reads_it(text, language, spoken):
+    assert normalize(text, language) == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "spoken"),
+    [
+        # German: 'Uhr' after the time, or a colon after 'um', 'ab', 'gegen' or a date
+        ("Wir öffnen um 17.30 Uhr.", "de", "Wir öffnen um siebzehn Uhr dreißig."),
+        ("Anpfiff ist um 17:30 Uhr.", "de", "Anpfiff ist um siebzehn Uhr dreißig."),
+        ("Geöffnet von 9–17 Uhr.", "de", "Geöffnet von neun bis siebzehn Uhr."),
+        ("Geöffnet von 9.30 bis 18.00 Uhr.", "de", "Geöffnet von neun Uhr dreißig bis achtzehn Uhr."),
+        (
+            "Es begann um 1 Uhr, um 13.01 Uhr war es vorbei.",
+            "de",
+            "Es begann um ein Uhr, um dreizehn Uhr eins war es vorbei.",
+        ),
+        ("Einlass ab 20:00, Ende gegen 22:30.", "de", "Einlass ab zwanzig Uhr, Ende gegen zweiundzwanzig Uhr dreißig."),
+        (
+            "Antworten 19. Februar 2017 20:00 Alexandra",
+            "de",
+            "Antworten neunzehnter Februar zweitausendsiebzehn zwanzig Uhr Alexandra",
+        ),
+        # French: 'h' between the hours and the minutes (both feminine: 'une heure une')
+        ("Rendez-vous à 17h30.", "fr", "Rendez-vous à dix-sept heures trente."),
+        ("à 17 h 30, puis à 21h", "fr", "à dix-sept heures trente, puis à vingt et une heures"),
+        ("à 1h01 et à 0h30", "fr", "à une heure une et à zéro heure trente"),
+    ],
+)
+def test_a_clock_time_is_read_as_a_time(text, language, spoken):
+    assert normalize(text, language) == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        # no word says it is a time: a German page may write an English decimal, a score takes a colon
+        ("Um 17.30 beginnt es.", "Um siebzehn Komma drei beginnt es."),
+        ("Der Kurs stieg um 3.5 Prozent.", "Der Kurs stieg um drei Komma fünf Prozent."),
+        ("Das kostet 17,30 Euro.", "Das kostet siebzehn Komma drei Euro."),
+        ("Der THW gewann 25:23.", "Der THW gewann fünfundzwanzig:dreiundzwanzig."),
+    ],
+)
+def test_a_german_number_that_is_no_clock_time_stays_a_number(text, spoken):
     assert normalize(text, "de") == spoken
 
 

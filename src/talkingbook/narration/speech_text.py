@@ -24,6 +24,7 @@ from ..structure.ordinals import (
     word_after,
     words_before,
 )
+from .years import YEAR_WORDS, years
 
 MONTHS = [
     "January",
@@ -191,8 +192,10 @@ def normalize(text: str, language: str = "en") -> str:
         text = _japanese(text)
     else:
         text = NUMERIC_DATE.sub(lambda m: _numeric_date(m, lang), text)
+        text = _clock_times(text, lang)
         if lang == "de":
-            text = _regnal_numbers(_german_ordinals(text))
+            text = _german_decades(_regnal_numbers(_german_ordinals(text)))
+        text = _years(text, lang)
         if _group_symbol(lang) == ".":
             text = DOT_GROUPED.sub(lambda m: _foreign_number(m.group().replace(".", ""), lang), text)
         text = re.sub(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w])", lambda m: _foreign_number(m.group(), lang), text)
@@ -231,6 +234,88 @@ def _numeric_date(m: re.Match, lang: str) -> str:
         return format_date(day, format="long", locale=lang)
     except (ValueError, UnknownLocaleError):
         return m.group()  # not a date (31.02.2015), or a language Babel does not know
+
+
+def _years(text: str, lang: str) -> str:
+    """The years of ``text`` read as years where the language reads them otherwise than quantities
+    ('im Jahr 1990': 'im Jahr neunzehnhundertneunzig'; narration.years says which numbers are years)."""
+    out, pos = [], 0
+    for chain in years(text, lang):
+        for i, m in enumerate(chain):
+            gap = text[pos : m.start()]
+            if i and gap.strip() in ("–", "-"):  # '1990–1995': 'neunzehnhundertneunzig bis …'
+                gap = f" {YEAR_WORDS[lang].range_word} "
+            out += [gap, _words(int(m.group(1)), lang, "year").replace(" ", "")]  # Dutch writes it as one word
+            pos = m.end()
+    return "".join(out) + text[pos:]
+
+
+# A number and '-er': a decade or a century ('die 1990er Jahre', 'in den 1990ern', 'die 20er'), or the
+# numeral as a noun ('ein 3er-Pack'): the year's words from 1100 to 1999, else the number's, and '-er'.
+_ER = re.compile(r"(?<![\w.,])(\d{1,4})(er|ern|ers)\b")
+
+
+def _german_decades(text: str) -> str:
+    def spoken(m: re.Match) -> str:
+        number = int(m.group(1))
+        return _words(number, "de", "year" if 1100 <= number <= 1999 else "cardinal") + m.group(2)
+
+    return _ER.sub(spoken, text)
+
+
+# Clock times, where a word says so: German '17.30 Uhr', '17:30 Uhr', '9–17 Uhr', and a colon after 'um',
+# 'ab', 'gegen' or a date ('um 20:00', '19. Februar 2017 20:00'); French '17h30', '17 h 30', '17h'. Without
+# such a word '17.30' stays a number: a German page may write an English decimal ('3.65 von 5').
+_HOUR = r"(?:[01]?\d|2[0-4])"
+_GERMAN_UHR = re.compile(
+    rf"(?<![\w.,:])(?:(?P<h1>{_HOUR})(?:[.:](?P<m1>[0-5]\d))?(?P<join>[ \u00a0]?[–-][ \u00a0]?|[ \u00a0]bis[ \u00a0]))?"
+    rf"(?P<h>{_HOUR})(?:[.:](?P<m>[0-5]\d))?[ \u00a0]?Uhr\b"
+)
+_FRENCH_H = re.compile(rf"(?<![\w.,:])(?P<h>{_HOUR})[ \u00a0]?h(?:[ \u00a0]?(?P<m>[0-5]\d))?(?!\w)")
+
+
+@lru_cache(maxsize=1)
+def _german_colon_time() -> re.Pattern:
+    months = "|".join(sorted(german_months(), key=len, reverse=True))
+    return re.compile(
+        rf"(?P<before>\b(?:[Uu]m|[Aa]b|[Gg]egen)[ \u00a0]+|\b(?i:{months})\.?[ \u00a0]+\d{{4}},?[ \u00a0]+)"
+        rf"(?P<h>{_HOUR}):(?P<m>[0-5]\d)(?![\d:])"
+    )
+
+
+def _clock_times(text: str, lang: str) -> str:
+    if lang == "de":
+        text = _GERMAN_UHR.sub(_german_uhr, text)
+        return _german_colon_time().sub(lambda m: m.group("before") + _german_time(m.group("h"), m.group("m")), text)
+    if lang == "fr":
+        return _FRENCH_H.sub(_french_time, text)
+    return text
+
+
+def _german_uhr(m: re.Match) -> str:
+    """'9.30–17 Uhr' as 'neun Uhr dreißig bis siebzehn Uhr'; '9–17 Uhr' as 'neun bis siebzehn Uhr'."""
+    first = ""
+    if m.group("h1") is not None:
+        first = _german_time(m.group("h1"), m.group("m1")) if m.group("m1") else _words(int(m.group("h1")), "de")
+        first += " bis "
+    return first + _german_time(m.group("h"), m.group("m"))
+
+
+def _german_time(hour: str, minute: str | None) -> str:
+    """'17', '30' as 'siebzehn Uhr dreißig'; '1', '00' as 'ein Uhr' (the hour says 'ein', not 'eins')."""
+    words = "ein" if int(hour) == 1 else _words(int(hour), "de")
+    return f"{words} Uhr" + (f" {_words(int(minute), 'de')}" if minute and int(minute) else "")
+
+
+def _french_time(m: re.Match) -> str:
+    """'17h30' as 'dix-sept heures trente', '1h01' as 'une heure une' (hours and minutes are feminine)."""
+    hour, minute = int(m.group("h")), m.group("m")
+    words = f"{_feminine(_words(hour, 'fr'))} {'heure' if hour <= 1 else 'heures'}"
+    return words + (f" {_feminine(_words(int(minute), 'fr'))}" if minute and int(minute) else "")
+
+
+def _feminine(words: str) -> str:
+    return re.sub(r"\bun$", "une", words)
 
 
 # Ordinals joined into one phrase take one ending: 'am 3. und 4. Oktober', 'vom 3. bis 5. Mai', '3.–5. Mai'.
