@@ -387,10 +387,6 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|---|---|---|")
         for r in heard:
             print(f"| {r['page']} | {r['way']} | {r['recall']:.3f} | {' '.join(f'{s:.2f}' for s in r['sections'])} |")
-        print(
-            "\n(The judge is not deterministic: where Whisper is unsure it samples again at a higher temperature, "
-            "so the same samples can score differently from one transcription to the next.)"
-        )
     if args.json:
         with open(args.json, "a", encoding="utf-8") as out:
             for r in rows:

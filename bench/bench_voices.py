@@ -6,17 +6,22 @@
 
 
 For each language it takes one page (the shared corpus: en, fr, de, pl, ja, ko, ar; our own
-passages in bench/passages: es, ru, id, zh, th) and narrates the utterances of its first sections
+passages in bench/passages: es, ru, id, zh, th, hi) and narrates the utterances of its first sections
 (title and text; the narrator notice, which names the voice, is left out) up to about ``--words``
 words (2.5 characters a word for Japanese, Chinese and Thai) with every offline engine and voice
 that speaks the language (Piper joe for English, espeak-ng, the Kokoro voices), one WAV per
-section. Whisper base (tests/judge.py, language forced) transcribes each WAV; recall is the share
-of the section's units (words; characters, or kana readings for Japanese) heard in order,
+section. Whisper base (tests/judge.py, language forced; Hindi as Urdu) transcribes each WAV;
+recall is the share of the section's units heard in order (words; characters, Simplified for
+Chinese; kana readings for Japanese; consonant skeletons of words for Hindi, compared across
+Devanagari and Urdu script: the judge's docstring says exactly what is compared with what),
 averaged over the sections. It prints a table: language, engine and voice, recall, real-time
 factor (wall-clock synthesis time / audio time) and CPU seconds per audio second.
 
-Speed figures are noisy when the machine is shared (the CPU-seconds column less so); recall is not
-(no sampling noise in Kokoro or espeak-ng; Piper's varies a little from run to run).
+Speed figures are noisy when the machine is shared (the CPU-seconds column less so). Recall is
+repeatable for the same audio: the judge decodes at temperature 0 only (faster-whisper's default
+fallback to higher temperatures samples at random, and moved one WAV between 0.60 and 0.70 from
+run to run). Kokoro and espeak-ng speak the same samples each time; Piper's vary a little, so its
+recall can too.
 
 ``--choose`` reads saved results and applies auto's rule (``talkingbook.engines``): per language,
 among the voices within the speed budget (CPU seconds per second of speech), the best recall, or a
@@ -61,6 +66,7 @@ PAGES = {
     "zh": PASSAGES / "zh.html",
     "ar": CORPUS / "np-arabic_article" / "source.html",
     "th": PASSAGES / "th.html",
+    "hi": PASSAGES / "hi.html",
 }
 
 

@@ -11,10 +11,9 @@ import subprocess
 import sys
 
 import pytest
-from lxml import etree
 
 import judge
-from conftest import NS, ROOT, ace, book_names, epubcheck5, epubcheck42, need
+from conftest import ROOT, ace, book_names, epubcheck5, epubcheck42, need
 
 pytestmark = pytest.mark.slow
 CORPUS = next(
@@ -63,26 +62,13 @@ def test_japanese_book_passes_ace(japanese_book, tmp_path):
     assert ace(folder / f"{folder.name}.epub", tmp_path) == []
 
 
-def spoken_reference(xhtml: bytes) -> str:
-    """A section document's text as it should be heard: each <ruby> as its reading (<rt>)."""
-    tree = etree.fromstring(xhtml)
-    for ruby in tree.xpath("//x:ruby", namespaces=NS):
-        reading = "".join("".join(rt.itertext()) for rt in ruby.xpath("x:rt", namespaces=NS))
-        tail = ruby.tail
-        for child in list(ruby):
-            ruby.remove(child)
-        ruby.text, ruby.tail = reading, tail
-    body = tree.xpath("//x:body", namespaces=NS)[0]
-    return "".join(body.itertext())
-
-
 def test_judge_hears_each_japanese_section(japanese_book, epub_parts):
     """At least 0.85 of each section's characters, compared as readings (the page's ruby where it has one)."""
     folder, manifest = japanese_book
     epub = epub_parts(folder / f"{folder.name}.epub")
     recalls = {}
     for section in manifest["sections"]:
-        reference = spoken_reference(epub.zip.read(f"{epub.base}{section['xhtml']}"))
+        reference = judge.section_text(epub.zip.read(f"{epub.base}{section['xhtml']}"), ruby="reading")
         assert "ほうりつ" in reference or section["number"] > 1  # the ruby reading, not only the kanji
         heard = judge.transcribe(folder / section["mp3"], "ja")
         recalls[section["number"]] = round(judge.recall(reference, heard, "ja"), 3)
