@@ -30,12 +30,15 @@ DEFAULTS = [
 
 CHILD = r"""
 import resource, sys, time
+from pathlib import Path
 from talkingbook.readers.html import read_html
+from talkingbook.readers.sources import Source
+from talkingbook.structure.sections import structure
 from talkingbook.narration.script import section_script
 from talkingbook.engines import open_engine
 from talkingbook.structure.toc import build_toc
 path, engine_name = sys.argv[1], sys.argv[2]
-book = read_html(open(path, "rb").read(), source_name=path)
+book = structure(read_html(Source(Path(path).read_bytes(), Path(path).name, folder=Path(path).resolve().parent)))
 voice = {"piper": "Piper en_US-joe-medium", "espeak": "espeak-ng en"}.get(engine_name, engine_name)
 texts = [u.text for e in build_toc(book) for u in section_script(e.section, book.metadata, voice)]
 opening = time.perf_counter()  # from here on, only what the engine itself does
