@@ -63,18 +63,11 @@ sys.path.insert(0, str(ROOT / "src"))
 import numpy as np  # noqa: E402
 
 import judge  # noqa: E402
+from bench_voices import PAGES as VOICE_PAGES  # noqa: E402  (this folder is on sys.path: a script beside it)
 from builders import read  # noqa: E402
 from talkingbook.engines import default_voice, kokoro, open_engine  # noqa: E402
 
-# beside the repository (CI, the main checkout), or beside the folder of worktrees
-CORPUS = next(
-    (p for p in (ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus") if p.exists()),
-    ROOT.parent / "shared" / "corpus",
-)
-PAGES = {
-    "fr": CORPUS / "mr-lemonde-1" / "source.html",
-    "ja": CORPUS / "tf-nhk.or.jp-easy" / "source.html",
-}
+PAGES = {language: VOICE_PAGES[language] for language in ("fr", "ja")}  # the shared French and Japanese pages
 WAYS = ("before", "talkingbook", "kokoro-onnx")
 G2P = "(phonemes)"
 
