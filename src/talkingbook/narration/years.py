@@ -29,9 +29,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 
-from ..structure.ordinals import CONTRACTIONS, DETERMINERS, PREPOSITIONS, words_before
+from ..structure.ordinals import CONTRACTIONS, DETERMINERS, GERMAN_LOCALES, PREPOSITIONS, month_names, words_before
 
 # Four figures alone: not '1.990', '1990,5', '3.65', 'v1990', '1990er' (a decade, read elsewhere).
 FOUR_FIGURES = re.compile(r"(?<![\w.,:/])(\d{4})(?![\w]|[.,:]\d)")
@@ -61,7 +60,7 @@ class YearWords:
 
 
 _GERMAN = YearWords(
-    ("de", "de_AT", "de_CH"),  # 'Jänner'
+    GERMAN_LOCALES,
     _wordset("""jahr jahre jahres jahrgang jahrgangs anno anfang ende mitte frühjahr frühling sommer herbst winter
         sommers winters herbstes wahljahr"""),
     ("geboren", "gestorben", "verstorben"),
@@ -96,20 +95,6 @@ _CLOSED = PREPOSITIONS | CONTRACTIONS.keys() | DETERMINERS.keys() | {"und", "ode
 _SINGULAR_VERBS = _wordset("wurde war ist hat hatte gab kam ging begann fand lag stand starb wird")
 
 
-@lru_cache(maxsize=8)
-def _months(locales: tuple[str, ...]) -> frozenset[str]:
-    """Month names and their abbreviations, lower case ('mai', 'okt', 'jänner'): Babel's CLDR data."""
-    from babel.dates import get_month_names
-
-    return frozenset(
-        name.rstrip(".").lower()
-        for locale in locales
-        for width in ("wide", "abbreviated")
-        for context in ("format", "stand-alone")
-        for name in get_month_names(width, context, locale).values()
-    )
-
-
 def years(text: str, lang: str) -> Iterator[list[re.Match]]:
     """The years of ``text`` in ``lang``, alone or joined into a range ('1990' in 'im Jahr 1990', '1990' and
     '1995' in 'von 1990 bis 1995'), where one of them is from 1100 to 1999 and all are from 1100 to 2099."""
@@ -137,9 +122,9 @@ def _is_year(text: str, start: int, end: int, rules: YearWords) -> bool:
     before = [w.lower() for w in words_before(text, start, 2)]
     previous = before[-1] if before else ""
     if previous == "." and len(before) == 2:  # 'Okt. 1990'
-        previous = before[0] if before[0] in _months(rules.locales) else "."
+        previous = before[0] if before[0] in month_names(rules.locales) else "."
     following, sign = _next(text, end)
-    if previous in _months(rules.locales) or previous in rules.before or following.startswith(rules.born):
+    if previous in month_names(rules.locales) or previous in rules.before or following.startswith(rules.born):
         return True
     if previous in rules.since:
         return following not in rules.durations

@@ -73,18 +73,26 @@ def is_german(language: str) -> bool:
     return language.split("-")[0].lower() == "de"
 
 
-@lru_cache(maxsize=1)
-def german_months() -> frozenset[str]:
-    """German month names and their abbreviations, lower case ('mai', 'okt', 'jänner'): Babel's CLDR data."""
+GERMAN_LOCALES = ("de", "de_AT", "de_CH")  # Austria's 'Jänner'
+
+
+@lru_cache(maxsize=8)
+def month_names(locales: tuple[str, ...]) -> frozenset[str]:
+    """The month names of Babel's ``locales`` and their abbreviations, lower case ('mai', 'okt', 'jänner')."""
     from babel.dates import get_month_names
 
     return frozenset(
         name.rstrip(".").lower()
-        for locale in ("de", "de_AT", "de_CH")
+        for locale in locales
         for width in ("wide", "abbreviated")
         for context in ("format", "stand-alone")
         for name in get_month_names(width, context, locale).values()
     )
+
+
+def german_months() -> frozenset[str]:
+    """German month names and their abbreviations, lower case (CLDR's for Germany, Austria, Switzerland)."""
+    return month_names(GERMAN_LOCALES)
 
 
 def words_before(text: str, position: int, count: int = 3) -> list[str]:
