@@ -24,10 +24,8 @@ differ. Figures only: the exit status is 0 whatever the mismatches.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +35,10 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the served library, as the client tests start it
+
+from serving import Serving  # noqa: E402
+
 SAMPLE = ROOT / "source" / "japan-south-korea-k-pop-drums.html"
 DRIVER = Path(__file__).resolve().parent / "audiobookshelf.js"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
@@ -119,38 +121,6 @@ def convert(pages: list[Path], folder: Path, cache: Path) -> None:
             check=True,
             env={**ENV, "TALKINGBOOK_CACHE": str(cache)},
         )
-
-
-class Serving:
-    """`talkingbook serve DIR --port 0` on 127.0.0.1 and the base URL it printed."""
-
-    def __init__(self, folder: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "talkingbook", "serve", str(folder), "--port", "0"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=ENV,
-        )
-        first = self.proc.stderr.readline()
-        found = re.match(r"serving .* at (http://127\.0\.0\.1:\d+/)$", first.strip())
-        if not found:
-            raise SystemExit(f"talkingbook serve did not start: {first}")
-        self.base = found.group(1)
-
-    def get(self, url: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
-        parts = urlsplit(url)
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-        try:
-            conn.request(method, parts.path)
-            response = conn.getresponse()
-            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-        finally:
-            conn.close()
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.communicate(timeout=30)
 
 
 def compare_audio(table: Table, where: str, read: dict, manifest: dict, chapters: list[dict]) -> None:

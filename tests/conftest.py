@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import atexit
 import hashlib
-import http.client
 import inspect
 import json
 import os
-import re
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from lxml import etree
+
+from serving import Serving, as_from_a_terminal  # noqa: F401  (the tests import them from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "source" / "japan-south-korea-k-pop-drums.html"
@@ -158,14 +155,6 @@ def _refuse_unmarked(execute_child):
 
 def pytest_configure(config):
     subprocess.Popen._execute_child = _refuse_unmarked(subprocess.Popen._execute_child)
-
-
-def as_from_a_terminal() -> None:
-    """``preexec_fn`` for a child the test will stop as a user would: Ctrl-C and hang-up at their
-    defaults, as in a terminal, even when the test run itself was started with them ignored (nohup, a
-    shell's background job), which the child would otherwise inherit and, rightly, keep ignoring."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 @pytest.fixture(autouse=True)
@@ -465,35 +454,3 @@ def readium_opds(path: Path) -> dict:
     proc = subprocess.run(["node", str(JS / "opds.js"), str(path)], capture_output=True, text=True, timeout=120, cwd=JS)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout)
-
-
-class Serving:
-    """`talkingbook serve DIR --port 0` as a process, and the base URL it printed (the tests of clients)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "talkingbook", "serve", str(folder), "--port", "0"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-            preexec_fn=as_from_a_terminal,
-        )
-        first = self.proc.stderr.readline()
-        found = re.match(r"serving .* at (http://127\.0\.0\.1:\d+/)$", first.strip())
-        assert found, first + (self.proc.stderr.read() if self.proc.poll() is not None else "")
-        self.base = found.group(1)
-        self.port = urlsplit(self.base).port
-
-    def get(self, path: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.request(method, path)
-            response = conn.getresponse()
-            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-        finally:
-            conn.close()
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGINT)  # Ctrl-C
-        self.proc.communicate(timeout=30)
